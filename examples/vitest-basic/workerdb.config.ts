@@ -1,0 +1,6 @@
+import { defineConfig } from '@workerdb/vitest'
+
+export default defineConfig({
+  // No `server`: WORKERDB_URL if set, else an embedded PostgreSQL that workerdb starts and stops.
+  migrate: { sql: './migrations' },
+})

@@ -1,0 +1,112 @@
+/**
+ * Clones: `CREATE DATABASE … TEMPLATE …`, several at once. Each CREATE DATABASE needs a connection of
+ * its own (it cannot share a transaction or a session), so concurrency is a handful of clients working
+ * through the list.
+ */
+import { WorkerDbError } from './errors.js'
+import { connect, type Client, type ServerInfo } from './db.js'
+import { makeMarker, parseMarker } from './marker.js'
+import { quoteIdent, quoteLiteral } from './naming.js'
+import { redactText } from './url.js'
+
+export type CloneStrategy = 'auto' | 'WAL_LOG' | 'FILE_COPY'
+
+/**
+ * FILE_COPY checkpoints twice per clone: cheap with fsync off, costly with fsync on, where WAL_LOG wins
+ * for small templates (measured on PG 15, see DESIGN.md). Large templates favour FILE_COPY again.
+ * Before PostgreSQL 15 there is no choice to make.
+ */
+export function chooseStrategy(info: Pick<ServerInfo, 'major' | 'fsync'>, templateBytes: number, requested: CloneStrategy = 'auto'): 'WAL_LOG' | 'FILE_COPY' | undefined {
+  if (info.major < 15) return undefined
+  if (requested !== 'auto') return requested
+  if (!info.fsync) return 'FILE_COPY'
+  return templateBytes > 64 * 1024 * 1024 ? 'FILE_COPY' : 'WAL_LOG'
+}
+
+export interface CreateClonesOptions {
+  adminUrl: string
+  template: string
+  names: string[]
+  runId: string
+  strategy?: 'WAL_LOG' | 'FILE_COPY'
+  concurrency: number
+  onProgress?: (done: number, total: number) => void
+}
+
+export async function createClones(o: CreateClonesOptions): Promise<void> {
+  const queue = [...o.names]
+  let done = 0
+  const strategy = o.strategy ? ` strategy ${o.strategy}` : ''
+  const lanes = Math.max(1, Math.min(o.concurrency, queue.length))
+  const clients: Client[] = []
+  try {
+    await Promise.all(Array.from({ length: lanes }, async () => {
+      const client = await connect(o.adminUrl)
+      clients.push(client)
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+        const marker = makeMarker({ kind: 'clone', run: o.runId })
+        try {
+          await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(o.template)}${strategy}`)
+        } catch (err) {
+          throw cloneError(err, name, o.template)
+        }
+        await client.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
+        o.onProgress?.(++done, o.names.length)
+      }
+    }))
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => {})))
+  }
+}
+
+function cloneError(err: unknown, name: string, template: string): WorkerDbError {
+  const e = err as { code?: string; message?: string }
+  if (e.code === '42501') {
+    return new WorkerDbError('E_NO_CREATEDB', `permission denied to create clone ${name}: ${e.message}`,
+      'The role needs CREATEDB (ALTER ROLE … CREATEDB) to copy the template.', { cause: err })
+  }
+  if (e.code === '55006') {
+    return new WorkerDbError('E_CLONE', `cannot clone ${template}: ${e.message}`,
+      'Something is connected to the template; close that session (workerdb seals templates against new connections).', { cause: err })
+  }
+  return new WorkerDbError('E_CLONE', `creating clone ${name} failed: ${redactText(e.message ?? String(err))}`,
+    'Check the server log; `npx workerdb doctor` checks the usual causes.', { cause: err })
+}
+
+/**
+ * Drops clones by name, but only those whose marker names this run: a name list is never trusted alone.
+ * WITH (FORCE) because test workers may not have fully exited when teardown runs.
+ */
+export async function dropClones(adminUrl: string, names: string[], runId: string, concurrency = 4): Promise<number> {
+  if (names.length === 0) return 0
+  const admin = await connect(adminUrl)
+  try {
+    const { rows } = await admin.query(
+      `select datname as name, shobj_description(oid, 'pg_database') as comment from pg_database where datname = any($1)`,
+      [names],
+    )
+    const ours: string[] = rows
+      .filter((r) => { const m = parseMarker(r.comment); return m?.kind === 'clone' && m.run === runId })
+      .map((r) => r.name)
+    await dropAll(adminUrl, ours, concurrency, admin)
+    return ours.length
+  } finally {
+    await admin.end().catch(() => {})
+  }
+}
+
+/** Drops databases already known to be ours, a few sessions at once: each DROP forces a checkpoint. */
+export async function dropAll(adminUrl: string, names: string[], concurrency: number, first?: Client): Promise<void> {
+  const queue = [...names]
+  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, async (_, i) => {
+    const client = i === 0 && first ? first : await connect(adminUrl)
+    try {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+        await client.query(`alter database ${quoteIdent(name)} with is_template false`).catch(() => {})
+        await client.query(`drop database if exists ${quoteIdent(name)} with (force)`)
+      }
+    } finally {
+      if (client !== first) await client.end().catch(() => {})
+    }
+  }))
+}

@@ -1,0 +1,95 @@
+/**
+ * Admin connections to the server, and the translation of driver errors into WorkerDbErrors that say
+ * where workerdb looked and what to change. Passwords never leave this module unredacted.
+ */
+import pg from 'pg'
+import { WorkerDbError } from './errors.js'
+import { redactText, redactUrl } from './url.js'
+
+export type Client = pg.Client
+
+export interface ServerInfo {
+  versionNum: number
+  major: number
+  fsync: boolean
+  maxConnections: number
+  canCreateDb: boolean
+  superuser: boolean
+  user: string
+}
+
+/** Connects, turning the classic failures into errors that name the fix. `source` says where the URL came from. */
+export async function connect(url: string, source = 'the configured URL'): Promise<Client> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 })
+  // A server that goes away mid-run (embedded server stopped, network) emits 'error' on idle clients;
+  // unhandled, that would crash the test runner. Failing queries still reject normally.
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    return client
+  } catch (err) {
+    await client.end().catch(() => {})
+    throw connectionError(err, url, source)
+  }
+}
+
+export function connectionError(err: unknown, url: string, source: string): WorkerDbError {
+  const e = err as { code?: string; message?: string }
+  const where = `${redactUrl(url)} (from ${source})`
+  const detail = redactText(e?.message ?? String(err))
+  if (e?.code === '28P01' || e?.code === '28000') {
+    return new WorkerDbError('E_AUTH', `the server at ${where} refused the credentials: ${detail}`,
+      'Check the user and password in the URL (WORKERDB_URL or `server.url`), or the server\'s pg_hba.conf.', { cause: err })
+  }
+  if (e?.code === '3D000') {
+    return new WorkerDbError('E_SERVER_UNREACHABLE', `the database named in ${where} does not exist: ${detail}`,
+      'Point the URL at an existing database workerdb can connect to for admin work (usually /postgres).', { cause: err })
+  }
+  return new WorkerDbError('E_SERVER_UNREACHABLE', `cannot reach PostgreSQL at ${where}: ${detail}`,
+    'Start the server, or set WORKERDB_URL (or `server: { url }` in workerdb.config.ts) to a reachable one; remove both to let workerdb start its embedded server.', { cause: err })
+}
+
+export async function serverInfo(client: Client): Promise<ServerInfo> {
+  const { rows } = await client.query(`
+    select current_setting('server_version_num')::int as version_num,
+           current_setting('fsync') as fsync,
+           current_setting('max_connections')::int as max_connections,
+           r.rolcreatedb as createdb, r.rolsuper as superuser, current_user as "user"
+      from pg_roles r where r.rolname = current_user`)
+  const r = rows[0]
+  return {
+    versionNum: r.version_num,
+    major: Math.floor(r.version_num / 10000),
+    fsync: r.fsync === 'on',
+    maxConnections: r.max_connections,
+    canCreateDb: r.createdb || r.superuser,
+    superuser: r.superuser,
+    user: r.user,
+  }
+}
+
+export function requireCreateDb(info: ServerInfo): void {
+  if (!info.canCreateDb) {
+    throw new WorkerDbError('E_NO_CREATEDB',
+      `role "${info.user}" cannot create databases, and workerdb needs to create the template and its clones`,
+      `Grant it: ALTER ROLE "${info.user}" CREATEDB; (or connect as a role that has CREATEDB).`)
+  }
+}
+
+export interface DatabaseRow {
+  name: string
+  isTemplate: boolean
+  allowConnections: boolean
+  comment: string | null
+}
+
+/** Databases whose names start with `prefix_`, with their comments (where markers live). */
+export async function listDatabases(client: Client, prefix: string): Promise<DatabaseRow[]> {
+  const { rows } = await client.query(
+    `select datname as name, datistemplate as "isTemplate", datallowconn as "allowConnections",
+            shobj_description(oid, 'pg_database') as comment
+       from pg_database where starts_with(datname, $1) order by datname`,
+    [`${prefix}_`],
+  )
+  return rows
+}

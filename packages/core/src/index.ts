@@ -1,0 +1,25 @@
+/**
+ * @workerdb/core — one PostgreSQL database per parallel test worker, cloned from a migrated template.
+ * The engine: no test framework is imported here; @workerdb/vitest and @workerdb/jest adapt it.
+ */
+export { defineConfig, resolveConfig, findConfigFile, validateOptions, CONFIG_FILES } from './config.js'
+export type { WorkerDbOptions, ResolvedConfig, ServerOption, MigrateOption } from './config.js'
+export { WorkerDbError, isWorkerDbError } from './errors.js'
+export type { WorkerDbErrorCode } from './errors.js'
+export { planVitest, vitest3MixedPools, vitestDefaultWorkers } from './plan.js'
+export type { Plan, VitestFacts, VitestProjectFacts, VitestPool } from './plan.js'
+export { provision } from './provision.js'
+export type { Provisioned, ProvisionOptions, ProvisionSummary } from './provision.js'
+export { MANIFEST_ENV, manifestPathFor } from './manifest.js'
+export type { Manifest, CloneEntry } from './manifest.js'
+export { setupWorker, getWorkerDatabase, cloneFor, readManifest } from './worker.js'
+export type { WorkerDatabase } from './worker.js'
+export { newRunId, cloneName, templateName, quoteIdent, quoteLiteral } from './naming.js'
+export { templateHash, FORMAT_VERSION } from './hash.js'
+export { sweep, sweepCandidates } from './sweep.js'
+export { createLogger } from './log.js'
+export type { Logger } from './log.js'
+export { redactUrl, redactText, withDatabase } from './url.js'
+export type { EnvOption, EnvSpec, ConnectionPart } from './env.js'
+export type { Migrator } from './migrate/types.js'
+export type { EmbeddedOptions } from './server/embedded.js'

@@ -1,0 +1,67 @@
+/**
+ * Database names. PostgreSQL silently truncates identifiers to 63 bytes, so two long names that share a
+ * prefix would collide without anyone noticing: every name here is built to fit, and checked.
+ */
+import { randomBytes } from 'node:crypto'
+import { WorkerDbError } from './errors.js'
+
+export const MAX_IDENTIFIER_BYTES = 63
+export const DEFAULT_PREFIX = 'wdb'
+const PREFIX_RE = /^[a-z][a-z0-9]{0,11}$/
+
+export function validatePrefix(prefix: string): string {
+  if (!PREFIX_RE.test(prefix)) {
+    throw new WorkerDbError(
+      'E_CONFIG',
+      `prefix ${JSON.stringify(prefix)} is not a valid workerdb prefix`,
+      'Use 1–12 lowercase letters and digits, starting with a letter (e.g. "wdb" or "shop").',
+    )
+  }
+  return prefix
+}
+
+/** A run id is unique per test-runner process: clone names of concurrent runs (shards, terminals) never meet. */
+export function newRunId(): string {
+  // 8 base36 chars ≈ 41 bits: collisions between concurrent runs on one server are not a practical concern.
+  const n = randomBytes(6).readUIntBE(0, 6)
+  return n.toString(36).padStart(8, '0').slice(-8)
+}
+
+export function templateName(prefix: string, hash: string): string {
+  return checkIdentifier(`${prefix}_tpl_${hash.slice(0, 16)}`)
+}
+
+/** Clone names carry the run id and the worker slot, and for Vitest 3 mixed pools, the pool's short key. */
+export function cloneName(prefix: string, runId: string, slot: number, pool?: string): string {
+  if (!Number.isInteger(slot) || slot < 1) throw new RangeError(`slot must be a positive integer, got ${slot}`)
+  return checkIdentifier(`${prefix}_${runId}_${pool ? `${pool}_` : ''}${slot}`)
+}
+
+/** Names that workerdb made look like this; anything else on the server is never considered ours. */
+export function isOwnName(prefix: string, name: string): boolean {
+  return name.startsWith(`${prefix}_`) && Buffer.byteLength(name) <= MAX_IDENTIFIER_BYTES
+}
+
+export function checkIdentifier(name: string): string {
+  const bytes = Buffer.byteLength(name, 'utf8')
+  if (bytes > MAX_IDENTIFIER_BYTES) {
+    throw new WorkerDbError(
+      'E_NAME_TOO_LONG',
+      `database name ${JSON.stringify(name)} is ${bytes} bytes; PostgreSQL keeps only ${MAX_IDENTIFIER_BYTES} and would silently truncate it`,
+      'Use a shorter `prefix` in your workerdb config.',
+    )
+  }
+  return name
+}
+
+/** Quotes an identifier for SQL: always quoted, so case and odd characters survive and nothing is injected. */
+export function quoteIdent(name: string): string {
+  if (name.includes('\0')) throw new WorkerDbError('E_CONFIG', 'identifier contains a NUL byte', 'Remove it.')
+  return `"${name.replace(/"/g, '""')}"`
+}
+
+/** Quotes a string literal (standard_conforming_strings is on by default since PostgreSQL 9.1). */
+export function quoteLiteral(value: string): string {
+  if (value.includes('\0')) throw new WorkerDbError('E_CONFIG', 'string contains a NUL byte', 'Remove it.')
+  return `'${value.replace(/'/g, "''")}'`
+}

@@ -1,0 +1,102 @@
+/**
+ * The template: built once per hash, under an advisory lock so that concurrent runs (CI shards, monorepo
+ * packages) build it exactly once and the others wait and reuse it. A template is reusable only when it
+ * is sealed (IS_TEMPLATE, no connections) AND its marker says 'ready': a build that died half way is
+ * never mistaken for a good one.
+ */
+import { WorkerDbError } from './errors.js'
+import { listDatabases, type Client } from './db.js'
+import type { Logger } from './log.js'
+import { ms } from './log.js'
+import { makeMarker, parseMarker } from './marker.js'
+import type { Migrator } from './migrate/types.js'
+import { quoteIdent, quoteLiteral, templateName } from './naming.js'
+import { withDatabase } from './url.js'
+
+export interface TemplateResult {
+  name: string
+  hash: string
+  reused: boolean
+  /** Migration steps run (0 on reuse; undefined when the migrator cannot count them). */
+  migrationsRun: number | undefined
+  ms: number
+}
+
+export interface EnsureTemplateOptions {
+  admin: Client
+  adminUrl: string
+  prefix: string
+  hash: string
+  runId: string
+  migrator: Migrator
+  /** The env vars to hand a command migrator, given the template's URL. */
+  envFor: (url: string) => Record<string, string>
+  secrets: string[]
+  log: Logger
+}
+
+/** Advisory lock key for one template hash: 63 bits of the hash, so different hashes build in parallel. */
+export function lockKey(hash: string): bigint {
+  return BigInt.asIntN(64, BigInt('0x' + hash.slice(0, 16)))
+}
+
+export async function ensureTemplate(o: EnsureTemplateOptions): Promise<TemplateResult> {
+  const started = performance.now()
+  const name = templateName(o.prefix, o.hash)
+  const key = lockKey(o.hash).toString()
+  o.log.progress(`template ${o.hash.slice(0, 10)}: waiting for lock`)
+  await o.admin.query('select pg_advisory_lock($1::bigint)', [key])
+  try {
+    const existing = (await listDatabases(o.admin, o.prefix)).find((d) => d.name === name)
+    if (existing) {
+      const marker = parseMarker(existing.comment)
+      if (existing.isTemplate && marker?.kind === 'template' && marker.state === 'ready') {
+        return { name, hash: o.hash, reused: true, migrationsRun: 0, ms: performance.now() - started }
+      }
+      if (!marker) {
+        // Our name, but not our marker: someone else's database. Never touch it.
+        throw new WorkerDbError('E_CONFIG', `database ${name} exists but was not made by workerdb`,
+          'Drop or rename it yourself, or choose another `prefix` in the workerdb config.')
+      }
+      // Ours, but never sealed: a build that crashed. We hold the lock, so no one else is building it.
+      o.log.progress(`template ${o.hash.slice(0, 10)}: removing an unfinished build`)
+      await dropDatabase(o.admin, name)
+    }
+
+    if (o.migrator.prepare) await o.migrator.prepare(o.adminUrl)
+    const marker = makeMarker({ kind: 'template', state: 'building', run: o.runId, hash: o.hash })
+    await o.admin.query(`create database ${quoteIdent(name)}`)
+    await o.admin.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
+    const url = withDatabase(o.adminUrl, name)
+    let migrationsRun: number | undefined
+    try {
+      o.log.progress(`template ${o.hash.slice(0, 10)}: migrating (${o.migrator.describe})`)
+      migrationsRun = await o.migrator.migrate(url, { log: o.log, env: o.envFor(url), secrets: o.secrets })
+      await seal(o.admin, name)
+      await o.admin.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify({ ...marker, state: 'ready' }))}`)
+    } catch (err) {
+      await dropDatabase(o.admin, name).catch(() => {})
+      throw err
+    }
+    return { name, hash: o.hash, reused: false, migrationsRun, ms: performance.now() - started }
+  } finally {
+    await o.admin.query('select pg_advisory_unlock($1::bigint)', [key]).catch(() => {})
+    o.log.progress(`template ${o.hash.slice(0, 10)}: ready in ${ms(started)}`)
+  }
+}
+
+/**
+ * Cloning waits ~5 s and then fails while anyone is connected to the template ("source database is
+ * being accessed by other users"): refuse new connections first, then end the stragglers a migration
+ * tool may have left open.
+ */
+async function seal(admin: Client, name: string): Promise<void> {
+  await admin.query(`alter database ${quoteIdent(name)} with is_template true allow_connections false`)
+  await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name])
+}
+
+/** Drops one of our databases; a template must be unmarked first. */
+export async function dropDatabase(admin: Client, name: string): Promise<void> {
+  await admin.query(`alter database ${quoteIdent(name)} with is_template false`).catch(() => {})
+  await admin.query(`drop database if exists ${quoteIdent(name)} with (force)`)
+}

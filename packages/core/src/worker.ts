@@ -1,0 +1,85 @@
+/**
+ * The worker side, kept tiny on purpose (no driver, no framework): read the manifest, find this worker's
+ * clone, export it into the environment before any test module loads — or fail right here, with the
+ * numbers that explain why, instead of "database does not exist" at the first query.
+ */
+import { readFileSync } from 'node:fs'
+import { envFor } from './env.js'
+import { WorkerDbError } from './errors.js'
+import { MANIFEST_ENV, type Manifest } from './manifest.js'
+import { connectionParts } from './url.js'
+
+export { WorkerDbError } from './errors.js'
+
+export interface WorkerDatabase {
+  url: string
+  database: string
+  host: string
+  port: string
+  user: string
+  workerId: number
+  runId: string
+}
+
+const CURRENT_ENV = 'WORKERDB_CURRENT'
+
+export function readManifest(env: NodeJS.ProcessEnv = process.env): Manifest {
+  const path = env[MANIFEST_ENV]
+  if (!path) {
+    throw new WorkerDbError('E_NO_MANIFEST', `the workerdb setup file ran, but this run provisioned no databases (${MANIFEST_ENV} is not set)`,
+      'Add workerdb to the runner, not only its setup file: `plugins: [workerDb()]` in vitest.config, or `preset: \'@workerdb/jest\'` in jest.config.')
+  }
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Manifest
+  } catch (err) {
+    throw new WorkerDbError('E_NO_MANIFEST', `cannot read the workerdb manifest ${path}: ${(err as Error).message}`,
+      'The run that provisioned it has ended or crashed; run the tests again.', { cause: err })
+  }
+}
+
+/** Pure: the clone for a worker id, or the E_NO_CLONE error that explains the mismatch. */
+export function cloneFor(manifest: Manifest, rawId: string | undefined) {
+  const id = Number(rawId)
+  if (!rawId || !Number.isInteger(id) || id < 1) {
+    throw new WorkerDbError('E_NO_CLONE', `this worker has no usable worker id (${manifest.workerIdVar}=${JSON.stringify(rawId)}), so it cannot be given a database`,
+      `Run the tests through the test runner (${manifest.framework}) with workerdb's plugin/preset; if you do, report this with the lines above.`)
+  }
+  const clone = manifest.clones.find((c) => c.slot === id)
+  if (!clone) {
+    const n = manifest.clones.length
+    throw new WorkerDbError('E_NO_CLONE',
+      `worker ${id} has no database — this run planned ${n} clone${n === 1 ? '' : 's'} (${manifest.plan.reason}) but the pool started worker ${id}`,
+      `Cap the pool at ${n} (e.g. maxWorkers: ${n}), or report this with the lines above: the plan should never be smaller than the pool.`)
+  }
+  return clone
+}
+
+/** Maps this worker to its clone and exports it. Idempotent: setup files run once per test file. */
+export function setupWorker(env: NodeJS.ProcessEnv = process.env): WorkerDatabase {
+  const manifest = readManifest(env)
+  const clone = cloneFor(manifest, env[manifest.workerIdVar])
+  Object.assign(env, envFor(manifest.env, clone.url))
+  const parts = connectionParts(clone.url)
+  const current: WorkerDatabase = {
+    url: clone.url,
+    database: clone.database,
+    host: parts.host,
+    port: parts.port,
+    user: parts.user,
+    workerId: clone.slot,
+    runId: manifest.runId,
+  }
+  // Env, not module state: getWorkerDatabase() may be imported through another module instance (vm pools, CJS/ESM).
+  env[CURRENT_ENV] = JSON.stringify(current)
+  return current
+}
+
+/** This worker's database, for tests and app code. */
+export function getWorkerDatabase(env: NodeJS.ProcessEnv = process.env): WorkerDatabase {
+  const raw = env[CURRENT_ENV]
+  if (!raw) {
+    throw new WorkerDbError('E_NO_MANIFEST', 'getWorkerDatabase() was called outside a worker that workerdb set up',
+      'Call it from test code run by Vitest/Jest with workerdb\'s plugin/preset (its setup file runs first).')
+  }
+  return JSON.parse(raw) as WorkerDatabase
+}

@@ -1,0 +1,49 @@
+/**
+ * @workerdb/vitest — `plugins: [workerDb()]`: every Vitest worker gets its own PostgreSQL database,
+ * cloned from one migrated template, exported as DATABASE_URL before any test module loads.
+ */
+import { manifestPathFor, newRunId, MANIFEST_ENV, type WorkerDbOptions } from '@workerdb/core'
+import { GLOBAL_SETUP_FILE, SETUP_FILE } from './runner/paths.js'
+import { SpecReporter } from './runner/spec-reporter.js'
+import { runs, type ProjectLike, type VitestLike } from './runner/state.js'
+
+export { defineConfig, getWorkerDatabase, WorkerDbError } from '@workerdb/core'
+export type { WorkerDbOptions, WorkerDatabase } from '@workerdb/core'
+
+
+/** The Vite plugin shape we use; typed structurally so that any Vitest 3–5 config accepts it. */
+export interface WorkerDbPlugin {
+  name: string
+  config(): { test: { globalSetup: string[] } }
+  configureVitest(ctx: { vitest: unknown; project: unknown }): void
+}
+
+/**
+ * Options given here override `workerdb.config.*` (found from Vitest's root upward) key by key.
+ */
+export function workerDb(options: WorkerDbOptions = {}): WorkerDbPlugin {
+  return {
+    name: 'workerdb',
+    config() {
+      // The root's globalSetup runs even when the root project has no test files of its own.
+      return { test: { globalSetup: [GLOBAL_SETUP_FILE] } }
+    },
+    configureVitest(ctx) {
+      const vitest = ctx.vitest as VitestLike
+      const project = ctx.project as ProjectLike
+      let state = runs().get(vitest)
+      if (!state) {
+        const runId = newRunId()
+        state = { runId, manifestPath: manifestPathFor(runId), options, root: vitest.config.root, vitest, refs: 0 }
+        runs().set(vitest, state)
+        // Before the pool exists: Vitest 3 snapshots process.env for its workers when the pool is created.
+        process.env[MANIFEST_ENV] = state.manifestPath
+        ;(vitest.config.reporters as unknown[]).push(new SpecReporter(state))
+      }
+      // First, so the env is set before any user setup file runs.
+      if (!project.config.setupFiles.includes(SETUP_FILE)) project.config.setupFiles.unshift(SETUP_FILE)
+    },
+  }
+}
+
+export default workerDb

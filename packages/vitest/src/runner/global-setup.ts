@@ -1,0 +1,27 @@
+/**
+ * Vitest globalSetup, added by the plugin. Vitest may run it once per project: the first call
+ * provisions, later ones join, and the last teardown drops this run's clones.
+ */
+import { runs, type ProjectLike } from './state.js'
+import { ensureProvisioned } from './provision-run.js'
+import { SETUP_FILE } from './paths.js'
+
+export default async function setup(project: ProjectLike): Promise<() => Promise<void>> {
+  const vitest = project.vitest
+  const state = runs().get(vitest)
+  if (!state) {
+    throw new Error('workerdb: globalSetup ran without the workerdb plugin; add `plugins: [workerDb()]` to vitest.config instead of listing the globalSetup by hand.')
+  }
+  state.refs++
+  const run = await ensureProvisioned(state)
+  // Projects that do not carry the plugin themselves (inline projects without `extends`) still need the
+  // worker mapping: without it they would silently share DATABASE_URL.
+  for (const p of vitest.projects) {
+    if (!p.config.setupFiles.includes(SETUP_FILE)) p.config.setupFiles.unshift(SETUP_FILE)
+  }
+  project.provide?.('workerdb', JSON.parse(JSON.stringify({ runId: run.runId, clones: run.manifest.clones.length, plan: run.manifest.plan })))
+  return async () => {
+    if (--state.refs > 0) return
+    await run.teardown()
+  }
+}

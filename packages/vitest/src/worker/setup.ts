@@ -1,0 +1,8 @@
+/**
+ * Vitest setup file, placed first in every project's `setupFiles`: it runs in each worker before any
+ * user setup file or test module, maps VITEST_POOL_ID (the pool slot — never VITEST_WORKER_ID, which
+ * counts files) to this run's clone and exports it, overriding `test.env`.
+ */
+import { setupWorker } from '@workerdb/core/worker'
+
+setupWorker()
