@@ -3,6 +3,7 @@
  * the teardown that undoes exactly what this run made. Framework packages call this from their runner
  * side; nothing here knows which framework it serves.
  */
+import { writeFileSync } from 'node:fs'
 import { createClones, chooseStrategy, dropClones } from './clones.js'
 import type { ResolvedConfig } from './config.js'
 import { connect, requireCreateDb, serverInfo, type ServerInfo } from './db.js'
@@ -30,6 +31,7 @@ export interface ProvisionOptions {
 }
 
 export interface ProvisionSummary {
+  runId: string
   server: string
   serverMs: number
   template: TemplateResult | null
@@ -37,6 +39,21 @@ export interface ProvisionSummary {
   clonesMs: number
   strategy: string
   plan: Plan
+  /** Filled in at teardown. */
+  dropped?: number
+  teardownMs?: number
+}
+
+/** WORKERDB_SUMMARY_FILE: a machine-readable record of the run (CI dashboards, the demo's table). */
+function recordSummary(summary: ProvisionSummary, log: Logger): void {
+  const file = process.env.WORKERDB_SUMMARY_FILE
+  if (!file) return
+  try {
+    writeFileSync(file, JSON.stringify(summary, null, 2))
+  } catch (err) {
+    // A record for dashboards must never fail the run it records.
+    log.warn(`cannot write WORKERDB_SUMMARY_FILE ${file}: ${(err as Error).message}`)
+  }
 }
 
 export interface Provisioned {
@@ -59,6 +76,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   const manifestPath = manifestPathFor(runId)
   const t0 = performance.now()
   const server = await startServer(o.config.server, log)
+  const serverMs = performance.now() - t0
   let info: ServerInfo
   let strategy: 'WAL_LOG' | 'FILE_COPY' | undefined
   let template: TemplateResult
@@ -101,7 +119,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     workerIdVar: o.workerIdVar, template: { name: template.name, hash: template.hash, reused: template.reused }, clones: [],
   }
   const summary: ProvisionSummary = {
-    server: server.describe, serverMs: 0, template, clones: 0, clonesMs: 0, strategy: strategy ?? 'default', plan: o.plan,
+    runId, server: server.describe, serverMs, template, clones: 0, clonesMs: 0, strategy: strategy ?? 'default', plan: o.plan,
   }
 
   async function grow(plan: Plan): Promise<void> {
@@ -135,10 +153,13 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     try {
       const dropped = await dropClones(server.adminUrl, clones, runId)
       await sweeping
+      summary.dropped = dropped
+      summary.teardownMs = performance.now() - started
       if (dropped) log.info(`dropped ${dropped} clone${dropped === 1 ? '' : 's'} in ${ms(started)}; template kept for the next run`)
     } finally {
       removeManifest(manifestPath)
       await server.stop()
+      recordSummary(summary, log)
     }
   }
 
@@ -151,7 +172,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     await teardown().catch(() => {})
     throw err
   }
-  summary.serverMs = performance.now() - t0 - summary.clonesMs - template.ms
+  recordSummary(summary, log)
   return { runId, manifest, manifestPath, summary, grow, teardown }
 }
 

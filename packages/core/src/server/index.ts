@@ -38,6 +38,8 @@ export async function startServer(option: ServerOption, log: Logger): Promise<Se
       throw new WorkerDbError('E_CONFIG', (err as Error).message, 'Use a URL like postgresql://user@127.0.0.1:5432/postgres.')
     }
   }
-  const opts = typeof option === 'object' && 'embedded' in option && option.embedded !== true ? option.embedded : {}
+  const opts = typeof option === 'object' && 'embedded' in option && option.embedded !== true ? { ...option.embedded } : {}
+  // A kept data dir keeps templates between runs, so warm runs reuse them even on the embedded server.
+  opts.dataDir ??= process.env.WORKERDB_EMBEDDED_DATA_DIR || undefined
   return startEmbedded(opts, log)
 }
