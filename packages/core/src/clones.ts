@@ -40,7 +40,9 @@ export async function createClones(o: CreateClonesOptions): Promise<void> {
   const lanes = Math.max(1, Math.min(o.concurrency, queue.length))
   const clients: Client[] = []
   try {
-    await Promise.all(Array.from({ length: lanes }, async () => {
+    // allSettled, not all: when one clone fails the other lanes finish their statement and write its
+    // marker, so teardown can still recognise and drop every clone that was made.
+    const results = await Promise.allSettled(Array.from({ length: lanes }, async () => {
       const client = await connect(o.adminUrl)
       clients.push(client)
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
@@ -48,12 +50,15 @@ export async function createClones(o: CreateClonesOptions): Promise<void> {
         try {
           await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(o.template)}${strategy}`)
         } catch (err) {
+          queue.length = 0
           throw cloneError(err, name, o.template)
         }
         await client.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
         o.onProgress?.(++done, o.names.length)
       }
     }))
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => {})))
   }

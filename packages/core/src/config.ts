@@ -153,6 +153,7 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
     if ('sql' in mo && typeof mo.sql !== 'string') fail('`migrate.sql` must be a directory path', 'Example: migrate: { sql: "./migrations" }')
     if ('command' in mo && typeof mo.command !== 'string') fail('`migrate.command` must be a shell command string', 'Example: migrate: { command: "npx kysely migrate:latest" }')
     if ('inputs' in mo && (!Array.isArray(mo.inputs) || mo.inputs.some((x) => typeof x !== 'string'))) fail('`migrate.inputs` must be an array of paths', 'List the files your migrations read, e.g. inputs: ["./migrations"].')
+    if ('sql' in mo && 'command' in mo) fail('`migrate` has both sql and command', 'Choose one: { sql: dir } or { command: "…" }.')
     if (!('sql' in mo) && !('command' in mo)) fail(`\`migrate\` has neither sql nor command (got ${Object.keys(mo).join(', ') || 'nothing'})`, 'Example: migrate: { sql: "./migrations" }')
   }
   const e = opts.env
@@ -160,7 +161,9 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
     if (typeof e === 'string') {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e)) fail(`\`env\` ${JSON.stringify(e)} is not a valid variable name`, 'Example: env: "DATABASE_URL"')
     } else if (typeof e === 'object' && e !== null && !Array.isArray(e)) {
+      if (Object.keys(e).length === 0) fail('`env` is an empty map, so workers would get no connection settings', 'Map at least one variable, e.g. env: { DATABASE_URL: "url" }.')
       for (const [name, part] of Object.entries(e)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail(`\`env\` key ${JSON.stringify(name)} is not a valid variable name`, 'Use letters, digits and underscores, e.g. PGDATABASE.')
         if (!CONNECTION_PARTS.includes(part as never)) fail(`\`env.${name}\` is ${JSON.stringify(part)}`, `Map each variable to one of: ${CONNECTION_PARTS.join(', ')}.`)
       }
     } else fail('`env` must be a variable name or a map of names to connection parts', 'Example: env: { PGDATABASE: "database", PGPORT: "port" }')

@@ -158,6 +158,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       if (dropped) log.info(`dropped ${dropped} clone${dropped === 1 ? '' : 's'} in ${ms(started)}; template kept for the next run`)
     } finally {
       removeManifest(manifestPath)
+      if (process.env[MANIFEST_ENV] === manifestPath) delete process.env[MANIFEST_ENV]
       await server.stop()
       recordSummary(summary, log)
     }

@@ -7,7 +7,6 @@
 import { WorkerDbError } from './errors.js'
 import { listDatabases, type Client } from './db.js'
 import type { Logger } from './log.js'
-import { ms } from './log.js'
 import { makeMarker, parseMarker } from './marker.js'
 import type { Migrator } from './migrate/types.js'
 import { quoteIdent, quoteLiteral, templateName } from './naming.js'
@@ -55,8 +54,10 @@ export async function ensureTemplate(o: EnsureTemplateOptions): Promise<Template
       }
       if (!marker) {
         // Our name, but not our marker: someone else's database. Never touch it.
-        throw new WorkerDbError('E_CONFIG', `database ${name} exists but was not made by workerdb`,
-          'Drop or rename it yourself, or choose another `prefix` in the workerdb config.')
+        // (A run killed in the instant between CREATE DATABASE and COMMENT leaves this too; only a person
+        // can tell the two apart, so say exactly what to run.)
+        throw new WorkerDbError('E_CONFIG', `database ${name} exists but carries no workerdb marker, so workerdb will not touch it`,
+          `If it is a leftover of a killed workerdb run, drop it: ALTER DATABASE ${quoteIdent(name)} IS_TEMPLATE false; DROP DATABASE ${quoteIdent(name)}; otherwise choose another \`prefix\`.`)
       }
       // Ours, but never sealed: a build that crashed. We hold the lock, so no one else is building it.
       o.log.progress(`template ${o.hash.slice(0, 10)}: removing an unfinished build`)
@@ -81,7 +82,6 @@ export async function ensureTemplate(o: EnsureTemplateOptions): Promise<Template
     return { name, hash: o.hash, reused: false, migrationsRun, ms: performance.now() - started }
   } finally {
     await o.admin.query('select pg_advisory_unlock($1::bigint)', [key]).catch(() => {})
-    o.log.progress(`template ${o.hash.slice(0, 10)}: ready in ${ms(started)}`)
   }
 }
 

@@ -13,15 +13,18 @@ export function redactUrl(url: string): string {
     if (u.password) u.password = '***'
     return u.toString()
   } catch {
-    return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@')
+    // Unparsable, e.g. a raw `@` or `/` in the password: hide everything up to the last `@`.
+    return url.replace(/(\/\/[^:/@\s]*:)\S*@/, '$1***@')
   }
 }
 
 /** Replaces every password-bearing URL, and the given secrets, inside free text (server errors, tool output). */
 export function redactText(text: string, secrets: Array<string | undefined> = []): string {
-  let out = text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]*@/g, '$1***@')
+  // Secrets first, while a raw password (which may itself contain `@`) is still intact; then every URL's
+  // password up to the last `@` before whitespace, so `p@ss` cannot leave `ss` behind.
+  let out = text
   for (const s of secrets) if (s && s.length >= 3) out = out.split(s).join('***')
-  return out
+  return out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)\S*@/g, '$1***@')
 }
 
 export interface ConnectionParts {
@@ -37,7 +40,8 @@ export function connectionParts(url: string): ConnectionParts {
   const u = new URL(url)
   return {
     url,
-    host: decodeURIComponent(u.hostname),
+    // IPv6 hosts come bracketed from URL ("[::1]"); PGHOST and drivers want them bare.
+    host: decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1'),
     port: u.port || '5432',
     user: decodeURIComponent(u.username),
     password: decodeURIComponent(u.password),

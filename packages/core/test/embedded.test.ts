@@ -66,7 +66,8 @@ describe('embedded PostgreSQL', () => {
       expect(server.adminUrl).toMatch(/^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/)
       const port = portOf(server.adminUrl)
       expect(server.describe).toBe(`embedded PostgreSQL 17.10 on 127.0.0.1:${port}`)
-      expect(log.lines).toEqual([expect.stringMatching(new RegExp(`^info embedded PostgreSQL 17 on 127\\.0\\.0\\.1:${port} \\(ready in `))])
+      const summary = new RegExp(`^info embedded PostgreSQL 17 on 127\\.0\\.0\\.1:${port} \\(ready in [\\d.]+ m?s\\)$`)
+      expect(log.lines).toEqual([expect.stringMatching(summary)])
 
       const dataDir = await withClient(server.adminUrl, async (c) => {
         expect((await c.query('select version()')).rows[0].version).toContain('PostgreSQL 17')

@@ -133,7 +133,8 @@ function unprivilegedUser(): RunAs {
     throw new WorkerDbError(
       'E_EMBEDDED',
       'PostgreSQL cannot run as root, and there is no `postgres` or `nobody` user to run it as',
-      'run the tests as a non-root user, create a `postgres` user (`useradd -r postgres`), or use a connection URL',
+      'run the tests as a non-root user, create a `postgres` user (`useradd -r postgres`), ' +
+        'or use a connection URL',
     )
   }
   return user
@@ -226,17 +227,22 @@ const COMPLETE_MARKER = '.workerdb-complete'
  * Copies native/{bin,lib,share} to `os.tmpdir()/workerdb-pg-<version>-<uid>`, readable by everyone and
  * with the library symlinks in place, and returns the copy's bin dir. The copy is cached across runs:
  * it is built in a staging dir and renamed into place, so concurrent starts never see half a tree.
+ * `<uid>` is ours (the copy's owner), not the server user's: root's copy and a user's own never collide.
  */
-function privateCopy(bins: EmbeddedBinaries, uid: number): string {
-  const cache = path.join(os.tmpdir(), `workerdb-pg-${bins.version}-${uid}`)
+function privateCopy(bins: EmbeddedBinaries): string {
+  const cache = path.join(os.tmpdir(), `workerdb-pg-${bins.version}-${process.geteuid?.() ?? 'user'}`)
+  let stale = false
   if (fs.existsSync(cache)) {
     trustCache(cache)
     if (fs.existsSync(path.join(cache, COMPLETE_MARKER))) return path.join(cache, 'bin')
-    fs.rmSync(cache, { recursive: true, force: true })
+    stale = true
   }
   const nativeDir = path.dirname(bins.binDir)
-  const staging = fs.mkdtempSync(`${cache}.tmp-`)
+  let staging: string | undefined
   try {
+    // Not one of ours (we only ever rename complete copies into place), so nobody is running from it.
+    if (stale) fs.rmSync(cache, { recursive: true, force: true })
+    staging = fs.mkdtempSync(`${cache}.tmp-`)
     // verbatimSymlinks keeps the package's relative links relative: resolved ones would point back
     // into the node_modules we are copying away from.
     fs.cpSync(nativeDir, staging, { recursive: true, verbatimSymlinks: true })
@@ -255,7 +261,7 @@ function privateCopy(bins: EmbeddedBinaries, uid: number): string {
       fs.rmSync(staging, { recursive: true, force: true })
     }
   } catch (err) {
-    fs.rmSync(staging, { recursive: true, force: true })
+    if (staging) fs.rmSync(staging, { recursive: true, force: true })
     throw new WorkerDbError(
       'E_EMBEDDED',
       `could not copy the PostgreSQL binaries to ${cache}: ${(err as Error).message}`,
@@ -270,10 +276,11 @@ function privateCopy(bins: EmbeddedBinaries, uid: number): string {
 function trustCache(cache: string): void {
   const st = fs.lstatSync(cache)
   const uid = process.geteuid?.()
-  if (st.isSymbolicLink() || !st.isDirectory() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022) {
+  const owned = uid === undefined || st.uid === uid || st.uid === 0
+  if (st.isSymbolicLink() || !st.isDirectory() || !owned || st.mode & 0o022) {
     throw new WorkerDbError(
       'E_EMBEDDED',
-      `refusing to use ${cache}: it is not a directory owned by this user and writable only by it`,
+      `refusing to use ${cache}: it is not a directory owned by this user (or root) and writable only by it`,
       `remove it (\`rm -rf ${cache}\`) and try again`,
     )
   }
@@ -286,14 +293,14 @@ function usableBinDir(bins: EmbeddedBinaries, runAs: RunAs | undefined, log: Log
       `${packageName()}'s postinstall did not run (its library symlinks are missing); using a copy in the ` +
         `temp dir. With pnpm, add it to "pnpm.onlyBuiltDependencies" in package.json`,
     )
-    return privateCopy(bins, runAs?.uid ?? process.getuid?.() ?? 0)
+    return privateCopy(bins)
   }
   if (!runAs) return bins.binDir
   const nativeDir = fs.realpathSync(path.dirname(bins.binDir))
   const blocked = blockedAncestor(nativeDir, runAs) ?? unreadableEntry(nativeDir, runAs)
   if (!blocked) return bins.binDir
   // Typical: node_modules under /root (mode 700), or a CI checkout in a private folder.
-  return privateCopy(bins, runAs.uid)
+  return privateCopy(bins)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -447,7 +454,9 @@ function startPostgres(
 }
 
 function isPortClash(err: unknown): boolean {
-  return err instanceof WorkerDbError && /could not bind|Address already in use|could not create any TCP/.test(err.message)
+  return (
+    err instanceof WorkerDbError && /could not bind|Address already in use|could not create any TCP/.test(err.message)
+  )
 }
 
 async function waitOrTimeout(p: Promise<void>, timeoutMs: number): Promise<boolean> {
@@ -470,7 +479,9 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
   const bins = findEmbeddedBinaries()
   const requestedMajor = opts.version?.split('.')[0]
   if (requestedMajor && !bins.version.startsWith(`${requestedMajor}.`)) {
-    log.warn(`embedded PostgreSQL ${opts.version} was requested, but ${packageName()}@${bins.version} is installed`)
+    log.warn(
+      `embedded PostgreSQL ${opts.version} was requested, but ${packageName()}@${bins.version} is installed`,
+    )
   }
 
   const runAs = process.getuid?.() === 0 ? unprivilegedUser() : undefined
@@ -486,7 +497,9 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
     }
   }
   const binDir = usableBinDir(bins, runAs, log)
-  const user = opts.user ?? 'postgres'
+  const user = opts.user || 'postgres'
+  // PostgreSQL rejects empty passwords at login, so an empty one means "no password" (trust).
+  const password = opts.password || undefined
 
   // One private scratch dir per server: the default data dir and the password file live in it, and it
   // is the children's cwd (the runner's cwd may be somewhere the server user cannot enter).
@@ -509,9 +522,9 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
         if (runAs) chownTree(dataDir, runAs)
       }
       const args = ['-D', dataDir, '-U', user, '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']
-      if (opts.password !== undefined) {
+      if (password !== undefined) {
         const pwfile = path.join(scratch, 'pwfile')
-        fs.writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o600 })
+        fs.writeFileSync(pwfile, `${password}\n`, { mode: 0o600 })
         if (runAs) fs.chownSync(pwfile, runAs.uid, runAs.gid)
         args.push('--auth=scram-sha-256', `--pwfile=${pwfile}`)
       } else {
@@ -582,7 +595,7 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
 
   const adminUrl =
     `postgresql://${encodeURIComponent(user)}` +
-    (opts.password !== undefined ? `:${encodeURIComponent(opts.password)}` : '') +
+    (password !== undefined ? `:${encodeURIComponent(password)}` : '') +
     `@127.0.0.1:${port}/postgres`
 
   // "ready to accept connections" is the server's word; a real connection is ours.
@@ -590,7 +603,8 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
   const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000, ssl: false })
   try {
     await client.connect()
-    serverVersion = (await client.query<{ server_version: string }>('show server_version')).rows[0]!.server_version
+    const res = await client.query<{ server_version: string }>('show server_version')
+    serverVersion = res.rows[0]!.server_version
   } catch (err) {
     await stop()
     throw new WorkerDbError(

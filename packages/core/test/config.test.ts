@@ -1,0 +1,257 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { findConfigFile, resolveConfig, validateOptions } from '../src/config.js'
+import { WorkerDbError } from '../src/errors.js'
+
+const roots: string[] = []
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true })
+})
+
+/** A fresh temp tree: { 'a/b/file': 'text' } → files under a new dir; returns the dir. */
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'workerdb-config-test-'))
+  roots.push(root)
+  for (const [rel, text] of Object.entries(files)) {
+    const path = join(root, rel)
+    mkdirSync(join(path, '..'), { recursive: true })
+    writeFileSync(path, text)
+  }
+  return root
+}
+
+function configError(fn: () => unknown): WorkerDbError {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorkerDbError)
+    return err as WorkerDbError
+  }
+  throw new Error('expected a WorkerDbError, nothing was thrown')
+}
+
+async function configErrorAsync(p: Promise<unknown>): Promise<WorkerDbError> {
+  try {
+    await p
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorkerDbError)
+    return err as WorkerDbError
+  }
+  throw new Error('expected a WorkerDbError, nothing was thrown')
+}
+
+describe('validateOptions', () => {
+  it('accepts every documented form', () => {
+    const ok: unknown[] = [
+      {},
+      { server: 'auto' }, { server: 'embedded' }, { server: { url: 'postgresql://u@h/db' } }, { server: { embedded: {} } }, { server: { embedded: true } },
+      { migrate: { sql: './migrations' } }, { migrate: { command: 'npx kysely migrate:latest', inputs: ['./migrations'] } }, { migrate: async () => {} },
+      { env: 'DATABASE_URL' }, { env: { DATABASE_URL: 'url', PGHOST: 'host', PGPORT: 'port', PGUSER: 'user', PGPASSWORD: 'password', PGDATABASE: 'database' } },
+      { key: 'v2', prefix: 'shop', cloneStrategy: 'FILE_COPY', sweepTtlHours: 1.5, silent: true },
+    ]
+    for (const o of ok) expect(() => validateOptions(o, 'test'), JSON.stringify(o)).not.toThrow()
+  })
+
+  it('rejects a non-object', () => {
+    for (const o of [null, 'x', 5, []]) expect(configError(() => validateOptions(o, 'here')).code).toBe('E_CONFIG')
+  })
+
+  describe('unknown keys', () => {
+    it('names the key and suggests the nearest one ("migrat" → "migrate")', () => {
+      const e = configError(() => validateOptions({ migrat: { sql: './m' } }, 'workerdb.config.ts'))
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.message).toContain('workerdb.config.ts')
+      expect(e.message).toContain('"migrat"')
+      expect(e.hint).toContain('Did you mean "migrate"?')
+    })
+
+    it.each([['prefx', 'prefix'], ['Server', 'server'], ['silnet', 'silent'], ['sweepTtlHour', 'sweepTtlHours']])('%s → %s', (typo, near) => {
+      expect(configError(() => validateOptions({ [typo]: 1 }, 'x')).hint).toContain(`Did you mean "${near}"?`)
+    })
+
+    it('lists the known options when nothing is close', () => {
+      const e = configError(() => validateOptions({ databaseUrlForTests: 'x' }, 'x'))
+      expect(e.hint).not.toContain('Did you mean')
+      expect(e.hint).toContain('migrate')
+      expect(e.hint).toContain('server')
+    })
+  })
+
+  describe('wrong types: E_CONFIG naming the option, with a hint', () => {
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ['server as a number', { server: 5 }, 'server'],
+      ['server as an unknown string', { server: 'docker' }, 'server'],
+      ['server with neither url nor embedded', { server: { host: 'x' } }, 'server'],
+      ['server.url not a string', { server: { url: 5 } }, 'server.url'],
+      ['migrate as a string', { migrate: './migrations' }, 'migrate'],
+      ['migrate with neither sql nor command', { migrate: { dir: './m' } }, 'migrate'],
+      ['migrate.sql not a string', { migrate: { sql: ['./m'] } }, 'migrate.sql'],
+      ['migrate.command not a string', { migrate: { command: ['npx', 'x'] } }, 'migrate.command'],
+      ['migrate.inputs not an array of strings', { migrate: { command: 'x', inputs: [1] } }, 'migrate.inputs'],
+      ['migrate.inputs a string', { migrate: { command: 'x', inputs: './m' } }, 'migrate.inputs'],
+      ['env not a valid variable name', { env: 'DATABASE-URL' }, 'env'],
+      ['env as a number', { env: 5 }, 'env'],
+      ['env as an array', { env: ['DATABASE_URL'] }, 'env'],
+      ['key not a string', { key: 2 }, 'key'],
+      ['prefix not a string', { prefix: 7 }, 'prefix'],
+      ['cloneStrategy unknown', { cloneStrategy: 'fast' }, 'cloneStrategy'],
+      ['sweepTtlHours zero', { sweepTtlHours: 0 }, 'sweepTtlHours'],
+      ['sweepTtlHours negative', { sweepTtlHours: -1 }, 'sweepTtlHours'],
+      ['sweepTtlHours a string', { sweepTtlHours: '24' }, 'sweepTtlHours'],
+      ['sweepTtlHours NaN', { sweepTtlHours: Number.NaN }, 'sweepTtlHours'],
+      ['silent a string', { silent: 'yes' }, 'silent'],
+    ]
+    it.each(cases)('%s', (_what, options, name) => {
+      const e = configError(() => validateOptions(options, 'inline options'))
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.message).toContain('inline options')
+      expect(e.message).toContain(name)
+      expect(e.hint.trim().length).toBeGreaterThan(0)
+    })
+  })
+
+  it('an env map with an invalid part names the variable and lists the valid parts', () => {
+    const e = configError(() => validateOptions({ env: { DATABASE_URL: 'url', PGPORT: 'portt' } }, 'x'))
+    expect(e.code).toBe('E_CONFIG')
+    expect(e.message).toContain('env.PGPORT')
+    expect(e.message).toContain('"portt"')
+    for (const part of ['url', 'host', 'port', 'user', 'password', 'database']) expect(e.hint).toContain(part)
+  })
+})
+
+describe('resolveConfig', () => {
+  it('finds workerdb.config.ts from a nested cwd upward (TypeScript, no build step)', async () => {
+    const root = tree({
+      'workerdb.config.ts': `const prefix: string = 'fromts'\nexport default { prefix, key: 'k-ts' as string, env: 'APP_DB_URL' }\n`,
+      'packages/app/test/.keep': '',
+    })
+    const cfg = await resolveConfig({}, join(root, 'packages/app/test'))
+    expect(cfg.file).toBe(join(root, 'workerdb.config.ts'))
+    expect(cfg.prefix).toBe('fromts')
+    expect(cfg.key).toBe('k-ts')
+    expect(cfg.env).toEqual({ APP_DB_URL: 'url' })
+  })
+
+  it('finds workerdb.config.json', async () => {
+    const root = tree({ 'workerdb.config.json': JSON.stringify({ prefix: 'fromjson', sweepTtlHours: 2 }), 'a/b/.keep': '' })
+    const cfg = await resolveConfig({}, join(root, 'a/b'))
+    expect(cfg.file).toBe(join(root, 'workerdb.config.json'))
+    expect(cfg.prefix).toBe('fromjson')
+    expect(cfg.sweepTtlMs).toBe(2 * 3_600_000)
+  })
+
+  it('finds workerdb.config.mjs', async () => {
+    const root = tree({ 'workerdb.config.mjs': `export default { prefix: 'frommjs', cloneStrategy: 'WAL_LOG' }\n`, 'deep/er/.keep': '' })
+    const cfg = await resolveConfig({}, join(root, 'deep/er'))
+    expect(cfg.file).toBe(join(root, 'workerdb.config.mjs'))
+    expect(cfg.prefix).toBe('frommjs')
+    expect(cfg.cloneStrategy).toBe('WAL_LOG')
+  })
+
+  it('uses the nearest file when several directories have one', async () => {
+    const root = tree({
+      'workerdb.config.json': JSON.stringify({ prefix: 'outer' }),
+      'pkg/workerdb.config.json': JSON.stringify({ prefix: 'inner' }),
+      'pkg/src/.keep': '',
+    })
+    expect(findConfigFile(join(root, 'pkg/src'))).toBe(join(root, 'pkg/workerdb.config.json'))
+    expect((await resolveConfig({}, join(root, 'pkg/src'))).prefix).toBe('inner')
+  })
+
+  it('inline options override the file key by key', async () => {
+    const root = tree({ 'workerdb.config.json': JSON.stringify({ prefix: 'fromfile', key: 'filekey', silent: false }) })
+    const cfg = await resolveConfig({ prefix: 'inline', silent: true }, root)
+    expect(cfg.prefix).toBe('inline')
+    expect(cfg.silent).toBe(true)
+    expect(cfg.key).toBe('filekey')
+  })
+
+  it('resolves migrate.sql from the file against the config file\'s directory, not cwd', async () => {
+    const root = tree({
+      'workerdb.config.json': JSON.stringify({ migrate: { sql: './migrations' } }),
+      'migrations/001_init.sql': 'create table root_level (id int);',
+      'packages/app/migrations/001_wrong.sql': 'create table wrong (id int);',
+    })
+    const cfg = await resolveConfig({}, join(root, 'packages/app'))
+    const inputs = await cfg.migrator!.hashInputs()
+    expect(inputs.map(([n]) => n)).toEqual(['sql/001_init.sql'])
+    expect(String(inputs[0][1])).toContain('root_level')
+  })
+
+  it('resolves an inline migrate.sql against cwd', async () => {
+    const root = tree({
+      'workerdb.config.json': JSON.stringify({ migrate: { sql: './migrations' } }),
+      'migrations/001_root.sql': 'select 1;',
+      'pkg/db/002_pkg.sql': 'select 2;',
+    })
+    const cfg = await resolveConfig({ migrate: { sql: './db' } }, join(root, 'pkg'))
+    expect((await cfg.migrator!.hashInputs()).map(([n]) => n)).toEqual(['sql/002_pkg.sql'])
+  })
+
+  it('fills in the defaults', async () => {
+    const root = tree({ 'workerdb.config.json': '{}' })
+    const cfg = await resolveConfig({}, root)
+    expect(cfg).toMatchObject({ server: 'auto', env: { DATABASE_URL: 'url' }, key: '', prefix: 'wdb', cloneStrategy: 'auto', sweepTtlMs: 24 * 3_600_000, silent: false })
+    expect(cfg.migrator).toBeUndefined()
+  })
+
+  describe('errors are E_CONFIG with a hint', () => {
+    it('an unknown key in the file names the file', async () => {
+      const root = tree({ 'workerdb.config.json': JSON.stringify({ migrat: { sql: './m' } }) })
+      const e = await configErrorAsync(resolveConfig({}, root))
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.message).toContain(join(root, 'workerdb.config.json'))
+      expect(e.hint).toContain('Did you mean "migrate"?')
+    })
+
+    it('invalid inline options are reported as inline', async () => {
+      const root = tree({ 'workerdb.config.json': '{}' })
+      const e = await configErrorAsync(resolveConfig({ silent: 'yes' } as never, root))
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.message).toContain('inline options')
+      expect(e.hint.length).toBeGreaterThan(0)
+    })
+
+    it('a file that does not parse', async () => {
+      const root = tree({ 'workerdb.config.json': '{ "prefix": ' })
+      const e = await configErrorAsync(resolveConfig({}, root))
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.message).toContain('cannot load')
+      expect(e.hint.length).toBeGreaterThan(0)
+    })
+
+    it('a TypeScript file that throws while loading', async () => {
+      const root = tree({ 'workerdb.config.ts': `throw new Error('boom from config')\nexport default {}\n` })
+      const e = await configErrorAsync(resolveConfig({}, root))
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.message).toContain('boom from config')
+      expect(e.hint).toContain('defineConfig')
+    })
+
+    it('a file that does not export an object', async () => {
+      const root = tree({ 'workerdb.config.json': '[1, 2]' })
+      const e = await configErrorAsync(resolveConfig({}, root))
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.hint.length).toBeGreaterThan(0)
+    })
+
+    it('an invalid prefix', async () => {
+      const root = tree({ 'workerdb.config.json': JSON.stringify({ prefix: 'Not_Valid' }) })
+      const e = await configErrorAsync(resolveConfig({}, root))
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.message).toContain('Not_Valid')
+      expect(e.hint.length).toBeGreaterThan(0)
+    })
+
+    it('a migrate.sql directory that does not exist (reported when it is read)', async () => {
+      const root = tree({ 'workerdb.config.json': JSON.stringify({ migrate: { sql: './nope' } }) })
+      const cfg = await resolveConfig({}, root)
+      const e = await configErrorAsync(cfg.migrator!.hashInputs())
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.message).toContain(join(root, 'nope'))
+      expect(e.hint.length).toBeGreaterThan(0)
+    })
+  })
+})
