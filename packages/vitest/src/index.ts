@@ -2,6 +2,7 @@
  * @workerdb/vitest — `plugins: [workerDb()]`: every Vitest worker gets its own PostgreSQL database,
  * cloned from one migrated template, exported as DATABASE_URL before any test module loads.
  */
+import type {} from 'vitest'
 import { manifestPathFor, newRunId, MANIFEST_ENV, type WorkerDbOptions } from '@workerdb/core'
 import { GLOBAL_SETUP_FILE, SETUP_FILE } from './runner/paths.js'
 import { SpecReporter } from './runner/spec-reporter.js'
@@ -47,3 +48,16 @@ export function workerDb(options: WorkerDbOptions = {}): WorkerDbPlugin {
 }
 
 export default workerDb
+
+/** What the plugin provides to tests: `inject('workerdb')`. URLs stay out (they may hold a password). */
+export interface WorkerDbProvided {
+  runId: string
+  plan: { count: number; reason: string }
+  clones: Array<{ slot: number; database: string }>
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    workerdb: WorkerDbProvided
+  }
+}

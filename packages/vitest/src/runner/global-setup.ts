@@ -2,6 +2,7 @@
  * Vitest globalSetup, added by the plugin. Vitest may run it once per project: the first call
  * provisions, later ones join, and the last teardown drops this run's clones.
  */
+import { WorkerDbError } from '@workerdb/core'
 import { runs, type ProjectLike } from './state.js'
 import { ensureProvisioned } from './provision-run.js'
 import { SETUP_FILE } from './paths.js'
@@ -10,7 +11,8 @@ export default async function setup(project: ProjectLike): Promise<() => Promise
   const vitest = project.vitest
   const state = runs().get(vitest)
   if (!state) {
-    throw new Error('workerdb: globalSetup ran without the workerdb plugin; add `plugins: [workerDb()]` to vitest.config instead of listing the globalSetup by hand.')
+    throw new WorkerDbError('E_CONFIG', 'the workerdb globalSetup ran without the workerdb plugin',
+      'Add `plugins: [workerDb()]` to vitest.config instead of listing the globalSetup by hand.')
   }
   state.refs++
   const run = await ensureProvisioned(state)
@@ -19,7 +21,13 @@ export default async function setup(project: ProjectLike): Promise<() => Promise
   for (const p of vitest.projects) {
     if (!p.config.setupFiles.includes(SETUP_FILE)) p.config.setupFiles.unshift(SETUP_FILE)
   }
-  project.provide?.('workerdb', JSON.parse(JSON.stringify({ runId: run.runId, clones: run.manifest.clones.length, plan: run.manifest.plan })))
+  // For `inject('workerdb')` in tests. Plain JSON (Vitest 3 forks serialize it), and no URLs: passwords
+  // stay in the manifest file (mode 0600) and the worker's own env.
+  project.provide?.('workerdb', {
+    runId: run.runId,
+    plan: { count: run.manifest.plan.count, reason: run.manifest.plan.reason },
+    clones: run.manifest.clones.map((c) => ({ slot: c.slot, database: c.database })),
+  })
   return async () => {
     if (--state.refs > 0) return
     await run.teardown()
