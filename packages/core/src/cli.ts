@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+/**
+ * `npx workerdb status | sweep [--dry-run] | doctor`, with `--json` for machines. Reads the same config
+ * as the test runs (workerdb.config.* from the working directory upward, WORKERDB_URL first).
+ */
+import { createRequire } from 'node:module'
+import { availableParallelism } from 'node:os'
+import { resolveConfig } from './config.js'
+import { connect, listDatabases, serverInfo } from './db.js'
+import { isWorkerDbError } from './errors.js'
+import { isMarkerAlive, parseMarker } from './marker.js'
+import { chooseServer } from './server/index.js'
+import { findEmbeddedBinaries } from './server/embedded.js'
+import { sweep } from './sweep.js'
+import { redactUrl } from './url.js'
+
+const USAGE = `usage: workerdb <command> [--json]
+
+  status            templates and clones on the server, with their runs and whether those are alive
+  sweep [--dry-run] drop clones left by dead runs (only databases with workerdb's prefix and marker)
+  doctor            check the config, the server, privileges and limits; say what to fix`
+
+interface Out {
+  json: boolean
+  lines: string[]
+  data: Record<string, unknown>
+}
+
+export async function main(argv: string[], cwd = process.cwd()): Promise<{ code: number; text: string }> {
+  const json = argv.includes('--json')
+  const args = argv.filter((a) => !a.startsWith('--'))
+  const out: Out = { json, lines: [], data: {} }
+  try {
+    switch (args[0]) {
+      case 'status': await status(out, cwd); break
+      case 'sweep': await sweepCommand(out, cwd, argv.includes('--dry-run')); break
+      case 'doctor': {
+        const ok = await doctor(out, cwd)
+        return finish(out, ok ? 0 : 1)
+      }
+      default:
+        return { code: args[0] ? 2 : 0, text: USAGE }
+    }
+    return finish(out, 0)
+  } catch (err) {
+    if (isWorkerDbError(err)) {
+      if (json) return { code: 1, text: JSON.stringify({ error: { code: err.code, message: err.message, hint: err.hint } }) }
+      return { code: 1, text: err.message }
+    }
+    throw err
+  }
+}
+
+function finish(out: Out, code: number) {
+  return { code, text: out.json ? JSON.stringify(out.data, null, 2) : out.lines.join('\n') }
+}
+
+/** status and sweep need a server that outlives a run: a URL. The embedded server exists only during one. */
+async function adminUrl(cwd: string): Promise<{ url: string; prefix: string; ttl: number }> {
+  const config = await resolveConfig({}, cwd)
+  const choice = chooseServer(config.server)
+  if (choice.kind !== 'url') {
+    const { WorkerDbError } = await import('./errors.js')
+    throw new WorkerDbError('E_CONFIG', 'no server URL: the embedded server lives only as long as a test run, so there is nothing to inspect between runs',
+      'Set WORKERDB_URL (or `server: { url }` in workerdb.config) to the server your tests use.')
+  }
+  return { url: choice.url!, prefix: config.prefix, ttl: config.sweepTtlMs }
+}
+
+export function age(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000))
+  if (s < 90) return `${s}s`
+  if (s < 90 * 60) return `${Math.round(s / 60)}m`
+  if (s < 36 * 3600) return `${Math.round(s / 3600)}h`
+  return `${Math.round(s / 86400)}d`
+}
+
+/** Pads columns to their widest cell: output that reads in an 80-column terminal. */
+export function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd())
+}
+
+async function status(out: Out, cwd: string): Promise<void> {
+  const { url, prefix } = await adminUrl(cwd)
+  const admin = await connect(url, 'WORKERDB_URL / server.url')
+  try {
+    const info = await serverInfo(admin)
+    const rows = await listDatabases(admin, prefix)
+    const { rows: sizes } = await admin.query(
+      `select datname, pg_database_size(oid)::text as size, (select count(*) from pg_stat_activity a where a.datname = d.datname)::int as sessions
+         from pg_database d where starts_with(datname, $1)`, [`${prefix}_`])
+    const extra = new Map(sizes.map((r) => [r.datname as string, r]))
+    const templates = []
+    const clones = []
+    for (const row of rows) {
+      const m = parseMarker(row.comment)
+      const e = extra.get(row.name)
+      const base = { name: row.name, sizeBytes: Number(e?.size ?? 0), sessions: e?.sessions ?? 0 }
+      if (m?.kind === 'template') templates.push({ ...base, hash: m.hash, state: m.state, createdAt: m.createdAt, sealed: row.isTemplate })
+      else if (m?.kind === 'clone') clones.push({ ...base, run: m.run, host: m.host, pid: m.pid, alive: isMarkerAlive(m), createdAt: m.createdAt })
+      else clones.push({ ...base, run: null, host: null, pid: null, alive: 'not workerdb\'s (no marker): never touched', createdAt: null })
+    }
+    out.data = { server: redactUrl(url), version: info.versionNum, prefix, templates, clones }
+    out.lines.push(`server ${redactUrl(url)} · PostgreSQL ${info.major} · prefix ${prefix}_`)
+    out.lines.push('')
+    out.lines.push(templates.length ? `templates (${templates.length})` : 'templates: none')
+    if (templates.length) {
+      out.lines.push(...table([['  hash', 'state', 'age', 'size'], ...templates.map((t) => [`  ${String(t.hash ?? '?').slice(0, 10)}`, t.state ?? '?', age(t.createdAt), mb(t.sizeBytes)])]))
+    }
+    out.lines.push(clones.length ? `clones (${clones.length})` : 'clones: none')
+    if (clones.length) {
+      out.lines.push(...table([['  name', 'run', 'process', 'age', 'sessions'], ...clones.map((c) => [
+        `  ${c.name}`, c.run ?? '-', c.pid === null ? String(c.alive) : `${c.host}:${c.pid} ${c.alive === true ? 'alive' : c.alive === false ? 'dead (sweepable)' : 'other host'}`,
+        c.createdAt ? age(c.createdAt) : '-', String(c.sessions)])]))
+    }
+  } finally {
+    await admin.end().catch(() => {})
+  }
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
+}
+
+async function sweepCommand(out: Out, cwd: string, dryRun: boolean): Promise<void> {
+  const { url, prefix, ttl } = await adminUrl(cwd)
+  const dropped = await sweep(url, { prefix, ttlMs: ttl, dryRun })
+  out.data = { dryRun, databases: dropped }
+  const verb = dryRun ? 'would drop' : 'dropped'
+  out.lines.push(dropped.length ? `${verb} ${dropped.length} database${dropped.length === 1 ? '' : 's'}:` : 'nothing to sweep')
+  for (const d of dropped) out.lines.push(`  ${d.name}  (${d.reason})`)
+}
+
+interface Check {
+  check: string
+  ok: boolean | 'warn'
+  detail: string
+  fix?: string
+}
+
+async function doctor(out: Out, cwd: string): Promise<boolean> {
+  const checks: Check[] = []
+  const add = (c: Check) => checks.push(c)
+  let config
+  try {
+    config = await resolveConfig({}, cwd)
+    add({ check: 'config', ok: true, detail: config.file ?? 'no workerdb.config.* found (defaults: embedded server, empty template)' })
+  } catch (err) {
+    add({ check: 'config', ok: false, detail: (err as Error).message, fix: isWorkerDbError(err) ? err.hint : undefined })
+  }
+  if (config) {
+    const choice = chooseServer(config.server)
+    if (choice.kind === 'embedded') {
+      try {
+        const b = findEmbeddedBinaries()
+        add({ check: 'server', ok: true, detail: `embedded PostgreSQL ${b.version} (${choice.source})` })
+      } catch (err) {
+        add({ check: 'server', ok: false, detail: (err as Error).message, fix: isWorkerDbError(err) ? err.hint : undefined })
+      }
+    } else {
+      try {
+        const admin = await connect(choice.url!, choice.source)
+        try {
+          const info = await serverInfo(admin)
+          add({ check: 'server', ok: true, detail: `${redactUrl(choice.url!)} (from ${choice.source}): PostgreSQL ${info.major}` })
+          add(info.canCreateDb
+            ? { check: 'privileges', ok: true, detail: `role ${info.user} can create databases` }
+            : { check: 'privileges', ok: false, detail: `role ${info.user} lacks CREATEDB`, fix: `ALTER ROLE "${info.user}" CREATEDB;` })
+          const workers = availableParallelism()
+          add(info.maxConnections >= workers * 4 + 10
+            ? { check: 'max_connections', ok: true, detail: `${info.maxConnections} (≥ 4 per worker on ${workers} cores)` }
+            : { check: 'max_connections', ok: 'warn', detail: `${info.maxConnections} for ${workers} cores: tests with connection pools may hit "too many clients"`, fix: 'Raise max_connections or lower maxWorkers / pool sizes.' })
+          add({ check: 'clone strategy', ok: true, detail: info.major < 15 ? 'server default (PostgreSQL < 15 has one strategy)' : info.fsync ? 'WAL_LOG for small templates, FILE_COPY above 64 MB (fsync on)' : 'FILE_COPY (fsync off)' })
+        } finally {
+          await admin.end().catch(() => {})
+        }
+      } catch (err) {
+        add({ check: 'server', ok: false, detail: (err as Error).message.split('\n')[0], fix: isWorkerDbError(err) ? err.hint : undefined })
+      }
+    }
+  }
+  const require = createRequire(`${cwd}/`)
+  for (const fw of ['vitest', 'jest']) {
+    try {
+      const v = require(`${fw}/package.json`).version as string
+      const supported = fw === 'vitest' ? /^(3\.(2|[3-9])|[45]\.)/.test(v) : /^(29\.7|30\.)/.test(v)
+      add({ check: fw, ok: supported ? true : 'warn', detail: `${v}${supported ? '' : ' (outside the tested range)'}`, fix: supported ? undefined : fw === 'vitest' ? 'workerdb is tested with Vitest 3.2–5.x.' : 'workerdb is tested with Jest 29.7 and 30.x.' })
+    } catch {
+      // Not installed here: nothing to say.
+    }
+  }
+  out.data = { ok: checks.every((c) => c.ok !== false), checks }
+  for (const c of checks) {
+    out.lines.push(`${c.ok === true ? '✓' : c.ok === 'warn' ? '!' : '✗'} ${c.check}: ${c.detail}`)
+    if (c.fix && c.ok !== true) out.lines.push(`    → ${c.fix}`)
+  }
+  return checks.every((c) => c.ok !== false)
+}
+
+// Run when executed as the bin (not when imported by tests).
+const invokedAs = process.argv[1] ?? ''
+if (/cli\.(c?js|ts)$/.test(invokedAs) || /[\\/]workerdb$/.test(invokedAs)) {
+  main(process.argv.slice(2)).then(
+    ({ code, text }) => { if (text) process.stdout.write(text + '\n'); process.exitCode = code },
+    (err) => { process.stderr.write(String(err?.stack ?? err) + '\n'); process.exitCode = 1 },
+  )
+}
