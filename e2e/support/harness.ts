@@ -16,21 +16,25 @@
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import { afterAll, afterEach } from 'vitest'
 
 export const E2E_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const FIXTURES_DIR = join(E2E_DIR, 'fixtures')
 
 export type Major = 3 | 4
 
-export const VITEST_VERSIONS: Record<Major, string> = {
-  3: readJson(join(FIXTURES_DIR, 'vitest3', 'node_modules', 'vitest', 'package.json')).version,
-  4: readJson(join(FIXTURES_DIR, 'vitest4', 'node_modules', 'vitest', 'package.json')).version,
+function fixtureVitest(major: Major): string {
+  const file = join(FIXTURES_DIR, `vitest${major}`, 'node_modules', 'vitest', 'package.json')
+  if (!existsSync(file)) throw new Error(`the e2e fixture e2e/fixtures/vitest${major} is not installed: run \`pnpm install\` at the repo root`)
+  return readJson(file).version
 }
+
+export const VITEST_VERSIONS: Record<Major, string> = { 3: fixtureVitest(3), 4: fixtureVitest(4) }
 
 /** The server the root globalSetup chose (the machine's PostgreSQL, or an embedded one). */
 export function serverUrl(): string {
@@ -79,9 +83,73 @@ insert into e2e_seed values (1, clock_timestamp()::text, txid_current());
 
 const RUNS_DIR = (major: Major) => join(FIXTURES_DIR, `vitest${major}`, '.runs')
 
+/** Every e2e prefix starts with this, so stale e2e databases can be found (and only those). */
+export const E2E_PREFIX_START = 'e2'
+
+/** `e2` + a tag of 1–4 chars + 6 random chars: a valid workerdb prefix (≤ 12), unique per scenario. */
 export function uniquePrefix(tag: string): string {
-  if (!/^[a-z][a-z0-9]{0,5}$/.test(tag)) throw new Error(`bad prefix tag ${tag}`)
-  return `${tag}${randomBytes(4).readUInt32BE(0).toString(36).padStart(6, '0').slice(-6)}`
+  if (!/^[a-z0-9]{1,4}$/.test(tag)) throw new Error(`bad prefix tag ${tag}`)
+  return `${E2E_PREFIX_START}${tag}${randomBytes(4).readUInt32BE(0).toString(36).padStart(6, '0').slice(-6)}`
+}
+
+/**
+ * Registers the cleanup of one test file and returns its scenario factory: after each test the process
+ * groups of its runs are killed and its scenario dirs removed (pass or fail); after the file, every
+ * database of its prefixes (templates too) is dropped, and leftovers of e2e runs that died are swept.
+ */
+export function useScenarios(): { project(o: ProjectOptions & { tag?: string }): Project } {
+  const prefixes = new Set<string>()
+  const projects = new Set<Project>()
+  afterEach(() => {
+    killAll()
+    for (const p of projects) p.remove()
+    projects.clear()
+  })
+  afterAll(async () => {
+    killAll()
+    for (const p of prefixes) await dropPrefix(p)
+    await sweepStale()
+  })
+  return {
+    project(o) {
+      const prefix = o.prefix ?? uniquePrefix(o.tag ?? `x${o.vitest}`)
+      prefixes.add(prefix)
+      const p = makeProject({ ...o, prefix })
+      projects.add(p)
+      return p
+    },
+  }
+}
+
+const STALE_MS = 60 * 60 * 1000
+
+/** Scenario dirs and e2e databases older than an hour: left by an e2e run that was killed. */
+export async function sweepStale(url = serverUrl()): Promise<void> {
+  for (const major of [3, 4] as const) {
+    const runs = RUNS_DIR(major)
+    if (!existsSync(runs)) continue
+    for (const name of readdirSync(runs)) {
+      const dir = join(runs, name)
+      try {
+        if (Date.now() - statSync(dir).mtimeMs > STALE_MS) rmSync(dir, { recursive: true, force: true })
+      } catch {
+        // raced with another remover
+      }
+    }
+  }
+  const rows = await adminQuery<{ datname: string; comment: string | null }>(
+    `select datname, shobj_description(oid, 'pg_database') as comment from pg_database where datname ~ $1`,
+    [`^${E2E_PREFIX_START}[a-z0-9]{1,10}_`], url)
+  for (const { datname, comment } of rows) {
+    let createdAt = NaN
+    try {
+      const marker = JSON.parse(comment ?? '')
+      if (marker?.tool === 'workerdb') createdAt = Date.parse(marker.createdAt)
+    } catch {
+      // no workerdb marker: not ours
+    }
+    if (Date.now() - createdAt > STALE_MS) await dropDatabase(datname, url)
+  }
 }
 
 export function makeProject(o: ProjectOptions): Project {
@@ -107,7 +175,7 @@ export default {
   for (let i = 1; i <= o.files; i++) {
     const name = `file${String(i).padStart(2, '0')}`
     files.push(name)
-    writeFileSync(join(testDir, `${name}.test.mjs`), testFileSource(name, o.holdMs ?? 150))
+    writeFileSync(join(testDir, `${name}.test.mjs`), testFileSource(name, prefix, o.holdMs ?? 150))
   }
   for (const [rel, text] of Object.entries(o.extraFiles ?? {})) {
     mkdirSync(dirname(join(dir, rel)), { recursive: true })
@@ -123,13 +191,14 @@ export default {
   }
 }
 
-function testFileSource(name: string, holdMs: number): string {
+function testFileSource(name: string, prefix: string, holdMs: number): string {
   return `import { appendFileSync, readFileSync } from 'node:fs'
 import pg from 'pg'
 import { expect, test } from 'vitest'
 import { getWorkerDatabase } from '@workerdb/vitest'
 
 const FILE = ${JSON.stringify(name)}
+const PREFIX = ${JSON.stringify(prefix)}
 const HOLD_MS = ${holdMs}
 const log = (line) => appendFileSync(process.env.E2E_RESULTS, JSON.stringify({ file: FILE, pid: process.pid, ...line }) + '\\n')
 
@@ -146,7 +215,7 @@ test(FILE, async () => {
   try {
     log({ event: 'connected', poolId })
     const start = Date.now()
-    const { rows: [{ db }] } = await client.query('select current_database() as db')
+    const { rows: [{ db, data_dir }] } = await client.query("select current_database() as db, current_setting('data_directory') as data_dir")
     const { rows: [{ locked }] } = await client.query('select pg_try_advisory_lock(4242) as locked')
     await new Promise((r) => setTimeout(r, HOLD_MS))
     const { rows: [seed] } = await client.query('select built_at, txid::text from e2e_seed where id = 1')
@@ -156,10 +225,11 @@ test(FILE, async () => {
       event: 'done', poolId, workerId, database: db, start, end, locked,
       wdbDatabase: wdb.database, wdbWorkerId: wdb.workerId, runId: wdb.runId,
       assigned: assigned?.database ?? null, clones: manifest.clones.length, plan: manifest.plan,
-      template: manifest.template, seed,
+      template: manifest.template, seed, dataDir: data_dir, manifest: process.env.WORKERDB_MANIFEST,
     })
     expect(db).toBe(assigned?.database)
     expect(db).toBe(wdb.database)
+    expect(db.startsWith(PREFIX + '_')).toBe(true)
     expect(db.endsWith('_' + poolId)).toBe(true)
     expect(locked).toBe(true)
   } finally {
@@ -191,6 +261,10 @@ export interface ResultLine {
   plan?: { count: number; reason: string }
   template?: { name: string; hash: string; reused: boolean }
   seed?: { built_at: string; txid: string }
+  /** The server's data_directory, as the test saw it. */
+  dataDir?: string
+  /** The manifest file the run wrote (WORKERDB_MANIFEST); gone once the run ends. */
+  manifest?: string
 }
 
 export interface JsonReport {
@@ -244,6 +318,16 @@ export function killGroup(pid: number): void {
 
 export function killAll(): void {
   for (const pid of [...live]) killGroup(pid)
+}
+
+// The runs are detached from this process's group, so Ctrl-C or a killed test worker would not reach them:
+// take them down on the way out too (SIGKILL of this process is the one case nothing can catch).
+process.once('exit', killAll)
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    killAll()
+    process.kill(process.pid, sig)
+  })
 }
 
 /** Live members of a process group, from /proc (zombies excluded). */
@@ -337,6 +421,7 @@ export async function runVitest(project: Project, o: RunOptions = {}): Promise<R
       leftovers,
       planned: m ? { count: Number(m[1]), reason: m[2]! } : undefined,
     }
+    if (process.env.E2E_VERBOSE === '1') console.log(`vitest ${project.vitest} in ${project.dir}\n${describeRun(result)}`)
     if (timedOut) throw new Error(`vitest ${project.vitest} did not finish within ${timeoutMs} ms in ${project.dir}\n${describeRun(result)}`)
     return result
   } finally {
@@ -364,10 +449,14 @@ function readJson(file: string): any {
 /** A compact description of a run for failure messages. */
 export function describeRun(r: RunResult): string {
   const cut = (s: string) => (s.length > 6000 ? `…${s.slice(-6000)}` : s)
+  // tsup cleans dist/ before writing it: a build of packages/* during a run breaks that run.
+  const rebuilt = /ENOENT[^\n]*packages\/\w+\/dist\//.test(r.output)
   return [
+    ...(rebuilt ? ['NOTE: a file of packages/*/dist vanished during the run: was a package being rebuilt (tsup) at the same time?'] : []),
     `exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''} after ${r.ms} ms; report: ${r.report ? `${r.report.numPassedTests} passed, ${r.report.numFailedTests} failed` : 'none'}`,
     `--- stderr\n${cut(r.stderr)}`,
     `--- stdout\n${cut(r.stdout)}`,
+    `leftover processes: ${r.leftovers.join("; ") || "none"}`,
     `--- results\n${r.lines.map((l) => JSON.stringify(l)).join('\n')}`,
   ].join('\n')
 }
@@ -390,6 +479,7 @@ export function isolationProblems(project: Project, r: RunResult): string[] {
     if (r.report.numPassedTests !== project.files.length) p.push(`${r.report.numPassedTests} passed tests, expected ${project.files.length}`)
   }
   if (!r.planned) p.push('no "workerdb · plan: N clones (…)" line on stderr')
+  if (r.leftovers.length) p.push(`processes of the run were still alive after vitest exited: ${r.leftovers.join('; ')}`)
   const planned = r.planned?.count ?? 0
 
   const byFile = new Map<string, ResultLine[]>()
@@ -410,6 +500,7 @@ export function isolationProblems(project: Project, r: RunResult): string[] {
     if (d.database !== d.wdbDatabase) p.push(`${d.file}: getWorkerDatabase() says ${d.wdbDatabase}, connected to ${d.database}`)
     if (!d.locked) p.push(`${d.file}: pg_try_advisory_lock(4242) was false on ${d.database}: another file held it`)
     if (d.clones !== planned) p.push(`${d.file}: manifest lists ${d.clones} clones, stderr planned ${planned}`)
+    if (d.manifest && existsSync(d.manifest)) p.push(`the run's manifest ${d.manifest} was left behind`)
   }
   const sorted = [...r.done].sort((a, b) => a.start! - b.start!)
   for (let i = 0; i < sorted.length; i++) {
@@ -457,11 +548,13 @@ export async function leftoverClones(prefix: string, url = serverUrl()): Promise
 /** Drops everything with this prefix (templates included): the server is left as we found it. */
 export async function dropPrefix(prefix: string, url = serverUrl()): Promise<void> {
   if (!/^[a-z][a-z0-9]{0,11}$/.test(prefix)) throw new Error(`refusing to drop databases for prefix ${prefix}`)
-  for (const name of await databasesWithPrefix(prefix, url)) {
-    const q = `"${name.replace(/"/g, '""')}"`
-    await adminQuery(`alter database ${q} with is_template false allow_connections true`, [], url).catch(() => {})
-    await adminQuery(`drop database if exists ${q} with (force)`, [], url)
-  }
+  for (const name of await databasesWithPrefix(prefix, url)) await dropDatabase(name, url)
+}
+
+export async function dropDatabase(name: string, url = serverUrl()): Promise<void> {
+  const q = `"${name.replace(/"/g, '""')}"`
+  await adminQuery(`alter database ${q} with is_template false allow_connections true`, [], url).catch(() => {})
+  await adminQuery(`drop database if exists ${q} with (force)`, [], url)
 }
 
 /** True when nothing accepts TCP connections on 127.0.0.1:port. */

@@ -1,0 +1,45 @@
+/**
+ * Every worker gets its own clone, whatever the file count and the pool: 1, 3 and 7 files on maxWorkers 3,
+ * the threads, vmForks and vmThreads pools, and isolation off — on Vitest 3 and 4.
+ */
+import { describe, expect, test } from 'vitest'
+import { expectIsolated, leftoverClones, runVitest, useScenarios, VITEST_VERSIONS, type Major } from '../support/harness.js'
+
+const scenarios = useScenarios()
+
+async function scenario(major: Major, files: number, config: Record<string, unknown>) {
+  const project = scenarios.project({ vitest: major, files, config, tag: `p${major}` })
+  const r = await runVitest(project)
+  expectIsolated(project, r)
+  expect(await leftoverClones(project.prefix)).toEqual([])
+  return r
+}
+
+describe.each([3, 4] as const)('vitest %i', (major) => {
+  test(`the fixture runs vitest ${major}`, () => {
+    expect(VITEST_VERSIONS[major].split('.')[0]).toBe(String(major))
+  })
+
+  test.each([1, 3, 7])('%i files, maxWorkers 3, forks', async (files) => {
+    const r = await scenario(major, files, { pool: 'forks', maxWorkers: 3 })
+    // v3 sizes to the pool (its slots are taken at spawn), v4 to min(files, maxWorkers).
+    expect(r.planned?.count).toBe(major === 3 ? 3 : Math.min(files, 3))
+    if (files === 7) expect(new Set(r.done.map((d) => d.poolId)).size).toBeGreaterThan(1)
+  })
+
+  test.each(['threads', 'vmForks', 'vmThreads'])('pool %s', async (pool) => {
+    const r = await scenario(major, 4, { pool, maxWorkers: 3 })
+    expect(r.planned?.reason).toContain(`pool ${pool}`)
+  })
+
+  test('isolation off', async () => {
+    // Vitest 3 keeps `isolate` in poolOptions, and with minWorkers < maxWorkers it crashes and loses files
+    // ("Terminating worker thread", vitest#8133; seen here with 3.2.7): pin minWorkers to maxWorkers.
+    const config = major === 3
+      ? { pool: 'forks', maxWorkers: 3, minWorkers: 3, poolOptions: { forks: { isolate: false } } }
+      : { pool: 'forks', maxWorkers: 3, isolate: false }
+    const r = await scenario(major, 5, config)
+    // Files share worker processes: fewer processes than files, each still on its slot's clone.
+    expect(new Set(r.done.map((d) => d.pid)).size).toBeLessThan(5)
+  })
+})
