@@ -151,11 +151,13 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     tornDown = true
     const started = performance.now()
     try {
-      const dropped = await dropClones(server.adminUrl, clones, runId)
+      // A throwaway embedded server takes its databases with it: dropping them first would only cost time.
+      const dropped = server.persistent ? await dropClones(server.adminUrl, clones, runId) : 0
       await sweeping
       summary.dropped = dropped
       summary.teardownMs = performance.now() - started
       if (dropped) log.info(`dropped ${dropped} clone${dropped === 1 ? '' : 's'} in ${ms(started)}; template kept for the next run`)
+      else if (!server.persistent) log.info('stopped the embedded server; its data goes with it (WORKERDB_EMBEDDED_DATA_DIR keeps templates between runs)')
     } finally {
       removeManifest(manifestPath)
       if (process.env[MANIFEST_ENV] === manifestPath) delete process.env[MANIFEST_ENV]

@@ -624,6 +624,7 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
     kind: 'embedded',
     adminUrl,
     describe: `embedded PostgreSQL ${version} on 127.0.0.1:${port}`,
+    persistent: Boolean(opts.dataDir),
     stop,
   }
 }

@@ -5,6 +5,8 @@ export interface ServerHandle {
   adminUrl: string
   /** One line for humans, password-free: "embedded PostgreSQL 17 on 127.0.0.1:54873". */
   describe: string
+  /** Whether databases outlive this run (false for an embedded server in a temp dir): templates are kept only then. */
+  persistent: boolean
   /** Stops the server if workerdb started it; a no-op for servers it only connects to. */
   stop(): Promise<void>
 }

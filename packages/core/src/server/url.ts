@@ -18,6 +18,7 @@ export function urlServer(url: string, source: string): ServerHandle {
     kind: 'url',
     adminUrl: parsed.toString(),
     describe: `server ${redactUrl(parsed.toString())} (from ${source})`,
+    persistent: true,
     async stop() {},
   }
 }

@@ -4,6 +4,7 @@
  */
 import { createLogger, planVitest, provision, resolveConfig, vitest3MixedPools, WorkerDbError, type Plan, type Provisioned } from '@workerdb/core'
 import { collectFacts, vitestMajor } from './facts.js'
+import { vitest3IsolationWarning } from './warnings.js'
 import type { RunState, SpecLike } from './state.js'
 
 export const WORKER_ID_VAR = 'VITEST_POOL_ID'
@@ -32,6 +33,9 @@ export function ensureProvisioned(state: RunState): Promise<Provisioned> {
     const log = createLogger({ silent: config.silent })
     const specs = state.specs ?? fallbackSpecs(state)
     const plan = planFor(state, specs)
+    const c = state.vitest.config
+    const warning = vitest3IsolationWarning({ ...collectFacts(state.vitest, specs), minWorkers: c.minWorkers, isolate: c.isolate })
+    if (warning) log.warn(warning)
     return provision({
       config, plan, log, runId: state.runId, workerIdVar: WORKER_ID_VAR,
       framework: `vitest ${state.vitest.version ?? vitestMajor(state.vitest)}`,
