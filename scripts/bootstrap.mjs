@@ -5,7 +5,7 @@
  * sources changed since their last build. Cheap when everything is already in place.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -56,6 +56,8 @@ export function bootstrap({ buildOnly = false } = {}) {
       statSync(join(dir, 'package.json')).mtimeMs > newestMtime(dist)
     if (stale || buildOnly) {
       say(`building @workerdb/${pkg}`)
+      // tsup does not clean (so a rebuild never breaks a run in progress): start from nothing here instead.
+      rmSync(dist, { recursive: true, force: true })
       run(pnpm[0], [...pnpm.slice(1), '--filter', `@workerdb/${pkg}`, 'run', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] })
     }
   }

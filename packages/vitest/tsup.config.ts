@@ -6,7 +6,8 @@ export default defineConfig([
     entry: { index: 'src/index.ts', 'global-setup': 'src/runner/global-setup.ts' },
     format: ['esm', 'cjs'],
     dts: { entry: { index: 'src/index.ts' } },
-    clean: true,
+    // No clean: a rebuild must not pull files from under a test run that is using them (see bootstrap).
+  clean: false,
     target: 'node20',
     shims: true,
     external: ['vitest', 'vitest/node', '@workerdb/core'],
