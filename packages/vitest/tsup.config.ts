@@ -7,7 +7,7 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     dts: { entry: { index: 'src/index.ts' } },
     // No clean: a rebuild must not pull files from under a test run that is using them (see bootstrap).
-  clean: false,
+    clean: false,
     target: 'node20',
     shims: true,
     external: ['vitest', 'vitest/node', '@workerdb/core'],
