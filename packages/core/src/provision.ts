@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs'
 import { createClones, chooseStrategy, dropClones } from './clones.js'
 import type { ResolvedConfig } from './config.js'
-import { connect, requireCreateDb, serverInfo, type ServerInfo } from './db.js'
+import { connect, requireCreateDb, serverInfo, type Client, type ServerInfo } from './db.js'
 import { envFor } from './env.js'
 import { templateHash } from './hash.js'
 import { createLogger, ms, type Logger } from './log.js'
@@ -179,7 +179,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   return { runId, manifest, manifestPath, summary, grow, teardown }
 }
 
-async function databaseSize(admin: { query: (q: string, v?: unknown[]) => Promise<{ rows: Array<{ size: string }> }> }, name: string): Promise<number> {
+async function databaseSize(admin: Client, name: string): Promise<number> {
   const { rows } = await admin.query('select pg_database_size(datname)::text as size from pg_database where datname = $1', [name])
   return Number(rows[0]?.size ?? 0)
 }
