@@ -1,0 +1,314 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench` — provisioning speed measured side by side in one run, as ratios (this machine is shared
+ * and noisy: absolute numbers wander, ratios taken in the same minute do not). Medians of --reps runs.
+ *
+ *   cold      template build + N clones, against the floor: one raw migration + N raw concurrent
+ *             CREATE DATABASE … TEMPLATE from a bare `pg` client
+ *   warm      the same migrations again: the template is reused (migrations run: 0)
+ *   naive     each of N workers creates and migrates its own database, concurrently
+ *   suite     an 8-file DB-heavy Vitest suite on 2 workers with workerdb vs serially on one database
+ *   overhead  a no-DB Vitest suite with and without the plugin
+ *   scaling   provisioning time and peak RSS for N = 1…32
+ *
+ * Server: WORKERDB_URL (or --url), else an embedded server started here. `--json` prints one object.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const core = await import(join(root, 'packages/core/dist/index.js'))
+
+const args = process.argv.slice(2)
+const flag = (name, dflt) => {
+  const i = args.indexOf(`--${name}`)
+  return i === -1 ? dflt : args[i + 1]
+}
+const JSON_OUT = args.includes('--json')
+const REPS = Number(flag('reps', 5))
+const ONLY = flag('only', 'cold,warm,naive,suite,overhead,scaling').split(',')
+const say = (line) => { if (!JSON_OUT) process.stderr.write(line + '\n') }
+
+// ── the schema: 50 tables with indexes and seed rows, in 5 migration files ─────────────────────────────
+function writeMigrations(dir) {
+  mkdirSync(dir, { recursive: true })
+  for (let f = 0; f < 5; f++) {
+    const parts = []
+    for (let t = f * 10; t < f * 10 + 10; t++) {
+      const ref = t > 0 ? `, parent_id bigint references t${t - 1}(id)` : ''
+      parts.push(`create table t${t} (id bigint generated always as identity primary key, name text not null, email text, amount numeric(12,2) not null default 0, status text not null default 'new', created_at timestamptz not null default now()${ref});`)
+      parts.push(`create index t${t}_name_idx on t${t} (name);`)
+      parts.push(`create index t${t}_status_created_idx on t${t} (status, created_at);`)
+      parts.push(`insert into t${t} (name, email, amount) select 'row ' || g, 'u' || g || '@example.test', g % 1000 from generate_series(1, 2000) g;`)
+    }
+    writeFileSync(join(dir, `${String(f + 1).padStart(4, '0')}_tables.sql`), parts.join('\n'))
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const q = (s) => `"${s.replace(/"/g, '""')}"`
+
+async function client(url) {
+  const c = new pg.Client({ connectionString: url })
+  c.on('error', () => {})
+  await c.connect()
+  return c
+}
+
+async function dropDbs(adminUrl, names) {
+  const c = await client(adminUrl)
+  try {
+    for (const n of names) {
+      await c.query(`alter database ${q(n)} with is_template false`).catch(() => {})
+      await c.query(`drop database if exists ${q(n)} with (force)`)
+    }
+  } finally {
+    await c.end()
+  }
+}
+
+async function runSqlDir(url, dir, files) {
+  const c = await client(url)
+  try {
+    for (const f of files) {
+      await c.query('begin')
+      await c.query((await import('node:fs')).readFileSync(join(dir, f), 'utf8'))
+      await c.query('commit')
+    }
+  } finally {
+    await c.end()
+  }
+}
+
+// ── the measurements ───────────────────────────────────────────────────────────────────────────────────
+async function floor(adminUrl, migDir, files, n, tag) {
+  const tpl = `bfl_${tag}_tpl`
+  const names = Array.from({ length: n }, (_, i) => `bfl_${tag}_${i + 1}`)
+  const t0 = performance.now()
+  const a = await client(adminUrl)
+  await a.query(`create database ${q(tpl)}`)
+  await runSqlDir(withDb(adminUrl, tpl), migDir, files)
+  await Promise.all(names.map(async (name) => {
+    const c = await client(adminUrl)
+    try { await c.query(`create database ${q(name)} template ${q(tpl)}`) } finally { await c.end() }
+  }))
+  const ms = performance.now() - t0
+  await a.end()
+  await dropDbs(adminUrl, [...names, tpl])
+  return ms
+}
+
+async function naive(adminUrl, migDir, files, n, tag) {
+  const names = Array.from({ length: n }, (_, i) => `bnv_${tag}_${i + 1}`)
+  const t0 = performance.now()
+  await Promise.all(names.map(async (name) => {
+    const c = await client(adminUrl)
+    try { await c.query(`create database ${q(name)}`) } finally { await c.end() }
+    await runSqlDir(withDb(adminUrl, name), migDir, files)
+  }))
+  const ms = performance.now() - t0
+  await dropDbs(adminUrl, names)
+  return ms
+}
+
+function withDb(url, db) {
+  const u = new URL(url)
+  u.pathname = '/' + db
+  return u.toString()
+}
+
+async function workerdbRun(adminUrl, migDir, n, key) {
+  process.env.WORKERDB_URL = adminUrl
+  const config = await core.resolveConfig({ server: { url: adminUrl }, migrate: { sql: migDir }, prefix: 'wdbbench', key, silent: true }, migDir)
+  let peak = process.memoryUsage().rss
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 5)
+  const t0 = performance.now()
+  const run = await core.provision({ config, plan: { count: n, reason: 'bench' }, framework: 'bench', workerIdVar: 'BENCH_ID', log: core.createLogger({ silent: true }) })
+  const ms = performance.now() - t0
+  clearInterval(timer)
+  const migrationsRun = run.summary.template.migrationsRun
+  await run.teardown()
+  return { ms, migrationsRun, peakRssMb: Math.round(peak / 1024 / 1024) }
+}
+
+async function dropTemplates(adminUrl) {
+  const c = await client(adminUrl)
+  const { rows } = await c.query("select datname from pg_database where starts_with(datname, 'wdbbench_')")
+  await c.end()
+  await dropDbs(adminUrl, rows.map((r) => r.datname))
+}
+
+// ── suite and overhead: real Vitest runs ───────────────────────────────────────────────────────────────
+function writeSuite(dir, { files, db, plugin, maxWorkers }) {
+  mkdirSync(join(dir, 'test'), { recursive: true })
+  mkdirSync(join(dir, 'migrations'), { recursive: true })
+  writeFileSync(join(dir, 'migrations', '0001.sql'), 'create table items (id bigint generated always as identity primary key, n int not null, body text not null);\ncreate index items_n_idx on items (n);\n')
+  const pluginImport = plugin ? `import { workerDb } from ${JSON.stringify(join(root, 'packages/vitest/dist/index.js'))}\n` : ''
+  writeFileSync(join(dir, 'vitest.config.mjs'), `${pluginImport}export default {
+  ${plugin ? `plugins: [workerDb({ prefix: 'wdbbsuite', migrate: { sql: './migrations' }, silent: true })],` : ''}
+  test: { pool: 'forks', maxWorkers: ${maxWorkers}, fileParallelism: ${maxWorkers > 1} },
+}\n`)
+  for (let i = 0; i < files; i++) {
+    const body = db
+      ? `import pg from ${JSON.stringify(join(root, 'node_modules/pg/lib/index.js'))}
+import { test, expect, afterAll } from 'vitest'
+const c = new pg.Client({ connectionString: process.env.DATABASE_URL })
+await c.connect()
+afterAll(() => c.end())
+test('db work ${i}', async () => {
+  // ~1 s of real inserts and queries
+  const until = Date.now() + 1000
+  let rounds = 0
+  while (Date.now() < until) {
+    await c.query("insert into items (n, body) select g, repeat('x', 100) from generate_series(1, 200) g")
+    await c.query('select n, count(*) from items group by n order by n limit 10')
+    rounds++
+  }
+  await c.query('delete from items')
+  expect(rounds).toBeGreaterThan(0)
+})\n`
+      : `import { test, expect } from 'vitest'\ntest('pure ${i}', () => { let x = 0; for (let j = 0; j < 1e5; j++) x += j; expect(x).toBeGreaterThan(0) })\n`
+    writeFileSync(join(dir, 'test', `f${i}.test.mjs`), body)
+  }
+}
+
+function vitestRun(dir, env) {
+  const t0 = performance.now()
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--root', dir], {
+    cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 180_000, killSignal: 'SIGKILL',
+  })
+  const ms = performance.now() - t0
+  if (r.status !== 0) throw new Error(`vitest failed in ${dir}:\n${(r.stdout + r.stderr).slice(-3000)}`)
+  return ms
+}
+
+async function serialDbSuite(adminUrl, dir) {
+  // The serial baseline: one database, migrated once, one worker.
+  const name = 'wdbbserial_db'
+  await dropDbs(adminUrl, [name])
+  const c = await client(adminUrl)
+  await c.query(`create database ${q(name)}`)
+  await c.end()
+  await runSqlDir(withDb(adminUrl, name), join(dir, 'migrations'), ['0001.sql'])
+  try {
+    return vitestRun(dir, { DATABASE_URL: withDb(adminUrl, name) })
+  } finally {
+    await dropDbs(adminUrl, [name])
+  }
+}
+
+// ── main ───────────────────────────────────────────────────────────────────────────────────────────────
+const work = mkdtempSync(join(tmpdir(), 'workerdb-bench-'))
+let embedded
+let adminUrl = flag('url', process.env.WORKERDB_URL)
+let serverKind = 'url'
+try {
+  if (!adminUrl) {
+    embedded = await core.startEmbedded({}, core.createLogger({ silent: true }))
+    adminUrl = embedded.adminUrl
+    serverKind = 'embedded'
+  }
+  const a = await client(adminUrl)
+  const { rows: [v] } = await a.query("select current_setting('server_version') as version, current_setting('fsync') as fsync")
+  await a.end()
+  const migDir = join(work, 'migrations')
+  writeMigrations(migDir)
+  const files = (await import('node:fs')).readdirSync(migDir).sort()
+  const result = { machine: { cores: availableParallelism(), postgres: v.version, fsync: v.fsync, server: serverKind }, reps: REPS }
+  say(`workerdb bench · PostgreSQL ${v.version} (${serverKind}, fsync ${v.fsync}) · ${availableParallelism()} cores · median of ${REPS}`)
+
+  if (ONLY.includes('cold') || ONLY.includes('naive') || ONLY.includes('warm')) {
+    result.cold = { byN: {} }
+    result.naive = { byN: {} }
+    for (const n of [2, 4, 8, 16]) {
+      const floors = []; const colds = []; const naives = []
+      for (let r = 0; r < REPS; r++) {
+        // Interleaved, so that drift on a shared machine hits every contender alike.
+        floors.push(await floor(adminUrl, migDir, files, n, `${n}_${r}`))
+        colds.push((await workerdbRun(adminUrl, migDir, n, `cold-${n}-${r}-${Date.now()}`)).ms)
+        if (ONLY.includes('naive') && n <= 8) naives.push(await naive(adminUrl, migDir, files, n, `${n}_${r}`))
+        await dropTemplates(adminUrl)
+      }
+      result.cold.byN[n] = { floorMs: median(floors), workerdbMs: median(colds), ratioToFloor: +(median(colds) / median(floors)).toFixed(2) }
+      if (naives.length) result.naive.byN[n] = { naiveMs: median(naives), speedupCold: +(median(naives) / median(colds)).toFixed(2) }
+      say(`cold  N=${String(n).padStart(2)}: workerdb ${median(colds).toFixed(0)} ms vs floor ${median(floors).toFixed(0)} ms → ${result.cold.byN[n].ratioToFloor}×${naives.length ? ` · naive ${median(naives).toFixed(0)} ms` : ''}`)
+    }
+    result.cold.ratioToFloor = result.cold.byN[8].ratioToFloor
+  }
+
+  if (ONLY.includes('warm')) {
+    const key = `warm-${Date.now()}`
+    await workerdbRun(adminUrl, migDir, 8, key) // builds the template
+    const warm8 = []; const warm4 = []; let migrationsRun = 0
+    for (let r = 0; r < REPS; r++) {
+      const w8 = await workerdbRun(adminUrl, migDir, 8, key)
+      warm8.push(w8.ms); migrationsRun += w8.migrationsRun ?? 0
+      warm4.push((await workerdbRun(adminUrl, migDir, 4, key)).ms)
+    }
+    await dropTemplates(adminUrl)
+    result.warm = { ms8: +median(warm8).toFixed(1), ms4: +median(warm4).toFixed(1), migrationsRun }
+    if (result.naive?.byN?.[4]) {
+      result.naive.speedupAt4 = result.naive.byN[4].speedupCold
+      result.naive.warmSpeedupAt4 = +(result.naive.byN[4].naiveMs / median(warm4)).toFixed(1)
+    }
+    say(`warm  N=8: ${result.warm.ms8} ms, migrations run: ${migrationsRun}`)
+  }
+
+  if (ONLY.includes('suite')) {
+    const withDir = join(work, 'suite-workerdb'); const serialDir = join(work, 'suite-serial')
+    writeSuite(withDir, { files: 8, db: true, plugin: true, maxWorkers: 2 })
+    writeSuite(serialDir, { files: 8, db: true, plugin: false, maxWorkers: 1 })
+    const withs = []; const serials = []
+    for (let r = 0; r < Math.min(REPS, 3); r++) {
+      withs.push(vitestRun(withDir, { WORKERDB_URL: adminUrl }))
+      serials.push(await serialDbSuite(adminUrl, serialDir))
+    }
+    await dropTemplatesNamed(adminUrl, 'wdbbsuite_')
+    result.suite = { workerdbMs: median(withs), serialMs: median(serials), speedup: +(median(serials) / median(withs)).toFixed(2) }
+    say(`suite 8 files: workerdb 2 workers ${median(withs).toFixed(0)} ms vs serial ${median(serials).toFixed(0)} ms → ${result.suite.speedup}×`)
+  }
+
+  if (ONLY.includes('overhead')) {
+    const withDir = join(work, 'ovh-with'); const withoutDir = join(work, 'ovh-without')
+    writeSuite(withDir, { files: 8, db: false, plugin: true, maxWorkers: 2 })
+    writeSuite(withoutDir, { files: 8, db: false, plugin: false, maxWorkers: 2 })
+    const withs = []; const withouts = []
+    for (let r = 0; r < REPS; r++) {
+      withouts.push(vitestRun(withoutDir, {}))
+      withs.push(vitestRun(withDir, { WORKERDB_URL: adminUrl }))
+    }
+    await dropTemplatesNamed(adminUrl, 'wdbbsuite_')
+    result.overhead = { withMs: median(withs), withoutMs: median(withouts), ratio: +(median(withs) / median(withouts)).toFixed(2) }
+    say(`overhead no-DB suite: ${result.overhead.ratio}× (${median(withs).toFixed(0)} vs ${median(withouts).toFixed(0)} ms)`)
+  }
+
+  if (ONLY.includes('scaling')) {
+    const key = `scale-${Date.now()}`
+    await workerdbRun(adminUrl, migDir, 1, key)
+    result.scaling = []
+    for (const n of [1, 2, 4, 8, 16, 32]) {
+      const runs = []
+      for (let r = 0; r < Math.min(REPS, 3); r++) runs.push(await workerdbRun(adminUrl, migDir, n, key))
+      const ms = median(runs.map((x) => x.ms))
+      result.scaling.push({ n, ms: +ms.toFixed(1), peakRssMb: Math.max(...runs.map((x) => x.peakRssMb)) })
+      say(`scale N=${String(n).padStart(2)}: ${ms.toFixed(0)} ms, peak RSS ${Math.max(...runs.map((x) => x.peakRssMb))} MB`)
+    }
+    await dropTemplates(adminUrl)
+  }
+
+  if (JSON_OUT) process.stdout.write(JSON.stringify(result, null, 2) + '\n')
+} finally {
+  rmSync(work, { recursive: true, force: true })
+  await embedded?.stop()
+}
+
+async function dropTemplatesNamed(url, prefix) {
+  const c = await client(url)
+  const { rows } = await c.query('select datname from pg_database where starts_with(datname, $1)', [prefix])
+  await c.end()
+  await dropDbs(url, rows.map((r) => r.datname))
+}
