@@ -1,0 +1,7 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  preset: '@workerdb/jest',
+  testEnvironment: 'node',
+  // Jest's default on a 2-core machine is 1 worker (and so in band); ask for 3 to show one database per worker.
+  maxWorkers: 3,
+}

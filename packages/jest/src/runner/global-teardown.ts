@@ -1,0 +1,19 @@
+/**
+ * Jest globalTeardown: drops this run's clones (the template stays). Jest calls it once per distinct file,
+ * and Jest 30 also calls it from --bail, possibly twice (once per failure that reaches the threshold) and
+ * while other files still run, then exits as soon as its own call returns: every call waits for the one
+ * teardown, so the exit never cuts the drops short. Jest 29 skips globalTeardown after --bail and on
+ * Ctrl-C: those clones carry a marker naming this (then dead) process, and the next run sweeps them.
+ */
+import { currentRun } from './state.js'
+
+export default async function globalTeardown(_globalConfig?: unknown, _projectConfig?: unknown): Promise<void> {
+  const run = currentRun()
+  if (!run) return
+  run.tornDown ??= (async () => {
+    // A failed provisioning already undid itself, and globalSetup reported it.
+    const provisioned = await run.provisioned.catch(() => undefined)
+    await provisioned?.teardown()
+  })()
+  await run.tornDown
+}

@@ -1,0 +1,43 @@
+/**
+ * A Jest reporter (built on @jest/reporters' BaseReporter) that prints the provisioning summary when the
+ * run starts. Jest constructs reporters after globalSetup, in the same process, and only then decides
+ * whether to run in band — onRunStart's `showStatus` is false exactly when it did — so this is the one
+ * place that can say how the clones were really used.
+ */
+import type { JestGlobalConfigLike } from './facts.js'
+import { jestModules } from './jest-modules.js'
+import { currentRun } from './state.js'
+import { summaryLine } from './summary.js'
+
+interface BaseReporterLike {
+  log(message: string): void
+  onRunStart(results: unknown, options: unknown): void
+}
+type BaseReporterClass = new (...args: unknown[]) => BaseReporterLike
+
+const { BaseReporter } = jestModules().load<{ BaseReporter: BaseReporterClass }>('@jest/reporters')
+
+export default class WorkerDbReporter extends BaseReporter {
+  private readonly maxWorkers: number
+
+  constructor(globalConfig: JestGlobalConfigLike, ...rest: unknown[]) {
+    super(globalConfig, ...rest)
+    this.maxWorkers = globalConfig.maxWorkers
+  }
+
+  async onRunStart(results: unknown, options?: { showStatus?: boolean }): Promise<void> {
+    super.onRunStart(results, options)
+    const run = currentRun()
+    if (!run) {
+      if (!silent()) this.log("workerdb · no databases were provisioned for this run: the globalSetup is not workerdb's. Use `preset: '@workerdb/jest'`, or call `require('@workerdb/jest/global-setup')` from your own globalSetup.")
+      return
+    }
+    const provisioned = await run.provisioned.catch(() => undefined)
+    if (provisioned && !run.silent && !silent()) this.log(summaryLine(run, provisioned, options?.showStatus === false, this.maxWorkers))
+  }
+}
+
+/** WORKERDB_SILENT=1, as for every other workerdb line. */
+function silent(): boolean {
+  return process.env.WORKERDB_SILENT === '1'
+}

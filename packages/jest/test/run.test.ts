@@ -1,0 +1,159 @@
+/**
+ * globalSetup → reporter → globalTeardown in one process, against the test server, without Jest: one
+ * provisioning per run however often globalSetup is called, every teardown call waiting for the one
+ * drop (Jest 30's --bail calls it concurrently), a fresh run after a teardown (watch mode), a failed
+ * provisioning not poisoning the next, and the fallback when the sequencer did not count.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { databasesWithPrefix, dropPrefix, testUrl, uniquePrefix } from '../../core/test/helpers.js'
+import globalSetup from '../src/runner/global-setup.js'
+import globalTeardown from '../src/runner/global-teardown.js'
+import WorkerDbReporter from '../src/runner/reporter.js'
+import { currentRun, setRun, writeRecord } from '../src/runner/state.js'
+
+const prefix = uniquePrefix('jr')
+let dir: string
+const saved = { url: process.env.WORKERDB_URL, manifest: process.env.WORKERDB_MANIFEST }
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'workerdb-jest-run-'))
+  writeFileSync(join(dir, 'workerdb.config.json'), JSON.stringify({ prefix }))
+  process.env.WORKERDB_URL = testUrl()
+})
+
+afterEach(async () => {
+  vi.restoreAllMocks()
+  const run = currentRun()
+  if (run && !run.tornDown) await globalTeardown()
+  setRun(undefined)
+})
+
+afterAll(async () => {
+  await dropPrefix(prefix)
+  rmSync(dir, { recursive: true, force: true })
+  for (const [k, v] of [['WORKERDB_URL', saved.url], ['WORKERDB_MANIFEST', saved.manifest]] as const) {
+    if (v === undefined) delete process.env[k]
+    else process.env[k] = v
+  }
+})
+
+const clones = async () => (await databasesWithPrefix(prefix)).filter((d) => !d.name.includes('_tpl_')).map((d) => d.name)
+
+function stderrLines(): () => string[] {
+  const lines: string[] = []
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk))
+    return true
+  })
+  return () => lines
+}
+
+describe('one Jest run in one process', () => {
+  it('provisions once for all globalSetup calls, sized by the sequencer\'s count', async () => {
+    writeRecord({ files: 2, unmapped: [] })
+    await globalSetup({ rootDir: dir, maxWorkers: 4 })
+    const manifestPath = process.env.WORKERDB_MANIFEST!
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'))
+    expect(manifest.workerIdVar).toBe('JEST_WORKER_ID')
+    expect(manifest.clones.map((c: { slot: number }) => c.slot)).toEqual([1, 2])
+    expect(manifest.plan.reason).toMatch(/maxWorkers 4, 2 test files$/)
+    // A second project's globalSetup (another path to the same module) joins the run.
+    await globalSetup({ rootDir: dir, maxWorkers: 4 })
+    expect(process.env.WORKERDB_MANIFEST).toBe(manifestPath)
+    expect(await clones()).toHaveLength(2)
+  })
+
+  it('every teardown call waits for the one drop; the next run provisions afresh', async () => {
+    writeRecord({ files: 3, unmapped: [] })
+    await globalSetup({ rootDir: dir, maxWorkers: 3 })
+    const first = currentRun()!
+    const firstId = (await first.provisioned).runId
+    expect(await clones()).toHaveLength(3)
+    let settled = 0
+    await Promise.all([globalTeardown().then(() => settled++), globalTeardown().then(() => settled++)])
+    expect(settled).toBe(2)
+    // Both returned only once the clones were gone.
+    expect(await clones()).toEqual([])
+
+    writeRecord({ files: 1, unmapped: [] })
+    await globalSetup({ rootDir: dir, maxWorkers: 3 })
+    const second = currentRun()!
+    expect(second).not.toBe(first)
+    expect((await second.provisioned).runId).not.toBe(firstId)
+    expect(await clones()).toHaveLength(1)
+  })
+
+  it('without the sequencer\'s count: maxWorkers clones, and the notice once per process', async () => {
+    const lines = stderrLines()
+    await globalSetup({ rootDir: dir, maxWorkers: 3 })
+    expect((await currentRun()!.provisioned).manifest.clones).toHaveLength(3)
+    await globalTeardown()
+    await globalSetup({ rootDir: dir, maxWorkers: 2 })
+    expect((await currentRun()!.provisioned).manifest.clones).toHaveLength(2)
+    const notices = lines().filter((l) => l.includes('test files were not counted'))
+    expect(notices).toHaveLength(1)
+    expect(notices[0]).toContain("the plan covers every worker Jest may fork (3). To size runs to their files, use `testSequencer: '@workerdb/jest/sequencer'`")
+  })
+
+  it('warns about projects that run without the setup file', async () => {
+    const lines = stderrLines()
+    writeRecord({ files: 2, unmapped: ['jobs'] })
+    await globalSetup({ rootDir: dir, maxWorkers: 2 })
+    expect(lines().join('')).toMatch(/warning: the test files of project "jobs" run without workerdb's setup file.*require\.resolve\('@workerdb\/jest\/setup'\)/)
+  })
+
+  it('a failed provisioning is reported and does not stick to the next run', async () => {
+    const bad = mkdtempSync(join(tmpdir(), 'workerdb-jest-bad-'))
+    try {
+      writeFileSync(join(bad, 'workerdb.config.json'), JSON.stringify({ prefix, migrate: { sql: './missing' } }))
+      await expect(globalSetup({ rootDir: bad, maxWorkers: 2 })).rejects.toThrow(/E_CONFIG|E_MIGRATION/)
+      expect(currentRun()).toBeUndefined()
+      writeRecord({ files: 1, unmapped: [] })
+      await globalSetup({ rootDir: dir, maxWorkers: 2 })
+      expect((await currentRun()!.provisioned).manifest.clones).toHaveLength(1)
+    } finally {
+      rmSync(bad, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('the reporter', () => {
+  it('says how Jest ran the files: workers, or in band', async () => {
+    writeRecord({ files: 2, unmapped: [] })
+    await globalSetup({ rootDir: dir, maxWorkers: 4 })
+    const reporter = new WorkerDbReporter({ rootDir: dir, maxWorkers: 4 })
+    const logged: string[] = []
+    reporter.log = (line: string) => { logged.push(line) }
+    await reporter.onRunStart({}, { showStatus: true })
+    await reporter.onRunStart({}, { showStatus: false })
+    expect(logged[0]).toMatch(/^workerdb · jest \S+: 4 workers, 2 clones \(jest \d+, maxWorkers 4, 2 test files\); template \w{10} (reused|built in \d+ ms); ready in \d+ ms \(server \d+ ms, template \d+ ms, clones \d+ ms\)$/)
+    expect(logged[1]).toContain(': in band (one process, JEST_WORKER_ID=1), 2 clones')
+  })
+
+  it('keeps quiet when the config says silent', async () => {
+    const quiet = mkdtempSync(join(tmpdir(), 'workerdb-jest-quiet-'))
+    try {
+      writeFileSync(join(quiet, 'workerdb.config.json'), JSON.stringify({ prefix, silent: true }))
+      writeRecord({ files: 1, unmapped: [] })
+      await globalSetup({ rootDir: quiet, maxWorkers: 2 })
+      const reporter = new WorkerDbReporter({ rootDir: quiet, maxWorkers: 2 })
+      const logged: string[] = []
+      reporter.log = (line: string) => { logged.push(line) }
+      await reporter.onRunStart({}, { showStatus: true })
+      expect(logged).toEqual([])
+    } finally {
+      rmSync(quiet, { recursive: true, force: true })
+    }
+  })
+
+  it('says when this run provisioned nothing (the globalSetup is not workerdb\'s)', async () => {
+    const reporter = new WorkerDbReporter({ rootDir: dir, maxWorkers: 2 })
+    const logged: string[] = []
+    reporter.log = (line: string) => { logged.push(line) }
+    await reporter.onRunStart({}, { showStatus: true })
+    expect(logged.join('\n')).toContain('no databases were provisioned for this run')
+  })
+})
