@@ -5,14 +5,14 @@
  */
 import { describe, expect, test } from 'vitest'
 import {
-  describeRun, dropDatabase, isolationProblems, leftoverClones, runVitest, useScenarios, type Major,
+  describeRun, dropDatabase, isolationProblems, leftoverClones, runVitest, useScenarios, vitestMatrix, type Major,
 } from '../support/harness.js'
 
 const RUNS = Number(process.env.E2E_SEED_RUNS ?? 30)
 const scenarios = useScenarios()
 
 describe.each([4, 3] as const)('vitest %i', (major: Major) => {
-  test(`2 files, maxWorkers 4, forks: ${RUNS} runs, 0 failures`, async () => {
+  test(`2 files, maxWorkers 4, forks: ${RUNS} runs, 0 failures`, () => vitestMatrix(major, { pool: 'forks', mode: 'run', scenario: `seed ×${RUNS}` }, async () => {
     // One scenario dir and one prefix for all runs: the template is built once and reused after.
     const project = scenarios.project({ vitest: major, files: 2, tag: `s${major}`, holdMs: 80, config: { pool: 'forks', maxWorkers: 4 } })
     const failures: string[] = []
@@ -34,5 +34,5 @@ describe.each([4, 3] as const)('vitest %i', (major: Major) => {
     const ids = [...poolIds].sort().map(([id, n]) => `${id}×${n}`).join(' ')
     console.log(`vitest ${major}: ${RUNS} runs, ${failures.length} failed, pool ids used ${ids}, ${Math.round((performance.now() - started) / RUNS)} ms per run`)
     expect(failures.length, `${failures.length}/${RUNS} runs failed\n\n${failures.slice(0, 3).join('\n\n')}`).toBe(0)
-  })
+  }))
 })

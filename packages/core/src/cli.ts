@@ -184,8 +184,9 @@ async function doctor(out: Out, cwd: string): Promise<boolean> {
   for (const fw of ['vitest', 'jest']) {
     try {
       const v = require(`${fw}/package.json`).version as string
-      const supported = fw === 'vitest' ? /^(3\.(2|[3-9])|[45]\.)/.test(v) : /^(29\.7|30\.)/.test(v)
-      add({ check: fw, ok: supported ? true : 'warn', detail: `${v}${supported ? '' : ' (outside the tested range)'}`, fix: supported ? undefined : fw === 'vitest' ? 'workerdb is tested with Vitest 3.2–5.x.' : 'workerdb is tested with Jest 29.7 and 30.x.' })
+      // Vitest: @workerdb/vitest's peerDependencies (^3.2.0 || ^4.1.0 || ^5.1.0), the lines its e2e runs.
+      const supported = fw === 'vitest' ? /^(3\.([2-9]|\d\d)|4\.([1-9]|\d\d)|5\.([1-9]|\d\d))\./.test(v) : /^(29\.7|30\.)/.test(v)
+      add({ check: fw, ok: supported ? true : 'warn', detail: `${v}${supported ? '' : ' (outside the tested range)'}`, fix: supported ? undefined : fw === 'vitest' ? 'workerdb is tested with Vitest 3.2, 4.1 and 5.1 (peerDependencies: ^3.2.0 || ^4.1.0 || ^5.1.0).' : 'workerdb is tested with Jest 29.7 and 30.x.' })
     } catch {
       // Not installed here: nothing to say.
     }

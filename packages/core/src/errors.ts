@@ -14,6 +14,7 @@ export type WorkerDbErrorCode =
   | 'E_NO_MANIFEST'
   | 'E_EMBEDDED'
   | 'E_MIXED_POOLS'
+  | 'E_SEQUENCE_GROUPS'
   | 'E_CLONE'
   | 'E_NO_RUNTIME'
 

@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseRow } from '../src/db.js'
-import { isMarkerAlive, makeMarker, type Marker } from '../src/marker.js'
+import { isMarkerAlive, isZombie, makeMarker, type Marker } from '../src/marker.js'
 import { quoteIdent, quoteLiteral } from '../src/naming.js'
 import { sweep, sweepCandidates, type SweepPolicy } from '../src/sweep.js'
 import { databasesWithPrefix, dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
@@ -133,6 +133,32 @@ describe('isMarkerAlive', () => {
     expect(isMarkerAlive(makeMarker({ kind: 'clone', run: 'r' }))).toBe(true)
     expect(isMarkerAlive(makeMarker({ kind: 'clone', run: 'r', pid }))).toBe(false)
     expect(isMarkerAlive(makeMarker({ kind: 'clone', run: 'r', host: 'not-' + hostname() }))).toBe('unknown')
+  })
+})
+
+describe('isMarkerAlive: zombies', () => {
+  it.skipIf(process.platform !== 'linux')('is false for a process that exited but was not reaped yet', async () => {
+    // A child that exits while nobody waits for it: Node reaps it only on the next turn of the event loop.
+    const { spawn } = await import('node:child_process')
+    const { readFileSync } = await import('node:fs')
+    const child = spawn('sh', ['-c', 'exec sleep 0'], { stdio: 'ignore' })
+    const pid = child.pid!
+    const zombie = () => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        return stat[stat.lastIndexOf(')') + 2] === 'Z'
+      } catch {
+        return false
+      }
+    }
+    // Busy-wait without yielding, so Node cannot reap it (SIGCHLD is handled on the event loop).
+    const until = Date.now() + 5000
+    while (!zombie() && Date.now() < until) { /* spin */ }
+    expect(zombie()).toBe(true)
+    expect(isZombie(pid)).toBe(true)
+    expect(isMarkerAlive(makeMarker({ kind: 'clone', run: 'r', pid }))).toBe(false)
+    expect(isZombie(process.pid)).toBe(false)
+    await new Promise((r) => child.once('exit', r))
   })
 })
 

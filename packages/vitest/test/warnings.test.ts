@@ -1,6 +1,6 @@
 import type { VitestFacts } from '@workerdb/core'
 import { describe, expect, test } from 'vitest'
-import { vitest3IsolationWarning } from '../src/runner/warnings.js'
+import { vitest3IsolationWarning, vitest4SequenceGroups, type SpecGroupFacts } from '../src/runner/warnings.js'
 
 const base = (over: Partial<VitestFacts & { minWorkers?: number; isolate?: boolean }> = {}) => ({
   major: 3, watch: false, cpus: 2, fileParallelism: true, maxWorkers: 4,
@@ -31,5 +31,29 @@ describe('vitest3IsolationWarning', () => {
   test('the default minimum comes from the core count, as in Vitest 3: on 8 cores and maxWorkers 4 there is nothing to warn about', () => {
     expect(vitest3IsolationWarning(base({ cpus: 8, isolate: false }))).toBeUndefined()
     expect(vitest3IsolationWarning(base({ cpus: 2, isolate: false }))).toContain('1 pre-started of 4')
+  })
+})
+
+describe('vitest4SequenceGroups', () => {
+  const spec = (project: string, over: Partial<SpecGroupFacts> = {}): SpecGroupFacts =>
+    ({ project, pool: 'forks', groupOrder: 0, isolate: true, maxWorkers: 2, ...over })
+
+  test('two groupOrders on Vitest 4: the groups, in run order', () => {
+    expect(vitest4SequenceGroups(4, [spec('wide', { groupOrder: 1, maxWorkers: 6 }), spec('small'), spec('small')]))
+      .toEqual(['groupOrder 0 ("small")', 'groupOrder 1 ("wide")'])
+  })
+
+  test('a maxWorkers: 1 project runs in its own group after the others', () => {
+    expect(vitest4SequenceGroups(4, [spec('one', { maxWorkers: 1 }), spec('many')]))
+      .toEqual(['groupOrder 0 ("many")', 'maxWorkers 1 ("one")'])
+  })
+
+  test('one group, type checks after the only worker group, and other majors: nothing to report', () => {
+    expect(vitest4SequenceGroups(4, [spec('a'), spec('b')])).toBeUndefined()
+    expect(vitest4SequenceGroups(4, [spec('a'), spec('t', { pool: 'typescript', groupOrder: 0 })])).toBeUndefined()
+    // fileParallelism: false makes every project maxWorkers 1: all in the one sequential group.
+    expect(vitest4SequenceGroups(4, [spec('a', { maxWorkers: 1 }), spec('b', { maxWorkers: 1 })])).toBeUndefined()
+    expect(vitest4SequenceGroups(5, [spec('a'), spec('b', { groupOrder: 1 })])).toBeUndefined()
+    expect(vitest4SequenceGroups(3, [spec('a'), spec('b', { groupOrder: 1 })])).toBeUndefined()
   })
 })

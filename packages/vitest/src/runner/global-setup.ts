@@ -4,7 +4,7 @@
  */
 import { WorkerDbError } from '@workerdb/core'
 import { runs, type ProjectLike } from './state.js'
-import { ensureProvisioned } from './provision-run.js'
+import { ensureProvisioned, providedFor } from './provision-run.js'
 import { SETUP_FILE } from './paths.js'
 
 export default async function setup(project: ProjectLike): Promise<() => Promise<void>> {
@@ -21,13 +21,8 @@ export default async function setup(project: ProjectLike): Promise<() => Promise
   for (const p of vitest.projects) {
     if (!p.config.setupFiles.includes(SETUP_FILE)) p.config.setupFiles.unshift(SETUP_FILE)
   }
-  // For `inject('workerdb')` in tests. Plain JSON (Vitest 3 forks serialize it), and no URLs: passwords
-  // stay in the manifest file (mode 0600) and the worker's own env.
-  project.provide?.('workerdb', {
-    runId: run.runId,
-    plan: { count: run.manifest.plan.count, reason: run.manifest.plan.reason },
-    clones: run.manifest.clones.map((c) => ({ slot: c.slot, database: c.database })),
-  })
+  // For `inject('workerdb')` in tests (plain JSON, no URLs).
+  project.provide?.('workerdb', providedFor(run))
   return async () => {
     if (--state.refs > 0) return
     await run.teardown()

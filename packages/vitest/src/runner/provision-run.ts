@@ -4,7 +4,7 @@
  */
 import { createLogger, planVitest, provision, resolveConfig, vitest3MixedPools, WorkerDbError, type Plan, type Provisioned } from '@workerdb/core'
 import { collectFacts, vitestMajor } from './facts.js'
-import { vitest3IsolationWarning } from './warnings.js'
+import { vitest3IsolationWarning, vitest4SequenceGroups } from './warnings.js'
 import type { RunState, SpecLike } from './state.js'
 
 export const WORKER_ID_VAR = 'VITEST_POOL_ID'
@@ -16,6 +16,16 @@ export function planFor(state: RunState, specs: SpecLike[]): Plan {
     throw new WorkerDbError('E_MIXED_POOLS',
       `this run uses the pools ${mixed.join(' and ')} at once; Vitest 3 numbers each pool's workers from 1, so two workers would share one database`,
       'Run one pool type per `vitest` invocation (e.g. `vitest --project unit` then `vitest --project db`), or upgrade to Vitest 4, which numbers all workers in one pool.')
+  }
+  const groups = vitest4SequenceGroups(facts.major, specs.map((s) => ({
+    project: s.project.name, pool: s.pool ?? s.project.config.pool,
+    groupOrder: Number(s.project.config.sequence?.groupOrder ?? 0), isolate: s.project.config.isolate,
+    maxWorkers: typeof s.project.config.maxWorkers === 'number' ? s.project.config.maxWorkers : undefined,
+  })))
+  if (groups) {
+    throw new WorkerDbError('E_SEQUENCE_GROUPS',
+      `this run has ${groups.length} sequence groups, run one after another: ${groups.join(', then ')}; Vitest ${state.vitest.version ?? 4} frees the ids of a group's last files into the next group's slots, so two test files can run at once with one VITEST_POOL_ID and share a database`,
+      'Upgrade to Vitest 5 (fixed there), or give these projects the same maxWorkers and sequence.groupOrder, or run each group in its own `vitest --project …` invocation.')
   }
   return planVitest(facts)
 }
@@ -44,9 +54,22 @@ export function ensureProvisioned(state: RunState): Promise<Provisioned> {
   return state.provisioned
 }
 
+/** For `inject('workerdb')` in tests. Plain JSON (Vitest 3 forks serialize it), and no URLs: passwords
+ * stay in the manifest file (mode 0600) and the worker's own env. */
+export function providedFor(run: Provisioned) {
+  return {
+    runId: run.runId,
+    plan: { count: run.manifest.plan.count, reason: run.manifest.plan.reason },
+    clones: run.manifest.clones.map((c) => ({ slot: c.slot, database: c.database })),
+  }
+}
+
 /** Watch reruns: the plan may need more clones than the first run made (new files, other projects). */
 export async function growFor(state: RunState, specs: SpecLike[]): Promise<void> {
   if (!state.provisioned) return
   const run = await state.provisioned
+  const before = run.manifest.clones.length
   await run.grow(planFor(state, specs))
+  // Vitest reads each project's provided context when it starts a run's workers: list the new clones too.
+  if (run.manifest.clones.length > before) for (const p of state.vitest.projects) p.provide?.('workerdb', providedFor(run))
 }

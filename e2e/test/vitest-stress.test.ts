@@ -1,0 +1,83 @@
+/**
+ * `pnpm stress` (scripts/stress.mjs) with a small N: it runs the rows asked for, prints a summary table
+ * with 0 failures, and cleans up; and when runs fail, it says which and exits non-zero. The large numbers
+ * (200 runs per row) are for a person to run: see the README.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, test } from 'vitest'
+import { adminQuery, E2E_DIR, killTree, readLines, serverUrl, sweepStale } from '../support/harness.js'
+
+const STRESS = join(E2E_DIR, '..', 'scripts', 'stress.mjs')
+const tmp = mkdtempSync(join(tmpdir(), 'workerdb-stress-e2e-'))
+afterAll(async () => {
+  rmSync(tmp, { recursive: true, force: true })
+  await sweepStale()
+})
+
+/** Runs stress.mjs in its own process group; the whole tree (it spawns vitest groups) is killed afterwards. */
+async function stress(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000) {
+  const childEnv: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) if (!/^VITEST/.test(k)) childEnv[k] = v
+  const child = spawn(process.execPath, [STRESS, ...args], {
+    env: { ...childEnv, WORKERDB_TEST_URL: serverUrl(), ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  })
+  let out = ''
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d })
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d })
+  try {
+    let timer: NodeJS.Timeout | undefined
+    const code = await Promise.race([
+      new Promise<number | null>((res) => child.once('exit', (c) => res(c))),
+      new Promise<'timeout'>((res) => { timer = setTimeout(() => res('timeout'), timeoutMs) }),
+    ])
+    clearTimeout(timer)
+    if (code === 'timeout') throw new Error(`stress did not finish in ${timeoutMs} ms\n${out}`)
+    return { code, out }
+  } finally {
+    killTree(child.pid!)
+  }
+}
+
+describe('pnpm stress', () => {
+  test('a few runs of three rows: summary table, 0 failures, nothing left behind', async () => {
+    const matrix = join(tmp, 'matrix.jsonl')
+    const { code, out } = await stress(['--runs', '2', '--rows', 'vitest3-seed,vitest4-seed,vitest5-20files'], { E2E_MATRIX_FILE: matrix })
+    expect(code, out).toBe(0)
+    expect(out).toMatch(/\| vitest3-seed +\| 3\.\d+\.\d+ +\| 2 +\| 0 +\|/)
+    expect(out).toMatch(/\| vitest4-seed +\| 4\.\d+\.\d+ +\| 2 +\| 0 +\|/)
+    expect(out).toMatch(/\| vitest5-20files +\| 5\.\d+\.\d+ +\| 2 +\| 0 +\|/)
+    expect(out).toContain('stress: 6 runs, 0 failed')
+    // Each row recorded its result for the fidelity matrix.
+    const rows = readLines(matrix) as unknown as Array<{ framework: string; mode: string; scenario: string; result: string }>
+    expect(rows.map((r) => `${r.framework} ${r.mode} ${r.scenario} ${r.result}`)).toEqual([
+      'vitest stress seed ×2 pass', 'vitest stress seed ×2 pass', 'vitest stress 20 files ×2 pass',
+    ])
+    // Each row dropped its databases (prefix e2st<major>…), template included.
+    expect(await adminQuery(`select datname from pg_database where datname ~ '^e2st[345]'`)).toEqual([])
+  })
+
+  test('failed runs are listed per row, with their log, and the exit code is 1', async () => {
+    // Every run of this row fails: its vitest is sent to a port where no PostgreSQL listens.
+    const matrix = join(tmp, 'failing-matrix.jsonl')
+    const { code, out } = await stress(['--runs', '1', '--rows', 'vitest4-seed', '--env', 'WORKERDB_URL=postgresql://postgres@127.0.0.1:1/postgres'], { E2E_MATRIX_FILE: matrix })
+    expect(code, out).toBe(1)
+    expect(out).toMatch(/✗ run 1: vitest exited with 1/)
+    const log = /(\S*stress\/vitest4-seed-1\.log)/.exec(out)?.[1]
+    expect(log, out).toBeDefined()
+    expect(readFileSync(join(process.cwd(), log!), 'utf8')).toContain('E_SERVER_UNREACHABLE')
+    rmSync(join(process.cwd(), log!), { force: true })
+    expect(out).toMatch(/\| vitest4-seed +\| 4\.\d+\.\d+ +\| 1 +\| 1 +\|/)
+    expect(out).toContain('stress: 1 runs, 1 failed')
+    expect(readLines(matrix).map((r) => (r as unknown as { result: string }).result)).toEqual(['fail'])
+  })
+
+  test('unknown rows are refused with the list of rows', async () => {
+    const { code, out } = await stress(['--rows', 'vitest9-seed'])
+    expect(code).toBe(2)
+    expect(out).toContain('unknown row(s): vitest9-seed')
+    expect(out).toContain('vitest4-seed')
+  })
+})
