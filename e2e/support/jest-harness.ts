@@ -19,10 +19,11 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { afterAll, afterEach } from 'vitest'
+import { afterAll, afterEach, expect, onTestFinished } from 'vitest'
+import { recordMatrix } from './matrix.mjs'
 
 export const E2E_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const FIXTURES_DIR = join(E2E_DIR, 'fixtures')
@@ -588,4 +589,25 @@ export async function dropDatabase(name: string, url = serverUrl()): Promise<voi
   const q = `"${name.replace(/"/g, '""')}"`
   await adminQuery(`alter database ${q} with is_template false allow_connections true`, [], url).catch(() => {})
   await adminQuery(`drop database if exists ${q} with (force)`, [], url)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The fidelity matrix
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * Records this test's outcome as a Jest row of the README's fidelity matrix, once it has finished (so a
+ * failure is recorded as one). Call it first thing in the test.
+ */
+export function jestMatrixRow(major: JestMajor, row: { mode: string; scenario: string; pool?: string }): void {
+  const { testPath, currentTestName } = expect.getState()
+  const id = testPath && currentTestName ? `${relative(E2E_DIR, testPath)} > ${currentTestName}` : undefined
+  onTestFinished(({ task }) => {
+    const failed = task.result?.state === 'fail'
+    recordMatrix({
+      framework: 'jest', version: JEST_VERSIONS[major], pool: row.pool ?? 'workers', mode: row.mode, scenario: row.scenario,
+      result: failed ? 'fail' : 'pass', ...(failed ? { detail: String(task.result?.errors?.[0]?.message ?? '').split('\n')[0].slice(0, 200) } : {}),
+      ...(id ? { id } : {}),
+    })
+  })
 }

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { databasesWithPrefix, describeRun, expectIsolated, leftoverClones, runJest, useJestScenarios, type JestMajor } from '../support/jest-harness.js'
+import { databasesWithPrefix, describeRun, expectIsolated, leftoverClones, runJest, useJestScenarios, type JestMajor, jestMatrixRow } from '../support/jest-harness.js'
 
 const scenarios = useJestScenarios()
 
@@ -45,6 +45,7 @@ module.exports = class LyingSequencer extends Sequencer {
 
 describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
   test('forced E_NO_CLONE: the message names the worker, the plan and the fix, and no test reaches a query', async () => {
+    jestMatrixRow(major, { mode: 'run', scenario: 'forced E_NO_CLONE' })
     const project = scenarios.project({
       jest: major, files: 4, tag: 'nc', holdMs: 300,
       config: { preset: undefined, ...PIECES },
@@ -76,6 +77,7 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
   })
 
   test('--bail: Jest 29 skips globalTeardown and the next run sweeps; Jest 30 tears down before it exits', async () => {
+    jestMatrixRow(major, { mode: 'bail', scenario: '--bail, next run sweeps' })
     const project = scenarios.project({
       jest: major, files: 3, tag: 'bl', holdMs: 400,
       config: { maxWorkers: 4 },

@@ -3,7 +3,7 @@
  * mapped) and TypeScript test files through babel-jest.
  */
 import { describe, expect, test } from 'vitest'
-import { describeRun, expectIsolated, leftoverClones, runJest, useJestScenarios, type JestMajor } from '../support/jest-harness.js'
+import { describeRun, expectIsolated, leftoverClones, runJest, useJestScenarios, type JestMajor, jestMatrixRow } from '../support/jest-harness.js'
 
 const scenarios = useJestScenarios()
 
@@ -22,6 +22,7 @@ const MULTI_PROJECT = `module.exports = {
 
 describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
   test('two projects in one config: one provisioning, every file of both on its own clone', async () => {
+    jestMatrixRow(major, { mode: 'projects', scenario: 'two projects, one provisioning' })
     const project = scenarios.project({ jest: major, files: 5, tag: 'mp', holdMs: 100, dirs: ['api', 'jobs'], configSource: MULTI_PROJECT })
     const r = await runJest(project)
     expectIsolated(project, r)
@@ -38,6 +39,7 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
   })
 
   test('a project without the setup file is named in a warning before any test runs', async () => {
+    jestMatrixRow(major, { mode: 'projects', scenario: 'project without setup file warned' })
     const config = MULTI_PROJECT.replace(", setupFiles: [require.resolve('@workerdb/jest/setup')]", '')
     const project = scenarios.project({ jest: major, files: 2, tag: 'mw', holdMs: 20, dirs: ['api', 'jobs'], configSource: config })
     const r = await runJest(project)
@@ -50,6 +52,7 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
   })
 
   test('TypeScript test files through babel-jest', async () => {
+    jestMatrixRow(major, { mode: 'run', scenario: 'TypeScript via babel-jest' })
     const project = scenarios.project({
       jest: major, files: 3, tag: 'ts', holdMs: 100, ext: 'ts',
       config: { maxWorkers: 3, transform: { '\\.ts$': 'babel-jest' } },

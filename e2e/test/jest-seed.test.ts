@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import {
-  describeRun, dropDatabase, isolationProblems, JEST_VERSIONS, leftoverClones, runJest, useJestScenarios, type JestMajor,
+  describeRun, dropDatabase, isolationProblems, JEST_VERSIONS, leftoverClones, runJest, useJestScenarios, type JestMajor, jestMatrixRow
 } from '../support/jest-harness.js'
 
 const RUNS = Number(process.env.E2E_SEED_RUNS ?? 30)
@@ -14,6 +14,7 @@ const scenarios = useJestScenarios()
 
 describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
   test(`2 files, maxWorkers 4: ${RUNS} runs, 0 failures`, async () => {
+    jestMatrixRow(major, { mode: 'run', scenario: `seed ×${RUNS}` })
     // One scenario dir and one prefix for all runs: the template is built once and reused after.
     const project = scenarios.project({ jest: major, files: 2, tag: `s${major}`, holdMs: 80, config: { maxWorkers: 4 } })
     const failures: string[] = []

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import {
-  describeRun, expectIsolated, isolationProblems, JEST_VERSIONS, leftoverClones, runJest, useJestScenarios, type JestMajor,
+  describeRun, expectIsolated, isolationProblems, JEST_VERSIONS, leftoverClones, runJest, useJestScenarios, type JestMajor, jestMatrixRow
 } from '../support/jest-harness.js'
 
 const scenarios = useJestScenarios()
@@ -14,6 +14,7 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
   test.each([
     [1, 1], [3, 3], [7, 4], [20, 4],
   ])('%i files, maxWorkers 4: %i clones, every file on its worker\'s own clone', async (files, clones) => {
+    jestMatrixRow(major, { mode: 'run', scenario: `${files} files, maxWorkers 4` })
     const project = scenarios.project({ jest: major, files, tag: `f${files}`, holdMs: files > 4 ? 60 : 150, config: { maxWorkers: 4 } })
     const r = await runJest(project)
     expectIsolated(project, r)
@@ -33,6 +34,7 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
     ['-i', ['-i']],
     ['--detectOpenHandles', ['--detectOpenHandles']],
   ])('%s: one clone, every file on JEST_WORKER_ID 1', async (flag, args) => {
+    jestMatrixRow(major, { mode: 'in band', scenario: String(flag) })
     const project = scenarios.project({ jest: major, files: 3, tag: 'ib', holdMs: 60, config: { maxWorkers: 4 } })
     const r = await runJest(project, { args })
     expectIsolated(project, r)
@@ -46,6 +48,7 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
   })
 
   test('a warmed timing cache may flip an identical run to in band: both runs pass', async () => {
+    jestMatrixRow(major, { mode: 'in band', scenario: 'timing cache flip' })
     const project = scenarios.project({ jest: major, files: 3, tag: 'tc', holdMs: 20, config: { maxWorkers: 3 } })
     const cold = await runJest(project)
     expectIsolated(project, cold)
@@ -59,6 +62,7 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
   })
 
   test('workerIdleMemoryLimit: recycled workers keep their id, and one file still goes to a worker', async () => {
+    jestMatrixRow(major, { mode: 'run', scenario: 'workerIdleMemoryLimit' })
     // 1000 bytes: every worker is over the limit after every file, so Jest replaces it (same id) each time.
     const project = scenarios.project({ jest: major, files: 6, tag: 'wm', holdMs: 40, config: { maxWorkers: 2, workerIdleMemoryLimit: 1000 } })
     const r = await runJest(project)
@@ -83,6 +87,7 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
   })
 
   test('--shard=1/2 and --shard=2/2 at the same time against one server: both pass, no collision, both clean up', async () => {
+    jestMatrixRow(major, { mode: 'shard 1/2 + 2/2', scenario: '6 files, both at once' })
     const project = scenarios.project({ jest: major, files: 6, tag: 'sh', holdMs: 100, config: { maxWorkers: 2 } })
     const [a, b] = await Promise.all([
       runJest(project, { args: ['--shard=1/2'], tag: 'a' }),
@@ -105,6 +110,7 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
   })
 
   test('a testSequencer that is not workerdb\'s: clones for all maxWorkers, said once', async () => {
+    jestMatrixRow(major, { mode: 'run', scenario: 'foreign testSequencer' })
     const project = scenarios.project({
       jest: major, files: 2, tag: 'sq', holdMs: 60,
       config: { maxWorkers: 3, testSequencer: '<rootDir>/plain-sequencer.js' },
