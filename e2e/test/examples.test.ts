@@ -2,52 +2,12 @@
  * The examples are what users copy: they must run as written, through their own package's test command,
  * with one clone per worker and nothing left on the server afterwards.
  */
-import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { afterEach, describe, expect, test } from 'vitest'
-import { adminQuery, dropDatabase, E2E_DIR, killGroup, serverUrl } from '../support/jest-harness.js'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { EXAMPLES, leftovers, runExample, useExampleRuns } from '../support/example-run.js'
+import { dropDatabase } from '../support/jest-harness.js'
 
-const EXAMPLES = resolve(E2E_DIR, '..', 'examples')
-const started: number[] = []
-afterEach(() => { for (const pid of started.splice(0)) killGroup(pid) })
-
-interface ExampleRun { code: number | null; output: string; summary: { runId: string; plan: { count: number; reason: string }; clones: number; dropped?: number; template: { name: string } } }
-
-/** Runs `node <bin> …` in the example's folder, in its own process group, with a summary file to read back. */
-function runExample(dir: string, bin: string, args: string[]): Promise<ExampleRun> {
-  const scratch = mkdtempSync(join(tmpdir(), 'workerdb-example-'))
-  const summaryFile = join(scratch, 'summary.json')
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(dir, 'node_modules', bin), ...args], {
-      cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WORKERDB_URL: serverUrl(), WORKERDB_SUMMARY_FILE: summaryFile, CI: '1' },
-    })
-    started.push(child.pid!)
-    let output = ''
-    child.stdout.on('data', (d) => (output += d))
-    child.stderr.on('data', (d) => (output += d))
-    const timer = setTimeout(() => killGroup(child.pid!), 180_000)
-    child.on('error', fail)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      killGroup(child.pid!)
-      try {
-        done({ code, output, summary: JSON.parse(readFileSync(summaryFile, 'utf8')) })
-      } catch (err) {
-        fail(new Error(`no workerdb summary (${(err as Error).message}); output:\n${output}`))
-      } finally {
-        rmSync(scratch, { recursive: true, force: true })
-      }
-    })
-  })
-}
-
-async function leftovers(runId: string): Promise<string[]> {
-  const rows = await adminQuery<{ datname: string }>("select datname from pg_database where datname like '%\\_' || $1 || '\\_%'", [runId])
-  return rows.map((r) => r.datname)
-}
+useExampleRuns()
 
 describe.each([
   { name: 'vitest-basic', bin: 'vitest/vitest.mjs', args: ['run'], files: 6, workers: 3 },
@@ -65,6 +25,32 @@ describe.each([
     } finally {
       // The example's template is kept by design for its next run; this test's server is left as found.
       await dropDatabase(r.summary.template.name)
+    }
+  })
+})
+
+describe('examples/monorepo', () => {
+  test('one root config; the Vitest and the Jest package run at the same time, each on its own template, no collision', async () => {
+    const root = join(EXAMPLES, 'monorepo', 'packages')
+    // What `pnpm -r --parallel test` does: both suites at once against one server.
+    const [api, jobs] = await Promise.all([
+      runExample(join(root, 'api'), 'vitest/vitest.mjs', ['run']),
+      runExample(join(root, 'jobs'), 'jest/bin/jest.js', ['--ci']),
+    ])
+    try {
+      expect(api.code, api.output).toBe(0)
+      expect(jobs.code, jobs.output).toBe(0)
+      // Each package's own migrations, so each its own template; distinct runs, so distinct clones.
+      expect(api.summary.template.name).not.toBe(jobs.summary.template.name)
+      expect(api.summary.runId).not.toBe(jobs.summary.runId)
+      expect(api.summary.plan.reason).toMatch(/^vitest 4, .*3 test files/)
+      expect(jobs.summary.plan.reason).toMatch(/^jest 29, .*3 test files/)
+      expect(api.summary.clones).toBe(2)
+      expect(jobs.summary.clones).toBe(2)
+      expect(await leftovers(api.summary.runId)).toEqual([])
+      expect(await leftovers(jobs.summary.runId)).toEqual([])
+    } finally {
+      for (const r of [api, jobs]) await dropDatabase(r.summary.template.name)
     }
   })
 })

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npx workerdb status | sweep [--dry-run] | doctor`, with `--json` for machines. Reads the same config
+ * `npx workerdb status | sweep [--dry-run] | doctor | provision --workers N | teardown <run>`, with `--json` for machines. Reads the same config
  * as the test runs (workerdb.config.* from the working directory upward, WORKERDB_URL first).
  */
 import { createRequire } from 'node:module'
@@ -8,17 +8,22 @@ import { availableParallelism } from 'node:os'
 import { resolveConfig } from './config.js'
 import { connect, listDatabases, serverInfo } from './db.js'
 import { isWorkerDbError } from './errors.js'
-import { isMarkerAlive, parseMarker } from './marker.js'
+import { parseMarker } from './marker.js'
 import { chooseServer } from './server/index.js'
 import { findEmbeddedBinaries } from './server/embedded.js'
-import { sweep } from './sweep.js'
+import { provisionCommand, teardownCommand } from './cli-provision.js'
+import { ownerAlive, sweep, sweepManifests } from './sweep.js'
 import { redactUrl } from './url.js'
 
 const USAGE = `usage: workerdb <command> [--json]
 
   status            templates and clones on the server, with their runs and whether those are alive
   sweep [--dry-run] drop clones left by dead runs (only databases with workerdb's prefix and marker)
-  doctor            check the config, the server, privileges and limits; say what to fix`
+  doctor            check the config, the server, privileges and limits; say what to fix
+  provision --workers N
+                    for runners without a hook (node --test, scripts): build or reuse the template,
+                    make N clones, print the manifest to export (tests call claimWorkerDatabase())
+  teardown <run>    drop the clones of a run made by \`provision\` (the template stays)`
 
 interface Out {
   json: boolean
@@ -34,6 +39,8 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<{ code:
     switch (args[0]) {
       case 'status': await status(out, cwd); break
       case 'sweep': await sweepCommand(out, cwd, argv.includes('--dry-run')); break
+      case 'provision': await provisionCommand(out, argv, cwd); break
+      case 'teardown': await teardownCommand(out, argv, cwd); break
       case 'doctor': {
         const ok = await doctor(out, cwd)
         return finish(out, ok ? 0 : 1)
@@ -56,7 +63,7 @@ function finish(out: Out, code: number) {
 }
 
 /** status and sweep need a server that outlives a run: a URL. The embedded server exists only during one. */
-async function adminUrl(cwd: string): Promise<{ url: string; prefix: string; ttl: number }> {
+async function adminUrl(cwd: string): Promise<{ url: string; prefix: string; ttl: number; keepTemplates: number }> {
   const config = await resolveConfig({}, cwd)
   const choice = chooseServer(config.server)
   if (choice.kind !== 'url') {
@@ -64,7 +71,7 @@ async function adminUrl(cwd: string): Promise<{ url: string; prefix: string; ttl
     throw new WorkerDbError('E_CONFIG', 'no server URL: the embedded server lives only as long as a test run, so there is nothing to inspect between runs',
       'Set WORKERDB_URL (or `server: { url }` in workerdb.config) to the server your tests use.')
   }
-  return { url: choice.url!, prefix: config.prefix, ttl: config.sweepTtlMs }
+  return { url: choice.url!, prefix: config.prefix, ttl: config.sweepTtlMs, keepTemplates: config.keepTemplates }
 }
 
 export function age(iso: string, now = Date.now()): string {
@@ -98,7 +105,7 @@ async function status(out: Out, cwd: string): Promise<void> {
       const e = extra.get(row.name)
       const base = { name: row.name, sizeBytes: Number(e?.size ?? 0), sessions: e?.sessions ?? 0 }
       if (m?.kind === 'template') templates.push({ ...base, hash: m.hash, state: m.state, createdAt: m.createdAt, sealed: row.isTemplate })
-      else if (m?.kind === 'clone') clones.push({ ...base, run: m.run, host: m.host, pid: m.pid, alive: isMarkerAlive(m), createdAt: m.createdAt })
+      else if (m?.kind === 'clone') clones.push({ ...base, run: m.run, host: m.host, pid: m.pid, alive: ownerAlive(m), detached: Boolean(m.detached), createdAt: m.createdAt })
       else clones.push({ ...base, run: null, host: null, pid: null, alive: 'not workerdb\'s (no marker): never touched', createdAt: null })
     }
     out.data = { server: redactUrl(url), version: info.versionNum, prefix, templates, clones }
@@ -111,7 +118,7 @@ async function status(out: Out, cwd: string): Promise<void> {
     out.lines.push(clones.length ? `clones (${clones.length})` : 'clones: none')
     if (clones.length) {
       out.lines.push(...table([['  name', 'run', 'process', 'age', 'sessions'], ...clones.map((c) => [
-        `  ${c.name}`, c.run ?? '-', c.pid === null ? String(c.alive) : `${c.host}:${c.pid} ${c.alive === true ? 'alive' : c.alive === false ? 'dead (sweepable)' : 'other host'}`,
+        `  ${c.name}`, c.run ?? '-', c.pid === null ? String(c.alive) : `${c.host}:${c.pid} ${c.alive === true ? 'alive' : c.alive === false ? 'dead (sweepable)' : 'detached' in c && c.detached ? 'no owner (provision; teardown or TTL)' : 'other host'}`,
         c.createdAt ? age(c.createdAt) : '-', String(c.sessions)])]))
     }
   } finally {
@@ -124,12 +131,17 @@ function mb(bytes: number): string {
 }
 
 async function sweepCommand(out: Out, cwd: string, dryRun: boolean): Promise<void> {
-  const { url, prefix, ttl } = await adminUrl(cwd)
-  const dropped = await sweep(url, { prefix, ttlMs: ttl, dryRun })
-  out.data = { dryRun, databases: dropped }
+  const { url, prefix, ttl, keepTemplates } = await adminUrl(cwd)
+  const warnings: string[] = []
+  const dropped = await sweep(url, { prefix, ttlMs: ttl, dryRun, keepTemplates, warn: (l) => warnings.push(l) })
+  // Manifests of dead runs in the temp dir (a killed run, Jest 29's bail): local files, nothing to ask the server.
+  const manifests = dryRun ? [] : sweepManifests({ ttlMs: ttl })
+  out.data = { dryRun, databases: dropped, manifests, warnings }
   const verb = dryRun ? 'would drop' : 'dropped'
   out.lines.push(dropped.length ? `${verb} ${dropped.length} database${dropped.length === 1 ? '' : 's'}:` : 'nothing to sweep')
   for (const d of dropped) out.lines.push(`  ${d.name}  (${d.reason})`)
+  if (manifests.length) out.lines.push(`removed ${manifests.length} manifest${manifests.length === 1 ? '' : 's'} of dead runs`)
+  for (const w of warnings) out.lines.push(`note: ${w}`)
 }
 
 interface Check {

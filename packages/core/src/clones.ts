@@ -5,7 +5,7 @@
  */
 import { WorkerDbError } from './errors.js'
 import { connect, type Client, type ServerInfo } from './db.js'
-import { makeMarker, parseMarker } from './marker.js'
+import { makeMarker, parseMarker, type Marker } from './marker.js'
 import { quoteIdent, quoteLiteral } from './naming.js'
 import { redactText } from './url.js'
 
@@ -31,6 +31,8 @@ export interface CreateClonesOptions {
   strategy?: 'WAL_LOG' | 'FILE_COPY'
   concurrency: number
   onProgress?: (done: number, total: number) => void
+  /** Marker fields over the defaults (pid, host…): `workerdb provision` marks clones no process owns. */
+  marker?: Partial<Marker>
 }
 
 export async function createClones(o: CreateClonesOptions): Promise<void> {
@@ -46,7 +48,7 @@ export async function createClones(o: CreateClonesOptions): Promise<void> {
       const client = await connect(o.adminUrl)
       clients.push(client)
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-        const marker = makeMarker({ kind: 'clone', run: o.runId })
+        const marker = makeMarker({ ...o.marker, kind: 'clone', run: o.runId })
         try {
           await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(o.template)}${strategy}`)
         } catch (err) {

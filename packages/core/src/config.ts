@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { WorkerDbError } from './errors.js'
+import { redactedCause, redactText } from './url.js'
 import { CONNECTION_PARTS, normalizeEnv, type EnvOption, type EnvSpec } from './env.js'
 import type { CloneStrategy } from './clones.js'
 import { commandMigrator, type CommandMigrateOptions } from './migrate/command.js'
@@ -41,6 +42,8 @@ export interface WorkerDbOptions {
   cloneStrategy?: CloneStrategy
   /** Clones of dead runs older than this are swept even when their host cannot be asked. Default 24. */
   sweepTtlHours?: number
+  /** Templates of this many migration hashes per prefix are kept (the newest); older ones are swept. Default 3. */
+  keepTemplates?: number
   /** Print nothing (errors still throw). */
   silent?: boolean
 }
@@ -53,13 +56,31 @@ export interface ResolvedConfig {
   prefix: string
   cloneStrategy: CloneStrategy
   sweepTtlMs: number
+  keepTemplates: number
   silent: boolean
   /** The config file used, if any. */
   file: string | undefined
 }
 
-export function defineConfig(options: WorkerDbOptions): WorkerDbOptions {
-  return options
+/** What a config function is told: the run's directory and the package being tested (for monorepos). */
+export interface ConfigContext {
+  /** Where the test runner runs (Vitest's root, Jest's rootDir). */
+  cwd: string
+  /** The nearest folder at or above `cwd` with a package.json: one config file at a monorepo root can give each package its own migrations. */
+  packageDir: string
+}
+
+export type ConfigExport = WorkerDbOptions | ((ctx: ConfigContext) => WorkerDbOptions | Promise<WorkerDbOptions>)
+
+export function defineConfig<T extends ConfigExport>(config: T): T {
+  return config
+}
+
+export function findPackageDir(from: string): string {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir
+    if (dirname(dir) === dir) return resolve(from)
+  }
 }
 
 export const CONFIG_FILES = ['workerdb.config.ts', 'workerdb.config.mts', 'workerdb.config.cts', 'workerdb.config.js', 'workerdb.config.mjs', 'workerdb.config.cjs', 'workerdb.config.json']
@@ -74,7 +95,7 @@ export function findConfigFile(from: string): string | undefined {
   }
 }
 
-export async function loadConfigFile(file: string): Promise<WorkerDbOptions> {
+export async function loadConfigFile(file: string): Promise<ConfigExport> {
   try {
     if (file.endsWith('.json')) {
       const { readFile } = await import('node:fs/promises')
@@ -83,11 +104,11 @@ export async function loadConfigFile(file: string): Promise<WorkerDbOptions> {
     // jiti loads TypeScript and ESM/CJS alike without a build step, and caches nothing on disk we rely on.
     const { createJiti } = await import('jiti')
     const jiti = createJiti(pathToFileURL(file).href, { interopDefault: true })
-    const mod = await jiti.import<{ default?: WorkerDbOptions } | WorkerDbOptions>(file)
-    return ((mod as { default?: WorkerDbOptions }).default ?? mod) as WorkerDbOptions
+    const mod = await jiti.import<{ default?: ConfigExport } | ConfigExport>(file)
+    return ((mod as { default?: ConfigExport }).default ?? mod) as ConfigExport
   } catch (err) {
-    throw new WorkerDbError('E_CONFIG', `cannot load ${file}: ${(err as Error).message}`,
-      'Fix the error in the config file; it must `export default defineConfig({ … })`.', { cause: err })
+    throw new WorkerDbError('E_CONFIG', `cannot load ${file}: ${redactText((err as Error).message)}`,
+      'Fix the error in the config file; it must `export default defineConfig({ … })`.', { cause: redactedCause(err) })
   }
 }
 
@@ -98,7 +119,8 @@ export async function loadConfigFile(file: string): Promise<WorkerDbOptions> {
 export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.cwd()): Promise<ResolvedConfig> {
   validateOptions(inline, 'inline options')
   const file = findConfigFile(cwd)
-  const fromFile = file ? await loadConfigFile(file) : {}
+  const exported = file ? await loadConfigFile(file) : {}
+  const fromFile = typeof exported === 'function' ? await exported({ cwd: resolve(cwd), packageDir: findPackageDir(cwd) }) : exported
   if (file) validateOptions(fromFile, file)
   const merged: WorkerDbOptions = { ...fromFile, ...inline }
   const migrateBase = inline.migrate !== undefined || !file ? cwd : dirname(file)
@@ -110,6 +132,7 @@ export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.
     prefix: validatePrefix(merged.prefix ?? DEFAULT_PREFIX),
     cloneStrategy: merged.cloneStrategy ?? 'auto',
     sweepTtlMs: (merged.sweepTtlHours ?? 24) * 3_600_000,
+    keepTemplates: merged.keepTemplates ?? 3,
     silent: merged.silent ?? false,
     file,
   }
@@ -123,7 +146,7 @@ export function resolveMigrator(m: MigrateOption | undefined, baseDir: string): 
 }
 
 const KEYS: Record<keyof WorkerDbOptions, true> = {
-  server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, silent: true,
+  server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, silent: true,
 }
 
 /** Throws E_CONFIG for unknown keys (with a did-you-mean) and wrong types. */
@@ -172,6 +195,7 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
   if (opts.prefix !== undefined && typeof opts.prefix !== 'string') fail('`prefix` must be a string', 'Example: prefix: "shop"')
   if (opts.cloneStrategy !== undefined && !['auto', 'WAL_LOG', 'FILE_COPY'].includes(opts.cloneStrategy as string)) fail('`cloneStrategy` must be "auto", "WAL_LOG" or "FILE_COPY"', 'Leave it unset unless a benchmark says otherwise.')
   if (opts.sweepTtlHours !== undefined && !(typeof opts.sweepTtlHours === 'number' && opts.sweepTtlHours > 0)) fail('`sweepTtlHours` must be a positive number', 'Example: sweepTtlHours: 24')
+  if (opts.keepTemplates !== undefined && !(Number.isInteger(opts.keepTemplates) && (opts.keepTemplates as number) >= 1)) fail('`keepTemplates` must be a whole number of at least 1', 'Example: keepTemplates: 3 (templates of the 3 newest migration hashes stay cached)')
   if (opts.silent !== undefined && typeof opts.silent !== 'boolean') fail('`silent` must be true or false', 'Example: silent: true')
 }
 

@@ -13,6 +13,8 @@ export interface ServerInfo {
   major: number
   fsync: boolean
   maxConnections: number
+  /** superuser_reserved_connections: slots ordinary roles can never use. */
+  reservedConnections: number
   canCreateDb: boolean
   superuser: boolean
   user: string
@@ -26,6 +28,11 @@ export async function connect(url: string, source = 'the configured URL'): Promi
   client.on('error', () => {})
   try {
     await client.connect()
+    // A runner killed mid-statement (kill -9, OOM) leaves its backend running: a CREATE DATABASE would
+    // complete without the marker that the next statement writes, and nobody may drop an unmarked database.
+    // With this check (PostgreSQL 14+; older servers reject the name, harmlessly) the backend notices the
+    // lost client while copying and rolls the CREATE DATABASE back.
+    await client.query('set client_connection_check_interval = 250').catch(() => {})
     return client
   } catch (err) {
     await client.end().catch(() => {})
@@ -54,6 +61,7 @@ export async function serverInfo(client: Client): Promise<ServerInfo> {
     select current_setting('server_version_num')::int as version_num,
            current_setting('fsync') as fsync,
            current_setting('max_connections')::int as max_connections,
+           current_setting('superuser_reserved_connections')::int as reserved,
            r.rolcreatedb as createdb, r.rolsuper as superuser, current_user as "user"
       from pg_roles r where r.rolname = current_user`)
   const r = rows[0]
@@ -62,6 +70,7 @@ export async function serverInfo(client: Client): Promise<ServerInfo> {
     major: Math.floor(r.version_num / 10000),
     fsync: r.fsync === 'on',
     maxConnections: r.max_connections,
+    reservedConnections: r.reserved,
     canCreateDb: r.createdb || r.superuser,
     superuser: r.superuser,
     user: r.user,

@@ -2,8 +2,8 @@
  * @workerdb/core — one PostgreSQL database per parallel test worker, cloned from a migrated template.
  * The engine: no test framework is imported here; @workerdb/vitest and @workerdb/jest adapt it.
  */
-export { defineConfig, resolveConfig, findConfigFile, validateOptions, CONFIG_FILES } from './config.js'
-export type { WorkerDbOptions, ResolvedConfig, ServerOption, MigrateOption } from './config.js'
+export { defineConfig, resolveConfig, findConfigFile, findPackageDir, validateOptions, CONFIG_FILES } from './config.js'
+export type { WorkerDbOptions, ResolvedConfig, ServerOption, MigrateOption, ConfigContext, ConfigExport } from './config.js'
 export { WorkerDbError, isWorkerDbError } from './errors.js'
 export type { WorkerDbErrorCode } from './errors.js'
 export { planJest, planVitest, vitest3MixedPools, vitestDefaultWorkers } from './plan.js'
@@ -12,7 +12,7 @@ export { provision } from './provision.js'
 export type { Provisioned, ProvisionOptions, ProvisionSummary } from './provision.js'
 export { MANIFEST_ENV, manifestPathFor } from './manifest.js'
 export type { Manifest, CloneEntry } from './manifest.js'
-export { setupWorker, getWorkerDatabase, cloneFor, readManifest } from './worker.js'
+export { setupWorker, getWorkerDatabase, claimWorkerDatabase, cloneFor, readManifest } from './worker.js'
 export type { WorkerDatabase } from './worker.js'
 export { newRunId, cloneName, templateName, quoteIdent, quoteLiteral } from './naming.js'
 export { templateHash, FORMAT_VERSION } from './hash.js'

@@ -29,10 +29,21 @@ export interface Manifest {
   workerIdVar: string
   template: { name: string; hash: string; reused: boolean } | null
   clones: CloneEntry[]
+  /** The run's owner process, so the next run's sweep can remove the manifest of a run that died. */
+  pid?: number
+  host?: string
+  createdAt?: string
+  /** `workerdb provision`: no process owns the run; `workerdb teardown <run>` (or the TTL) ends it. */
+  detached?: boolean
+}
+
+/** Where manifests live: one private folder per user in the temp dir. */
+export function manifestDir(): string {
+  return join(tmpdir(), 'workerdb')
 }
 
 export function manifestPathFor(runId: string): string {
-  return join(tmpdir(), 'workerdb', `${runId}.json`)
+  return join(manifestDir(), `${runId}.json`)
 }
 
 /** Written atomically (a worker reading mid-write sees the old or the new file), readable only by us: URLs may hold a password. */

@@ -4,6 +4,7 @@
  * side; nothing here knows which framework it serves.
  */
 import { writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { createClones, chooseStrategy, dropClones } from './clones.js'
 import type { ResolvedConfig } from './config.js'
 import { connect, requireCreateDb, serverInfo, type Client, type ServerInfo } from './db.js'
@@ -14,8 +15,8 @@ import { MANIFEST_ENV, manifestPathFor, removeManifest, writeManifest, type Mani
 import { cloneName, newRunId } from './naming.js'
 import type { Plan } from './plan.js'
 import { startServer } from './server/index.js'
-import { sweep } from './sweep.js'
-import { ensureTemplate, type TemplateResult } from './template.js'
+import { sweep, sweepManifests } from './sweep.js'
+import { ensureTemplate, releaseTemplate, type TemplateResult } from './template.js'
 import { connectionParts, withDatabase } from './url.js'
 import type { Migrator } from './migrate/types.js'
 
@@ -28,6 +29,8 @@ export interface ProvisionOptions {
   workerIdVar: string
   log?: Logger
   runId?: string
+  /** No process owns the run (`workerdb provision`): clones and manifest outlive this process until `workerdb teardown`. */
+  detached?: boolean
 }
 
 export interface ProvisionSummary {
@@ -83,40 +86,49 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   const password = safePassword(server.adminUrl)
   const clones: string[] = []
   let sweeping: Promise<unknown> = Promise.resolve()
+  // Open until this run's clones exist: its session holds the template's shared lock, so no other run's
+  // sweep can drop the template while it is being cloned.
+  let admin: Client | undefined
   try {
-    const admin = await connect(server.adminUrl, server.describe)
-    try {
-      info = await serverInfo(admin)
-      requireCreateDb(info)
-      if (server.kind === 'url') log.info(`${server.describe}: PostgreSQL ${info.major} (${Math.round(performance.now() - t0)} ms)`)
-      // Off the critical path: dead runs' clones go while this run builds and clones.
-      sweeping = sweep(server.adminUrl, { prefix: o.config.prefix, ttlMs: o.config.sweepTtlMs, keepRuns: [runId] })
-        .then((dropped) => { if (dropped.length) log.info(`swept ${dropped.length} clone${dropped.length === 1 ? '' : 's'} left by dead runs`) })
-        .catch((err) => log.warn(`sweep failed (harmless, retried next run): ${err.message}`))
-      if (o.plan.count + 5 > info.maxConnections) {
-        log.warn(`the server allows ${info.maxConnections} connections and this run has ${o.plan.count} workers; tests that open pools may hit "too many clients" (raise max_connections or lower maxWorkers)`)
-      }
-      const migrator = o.config.migrator ?? EMPTY
-      const hash = templateHash({ migrator: await migrator.hashInputs(), serverMajor: info.major, key: o.config.key })
-      template = await ensureTemplate({
-        admin, adminUrl: server.adminUrl, prefix: o.config.prefix, hash, runId, migrator, log,
-        envFor: (url) => envFor(o.config.env, url), secrets: password ? [password] : [],
-      })
-      const how = template.reused ? 'reused' : `built in ${Math.round(template.ms)} ms${template.migrationsRun !== undefined ? ` (${template.migrationsRun} migration${template.migrationsRun === 1 ? '' : 's'})` : ''}`
-      log.info(`template ${hash.slice(0, 10)}: ${how}${template.reused ? '' : ` with ${migrator.describe}`}`)
-      strategy = chooseStrategy(info, await databaseSize(admin, template.name), o.config.cloneStrategy)
-    } finally {
-      await admin.end().catch(() => {})
-    }
+    admin = await connect(server.adminUrl, server.describe)
+    info = await serverInfo(admin)
+    requireCreateDb(info)
+    if (server.kind === 'url') log.info(`${server.describe}: PostgreSQL ${info.major} (${Math.round(performance.now() - t0)} ms)`)
+    const migrator = o.config.migrator ?? EMPTY
+    const hash = templateHash({ migrator: await migrator.hashInputs(), serverMajor: info.major, key: o.config.key })
+    // Off the critical path: dead runs' clones (and manifests, and templates beyond the newest few) go
+    // while this run builds and clones.
+    sweeping = sweepInBackground(server.adminUrl, o.config, runId, hash, log)
+    const tooFew = connectionWarning({
+      maxConnections: info.maxConnections, reserved: info.superuser ? 0 : info.reservedConnections,
+      inUse: await connectionsInUse(admin), workers: o.plan.count, perWorker: CONNECTIONS_PER_WORKER,
+    })
+    if (tooFew) log.warn(tooFew)
+    template = await ensureTemplate({
+      admin, adminUrl: server.adminUrl, prefix: o.config.prefix, hash, runId, migrator, log,
+      envFor: (url) => envFor(o.config.env, url), secrets: password ? [password] : [],
+    })
+    const how = template.reused ? 'reused' : `built in ${Math.round(template.ms)} ms${template.migrationsRun !== undefined ? ` (${template.migrationsRun} migration${template.migrationsRun === 1 ? '' : 's'})` : ''}`
+    log.info(`template ${hash.slice(0, 10)}: ${how}${template.reused ? '' : ` with ${migrator.describe}`}`)
+    strategy = chooseStrategy(info, await databaseSize(admin, template.name), o.config.cloneStrategy)
   } catch (err) {
+    await admin?.end().catch(() => {})
     await sweeping
     await server.stop().catch(() => {})
     throw err
+  }
+  const releaseAdmin = async () => {
+    if (!admin) return
+    const a = admin
+    admin = undefined
+    await releaseTemplate(a, template.hash)
+    await a.end().catch(() => {})
   }
 
   const manifest: Manifest = {
     version: 1, runId, framework: o.framework, plan: o.plan, server: server.describe, env: o.config.env,
     workerIdVar: o.workerIdVar, template: { name: template.name, hash: template.hash, reused: template.reused }, clones: [],
+    pid: o.detached ? undefined : process.pid, host: hostname(), createdAt: new Date().toISOString(), ...(o.detached ? { detached: true } : {}),
   }
   const summary: ProvisionSummary = {
     runId, server: server.describe, serverMs, template, clones: 0, clonesMs: 0, strategy: strategy ?? 'default', plan: o.plan,
@@ -130,7 +142,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     clones.push(...names)
     log.info(`plan: ${plan.count} clone${plan.count === 1 ? '' : 's'} (${plan.reason})`)
     await createClones({
-      adminUrl: server.adminUrl, template: template.name, names, runId, strategy,
+      adminUrl: server.adminUrl, template: template.name, names, runId, strategy, marker: o.detached ? { detached: true } : undefined,
       concurrency: Math.min(8, Math.max(2, info.maxConnections - 10)),
       onProgress: (done, total) => log.progress(`cloning ${done}/${total}`),
     })
@@ -159,6 +171,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       if (dropped) log.info(`dropped ${dropped} clone${dropped === 1 ? '' : 's'} in ${ms(started)}; template kept for the next run`)
       else if (!server.persistent) log.info('stopped the embedded server; its data goes with it (WORKERDB_EMBEDDED_DATA_DIR keeps templates between runs)')
     } finally {
+      await releaseAdmin()
       removeManifest(manifestPath)
       if (process.env[MANIFEST_ENV] === manifestPath) delete process.env[MANIFEST_ENV]
       await server.stop()
@@ -169,14 +182,57 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   try {
     writeManifest(manifestPath, manifest)
     // Set before the pool starts, so every worker process/thread inherits it.
-    process.env[MANIFEST_ENV] = manifestPath
+    if (!o.detached) process.env[MANIFEST_ENV] = manifestPath
     await grow(o.plan)
+    await releaseAdmin()
   } catch (err) {
     await teardown().catch(() => {})
     throw err
   }
   recordSummary(summary, log)
   return { runId, manifest, manifestPath, summary, grow, teardown }
+}
+
+/** Connections a worker is assumed to hold at once (a test's client, or a small pool): the basis of the warning. */
+export const CONNECTIONS_PER_WORKER = 2
+
+/**
+ * Pure: will this run's workers find enough connections? Warned before anything starts, because the
+ * failure comes late and far from its cause ("sorry, too many clients already" in some test). Counts
+ * what is left for ordinary roles: max_connections minus the superuser reserve minus what is in use now.
+ */
+export function connectionWarning(o: { maxConnections: number; reserved: number; inUse: number; workers: number; perWorker: number }): string | undefined {
+  const free = o.maxConnections - o.reserved - o.inUse
+  const needed = o.workers * o.perWorker
+  if (needed <= free) return undefined
+  return `the server allows ${o.maxConnections} connections (${o.reserved} reserved for superusers, ${o.inUse} in use now, so ${Math.max(0, free)} free) ` +
+    `and this run has ${o.workers} worker${o.workers === 1 ? '' : 's'} needing about ${o.perWorker} each; tests may fail with "sorry, too many clients already". ` +
+    'Raise max_connections, lower maxWorkers, or keep each worker\'s pool small.'
+}
+
+async function connectionsInUse(admin: Client): Promise<number> {
+  const { rows } = await admin.query("select count(*)::int as n from pg_stat_activity where backend_type = 'client backend'")
+  return rows[0]?.n ?? 0
+}
+
+function sweepInBackground(adminUrl: string, config: ResolvedConfig, runId: string, hash: string, log: Logger): Promise<unknown> {
+  try {
+    const gone = sweepManifests({ ttlMs: config.sweepTtlMs, keepRuns: [runId] })
+    if (gone.length) log.info(`removed ${gone.length} manifest${gone.length === 1 ? '' : 's'} of dead runs`)
+  } catch {
+    // A file the next run can remove as well.
+  }
+  return sweep(adminUrl, {
+    prefix: config.prefix, ttlMs: config.sweepTtlMs, keepRuns: [runId], keepHashes: [hash], keepTemplates: config.keepTemplates,
+    warn: (line) => log.warn(line),
+  })
+    .then((dropped) => {
+      const clones = dropped.filter((d) => d.kind !== 'template').length
+      const templates = dropped.length - clones
+      if (clones) log.info(`swept ${clones} clone${clones === 1 ? '' : 's'} left by dead runs`)
+      if (templates) log.info(`swept ${templates} template${templates === 1 ? '' : 's'} (older than the newest ${config.keepTemplates} hashes, or unfinished builds)`)
+    })
+    .catch((err) => log.warn(`sweep failed (harmless, retried next run): ${err.message}`))
 }
 
 async function databaseSize(admin: Client, name: string): Promise<number> {

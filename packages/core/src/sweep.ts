@@ -1,18 +1,29 @@
 /**
  * The sweep: a crash (kill -9, Ctrl-C, Jest's bail) leaves clones behind, so each run drops what dead runs
  * left. Only databases with our prefix AND our marker are candidates, and a database some live run may
- * still be using is never dropped.
+ * still be using is never dropped. It also keeps the template cache bounded (the templates of the last K
+ * hashes per prefix), and removes the manifest files of dead runs from the temp dir.
  */
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
+import { join } from 'node:path'
 import { dropAll } from './clones.js'
-import { connect, listDatabases, type DatabaseRow } from './db.js'
-import { isMarkerAlive, parseMarker, type Marker } from './marker.js'
+import { connect, listDatabases, type Client, type DatabaseRow } from './db.js'
+import { quoteIdent } from './naming.js'
+import { manifestDir } from './manifest.js'
+import { isMarkerAlive, parseMarker, processStartedAt, type Marker } from './marker.js'
+import { lockKey } from './template.js'
 
 export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000
+/** Templates of this many hashes per prefix are kept (the newest), so switching branches back and forth stays warm. */
+export const DEFAULT_KEEP_TEMPLATES = 3
 
 export interface SweepCandidate {
   name: string
   reason: string
+  /** Templates are dropped only under their build lock, taken without waiting. */
+  kind?: 'clone' | 'template'
+  hash?: string
 }
 
 export interface SweepPolicy {
@@ -46,30 +57,163 @@ export function sweepCandidates(rows: DatabaseRow[], p: SweepPolicy): SweepCandi
   return out
 }
 
+/**
+ * Pure: which templates may go. A template is the cache that makes warm runs fast, so the newest
+ * `keep` hashes per prefix (by build time) stay, and so do `keepHashes` (this run's). Older ready ones,
+ * and builds that never finished, are candidates — dropped only if their build lock can be taken at once
+ * (a build in progress, or a run cloning one, holds it), and only without sessions.
+ */
+export function templateCandidates(rows: DatabaseRow[], p: { keep: number; keepHashes: ReadonlySet<string>; busy: ReadonlySet<string> }): SweepCandidate[] {
+  const ready: Array<{ row: DatabaseRow; m: Marker }> = []
+  const out: SweepCandidate[] = []
+  for (const row of rows) {
+    const m = parseMarker(row.comment)
+    if (m?.kind !== 'template' || !m.hash || p.keepHashes.has(m.hash) || p.busy.has(row.name)) continue
+    if (m.state === 'ready' && row.isTemplate) ready.push({ row, m })
+    else out.push({ name: row.name, kind: 'template', hash: m.hash, reason: `unfinished template build of run ${m.run} (hash ${m.hash.slice(0, 10)})` })
+  }
+  const time = (m: Marker) => Date.parse(m.createdAt) || 0
+  ready.sort((a, b) => time(b.m) - time(a.m) || (a.row.name < b.row.name ? -1 : 1))
+  // keepHashes were taken out above but still count towards the newest `keep`.
+  const kept = Math.max(0, p.keep - rows.filter((r) => { const m = parseMarker(r.comment); return m?.kind === 'template' && m.hash && p.keepHashes.has(m.hash) }).length)
+  for (const { row, m } of ready.slice(kept)) {
+    out.push({ name: row.name, kind: 'template', hash: m.hash, reason: `template ${m.hash!.slice(0, 10)} of ${m.createdAt}, older than the newest ${p.keep} kept for prefix reuse` })
+  }
+  return out
+}
+
+/** Marker-less databases named exactly like ours: never dropped, but worth a word (a run killed in the instant between CREATE DATABASE and its marker). */
+export function unmarkedLookalikes(rows: DatabaseRow[], prefix: string): string[] {
+  const ours = new RegExp(`^${prefix}_(tpl_[0-9a-f]{16}|[0-9a-z]{8}_([a-z0-9]+_)?\\d+)$`)
+  return rows.filter((r) => !parseMarker(r.comment) && ours.test(r.name)).map((r) => r.name)
+}
+
+/**
+ * Liveness for the sweep: a marker's process is alive only if its pid runs AND started before the
+ * marker was written (a later process with a reused pid is not the owner). Where that cannot be checked
+ * (no /proc), an alive pid counts as unknown, so the TTL applies to clones without sessions.
+ */
+export function ownerAlive(m: Marker, host = hostname()): boolean | 'unknown' {
+  if (m.detached) return 'unknown'
+  const alive = isMarkerAlive(m, host)
+  if (alive !== true) return alive
+  const started = processStartedAt(m.pid)
+  if (started === undefined) return 'unknown'
+  // /proc gives the boot time in whole seconds: allow for that.
+  return started <= Date.parse(m.createdAt) + 5000
+}
+
 export interface SweepOptions {
   prefix: string
   ttlMs?: number
   keepRuns?: string[]
+  /** Template hashes never to drop (this run's). */
+  keepHashes?: string[]
+  /** How many template hashes per prefix to keep, newest first. Default 3. */
+  keepTemplates?: number
   dryRun?: boolean
+  /** Told about marker-less databases that look like ours (never dropped). */
+  warn?: (line: string) => void
 }
 
 export async function sweep(adminUrl: string, o: SweepOptions): Promise<SweepCandidate[]> {
   const admin = await connect(adminUrl)
   try {
-    const rows = await listDatabases(admin, o.prefix)
+    const { rows: [{ db }] } = await admin.query('select current_database() as db')
+    // The database named in the URL is the user's, whatever its name or comment says.
+    const rows = (await listDatabases(admin, o.prefix)).filter((r) => r.name !== db)
     const { rows: busyRows } = await admin.query(
       'select distinct datname from pg_stat_activity where starts_with(datname, $1) and pid <> pg_backend_pid()', [`${o.prefix}_`])
-    const candidates = sweepCandidates(rows, {
+    const busy = new Set(busyRows.map((r) => r.datname as string))
+    const clones = sweepCandidates(rows, {
       now: Date.now(),
       ttlMs: o.ttlMs ?? DEFAULT_TTL_MS,
       host: hostname(),
       keepRuns: new Set(o.keepRuns ?? []),
-      isAlive: (m) => isMarkerAlive(m),
-      busy: new Set(busyRows.map((r) => r.datname as string)),
-    })
-    if (!o.dryRun) await dropAll(adminUrl, candidates.map((c) => c.name), 2, admin)
-    return candidates
+      isAlive: (m) => ownerAlive(m),
+      busy,
+    }).map((c) => ({ ...c, kind: 'clone' as const }))
+    const templates = templateCandidates(rows, { keep: o.keepTemplates ?? DEFAULT_KEEP_TEMPLATES, keepHashes: new Set(o.keepHashes ?? []), busy })
+    const unmarked = unmarkedLookalikes(rows, o.prefix)
+    if (unmarked.length && o.warn) {
+      o.warn(`${unmarked.join(', ')} look${unmarked.length === 1 ? 's' : ''} like workerdb's but carr${unmarked.length === 1 ? 'ies' : 'y'} no marker, so workerdb leaves ${unmarked.length === 1 ? 'it' : 'them'} alone; if a killed run left ${unmarked.length === 1 ? 'it' : 'them'}, drop ${unmarked.length === 1 ? 'it' : 'them'} by hand (DROP DATABASE … WITH (FORCE))`)
+    }
+    if (o.dryRun) return [...clones, ...templates]
+    await dropAll(adminUrl, clones.map((c) => c.name), 2, admin)
+    const dropped: SweepCandidate[] = [...clones]
+    const comments = new Map(rows.map((r) => [r.name, r.comment]))
+    for (const t of templates) if (await dropTemplateIfFree(admin, t, comments.get(t.name) ?? null, o.prefix)) dropped.push(t)
+    return dropped
   } finally {
     await admin.end().catch(() => {})
   }
+}
+
+/** Drops a template only while holding its build lock (taken without waiting) and if its marker still says what it said. */
+async function dropTemplateIfFree(admin: Client, t: SweepCandidate, comment: string | null, prefix: string): Promise<boolean> {
+  const key = lockKey(t.hash!).toString()
+  const { rows: [{ locked }] } = await admin.query('select pg_try_advisory_lock($1::bigint) as locked', [key])
+  if (!locked) return false
+  try {
+    // Under the lock nobody builds or clones it; re-read, since a build may have finished meanwhile.
+    const now = (await listDatabases(admin, prefix)).find((r) => r.name === t.name)
+    if (!now || now.comment !== comment || parseMarker(now.comment)?.kind !== 'template') return false
+    const { rows: [{ n }] } = await admin.query('select count(*)::int as n from pg_stat_activity where datname = $1', [t.name])
+    if (n > 0) return false
+    await admin.query(`alter database ${quoteIdent(t.name)} with is_template false`)
+    try {
+      await admin.query(`drop database if exists ${quoteIdent(t.name)}`)
+    } catch {
+      // Someone started using it after all (a watch-mode run growing without the lock): leave it as it was.
+      await admin.query(`alter database ${quoteIdent(t.name)} with is_template true`).catch(() => {})
+      return false
+    }
+    return true
+  } finally {
+    await admin.query('select pg_advisory_unlock($1::bigint)', [key]).catch(() => {})
+  }
+}
+
+/**
+ * Manifest files (os.tmpdir()/workerdb/<run>.json) of runs that died: a run that is killed, or that Jest 29
+ * ends without globalTeardown, never removes its own. Removed when their run's process is gone, or (for
+ * `workerdb provision` runs and older manifests without an owner) when older than the TTL.
+ */
+export function sweepManifests(o: { ttlMs?: number; now?: number; dir?: string; keepRuns?: string[] } = {}): string[] {
+  const dir = o.dir ?? manifestDir()
+  const now = o.now ?? Date.now()
+  const ttl = o.ttlMs ?? DEFAULT_TTL_MS
+  const removed: string[] = []
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return removed
+  }
+  for (const name of names) {
+    const file = join(dir, name)
+    const run = /^([0-9a-z]{8})\.json(?:\.(\d+)\.tmp)?$/.exec(name)
+    if (!run || o.keepRuns?.includes(run[1]!)) continue
+    try {
+      const age = now - statSync(file).mtimeMs
+      let dead: boolean
+      if (run[2]) {
+        // A write that never got renamed into place: its writer's pid is in the name.
+        dead = isMarkerAlive({ pid: Number(run[2]), host: hostname() } as Marker) === false || age > ttl
+      } else {
+        const m = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; host?: string; createdAt?: string; detached?: boolean }
+        const owner = typeof m.pid === 'number' && typeof m.host === 'string' && !m.detached
+          ? ownerAlive({ pid: m.pid, host: m.host, createdAt: m.createdAt ?? new Date(0).toISOString() } as Marker)
+          : 'unknown'
+        dead = owner === false || (owner === 'unknown' && age > ttl)
+      }
+      if (dead) {
+        rmSync(file, { force: true })
+        removed.push(file)
+      }
+    } catch {
+      // Unreadable or half-written: leave it to its owner, or to a later sweep.
+    }
+  }
+  return removed
 }

@@ -5,7 +5,7 @@
  * never mistaken for a good one.
  */
 import { WorkerDbError } from './errors.js'
-import { listDatabases, type Client } from './db.js'
+import { listDatabases, type Client, type DatabaseRow } from './db.js'
 import type { Logger } from './log.js'
 import { makeMarker, parseMarker } from './marker.js'
 import type { Migrator } from './migrate/types.js'
@@ -39,18 +39,31 @@ export function lockKey(hash: string): bigint {
   return BigInt.asIntN(64, BigInt('0x' + hash.slice(0, 16)))
 }
 
+/**
+ * Returns holding a SHARED advisory lock on the template's key in `admin`'s session, so that no sweep
+ * (which needs the exclusive lock to drop a template) can take the template away while this run clones
+ * it: release it with `releaseTemplate` once the clones exist, or by closing the session.
+ */
 export async function ensureTemplate(o: EnsureTemplateOptions): Promise<TemplateResult> {
   const started = performance.now()
   const name = templateName(o.prefix, o.hash)
   const key = lockKey(o.hash).toString()
+  const reused = (): TemplateResult => ({ name, hash: o.hash, reused: true, migrationsRun: 0, ms: performance.now() - started })
+  // The warm path: a shared lock is enough to find a ready template and use it, so runs that reuse one
+  // never wait for each other; only a build takes the exclusive lock.
+  await o.admin.query('select pg_advisory_lock_shared($1::bigint)', [key])
+  if (isReady((await listDatabases(o.admin, o.prefix)).find((d) => d.name === name))) return reused()
+  await o.admin.query('select pg_advisory_unlock_shared($1::bigint)', [key])
   o.log.progress(`template ${o.hash.slice(0, 10)}: waiting for lock`)
   await o.admin.query('select pg_advisory_lock($1::bigint)', [key])
   try {
     const existing = (await listDatabases(o.admin, o.prefix)).find((d) => d.name === name)
     if (existing) {
       const marker = parseMarker(existing.comment)
-      if (existing.isTemplate && marker?.kind === 'template' && marker.state === 'ready') {
-        return { name, hash: o.hash, reused: true, migrationsRun: 0, ms: performance.now() - started }
+      if (isReady(existing)) {
+        // Built by another run while this one waited. Shared before the exclusive one goes (same session).
+        await o.admin.query('select pg_advisory_lock_shared($1::bigint)', [key])
+        return reused()
       }
       if (!marker) {
         // Our name, but not our marker: someone else's database. Never touch it.
@@ -79,10 +92,22 @@ export async function ensureTemplate(o: EnsureTemplateOptions): Promise<Template
       await dropDatabase(o.admin, name).catch(() => {})
       throw err
     }
+    await o.admin.query('select pg_advisory_lock_shared($1::bigint)', [key])
     return { name, hash: o.hash, reused: false, migrationsRun, ms: performance.now() - started }
   } finally {
     await o.admin.query('select pg_advisory_unlock($1::bigint)', [key]).catch(() => {})
   }
+}
+
+/** Lets go of the shared lock ensureTemplate returned with (the clones exist now). */
+export async function releaseTemplate(admin: Client, hash: string): Promise<void> {
+  await admin.query('select pg_advisory_unlock_shared($1::bigint)', [lockKey(hash).toString()]).catch(() => {})
+}
+
+function isReady(row: DatabaseRow | undefined): boolean {
+  if (!row?.isTemplate) return false
+  const marker = parseMarker(row.comment)
+  return marker?.kind === 'template' && marker.state === 'ready'
 }
 
 /**

@@ -1,4 +1,5 @@
 /** Connection URLs: derive a database's URL from the server's, and print them without passwords. */
+import { inspect } from 'node:util'
 
 export function withDatabase(serverUrl: string, database: string): string {
   const u = new URL(serverUrl)
@@ -25,6 +26,21 @@ export function redactText(text: string, secrets: Array<string | undefined> = []
   let out = text
   for (const s of secrets) if (s && s.length >= 3) out = out.split(s).join('***')
   return out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)\S*@/g, '$1***@')
+}
+
+/**
+ * An error fit to attach as a WorkerDbError's `cause` (test runners print causes in full): the original when
+ * nothing in it shows a password, else a copy whose message and stack are redacted, keeping name and code.
+ */
+export function redactedCause(err: unknown, secrets: Array<string | undefined> = []): unknown {
+  const shown = inspect(err, { depth: 4 })
+  if (redactText(shown, secrets) === shown) return err
+  const e = (err ?? {}) as { name?: string; message?: string; stack?: string; code?: string }
+  const copy = new Error(redactText(e.message ?? String(err), secrets)) as Error & { code?: string }
+  copy.name = e.name ?? 'Error'
+  copy.stack = redactText(e.stack ?? copy.stack ?? '', secrets)
+  if (e.code !== undefined) copy.code = e.code
+  return copy
 }
 
 export interface ConnectionParts {

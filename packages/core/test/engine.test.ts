@@ -70,7 +70,9 @@ function dir(files: Record<string, string>): string {
 
 /** A config as a user's would resolve; `cwd` is a temp dir so no workerdb.config.* above the repo is found. */
 function config(migrate: MigrateOption | undefined, extra: WorkerDbOptions = {}, cwd = root): Promise<ResolvedConfig> {
-  return resolveConfig({ server: { url: testUrl() }, migrate, prefix: PREFIX, silent: true, ...extra }, cwd)
+  // Every test here builds its own hash under one prefix, and the assertions count templates: keep them all
+  // (the sweep keeps only the newest 3 hashes per prefix by default; reliability-sweep.test.ts covers that).
+  return resolveConfig({ server: { url: testUrl() }, migrate, prefix: PREFIX, silent: true, keepTemplates: 1000, ...extra }, cwd)
 }
 
 async function run(cfg: ResolvedConfig, plan: Plan | number): Promise<Provisioned> {
@@ -341,7 +343,7 @@ c.connect()
     if (!trusted) ctx.skip()
     const d = dir({ 'leak.cjs': `console.log('url=' + process.env.DATABASE_URL); console.log('pw=' + process.env.PGPASSWORD); process.exit(1)` })
     const cfg = await resolveConfig({
-      server: { url: u.toString() }, migrate: { command: `${node} leak.cjs` }, prefix: PREFIX, silent: true,
+      server: { url: u.toString() }, migrate: { command: `${node} leak.cjs` }, prefix: PREFIX, silent: true, keepTemplates: 1000,
       key: unique('cmdleak'), env: { DATABASE_URL: 'url', PGPASSWORD: 'password' },
     }, d)
     const e = await rejection(run(cfg, 1))

@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import pg from 'pg'
 import { WorkerDbError } from '../errors.js'
-import { redactText } from '../url.js'
+import { redactedCause, redactText } from '../url.js'
 import type { Migrator } from './types.js'
 
 export function sqlMigrator(dir: string, baseDir: string): Migrator {
@@ -26,7 +26,7 @@ export function sqlMigrator(dir: string, baseDir: string): Migrator {
     async hashInputs() {
       return Promise.all((await files()).map(async (n) => [`sql/${n}`, await readFile(join(dir, n))] as [string, Buffer]))
     },
-    async migrate(url, { log }) {
+    async migrate(url, { log, secrets }) {
       const names = await files()
       const client = new pg.Client({ connectionString: url })
       client.on('error', () => {})
@@ -43,8 +43,8 @@ export function sqlMigrator(dir: string, baseDir: string): Migrator {
             await client.query('rollback').catch(() => {})
             const e = err as { message?: string; position?: string }
             const where = e.position ? ` (at character ${e.position})` : ''
-            throw new WorkerDbError('E_MIGRATION', `migration ${name} failed${where}: ${redactText(e.message ?? String(err))}`,
-              `Fix ${join(relative(process.cwd(), dir), name)}; the template was not kept, so the next run rebuilds it.`, { cause: err })
+            throw new WorkerDbError('E_MIGRATION', `migration ${name} failed${where}: ${redactText(e.message ?? String(err), secrets)}`,
+              `Fix ${join(relative(process.cwd(), dir), name)}; the template was not kept, so the next run rebuilds it.`, { cause: redactedCause(err, secrets) })
           }
         }
         return names.length

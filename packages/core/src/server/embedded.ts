@@ -363,7 +363,7 @@ function lineTail(stream: NodeJS.ReadableStream | null, onLine?: (line: string) 
   return lines
 }
 
-function run(file: string, args: string[], options: SpawnOptions, runAs: RunAs | undefined): Promise<void> {
+function run(file: string, args: string[], options: SpawnOptions, runAs: RunAs | undefined, guard?: Guard): Promise<void> {
   return new Promise((resolve, reject) => {
     let child: ChildProcess
     try {
@@ -373,6 +373,8 @@ function run(file: string, args: string[], options: SpawnOptions, runAs: RunAs |
       reject(spawnError(err as NodeJS.ErrnoException, file, runAs))
       return
     }
+    guard?.watch(child.pid)
+    child.once('exit', () => guard?.watch(undefined))
     const out = lineTail(child.stdout)
     const err = lineTail(child.stderr)
     const timer = setTimeout(() => child.kill('SIGKILL'), INITDB_TIMEOUT_MS)
@@ -406,15 +408,20 @@ function startPostgres(
   args: string[],
   options: SpawnOptions,
   runAs: RunAs | undefined,
+  guard?: Guard,
 ): Promise<Started> {
   return new Promise((resolve, reject) => {
     let child: ChildProcess
     try {
-      child = spawn(file, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'], detached: false })
+      // A process group of its own: Ctrl-C in the terminal reaches the runner, which tears down and then
+      // stops the server, instead of the server shutting down under the teardown. (The guard covers kills.)
+      child = spawn(file, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'], detached: Boolean(guard) })
     } catch (err) {
       reject(spawnError(err as NodeJS.ErrnoException, file, runAs))
       return
     }
+    guard?.watch(child.pid)
+    child.once('exit', () => guard?.watch(undefined))
     let ready = false
     const logTail = lineTail(child.stderr, (line) => {
       if (!ready && line.includes('ready to accept connections')) {
@@ -470,6 +477,80 @@ async function waitOrTimeout(p: Promise<void>, timeoutMs: number): Promise<boole
 }
 
 // ---------------------------------------------------------------------------------------------------
+// The guard: the server never outlives the runner
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * A test runner killed with SIGKILL (CI timeouts, the OOM killer, `kill -9`) runs no exit hook, and Linux
+ * gives a Node process no way to have its children signalled when it dies. So every embedded server gets
+ * a guard: a tiny `sh` in a session of its own (a kill of the runner's process group does not reach it)
+ * whose stdin is a pipe from the runner. The runner tells it which process to watch (initdb, then
+ * postgres); when the pipe closes without a `done` line, the runner is gone however it died: the guard
+ * stops that process (fast shutdown, then harder) and removes the scratch dir (the throwaway data dir).
+ * A zombie counts as gone: a killed child's new parent may never reap it.
+ */
+const GUARD_SCRIPT = `
+pid=
+while IFS= read -r line; do
+  case "$line" in
+    "pid "*) pid=\${line#pid } ;;
+    nopid) pid= ;;
+    done) exit 0 ;;
+  esac
+done
+gone() { ! kill -0 "$1" 2>/dev/null || case "$(cat /proc/$1/stat 2>/dev/null)" in *") Z "*) true ;; *) false ;; esac; }
+if [ -n "$pid" ]; then
+  for sig in INT QUIT KILL; do
+    gone "$pid" && break
+    kill -$sig "$pid" 2>/dev/null
+    n=0
+    while ! gone "$pid" && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n+1)); done
+  done
+fi
+rm -rf "$1"
+`
+
+export interface Guard {
+  /** The process to stop if the runner dies (undefined: none right now). */
+  watch(pid: number | undefined): void
+  /** The runner cleaned up itself: the guard exits and touches nothing. */
+  release(): void
+}
+
+/** Starts the guard of one scratch dir; undefined where there is no POSIX shell (Windows). */
+export function startGuard(scratch: string, env: NodeJS.ProcessEnv = process.env): Guard | undefined {
+  if (process.platform === 'win32') return undefined
+  let child: ChildProcess
+  try {
+    child = spawn('/bin/sh', ['-c', GUARD_SCRIPT, 'workerdb-guard', scratch], {
+      detached: true, stdio: ['pipe', 'ignore', 'ignore'], env, cwd: os.tmpdir(),
+    })
+  } catch {
+    return undefined
+  }
+  child.once('error', () => {})
+  const stdin = child.stdin!
+  stdin.on('error', () => {})
+  // Neither the guard nor its pipe may keep the runner alive.
+  child.unref()
+  ;(stdin as unknown as { unref?: () => void }).unref?.()
+  let released = false
+  const send = (line: string) => {
+    if (!released && stdin.writable) stdin.write(`${line}\n`)
+  }
+  return {
+    watch(pid) {
+      send(pid === undefined ? 'nopid' : `pid ${pid}`)
+    },
+    release() {
+      send('done')
+      released = true
+      stdin.end()
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
 // startEmbedded
 // ---------------------------------------------------------------------------------------------------
 
@@ -511,6 +592,8 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
     env: childEnv(),
     ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
   }
+  // From here on, a runner that dies by any means takes initdb/postgres and the scratch dir with it.
+  const guard = startGuard(scratch, childEnv())
 
   let started: Started | undefined
   let port = opts.port ?? 0
@@ -532,7 +615,7 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
       }
       log.progress('starting embedded PostgreSQL… (initdb)')
       try {
-        await run(path.join(binDir, exe('initdb')), args, spawnOptions, runAs)
+        await run(path.join(binDir, exe('initdb')), args, spawnOptions, runAs, guard)
       } finally {
         fs.rmSync(path.join(scratch, 'pwfile'), { force: true })
       }
@@ -548,7 +631,7 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
       const args = ['-D', dataDir, '-k', '']
       for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`)
       try {
-        started = await startPostgres(path.join(binDir, exe('postgres')), args, spawnOptions, runAs)
+        started = await startPostgres(path.join(binDir, exe('postgres')), args, spawnOptions, runAs, guard)
         break
       } catch (err) {
         if (opts.port || attempt >= 3 || !isPortClash(err)) throw err
@@ -557,6 +640,7 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
   } catch (err) {
     started?.child.kill('SIGKILL')
     removeScratch()
+    guard?.release()
     throw err
   }
 
@@ -589,6 +673,7 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
       }
       // With a caller-given data dir only our scratch dir goes; the data dir is theirs.
       removeScratch()
+      guard?.release()
     })()
     return stopping
   }

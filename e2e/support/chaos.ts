@@ -1,0 +1,324 @@
+/**
+ * Fault injection for the reliability suite: start a REAL test runner (a Vitest or Jest scenario written by
+ * harness.ts / jest-harness.ts) in a process group of its own, wait until it reaches a chosen phase
+ * (server start, migrations, cloning, tests) by watching what it really does — its processes in /proc,
+ * its sessions in pg_stat_activity, the lines its test files write — and then kill it: SIGKILL to the whole
+ * group (or to the runner alone), or SIGINT as a terminal's Ctrl-C would send it.
+ *
+ * What a killed run may leave behind is collected as evidence at the moment of the kill (its run ids, its
+ * processes, the embedded server's scratch dir, its manifest files), so `leaks()` can say afterwards, by
+ * name, what survived it: nothing may.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach } from 'vitest'
+import { adminQuery, portRefuses, serverUrl, vitestBin, type Project } from './harness.js'
+import { FIXTURES_DIR, type JestProject } from './jest-harness.js'
+
+// ---------------------------------------------------------------------------------------------------
+// Processes
+// ---------------------------------------------------------------------------------------------------
+
+export interface Proc {
+  pid: number
+  ppid: number
+  pgrp: number
+  state: string
+  cmd: string
+}
+
+export function procs(): Proc[] {
+  const out: Proc[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const close = stat.lastIndexOf(')')
+      const [state, ppid, pgrp] = stat.slice(close + 2).split(' ')
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim()
+      out.push({ pid: Number(entry), ppid: Number(ppid), pgrp: Number(pgrp), state: state!, cmd })
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out
+}
+
+/** Live (non-zombie) processes below `pid`, whatever group or session they moved to. */
+export function descendants(pid: number, all = procs()): Proc[] {
+  const tree = new Set([pid])
+  for (let grew = true; grew;) {
+    grew = false
+    for (const p of all) if (!tree.has(p.pid) && tree.has(p.ppid)) { tree.add(p.pid); grew = true }
+  }
+  return all.filter((p) => p.pid !== pid && tree.has(p.pid) && p.state !== 'Z')
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, o: { timeoutMs?: number; everyMs?: number; while?: () => boolean } = {}): Promise<T> {
+  const until = Date.now() + (o.timeoutMs ?? 60_000)
+  for (;;) {
+    const v = await probe()
+    if (v) return v
+    if (o.while && !o.while()) throw new Error(`gave up waiting for ${what}: the run ended first`)
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, o.everyMs ?? 15))
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Runs that get killed
+// ---------------------------------------------------------------------------------------------------
+
+export interface Victim {
+  pid: number
+  framework: 'vitest' | 'jest'
+  /** stdout + stderr so far. */
+  output(): string
+  running(): boolean
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  resultsFile: string
+}
+
+const live = new Set<number>()
+
+/** Every process group this file started: killed after each test, whatever happened. */
+export function killAllVictims(): void {
+  for (const pgid of live) {
+    try { process.kill(-pgid, 'SIGKILL') } catch { /* gone */ }
+  }
+  live.clear()
+}
+afterEach(killAllVictims)
+process.once('exit', killAllVictims)
+
+function env(resultsFile: string, embedded: boolean, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {}
+  // This process is a vitest worker: nothing of its vitest/jest/workerdb/PG settings may reach the run.
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(VITEST|JEST_|WORKERDB_|PG)/.test(k) || ['TEST', 'NODE_ENV', 'DATABASE_URL', 'FORCE_COLOR', 'FORCE_TTY'].includes(k)) continue
+    out[k] = v
+  }
+  out.NO_COLOR = '1'
+  out.E2E_RESULTS = resultsFile
+  if (!embedded) out.WORKERDB_URL = serverUrl()
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete out[k]
+    else out[k] = v
+  }
+  return out
+}
+
+function start(framework: 'vitest' | 'jest', dir: string, args: string[], resultsFile: string, embedded: boolean, extra?: Record<string, string | undefined>): Victim {
+  writeFileSync(resultsFile, '')
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: dir, env: env(resultsFile, embedded, extra), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  })
+  const pid = child.pid!
+  live.add(pid)
+  let out = ''
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d })
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d })
+  let running = true
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+    child.once('exit', (code, signal) => { running = false; res({ code, signal }) })
+    child.once('error', () => { running = false; res({ code: null, signal: null }) })
+  })
+  return { pid, framework, output: () => out, running: () => running, exited, resultsFile }
+}
+
+export function startVitest(project: Project, o: { embedded?: boolean; args?: string[] } = {}): Victim {
+  const resultsFile = join(project.dir, 'results-victim.jsonl')
+  return start('vitest', project.dir, [vitestBin(4), 'run', '--reporter=default', ...(o.args ?? [])], resultsFile, o.embedded ?? false)
+}
+
+export function startJest(project: JestProject, o: { embedded?: boolean; args?: string[] } = {}): Victim {
+  const bin = join(FIXTURES_DIR, `jest${project.jest}`, 'node_modules', 'jest', 'bin', 'jest.js')
+  const resultsFile = join(project.dir, 'results-victim.jsonl')
+  return start('jest', project.dir, [bin, ...(o.args ?? [])], resultsFile, o.embedded ?? false)
+}
+
+/** Lines the victim's test files wrote so far. */
+export function victimLines(v: Victim): Array<{ event: string; file: string }> {
+  if (!existsSync(v.resultsFile)) return []
+  return readFileSync(v.resultsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Evidence and leaks
+// ---------------------------------------------------------------------------------------------------
+
+export interface Evidence {
+  /** What the victim was doing when it was hit, in words (for failure messages). */
+  phase: string
+  /** Processes below the runner at the moment of the kill that must not outlive it (initdb, postgres, guard). */
+  processes: Proc[]
+  /** Embedded scratch dirs the run had (from those processes' command lines). */
+  scratchDirs: string[]
+  /** Ports the embedded server listened on. */
+  ports: number[]
+  /** Manifest files the runner had written (they name its pid). */
+  manifests: string[]
+}
+
+const MANIFEST_DIR = join(tmpdir(), 'workerdb')
+
+/** Manifests written by this process id (current format: `{ pid }` in the file). */
+export function manifestsOf(pid: number): string[] {
+  if (!existsSync(MANIFEST_DIR)) return []
+  const out: string[] = []
+  for (const name of readdirSync(MANIFEST_DIR)) {
+    if (!name.endsWith('.json')) continue
+    try {
+      if (JSON.parse(readFileSync(join(MANIFEST_DIR, name), 'utf8')).pid === pid) out.push(join(MANIFEST_DIR, name))
+    } catch {
+      // being written or removed
+    }
+  }
+  return out
+}
+
+/** Everything the runner has that could outlive it, captured just before it is killed. */
+export function collectEvidence(v: Victim, phase: string): Evidence {
+  const below = descendants(v.pid).filter((p) => /bin\/(initdb|postgres) |workerdb-guard/.test(p.cmd))
+  const scratchDirs = new Set<string>()
+  const ports = new Set<number>()
+  for (const p of below) {
+    const dir = /(\/\S*\/workerdb-embedded-[^/\s]+)/.exec(p.cmd)?.[1]
+    if (dir) scratchDirs.add(dir)
+    const port = /-c port=(\d+)/.exec(p.cmd)?.[1]
+    if (port) ports.add(Number(port))
+  }
+  return { phase, processes: below, scratchDirs: [...scratchDirs], ports: [...ports], manifests: manifestsOf(v.pid) }
+}
+
+/**
+ * Kills the victim: the whole process group (what CI does to a job, or `kill -9 -<pgid>`), the runner
+ * process alone (the OOM killer, `kill -9 <pid>`), or SIGINT to the group (Ctrl-C in a terminal).
+ */
+export async function kill(v: Victim, how: 'group' | 'runner' | 'sigint', graceMs = 30_000): Promise<void> {
+  if (how === 'group') process.kill(-v.pid, 'SIGKILL')
+  else if (how === 'runner') process.kill(v.pid, 'SIGKILL')
+  else process.kill(-v.pid, 'SIGINT')
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<'late'>((r) => { timer = setTimeout(() => r('late'), graceMs) })
+  const r = await Promise.race([v.exited, late])
+  clearTimeout(timer)
+  if (r === 'late') {
+    // Ctrl-C that did not end the run: a person would press it again, or kill it.
+    try { process.kill(-v.pid, 'SIGKILL') } catch { /* gone */ }
+    await v.exited
+  }
+}
+
+/** Processes of the run's own group left after the runner died (workers that outlived it, …), then killed. */
+export function reapGroup(v: Victim): string[] {
+  const left = procs().filter((p) => p.pgrp === v.pid && p.state !== 'Z').map((p) => `${p.pid} ${p.cmd.slice(0, 120)}`)
+  try { process.kill(-v.pid, 'SIGKILL') } catch { /* gone */ }
+  live.delete(v.pid)
+  return left
+}
+
+/** What the evidence says must be gone: live processes, scratch dirs, listening ports, manifest files. */
+export async function evidenceLeaks(e: Evidence, o: { settleMs?: number } = {}): Promise<string[]> {
+  // The guard acts within milliseconds, postgres' fast shutdown takes a moment: poll, never race.
+  const gone = () => e.processes.every((p) => !isAlive(p.pid)) && e.scratchDirs.every((d) => !existsSync(d))
+  await waitFor('the killed run\'s server and scratch dir to go', () => gone(), { timeoutMs: o.settleMs ?? 20_000 }).catch(() => {})
+  const leaks: string[] = []
+  for (const p of e.processes) if (isAlive(p.pid)) leaks.push(`process ${p.pid} still running: ${p.cmd.slice(0, 160)}`)
+  for (const d of e.scratchDirs) if (existsSync(d)) leaks.push(`scratch dir ${d} still exists`)
+  for (const port of e.ports) if (!(await portRefuses(port))) leaks.push(`something still listens on 127.0.0.1:${port}`)
+  for (const m of e.manifests) if (existsSync(m)) leaks.push(`manifest ${m} still exists`)
+  return leaks
+}
+
+interface DbRow { datname: string; comment: string | null; datistemplate: boolean }
+
+/**
+ * Databases of `prefix` that no finished run should leave: every clone, any template that is not a
+ * sealed, ready one, and anything without a workerdb marker. (Ready templates are the cache: kept.)
+ */
+export async function databaseLeaks(prefix: string): Promise<string[]> {
+  const rows = await adminQuery<DbRow>(
+    `select datname, shobj_description(oid, 'pg_database') as comment, datistemplate from pg_database where starts_with(datname, $1) order by 1`, [`${prefix}_`])
+  const leaks: string[] = []
+  for (const r of rows) {
+    let m: { tool?: string; kind?: string; state?: string; run?: string } | undefined
+    try { m = JSON.parse(r.comment ?? '') } catch { m = undefined }
+    if (m?.tool !== 'workerdb') leaks.push(`${r.datname} (no workerdb marker)`)
+    else if (m.kind === 'clone') leaks.push(`${r.datname} (clone of run ${m.run})`)
+    else if (m.state !== 'ready' || !r.datistemplate) leaks.push(`${r.datname} (template, state ${m.state}, sealed ${r.datistemplate})`)
+  }
+  return leaks
+}
+
+/** The ready templates of `prefix` with their markers' run ids (which build made them). */
+export async function templatesOf(prefix: string): Promise<Array<{ name: string; run: string; state: string }>> {
+  const rows = await adminQuery<DbRow>(
+    `select datname, shobj_description(oid, 'pg_database') as comment, datistemplate from pg_database where starts_with(datname, $1) and datname like '%\\_tpl\\_%' order by 1`, [`${prefix}_`])
+  return rows.map((r) => {
+    const m = JSON.parse(r.comment ?? '{}')
+    return { name: r.datname, run: m.run, state: m.state }
+  })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The tally: one summary line per fault class
+// ---------------------------------------------------------------------------------------------------
+
+export interface Tally {
+  injected: number
+  survived: number
+  leaked: number
+}
+
+export class FaultTally {
+  private classes = new Map<string, Tally>()
+
+  record(faultClass: string, r: { survived: boolean; leaked: number }): void {
+    const t = this.classes.get(faultClass) ?? { injected: 0, survived: 0, leaked: 0 }
+    t.injected++
+    if (r.survived) t.survived++
+    t.leaked += r.leaked
+    this.classes.set(faultClass, t)
+  }
+
+  lines(): string[] {
+    return [...this.classes].map(([c, t]) => `reliability · ${c}: injected ${t.injected}, survived ${t.survived}, leaked ${t.leaked}`)
+  }
+}
+
+/** Removes a directory tree, ignoring races with a remover that got there first. */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
+}
+
+/**
+ * Moves a Jest scenario onto another prefix (its config file and the prefix its test files check), so a
+ * Jest and a Vitest scenario can share one prefix — and with the same migrations, one template hash.
+ */
+export function retargetJestProject(project: JestProject, prefix: string): JestProject {
+  const old = project.prefix
+  const config = join(project.dir, 'workerdb.config.json')
+  writeFileSync(config, readFileSync(config, 'utf8').split(JSON.stringify(old)).join(JSON.stringify(prefix)))
+  for (const dir of ['test', ...readdirSync(project.dir).filter((d) => d !== 'test' && d !== 'node_modules')]) {
+    const full = join(project.dir, dir)
+    if (!existsSync(full) || !statSync(full).isDirectory()) continue
+    for (const f of readdirSync(full)) {
+      if (!/\.test\.(js|ts)$/.test(f)) continue
+      const file = join(full, f)
+      writeFileSync(file, readFileSync(file, 'utf8').replace(`const PREFIX = ${JSON.stringify(old)}`, `const PREFIX = ${JSON.stringify(prefix)}`))
+    }
+  }
+  return { ...project, prefix }
+}

@@ -1,0 +1,126 @@
+/**
+ * `workerdb provision --workers N` and `workerdb teardown <run>`: workerdb for runners without a hook
+ * (`node --test`, a shell script, another language's test runner). Provision builds or reuses the
+ * template, makes N clones and leaves them — marked as owned by no process, so no sweep takes them while
+ * they are in use — and prints where the manifest is; tests take a clone each with
+ * `claimWorkerDatabase()` (or set WORKERDB_WORKER_ID); teardown drops exactly that run's clones.
+ *
+ * Passwords never reach stdout: the manifest file (mode 0600) holds the URLs, the output names databases.
+ */
+import { readdirSync, rmSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { dropAll } from './clones.js'
+import { resolveConfig } from './config.js'
+import { connect, listDatabases } from './db.js'
+import { WorkerDbError } from './errors.js'
+import { createLogger } from './log.js'
+import { manifestPathFor } from './manifest.js'
+import { parseMarker } from './marker.js'
+import { provision } from './provision.js'
+import { chooseServer } from './server/index.js'
+import { redactUrl } from './url.js'
+
+export interface CommandOutput {
+  json: boolean
+  lines: string[]
+  data: Record<string, unknown>
+}
+
+export const WORKER_ID_VAR = 'WORKERDB_WORKER_ID'
+const RUN_ID_RE = /^[0-9a-z]{8}$/
+
+/** `--name value` or `--name=value`. */
+export function flag(argv: string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${name}`) return argv[i + 1]
+    if (argv[i]!.startsWith(`--${name}=`)) return argv[i]!.slice(name.length + 3)
+  }
+  return undefined
+}
+
+/** A value safe to paste into POSIX sh. */
+function shq(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+async function urlConfig(cwd: string, what: string) {
+  const config = await resolveConfig({}, cwd)
+  const choice = chooseServer(config.server)
+  if (choice.kind !== 'url') {
+    throw new WorkerDbError('E_CONFIG', `\`workerdb ${what}\` needs a server that outlives this command, and the embedded server lives only as long as the process that started it`,
+      'Set WORKERDB_URL (or `server: { url }` in workerdb.config) to the server your tests use.')
+  }
+  return { config, url: choice.url! }
+}
+
+export async function provisionCommand(out: CommandOutput, argv: string[], cwd: string): Promise<void> {
+  const raw = flag(argv, 'workers')
+  const workers = Number(raw)
+  if (!raw || !Number.isInteger(workers) || workers < 1 || workers > 256) {
+    throw new WorkerDbError('E_CONFIG', `--workers must be a whole number from 1 to 256 (got ${JSON.stringify(raw ?? null)})`,
+      'Example: workerdb provision --workers 4 (one database per test process that runs at once).')
+  }
+  const { config } = await urlConfig(cwd, 'provision')
+  // Summaries go to stderr; stdout stays machine- (and shell-) readable.
+  const log = createLogger({ silent: config.silent })
+  const run = await provision({
+    config, log, detached: true, workerIdVar: WORKER_ID_VAR, framework: 'workerdb provision',
+    plan: { count: workers, reason: `workerdb provision --workers ${workers}` },
+  })
+  const { runId, manifestPath, manifest } = run
+  const teardown = `npx workerdb teardown ${runId}`
+  out.data = {
+    runId, manifest: manifestPath, workers,
+    template: manifest.template,
+    clones: manifest.clones.map((c) => ({ slot: c.slot, database: c.database, url: redactUrl(c.url) })),
+    env: { WORKERDB_MANIFEST: manifestPath },
+    workerIdVar: WORKER_ID_VAR,
+    teardown,
+  }
+  out.lines.push(
+    `# workerdb: ${workers} clone${workers === 1 ? '' : 's'} of template ${manifest.template?.hash.slice(0, 10)} for run ${runId}; each test process takes one with claimWorkerDatabase() from '@workerdb/core/worker' (or set ${WORKER_ID_VAR}=1..${workers})`,
+    `export WORKERDB_MANIFEST=${shq(manifestPath)}`,
+    ...manifest.clones.map((c) => `# ${WORKER_ID_VAR}=${c.slot}: ${c.database}`),
+    `# when done: ${teardown}`,
+  )
+}
+
+export async function teardownCommand(out: CommandOutput, argv: string[], cwd: string): Promise<void> {
+  const runId = argv.filter((a) => !a.startsWith('--'))[1]
+  if (!runId || !RUN_ID_RE.test(runId)) {
+    throw new WorkerDbError('E_CONFIG', `teardown needs the run id that \`workerdb provision\` printed (8 lowercase letters and digits), got ${JSON.stringify(runId ?? null)}`,
+      'Example: workerdb teardown k3x9q2ab')
+  }
+  const { config, url } = await urlConfig(cwd, 'teardown')
+  const admin = await connect(url, 'WORKERDB_URL / server.url')
+  let names: string[]
+  try {
+    // By marker, never by name alone: only clones whose marker names this run.
+    names = (await listDatabases(admin, config.prefix))
+      .filter((r) => { const m = parseMarker(r.comment); return m?.kind === 'clone' && m.run === runId })
+      .map((r) => r.name)
+    await dropAll(url, names, 4, admin)
+  } finally {
+    await admin.end().catch(() => {})
+  }
+  const manifestPath = manifestPathFor(runId)
+  const removed: string[] = []
+  for (const name of safeList(dirname(manifestPath))) {
+    if (name === basename(manifestPath) || name.startsWith(`${basename(manifestPath)}.slot-`)) {
+      rmSync(join(dirname(manifestPath), name), { force: true })
+      removed.push(name)
+    }
+  }
+  out.data = { runId, dropped: names, manifestRemoved: removed.includes(basename(manifestPath)) }
+  out.lines.push(names.length
+    ? `dropped ${names.length} clone${names.length === 1 ? '' : 's'} of run ${runId}; template kept for the next run`
+    : `run ${runId} has no clones on this server (already torn down?)`)
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}

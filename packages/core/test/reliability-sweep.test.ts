@@ -1,0 +1,291 @@
+/**
+ * The sweep, beyond dead runs' clones: the template cache kept to the newest K hashes per prefix (and never
+ * a template a build or a clone is using: its build lock decides), unfinished builds, owners whose pid was
+ * reused, manifests of dead runs in the temp dir, and the safety rules — only prefix + marker, never the
+ * database named in the URL, never an unmarked look-alike.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connect, type DatabaseRow } from '../src/db.js'
+import { createLogger } from '../src/log.js'
+import { makeMarker, processStartedAt, type Marker } from '../src/marker.js'
+import { quoteIdent, quoteLiteral } from '../src/naming.js'
+import { ownerAlive, sweep, sweepManifests, templateCandidates, unmarkedLookalikes } from '../src/sweep.js'
+import { ensureTemplate, lockKey, releaseTemplate } from '../src/template.js'
+import { databasesWithPrefix, dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
+
+const HOUR = 3_600_000
+
+/** The pid of a process that has certainly exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+  return Number(r.stdout)
+}
+
+const hashOf = (n: number) => n.toString(16).padStart(2, '0').repeat(32)
+const iso = (agoMs: number) => new Date(Date.now() - agoMs).toISOString()
+
+function tplRow(name: string, m: Partial<Marker>, isTemplate = true): DatabaseRow {
+  return {
+    name, isTemplate, allowConnections: !isTemplate,
+    comment: JSON.stringify({ tool: 'workerdb', v: 1, kind: 'template', state: 'ready', run: 'r', host: 'h', pid: 1, createdAt: iso(HOUR), ...m }),
+  }
+}
+
+describe('templateCandidates (pure)', () => {
+  const rows = [1, 2, 3, 4, 5].map((n) => tplRow(`wdb_tpl_${n}`, { hash: hashOf(n), createdAt: iso(n * HOUR) })) // 1 newest … 5 oldest
+  const names = (c: { name: string }[]) => c.map((x) => x.name).sort()
+
+  it('keeps the newest K hashes and offers the older ready ones, saying why', () => {
+    const c = templateCandidates(rows, { keep: 3, keepHashes: new Set(), busy: new Set() })
+    expect(names(c)).toEqual(['wdb_tpl_4', 'wdb_tpl_5'])
+    expect(c[0].reason).toMatch(/older than the newest 3/)
+    expect(c.every((x) => x.kind === 'template' && x.hash)).toBe(true)
+  })
+
+  it('K is configurable', () => {
+    expect(names(templateCandidates(rows, { keep: 1, keepHashes: new Set(), busy: new Set() }))).toEqual(['wdb_tpl_2', 'wdb_tpl_3', 'wdb_tpl_4', 'wdb_tpl_5'])
+    expect(templateCandidates(rows, { keep: 5, keepHashes: new Set(), busy: new Set() })).toEqual([])
+  })
+
+  it('this run\'s hash is never offered, however old, and counts towards K', () => {
+    const c = templateCandidates(rows, { keep: 3, keepHashes: new Set([hashOf(5)]), busy: new Set() })
+    expect(names(c)).toEqual(['wdb_tpl_3', 'wdb_tpl_4'])
+  })
+
+  it('a template with sessions is not offered', () => {
+    expect(names(templateCandidates(rows, { keep: 3, keepHashes: new Set(), busy: new Set(['wdb_tpl_5']) }))).toEqual(['wdb_tpl_4'])
+  })
+
+  it('an unfinished build is offered whatever its age (the drop still needs its build lock), unless it is this run\'s hash', () => {
+    const building = [tplRow('wdb_tpl_9', { hash: hashOf(9), state: 'building', createdAt: iso(0) }, false)]
+    expect(templateCandidates(building, { keep: 3, keepHashes: new Set(), busy: new Set() })[0]).toMatchObject({ name: 'wdb_tpl_9', reason: expect.stringMatching(/unfinished/) })
+    expect(templateCandidates(building, { keep: 3, keepHashes: new Set([hashOf(9)]), busy: new Set() })).toEqual([])
+  })
+
+  it('never offers clones, unmarked databases, or templates without a hash', () => {
+    const others: DatabaseRow[] = [
+      { name: 'wdb_tpl_x', isTemplate: true, allowConnections: false, comment: null },
+      { name: 'wdb_abcdefgh_1', isTemplate: false, allowConnections: true, comment: JSON.stringify(makeMarker({ kind: 'clone', run: 'abcdefgh' })) },
+      tplRow('wdb_tpl_nohash', { createdAt: iso(100 * HOUR) }),
+    ]
+    expect(templateCandidates(others, { keep: 0, keepHashes: new Set(), busy: new Set() })).toEqual([])
+  })
+})
+
+describe('unmarkedLookalikes (pure)', () => {
+  it('names unmarked databases shaped exactly like our clones and templates, nothing else', () => {
+    const row = (name: string, comment: string | null = null): DatabaseRow => ({ name, isTemplate: false, allowConnections: true, comment })
+    const rows = [
+      row('wdb_abcd1234_1'), row('wdb_abcd1234_forks_12'), row(`wdb_tpl_${'a'.repeat(16)}`),
+      row('wdb_lookalike_1'), row('wdb_abcd1234_1_extra'), row('wdbx_abcd1234_1'),
+      row('wdb_abcd1235_1', JSON.stringify(makeMarker({ kind: 'clone', run: 'abcd1235' }))),
+    ]
+    expect(unmarkedLookalikes(rows, 'wdb')).toEqual(['wdb_abcd1234_1', 'wdb_abcd1234_forks_12', `wdb_tpl_${'a'.repeat(16)}`])
+  })
+})
+
+describe('ownerAlive: pid reuse', () => {
+  it.skipIf(process.platform !== 'linux')('reads a process start time from /proc', () => {
+    const started = processStartedAt(process.pid)!
+    expect(started).toBeLessThanOrEqual(Date.now())
+    expect(Date.now() - started).toBeLessThan(24 * HOUR)
+  })
+
+  it.skipIf(process.platform !== 'linux')('this process owns a marker it wrote: alive', () => {
+    expect(ownerAlive(makeMarker({ kind: 'clone', run: 'r' }))).toBe(true)
+  })
+
+  it.skipIf(process.platform !== 'linux')('a live pid that started after the marker was written is not its owner: dead', () => {
+    expect(ownerAlive(makeMarker({ kind: 'clone', run: 'r', createdAt: iso(48 * HOUR) }))).toBe(false)
+  })
+
+  it('a gone pid is dead, another host unknown, a detached (`workerdb provision`) clone unknown', () => {
+    expect(ownerAlive(makeMarker({ kind: 'clone', run: 'r', pid: deadPid() }))).toBe(false)
+    expect(ownerAlive(makeMarker({ kind: 'clone', run: 'r', host: `not-${hostname()}` }))).toBe('unknown')
+    expect(ownerAlive(makeMarker({ kind: 'clone', run: 'r', detached: true }))).toBe('unknown')
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('sweep() against a real server', () => {
+  const prefix = uniquePrefix('rsw')
+  const t = (n: number) => `${prefix}_tpl_${hashOf(n).slice(0, 16)}`
+  let holder: pg.Client | undefined
+
+  async function create(name: string, marker: Marker | null, o: { template?: boolean } = {}) {
+    await withClient(testUrl(), async (c) => {
+      await c.query(`create database ${quoteIdent(name)}`)
+      if (marker) await c.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
+      if (o.template) await c.query(`alter database ${quoteIdent(name)} with is_template true allow_connections false`)
+    })
+  }
+  const present = async () => (await databasesWithPrefix(prefix)).map((r) => r.name).sort()
+  const tpl = (n: number, ageH: number, state: 'ready' | 'building' = 'ready', pid = process.pid) =>
+    makeMarker({ kind: 'template', state, run: `run${n}`, hash: hashOf(n), createdAt: iso(ageH * HOUR), pid })
+
+  beforeAll(async () => {
+    // Five ready templates, newest first 1…5; an unfinished build of a dead run (6).
+    for (const n of [1, 2, 3, 4, 5]) await create(t(n), tpl(n, n), { template: true })
+    await create(t(6), tpl(6, 0, 'building', deadPid()))
+  })
+
+  afterAll(async () => {
+    await holder?.end().catch(() => {})
+    await dropPrefix(prefix)
+    expect(await databasesWithPrefix(prefix)).toEqual([])
+  })
+
+  it('a dry run names the two oldest templates and the unfinished build, drops nothing', async () => {
+    const found = await sweep(testUrl(), { prefix, keepTemplates: 3, dryRun: true })
+    expect(found.map((c) => c.name).sort()).toEqual([t(4), t(5), t(6)].sort())
+    expect((await present()).length).toBe(6)
+  })
+
+  it('a template whose build lock is held (a build, or a run cloning it) is never dropped', async () => {
+    // Another session holds the shared lock on template 5's key, as ensureTemplate's caller does while cloning;
+    // and the exclusive lock on 6's, as a build in progress does.
+    holder = new pg.Client({ connectionString: testUrl() })
+    holder.on('error', () => {})
+    await holder.connect()
+    await holder.query('select pg_advisory_lock_shared($1::bigint)', [lockKey(hashOf(5)).toString()])
+    await holder.query('select pg_advisory_lock($1::bigint)', [lockKey(hashOf(6)).toString()])
+    const dropped = await sweep(testUrl(), { prefix, keepTemplates: 3 })
+    expect(dropped.map((c) => c.name)).toEqual([t(4)])
+    expect(await present()).toEqual([t(1), t(2), t(3), t(5), t(6)].sort())
+  })
+
+  it('once the locks are free, the old template and the dead build go; the newest 3 stay', async () => {
+    await holder!.end()
+    holder = undefined
+    const dropped = await sweep(testUrl(), { prefix, keepTemplates: 3 })
+    expect(dropped.map((c) => c.name).sort()).toEqual([t(5), t(6)].sort())
+    expect(await present()).toEqual([t(1), t(2), t(3)].sort())
+  })
+
+  it('keepHashes protects this run\'s template however old, and it is one of the K kept', async () => {
+    const sorted = async (o: { keepTemplates: number }) => (await sweep(testUrl(), { prefix, keepHashes: [hashOf(3)], dryRun: true, ...o })).map((c) => c.name).sort()
+    expect(await sorted({ keepTemplates: 2 })).toEqual([t(2)])
+    expect(await sorted({ keepTemplates: 1 })).toEqual([t(1), t(2)].sort())
+  })
+
+  it('a template ensureTemplate handed to a run (shared lock until its clones exist) survives a sweep that would drop it', async () => {
+    const admin = await connect(testUrl())
+    try {
+      const log = createLogger({ silent: true })
+      const r = await ensureTemplate({ admin, adminUrl: testUrl(), prefix, hash: hashOf(3), runId: 'run3', migrator: { describe: 'x', async hashInputs() { return [] }, async migrate() { throw new Error('must not build') } }, log, envFor: () => ({}), secrets: [] })
+      expect(r).toMatchObject({ name: t(3), reused: true })
+      expect((await sweep(testUrl(), { prefix, keepTemplates: 1 })).map((c) => c.name)).toEqual([t(2)])
+      expect(await present()).toEqual([t(1), t(3)])
+      await releaseTemplate(admin, hashOf(3))
+      expect((await sweep(testUrl(), { prefix, keepTemplates: 1 })).map((c) => c.name)).toEqual([t(3)])
+      expect(await present()).toEqual([t(1)])
+    } finally {
+      await admin.end()
+    }
+  })
+
+  describe('clones', () => {
+    const names = {
+      reused: `${prefix}_reused01_1`,
+      reusedBusy: `${prefix}_reused02_1`,
+      mine: `${prefix}_mine0001_1`,
+      detachedOld: `${prefix}_detach01_1`,
+      detachedYoung: `${prefix}_detach02_1`,
+      lookalikeClone: `${prefix}_abcd1234_1`,
+      lookalikeTpl: `${prefix}_tpl_${'f'.repeat(16)}`,
+      inUrl: `${prefix}_inurl001_1`,
+    }
+    let session: pg.Client | undefined
+
+    beforeAll(async () => {
+      // This process's pid, but markers from two days ago: a process that started later reused the pid.
+      await create(names.reused, makeMarker({ kind: 'clone', run: 'reused01', createdAt: iso(48 * HOUR) }))
+      await create(names.reusedBusy, makeMarker({ kind: 'clone', run: 'reused02', createdAt: iso(48 * HOUR) }))
+      await create(names.mine, makeMarker({ kind: 'clone', run: 'mine0001' }))
+      await create(names.detachedOld, makeMarker({ kind: 'clone', run: 'detach01', detached: true, createdAt: iso(30 * HOUR) }))
+      await create(names.detachedYoung, makeMarker({ kind: 'clone', run: 'detach02', detached: true }))
+      await create(names.lookalikeClone, null)
+      await create(names.lookalikeTpl, null)
+      // Dead owner, valid marker — but it is the database the URL names: the user's.
+      await create(names.inUrl, makeMarker({ kind: 'clone', run: 'inurl001', pid: deadPid() }))
+      session = new pg.Client({ connectionString: dbUrl(names.reusedBusy) })
+      session.on('error', () => {})
+      await session.connect()
+    })
+
+    afterAll(async () => {
+      await session?.end().catch(() => {})
+    })
+
+    it('drops clones whose pid was reused (even with sessions: the owner is known gone) and detached clones past the TTL; keeps the rest', async () => {
+      const warnings: string[] = []
+      const dropped = await sweep(dbUrl(names.inUrl), { prefix, keepTemplates: 100, warn: (l) => warnings.push(l) })
+      expect(dropped.map((c) => c.name).sort()).toEqual([names.reused, names.reusedBusy, names.detachedOld].sort())
+      const left = await present()
+      for (const keep of [names.mine, names.detachedYoung, names.lookalikeClone, names.lookalikeTpl, names.inUrl]) expect(left).toContain(keep)
+      // The unmarked look-alikes are named, never touched.
+      expect(warnings.join('\n')).toContain(names.lookalikeClone)
+      expect(warnings.join('\n')).toContain(names.lookalikeTpl)
+      expect(warnings.join('\n')).toMatch(/no marker/)
+    })
+
+    it('the database named in the URL is never swept, even with a dead owner in its marker; from another URL it is', async () => {
+      expect((await sweep(dbUrl(names.inUrl), { prefix, keepTemplates: 100, dryRun: true })).map((c) => c.name)).not.toContain(names.inUrl)
+      expect((await sweep(testUrl(), { prefix, keepTemplates: 100, dryRun: true })).map((c) => c.name)).toContain(names.inUrl)
+    })
+
+    it('a short TTL takes the young detached clone too; look-alikes never', async () => {
+      const dropped = await sweep(testUrl(), { prefix, keepTemplates: 100, ttlMs: 1 })
+      expect(dropped.map((c) => c.name).sort()).toEqual([names.detachedYoung, names.inUrl].sort())
+      expect(await present()).toEqual([t(1), names.lookalikeClone, names.lookalikeTpl, names.mine].sort())
+    })
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('sweepManifests', () => {
+  let dir: string
+  const dead = deadPid()
+  const write = (name: string, body: object | string, ageMs = 0) => {
+    const file = join(dir, name)
+    writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body))
+    if (ageMs) utimesSync(file, new Date(Date.now() - ageMs), new Date(Date.now() - ageMs))
+  }
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'workerdb-manifests-'))
+    mkdirSync(dir, { recursive: true })
+    const host = hostname()
+    write('deadrun1.json', { runId: 'deadrun1', pid: dead, host, createdAt: iso(HOUR) })
+    write('liverun1.json', { runId: 'liverun1', pid: process.pid, host, createdAt: iso(0) })
+    write('reused01.json', { runId: 'reused01', pid: process.pid, host, createdAt: iso(48 * HOUR) })
+    write('otherhst.json', { runId: 'otherhst', pid: dead, host: `not-${host}`, createdAt: iso(HOUR) })
+    write('detach01.json', { runId: 'detach01', host, detached: true, createdAt: iso(30 * HOUR) }, 30 * HOUR)
+    write('detach02.json', { runId: 'detach02', host, detached: true, createdAt: iso(0) })
+    write('oldfmt01.json', { runId: 'oldfmt01' }, 30 * HOUR)
+    write('oldfmt02.json', { runId: 'oldfmt02' })
+    write(`halfdone.json.${dead}.tmp`, '{')
+    write('keepme01.json', { runId: 'keepme01', pid: dead, host })
+    write('notes.txt', 'not a manifest')
+    write('NotARun.json', { pid: dead, host })
+  })
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('removes the manifests of dead runs (gone or reused pid, half-written), and ownerless ones past the TTL; keeps the rest', () => {
+    const removed = sweepManifests({ dir, keepRuns: ['keepme01'] }).map((f) => f.slice(dir.length + 1)).sort()
+    expect(removed).toEqual(['deadrun1.json', 'detach01.json', `halfdone.json.${dead}.tmp`, 'oldfmt01.json', 'reused01.json'].sort())
+    expect(readdirSync(dir).sort()).toEqual(['NotARun.json', 'detach02.json', 'keepme01.json', 'liverun1.json', 'notes.txt', 'oldfmt02.json', 'otherhst.json'])
+  })
+
+  it('a missing directory is nothing to sweep', () => {
+    expect(sweepManifests({ dir: join(dir, 'nope') })).toEqual([])
+  })
+})
