@@ -611,3 +611,43 @@ export function jestMatrixRow(major: JestMajor, row: { mode: string; scenario: s
     })
   })
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Watch mode
+// ---------------------------------------------------------------------------------------------------
+
+export interface JestWatch {
+  pid: number
+  /** stdout + stderr so far. */
+  output(): string
+  /** The generated files' result lines so far (all runs of the session). */
+  lines(): ResultLine[]
+  /** Resolves once `check` holds, polling; rejects with the output after `timeoutMs`. */
+  until(what: string, check: () => boolean, timeoutMs?: number): Promise<void>
+}
+
+/** `jest --watchAll` in its own process group, killed by killAll() (afterEach) like every other run. */
+export function startJestWatch(project: JestProject, args: string[] = []): JestWatch {
+  const bin = join(fixtureDir(project.jest), 'node_modules', 'jest', 'bin', 'jest.js')
+  writeFileSync(project.resultsFile, '')
+  const child = spawn(process.execPath, [bin, '--watchAll', ...args], {
+    cwd: project.dir, env: childEnv({ CI: undefined }, project.resultsFile), stdio: ['pipe', 'pipe', 'pipe'], detached: true,
+  })
+  const pid = child.pid!
+  live.add(pid)
+  let out = ''
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d })
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d })
+  return {
+    pid,
+    output: () => out,
+    lines: () => readLines(project.resultsFile),
+    async until(what, check, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`jest --watchAll: ${what} did not happen within ${timeoutMs} ms\n--- output\n${out.slice(-5000)}`)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    },
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Jest watch mode: globalSetup and globalTeardown run again for every rerun, so each rerun is a run of its
+ * own — it must reuse the template (no migration), map every file to a clone of that rerun, and a killed
+ * session must be swept by the next run.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { describeRun, jestMatrixRow, killGroup, leftoverClones, runJest, startJestWatch, useJestScenarios, type JestMajor } from '../support/jest-harness.js'
+
+const scenarios = useJestScenarios()
+
+describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
+  test('--watchAll: a rerun reuses the template and every file of every run is on a clone of that run', async () => {
+    jestMatrixRow(major, { mode: 'watch', scenario: 'touch → rerun reuses template; killed → next run sweeps' })
+    const project = scenarios.project({ jest: major, files: 2, tag: 'w', holdMs: 50, config: { maxWorkers: 2 } })
+    const watch = startJestWatch(project)
+    const done = () => watch.lines().filter((l) => l.event === 'done')
+    await watch.until('the first run', () => done().length >= 2 && /dropped \d+ clones?/.test(watch.output()))
+    expect(watch.output()).toMatch(/workerdb · template \w+: built/)
+
+    // A change to a test file: Jest reruns, and runs globalSetup again.
+    const file = join(project.dir, 'test', `${project.files[0]}.test.js`)
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n// changed\n`)
+    await watch.until('the rerun', () => done().length >= 4 && (watch.output().match(/dropped \d+ clones?/g) ?? []).length >= 2)
+    const out = watch.output()
+    expect(out.match(/workerdb · template \w+: built/g), out).toHaveLength(1)
+    expect(out.match(/workerdb · template \w+: reused/g), out).toHaveLength(1)
+
+    // Every file, in both runs, ran on the clone its worker id maps to, within its run's clones.
+    const runs = new Set(done().map((d) => d.runId))
+    expect(runs.size, out).toBe(2)
+    for (const d of done()) {
+      expect(d.assigned, JSON.stringify(d)).toMatch(/^e2j/)
+      expect(d.database, JSON.stringify(d)).toBe(d.assigned)
+      expect(d.locked, JSON.stringify(d)).toBe(true)
+      expect(d.database!.startsWith(`${project.prefix}_${d.runId}_`), JSON.stringify(d)).toBe(true)
+      expect(d.clones, JSON.stringify(d)).toBeGreaterThan(0)
+      expect(Number(d.workerId)).toBeLessThanOrEqual(d.clones!)
+    }
+
+    // Killed mid-session (no teardown on SIGKILL): a third rerun's clones may be left; the next run sweeps them.
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n// changed again\n`)
+    await watch.until('the third run to connect', () => watch.lines().filter((l) => l.event === 'connected').length >= 5)
+    killGroup(watch.pid)
+    const left = await leftoverClones(project.prefix)
+    const next = await runJest(project)
+    expect(next.code, describeRun(next)).toBe(0)
+    if (left.length) expect(next.stderr, describeRun(next)).toMatch(/swept \d+ clones? left by dead runs/)
+    expect(await leftoverClones(project.prefix)).toEqual([])
+  })
+})
