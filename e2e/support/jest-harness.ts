@@ -21,9 +21,12 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
 import { afterAll, afterEach, expect, onTestFinished } from 'vitest'
 import { recordMatrix } from './matrix.mjs'
+import { adminQuery, databasesWithPrefix, dropDatabase, dropPrefix, E2E_PREFIX_START, leftoverClones, serverUrl, sweepStaleDatabases } from './scenario.mjs'
+
+// The server helpers are the Vitest harness's, shared: one implementation of what touches the server.
+export { adminQuery, databasesWithPrefix, dropDatabase, dropPrefix, leftoverClones, serverUrl }
 
 export const E2E_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const FIXTURES_DIR = join(E2E_DIR, 'fixtures')
@@ -42,12 +45,6 @@ function fixtureJest(major: JestMajor): string {
 
 export const JEST_VERSIONS: Record<JestMajor, string> = { 29: fixtureJest(29), 30: fixtureJest(30) }
 
-/** The server the root globalSetup chose (the machine's PostgreSQL, or an embedded one). */
-export function serverUrl(): string {
-  const url = process.env.WORKERDB_TEST_URL
-  if (!url) throw new Error('WORKERDB_TEST_URL is not set: run the e2e project through the root vitest config')
-  return url
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Scenarios
@@ -92,7 +89,7 @@ insert into e2e_seed values (1, clock_timestamp()::text, txid_current());
 `
 
 /** Every Jest e2e prefix starts with this, so stale ones can be found (and only those). */
-export const JEST_PREFIX_START = 'e2j'
+export const JEST_PREFIX_START = `${E2E_PREFIX_START}j`
 
 /** `e2j` + a tag of 1–3 chars + 6 random chars: a valid workerdb prefix (≤ 12), unique per scenario. */
 export function uniquePrefix(tag: string): string {
@@ -144,19 +141,7 @@ export async function sweepStale(url = serverUrl()): Promise<void> {
       }
     }
   }
-  const rows = await adminQuery<{ datname: string; comment: string | null }>(
-    `select datname, shobj_description(oid, 'pg_database') as comment from pg_database where datname ~ $1`,
-    [`^${JEST_PREFIX_START}[a-z0-9]{1,9}_`], url)
-  for (const { datname, comment } of rows) {
-    let createdAt = NaN
-    try {
-      const marker = JSON.parse(comment ?? '')
-      if (marker?.tool === 'workerdb') createdAt = Date.parse(marker.createdAt)
-    } catch {
-      // no workerdb marker: not ours
-    }
-    if (Date.now() - createdAt > STALE_MS) await dropDatabase(datname, url)
-  }
+  await sweepStaleDatabases(url)
 }
 
 export function makeProject(o: JestProjectOptions): JestProject {
@@ -557,39 +542,6 @@ export function expectIsolated(project: JestProject, r: JestRunResult, expectFil
 // The server
 // ---------------------------------------------------------------------------------------------------
 
-export async function adminQuery<T = Record<string, unknown>>(sql: string, params: unknown[] = [], url = serverUrl()): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url })
-  client.on('error', () => {})
-  await client.connect()
-  try {
-    return (await client.query(sql, params)).rows as T[]
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
-
-export async function databasesWithPrefix(prefix: string, url = serverUrl()): Promise<string[]> {
-  const rows = await adminQuery<{ datname: string }>(
-    `select datname from pg_database where starts_with(datname, $1) order by datname`, [`${prefix}_`], url)
-  return rows.map((r) => r.datname)
-}
-
-/** Databases of this prefix other than templates: what a finished run must not leave behind. */
-export async function leftoverClones(prefix: string, url = serverUrl()): Promise<string[]> {
-  return (await databasesWithPrefix(prefix, url)).filter((d) => !d.startsWith(`${prefix}_tpl_`))
-}
-
-/** Drops everything with this prefix (templates included): the server is left as we found it. */
-export async function dropPrefix(prefix: string, url = serverUrl()): Promise<void> {
-  if (!/^[a-z][a-z0-9]{0,11}$/.test(prefix)) throw new Error(`refusing to drop databases for prefix ${prefix}`)
-  for (const name of await databasesWithPrefix(prefix, url)) await dropDatabase(name, url)
-}
-
-export async function dropDatabase(name: string, url = serverUrl()): Promise<void> {
-  const q = `"${name.replace(/"/g, '""')}"`
-  await adminQuery(`alter database ${q} with is_template false allow_connections true`, [], url).catch(() => {})
-  await adminQuery(`drop database if exists ${q} with (force)`, [], url)
-}
 
 // ---------------------------------------------------------------------------------------------------
 // The fidelity matrix

@@ -162,4 +162,5 @@ export declare function leftoverClones(prefix: string, url?: string): Promise<st
 export declare function dropPrefix(prefix: string, url?: string): Promise<void>
 export declare function dropDatabase(name: string, url?: string): Promise<void>
 export declare function sweepStale(url?: string): Promise<void>
+export declare function sweepStaleDatabases(url?: string): Promise<void>
 export declare function portRefuses(port: number, host?: string): Promise<boolean>

@@ -649,6 +649,14 @@ export async function sweepStale(url = serverUrl()) {
       }
     }
   }
+  await sweepStaleDatabases(url)
+}
+
+/**
+ * e2e databases (ours by prefix AND workerdb's marker) created over an hour ago. E2E_PREFIX_START is
+ * shared by every e2e harness (the Jest one's prefixes start `e2j`), so one sweep serves them all.
+ */
+export async function sweepStaleDatabases(url = serverUrl()) {
   const rows = await adminQuery(
     `select datname, shobj_description(oid, 'pg_database') as comment from pg_database where datname ~ $1`,
     [`^${E2E_PREFIX_START}[a-z0-9]{1,10}_`], url)
