@@ -121,9 +121,9 @@ function withDb(url, db) {
   return u.toString()
 }
 
-async function workerdbRun(adminUrl, migDir, n, key) {
+async function workerdbRun(adminUrl, migDir, n, key, { spares = false } = {}) {
   process.env.WORKERDB_URL = adminUrl
-  const config = await core.resolveConfig({ server: { url: adminUrl }, migrate: { sql: migDir }, prefix: 'wdbbench', key, silent: true }, migDir)
+  const config = await core.resolveConfig({ server: { url: adminUrl }, migrate: { sql: migDir }, prefix: 'wdbbench', key, spares, silent: true }, migDir)
   let peak = process.memoryUsage().rss
   const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 5)
   const t0 = performance.now()
@@ -131,8 +131,9 @@ async function workerdbRun(adminUrl, migDir, n, key) {
   const ms = performance.now() - t0
   clearInterval(timer)
   const migrationsRun = run.summary.template.migrationsRun
+  const t1 = performance.now()
   await run.teardown()
-  return { ms, migrationsRun, peakRssMb: Math.round(peak / 1024 / 1024) }
+  return { ms, migrationsRun, peakRssMb: Math.round(peak / 1024 / 1024), clonesMs: run.summary.clonesMs, fromSpares: run.summary.fromSpares ?? 0, teardownMs: performance.now() - t1 }
 }
 
 async function dropTemplates(adminUrl) {
@@ -241,21 +242,29 @@ try {
   }
 
   if (ONLY.includes('warm')) {
-    const key = `warm-${Date.now()}`
-    await workerdbRun(adminUrl, migDir, 8, key) // builds the template
-    const warm8 = []; const warm4 = []; let migrationsRun = 0
+    // One template per N (spares belong to a template, and each run tops them up to its own N).
+    const key8 = `warm8-${Date.now()}`; const key4 = `warm4-${Date.now()}`; const keyCopy = `warmcopy-${Date.now()}`
+    await workerdbRun(adminUrl, migDir, 8, key8, { spares: true }) // builds the template, leaves 8 spares
+    await workerdbRun(adminUrl, migDir, 4, key4, { spares: true })
+    await workerdbRun(adminUrl, migDir, 8, keyCopy)
+    const warm8 = []; const warm4 = []; const copy8 = []; const spareTeardown = []; let migrationsRun = 0; let fromSpares = 0
     for (let r = 0; r < REPS; r++) {
-      const w8 = await workerdbRun(adminUrl, migDir, 8, key)
-      warm8.push(w8.ms); migrationsRun += w8.migrationsRun ?? 0
-      warm4.push((await workerdbRun(adminUrl, migDir, 4, key)).ms)
+      const w8 = await workerdbRun(adminUrl, migDir, 8, key8, { spares: true })
+      warm8.push(w8.ms); migrationsRun += w8.migrationsRun ?? 0; fromSpares += w8.fromSpares; spareTeardown.push(w8.teardownMs)
+      warm4.push((await workerdbRun(adminUrl, migDir, 4, key4, { spares: true })).ms)
+      copy8.push((await workerdbRun(adminUrl, migDir, 8, keyCopy)).ms)
     }
     await dropTemplates(adminUrl)
-    result.warm = { ms8: +median(warm8).toFixed(1), ms4: +median(warm4).toFixed(1), migrationsRun }
+    result.warm = {
+      ms8: +median(warm8).toFixed(1), ms4: +median(warm4).toFixed(1), migrationsRun,
+      // What spares cost and what they save: copies without them, and the end-of-run wait that makes them.
+      fromSpares8: +(fromSpares / REPS).toFixed(1), ms8WithoutSpares: +median(copy8).toFixed(1), teardownMs8WithSpares: +median(spareTeardown).toFixed(1),
+    }
     if (result.naive?.byN?.[4]) {
       result.naive.speedupAt4 = result.naive.byN[4].speedupCold
       result.naive.warmSpeedupAt4 = +(result.naive.byN[4].naiveMs / median(warm4)).toFixed(1)
     }
-    say(`warm  N=8: ${result.warm.ms8} ms, migrations run: ${migrationsRun}`)
+    say(`warm  N=8: ${result.warm.ms8} ms with spares (${result.warm.fromSpares8} of 8 renamed), ${result.warm.ms8WithoutSpares} ms copying; migrations run: ${migrationsRun}; spares made at teardown in ${result.warm.teardownMs8WithSpares} ms`)
   }
 
   if (ONLY.includes('suite')) {

@@ -53,7 +53,7 @@ export function bootstrap({ buildOnly = false } = {}) {
     if (!existsSync(join(dir, 'package.json'))) continue
     const dist = join(dir, 'dist')
     const stale = !existsSync(dist) || newestMtime(join(dir, 'src')) > newestMtime(dist) ||
-      statSync(join(dir, 'package.json')).mtimeMs > newestMtime(dist)
+      ['package.json', 'tsup.config.ts'].some((f) => existsSync(join(dir, f)) && statSync(join(dir, f)).mtimeMs > newestMtime(dist))
     if (stale || buildOnly) {
       say(`building @workerdb/${pkg}`)
       // tsup does not clean (so a rebuild never breaks a run in progress): start from nothing here instead.

@@ -12,6 +12,12 @@ useExampleRuns()
 describe.each([
   { name: 'vitest-basic', bin: 'vitest/vitest.mjs', args: ['run'], files: 6, workers: 3 },
   { name: 'jest-basic', bin: 'jest/bin/jest.js', args: ['--ci'], files: 6, workers: 3 },
+  // One per migration tool, each migrating with the tool's own migrator and asserting its ledger.
+  { name: 'vitest-kysely', bin: 'vitest/vitest.mjs', args: ['run'], files: 3, workers: 2 },
+  { name: 'jest-knex', bin: 'jest/bin/jest.js', args: ['--ci'], files: 3, workers: 2 },
+  { name: 'vitest-drizzle', bin: 'vitest/vitest.mjs', args: ['run'], files: 3, workers: 2 },
+  // Discrete PG* / APP_DB_NAME variables only, read at import time, over a test.env that says otherwise.
+  { name: 'vitest-pg-env', bin: 'vitest/vitest.mjs', args: ['run'], files: 2, workers: 2 },
 ])('examples/$name', ({ name, bin, args, files, workers }) => {
   test(`passes as written, one clone per worker (${workers}), and leaves no clone behind`, async () => {
     const r = await runExample(join(EXAMPLES, name), bin, args)

@@ -7,10 +7,11 @@ const { join } = require('node:path')
 
 const dist = (file) => join(__dirname, 'dist', file)
 
-module.exports = {
-  globalSetup: dist('global-setup.js'),
-  globalTeardown: dist('global-teardown.js'),
-  setupFiles: [dist('setup.js')],
-  testSequencer: dist('sequencer.js'),
-  reporters: ['default', dist('reporter.js')],
-}
+const globalSetup = dist('global-setup.js')
+const globalTeardown = dist('global-teardown.js')
+const setupFiles = [dist('setup.js')]
+const testSequencer = dist('sequencer.js')
+const reporters = ['default', dist('reporter.js')]
+
+// Shorthand properties, so that Node also sees them as named exports from ESM (`import { globalSetup } from …`).
+module.exports = { globalSetup, globalTeardown, setupFiles, testSequencer, reporters }

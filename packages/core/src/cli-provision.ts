@@ -17,7 +17,7 @@ import { createLogger } from './log.js'
 import { manifestPathFor } from './manifest.js'
 import { parseMarker } from './marker.js'
 import { provision } from './provision.js'
-import { chooseServer } from './server/index.js'
+import { chooseServer, NO_PROBE } from './server/index.js'
 import { redactUrl } from './url.js'
 
 export interface CommandOutput {
@@ -45,9 +45,9 @@ function shq(s: string): string {
 
 async function urlConfig(cwd: string, what: string) {
   const config = await resolveConfig({}, cwd)
-  const choice = chooseServer(config.server)
+  const choice = chooseServer(config.server, process.env, NO_PROBE)
   if (choice.kind !== 'url') {
-    throw new WorkerDbError('E_CONFIG', `\`workerdb ${what}\` needs a server that outlives this command, and the embedded server lives only as long as the process that started it`,
+    throw new WorkerDbError('E_CONFIG', `\`workerdb ${what}\` needs a server that outlives this command, and an embedded server or a container lives only as long as the process that started it`,
       'Set WORKERDB_URL (or `server: { url }` in workerdb.config) to the server your tests use.')
   }
   return { config, url: choice.url! }

@@ -5,11 +5,13 @@
  */
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
+import { dirname } from 'node:path'
 import { resolveConfig } from './config.js'
 import { connect, listDatabases, serverInfo } from './db.js'
 import { isWorkerDbError } from './errors.js'
 import { parseMarker } from './marker.js'
-import { chooseServer } from './server/index.js'
+import { chooseServer, localProbe, NO_PROBE, type ServerChoice } from './server/index.js'
+import { DEFAULT_TESTCONTAINERS_IMAGE, installHint, NO_RUNTIME_HINT, TESTCONTAINERS_PACKAGE, testcontainersUsable } from './server/testcontainers.js'
 import { findEmbeddedBinaries } from './server/embedded.js'
 import { provisionCommand, teardownCommand } from './cli-provision.js'
 import { ownerAlive, sweep, sweepManifests } from './sweep.js'
@@ -65,10 +67,10 @@ function finish(out: Out, code: number) {
 /** status and sweep need a server that outlives a run: a URL. The embedded server exists only during one. */
 async function adminUrl(cwd: string): Promise<{ url: string; prefix: string; ttl: number; keepTemplates: number }> {
   const config = await resolveConfig({}, cwd)
-  const choice = chooseServer(config.server)
+  const choice = chooseServer(config.server, process.env, NO_PROBE)
   if (choice.kind !== 'url') {
     const { WorkerDbError } = await import('./errors.js')
-    throw new WorkerDbError('E_CONFIG', 'no server URL: the embedded server lives only as long as a test run, so there is nothing to inspect between runs',
+    throw new WorkerDbError('E_CONFIG', 'no server URL: an embedded server or a container lives only as long as a test run, so there is nothing to inspect between runs',
       'Set WORKERDB_URL (or `server: { url }` in workerdb.config) to the server your tests use.')
   }
   return { url: choice.url!, prefix: config.prefix, ttl: config.sweepTtlMs, keepTemplates: config.keepTemplates }
@@ -100,20 +102,23 @@ async function status(out: Out, cwd: string): Promise<void> {
     const extra = new Map(sizes.map((r) => [r.datname as string, r]))
     const templates = []
     const clones = []
+    const spares = new Map<string, number>()
     for (const row of rows) {
       const m = parseMarker(row.comment)
       const e = extra.get(row.name)
       const base = { name: row.name, sizeBytes: Number(e?.size ?? 0), sessions: e?.sessions ?? 0 }
       if (m?.kind === 'template') templates.push({ ...base, hash: m.hash, state: m.state, createdAt: m.createdAt, sealed: row.isTemplate })
+      else if (m?.kind === 'spare') spares.set(m.hash ?? '?', (spares.get(m.hash ?? '?') ?? 0) + 1)
       else if (m?.kind === 'clone') clones.push({ ...base, run: m.run, host: m.host, pid: m.pid, alive: ownerAlive(m), detached: Boolean(m.detached), createdAt: m.createdAt })
       else clones.push({ ...base, run: null, host: null, pid: null, alive: 'not workerdb\'s (no marker): never touched', createdAt: null })
     }
-    out.data = { server: redactUrl(url), version: info.versionNum, prefix, templates, clones }
+    const withSpares = templates.map((t) => ({ ...t, spares: spares.get(t.hash ?? '?') ?? 0 }))
+    out.data = { server: redactUrl(url), version: info.versionNum, prefix, templates: withSpares, clones }
     out.lines.push(`server ${redactUrl(url)} · PostgreSQL ${info.major} · prefix ${prefix}_`)
     out.lines.push('')
     out.lines.push(templates.length ? `templates (${templates.length})` : 'templates: none')
     if (templates.length) {
-      out.lines.push(...table([['  hash', 'state', 'age', 'size'], ...templates.map((t) => [`  ${String(t.hash ?? '?').slice(0, 10)}`, t.state ?? '?', age(t.createdAt), mb(t.sizeBytes)])]))
+      out.lines.push(...table([['  hash', 'state', 'age', 'size', 'spares'], ...withSpares.map((t) => [`  ${String(t.hash ?? '?').slice(0, 10)}`, t.state ?? '?', age(t.createdAt), mb(t.sizeBytes), String(t.spares)])]))
     }
     out.lines.push(clones.length ? `clones (${clones.length})` : 'clones: none')
     if (clones.length) {
@@ -162,8 +167,11 @@ async function doctor(out: Out, cwd: string): Promise<boolean> {
     add({ check: 'config', ok: false, detail: (err as Error).message, fix: isWorkerDbError(err) ? err.hint : undefined })
   }
   if (config) {
-    const choice = chooseServer(config.server)
-    if (choice.kind === 'embedded') {
+    const choice = chooseServer(config.server, process.env, localProbe([cwd, ...(config.file ? [dirname(config.file)] : [])]))
+    if (choice.runtime) add(runtimeCheck(choice))
+    if (choice.kind === 'testcontainers') {
+      add(testcontainersCheck(choice, config.server))
+    } else if (choice.kind === 'embedded') {
       try {
         const b = findEmbeddedBinaries()
         add({ check: 'server', ok: true, detail: `embedded PostgreSQL ${b.version} (${choice.source})` })
@@ -209,6 +217,27 @@ async function doctor(out: Out, cwd: string): Promise<boolean> {
     if (c.fix && c.ok !== true) out.lines.push(`    → ${c.fix}`)
   }
   return checks.every((c) => c.ok !== false)
+}
+
+/** Only looks for a runtime (sockets, env): doctor never starts a container. */
+function runtimeCheck(choice: ServerChoice): Check {
+  const r = choice.runtime!
+  if (r.found) return { check: 'container runtime', ok: true, detail: `${r.via} (found, not contacted)` }
+  const checked = `checked ${r.checked.join(', ')}`
+  return choice.kind === 'testcontainers'
+    ? { check: 'container runtime', ok: false, detail: `none found (${checked})`, fix: NO_RUNTIME_HINT }
+    : { check: 'container runtime', ok: true, detail: `none found (no DOCKER_HOST, no Docker or Podman socket), so 'auto' uses the embedded server` }
+}
+
+function testcontainersCheck(choice: ServerChoice, server: unknown): Check {
+  const tc = choice.testcontainers
+  if (!tc) return { check: 'server', ok: false, detail: `testcontainers (${choice.source}), but ${TESTCONTAINERS_PACKAGE} is not installed`, fix: `${installHint()}, or remove \`server\` to use the embedded server.` }
+  if (!testcontainersUsable(tc.version)) {
+    return { check: 'server', ok: false, detail: `${TESTCONTAINERS_PACKAGE}@${tc.version} needs Node >= 22.22 (this is Node ${process.versions.node})`, fix: `npm i -D ${TESTCONTAINERS_PACKAGE}@11, or run on Node 22.22+.` }
+  }
+  const opts = (server as { testcontainers?: { image?: string } | true }).testcontainers
+  const image = (typeof opts === 'object' && opts.image) || DEFAULT_TESTCONTAINERS_IMAGE
+  return { check: 'server', ok: choice.runtime?.found ? true : false, detail: `testcontainers ${image} with ${TESTCONTAINERS_PACKAGE}@${tc.version} (${choice.source})` }
 }
 
 // Run when executed as the bin (not when imported by tests).

@@ -13,14 +13,27 @@ export type CloneStrategy = 'auto' | 'WAL_LOG' | 'FILE_COPY'
 
 /**
  * FILE_COPY checkpoints twice per clone: cheap with fsync off, costly with fsync on, where WAL_LOG wins
- * for small templates (measured on PG 15, see DESIGN.md). Large templates favour FILE_COPY again.
+ * for small templates (measured on PG 15, see DESIGN.md). Large templates favour FILE_COPY again, and so
+ * does PostgreSQL 18 with `file_copy_method = clone`, where the copy is a reflink of each file (near free
+ * on XFS, Btrfs, APFS; the server's setting, which workerdb reads but never changes).
  * Before PostgreSQL 15 there is no choice to make.
  */
-export function chooseStrategy(info: Pick<ServerInfo, 'major' | 'fsync'>, templateBytes: number, requested: CloneStrategy = 'auto'): 'WAL_LOG' | 'FILE_COPY' | undefined {
+export function chooseStrategy(info: Pick<ServerInfo, 'major' | 'fsync' | 'fileCopyMethod'>, templateBytes: number, requested: CloneStrategy = 'auto'): 'WAL_LOG' | 'FILE_COPY' | undefined {
   if (info.major < 15) return undefined
   if (requested !== 'auto') return requested
   if (!info.fsync) return 'FILE_COPY'
+  if (info.major >= 18 && info.fileCopyMethod === 'clone') return 'FILE_COPY'
   return templateBytes > 64 * 1024 * 1024 ? 'FILE_COPY' : 'WAL_LOG'
+}
+
+/**
+ * How many CREATE DATABASE statements run at once: each is a backend copying files, so more lanes than
+ * cores only queue on the CPU and the disk, and each takes a connection the workers will want. At least
+ * one; at most 8; never more than the connections left after the workers' share.
+ */
+export function cloneConcurrency(o: { cores: number; maxConnections: number; reserved: number; inUse: number; workers: number; perWorker: number }): number {
+  const free = o.maxConnections - o.reserved - o.inUse - o.workers * o.perWorker
+  return Math.max(1, Math.min(8, Math.max(2, o.cores), free))
 }
 
 export interface CreateClonesOptions {

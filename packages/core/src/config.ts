@@ -10,22 +10,36 @@ import { redactedCause, redactText } from './url.js'
 import { CONNECTION_PARTS, normalizeEnv, type EnvOption, type EnvSpec } from './env.js'
 import type { CloneStrategy } from './clones.js'
 import { commandMigrator, type CommandMigrateOptions } from './migrate/command.js'
+import { drizzleMigrator, type DrizzleMigrateOptions } from './migrate/drizzle.js'
+import { knexMigrator, type KnexMigrateOptions } from './migrate/knex.js'
+import { kyselyMigrator, type KyselyMigrateOptions } from './migrate/kysely.js'
+import { nodePgMigrateMigrator, type NodePgMigrateOptions } from './migrate/node-pg-migrate.js'
 import { functionMigrator, type MigrateFunction } from './migrate/function.js'
 import { sqlMigrator } from './migrate/sql.js'
 import type { Migrator } from './migrate/types.js'
 import { DEFAULT_PREFIX, validatePrefix } from './naming.js'
 import type { EmbeddedOptions } from './server/embedded.js'
+import type { ResetOption } from './isolation/reset.js'
+import type { TestcontainersOptions } from './server/testcontainers.js'
 
 export type ServerOption =
   | 'auto'
   | 'embedded'
   | { url: string }
   | { embedded: EmbeddedOptions | true }
+  | { testcontainers: TestcontainersOptions | true }
 
 export type MigrateOption =
-  | { sql: string }
+  | { sql: string; /** More files that shape the schema (seeds it reads…), hashed. */ inputs?: string[] }
   | CommandMigrateOptions
+  | KyselyMigrateOptions
+  | KnexMigrateOptions
+  | DrizzleMigrateOptions
+  | NodePgMigrateOptions
   | MigrateFunction
+
+/** The keys that name a migration tool in `migrate: { … }`, each taking a path. */
+export const MIGRATE_TOOLS = ['sql', 'command', 'kysely', 'knex', 'drizzle', 'nodePgMigrate'] as const
 
 export interface WorkerDbOptions {
   /** Where databases live. 'auto': WORKERDB_URL, else `{ url }`, else an embedded server workerdb starts. */
@@ -44,8 +58,19 @@ export interface WorkerDbOptions {
   sweepTtlHours?: number
   /** Templates of this many migration hashes per prefix are kept (the newest); older ones are swept. Default 3. */
   keepTemplates?: number
+  /**
+   * Spare clones made in the background while tests run, for the next run to take by renaming them
+   * (milliseconds instead of a copy each). `true`: as many as this run used; a number: that many. Default off.
+   */
+  spares?: boolean | number
   /** Print nothing (errors still throw). */
   silent?: boolean
+  /**
+   * Between test files: 'truncate' empties every user table except migration ledgers (one TRUNCATE …
+   * RESTART IDENTITY on the worker's clone, before each file); `keep` lists tables ("table" or
+   * "schema.table") whose rows survive, e.g. reference data the migrations seed. Default 'none'.
+   */
+  reset?: ResetOption
 }
 
 export interface ResolvedConfig {
@@ -57,7 +82,11 @@ export interface ResolvedConfig {
   cloneStrategy: CloneStrategy
   sweepTtlMs: number
   keepTemplates: number
+  /** 'plan': as many as the run's clones; 0: none. */
+  spares: number | 'plan'
   silent: boolean
+  /** undefined: no reset between test files. */
+  reset: { keep: string[] } | undefined
   /** The config file used, if any. */
   file: string | undefined
 }
@@ -133,7 +162,9 @@ export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.
     cloneStrategy: merged.cloneStrategy ?? 'auto',
     sweepTtlMs: (merged.sweepTtlHours ?? 24) * 3_600_000,
     keepTemplates: merged.keepTemplates ?? 3,
+    spares: merged.spares === true ? 'plan' : merged.spares || 0,
     silent: merged.silent ?? false,
+    reset: resolveReset(merged.reset),
     file,
   }
 }
@@ -141,12 +172,23 @@ export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.
 export function resolveMigrator(m: MigrateOption | undefined, baseDir: string): Migrator | undefined {
   if (m === undefined) return undefined
   if (typeof m === 'function') return functionMigrator(m)
-  if ('sql' in m) return sqlMigrator(resolve(baseDir, m.sql), baseDir)
-  return commandMigrator(m, baseDir)
+  if ('command' in m) return commandMigrator(m, baseDir)
+  const inputs = (m.inputs ?? []).map((input) => resolve(baseDir, input))
+  if ('sql' in m) return sqlMigrator(resolve(baseDir, m.sql), baseDir, inputs)
+  if ('kysely' in m) return kyselyMigrator(resolve(baseDir, m.kysely), baseDir, inputs)
+  if ('knex' in m) return knexMigrator(resolve(baseDir, m.knex), baseDir, inputs)
+  if ('drizzle' in m) return drizzleMigrator(resolve(baseDir, m.drizzle), baseDir, inputs)
+  return nodePgMigrateMigrator(resolve(baseDir, m.nodePgMigrate), baseDir, { table: m.table, inputs })
 }
 
 const KEYS: Record<keyof WorkerDbOptions, true> = {
-  server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, silent: true,
+  server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, spares: true, silent: true, reset: true,
+}
+
+function resolveReset(r: ResetOption | undefined): ResolvedConfig['reset'] {
+  if (r === undefined || r === 'none') return undefined
+  if (r === 'truncate') return { keep: [] }
+  return { keep: [...(r.keep ?? [])] }
 }
 
 /** Throws E_CONFIG for unknown keys (with a did-you-mean) and wrong types. */
@@ -164,20 +206,30 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
   }
   const s = opts.server
   if (s !== undefined && s !== 'auto' && s !== 'embedded') {
-    if (typeof s !== 'object' || s === null) fail('`server` must be "auto", "embedded", { url } or { embedded: {…} }', 'Example: server: { url: process.env.DATABASE_ADMIN_URL }')
+    if (typeof s !== 'object' || s === null) fail('`server` must be "auto", "embedded", { url }, { embedded: {…} } or { testcontainers: {…} }', 'Example: server: { url: process.env.DATABASE_ADMIN_URL }')
     const so = s as Record<string, unknown>
     if ('url' in so && typeof so.url !== 'string') fail('`server.url` must be a string (postgresql://user@host:5432/postgres)', 'Set it to a connection URL, or use WORKERDB_URL.')
-    if (!('url' in so) && !('embedded' in so)) fail(`\`server\` has no "url" or "embedded" key (got ${Object.keys(so).join(', ') || 'nothing'})`, 'Use { url: "postgresql://…" } or { embedded: {} }.')
+    if (!('url' in so) && !('embedded' in so) && !('testcontainers' in so)) fail(`\`server\` has no "url", "embedded" or "testcontainers" key (got ${Object.keys(so).join(', ') || 'nothing'})`, 'Use { url: "postgresql://…" }, { embedded: {} } or { testcontainers: {} }.')
+    if ('testcontainers' in so) validateTestcontainers(so, fail)
   }
   const m = opts.migrate
   if (m !== undefined && typeof m !== 'function') {
-    if (typeof m !== 'object' || m === null) fail('`migrate` must be { sql: dir }, { command: "…" } or a function', 'Example: migrate: { sql: "./migrations" }')
+    const example = 'Example: migrate: { sql: "./migrations" } (or kysely, knex, drizzle, nodePgMigrate: a path; command: a shell command)'
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) fail(`\`migrate\` must be { ${MIGRATE_TOOLS.join(' | ')}: … } or a function`, example)
     const mo = m as Record<string, unknown>
-    if ('sql' in mo && typeof mo.sql !== 'string') fail('`migrate.sql` must be a directory path', 'Example: migrate: { sql: "./migrations" }')
-    if ('command' in mo && typeof mo.command !== 'string') fail('`migrate.command` must be a shell command string', 'Example: migrate: { command: "npx kysely migrate:latest" }')
+    const tools = MIGRATE_TOOLS.filter((t) => t in mo)
+    if (tools.length > 1) fail(`\`migrate\` names ${tools.join(' and ')}`, `Choose one migration tool per config: ${tools.map((t) => `{ ${t}: … }`).join(' or ')}.`)
+    if (tools.length === 0) {
+      const near = Object.keys(mo).map((k) => closest(k, [...MIGRATE_TOOLS])).find(Boolean)
+      fail(`\`migrate\` names no migration tool (got ${Object.keys(mo).join(', ') || 'nothing'})`, near ? `Did you mean "${near}"? ${example}` : example)
+    }
+    const tool = tools[0]!
+    if (typeof mo[tool] !== 'string' || !mo[tool]) {
+      fail(`\`migrate.${tool}\` must be ${tool === 'command' ? 'a shell command string' : 'a path (relative to the config file)'}`,
+        tool === 'command' ? 'Example: migrate: { command: "npx kysely migrate:latest", inputs: ["./migrations"] }' : `Example: migrate: { ${tool}: "./migrations" }`)
+    }
     if ('inputs' in mo && (!Array.isArray(mo.inputs) || mo.inputs.some((x) => typeof x !== 'string'))) fail('`migrate.inputs` must be an array of paths', 'List the files your migrations read, e.g. inputs: ["./migrations"].')
-    if ('sql' in mo && 'command' in mo) fail('`migrate` has both sql and command', 'Choose one: { sql: dir } or { command: "…" }.')
-    if (!('sql' in mo) && !('command' in mo)) fail(`\`migrate\` has neither sql nor command (got ${Object.keys(mo).join(', ') || 'nothing'})`, 'Example: migrate: { sql: "./migrations" }')
+    if ('table' in mo && (tool !== 'nodePgMigrate' || typeof mo.table !== 'string')) fail('`migrate.table` is the ledger table name of nodePgMigrate only', 'Example: migrate: { nodePgMigrate: "./migrations", table: "pgmigrations" }')
   }
   const e = opts.env
   if (e !== undefined) {
@@ -196,7 +248,41 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
   if (opts.cloneStrategy !== undefined && !['auto', 'WAL_LOG', 'FILE_COPY'].includes(opts.cloneStrategy as string)) fail('`cloneStrategy` must be "auto", "WAL_LOG" or "FILE_COPY"', 'Leave it unset unless a benchmark says otherwise.')
   if (opts.sweepTtlHours !== undefined && !(typeof opts.sweepTtlHours === 'number' && opts.sweepTtlHours > 0)) fail('`sweepTtlHours` must be a positive number', 'Example: sweepTtlHours: 24')
   if (opts.keepTemplates !== undefined && !(Number.isInteger(opts.keepTemplates) && (opts.keepTemplates as number) >= 1)) fail('`keepTemplates` must be a whole number of at least 1', 'Example: keepTemplates: 3 (templates of the 3 newest migration hashes stay cached)')
+  if (opts.spares !== undefined && typeof opts.spares !== 'boolean' && !(Number.isInteger(opts.spares) && (opts.spares as number) >= 0 && (opts.spares as number) <= 64)) {
+    fail('`spares` must be true, false or a whole number from 0 to 64', 'Example: spares: true (as many as each run uses)')
+  }
   if (opts.silent !== undefined && typeof opts.silent !== 'boolean') fail('`silent` must be true or false', 'Example: silent: true')
+  validateReset(opts.reset, fail)
+}
+
+function validateTestcontainers(so: Record<string, unknown>, fail: (what: string, fix: string) => never): void {
+  const example = 'Example: server: { testcontainers: { image: "postgres:17-alpine", reuse: true } }, or { testcontainers: true }.'
+  const others = Object.keys(so).filter((k) => k !== 'testcontainers')
+  if (others.length) fail(`\`server\` has "testcontainers" and ${others.map((k) => `"${k}"`).join(', ')}`, 'Choose one server: { testcontainers: {…} }, { embedded: {…} } or { url }.')
+  const t = so.testcontainers
+  if (t === true) return
+  if (typeof t !== 'object' || t === null || Array.isArray(t)) fail('`server.testcontainers` must be an object or true', example)
+  const to = t as Record<string, unknown>
+  for (const k of Object.keys(to)) {
+    if (k !== 'image' && k !== 'reuse') fail(`unknown option "server.testcontainers.${k}"`, `Known options: image, reuse. ${example}`)
+  }
+  if (to.image !== undefined && (typeof to.image !== 'string' || !to.image.trim())) fail('`server.testcontainers.image` must be a non-empty image name', example)
+  if (to.reuse !== undefined && typeof to.reuse !== 'boolean') fail('`server.testcontainers.reuse` must be true or false', example)
+}
+
+function validateReset(r: unknown, fail: (what: string, fix: string) => never): void {
+  if (r === undefined || r === 'none' || r === 'truncate') return
+  const example = 'Example: reset: \'truncate\', or reset: { truncate: true, keep: [\'countries\'] }'
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) fail(`\`reset\` must be "none", "truncate" or { truncate: true, keep: [...] } (got ${JSON.stringify(r)})`, example)
+  const ro = r as Record<string, unknown>
+  const extra = Object.keys(ro).filter((k) => k !== 'truncate' && k !== 'keep')
+  if (extra.length) fail(`\`reset\` has unknown key${extra.length === 1 ? '' : 's'} ${extra.map((k) => JSON.stringify(k)).join(', ')}`, example)
+  if (ro.truncate !== true) fail('`reset` as an object needs truncate: true', example)
+  const keep = ro.keep
+  if (keep === undefined) return
+  if (!Array.isArray(keep) || keep.some((k) => typeof k !== 'string' || k === '' || k.startsWith('.') || k.endsWith('.'))) {
+    fail('`reset.keep` must be an array of table names ("table" for schema public, or "schema.table")', example)
+  }
 }
 
 function closest(word: string, options: string[]): string | undefined {

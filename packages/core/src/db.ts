@@ -12,6 +12,8 @@ export interface ServerInfo {
   versionNum: number
   major: number
   fsync: boolean
+  /** PostgreSQL 18's file_copy_method ('copy' | 'clone'); undefined before 18. 'clone' makes FILE_COPY a reflink. */
+  fileCopyMethod?: string
   maxConnections: number
   /** superuser_reserved_connections: slots ordinary roles can never use. */
   reservedConnections: number
@@ -60,6 +62,7 @@ export async function serverInfo(client: Client): Promise<ServerInfo> {
   const { rows } = await client.query(`
     select current_setting('server_version_num')::int as version_num,
            current_setting('fsync') as fsync,
+           current_setting('file_copy_method', true) as file_copy_method,
            current_setting('max_connections')::int as max_connections,
            current_setting('superuser_reserved_connections')::int as reserved,
            r.rolcreatedb as createdb, r.rolsuper as superuser, current_user as "user"
@@ -69,6 +72,7 @@ export async function serverInfo(client: Client): Promise<ServerInfo> {
     versionNum: r.version_num,
     major: Math.floor(r.version_num / 10000),
     fsync: r.fsync === 'on',
+    fileCopyMethod: r.file_copy_method ?? undefined,
     maxConnections: r.max_connections,
     reservedConnections: r.reserved,
     canCreateDb: r.createdb || r.superuser,

@@ -17,6 +17,8 @@ export type WorkerDbErrorCode =
   | 'E_SEQUENCE_GROUPS'
   | 'E_CLONE'
   | 'E_NO_RUNTIME'
+  | 'E_RESET'
+  | 'E_TRANSACTION'
 
 export class WorkerDbError extends Error {
   readonly code: WorkerDbErrorCode

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { EnvSpec } from './env.js'
 import type { Plan } from './plan.js'
+import type { ManifestReset } from './isolation/reset.js'
 
 export const MANIFEST_ENV = 'WORKERDB_MANIFEST'
 
@@ -35,6 +36,8 @@ export interface Manifest {
   createdAt?: string
   /** `workerdb provision`: no process owns the run; `workerdb teardown <run>` (or the TTL) ends it. */
   detached?: boolean
+  /** `reset: 'truncate'`: the statement each worker runs on its clone before every test file. */
+  reset?: ManifestReset
 }
 
 /** Where manifests live: one private folder per user in the temp dir. */

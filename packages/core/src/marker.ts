@@ -11,7 +11,8 @@ export const MARKER_VERSION = 1
 export interface Marker {
   tool: typeof TOOL
   v: number
-  kind: 'template' | 'clone'
+  /** A spare is a fresh copy of a template, made for the next run to rename into a clone (spares.ts). */
+  kind: 'template' | 'clone' | 'spare'
   /** For templates: 'building' until sealed, then 'ready'. A building template is never reused. */
   state?: 'building' | 'ready'
   run: string
@@ -38,7 +39,7 @@ export function parseMarker(comment: string | null | undefined): Marker | null {
   if (!comment) return null
   try {
     const m = JSON.parse(comment) as Partial<Marker>
-    if (m && m.tool === TOOL && typeof m.v === 'number' && (m.kind === 'template' || m.kind === 'clone') &&
+    if (m && m.tool === TOOL && typeof m.v === 'number' && (m.kind === 'template' || m.kind === 'clone' || m.kind === 'spare') &&
         typeof m.run === 'string' && typeof m.host === 'string' && typeof m.pid === 'number' &&
         typeof m.createdAt === 'string') {
       return m as Marker

@@ -4,8 +4,9 @@
  * side; nothing here knows which framework it serves.
  */
 import { writeFileSync } from 'node:fs'
-import { hostname } from 'node:os'
-import { createClones, chooseStrategy, dropClones } from './clones.js'
+import { availableParallelism, hostname } from 'node:os'
+import { dirname } from 'node:path'
+import { cloneConcurrency, createClones, chooseStrategy, dropClones } from './clones.js'
 import type { ResolvedConfig } from './config.js'
 import { connect, requireCreateDb, serverInfo, type Client, type ServerInfo } from './db.js'
 import { envFor } from './env.js'
@@ -14,11 +15,13 @@ import { createLogger, ms, type Logger } from './log.js'
 import { MANIFEST_ENV, manifestPathFor, removeManifest, writeManifest, type Manifest } from './manifest.js'
 import { cloneName, newRunId } from './naming.js'
 import type { Plan } from './plan.js'
-import { startServer } from './server/index.js'
+import { startServer, type ServerHandle } from './server/index.js'
+import { claimSpares, makeSpares, type SpareMaker } from './spares.js'
 import { sweep, sweepManifests } from './sweep.js'
 import { ensureTemplate, releaseTemplate, type TemplateResult } from './template.js'
-import { connectionParts, withDatabase } from './url.js'
+import { connectionParts, redactText, withDatabase } from './url.js'
 import type { Migrator } from './migrate/types.js'
+import { planReset, readResetCatalog, type ManifestReset } from './isolation/reset.js'
 
 export interface ProvisionOptions {
   config: ResolvedConfig
@@ -42,7 +45,10 @@ export interface ProvisionSummary {
   clonesMs: number
   strategy: string
   plan: Plan
+  /** Clones taken from spares the previous runs made (renamed, not copied). */
+  fromSpares?: number
   /** Filled in at teardown. */
+  sparesMade?: number
   dropped?: number
   teardownMs?: number
 }
@@ -78,9 +84,11 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   const runId = o.runId ?? newRunId()
   const manifestPath = manifestPathFor(runId)
   const t0 = performance.now()
-  const server = await startServer(o.config.server, log)
+  // @testcontainers/postgresql is the user's dependency: look for it where the run is, then by the config file.
+  const server = await startServer(o.config.server, log, { dirs: [process.cwd(), ...(o.config.file ? [dirname(o.config.file)] : [])] })
   const serverMs = performance.now() - t0
   let info: ServerInfo
+  let lanes = 2
   let strategy: 'WAL_LOG' | 'FILE_COPY' | undefined
   let template: TemplateResult
   const password = safePassword(server.adminUrl)
@@ -99,11 +107,14 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     // Off the critical path: dead runs' clones (and manifests, and templates beyond the newest few) go
     // while this run builds and clones.
     sweeping = sweepInBackground(server.adminUrl, o.config, runId, hash, log)
-    const tooFew = connectionWarning({
+    const connections = {
       maxConnections: info.maxConnections, reserved: info.superuser ? 0 : info.reservedConnections,
       inUse: await connectionsInUse(admin), workers: o.plan.count, perWorker: CONNECTIONS_PER_WORKER,
-    })
+    }
+    const tooFew = connectionWarning(connections)
     if (tooFew) log.warn(tooFew)
+    // Cores bound the copies only where the server shares them: a remote server's are unknown, so its connections decide.
+    lanes = cloneConcurrency({ ...connections, cores: isLocalServer(server) ? availableParallelism() : 8 })
     template = await ensureTemplate({
       admin, adminUrl: server.adminUrl, prefix: o.config.prefix, hash, runId, migrator, log,
       envFor: (url) => envFor(o.config.env, url), secrets: password ? [password] : [],
@@ -134,6 +145,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     runId, server: server.describe, serverMs, template, clones: 0, clonesMs: 0, strategy: strategy ?? 'default', plan: o.plan,
   }
 
+  let resetPlanned = false
   async function grow(plan: Plan): Promise<void> {
     const have = manifest.clones.length
     if (plan.count <= have) return
@@ -141,20 +153,59 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     const names = Array.from({ length: plan.count - have }, (_, i) => cloneName(o.config.prefix, runId, have + i + 1))
     clones.push(...names)
     log.info(`plan: ${plan.count} clone${plan.count === 1 ? '' : 's'} (${plan.reason})`)
+    const renamed = o.config.spares ? await takeSpares(names) : []
     await createClones({
-      adminUrl: server.adminUrl, template: template.name, names, runId, strategy, marker: o.detached ? { detached: true } : undefined,
-      concurrency: Math.min(8, Math.max(2, info.maxConnections - 10)),
+      adminUrl: server.adminUrl, template: template.name, names: names.filter((n) => !renamed.includes(n)), runId, strategy, marker: o.detached ? { detached: true } : undefined,
+      concurrency: lanes,
       onProgress: (done, total) => log.progress(`cloning ${done}/${total}`),
     })
     for (const [i, database] of names.entries()) {
       manifest.clones.push({ slot: have + i + 1, database, url: withDatabase(server.adminUrl, database) })
+    }
+    // Read from the first clone: the template itself is sealed against connections, and a clone's
+    // catalog is the template's. Before the manifest is written, so no worker ever sees a run without it.
+    if (o.config.reset && !resetPlanned && manifest.clones[0]) {
+      manifest.reset = await planResetFor(manifest.clones[0].url, o.config.reset.keep, await o.config.migrator?.ledgerTables?.())
+      resetPlanned = true
+      const n = manifest.reset?.tables.length ?? 0
+      log.info(`reset: ${n ? `${n} table${n === 1 ? '' : 's'} emptied before every test file` : 'no tables to empty'}`)
     }
     manifest.plan = plan
     writeManifest(manifestPath, manifest)
     summary.clones = manifest.clones.length
     summary.clonesMs += performance.now() - started
     summary.plan = plan
-    log.info(`${names.length} clone${names.length === 1 ? '' : 's'} ready in ${ms(started)}${strategy ? ` (${strategy})` : ''}`)
+    summary.fromSpares = (summary.fromSpares ?? 0) + renamed.length
+    const how = [renamed.length ? `${renamed.length} from spares` : '', renamed.length < names.length ? strategy : ''].filter(Boolean).join(', ')
+    log.info(`${names.length} clone${names.length === 1 ? '' : 's'} ready in ${ms(started)}${how ? ` (${how})` : ''}`)
+  }
+
+  /** Best effort: a failed claim only means copying instead. */
+  async function takeSpares(names: string[]): Promise<string[]> {
+    const client = admin ?? await connect(server.adminUrl).catch(() => undefined)
+    if (!client) return []
+    try {
+      const { filled, failed } = await claimSpares(client, { prefix: o.config.prefix, hash: template.hash, names, runId, marker: o.detached ? { detached: true } : undefined })
+      if (failed.length) log.warn(`could not take ${failed.length} spare clone${failed.length === 1 ? '' : 's'} (copied instead): ${redactText(failed.join('; '))}`)
+      return filled
+    } catch (err) {
+      log.warn(`could not take spare clones (copying instead): ${(err as Error).message}`)
+      return []
+    } finally {
+      if (client !== admin) await client.end().catch(() => {})
+    }
+  }
+
+  let spareMaker: SpareMaker | undefined
+  /** While the tests run, copies for the next run: it then starts by renaming (see spares.ts). */
+  function startSpares(): void {
+    // A throwaway server takes spares with it; `workerdb provision` exits before they could be made.
+    if (!o.config.spares || !server.persistent || o.detached) return
+    spareMaker = makeSpares({
+      adminUrl: server.adminUrl, template: template.name, prefix: o.config.prefix, hash: template.hash, runId, strategy,
+      target: o.config.spares === 'plan' ? manifest.clones.length : o.config.spares,
+      onError: (err) => log.warn(`making spare clones failed (harmless; the next run copies instead): ${err.message}`),
+    })
   }
 
   let tornDown = false
@@ -163,6 +214,11 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     tornDown = true
     const started = performance.now()
     try {
+      const spares = await spareMaker?.done()
+      if (spares) {
+        summary.sparesMade = spares
+        log.info(`made ${spares} spare clone${spares === 1 ? '' : 's'} while the tests ran, for the next run to take`)
+      }
       // A throwaway embedded server takes its databases with it: dropping them first would only cost time.
       const dropped = server.persistent ? await dropClones(server.adminUrl, clones, runId) : 0
       await sweeping
@@ -185,12 +241,22 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     if (!o.detached) process.env[MANIFEST_ENV] = manifestPath
     await grow(o.plan)
     await releaseAdmin()
+    startSpares()
   } catch (err) {
     await teardown().catch(() => {})
     throw err
   }
   recordSummary(summary, log)
   return { runId, manifest, manifestPath, summary, grow, teardown }
+}
+
+async function planResetFor(url: string, keep: string[], ledger: readonly string[] | undefined): Promise<ManifestReset | undefined> {
+  const client = await connect(url, 'the first clone')
+  try {
+    return planReset(await readResetCatalog(client), { keep, ledger })
+  } finally {
+    await client.end().catch(() => {})
+  }
 }
 
 /** Connections a worker is assumed to hold at once (a test's client, or a small pool): the basis of the warning. */
@@ -227,12 +293,22 @@ function sweepInBackground(adminUrl: string, config: ResolvedConfig, runId: stri
     warn: (line) => log.warn(line),
   })
     .then((dropped) => {
-      const clones = dropped.filter((d) => d.kind !== 'template').length
-      const templates = dropped.length - clones
+      const count = (kind: string) => dropped.filter((d) => d.kind === kind).length
+      const [clones, templates, spares] = [count('clone'), count('template'), count('spare')]
       if (clones) log.info(`swept ${clones} clone${clones === 1 ? '' : 's'} left by dead runs`)
+      if (spares) log.info(`swept ${spares} spare clone${spares === 1 ? '' : 's'} of templates that are gone`)
       if (templates) log.info(`swept ${templates} template${templates === 1 ? '' : 's'} (older than the newest ${config.keepTemplates} hashes, or unfinished builds)`)
     })
     .catch((err) => log.warn(`sweep failed (harmless, retried next run): ${err.message}`))
+}
+
+function isLocalServer(server: ServerHandle): boolean {
+  if (server.kind === 'embedded') return true
+  try {
+    return ['localhost', '127.0.0.1', '::1', '[::1]', ''].includes(connectionParts(server.adminUrl).host)
+  } catch {
+    return false
+  }
 }
 
 async function databaseSize(admin: Client, name: string): Promise<number> {

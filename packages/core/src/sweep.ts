@@ -22,7 +22,7 @@ export interface SweepCandidate {
   name: string
   reason: string
   /** Templates are dropped only under their build lock, taken without waiting. */
-  kind?: 'clone' | 'template'
+  kind?: 'clone' | 'template' | 'spare'
   hash?: string
 }
 
@@ -82,9 +82,35 @@ export function templateCandidates(rows: DatabaseRow[], p: { keep: number; keepH
   return out
 }
 
+/**
+ * Pure: spares whose template is gone (swept, or never finished) can never be claimed, since claims look
+ * for the hash of a template that exists: drop them. `templates` are the hashes still on the server.
+ */
+export function orphanSpares(rows: DatabaseRow[], templates: ReadonlySet<string>): SweepCandidate[] {
+  const out: SweepCandidate[] = []
+  for (const row of rows) {
+    const m = parseMarker(row.comment)
+    if (m?.kind === 'spare' && m.hash && !templates.has(m.hash)) {
+      out.push({ name: row.name, kind: 'spare', reason: `spare of template ${m.hash.slice(0, 10)}, which is gone` })
+    }
+  }
+  return out
+}
+
+/** Hashes of the templates among `rows`, but for those in `gone`. */
+function templateHashes(rows: DatabaseRow[], gone: SweepCandidate[]): Set<string> {
+  const names = new Set(gone.map((g) => g.name))
+  const hashes = new Set<string>()
+  for (const r of rows) {
+    const m = parseMarker(r.comment)
+    if (m?.kind === 'template' && m.hash && !names.has(r.name)) hashes.add(m.hash)
+  }
+  return hashes
+}
+
 /** Marker-less databases named exactly like ours: never dropped, but worth a word (a run killed in the instant between CREATE DATABASE and its marker). */
 export function unmarkedLookalikes(rows: DatabaseRow[], prefix: string): string[] {
-  const ours = new RegExp(`^${prefix}_(tpl_[0-9a-f]{16}|[0-9a-z]{8}_([a-z0-9]+_)?\\d+)$`)
+  const ours = new RegExp(`^${prefix}_(tpl_[0-9a-f]{16}|sp_[0-9a-f]{10}_[0-9a-z]{8}|[0-9a-z]{8}_([a-z0-9]+_)?\\d+)$`)
   return rows.filter((r) => !parseMarker(r.comment) && ours.test(r.name)).map((r) => r.name)
 }
 
@@ -138,11 +164,15 @@ export async function sweep(adminUrl: string, o: SweepOptions): Promise<SweepCan
     if (unmarked.length && o.warn) {
       o.warn(`${unmarked.join(', ')} look${unmarked.length === 1 ? 's' : ''} like workerdb's but carr${unmarked.length === 1 ? 'ies' : 'y'} no marker, so workerdb leaves ${unmarked.length === 1 ? 'it' : 'them'} alone; if a killed run left ${unmarked.length === 1 ? 'it' : 'them'}, drop ${unmarked.length === 1 ? 'it' : 'them'} by hand (DROP DATABASE … WITH (FORCE))`)
     }
-    if (o.dryRun) return [...clones, ...templates]
+    if (o.dryRun) return [...clones, ...templates, ...orphanSpares(rows, templateHashes(rows, templates))]
     await dropAll(adminUrl, clones.map((c) => c.name), 2, admin)
     const dropped: SweepCandidate[] = [...clones]
     const comments = new Map(rows.map((r) => [r.name, r.comment]))
     for (const t of templates) if (await dropTemplateIfFree(admin, t, comments.get(t.name) ?? null, o.prefix)) dropped.push(t)
+    const spares = orphanSpares(rows.filter((r) => !busy.has(r.name)), templateHashes(rows, dropped))
+    // IF EXISTS: a run may have claimed (renamed) one meanwhile, and then it is no longer a spare.
+    await dropAll(adminUrl, spares.map((c) => c.name), 2, admin)
+    dropped.push(...spares)
     return dropped
   } finally {
     await admin.end().catch(() => {})

@@ -8,8 +8,11 @@ import { envFor } from './env.js'
 import { WorkerDbError } from './errors.js'
 import { MANIFEST_ENV, type Manifest } from './manifest.js'
 import { connectionParts } from './url.js'
+import { runReset } from './isolation/reset.js'
 
 export { WorkerDbError } from './errors.js'
+export { useTransaction, testTransaction } from './isolation/transaction.js'
+export type { TestTransaction, TransactionHooks, TransactionTarget } from './isolation/transaction.js'
 
 export interface WorkerDatabase {
   url: string
@@ -108,6 +111,19 @@ function readLock(file: string): string {
   } catch {
     return '?'
   }
+}
+
+/**
+ * With `reset: 'truncate'`: empties this worker's clone (all user tables but ledgers and kept ones) —
+ * called by the setup files before every test file, after setupWorker. Resolves false when the run has no
+ * reset configured (pg is not even loaded then).
+ */
+export async function resetWorkerDatabase(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  const manifest = readManifest(env)
+  if (!manifest.reset) return false
+  const current = getWorkerDatabase(env)
+  await runReset(current.url, manifest.reset, `worker ${current.workerId}'s database ${current.database}`)
+  return true
 }
 
 /** This worker's database, for tests and app code. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { findConfigFile, resolveConfig, validateOptions } from '../src/config.js'
-import { WorkerDbError } from '../src/errors.js'
+import { rejectionError as configErrorAsync, thrownError as configError } from './helpers.js'
 
 const roots: string[] = []
 afterAll(() => {
@@ -22,32 +22,14 @@ function tree(files: Record<string, string>): string {
   return root
 }
 
-function configError(fn: () => unknown): WorkerDbError {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorkerDbError)
-    return err as WorkerDbError
-  }
-  throw new Error('expected a WorkerDbError, nothing was thrown')
-}
-
-async function configErrorAsync(p: Promise<unknown>): Promise<WorkerDbError> {
-  try {
-    await p
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorkerDbError)
-    return err as WorkerDbError
-  }
-  throw new Error('expected a WorkerDbError, nothing was thrown')
-}
-
 describe('validateOptions', () => {
   it('accepts every documented form', () => {
     const ok: unknown[] = [
       {},
       { server: 'auto' }, { server: 'embedded' }, { server: { url: 'postgresql://u@h/db' } }, { server: { embedded: {} } }, { server: { embedded: true } },
       { migrate: { sql: './migrations' } }, { migrate: { command: 'npx kysely migrate:latest', inputs: ['./migrations'] } }, { migrate: async () => {} },
+      { migrate: { kysely: './migrations' } }, { migrate: { knex: './knexfile.js', inputs: ['./seeds'] } }, { migrate: { drizzle: './drizzle.config.ts' } },
+      { migrate: { nodePgMigrate: './migrations', table: 'pgmigrations' } },
       { env: 'DATABASE_URL' }, { env: { DATABASE_URL: 'url', PGHOST: 'host', PGPORT: 'port', PGUSER: 'user', PGPASSWORD: 'password', PGDATABASE: 'database' } },
       { key: 'v2', prefix: 'shop', cloneStrategy: 'FILE_COPY', sweepTtlHours: 1.5, silent: true },
     ]
@@ -79,6 +61,10 @@ describe('validateOptions', () => {
     })
   })
 
+  it('suggests the tool a misspelt migrate key meant ("drizle" → "drizzle")', () => {
+    expect(configError(() => validateOptions({ migrate: { drizle: './drizzle' } }, 'x')).hint).toContain('Did you mean "drizzle"?')
+  })
+
   describe('wrong types: E_CONFIG naming the option, with a hint', () => {
     const cases: Array<[string, Record<string, unknown>, string]> = [
       ['server as a number', { server: 5 }, 'server'],
@@ -87,6 +73,10 @@ describe('validateOptions', () => {
       ['server.url not a string', { server: { url: 5 } }, 'server.url'],
       ['migrate as a string', { migrate: './migrations' }, 'migrate'],
       ['migrate with neither sql nor command', { migrate: { dir: './m' } }, 'migrate'],
+      ['migrate naming two tools', { migrate: { sql: './m', kysely: './m' } }, 'sql and kysely'],
+      ['migrate.kysely not a string', { migrate: { kysely: true } }, 'migrate.kysely'],
+      ['migrate.knex empty', { migrate: { knex: '' } }, 'migrate.knex'],
+      ['migrate.table on a tool that has no such setting', { migrate: { kysely: './m', table: 'x' } }, 'migrate.table'],
       ['migrate.sql not a string', { migrate: { sql: ['./m'] } }, 'migrate.sql'],
       ['migrate.command not a string', { migrate: { command: ['npx', 'x'] } }, 'migrate.command'],
       ['migrate.inputs not an array of strings', { migrate: { command: 'x', inputs: [1] } }, 'migrate.inputs'],

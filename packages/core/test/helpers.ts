@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { expect } from 'vitest'
+import { WorkerDbError } from '../src/errors.js'
 
 /** The server the root globalSetup chose (the machine's PostgreSQL, or an embedded one). */
 export function testUrl(): string {
@@ -79,4 +81,26 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
+}
+
+/** The WorkerDbError `fn` throws (failing the test if it throws nothing, or something else). */
+export function thrownError(fn: () => unknown): WorkerDbError {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorkerDbError)
+    return err as WorkerDbError
+  }
+  throw new Error('expected a WorkerDbError, nothing was thrown')
+}
+
+/** The WorkerDbError `p` rejects with. */
+export async function rejectionError(p: Promise<unknown>): Promise<WorkerDbError> {
+  try {
+    await p
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorkerDbError)
+    return err as WorkerDbError
+  }
+  throw new Error('expected a WorkerDbError, nothing was thrown')
 }

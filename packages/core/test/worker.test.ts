@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { WorkerDbError } from '../src/errors.js'
 import { MANIFEST_ENV, writeManifest, type Manifest } from '../src/manifest.js'
 import { cloneFor, getWorkerDatabase, readManifest, setupWorker } from '../src/worker.js'
 import type { EnvSpec } from '../src/env.js'
+import { thrownError as error } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'workerdb-worker-test-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -35,16 +35,6 @@ function envWith(m: Manifest, vars: Record<string, string> = {}): NodeJS.Process
   const path = join(dir, `manifest-${++n}.json`)
   writeManifest(path, m)
   return { [MANIFEST_ENV]: path, ...vars }
-}
-
-function error(fn: () => unknown): WorkerDbError {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorkerDbError)
-    return err as WorkerDbError
-  }
-  throw new Error('expected a WorkerDbError, nothing was thrown')
 }
 
 describe('setupWorker', () => {

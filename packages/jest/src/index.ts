@@ -5,11 +5,18 @@
  * This entry is imported by test code too, so it loads nothing heavy: the worker-side core and the
  * sequencer mixin (which needs nothing from Jest).
  */
-import type { WorkerDbOptions } from '@workerdb/core'
+import type { WorkerDbOptions as CoreWorkerDbOptions } from '@workerdb/core'
+import type { WorkerDatabase as CoreWorkerDatabase } from '@workerdb/core/worker'
+import type * as CoreWorker from '@workerdb/core/worker'
 
-export { getWorkerDatabase, WorkerDbError } from '@workerdb/core/worker'
-export type { WorkerDatabase } from '@workerdb/core/worker'
-export type { WorkerDbOptions } from '@workerdb/core'
+export { getWorkerDatabase, WorkerDbError, useTransaction, testTransaction } from '@workerdb/core/worker'
+// Aliases rather than `export type { … } from`: the bundled .d.ts drops the `type` modifier, and a name it
+// re-exports from another package then reads as a value this CommonJS build lacks (attw: NamedExports).
+export type WorkerDatabase = CoreWorkerDatabase
+export type WorkerDbOptions = CoreWorkerDbOptions
+export type TestTransaction = CoreWorker.TestTransaction
+export type TransactionHooks = CoreWorker.TransactionHooks
+export type TransactionTarget = CoreWorker.TransactionTarget
 export { withWorkerDb } from './runner/mixin.js'
 export type { SequencerClass, TestLike } from './runner/mixin.js'
 

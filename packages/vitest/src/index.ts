@@ -8,8 +8,8 @@ import { GLOBAL_SETUP_FILE, SETUP_FILE } from './runner/paths.js'
 import { SpecReporter } from './runner/spec-reporter.js'
 import { runs, type ProjectLike, type VitestLike } from './runner/state.js'
 
-export { defineConfig, getWorkerDatabase, WorkerDbError } from '@workerdb/core'
-export type { WorkerDbOptions, WorkerDatabase } from '@workerdb/core'
+export { defineConfig, getWorkerDatabase, WorkerDbError, useTransaction, testTransaction } from '@workerdb/core'
+export type { WorkerDbOptions, WorkerDatabase, TestTransaction, TransactionHooks, TransactionTarget } from '@workerdb/core'
 
 
 /** The Vite plugin shape we use; typed structurally so that any Vitest 3–5 config accepts it. */

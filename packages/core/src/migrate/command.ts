@@ -4,10 +4,10 @@
  * shown only when it fails.
  */
 import { spawn } from 'node:child_process'
-import { readFile, readdir, stat } from 'node:fs/promises'
-import { join, relative, resolve } from 'node:path'
+import { relative, resolve } from 'node:path'
 import { WorkerDbError } from '../errors.js'
 import { redactText } from '../url.js'
+import { hashFiles } from './files.js'
 import type { Migrator } from './types.js'
 
 export interface CommandMigrateOptions {
@@ -22,13 +22,8 @@ export function commandMigrator(opts: CommandMigrateOptions, baseDir: string): M
   return {
     describe: `command ${opts.command}`,
     async hashInputs() {
-      const out: Array<[string, string | Buffer]> = [['command', opts.command], ['cwd', relative(baseDir, cwd)]]
-      for (const input of opts.inputs ?? []) {
-        for (const file of await listFiles(resolve(baseDir, input))) {
-          out.push([`file/${relative(baseDir, file)}`, await readFile(file)])
-        }
-      }
-      return out
+      const inputs = (opts.inputs ?? []).map((input) => resolve(baseDir, input))
+      return [['command', opts.command], ['cwd', relative(baseDir, cwd)], ...(await hashFiles(inputs, baseDir, 'migrate.inputs'))]
     },
     async migrate(_url, { env, log, secrets }) {
       log.progress(`migrating: ${opts.command}`)
@@ -41,21 +36,6 @@ export function commandMigrator(opts: CommandMigrateOptions, baseDir: string): M
       return undefined
     },
   }
-}
-
-async function listFiles(path: string): Promise<string[]> {
-  const s = await stat(path).catch(() => null)
-  if (!s) {
-    throw new WorkerDbError('E_CONFIG', `migrate.inputs entry ${path} does not exist`,
-      'List the files or folders your migration command reads (relative to the config file).')
-  }
-  if (s.isFile()) return [path]
-  const out: string[] = []
-  for (const e of (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (e.name === 'node_modules' || e.name.startsWith('.')) continue
-    out.push(...(await listFiles(join(path, e.name))))
-  }
-  return out
 }
 
 function run(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {

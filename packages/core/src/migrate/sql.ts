@@ -7,9 +7,10 @@ import { join, relative } from 'node:path'
 import pg from 'pg'
 import { WorkerDbError } from '../errors.js'
 import { redactedCause, redactText } from '../url.js'
+import { hashFiles } from './files.js'
 import type { Migrator } from './types.js'
 
-export function sqlMigrator(dir: string, baseDir: string): Migrator {
+export function sqlMigrator(dir: string, baseDir: string, inputs: string[] = []): Migrator {
   const files = async () => {
     let names: string[]
     try {
@@ -24,7 +25,8 @@ export function sqlMigrator(dir: string, baseDir: string): Migrator {
   return {
     describe: `sql ${relative(baseDir, dir) || '.'}`,
     async hashInputs() {
-      return Promise.all((await files()).map(async (n) => [`sql/${n}`, await readFile(join(dir, n))] as [string, Buffer]))
+      const sql = await Promise.all((await files()).map(async (n) => [`sql/${n}`, await readFile(join(dir, n))] as [string, Buffer]))
+      return [...sql, ...(await hashFiles(inputs, baseDir, 'migrate.inputs'))]
     },
     async migrate(url, { log, secrets }) {
       const names = await files()

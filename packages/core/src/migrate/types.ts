@@ -7,6 +7,11 @@ import type { Logger } from '../log.js'
 export interface Migrator {
   /** Shown in summaries: "sql ./migrations", "command npx kysely migrate:latest". */
   readonly describe: string
+  /**
+   * Where the tool keeps its own bookkeeping (schema-qualified, e.g. "public.knex_migrations"): rows the
+   * migration wrote that tests must never lose, so `reset: 'truncate'` leaves these tables alone.
+   */
+  ledgerTables?(): Promise<readonly string[]>
   /** Everything that shapes the schema, as (name, content) pairs; goes into the template hash. */
   hashInputs(): Promise<Array<[string, string | Buffer]>>
   /** Cluster-level setup (roles, …), run once per server under the template lock, before migrate. */

@@ -1,24 +1,53 @@
 /**
- * Which server a run uses. 'auto': an explicit URL wins (WORKERDB_URL, then `server.url`); otherwise
- * workerdb starts its embedded server, so nothing has to be set up by hand.
+ * Which server a run uses. 'auto': an explicit URL wins (WORKERDB_URL, then `server.url`); then a
+ * container via testcontainers, but only when a container runtime is detected and the user installed
+ * @testcontainers/postgresql; otherwise workerdb starts its embedded server, so nothing has to be set up by hand.
  */
 import { WorkerDbError } from '../errors.js'
 import type { ServerOption } from '../config.js'
 import type { Logger } from '../log.js'
 import { startEmbedded } from './embedded.js'
+import {
+  detectLocalRuntime, findTestcontainers, startTestcontainers, testcontainersUsable, TESTCONTAINERS_PACKAGE,
+  type RuntimeDetection, type TestcontainersPackage,
+} from './testcontainers.js'
 import type { ServerHandle } from './types.js'
 import { urlServer } from './url.js'
 
 export type { ServerHandle } from './types.js'
 
 export interface ServerChoice {
-  kind: 'url' | 'embedded'
+  kind: 'url' | 'embedded' | 'testcontainers'
   url?: string
   source: string
+  /** The container runtime check, when the choice looked at it. */
+  runtime?: RuntimeDetection
+  /** The installed @testcontainers/postgresql, when the choice looked for it. */
+  testcontainers?: TestcontainersPackage
 }
 
-/** Pure: the decision, for summaries and `doctor`, before anything starts. */
-export function chooseServer(option: ServerOption, env: NodeJS.ProcessEnv = process.env): ServerChoice {
+/** What chooseServer may look at beyond config and env; lazy, so a URL choice touches no files. */
+export interface ServerProbe {
+  runtime(): RuntimeDetection
+  testcontainers(): TestcontainersPackage | undefined
+}
+
+/** For callers that only want a URL (`status`, `sweep`, `provision`): no runtime, no package. */
+export const NO_PROBE: ServerProbe = {
+  runtime: () => ({ found: false, checked: [] }),
+  testcontainers: () => undefined,
+}
+
+/** This machine: its sockets and env, and the package as installed in the user's project dirs. */
+export function localProbe(dirs: string[] = [process.cwd()], env: NodeJS.ProcessEnv = process.env): ServerProbe {
+  return { runtime: () => detectLocalRuntime(env), testcontainers: () => findTestcontainers(dirs) }
+}
+
+/**
+ * The decision, for summaries and `doctor`, before anything starts: pure but for `probe` (sockets and
+ * node_modules, looked at only when 'auto' or testcontainers needs them; pass NO_PROBE to never look).
+ */
+export function chooseServer(option: ServerOption, env: NodeJS.ProcessEnv = process.env, probe: ServerProbe = localProbe(undefined, env)): ServerChoice {
   if (env.WORKERDB_URL) return { kind: 'url', url: env.WORKERDB_URL, source: 'WORKERDB_URL' }
   if (typeof option === 'object' && 'url' in option) {
     if (!option.url) {
@@ -26,16 +55,46 @@ export function chooseServer(option: ServerOption, env: NodeJS.ProcessEnv = proc
     }
     return { kind: 'url', url: option.url, source: 'server.url in the workerdb config' }
   }
-  return { kind: 'embedded', source: option === 'auto' ? 'default (no WORKERDB_URL or server.url)' : 'server.embedded in the workerdb config' }
+  if (typeof option === 'object' && 'testcontainers' in option) {
+    return { kind: 'testcontainers', source: 'server.testcontainers in the workerdb config', runtime: probe.runtime(), testcontainers: probe.testcontainers() }
+  }
+  if (option !== 'auto') return { kind: 'embedded', source: 'server.embedded in the workerdb config' }
+  const runtime = probe.runtime()
+  if (!runtime.found) return { kind: 'embedded', source: 'default (no WORKERDB_URL, server.url or container runtime)', runtime }
+  // A runtime alone never switches 'auto' away from the embedded server: the user opts in by installing the package.
+  const tc = probe.testcontainers()
+  if (!tc) return { kind: 'embedded', source: `default (container runtime at ${runtime.via}, but ${TESTCONTAINERS_PACKAGE} is not installed)`, runtime }
+  if (!testcontainersUsable(tc.version)) {
+    return { kind: 'embedded', source: `default (${TESTCONTAINERS_PACKAGE}@${tc.version} needs Node >= 22.22; this is Node ${process.versions.node})`, runtime, testcontainers: tc }
+  }
+  return { kind: 'testcontainers', source: `auto: container runtime at ${runtime.via}, ${TESTCONTAINERS_PACKAGE}@${tc.version} installed`, runtime, testcontainers: tc }
 }
 
-export async function startServer(option: ServerOption, log: Logger): Promise<ServerHandle> {
-  const choice = chooseServer(option)
+export interface StartServerOptions {
+  /** The user's project dirs, to find @testcontainers/postgresql in (first hit wins). Default: the working directory. */
+  dirs?: string[]
+}
+
+export async function startServer(option: ServerOption, log: Logger, where: StartServerOptions = {}): Promise<ServerHandle> {
+  const dirs = where.dirs ?? [process.cwd()]
+  const choice = chooseServer(option, process.env, localProbe(dirs))
   if (choice.kind === 'url') {
     try {
       return urlServer(choice.url!, choice.source)
     } catch (err) {
       throw new WorkerDbError('E_CONFIG', (err as Error).message, 'Use a URL like postgresql://user@127.0.0.1:5432/postgres.')
+    }
+  }
+  if (choice.kind === 'testcontainers') {
+    const tcOpts = typeof option === 'object' && 'testcontainers' in option && option.testcontainers !== true ? option.testcontainers : {}
+    const started = startTestcontainers(tcOpts, log, { dirs, detect: () => choice.runtime! })
+    if (option !== 'auto') return started
+    try {
+      return await started
+    } catch (err) {
+      // 'auto' promises a server without setup: a runtime that looked present but doesn't work (a stale
+      // socket, a stopped Docker Desktop) must not fail the run when the embedded server would do.
+      log.warn(`${(err as Error).message.split('\n')[0]}; using the embedded server instead`)
     }
   }
   const opts = typeof option === 'object' && 'embedded' in option && option.embedded !== true ? { ...option.embedded } : {}

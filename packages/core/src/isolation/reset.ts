@@ -1,0 +1,234 @@
+/**
+ * `reset: 'truncate'`: every test file starts from empty user tables. Which tables, and the one statement
+ * that empties them, are decided once per run in the runner (from the first clone's catalog, which is the
+ * template's) and handed to workers in the manifest; a worker only runs that statement on its clone.
+ */
+import { createRequire } from 'node:module'
+import type pg from 'pg'
+import { WorkerDbError } from '../errors.js'
+import { quoteIdent, quoteLiteral } from '../naming.js'
+import { redactedCause, redactText } from '../url.js'
+
+export type ResetOption = 'none' | 'truncate' | { truncate: true; keep?: string[] }
+
+/**
+ * What crosses to workers in the manifest. A worker first asks which tables hold rows or advanced their
+ * identity (`check`) and empties only those, plus the tables that reference them: TRUNCATE costs per
+ * table, not per row (new files for each table and index — 50 tables took ~300–800 ms here with fsync on,
+ * 2 tables ~15 ms), and most files write to a few tables only, many (unit tests) to none.
+ */
+export interface ManifestReset {
+  /** Empties every table at once: what runs when all are dirty, and what messages show. */
+  statement: string
+  /** "schema.name", in statement order. */
+  tables: string[]
+  /** Same order: schema and name apart (names may hold dots). */
+  refs: TableRef[]
+  /** Same order: indexes of the tables with a foreign key to this one, which must be emptied with it. */
+  referencedBy: number[][]
+  /** One query: `dirty`, the indexes of tables holding rows or whose owned sequences have advanced. */
+  check: string
+}
+
+export interface TableRef {
+  schema: string
+  name: string
+}
+
+/**
+ * Bookkeeping tables of common migration tools. Dropping their rows would not break this run (the template
+ * is already built), but a migrate step run again inside a test (e.g. knex `migrate.latest()` in a
+ * globalSetup-free suite) would then re-apply every migration: keep them even when the adapter in use
+ * did not name them.
+ */
+export const KNOWN_LEDGERS: readonly string[] = [
+  'public.knex_migrations', 'public.knex_migrations_lock',
+  'public.kysely_migration', 'public.kysely_migration_lock',
+  'public.pgmigrations',
+  'drizzle.__drizzle_migrations',
+  'public._prisma_migrations',
+  'public.schema_migrations',
+]
+
+/** `users` → public.users; `audit.log` → audit.log. The first dot separates schema and table. */
+export function parseTableName(text: string): TableRef {
+  const dot = text.indexOf('.')
+  if (dot < 0) return { schema: 'public', name: text }
+  return { schema: text.slice(0, dot), name: text.slice(dot + 1) }
+}
+
+export const tableKey = (t: TableRef): string => `${t.schema}.${t.name}`
+
+/**
+ * Pure: the single statement that empties `tables`, or undefined when there is nothing to empty. One
+ * statement, because TRUNCATE of many tables at once checks foreign keys among them as a set (emptying
+ * them one by one fails on the first referenced one) and takes one round trip. No CASCADE: see planReset.
+ */
+export function truncateStatement(tables: readonly TableRef[]): string | undefined {
+  if (tables.length === 0) return undefined
+  const list = tables.map((t) => `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`).join(', ')
+  return `TRUNCATE TABLE ${list} RESTART IDENTITY`
+}
+
+/**
+ * Pure: the query that finds which of `tables` need emptying — any row, or an owned (serial/identity)
+ * sequence that has handed out a value (RESTART IDENTITY leaves it uncalled, so its last value is null).
+ */
+export function dirtyCheckStatement(tables: readonly TableRef[]): string {
+  const cases = tables.map((t, i) => {
+    const q = `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`
+    // The CASE orders evaluation: pg_sequence_last_value on anything but a sequence (an index also depends
+    // on its table) fails, and the planner may otherwise test it before the other conditions.
+    return `case when exists (select from ${q}) or exists (select from pg_depend d join pg_class s on s.oid = d.objid where d.classid = 'pg_class'::regclass and d.refobjid = ${quoteLiteral(q)}::regclass and d.deptype in ('a', 'i') and case when s.relkind = 'S' then pg_sequence_last_value(s.oid) is not null else false end) then ${i} end`
+  })
+  return `select array_remove(array[${cases.join(', ')}]::int[], null) as dirty`
+}
+
+/** Pure: the indexes to empty for these dirty ones — with, transitively, every table that references them (TRUNCATE refuses otherwise). */
+export function withReferencing(dirty: readonly number[], referencedBy: readonly number[][]): number[] {
+  const out = new Set<number>()
+  const todo = [...dirty]
+  while (todo.length) {
+    const i = todo.pop()!
+    if (out.has(i)) continue
+    out.add(i)
+    todo.push(...(referencedBy[i] ?? []))
+  }
+  return [...out].sort((a, b) => a - b)
+}
+
+export interface ResetCatalog {
+  /** Ordinary and partitioned tables in user schemas, not owned by an extension, not partitions. */
+  tables: TableRef[]
+  /** Foreign keys, with partitions folded into their root table. */
+  foreignKeys: Array<{ name: string; from: TableRef; to: TableRef }>
+}
+
+/**
+ * Pure: which tables to empty between test files — every user table except the migration ledgers and
+ * the tables the user keeps — as the manifest entry, or undefined when none is left.
+ *
+ * A kept (or ledger) table with a foreign key to an emptied one is refused here, with the fix. The other
+ * way out would be TRUNCATE … CASCADE, which silently empties every table that references an emptied
+ * one, kept or not: the rows a user asked to keep would vanish without a word. Without CASCADE, anything
+ * this check cannot see (a table a test creates at run time) makes the TRUNCATE fail loudly (E_RESET)
+ * instead of losing data.
+ */
+export function planReset(catalog: ResetCatalog, o: { keep?: readonly string[]; ledger?: readonly string[] }): ManifestReset | undefined {
+  const byKey = new Map(catalog.tables.map((t) => [tableKey(t), t]))
+  const keep = (o.keep ?? []).map(parseTableName)
+  const unknown = keep.filter((t) => !byKey.has(tableKey(t)))
+  if (unknown.length) {
+    const names = unknown.map(tableKey)
+    const near = unknown.map((t) => catalog.tables.find((c) => tableKey(c).toLowerCase() === tableKey(t).toLowerCase()))
+      .filter((t): t is TableRef => t !== undefined).map(tableKey)
+    const known = catalog.tables.map(tableKey)
+    throw new WorkerDbError('E_CONFIG',
+      `reset.keep names ${names.length === 1 ? 'a table' : 'tables'} the migrated template does not have: ${names.join(', ')}`,
+      (near.length ? `Did you mean ${near.join(', ')}? Names are case-sensitive. ` : '') +
+      `Write "table" (schema public) or "schema.table"; the template's tables are: ${known.slice(0, 30).join(', ') || '(none)'}${known.length > 30 ? ', …' : ''}.`)
+  }
+  const kept = new Set([...keep.map(tableKey), ...[...KNOWN_LEDGERS, ...(o.ledger ?? [])].map((n) => tableKey(parseTableName(n)))])
+  const emptied = catalog.tables.filter((t) => !kept.has(tableKey(t)))
+  const emptiedKeys = new Set(emptied.map(tableKey))
+  const conflicts = catalog.foreignKeys.filter((fk) => !emptiedKeys.has(tableKey(fk.from)) && emptiedKeys.has(tableKey(fk.to)))
+  if (conflicts.length) {
+    // The whole fix at once: keeping a referenced table can expose the tables it references in turn.
+    const mustKeep = new Set<string>()
+    const spared = new Set([...catalog.tables.map(tableKey).filter((k) => !emptiedKeys.has(k))])
+    for (let grew = true; grew;) {
+      grew = false
+      for (const fk of catalog.foreignKeys) {
+        const to = tableKey(fk.to)
+        if (spared.has(tableKey(fk.from)) && !spared.has(to) && emptiedKeys.has(to)) {
+          spared.add(to)
+          mustKeep.add(to)
+          grew = true
+        }
+      }
+    }
+    const why = conflicts.map((fk) => `${tableKey(fk.from)} (${kept.has(tableKey(fk.from)) ? (keep.some((k) => tableKey(k) === tableKey(fk.from)) ? 'kept' : 'a migration ledger') : 'not emptied'}) references ${tableKey(fk.to)} through ${fk.name}`)
+    throw new WorkerDbError('E_CONFIG',
+      `reset: 'truncate' cannot empty tables that a table it keeps references: ${why.join('; ')}`,
+      `Keep the referenced table${mustKeep.size === 1 ? '' : 's'} too: reset: { truncate: true, keep: [${[...keep.map(tableKey), ...mustKeep].map((k) => JSON.stringify(k)).join(', ')}] }.`)
+  }
+  const statement = truncateStatement(emptied)
+  if (!statement) return undefined
+  const index = new Map(emptied.map((t, i) => [tableKey(t), i]))
+  const referencedBy = emptied.map((t) => [...new Set(catalog.foreignKeys
+    .filter((fk) => tableKey(fk.to) === tableKey(t) && index.has(tableKey(fk.from)) && tableKey(fk.from) !== tableKey(t))
+    .map((fk) => index.get(tableKey(fk.from))!))].sort((a, b) => a - b))
+  return { statement, tables: emptied.map(tableKey), refs: emptied, referencedBy, check: dirtyCheckStatement(emptied) }
+}
+
+/** The catalog facts planReset needs, read from a database built from the template. */
+export async function readResetCatalog(client: pg.Client): Promise<ResetCatalog> {
+  const tables = await client.query<TableRef>(`
+    select n.nspname as schema, c.relname as name
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where c.relkind in ('r', 'p') and not c.relispartition
+       and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
+       and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+       and not exists (select 1 from pg_depend d where d.classid = 'pg_namespace'::regclass and d.objid = n.oid and d.deptype = 'e')
+     order by 1, 2`)
+  // conparentid = 0: the constraint as declared, not its copies on each partition.
+  const fks = await client.query<{ name: string; from_schema: string; from_name: string; to_schema: string; to_name: string }>(`
+    select k.conname as name, fn.nspname as from_schema, fc.relname as from_name, tn.nspname as to_schema, tc.relname as to_name
+      from pg_constraint k
+      join pg_class fc on fc.oid = coalesce(pg_partition_root(k.conrelid)::oid, k.conrelid)
+      join pg_namespace fn on fn.oid = fc.relnamespace
+      join pg_class tc on tc.oid = coalesce(pg_partition_root(k.confrelid)::oid, k.confrelid)
+      join pg_namespace tn on tn.oid = tc.relnamespace
+     where k.contype = 'f' and k.conparentid = 0
+     order by 1`)
+  return {
+    tables: tables.rows.map((r) => ({ schema: r.schema, name: r.name })),
+    foreignKeys: fks.rows.map((r) => ({ name: r.name, from: { schema: r.from_schema, name: r.from_name }, to: { schema: r.to_schema, name: r.to_name } })),
+  }
+}
+
+/**
+ * Worker side: runs the manifest's statement on one clone. One short-lived connection per test file: a
+ * pool would outlive the file (Jest gives every file a fresh module registry) and hold a connection the
+ * user's own pool may need. pg is loaded only here, so a run without `reset` never loads it in workers —
+ * through require, not import(): Jest runs setup files in a vm without dynamic import support (and its
+ * own `module.createRequire` keeps the load inside the test's module registry, as a plain require would).
+ */
+export async function runReset(url: string, reset: ManifestReset, who: string, lockTimeoutMs = 10_000): Promise<void> {
+  const pg = createRequire(import.meta.url)('pg') as typeof import('pg')
+  // A connection an earlier file left in a transaction would block TRUNCATE forever: fail after a while
+  // instead, with the reason. Set at connect time: no extra round trip.
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, options: `-c lock_timeout=${Math.max(1, Math.round(lockTimeoutMs))}` })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    const dirty: number[] = (await client.query(reset.check)).rows[0]?.dirty ?? []
+    if (dirty.length === 0) return
+    const empty = withReferencing(dirty, reset.referencedBy)
+    const statement = empty.length === reset.tables.length ? reset.statement : truncateStatement(empty.map((i) => reset.refs[i]!))!
+    await client.query(statement)
+  } catch (err) {
+    throw resetError(err, reset, who, url)
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+function resetError(err: unknown, reset: ManifestReset, who: string, url: string): WorkerDbError {
+  const e = err as { code?: string; message?: string }
+  let password: string | undefined
+  try {
+    password = decodeURIComponent(new URL(url).password) || undefined
+  } catch {
+    // not a URL we can parse: nothing to hide beyond what redactText finds
+  }
+  const detail = redactText(e?.message ?? String(err), [password])
+  const n = reset.tables.length
+  const what = `cannot empty the ${n} table${n === 1 ? '' : 's'} of ${who} before this test file (reset: 'truncate'): ${detail}`
+  const hint =
+    e?.code === '55P03' ? 'A connection from an earlier test file is still open inside a transaction, holding a lock on these tables: end your clients and pools in afterAll, and commit or roll back what you begin.'
+    : e?.code === '0A000' || e?.code === '2BP01' ? 'A table outside the reset references one it empties (created by a test?): create it in a migration and list it in reset.keep, or drop it at the end of the file that made it.'
+    : e?.code === '42P01' ? 'A test dropped or renamed a table the template has: restore it at the end of that file, or turn the reset off (reset: \'none\').'
+    : 'Check that the server is still up; to turn the reset off, set reset: \'none\'.'
+  return new WorkerDbError('E_RESET', what, hint, { cause: redactedCause(err, [password]) })
+}

@@ -1,0 +1,123 @@
+/**
+ * Spare clones: fresh copies of a template, made in the background while a run's tests are running (the
+ * runner process is idle then), and taken by the next run with `ALTER DATABASE … RENAME`, which costs
+ * milliseconds where a copy costs tens to hundreds. Like IntegreSQL's pool, but kept on the server between
+ * runs, so nothing has to stay running. Opt-in (`spares`): they hold disk (one template's size each) and
+ * add copy I/O while tests run.
+ */
+import { connect, type Client } from './db.js'
+import { lockKey } from './template.js'
+import { makeMarker, parseMarker, type Marker } from './marker.js'
+import { checkIdentifier, newRunId, quoteIdent, quoteLiteral } from './naming.js'
+
+/** `wdb_sp_<hash10>_<random8>`: the hash says which template it is a copy of; the rest keeps makers apart. */
+export function spareName(prefix: string, hash: string): string {
+  return checkIdentifier(`${prefix}_sp_${hash.slice(0, 10)}_${newRunId()}`)
+}
+
+/** Serialises claims of one template's spares (a second key from the hash: claims never wait on builds). */
+export function spareLockKey(hash: string): bigint {
+  return BigInt.asIntN(64, BigInt('0x' + hash.slice(16, 32)))
+}
+
+/** Pure: the spares of this template among these rows, oldest first (claims take those first). */
+export function sparesOf(rows: Array<{ name: string; comment: string | null }>, prefix: string, hash: string): string[] {
+  const namePrefix = `${prefix}_sp_${hash.slice(0, 10)}_`
+  return rows
+    .map((r) => ({ name: r.name, m: parseMarker(r.comment) }))
+    .filter((r) => r.name.startsWith(namePrefix) && r.m?.kind === 'spare' && r.m.hash === hash)
+    .sort((a, b) => Date.parse(a.m!.createdAt) - Date.parse(b.m!.createdAt) || (a.name < b.name ? -1 : 1))
+    .map((r) => r.name)
+}
+
+async function listSpares(client: Client, prefix: string, hash: string): Promise<string[]> {
+  const { rows } = await client.query(
+    `select datname as name, shobj_description(oid, 'pg_database') as comment
+       from pg_database where starts_with(datname, $1) and not datistemplate`, [`${prefix}_sp_${hash.slice(0, 10)}_`])
+  return sparesOf(rows, prefix, hash)
+}
+
+/**
+ * Renames spares into `names` (in order) and marks them as this run's clones, in one transaction under the
+ * claim lock: two runs never take the same spare, and a crash midway leaves every spare a spare. Returns
+ * the names that were filled; the caller copies the rest.
+ */
+export async function claimSpares(client: Client, o: { prefix: string; hash: string; names: string[]; runId: string; marker?: Partial<Marker> }): Promise<{ filled: string[]; failed: string[] }> {
+  const filled: string[] = []
+  const failed: string[] = []
+  if (!o.names.length) return { filled, failed }
+  await client.query('begin')
+  try {
+    await client.query('select pg_advisory_xact_lock($1::bigint)', [spareLockKey(o.hash).toString()])
+    const spares = await listSpares(client, o.prefix, o.hash)
+    for (const name of o.names) {
+      const spare = spares.shift()
+      if (spare === undefined) break
+      await client.query('savepoint claim')
+      try {
+        await client.query(`alter database ${quoteIdent(spare)} rename to ${quoteIdent(name)}`)
+        const marker = makeMarker({ ...o.marker, kind: 'clone', run: o.runId })
+        await client.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
+        await client.query('release savepoint claim')
+        filled.push(name)
+      } catch (err) {
+        await client.query('rollback to savepoint claim')
+        // 55006: someone is connected to it (nobody should be, but a person may look): skip it quietly.
+        // Anything else (another role made it, …) would repeat on every run: the caller says so once.
+        const e = err as { code?: string; message?: string }
+        if (e.code !== '55006') failed.push(`${spare}: ${e.message ?? String(err)}`)
+      }
+    }
+    await client.query('commit')
+  } catch (err) {
+    await client.query('rollback').catch(() => {})
+    throw err
+  }
+  return { filled, failed }
+}
+
+export interface SpareMaker {
+  /** Waits until the spares are made (teardown: the next run should find them all); resolves to how many this maker made. */
+  done(): Promise<number>
+}
+
+/**
+ * Tops the template's spares up to `target`, one copy at a time (one lane: it runs beside the tests and
+ * should not compete with them), under the template's shared lock so no sweep drops the template meanwhile.
+ * Best effort: any failure just means fewer spares, and the next run copies instead.
+ */
+export function makeSpares(o: {
+  adminUrl: string; template: string; prefix: string; hash: string; runId: string; target: number
+  strategy?: 'WAL_LOG' | 'FILE_COPY'; onError?: (err: Error) => void
+}): SpareMaker {
+  let made = 0
+  const work = (async () => {
+    const client = await connect(o.adminUrl)
+    try {
+      await client.query('select pg_advisory_lock_shared($1::bigint)', [lockKey(o.hash).toString()])
+      const have = (await listSpares(client, o.prefix, o.hash)).length
+      const strategy = o.strategy ? ` strategy ${o.strategy}` : ''
+      for (let i = have; i < o.target; i++) {
+        const name = spareName(o.prefix, o.hash)
+        await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(o.template)}${strategy}`)
+        const marker = makeMarker({ kind: 'spare', run: o.runId, hash: o.hash })
+        try {
+          await client.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
+        } catch (err) {
+          // Unmarked, no sweep would ever take it: drop it now, while it is certainly ours.
+          await client.query(`drop database if exists ${quoteIdent(name)}`).catch(() => {})
+          throw err
+        }
+        made++
+      }
+    } finally {
+      await client.end().catch(() => {})
+    }
+  })().catch((err: Error) => o.onError?.(err))
+  return {
+    async done() {
+      await work
+      return made
+    },
+  }
+}

@@ -1,0 +1,42 @@
+/** The two clone decisions made before any CREATE DATABASE: which strategy, and how many at once. */
+import { describe, expect, it } from 'vitest'
+import { chooseStrategy, cloneConcurrency } from '../src/clones.js'
+
+describe('chooseStrategy', () => {
+  const MB = 1024 * 1024
+  it('has nothing to choose before PostgreSQL 15', () => {
+    expect(chooseStrategy({ major: 14, fsync: true }, 0)).toBeUndefined()
+    expect(chooseStrategy({ major: 14, fsync: true }, 0, 'FILE_COPY')).toBeUndefined()
+  })
+  it('honours an explicit choice', () => {
+    expect(chooseStrategy({ major: 16, fsync: false }, 0, 'WAL_LOG')).toBe('WAL_LOG')
+    expect(chooseStrategy({ major: 16, fsync: true }, 0, 'FILE_COPY')).toBe('FILE_COPY')
+  })
+  it('fsync off: FILE_COPY (its checkpoints cost nothing then)', () => {
+    expect(chooseStrategy({ major: 17, fsync: false }, 10 * MB)).toBe('FILE_COPY')
+  })
+  it('fsync on: WAL_LOG for small templates, FILE_COPY above 64 MB', () => {
+    expect(chooseStrategy({ major: 15, fsync: true }, 8 * MB)).toBe('WAL_LOG')
+    expect(chooseStrategy({ major: 15, fsync: true }, 65 * MB)).toBe('FILE_COPY')
+  })
+  it('PostgreSQL 18 with file_copy_method = clone: FILE_COPY (a reflink), whatever the size', () => {
+    expect(chooseStrategy({ major: 18, fsync: true, fileCopyMethod: 'clone' }, 1 * MB)).toBe('FILE_COPY')
+    expect(chooseStrategy({ major: 18, fsync: true, fileCopyMethod: 'copy' }, 1 * MB)).toBe('WAL_LOG')
+  })
+})
+
+describe('cloneConcurrency', () => {
+  const base = { maxConnections: 100, reserved: 3, inUse: 5, workers: 4, perWorker: 2 }
+  it('one lane per core, at least 2, at most 8', () => {
+    expect(cloneConcurrency({ ...base, cores: 1 })).toBe(2)
+    expect(cloneConcurrency({ ...base, cores: 4 })).toBe(4)
+    expect(cloneConcurrency({ ...base, cores: 64 })).toBe(8)
+  })
+  it('never takes the connections the workers will need', () => {
+    // 20 - 3 reserved - 5 in use - 4 workers × 2 = 4 left.
+    expect(cloneConcurrency({ ...base, maxConnections: 20, cores: 16 })).toBe(4)
+  })
+  it('one lane even when the server is already short of connections', () => {
+    expect(cloneConcurrency({ ...base, maxConnections: 10, cores: 16 })).toBe(1)
+  })
+})

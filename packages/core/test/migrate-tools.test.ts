@@ -1,0 +1,133 @@
+/**
+ * The migration-tool adapters against a real server, each with the tool version a user would install:
+ * the template gets the tool's schema and the tool's own ledger (so the tool, run again, finds nothing
+ * to do), the files the tool reads shape the hash, and failures name the migration or the missing package.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { resolveMigrator, type MigrateOption } from '../src/config.js'
+import { WorkerDbError } from '../src/errors.js'
+import { templateHash } from '../src/hash.js'
+import { createLogger } from '../src/log.js'
+import type { Migrator } from '../src/migrate/types.js'
+import { dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/migrate', import.meta.url))
+const prefix = uniquePrefix('mt')
+const scratch: string[] = []
+afterAll(async () => {
+  await dropPrefix(prefix)
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true })
+})
+
+let n = 0
+async function freshDatabase(): Promise<string> {
+  const name = `${prefix}_${++n}`
+  await withClient(testUrl(), (c) => c.query(`create database "${name}"`))
+  return dbUrl(name)
+}
+
+const ctx = { log: createLogger({ silent: true }), env: {}, secrets: [] }
+
+/** A copy of one fixture folder next to the fixtures, so the tools still resolve from packages/core. */
+function copyFixture(tool: string, into = join(FIXTURES, '..')): string {
+  const dir = mkdtempSync(join(into, `.tmp-${tool}-`))
+  scratch.push(dir)
+  cpSync(join(FIXTURES, tool), dir, { recursive: true })
+  return dir
+}
+
+async function tables(url: string): Promise<string[]> {
+  return withClient(url, async (c) => (await c.query(
+    "select table_schema || '.' || table_name as t from information_schema.tables where table_schema not in ('pg_catalog','information_schema') order by 1")).rows.map((r) => r.t))
+}
+
+async function count(url: string, table: string): Promise<number> {
+  return withClient(url, async (c) => Number((await c.query(`select count(*) from ${table}`)).rows[0].count))
+}
+
+async function hashOf(m: Migrator): Promise<string> {
+  return templateHash({ migrator: await m.hashInputs(), serverMajor: 15, key: '' })
+}
+
+const TOOLS: Array<{ tool: string; option: (dir: string) => MigrateOption; ledger: string[] }> = [
+  { tool: 'kysely', option: (dir) => ({ kysely: dir }), ledger: ['public.kysely_migration', 'public.kysely_migration_lock'] },
+  // Through the knexfile: its directory and its own ledger name (knex_ledger), as the knex CLI would use them.
+  { tool: 'knex', option: (dir) => ({ knex: join(dir, 'knexfile.cjs') }), ledger: ['public.knex_ledger', 'public.knex_ledger_lock'] },
+  { tool: 'drizzle', option: (dir) => ({ drizzle: dir }), ledger: ['drizzle.__drizzle_migrations'] },
+  { tool: 'node-pg-migrate', option: (dir) => ({ nodePgMigrate: dir }), ledger: ['public.pgmigrations'] },
+]
+
+describe.each(TOOLS)('migrate: $tool', ({ tool, option, ledger }) => {
+  it('builds the schema with the tool\'s own migrator and ledger; a second run applies nothing', async () => {
+    const migrator = resolveMigrator(option(join(FIXTURES, tool)), FIXTURES)!
+    expect(await migrator.ledgerTables?.()).toEqual(ledger)
+    const url = await freshDatabase()
+    expect(await migrator.migrate(url, ctx)).toBe(2)
+    const have = await tables(url)
+    expect(have).toEqual(expect.arrayContaining(['public.authors', 'public.books', ...ledger]))
+    expect(await count(url, 'authors')).toBe(1)
+    expect(await count(url, ledger[0]!)).toBe(2)
+    // The ledger is the tool's: run again on the migrated database, it finds every step applied.
+    expect(await migrator.migrate(url, ctx)).toBe(0)
+    expect(await count(url, ledger[0]!)).toBe(2)
+  })
+
+  it('hashes the files the tool reads: an edited migration is a new template, a copy elsewhere is not', async () => {
+    const a = copyFixture(tool)
+    const b = copyFixture(tool)
+    const [ma, mb] = [resolveMigrator(option(a), a)!, resolveMigrator(option(b), b)!]
+    expect(await hashOf(ma)).toBe(await hashOf(mb))
+    const files = (await ma.hashInputs()).map(([name]) => name).filter((f) => f.startsWith('file/'))
+    expect(files.length).toBeGreaterThanOrEqual(2)
+    const edited = join(b, files[files.length - 1]!.slice('file/'.length))
+    writeFileSync(edited, `${(await import('node:fs')).readFileSync(edited, 'utf8')}\n-- edited\n`)
+    expect(await hashOf(resolveMigrator(option(b), b)!)).not.toBe(await hashOf(ma))
+  })
+
+  it('names the missing package and how to install it when the project does not have it', async () => {
+    const dir = copyFixture(tool, mkdtempSync(join(tmpdir(), 'workerdb-notool-')))
+    scratch.push(join(dir, '..'))
+    const err = await resolveMigrator(option(dir), dir)!.migrate(await freshDatabase(), ctx).then(() => null, (e: unknown) => e)
+    expect(err).toBeInstanceOf(WorkerDbError)
+    expect((err as WorkerDbError).code).toBe('E_CONFIG')
+    expect((err as WorkerDbError).hint).toContain(`npm i -D ${tool === 'drizzle' ? 'drizzle-orm' : tool}`)
+  })
+})
+
+describe('migrate: sql', () => {
+  it('hashes its inputs too: an edited seed file is a new template', async () => {
+    const dir = copyFixture('drizzle')
+    writeFileSync(join(dir, 'seed.csv'), 'id,name\n1,Ursula\n')
+    const hash = () => hashOf(resolveMigrator({ sql: dir, inputs: ['./seed.csv'] }, dir)!)
+    const before = await hash()
+    writeFileSync(join(dir, 'seed.csv'), 'id,name\n1,Ursula\n2,Octavia\n')
+    expect(await hash()).not.toBe(before)
+  })
+})
+
+describe('a failing migration', () => {
+  it.each([
+    ['kysely', (dir: string) => ({ kysely: dir }), '0003_broken.ts', "import { sql } from 'kysely'\nexport async function up(db: any) { await sql`select * from no_such_table`.execute(db) }\n", /0003_broken/],
+    ['knex', (dir: string) => ({ knex: join(dir, 'migrations') }), 'migrations/20240103000000_broken.cjs', "exports.up = (knex) => knex.raw('select * from no_such_table')\nexports.down = () => {}\n", /20240103000000_broken/],
+    ['node-pg-migrate', (dir: string) => ({ nodePgMigrate: dir }), '1700000000002_broken.js', "export const up = (pgm) => { pgm.sql('select * from no_such_table') }\n", /no_such_table/],
+  ])('%s: E_MIGRATION with the server\'s error and the step that failed', async (tool, option, file, text, step) => {
+    const dir = copyFixture(tool)
+    writeFileSync(join(dir, file), text)
+    const err = await resolveMigrator(option(dir), dir)!.migrate(await freshDatabase(), ctx).then(() => null, (e: unknown) => e)
+    expect((err as WorkerDbError).code).toBe('E_MIGRATION')
+    expect((err as WorkerDbError).message).toMatch(/no_such_table/)
+    expect((err as WorkerDbError).message).toMatch(step)
+  })
+
+  it('drizzle without generated migrations: E_CONFIG that says to run drizzle-kit generate', async () => {
+    const dir = mkdtempSync(join(FIXTURES, '..', '.tmp-drizzle-empty-'))
+    scratch.push(dir)
+    const err = await resolveMigrator({ drizzle: dir }, dir)!.migrate(await freshDatabase(), ctx).then(() => null, (e: unknown) => e)
+    expect((err as WorkerDbError).code).toBe('E_CONFIG')
+    expect((err as WorkerDbError).hint).toContain('drizzle-kit generate')
+  })
+})

@@ -1,0 +1,123 @@
+/**
+ * Package quality, for each published package, on the tarball `pnpm pack` makes (what npm would get):
+ * publint (strict: warnings fail too; suggestions do not) and Are the Types Wrong (every entry point typed
+ * and of the right module kind under node10, node16 from CJS and from ESM, and bundler resolution), plus
+ * the framework ranges the peerDependencies promise. Reads dist/ as built: `npm test` rebuilds stale
+ * packages first; here only a missing dist/ is built (rebuilding under a concurrent run would pull files
+ * from under it).
+ */
+import { spawnSync } from 'node:child_process'
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { publint } from 'publint'
+import { formatMessage } from 'publint/utils'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+// Core first: the framework packages' declarations import it.
+const PACKAGES = ['core', 'vitest', 'jest'] as const
+
+const PEERS: Record<string, Record<string, string>> = {
+  vitest: { vitest: '^3.2.0 || ^4.1.0 || ^5.1.0' },
+  jest: { jest: '>=29.7.0 <31', '@jest/reporters': '>=29.7.0 <31', '@jest/test-sequencer': '>=29.7.0 <31' },
+}
+
+/** The pinned pnpm (package.json#packageManager), as scripts/bootstrap.mjs picks it. */
+function pnpm(): string[] {
+  const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.split('@')[1]
+  const shell = process.platform === 'win32'
+  const r = spawnSync('pnpm', ['--version'], { encoding: 'utf8', shell })
+  return r.status === 0 && r.stdout.trim() === pinned ? ['pnpm'] : ['npx', '-y', `pnpm@${pinned}`]
+}
+
+function run(cmd: string[], cwd: string, stdout: 'pipe' | number = 'pipe') {
+  const r = spawnSync(cmd[0], cmd.slice(1), {
+    cwd, encoding: 'utf8', stdio: ['ignore', stdout, 'pipe'], shell: process.platform === 'win32', timeout: 120_000,
+  })
+  if (r.error) throw r.error
+  return r
+}
+
+let packDir: string
+const tarballs: Record<string, string> = {}
+
+beforeAll(() => {
+  const pm = pnpm()
+  for (const pkg of PACKAGES) {
+    const dir = join(root, 'packages', pkg)
+    if (!existsSync(join(dir, 'dist'))) {
+      const r = run([...pm, 'run', 'build'], dir)
+      if (r.status !== 0) throw new Error(`building @workerdb/${pkg} failed:\n${r.stderr}`)
+    }
+  }
+  packDir = mkdtempSync(join(tmpdir(), 'workerdb-pack-'))
+  for (const pkg of PACKAGES) {
+    const dest = join(packDir, pkg)
+    const r = run([...pm, 'pack', '--pack-destination', dest], join(root, 'packages', pkg))
+    if (r.status !== 0) throw new Error(`pnpm pack of @workerdb/${pkg} failed:\n${r.stderr}`)
+    const [tgz] = readdirSync(dest).filter((f) => f.endsWith('.tgz'))
+    tarballs[pkg] = join(dest, tgz)
+  }
+}, 180_000)
+
+afterAll(() => {
+  if (packDir) rmSync(packDir, { recursive: true, force: true })
+})
+
+describe.each(PACKAGES)('@workerdb/%s', (pkg) => {
+  const pkgDir = join(root, 'packages', pkg)
+
+  it('passes publint (strict)', async () => {
+    const { messages, pkg: manifest } = await publint({ pkgDir, strict: true, pack: 'pnpm' })
+    const failing = messages.filter((m) => m.type !== 'suggestion')
+    const lines = failing.map((m) => `${m.type}: ${formatMessage(m, manifest, { color: false })}`)
+    expect(lines).toEqual([])
+  }, 90_000)
+
+  it('passes Are the Types Wrong', () => {
+    // stdout into a file: attw exits right after printing, so a pipe can lose the end of a long report.
+    const cli = join(root, 'node_modules', '@arethetypeswrong', 'cli')
+    const bin = JSON.parse(readFileSync(join(cli, 'package.json'), 'utf8')).bin.attw as string
+    const out = join(packDir, `${pkg}-attw.json`)
+    const fd = openSync(out, 'w')
+    let r
+    try {
+      r = run([process.execPath, join(cli, bin), tarballs[pkg], '--format', 'json'], pkgDir, fd)
+    } finally {
+      closeSync(fd)
+    }
+    const text = readFileSync(out, 'utf8')
+    let report: { problems: Record<string, unknown[]>; analysis: { problems?: unknown[]; entrypoints: Record<string, unknown> } }
+    try {
+      report = JSON.parse(text)
+    } catch {
+      throw new Error(`attw printed no JSON (exit ${r.status}):\n${text}\n${r.stderr}`)
+    }
+    expect(Object.keys(report.analysis.entrypoints).length).toBeGreaterThan(1)
+    expect(report.analysis.problems ?? [], JSON.stringify(report.problems, null, 2)).toEqual([])
+    expect(r.status, r.stderr).toBe(0)
+  }, 90_000)
+
+  it('declares the supported framework ranges as peers', () => {
+    const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'))
+    for (const [name, range] of Object.entries(PEERS[pkg] ?? {})) {
+      expect(manifest.peerDependencies?.[name], name).toBe(range)
+    }
+  })
+})
+
+describe('@workerdb/jest preset', () => {
+  // publint above checks that every export target is in the tarball; this checks what Jest itself needs.
+  it('is where `preset: "@workerdb/jest"` looks, and points into the package', () => {
+    const dir = join(root, 'packages', 'jest')
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+    expect(manifest.exports['./jest-preset']).toMatchObject({ default: './jest-preset.js' })
+    const preset = createRequire(import.meta.url)(join(dir, 'jest-preset.js'))
+    for (const path of [preset.globalSetup, preset.globalTeardown, preset.testSequencer, ...preset.setupFiles, preset.reporters[1]]) {
+      expect(existsSync(path), path).toBe(true)
+    }
+  })
+})

@@ -1,0 +1,200 @@
+/**
+ * The pure parts of per-file isolation: the TRUNCATE statement, which tables it may touch, the `reset`
+ * option's validation, and how the transaction helper rewrites the code's own BEGIN/COMMIT/ROLLBACK.
+ */
+import { describe, expect, it } from 'vitest'
+import { resolveConfig, validateOptions } from '../src/config.js'
+import { dirtyCheckStatement, KNOWN_LEDGERS, parseTableName, planReset, truncateStatement, withReferencing, type ResetCatalog } from '../src/isolation/reset.js'
+import { rewriteTransactionStatement, useTransaction } from '../src/isolation/transaction.js'
+import { thrownError as thrown } from './helpers.js'
+
+const t = (key: string) => parseTableName(key)
+
+describe('truncateStatement', () => {
+  it('is one statement over every table, identities restarted, no CASCADE', () => {
+    expect(truncateStatement([t('users'), t('audit.log')])).toBe('TRUNCATE TABLE "public"."users", "audit"."log" RESTART IDENTITY')
+  })
+
+  it('quotes every identifier, so case, dots and quotes survive and nothing is injected', () => {
+    expect(truncateStatement([{ schema: 'My Schema', name: 'a"b.c' }])).toBe('TRUNCATE TABLE "My Schema"."a""b.c" RESTART IDENTITY')
+    expect(truncateStatement([{ schema: 'public', name: 'x"; drop table y; --' }])).toBe('TRUNCATE TABLE "public"."x""; drop table y; --" RESTART IDENTITY')
+  })
+
+  it('is undefined when there is nothing to empty', () => {
+    expect(truncateStatement([])).toBeUndefined()
+  })
+})
+
+describe('parseTableName', () => {
+  it('defaults to schema public and splits at the first dot', () => {
+    expect(parseTableName('users')).toEqual({ schema: 'public', name: 'users' })
+    expect(parseTableName('drizzle.__drizzle_migrations')).toEqual({ schema: 'drizzle', name: '__drizzle_migrations' })
+    expect(parseTableName('a.b.c')).toEqual({ schema: 'a', name: 'b.c' })
+  })
+})
+
+describe('planReset', () => {
+  const catalog = (tables: string[], fks: Array<[string, string]> = []): ResetCatalog => ({
+    tables: tables.map(t),
+    foreignKeys: fks.map(([from, to], i) => ({ name: `fk${i}`, from: t(from), to: t(to) })),
+  })
+
+  it('empties every user table but the known ledgers, the adapter\'s ledger and kept tables', () => {
+    const r = planReset(catalog(['users', 'orders', 'countries', 'knex_migrations', 'knex_migrations_lock', 'drizzle.__drizzle_migrations', 'app.my_ledger']), {
+      keep: ['countries'], ledger: ['app.my_ledger'],
+    })
+    expect(r).toMatchObject({
+      tables: ['public.users', 'public.orders'],
+      statement: 'TRUNCATE TABLE "public"."users", "public"."orders" RESTART IDENTITY',
+    })
+  })
+
+  it('covers the ledgers of common tools even when the adapter names none', () => {
+    const r = planReset(catalog([...KNOWN_LEDGERS, 'users']), {})
+    expect(r?.tables).toEqual(['public.users'])
+  })
+
+  it('is undefined when every table is kept', () => {
+    expect(planReset(catalog(['countries', 'schema_migrations']), { keep: ['countries'] })).toBeUndefined()
+    expect(planReset(catalog([]), {})).toBeUndefined()
+  })
+
+  it('names kept tables the template does not have, with a case hint', () => {
+    const e = thrown(() => planReset(catalog(['users', 'Countries']), { keep: ['countries', 'nope.x'] }))
+    expect(e.code).toBe('E_CONFIG')
+    expect(e.message).toContain('public.countries, nope.x')
+    expect(e.hint).toContain('Did you mean public.Countries?')
+    expect(e.hint).toContain('public.users')
+  })
+
+  it('refuses a kept table that references an emptied one, and names every table to keep', () => {
+    // orders (kept) → users → tenants: keeping orders needs users, and then tenants too.
+    const e = thrown(() => planReset(catalog(['orders', 'users', 'tenants', 'logs'], [['orders', 'users'], ['users', 'tenants'], ['logs', 'users']]), { keep: ['orders'] }))
+    expect(e.code).toBe('E_CONFIG')
+    expect(e.message).toContain('public.orders (kept) references public.users through fk0')
+    expect(e.hint).toContain('keep: ["public.orders", "public.users", "public.tenants"]')
+  })
+
+  it('refuses a ledger that references an emptied table', () => {
+    const e = thrown(() => planReset(catalog(['knex_migrations', 'users'], [['knex_migrations', 'users']]), {}))
+    expect(e.message).toContain('public.knex_migrations (a migration ledger) references public.users')
+  })
+
+  it('accepts references among emptied tables and from emptied to kept ones, and records who references whom', () => {
+    const r = planReset(catalog(['orders', 'users', 'countries', 'tags'], [['orders', 'users'], ['users', 'countries'], ['orders', 'orders'], ['tags', 'orders']]), { keep: ['countries'] })
+    expect(r?.tables).toEqual(['public.orders', 'public.users', 'public.tags'])
+    // orders is referenced by tags (itself does not count), users by orders, tags by nobody.
+    expect(r?.referencedBy).toEqual([[2], [0], []])
+    expect(r?.refs).toEqual([t('orders'), t('users'), t('tags')])
+    expect(r?.check).toBe(dirtyCheckStatement(r!.refs))
+  })
+})
+
+describe('dirtyCheckStatement and withReferencing', () => {
+  it('asks each table for a row or an advanced owned sequence, by index', () => {
+    const sql = dirtyCheckStatement([t('users'), { schema: 'A b', name: "it's" }])
+    expect(sql).toMatch(/^select array_remove\(array\[case when exists \(select from "public"\."users"\) or exists \(.*'"public"\."users"'::regclass.*\) then 0 end, /)
+    expect(sql).toContain(`exists (select from "A b"."it's")`)
+    expect(sql).toContain(`'"A b"."it''s"'::regclass`)
+    expect(sql).toMatch(/then 1 end\]::int\[\], null\) as dirty$/)
+  })
+
+  it('adds every table that references a dirty one, transitively, cycles included', () => {
+    // 0 ← 1 ← 2, 3 alone; 4 ↔ 5
+    const refs = [[1], [2], [], [], [5], [4]]
+    expect(withReferencing([0], refs)).toEqual([0, 1, 2])
+    expect(withReferencing([2, 3], refs)).toEqual([2, 3])
+    expect(withReferencing([5], refs)).toEqual([4, 5])
+    expect(withReferencing([], refs)).toEqual([])
+  })
+})
+
+describe('the reset option', () => {
+  it('accepts none, truncate and { truncate: true, keep }', async () => {
+    for (const reset of ['none', 'truncate', { truncate: true }, { truncate: true, keep: ['countries', 'ref.kinds'] }] as const) {
+      expect(() => validateOptions({ reset }, 'inline options')).not.toThrow()
+    }
+    const cwd = '/'
+    expect((await resolveConfig({ server: { url: 'postgresql://x@h/p' } }, cwd)).reset).toBeUndefined()
+    expect((await resolveConfig({ server: { url: 'postgresql://x@h/p' }, reset: 'none' }, cwd)).reset).toBeUndefined()
+    expect((await resolveConfig({ server: { url: 'postgresql://x@h/p' }, reset: 'truncate' }, cwd)).reset).toEqual({ keep: [] })
+    expect((await resolveConfig({ server: { url: 'postgresql://x@h/p' }, reset: { truncate: true, keep: ['a'] } }, cwd)).reset).toEqual({ keep: ['a'] })
+  })
+
+  it.each([
+    ['truncat', '"none", "truncate" or { truncate: true'],
+    [true, '"none", "truncate" or { truncate: true'],
+    [['users'], '"none", "truncate" or { truncate: true'],
+    [{ keep: ['a'] }, 'needs truncate: true'],
+    [{ truncate: true, keep: 'users' }, '`reset.keep` must be an array'],
+    [{ truncate: true, keep: ['users', 3] }, '`reset.keep` must be an array'],
+    [{ truncate: true, keep: ['public.'] }, '`reset.keep` must be an array'],
+    [{ truncate: true, kep: [] }, 'unknown key "kep"'],
+  ])('rejects reset: %j', (reset, message) => {
+    const e = thrown(() => validateOptions({ reset }, 'workerdb.config.ts'))
+    expect(e.code).toBe('E_CONFIG')
+    expect(e.message).toContain(message)
+    expect(e.hint).toContain("reset: 'truncate'")
+  })
+
+  it('suggests reset for a typo of the key', () => {
+    expect(thrown(() => validateOptions({ rest: 'truncate' }, 'x')).hint).toContain('Did you mean "reset"?')
+  })
+})
+
+describe('rewriteTransactionStatement', () => {
+  it('turns the code\'s own transactions into nested savepoints', () => {
+    expect(rewriteTransactionStatement('BEGIN', 0)).toEqual({ text: 'SAVEPOINT workerdb_tx_1', depth: 1 })
+    expect(rewriteTransactionStatement('  begin isolation level serializable; ', 1)).toEqual({ text: 'SAVEPOINT workerdb_tx_2', depth: 2 })
+    expect(rewriteTransactionStatement('START TRANSACTION READ WRITE', 0)).toEqual({ text: 'SAVEPOINT workerdb_tx_1', depth: 1 })
+    expect(rewriteTransactionStatement('COMMIT', 2)).toEqual({ text: 'RELEASE SAVEPOINT workerdb_tx_2', depth: 1 })
+    expect(rewriteTransactionStatement('end transaction;', 1)).toEqual({ text: 'RELEASE SAVEPOINT workerdb_tx_1', depth: 0 })
+    expect(rewriteTransactionStatement('ROLLBACK', 1)).toEqual({ text: 'ROLLBACK TO SAVEPOINT workerdb_tx_1', depth: 0 })
+    expect(rewriteTransactionStatement('abort work', 3)).toEqual({ text: 'ROLLBACK TO SAVEPOINT workerdb_tx_3', depth: 2 })
+  })
+
+  it('keeps a stray COMMIT/ROLLBACK from ending the test\'s transaction', () => {
+    expect(rewriteTransactionStatement('COMMIT', 0)).toEqual({ text: 'SELECT 1 WHERE false', depth: 0 })
+    expect(rewriteTransactionStatement('rollback', 0)).toEqual({ text: 'SELECT 1 WHERE false', depth: 0 })
+  })
+
+  it('leaves everything else alone', () => {
+    for (const sql of ['select 1', 'ROLLBACK TO SAVEPOINT a', 'SAVEPOINT a', 'RELEASE SAVEPOINT a', 'COMMIT PREPARED \'x\'', 'BEGIN; insert into t values (1); COMMIT',
+      'DO $$ BEGIN PERFORM 1; END $$', 'insert into beginnings values (1)', 'ROLLBACK AND CHAIN', 'beginning']) {
+      expect(rewriteTransactionStatement(sql, 1), sql).toBeUndefined()
+    }
+  })
+})
+
+describe('useTransaction', () => {
+  it('registers BEGIN before and ROLLBACK after each test with the hooks given', async () => {
+    const sent: string[] = []
+    const client = { query: async (q: string) => { sent.push(q) } }
+    const hooks: Record<string, () => Promise<void>> = {}
+    const tx = useTransaction(client, { beforeEach: (fn) => { hooks.before = fn }, afterEach: (fn) => { hooks.after = fn } })
+    await hooks.before!()
+    expect(tx.active).toBe(true)
+    await client.query('BEGIN')
+    await client.query('insert into t values (1)')
+    await client.query('COMMIT')
+    await hooks.after!()
+    expect(tx.active).toBe(false)
+    // Rewriting ends with the test: the client's own query method is back.
+    await client.query('COMMIT')
+    expect(sent).toEqual(['BEGIN', 'SAVEPOINT workerdb_tx_1', 'insert into t values (1)', 'RELEASE SAVEPOINT workerdb_tx_1', 'ROLLBACK', 'COMMIT'])
+    expect(Object.prototype.hasOwnProperty.call(client, 'query')).toBe(true)
+  })
+
+  it('says how to pass hooks when there are no globals', () => {
+    const g = globalThis as Record<string, unknown>
+    const saved = [g.beforeEach, g.afterEach]
+    delete g.beforeEach
+    try {
+      const e = thrown(() => useTransaction({ query: async () => {} }))
+      expect(e.code).toBe('E_TRANSACTION')
+      expect(e.hint).toContain("import { beforeEach, afterEach } from 'vitest'")
+    } finally {
+      if (saved[0] !== undefined) g.beforeEach = saved[0]
+    }
+  })
+})

@@ -1,0 +1,148 @@
+/**
+ * Spare clones (`spares`): made while a run's tests run, taken by the next run with a rename. Against a real
+ * server: the next run's clones come from spares, are fresh template copies marked as its own, two runs
+ * never take the same spare, and the sweep drops spares whose template is gone but keeps the others.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { resolveConfig, type ResolvedConfig } from '../src/config.js'
+import { makeMarker, parseMarker } from '../src/marker.js'
+import { quoteIdent, quoteLiteral } from '../src/naming.js'
+import { provision, type Provisioned } from '../src/provision.js'
+import { spareName, sparesOf } from '../src/spares.js'
+import { orphanSpares, sweep } from '../src/sweep.js'
+import { databasesWithPrefix, dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
+
+const HASH = 'ab'.repeat(32)
+
+describe('spare names and selection (pure)', () => {
+  const row = (name: string, m: object | null) => ({ name, comment: m ? JSON.stringify(m) : null, isTemplate: false, allowConnections: true })
+  const spare = (createdAt: string, hash = HASH) => makeMarker({ kind: 'spare', run: 'r0000001', hash, createdAt })
+
+  it('a spare name carries the prefix and the template hash, and fits PostgreSQL\'s 63 bytes', () => {
+    const name = spareName('abcdefghijkl', HASH)
+    expect(name).toMatch(/^abcdefghijkl_sp_abababab[0-9a-f]{2}_[0-9a-z]{8}$/)
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63)
+    expect(spareName('wdb', HASH)).not.toBe(spareName('wdb', HASH))
+  })
+
+  it('takes only marked spares of this prefix and hash, oldest first', () => {
+    const rows = [
+      row('wdb_sp_abababab ab_x', spare('2026-01-01T00:00:00Z')),
+      row(`wdb_sp_${HASH.slice(0, 10)}_newer000`, spare('2026-01-03T00:00:00Z')),
+      row(`wdb_sp_${HASH.slice(0, 10)}_older000`, spare('2026-01-02T00:00:00Z')),
+      row(`wdb_sp_${HASH.slice(0, 10)}_unmarked`, null),
+      row(`wdb_sp_${HASH.slice(0, 10)}_otherhsh`, spare('2026-01-01T00:00:00Z', 'cd'.repeat(32))),
+      row(`wdb_sp_${HASH.slice(0, 10)}_isaclone`, makeMarker({ kind: 'clone', run: 'r0000001' })),
+      row(`shop_sp_${HASH.slice(0, 10)}_otherpfx`, spare('2026-01-01T00:00:00Z')),
+    ]
+    expect(sparesOf(rows, 'wdb', HASH)).toEqual([`wdb_sp_${HASH.slice(0, 10)}_older000`, `wdb_sp_${HASH.slice(0, 10)}_newer000`])
+  })
+
+  it('the sweep\'s orphans are spares whose template hash is not on the server', () => {
+    const rows = [row('wdb_sp_a', spare('2026-01-01T00:00:00Z')), row('wdb_sp_b', spare('2026-01-01T00:00:00Z', 'cd'.repeat(32))), row('wdb_x_1', makeMarker({ kind: 'clone', run: 'x' }))]
+    expect(orphanSpares(rows, new Set([HASH])).map((c) => c.name)).toEqual(['wdb_sp_b'])
+  })
+})
+
+describe('spares on a real server', () => {
+  const PREFIX = uniquePrefix('spr')
+  const root = mkdtempSync(join(tmpdir(), 'workerdb-spares-test-'))
+  const runs: Provisioned[] = []
+  const saved = { url: process.env.WORKERDB_URL, summary: process.env.WORKERDB_SUMMARY_FILE }
+  let cfg: ResolvedConfig
+
+  beforeAll(async () => {
+    delete process.env.WORKERDB_URL
+    delete process.env.WORKERDB_SUMMARY_FILE
+    writeFileSync(join(root, '0001.sql'), "create table notes (id serial primary key, body text); insert into notes (body) values ('from the template');")
+    cfg = await resolveConfig({ server: { url: testUrl() }, migrate: { sql: '.' }, prefix: PREFIX, silent: true, spares: true }, root)
+  })
+
+  afterAll(async () => {
+    for (const r of runs) await r.teardown().catch(() => {})
+    await dropPrefix(PREFIX)
+    rmSync(root, { recursive: true, force: true })
+    if (saved.url !== undefined) process.env.WORKERDB_URL = saved.url
+    if (saved.summary !== undefined) process.env.WORKERDB_SUMMARY_FILE = saved.summary
+  })
+
+  async function run(count: number, config = cfg): Promise<Provisioned> {
+    const r = await provision({ config, plan: { count, reason: `test plan of ${count}` }, framework: 'vitest 4.1.12', workerIdVar: 'VITEST_POOL_ID', detached: false })
+    runs.push(r)
+    return r
+  }
+
+  async function spares(): Promise<string[]> {
+    return (await databasesWithPrefix(PREFIX)).filter((d) => parseMarker(d.comment)?.kind === 'spare').map((d) => d.name)
+  }
+
+  async function notes(url: string): Promise<string[]> {
+    return withClient(url, async (c) => (await c.query('select body from notes order by id')).rows.map((r) => r.body))
+  }
+
+  it('a run makes spares while it runs; the next run renames them into its clones instead of copying', async () => {
+    const first = await run(3)
+    expect(first.summary.fromSpares).toBe(0)
+    await first.teardown()
+    expect(first.summary.sparesMade).toBe(3)
+    expect(await spares()).toHaveLength(3)
+
+    const second = await run(3)
+    expect(second.summary.fromSpares).toBe(3)
+    // Taken: renamed into this run's clone names, marked as this run's, fresh copies of the template.
+    for (const clone of second.manifest.clones) {
+      const row = (await databasesWithPrefix(PREFIX)).find((d) => d.name === clone.database)
+      expect(parseMarker(row?.comment)).toMatchObject({ kind: 'clone', run: second.runId })
+      expect(await notes(dbUrl(clone.database))).toEqual(['from the template'])
+    }
+    await second.teardown()
+    // Its clones are dropped as usual (the marker says they are its own), and it left spares for the next.
+    expect((await databasesWithPrefix(PREFIX)).filter((d) => d.name.includes(`_${second.runId}_`))).toEqual([])
+    expect(await spares()).toHaveLength(3)
+  })
+
+  it('more workers than spares: the spares are taken and the rest copied', async () => {
+    const r = await run(5)
+    expect(r.summary.fromSpares).toBe(3)
+    expect(r.manifest.clones.map((c) => c.slot)).toEqual([1, 2, 3, 4, 5])
+    for (const clone of r.manifest.clones) expect(await notes(dbUrl(clone.database))).toEqual(['from the template'])
+    await r.teardown()
+    expect(await spares()).toHaveLength(5)
+  })
+
+  it('two runs at once never take the same spare', async () => {
+    const [a, b] = await Promise.all([run(3), run(3)])
+    expect(a.summary.fromSpares! + b.summary.fromSpares!).toBe(5)
+    const names = [...a.manifest.clones, ...b.manifest.clones].map((c) => c.database)
+    expect(new Set(names).size).toBe(6)
+    const onServer = new Set((await databasesWithPrefix(PREFIX)).map((d) => d.name))
+    for (const n of names) expect(onServer.has(n)).toBe(true)
+    await Promise.all([a.teardown(), b.teardown()])
+  })
+
+  it('spares: false (the default) neither takes nor makes any', async () => {
+    const before = (await spares()).sort()
+    const off = await resolveConfig({ server: { url: testUrl() }, migrate: { sql: '.' }, prefix: PREFIX, silent: true }, root)
+    const r = await run(2, off)
+    expect(r.summary.fromSpares).toBe(0)
+    await r.teardown()
+    expect(r.summary.sparesMade).toBeUndefined()
+    expect((await spares()).sort()).toEqual(before)
+  })
+
+  it('the sweep drops spares whose template is gone and keeps the rest', async () => {
+    const kept = await spares()
+    expect(kept.length).toBeGreaterThan(0)
+    const orphan = `${PREFIX}_sp_${'cd'.repeat(5)}_orphan00`
+    await withClient(testUrl(), async (c) => {
+      await c.query(`create database ${quoteIdent(orphan)}`)
+      await c.query(`comment on database ${quoteIdent(orphan)} is ${quoteLiteral(JSON.stringify(makeMarker({ kind: 'spare', run: 'gone0000', hash: 'cd'.repeat(32) })))}`)
+    })
+    const dropped = await sweep(testUrl(), { prefix: PREFIX })
+    expect(dropped.map((d) => d.name)).toEqual([orphan])
+    expect((await spares()).sort()).toEqual([...kept].sort())
+  })
+})
