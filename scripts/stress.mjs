@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
- * `pnpm stress`: the seed scenario (2 files, maxWorkers 4, forks) and a 20-file scenario, for each Vitest
+ * `pnpm stress`: the seed scenario (2 files, maxWorkers 4) and a 20-file scenario, for each Vitest and Jest
  * major of e2e/fixtures, N times each (default 200). The bug class workerdb exists for shows up only now and
  * then (which worker ids a run gets varies), so only many runs say anything. Same scenarios and the same
- * checks as the e2e suite (e2e/support/scenario.mjs): every file passed, on the clone of its VITEST_POOL_ID,
- * never two files on one database at once, nothing left running, no clone left on the server, the template
- * reused after the first run. Prints failures per row and a summary table; exits 1 if any run failed.
+ * checks as the e2e suite (e2e/support/scenario.mjs, e2e/support/jest-scenario.mjs): every file passed, on
+ * the clone of its VITEST_POOL_ID / JEST_WORKER_ID, never two files on one database at once, nothing left
+ * running, no clone left on the server, the template reused after the first run; for Jest also what
+ * jest-seed.test.ts checks: the planned clone count, and every run cold (timing cache forgotten) and so on
+ * worker processes, never in band. Prints failures per row and a summary table; exits 1 if any run failed.
  *
- *   node scripts/stress.mjs [--runs N] [--rows vitest4-seed,vitest3-20files,…] [--env KEY=VALUE …]
+ *   node scripts/stress.mjs [--runs N] [--rows vitest4-seed,jest30-20files,…] [--env KEY=VALUE …]
  *
  * Server: WORKERDB_TEST_URL or WORKERDB_URL; without either, an embedded PostgreSQL for the whole stress run.
  * Full output of each failed run: e2e/.results/stress/<row>-<run>.log.
@@ -19,9 +21,20 @@ import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const ROWS = {}
-for (const major of [3, 4, 5]) {
-  ROWS[`vitest${major}-seed`] = { major, files: 2, holdMs: 80, config: { pool: 'forks', maxWorkers: 4 }, label: 'seed (2 files, maxWorkers 4)', short: 'seed' }
-  ROWS[`vitest${major}-20files`] = { major, files: 20, holdMs: 20, config: { pool: 'forks', maxWorkers: 4 }, label: '20 files, maxWorkers 4', short: '20 files' }
+const SCENARIOS = [
+  { name: 'seed', files: 2, holdMs: 80, clones: 2, label: 'seed (2 files, maxWorkers 4)', short: 'seed' },
+  { name: '20files', files: 20, holdMs: 20, clones: 4, label: '20 files, maxWorkers 4', short: '20 files' },
+]
+for (const framework of ['vitest', 'jest']) {
+  for (const major of framework === 'vitest' ? [3, 4, 5] : [29, 30]) {
+    for (const { name, ...sc } of SCENARIOS) {
+      ROWS[`${framework}${major}-${name}`] = {
+        framework, major, ...sc,
+        // Jest has one pool (child processes); its preset sets nothing the scenario needs besides maxWorkers.
+        config: framework === 'vitest' ? { pool: 'forks', maxWorkers: 4 } : { maxWorkers: 4 },
+      }
+    }
+  }
 }
 
 function usage(code) {
@@ -78,41 +91,79 @@ const o = parseArgs(process.argv.slice(2))
 const stopServer = await ensureServer()
 // Imported after the server is known: scenario.mjs reads WORKERDB_TEST_URL.
 const s = await import('../e2e/support/scenario.mjs')
+const j = await import('../e2e/support/jest-scenario.mjs')
 const { recordMatrix } = await import('../e2e/support/matrix.mjs')
 const logDir = join(s.E2E_DIR, '.results', 'stress')
 
+/**
+ * One framework's way of making, running and checking a scenario, so that one loop below serves both: the
+ * two harnesses differ in their project options, run results and checks, not in what a stress row does.
+ */
+function runnerFor(row) {
+  if (row.framework === 'vitest') {
+    return {
+      version: s.VITEST_VERSIONS[row.major],
+      pool: row.config.pool,
+      make: () => s.makeProject({ vitest: row.major, files: row.files, holdMs: row.holdMs, config: row.config, prefix: s.uniquePrefix(`st${row.major}`) }),
+      run: async (project) => {
+        const r = await s.runVitest(project, { timeoutMs: 120_000, env: o.env })
+        return { r, problems: s.isolationProblems(project, r), ids: r.done.map((d) => d.poolId) }
+      },
+      describeRun: s.describeRun,
+    }
+  }
+  return {
+    version: j.JEST_VERSIONS[row.major],
+    pool: 'workers',
+    // `z`: a tag no Jest e2e test uses, so a stress run's databases are told apart from the suite's.
+    make: () => j.makeProject({ jest: row.major, files: row.files, holdMs: row.holdMs, config: row.config, tag: `z${row.major}` }),
+    run: async (project) => {
+      // Cold every time, as in jest-seed.test.ts: a warm timing cache would (rightly) flip these fast files
+      // to in band, and a run in band never exercises the worker ids workerdb has to match.
+      project.forgetTimings()
+      const r = await j.runJest(project, { timeoutMs: 120_000, env: o.env })
+      const problems = j.isolationProblems(project, r)
+      if (r.planned && r.planned.count !== row.clones) problems.push(`planned ${r.planned.count} clones, expected ${row.clones}`)
+      if (r.ran?.inBand) problems.push('jest ran the files in band: the run did not exercise its workers')
+      return { r, problems, ids: r.done.map((d) => d.workerId) }
+    },
+    describeRun: j.describeRun,
+  }
+}
+
 async function stressRow(name) {
   const row = ROWS[name]
-  const version = s.VITEST_VERSIONS[row.major]
-  const project = s.makeProject({
-    vitest: row.major, files: row.files, holdMs: row.holdMs, config: row.config,
-    prefix: s.uniquePrefix(`st${row.major}`),
-  })
+  const runner = runnerFor(row)
+  const { version } = runner
+  const project = runner.make()
   const failures = []
   const poolIds = new Map()
   const started = performance.now()
-  process.stdout.write(`\n${name} (vitest ${version}, ${row.label}): ${o.runs} runs\n`)
+  // The prefix is printed so that a caller (e2e/test/vitest-stress.test.ts) can check exactly these
+  // databases are gone, whatever else runs against the same server.
+  process.stdout.write(`\n${name} (${row.framework} ${version}, ${row.label}, prefix ${project.prefix}): ${o.runs} runs\n`)
   try {
     for (let i = 1; i <= o.runs; i++) {
       let problems
       let r
       try {
-        r = await s.runVitest(project, { timeoutMs: 120_000, env: o.env })
-        problems = s.isolationProblems(project, r)
+        const run = await runner.run(project)
+        r = run.r
+        problems = run.problems
         const left = await s.leftoverClones(project.prefix)
         if (left.length) {
           problems.push(`clones left on the server after the run: ${left.join(', ')}`)
           for (const db of left) await s.dropDatabase(db) // the next run starts from the same state
         }
         if (i > 1 && !/workerdb · template \w+: reused/.test(r.stderr)) problems.push('the template was not reused')
-        for (const d of r.done) poolIds.set(d.poolId, (poolIds.get(d.poolId) ?? 0) + 1)
+        for (const id of run.ids) poolIds.set(id, (poolIds.get(id) ?? 0) + 1)
       } catch (err) {
         problems = [`the run itself failed: ${err.message.split('\n')[0]}`]
       }
       if (problems.length) {
         mkdirSync(logDir, { recursive: true })
         const log = join(logDir, `${name}-${i}.log`)
-        writeFileSync(log, `${problems.join('\n')}\n\n${r ? s.describeRun(r) : ''}`)
+        writeFileSync(log, `${problems.join('\n')}\n\n${r ? runner.describeRun(r) : ''}`)
         failures.push({ run: i, problems, log })
       }
       process.stdout.write(problems.length ? 'F' : '.')
@@ -129,7 +180,7 @@ async function stressRow(name) {
   if (failures.length > 5) process.stdout.write(`  … and ${failures.length - 5} more failed runs (logs in ${relative(process.cwd(), logDir)})\n`)
   const ids = [...poolIds].sort((a, b) => Number(a[0]) - Number(b[0])).map(([id, n]) => `${id}×${n}`).join(' ')
   recordMatrix({
-    framework: 'vitest', version, pool: row.config.pool, mode: 'stress', scenario: `${row.short} ×${o.runs}`,
+    framework: row.framework, version, pool: runner.pool, mode: 'stress', scenario: `${row.short} ×${o.runs}`,
     result: failures.length ? 'fail' : 'pass', detail: `${failures.length}/${o.runs} failed`,
   })
   return { name, version, runs: o.runs, failed: failures.length, ids, msPerRun }
@@ -148,7 +199,7 @@ try {
 }
 
 const table = [
-  ['row', 'vitest', 'runs', 'failed', 'pool ids used (id×files)', 'ms/run'],
+  ['row', 'version', 'runs', 'failed', 'worker ids used (id×files)', 'ms/run'],
   ...results.map((r) => [r.name, r.version, String(r.runs), String(r.failed), r.ids || '-', String(r.msPerRun)]),
 ]
 const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)))

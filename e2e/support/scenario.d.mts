@@ -126,6 +126,7 @@ export declare function describeRun(r: RunResult): string
 
 export declare function killGroup(pid: number): void
 export declare function killAll(): void
+export declare function track(pid: number, kill?: () => void): void
 export declare function killTree(pid: number): void
 export declare function groupMembers(pgid: number): string[]
 export declare function sessionMembers(sid: number): string[]
@@ -162,5 +163,6 @@ export declare function leftoverClones(prefix: string, url?: string): Promise<st
 export declare function dropPrefix(prefix: string, url?: string): Promise<void>
 export declare function dropDatabase(name: string, url?: string): Promise<void>
 export declare function sweepStale(url?: string): Promise<void>
+export declare function sweepStaleIn(runFolders: string[], url?: string): Promise<void>
 export declare function sweepStaleDatabases(url?: string): Promise<void>
 export declare function portRefuses(port: number, host?: string): Promise<boolean>

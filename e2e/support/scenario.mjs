@@ -213,6 +213,14 @@ export function killGroup(pid) {
   live.delete(pid)
 }
 
+/**
+ * Registers a run started elsewhere (the Jest harness) in the same registry, so one killAll() and the exit
+ * and signal handlers below take down every run of this process, whichever framework it ran.
+ */
+export function track(pid, kill = () => killGroup(pid)) {
+  live.set(pid, kill)
+}
+
 export function killAll() {
   for (const [pid, kill] of [...live]) {
     kill()
@@ -637,8 +645,12 @@ const STALE_MS = 60 * 60 * 1000
 
 /** Scenario dirs and e2e databases older than an hour: left by an e2e run that was killed. */
 export async function sweepStale(url = serverUrl()) {
-  for (const major of MAJORS) {
-    const runs = runsDir(major)
+  await sweepStaleIn(MAJORS.map(runsDir), url)
+}
+
+/** The same for any harness: scenario dirs in these run folders, then every e2e database (one shared prefix start). */
+export async function sweepStaleIn(runFolders, url = serverUrl()) {
+  for (const runs of runFolders) {
     if (!existsSync(runs)) continue
     for (const name of readdirSync(runs)) {
       const dir = join(runs, name)

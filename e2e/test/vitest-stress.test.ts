@@ -1,14 +1,15 @@
 /**
- * `pnpm stress` (scripts/stress.mjs) with a small N: it runs the rows asked for, prints a summary table
- * with 0 failures, and cleans up; and when runs fail, it says which and exits non-zero. The large numbers
- * (200 runs per row) are for a person to run: see the README.
+ * `pnpm stress` (scripts/stress.mjs) with a small N: it runs the rows asked for (Vitest and Jest), prints a
+ * summary table with 0 failures, and cleans up; and when runs fail, it says which and exits non-zero. The
+ * large numbers (200 runs per row) are for a person to run: see the README.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { adminQuery, E2E_DIR, killTree, readLines, serverUrl, sweepStale } from '../support/harness.js'
+import { databasesWithPrefix, E2E_DIR, killTree, readLines, serverUrl, sweepStale } from '../support/harness.js'
+import { JEST_VERSIONS } from '../support/jest-harness.js'
 
 const STRESS = join(E2E_DIR, '..', 'scripts', 'stress.mjs')
 const tmp = mkdtempSync(join(tmpdir(), 'workerdb-stress-e2e-'))
@@ -41,22 +42,53 @@ async function stress(args: string[], env: Record<string, string> = {}, timeoutM
   }
 }
 
+/**
+ * The prefix of each row, from its header line: another stress run against the same server (a person's
+ * `pnpm stress` in another clone) has databases of the same shape, so only these prefixes say what this
+ * run left behind.
+ */
+function rowPrefixes(out: string): Map<string, string> {
+  return new Map([...out.matchAll(/^(\S+) \(.*, prefix (\w+)\): \d+ runs$/gm)].map((m) => [m[1]!, m[2]!]))
+}
+
+type Row = { framework: string; version: string; pool: string; mode: string; scenario: string; result: string }
+
 describe('pnpm stress', () => {
   test('a few runs of three rows: summary table, 0 failures, nothing left behind', async () => {
     const matrix = join(tmp, 'matrix.jsonl')
     const { code, out } = await stress(['--runs', '2', '--rows', 'vitest3-seed,vitest4-seed,vitest5-20files'], { E2E_MATRIX_FILE: matrix })
     expect(code, out).toBe(0)
+    expect(out).toMatch(/\| row +\| version +\| runs +\| failed +\| worker ids used \(id×files\) +\| ms\/run +\|/)
     expect(out).toMatch(/\| vitest3-seed +\| 3\.\d+\.\d+ +\| 2 +\| 0 +\|/)
     expect(out).toMatch(/\| vitest4-seed +\| 4\.\d+\.\d+ +\| 2 +\| 0 +\|/)
     expect(out).toMatch(/\| vitest5-20files +\| 5\.\d+\.\d+ +\| 2 +\| 0 +\|/)
     expect(out).toContain('stress: 6 runs, 0 failed')
     // Each row recorded its result for the fidelity matrix.
-    const rows = readLines(matrix) as unknown as Array<{ framework: string; mode: string; scenario: string; result: string }>
+    const rows = readLines(matrix) as unknown as Row[]
     expect(rows.map((r) => `${r.framework} ${r.mode} ${r.scenario} ${r.result}`)).toEqual([
       'vitest stress seed ×2 pass', 'vitest stress seed ×2 pass', 'vitest stress 20 files ×2 pass',
     ])
-    // Each row dropped its databases (prefix e2st<major>…), template included.
-    expect(await adminQuery(`select datname from pg_database where datname ~ '^e2st[345]'`)).toEqual([])
+    // Each row dropped its databases, template included.
+    const prefixes = rowPrefixes(out)
+    expect([...prefixes.keys()], out).toEqual(['vitest3-seed', 'vitest4-seed', 'vitest5-20files'])
+    for (const prefix of prefixes.values()) expect(await databasesWithPrefix(prefix)).toEqual([])
+  })
+
+  test('Jest rows: the same table, 0 failures, jest matrix rows, nothing left behind', async () => {
+    const matrix = join(tmp, 'jest-matrix.jsonl')
+    const { code, out } = await stress(['--runs', '2', '--rows', 'jest29-seed,jest30-20files'], { E2E_MATRIX_FILE: matrix })
+    expect(code, out).toBe(0)
+    expect(out).toMatch(/\| row +\| version +\| runs +\| failed +\| worker ids used \(id×files\) +\| ms\/run +\|/)
+    expect(out).toMatch(/\| jest29-seed +\| 29\.\d+\.\d+ +\| 2 +\| 0 +\|/)
+    expect(out).toMatch(/\| jest30-20files +\| 30\.\d+\.\d+ +\| 2 +\| 0 +\|/)
+    expect(out).toContain('stress: 4 runs, 0 failed')
+    const rows = readLines(matrix) as unknown as Row[]
+    expect(rows.map((r) => `${r.framework} ${r.version} ${r.pool} ${r.mode} ${r.scenario} ${r.result}`)).toEqual([
+      `jest ${JEST_VERSIONS[29]} workers stress seed ×2 pass`, `jest ${JEST_VERSIONS[30]} workers stress 20 files ×2 pass`,
+    ])
+    const prefixes = rowPrefixes(out)
+    expect([...prefixes.keys()], out).toEqual(['jest29-seed', 'jest30-20files'])
+    for (const prefix of prefixes.values()) expect(await databasesWithPrefix(prefix)).toEqual([])
   })
 
   test('failed runs are listed per row, with their log, and the exit code is 1', async () => {
@@ -79,5 +111,6 @@ describe('pnpm stress', () => {
     expect(code).toBe(2)
     expect(out).toContain('unknown row(s): vitest9-seed')
     expect(out).toContain('vitest4-seed')
+    expect(out).toContain('jest30-20files')
   })
 })
