@@ -189,7 +189,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       if (failed.length) log.warn(`could not take ${failed.length} spare clone${failed.length === 1 ? '' : 's'} (copied instead): ${redactText(failed.join('; '))}`)
       return filled
     } catch (err) {
-      log.warn(`could not take spare clones (copying instead): ${(err as Error).message}`)
+      log.warn(`could not take spare clones (copying instead): ${redactText((err as Error).message)}`)
       return []
     } finally {
       if (client !== admin) await client.end().catch(() => {})
@@ -204,7 +204,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     spareMaker = makeSpares({
       adminUrl: server.adminUrl, template: template.name, prefix: o.config.prefix, hash: template.hash, runId, strategy,
       target: o.config.spares === 'plan' ? manifest.clones.length : o.config.spares,
-      onError: (err) => log.warn(`making spare clones failed (harmless; the next run copies instead): ${err.message}`),
+      onError: (err) => log.warn(`making spare clones failed (harmless; the next run copies instead): ${redactText(err.message)}`),
     })
   }
 
