@@ -50,9 +50,9 @@ export async function claimSpares(client: Client, o: { prefix: string; hash: str
   try {
     await client.query('select pg_advisory_xact_lock($1::bigint)', [spareLockKey(o.hash).toString()])
     const spares = await listSpares(client, o.prefix, o.hash)
-    for (const name of o.names) {
-      const spare = spares.shift()
-      if (spare === undefined) break
+    for (let i = 0; i < o.names.length && spares.length;) {
+      const name = o.names[i]!
+      const spare = spares.shift()!
       await client.query('savepoint claim')
       try {
         await client.query(`alter database ${quoteIdent(spare)} rename to ${quoteIdent(name)}`)
@@ -60,7 +60,9 @@ export async function claimSpares(client: Client, o: { prefix: string; hash: str
         await client.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
         await client.query('release savepoint claim')
         filled.push(name)
+        i++
       } catch (err) {
+        // This name stays open for the next spare.
         await client.query('rollback to savepoint claim')
         // 55006: someone is connected to it (nobody should be, but a person may look): skip it quietly.
         // Anything else (another role made it, …) would repeat on every run: the caller says so once.

@@ -123,6 +123,20 @@ describe('spares on a real server', () => {
     await Promise.all([a.teardown(), b.teardown()])
   })
 
+  it('a spare someone is connected to is skipped, and the next one fills that clone', async () => {
+    // The oldest: the one a claim tries first.
+    const rows = await databasesWithPrefix(PREFIX)
+    const hash = rows.map((d) => parseMarker(d.comment)).find((m) => m?.kind === 'spare')!.hash!
+    const [busy, ...rest] = sparesOf(rows, PREFIX, hash)
+    expect(rest.length).toBeGreaterThan(0)
+    await withClient(dbUrl(busy!), async () => {
+      const r = await run(1)
+      expect(r.summary.fromSpares).toBe(1)
+      expect(await spares()).toContain(busy)
+      await r.teardown()
+    })
+  })
+
   it('spares: false (the default) neither takes nor makes any', async () => {
     const before = (await spares()).sort()
     const off = await resolveConfig({ server: { url: testUrl() }, migrate: { sql: '.' }, prefix: PREFIX, silent: true }, root)
