@@ -27,9 +27,9 @@ describe('chooseStrategy', () => {
 
 describe('cloneConcurrency', () => {
   const base = { maxConnections: 100, reserved: 3, inUse: 5, workers: 4, perWorker: 2 }
-  it('one lane per core, at least 2, at most 8', () => {
-    expect(cloneConcurrency({ ...base, cores: 1 })).toBe(2)
-    expect(cloneConcurrency({ ...base, cores: 4 })).toBe(4)
+  it('four lanes per core (copies wait on the disk), at most 8', () => {
+    expect(cloneConcurrency({ ...base, cores: 1 })).toBe(4)
+    expect(cloneConcurrency({ ...base, cores: 2 })).toBe(8)
     expect(cloneConcurrency({ ...base, cores: 64 })).toBe(8)
   })
   it('never takes the connections the workers will need', () => {
