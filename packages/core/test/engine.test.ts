@@ -19,7 +19,7 @@ import { quoteIdent, quoteLiteral, templateName } from '../src/naming.js'
 import { planVitest, type Plan } from '../src/plan.js'
 import { provision, type Provisioned } from '../src/provision.js'
 import { setupWorker } from '../src/worker.js'
-import { databasesWithPrefix, dbUrl, testUrl, uniquePrefix, withClient, type DbRow } from './helpers.js'
+import { databasesWithPrefix, dbUrl, rejectionError as rejection, testUrl, uniquePrefix, withClient, type DbRow } from './helpers.js'
 
 const PREFIX = uniquePrefix('eng')
 const root = mkdtempSync(join(tmpdir(), 'workerdb-engine-test-'))
@@ -81,16 +81,6 @@ async function run(cfg: ResolvedConfig, plan: Plan | number): Promise<Provisione
   runs.push(r)
   if (r.summary.template) templates.add(r.summary.template.name)
   return r
-}
-
-async function rejection(p: Promise<unknown>): Promise<WorkerDbError> {
-  try {
-    await p
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorkerDbError)
-    return err as WorkerDbError
-  }
-  throw new Error('expected provision() to reject, it resolved')
 }
 
 const names = async () => (await databasesWithPrefix(PREFIX)).map((r) => r.name)
