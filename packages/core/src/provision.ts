@@ -167,7 +167,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     if (o.config.reset && !resetPlanned && manifest.clones[0]) {
       manifest.reset = await planResetFor(manifest.clones[0].url, o.config.reset.keep, await o.config.migrator?.ledgerTables?.())
       resetPlanned = true
-      const n = manifest.reset?.tables.length ?? 0
+      const n = manifest.reset?.refs.length ?? 0
       log.info(`reset: ${n ? `${n} table${n === 1 ? '' : 's'} emptied before every test file` : 'no tables to empty'}`)
     }
     manifest.plan = plan

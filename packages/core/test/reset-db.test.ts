@@ -11,7 +11,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../src/config.js'
 import { WorkerDbError } from '../src/errors.js'
-import { planReset, readResetCatalog, runReset } from '../src/isolation/reset.js'
+import { planReset, readResetCatalog, runReset, tableKey } from '../src/isolation/reset.js'
 import { testTransaction } from '../src/isolation/transaction.js'
 import { MANIFEST_ENV } from '../src/manifest.js'
 import { quoteIdent } from '../src/naming.js'
@@ -81,7 +81,7 @@ describe('the catalog and the TRUNCATE', () => {
 
   it('empties the rest, restarts identities, and leaves ledgers and kept tables alone', async () => {
     const reset = planReset(await withClient(dbUrl(DB), readResetCatalog), { keep: ['countries'] })!
-    expect(reset.tables).toEqual(['app.Events', 'public.measurements', 'public.scratch', 'public.tenants', 'public.users'])
+    expect(reset.refs.map(tableKey)).toEqual(['app.Events', 'public.measurements', 'public.scratch', 'public.tenants', 'public.users'])
     await runReset(dbUrl(DB), reset, 'test database')
     await withClient(dbUrl(DB), async (c) => {
       for (const t of ['tenants', 'users', 'app."Events"', 'measurements', 'measurements_2024', 'scratch']) expect(await count(c, t), t).toBe(0)
@@ -177,7 +177,7 @@ describe('provision() with reset', () => {
     config.migrator = { ...config.migrator!, ledgerTables: async () => ['public.my_ledger'] }
     const run = await provision({ config, plan: { count: 2, reason: 'test' }, framework: 'vitest 4.1.12', workerIdVar: 'VITEST_POOL_ID' })
     runs.push(run)
-    expect(run.manifest.reset?.tables).toEqual(['app.Events', 'public.measurements', 'public.scratch', 'public.tenants', 'public.users'])
+    expect(run.manifest.reset?.refs.map(tableKey)).toEqual(['app.Events', 'public.measurements', 'public.scratch', 'public.tenants', 'public.users'])
     expect(run.manifest.reset?.statement).toMatch(/^TRUNCATE TABLE "app"\."Events", .* RESTART IDENTITY$/)
 
     const env: NodeJS.ProcessEnv = { [MANIFEST_ENV]: run.manifestPath, VITEST_POOL_ID: '1' }

@@ -18,11 +18,9 @@ export type ResetOption = 'none' | 'truncate' | { truncate: true; keep?: string[
  * 2 tables ~15 ms), and most files write to a few tables only, many (unit tests) to none.
  */
 export interface ManifestReset {
-  /** Empties every table at once: what runs when all are dirty, and what messages show. */
+  /** Empties every table at once: what runs when all are dirty. */
   statement: string
-  /** "schema.name", in statement order. */
-  tables: string[]
-  /** Same order: schema and name apart (names may hold dots). */
+  /** The tables, in statement order; schema and name apart (names may hold dots). */
   refs: TableRef[]
   /** Same order: indexes of the tables with a foreign key to this one, which must be emptied with it. */
   referencedBy: number[][]
@@ -158,7 +156,7 @@ export function planReset(catalog: ResetCatalog, o: { keep?: readonly string[]; 
   const referencedBy = emptied.map((t) => [...new Set(catalog.foreignKeys
     .filter((fk) => tableKey(fk.to) === tableKey(t) && index.has(tableKey(fk.from)) && tableKey(fk.from) !== tableKey(t))
     .map((fk) => index.get(tableKey(fk.from))!))].sort((a, b) => a - b))
-  return { statement, tables: emptied.map(tableKey), refs: emptied, referencedBy, check: dirtyCheckStatement(emptied) }
+  return { statement, refs: emptied, referencedBy, check: dirtyCheckStatement(emptied) }
 }
 
 /** The catalog facts planReset needs, read from a database built from the template. */
@@ -205,7 +203,7 @@ export async function runReset(url: string, reset: ManifestReset, who: string, l
     const dirty: number[] = (await client.query(reset.check)).rows[0]?.dirty ?? []
     if (dirty.length === 0) return
     const empty = withReferencing(dirty, reset.referencedBy)
-    const statement = empty.length === reset.tables.length ? reset.statement : truncateStatement(empty.map((i) => reset.refs[i]!))!
+    const statement = empty.length === reset.refs.length ? reset.statement : truncateStatement(empty.map((i) => reset.refs[i]!))!
     await client.query(statement)
   } catch (err) {
     throw resetError(err, reset, who, url)
@@ -223,7 +221,7 @@ function resetError(err: unknown, reset: ManifestReset, who: string, url: string
     // not a URL we can parse: nothing to hide beyond what redactText finds
   }
   const detail = redactText(e?.message ?? String(err), [password])
-  const n = reset.tables.length
+  const n = reset.refs.length
   const what = `cannot empty the ${n} table${n === 1 ? '' : 's'} of ${who} before this test file (reset: 'truncate'): ${detail}`
   const hint =
     e?.code === '55P03' ? 'A connection from an earlier test file is still open inside a transaction, holding a lock on these tables: end your clients and pools in afterAll, and commit or roll back what you begin.'
