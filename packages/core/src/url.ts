@@ -14,9 +14,17 @@ export function redactUrl(url: string): string {
     if (u.password) u.password = '***'
     return u.toString()
   } catch {
-    // Unparsable, e.g. a raw `@` or `/` in the password: hide everything up to the last `@`.
-    return url.replace(/(\/\/[^:/@\s]*:)\S*@/, '$1***@')
+    // Unparsable, e.g. a raw `@` or `/` in the password.
+    return redactUserinfo(url)
   }
+}
+
+/**
+ * Any scheme's `//user:password@`, password hidden up to the last `@` (so `p@ss` leaves nothing behind),
+ * without parsing: the text around it stays as written (DOCKER_HOST=npipe:////./pipe/… keeps its `./`).
+ */
+export function redactUserinfo(text: string): string {
+  return text.replace(/(\/\/[^:/@\s]*:)\S*@/, '$1***@')
 }
 
 /** Replaces every password-bearing URL, and the given secrets, inside free text (server errors, tool output). */

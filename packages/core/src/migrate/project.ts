@@ -3,10 +3,10 @@
  * config file is), in the version the user pinned, and their migration files are loaded the same way —
  * through jiti, so TypeScript migrations work without a build step, as they do under the tools' own CLIs.
  */
-import { existsSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { WorkerDbError } from '../errors.js'
+import { installedPackageJson } from '../installed.js'
 import { redactedCause, redactText } from '../url.js'
 
 type Jiti = { import<T>(id: string): Promise<T> }
@@ -15,20 +15,11 @@ function jitiAt(baseDir: string): Promise<Jiti> {
   return import('jiti').then(({ createJiti }) => createJiti(pathToFileURL(join(baseDir, 'workerdb.migrate.js')).href, { interopDefault: false }))
 }
 
-/** Node's lookup, without loading: is `pkg` in a node_modules at or above `dir`? */
-function installedAt(pkg: string, dir: string): boolean {
-  for (let d = resolve(dir); ; d = dirname(d)) {
-    if (existsSync(join(d, 'node_modules', pkg, 'package.json'))) return true
-    if (dirname(d) === d) return false
-  }
-}
-
 /** A package installed in the user's project, e.g. `kysely`, or a subpath like `drizzle-orm/node-postgres/migrator`. */
 export async function importFromProject<T>(specifier: string, baseDir: string, option: string): Promise<T> {
   const pkg = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!
-  // Checked first because jiti falls back to its own location: a copy that happens to sit beside
-  // workerdb must not stand in for the version the project pinned (or forgot to install).
-  if (!installedAt(pkg, baseDir)) {
+  // Checked first: jiti would fall back to workerdb's own location (see installed.ts).
+  if (!installedPackageJson(pkg, baseDir)) {
     throw new WorkerDbError('E_CONFIG', `\`${option}\` uses ${pkg}, but it is not installed in ${baseDir} or above`,
       `Install it where the workerdb config is: npm i -D ${pkg}`)
   }

@@ -11,7 +11,8 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { WorkerDbError } from '../errors.js'
 import { ms, type Logger } from '../log.js'
-import { redactedCause, redactText } from '../url.js'
+import { installedPackageJson } from '../installed.js'
+import { redactedCause, redactText, redactUserinfo } from '../url.js'
 import type { ServerHandle } from './types.js'
 
 export const TESTCONTAINERS_PACKAGE = '@testcontainers/postgresql'
@@ -65,7 +66,7 @@ export function detectContainerRuntime(
 
   for (const name of ['DOCKER_HOST', 'TESTCONTAINERS_HOST_OVERRIDE', 'TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE']) {
     checked.push(`$${name}`)
-    if (env[name]) return hit(`${name}=${redactCredentials(env[name]!)}`)
+    if (env[name]) return hit(`${name}=${redactUserinfo(env[name]!)}`)
   }
 
   const props = path.join(homedir, '.testcontainers.properties')
@@ -73,7 +74,7 @@ export function detectContainerRuntime(
   if (exists(props)) {
     const text = opts.read?.(props) ?? ''
     const m = /^[ \t]*(docker\.host|tc\.host)[ \t]*[=:][ \t]*(\S[^\r\n]*?)[ \t]*$/m.exec(text)
-    if (m) return hit(`${m[1]}=${redactCredentials(m[2])} in ${props}`)
+    if (m) return hit(`${m[1]}=${redactUserinfo(m[2]!)} in ${props}`)
   }
 
   if (platform === 'win32') {
@@ -123,10 +124,6 @@ export function detectLocalRuntime(env: NodeJS.ProcessEnv = process.env): Runtim
   })
 }
 
-function redactCredentials(value: string): string {
-  return value.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/, '$1***@')
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Finding @testcontainers/postgresql in the user's project
 // ---------------------------------------------------------------------------------------------------
@@ -139,12 +136,12 @@ export interface TestcontainersPackage {
   version: string
 }
 
-/** Pure: v12 needs Node >= 22.22 (it crashes on import under Node 20); v11 works on Node 20. */
 /** Whether this installed version loads on this Node: v12 and later need Node 22.22 (v12 crashes on import under older Node). */
 export function testcontainersUsable(version: string, nodeVersion: string = process.versions.node): boolean {
   return Number(version.split('.')[0]) < 12 || testcontainersMajorFor(nodeVersion) >= 12
 }
 
+/** Pure: v12 needs Node >= 22.22 (it crashes on import under Node 20); v11 works on Node 20. */
 export function testcontainersMajorFor(nodeVersion: string = process.versions.node): 11 | 12 {
   const [major, minor] = nodeVersion.replace(/^v/, '').split('.').map(Number)
   return major > 22 || (major === 22 && minor >= 22) ? 12 : 11
@@ -155,23 +152,20 @@ export function installHint(nodeVersion: string = process.versions.node): string
 }
 
 /**
- * Finds the package in the node_modules folders at and above the user's project dirs (first hit wins):
- * workerdb must use the copy the user chose, and with pnpm it can't see the user's devDependencies from
- * its own location anyway. Walked by hand rather than with require.resolve, which also honours NODE_PATH,
- * and pnpm's bin shims point that at every package in the store: 'auto' would then pick testcontainers
- * because some unrelated package in a monorepo depends on it.
+ * Finds the package in the user's project dirs (first hit wins): workerdb must use the copy the user
+ * chose, and with pnpm it can't see the user's devDependencies from its own location anyway. Not with
+ * require.resolve (see installed.ts): 'auto' would pick testcontainers because some unrelated package in
+ * a monorepo depends on it.
  */
 export function findTestcontainers(dirs: string[] = [process.cwd()]): TestcontainersPackage | undefined {
   for (const start of dirs) {
-    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
-      const packageJson = path.join(dir, 'node_modules', ...TESTCONTAINERS_PACKAGE.split('/'), 'package.json')
-      try {
-        const pkg = JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { version?: string; main?: string }
-        return { packageJson, entry: path.join(path.dirname(packageJson), pkg.main ?? 'index.js'), version: pkg.version ?? '0.0.0' }
-      } catch {
-        // not installed here (or unreadable): keep walking up
-      }
-      if (path.dirname(dir) === dir) break
+    const packageJson = installedPackageJson(TESTCONTAINERS_PACKAGE, start)
+    if (!packageJson) continue
+    try {
+      const pkg = JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { version?: string; main?: string }
+      return { packageJson, entry: path.join(path.dirname(packageJson), pkg.main ?? 'index.js'), version: pkg.version ?? '0.0.0' }
+    } catch {
+      // unreadable: try the next project dir
     }
   }
   return undefined
