@@ -5,6 +5,8 @@ export {
   leftoverClones, MIGRATION_SQL, serverUrl,
 } from './scenario.mjs'
 
+import type { BaseResultLine } from './scenario.mjs'
+
 export type JestMajor = 29 | 30
 
 export declare const JEST_MAJORS: JestMajor[]
@@ -53,29 +55,12 @@ export interface JestProject {
 export declare function makeProject(o: JestProjectOptions): JestProject
 export declare function testFileSource(name: string, prefix: string, holdMs: number, ext?: 'js' | 'ts'): string
 
-export interface ResultLine {
-  file: string
-  pid: number
-  event: 'loaded' | 'connected' | 'done'
-  workerId?: string
-  database?: string
-  start?: number
-  end?: number
-  locked?: boolean
+export interface ResultLine extends BaseResultLine {
   ppid?: number
   /** Processes sharing the file's parent: Jest's worker processes, when not in band. */
   siblings?: number
   /** Set by the harness: the file ran in Jest's main process. */
   inBand?: boolean
-  wdbDatabase?: string
-  wdbWorkerId?: number
-  runId?: string
-  assigned?: string | null
-  clones?: number
-  plan?: { count: number; reason: string }
-  template?: { name: string; hash: string; reused: boolean }
-  seed?: { built_at: string; txid: string }
-  manifest?: string
 }
 
 export interface JestJsonReport {

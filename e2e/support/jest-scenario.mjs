@@ -24,8 +24,8 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import {
-  childEnv as vitestChildEnv, E2E_PREFIX_START, FIXTURES_DIR, groupMembers, killGroup, MIGRATION_SQL, readLines,
-  serverUrl, sweepStaleIn, track,
+  childEnv as vitestChildEnv, E2E_PREFIX_START, FIXTURES_DIR, MIGRATION_SQL, readLines,
+  runGroup, serverUrl, sweepStaleIn, track,
 } from './scenario.mjs'
 
 export {
@@ -202,65 +202,28 @@ export async function runJest(project, o = {}) {
   rmSync(reportFile, { force: true })
   writeFileSync(resultsFile, '')
   const args = [jestBin(project.jest), '--json', `--outputFile=${reportFile}`, ...(o.args ?? [])]
-  const started = performance.now()
-  const child = spawn(process.execPath, args, {
-    cwd: project.dir,
-    env: childEnv(o.env, resultsFile),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // own process group: the whole tree (workers included) can be killed at once
+  const timeoutMs = o.timeoutMs ?? 90_000
+  const { pid, code, signal, timedOut, stdout, stderr, leftovers, ms } = await runGroup(process.execPath, args, {
+    cwd: project.dir, env: childEnv(o.env, resultsFile), timeoutMs,
   })
-  const pid = child.pid
-  if (pid === undefined) throw new Error(`cannot start ${process.execPath}`)
-  track(pid)
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d })
-  child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d })
-  try {
-    const exited = new Promise((res, rej) => {
-      child.once('error', rej)
-      child.once('exit', (code, signal) => res([code, signal]))
-    })
-    const timeoutMs = o.timeoutMs ?? 90_000
-    let timer
-    const timeout = new Promise((res) => { timer = setTimeout(() => res('timeout'), timeoutMs) })
-    const first = await Promise.race([exited, timeout])
-    clearTimeout(timer)
-    if (first === 'timeout') {
-      const members = groupMembers(pid)
-      killGroup(pid)
-      throw new Error(`jest ${project.jest} did not finish within ${timeoutMs} ms in ${project.dir}; processes: ${members.join('; ')}\n--- stderr\n${stderr.slice(-4000)}`)
-    }
-    const [code, signal] = first
-    const leftovers = groupMembers(pid)
-    await Promise.race([Promise.all([drained(child.stdout), drained(child.stderr)]), new Promise((r) => setTimeout(r, 2000))])
-    const report = existsSync(reportFile) ? JSON.parse(readFileSync(reportFile, 'utf8')) : undefined
-    const lines = readLines(resultsFile)
-    const output = `${stdout}\n${stderr}`
-    const plan = /workerdb · plan: (\d+) clones? \((.*)\)/.exec(stderr)
-    const ran = /workerdb · jest \S+: (?:(in band)|(\d+) workers?)[ ,]/.exec(stderr)
-    const done = lines.filter((l) => l.event === 'done')
-    for (const d of done) d.inBand = d.pid === pid
-    const result = {
-      code, signal, stdout, stderr, output, report, lines, done, leftovers,
-      ms: Math.round(performance.now() - started),
-      planned: plan ? { count: Number(plan[1]), reason: plan[2] } : undefined,
-      ran: ran ? { inBand: Boolean(ran[1]), workers: ran[1] ? 1 : Number(ran[2]) } : undefined,
-      runId: done[0]?.runId,
-    }
-    if (process.env.E2E_VERBOSE === '1') console.log(`jest ${project.jest} in ${project.dir}\n${describeRun(result)}`)
-    return result
-  } finally {
-    killGroup(pid)
+  if (timedOut) {
+    throw new Error(`jest ${project.jest} did not finish within ${timeoutMs} ms in ${project.dir}; processes: ${leftovers.join('; ')}\n--- stderr\n${stderr.slice(-4000)}`)
   }
-}
-
-function drained(stream) {
-  return new Promise((r) => {
-    if (stream.readableEnded) return r()
-    stream.once('end', () => r())
-    stream.once('close', () => r())
-  })
+  const report = existsSync(reportFile) ? JSON.parse(readFileSync(reportFile, 'utf8')) : undefined
+  const lines = readLines(resultsFile)
+  const output = `${stdout}\n${stderr}`
+  const plan = /workerdb · plan: (\d+) clones? \((.*)\)/.exec(stderr)
+  const ran = /workerdb · jest \S+: (?:(in band)|(\d+) workers?)[ ,]/.exec(stderr)
+  const done = lines.filter((l) => l.event === 'done')
+  for (const d of done) d.inBand = d.pid === pid
+  const result = {
+    code, signal, stdout, stderr, output, report, lines, done, leftovers, ms,
+    planned: plan ? { count: Number(plan[1]), reason: plan[2] } : undefined,
+    ran: ran ? { inBand: Boolean(ran[1]), workers: ran[1] ? 1 : Number(ran[2]) } : undefined,
+    runId: done[0]?.runId,
+  }
+  if (process.env.E2E_VERBOSE === '1') console.log(`jest ${project.jest} in ${project.dir}\n${describeRun(result)}`)
+  return result
 }
 
 /** A compact description of a run for failure messages. */

@@ -51,11 +51,11 @@ export interface Project {
 export declare function makeProject(o: ProjectOptions): Project
 export declare function testFileSource(name: string, prefix: string, holdMs: number): string
 
-export interface ResultLine {
+/** What a scenario's test file logs, under either framework (E2E_RESULTS, one JSON object a line). */
+export interface BaseResultLine {
   file: string
   pid: number
   event: 'loaded' | 'connected' | 'done'
-  poolId?: string
   workerId?: string
   database?: string
   start?: number
@@ -69,10 +69,14 @@ export interface ResultLine {
   plan?: { count: number; reason: string }
   template?: { name: string; hash: string; reused: boolean }
   seed?: { built_at: string; txid: string }
-  /** The server's data_directory, as the test saw it. */
-  dataDir?: string
   /** The manifest file the run wrote (WORKERDB_MANIFEST); gone once the run ends. */
   manifest?: string
+}
+
+export interface ResultLine extends BaseResultLine {
+  poolId?: string
+  /** The server's data_directory, as the test saw it. */
+  dataDir?: string
   /** E2E_PROJECT_NAME from the project's `test.env`, when a scenario sets it. */
   project?: string | null
   /** inject('workerdb') in the test: run id, planned count, and the database it lists for this slot. */
@@ -125,6 +129,10 @@ export declare function readLines(file: string): ResultLine[]
 export declare function describeRun(r: RunResult): string
 
 export declare function killGroup(pid: number): void
+/** Runs a command in its own process group until it exits or `timeoutMs` passes; the group is killed on return. */
+export declare function runGroup(command: string, args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{
+  pid: number; code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; stdout: string; stderr: string; leftovers: string[]; ms: number
+}>
 export declare function killAll(): void
 export declare function track(pid: number, kill?: () => void): void
 export declare function killTree(pid: number): void

@@ -334,22 +334,18 @@ function outputsFor(project, tag) {
   return { resultsFile: join(project.dir, `results-${tag}.jsonl`), reportFile: join(project.dir, `report-${tag}.json`) }
 }
 
-export async function runVitest(project, o = {}) {
-  const { resultsFile, reportFile } = outputsFor(project, o.tag)
-  rmSync(resultsFile, { force: true })
-  rmSync(reportFile, { force: true })
-  writeFileSync(resultsFile, '')
-  const args = [vitestBin(project.vitest), 'run', '--reporter=default', '--reporter=json', `--outputFile=${reportFile}`, ...(o.args ?? [])]
+/**
+ * One test-runner run, for both harnesses: `command args` in its own process group (so the whole tree,
+ * workers included, can be killed at once), its output collected, until it exits or `timeoutMs` passes
+ * (then the group is killed). The group is killed on return whatever happened. `leftovers`: the group's
+ * processes still there when the runner exited (or timed out).
+ */
+export async function runGroup(command, args, { cwd, env, timeoutMs }) {
   const started = performance.now()
-  const child = spawn(nodeFor(project.vitest), args, {
-    cwd: project.dir,
-    env: childEnv(o.env, resultsFile, o.embedded ?? false),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // own process group: the whole tree can be killed at once
-  })
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   const pid = child.pid
-  if (pid === undefined) throw new Error(`cannot start ${nodeFor(project.vitest)}`)
-  live.set(pid, () => killGroup(pid))
+  if (pid === undefined) throw new Error(`cannot start ${command}`)
+  track(pid)
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d })
@@ -361,7 +357,6 @@ export async function runVitest(project, o = {}) {
       child.once('error', rej)
       child.once('exit', (code, signal) => res([code, signal]))
     })
-    const timeoutMs = o.timeoutMs ?? 120_000
     let timer
     const timeout = new Promise((res) => { timer = setTimeout(() => res('timeout'), timeoutMs) })
     const first = await Promise.race([exited, timeout])
@@ -378,22 +373,35 @@ export async function runVitest(project, o = {}) {
       Promise.all([streamEnd(child.stdout), streamEnd(child.stderr)]),
       new Promise((r) => setTimeout(r, 2000)),
     ])
-    const report = existsSync(reportFile) ? readJson(reportFile) : undefined
-    const lines = readLines(resultsFile)
-    const output = `${stdout}\n${stderr}`
-    const result = {
-      code, signal, timedOut, stdout, stderr, output, report, lines,
-      done: lines.filter((l) => l.event === 'done'),
-      ms: Math.round(performance.now() - started),
-      leftovers,
-      planned: plannedFrom(stderr),
-    }
-    if (process.env.E2E_VERBOSE === '1') console.log(`vitest ${project.vitest} in ${project.dir}\n${describeRun(result)}`)
-    if (timedOut) throw new Error(`vitest ${project.vitest} did not finish within ${timeoutMs} ms in ${project.dir}\n${describeRun(result)}`)
-    return result
+    return { pid, code, signal, timedOut, stdout, stderr, leftovers, ms: Math.round(performance.now() - started) }
   } finally {
     killGroup(pid)
   }
+}
+
+export async function runVitest(project, o = {}) {
+  const { resultsFile, reportFile } = outputsFor(project, o.tag)
+  rmSync(resultsFile, { force: true })
+  rmSync(reportFile, { force: true })
+  writeFileSync(resultsFile, '')
+  const args = [vitestBin(project.vitest), 'run', '--reporter=default', '--reporter=json', `--outputFile=${reportFile}`, ...(o.args ?? [])]
+  const timeoutMs = o.timeoutMs ?? 120_000
+  const { code, signal, timedOut, stdout, stderr, leftovers, ms } = await runGroup(nodeFor(project.vitest), args, {
+    cwd: project.dir, env: childEnv(o.env, resultsFile, o.embedded ?? false), timeoutMs,
+  })
+  const report = existsSync(reportFile) ? readJson(reportFile) : undefined
+  const lines = readLines(resultsFile)
+  const output = `${stdout}\n${stderr}`
+  const result = {
+    code, signal, timedOut, stdout, stderr, output, report, lines,
+    done: lines.filter((l) => l.event === 'done'),
+    ms,
+    leftovers,
+    planned: plannedFrom(stderr),
+  }
+  if (process.env.E2E_VERBOSE === '1') console.log(`vitest ${project.vitest} in ${project.dir}\n${describeRun(result)}`)
+  if (timedOut) throw new Error(`vitest ${project.vitest} did not finish within ${timeoutMs} ms in ${project.dir}\n${describeRun(result)}`)
+  return result
 }
 
 /** The last `workerdb · plan: N clones (reason)` line (watch reruns that grow print another). */
