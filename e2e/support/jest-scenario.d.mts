@@ -2,7 +2,7 @@
 
 export {
   adminQuery, databasesWithPrefix, dropDatabase, dropPrefix, E2E_DIR, FIXTURES_DIR, groupMembers, killAll, killGroup,
-  leftoverClones, MIGRATION_SQL, serverUrl,
+  leftoverClones, MIGRATION_SQL, overlaps, serverUrl,
 } from './scenario.mjs'
 
 import type { BaseResultLine } from './scenario.mjs'
@@ -107,7 +107,6 @@ export declare function runJest(project: JestProject, o?: JestRunOptions): Promi
 export declare function describeRun(r: JestRunResult): string
 
 export declare function isolationProblems(project: JestProject, r: JestRunResult, expectFiles?: string[]): string[]
-export declare function overlaps(done: ResultLine[]): string[]
 
 export interface JestWatch {
   pid: number

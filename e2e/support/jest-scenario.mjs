@@ -25,12 +25,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join } from 'node:path'
 import {
   childEnv as vitestChildEnv, E2E_PREFIX_START, FIXTURES_DIR, MIGRATION_SQL, readLines,
-  runGroup, serverUrl, sweepStaleIn, track,
+  overlaps, runGroup, serverUrl, sweepStaleIn, track,
 } from './scenario.mjs'
 
 export {
   adminQuery, databasesWithPrefix, dropDatabase, dropPrefix, E2E_DIR, FIXTURES_DIR, groupMembers, killAll, killGroup,
-  leftoverClones, MIGRATION_SQL, serverUrl,
+  leftoverClones, MIGRATION_SQL, overlaps, serverUrl,
 } from './scenario.mjs'
 
 /** Every Jest major with a fixture under e2e/fixtures/jest<N>. */
@@ -281,21 +281,6 @@ export function isolationProblems(project, r, expectFiles = project.files) {
     if (d.manifest && existsSync(d.manifest)) p.push(`the run's manifest ${d.manifest} was left behind`)
   }
   p.push(...overlaps(r.done))
-  return p
-}
-
-/** Pairs of files that held one database at the same time. */
-export function overlaps(done) {
-  const p = []
-  const sorted = [...done].sort((a, b) => a.start - b.start)
-  for (let i = 0; i < sorted.length; i++) {
-    for (let j = i + 1; j < sorted.length; j++) {
-      const a = sorted[i], b = sorted[j]
-      if (a.database === b.database && b.start < a.end) {
-        p.push(`${a.file} [${a.start}–${a.end}] and ${b.file} [${b.start}–${b.end}] overlapped on ${a.database}`)
-      }
-    }
-  }
   return p
 }
 

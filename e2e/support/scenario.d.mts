@@ -129,6 +129,8 @@ export declare function readLines(file: string): ResultLine[]
 export declare function describeRun(r: RunResult): string
 
 export declare function killGroup(pid: number): void
+/** Pairs of files that held one database at the same time. */
+export declare function overlaps(done: BaseResultLine[]): string[]
 /** Runs a command in its own process group until it exits or `timeoutMs` passes; the group is killed on return. */
 export declare function runGroup(command: string, args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{
   pid: number; code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; stdout: string; stderr: string; leftovers: string[]; ms: number

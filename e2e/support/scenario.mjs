@@ -576,6 +576,13 @@ export function doneProblems(done, { prefix, files, planned }) {
       p.push(`${d.file}: inject('workerdb') gave ${JSON.stringify(d.provided)}, expected run ${d.runId} and ${d.database}`)
     }
   }
+  p.push(...overlaps(done))
+  return p
+}
+
+/** Pairs of files that held one database at the same time (either framework). */
+export function overlaps(done) {
+  const p = []
   const sorted = [...done].sort((a, b) => a.start - b.start)
   for (let i = 0; i < sorted.length; i++) {
     for (let j = i + 1; j < sorted.length; j++) {
