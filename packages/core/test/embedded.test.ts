@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
 import { afterAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { findEmbeddedBinaries, startEmbedded } from '../src/server/embedded.js'
@@ -66,19 +67,22 @@ describe('embedded PostgreSQL', () => {
       expect(server.adminUrl).toMatch(/^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/)
       const port = portOf(server.adminUrl)
       expect(server.describe).toBe(`embedded PostgreSQL 17.10 on 127.0.0.1:${port}`)
-      const summary = new RegExp(`^info embedded PostgreSQL 17 on 127\\.0\\.0\\.1:${port} \\(ready in [\\d.]+ m?s\\)$`)
+      // This machine (Linux, a 24 GB /dev/shm) qualifies for the RAM disk.
+      const summary = new RegExp(`^info embedded PostgreSQL 17 on 127\\.0\\.0\\.1:${port} \\(ready in [\\d.]+ m?s, data in memory: /dev/shm\\)$`)
       expect(log.lines).toEqual([expect.stringMatching(summary)])
 
       const dataDir = await withClient(server.adminUrl, async (c) => {
         expect((await c.query('select version()')).rows[0].version).toContain('PostgreSQL 17')
         expect((await c.query('show fsync')).rows[0].fsync).toBe('off')
         expect((await c.query('show max_connections')).rows[0].max_connections).toBe('200')
+        expect((await c.query('show wal_level')).rows[0].wal_level).toBe('minimal')
         await c.query('create table t (id int primary key, name text)')
         await c.query(`insert into t values (1, 'one'), (2, 'two')`)
         expect((await c.query('select count(*)::int as n from t')).rows[0].n).toBe(2)
         return (await c.query('show data_directory')).rows[0].data_directory as string
       })
       expect(fs.existsSync(dataDir)).toBe(true)
+      expect(dataDir.startsWith('/dev/shm/workerdb-embedded-')).toBe(true)
 
       // An open client must not hold up the (fast) shutdown.
       const lingering = new pg.Client({ connectionString: server.adminUrl })
@@ -113,10 +117,10 @@ describe('embedded PostgreSQL', () => {
   )
 
   it(
-    'requires the password when one is set, and honours user and settings',
+    'requires the password when one is set, and honours user, settings and memory: false',
     async () => {
       const server = await startEmbedded(
-        { user: 'admin', password: 's3cret:@/', settings: { work_mem: '8MB' } },
+        { user: 'admin', password: 's3cret:@/', settings: { work_mem: '8MB' }, memory: false },
         captureLog(),
       )
       started.push(server)
@@ -128,6 +132,7 @@ describe('embedded PostgreSQL', () => {
         await withClient(server.adminUrl, async (c) => {
           expect((await c.query('select current_user as u')).rows[0].u).toBe('admin')
           expect((await c.query('show work_mem')).rows[0].work_mem).toBe('8MB')
+          expect((await c.query('show data_directory')).rows[0].data_directory).toMatch(new RegExp(`^${os.tmpdir()}/workerdb-embedded-`))
         })
         url.password = 'wrong'
         await expect(withClient(url.toString(), (c) => c.query('select 1'))).rejects.toThrow(/password/)

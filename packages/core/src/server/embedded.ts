@@ -14,6 +14,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { WorkerDbError } from '../errors.js'
 import { ms, type Logger } from '../log.js'
+import { memoryDirFacts, scratchParent } from './memory-dir.js'
 import type { ServerHandle } from './types.js'
 
 /** The binaries package version we pin in package.json (all its releases are tagged `-beta.N`). */
@@ -32,6 +33,11 @@ export interface EmbeddedOptions {
   password?: string
   /** Extra `-c name=value` server settings; they win over our defaults. */
   settings?: Record<string, string>
+  /**
+   * Keep the throwaway data dir on the RAM disk (/dev/shm). Default: yes on Linux when it has 2 GB free;
+   * false keeps it in the temp dir (large fixtures). Ignored with `dataDir`.
+   */
+  memory?: boolean
 }
 
 export interface EmbeddedBinaries {
@@ -55,6 +61,10 @@ const DEFAULT_SETTINGS: Record<string, string> = {
   fsync: 'off',
   synchronous_commit: 'off',
   full_page_writes: 'off',
+  // No replicas: a table created and filled in one transaction (every migration's CREATE + seed) is
+  // written once instead of twice. Migrations ran ~1.5× faster in pnpm bench.
+  wal_level: 'minimal',
+  max_wal_senders: '0',
   max_connections: '200',
 }
 
@@ -566,15 +576,20 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
   }
 
   const runAs = process.getuid?.() === 0 ? unprivilegedUser() : undefined
+  // A given data dir is kept, so it stays where the caller put it; only the throwaway one may go to memory.
+  const where = opts.dataDir ? { dir: os.tmpdir(), inMemory: false } : scratchParent(memoryDirFacts(), opts.memory)
+  if (opts.memory && where.why) log.warn(`embedded server: memory: true, but ${where.why}; using ${where.dir}`)
   if (runAs) {
-    // The scratch dir (and maybe the binary copy) live here: the server user must be able to reach them.
-    const blocked = blockedAncestor(path.join(os.tmpdir(), 'x'), runAs)
-    if (blocked) {
-      throw new WorkerDbError(
-        'E_EMBEDDED',
-        `the temp dir ${os.tmpdir()} is not reachable by user ${runAs.name} (${blocked} is private)`,
-        'point TMPDIR at a world-accessible folder such as /tmp',
-      )
+    // The scratch dir and the binary copy live in these: the server user must be able to reach them.
+    for (const dir of new Set([os.tmpdir(), where.dir])) {
+      const blocked = blockedAncestor(path.join(dir, 'x'), runAs)
+      if (blocked) {
+        throw new WorkerDbError(
+          'E_EMBEDDED',
+          `the temp dir ${dir} is not reachable by user ${runAs.name} (${blocked} is private)`,
+          dir === os.tmpdir() ? 'point TMPDIR at a world-accessible folder such as /tmp' : 'set server: { embedded: { memory: false } }',
+        )
+      }
     }
   }
   const binDir = usableBinDir(bins, runAs, log)
@@ -584,7 +599,7 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
 
   // One private scratch dir per server: the default data dir and the password file live in it, and it
   // is the children's cwd (the runner's cwd may be somewhere the server user cannot enter).
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'workerdb-embedded-'))
+  const scratch = fs.mkdtempSync(path.join(where.dir, 'workerdb-embedded-'))
   const dataDir = opts.dataDir ? path.resolve(opts.dataDir) : path.join(scratch, 'data')
   const removeScratch = () => fs.rmSync(scratch, { recursive: true, force: true, maxRetries: 3 })
   const spawnOptions: SpawnOptions = {
@@ -704,7 +719,7 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
 
   const version = serverVersion.split(' ')[0]!
   const major = version.split('.')[0]
-  log.info(`embedded PostgreSQL ${major} on 127.0.0.1:${port} (ready in ${ms(t0)})`)
+  log.info(`embedded PostgreSQL ${major} on 127.0.0.1:${port} (ready in ${ms(t0)}${where.inMemory ? `, data in memory: ${where.dir}` : ''})`)
   return {
     kind: 'embedded',
     adminUrl,
