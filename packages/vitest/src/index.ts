@@ -4,7 +4,7 @@
  */
 import type {} from 'vitest'
 import { manifestPathFor, newRunId, MANIFEST_ENV, type WorkerDbOptions } from '@workerdb/core'
-import { GLOBAL_SETUP_FILE, SETUP_FILE } from './runner/paths.js'
+import { externalPattern, GLOBAL_SETUP_FILE, OWN_DIST_DIRS, SETUP_FILE } from './runner/paths.js'
 import { SpecReporter } from './runner/spec-reporter.js'
 import { runs, type ProjectLike, type VitestLike } from './runner/state.js'
 
@@ -15,7 +15,7 @@ export type { WorkerDbOptions, WorkerDatabase, TestTransaction, TransactionHooks
 /** The Vite plugin shape we use; typed structurally so that any Vitest 3–5 config accepts it. */
 export interface WorkerDbPlugin {
   name: string
-  config(): { test: { globalSetup: string[] } }
+  config(): { test: { globalSetup: string[]; server: { deps: { external: RegExp[] } } } }
   configureVitest(ctx: { vitest: unknown; project: unknown }): void
 }
 
@@ -27,7 +27,7 @@ export function workerDb(options: WorkerDbOptions = {}): WorkerDbPlugin {
     name: 'workerdb',
     config() {
       // The root's globalSetup runs even when the root project has no test files of its own.
-      return { test: { globalSetup: [GLOBAL_SETUP_FILE] } }
+      return { test: { globalSetup: [GLOBAL_SETUP_FILE], server: { deps: { external: OWN_DIST_DIRS.map(externalPattern) } } } }
     },
     configureVitest(ctx) {
       const vitest = ctx.vitest as VitestLike
