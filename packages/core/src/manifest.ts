@@ -5,9 +5,11 @@
  * watch rerun grows the clone set.
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { EnvSpec } from './env.js'
+import { isWorkerDbError, type WorkerDbErrorCode } from './errors.js'
+import { redactText } from './url.js'
 import type { Plan } from './plan.js'
 import type { ManifestReset } from './isolation/reset.js'
 
@@ -38,6 +40,13 @@ export interface Manifest {
   detached?: boolean
   /** `reset: 'truncate'`: the statement each worker runs on its clone before every test file. */
   reset?: ManifestReset
+  /**
+   * Still provisioning: Vitest's pool starts while the clones are made, and each worker's setup file
+   * waits for this to go (waitForManifest) — the clones are then ready.
+   */
+  pending?: boolean
+  /** Provisioning failed after the pool started: each worker's setup file throws this instead. */
+  failed?: { code: WorkerDbErrorCode; detail: string; hint: string }
 }
 
 /** Where manifests live: one private folder per user in the temp dir. */
@@ -59,4 +68,33 @@ export function writeManifest(path: string, manifest: Manifest): void {
 
 export function removeManifest(path: string): void {
   rmSync(path, { force: true })
+}
+
+/** What a run is known by before anything is provisioned. */
+export interface RunIdentity {
+  runId: string
+  framework: string
+  plan: Plan
+  env: EnvSpec
+  workerIdVar: string
+}
+
+function announced(run: RunIdentity): Manifest {
+  return {
+    version: 1, runId: run.runId, framework: run.framework, plan: run.plan, server: '', env: run.env, workerIdVar: run.workerIdVar,
+    template: null, clones: [], pid: process.pid, host: hostname(), createdAt: new Date().toISOString(),
+  }
+}
+
+/** Before provisioning starts (Vitest starts its pool meanwhile): workers that get here first wait. */
+export function writePendingManifest(path: string, run: RunIdentity): void {
+  writeManifest(path, { ...announced(run), pending: true })
+}
+
+/** Provisioning failed: every worker fails with the run's own error, not with a missing file or a wait. */
+export function writeFailedManifest(path: string, run: RunIdentity, err: unknown): void {
+  const failed: NonNullable<Manifest['failed']> = isWorkerDbError(err)
+    ? { code: err.code, detail: redactText(err.message.slice(err.code.length + 2).split('\n  → ')[0]!), hint: err.hint }
+    : { code: 'E_NO_MANIFEST', detail: `provisioning failed: ${redactText(String((err as Error)?.message ?? err))}`, hint: 'The runner printed the whole error at the end of the run.' }
+  writeManifest(path, { ...announced(run), failed })
 }

@@ -236,7 +236,8 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   }
 
   try {
-    writeManifest(manifestPath, manifest)
+    // Pending until the clones exist: Vitest's workers may already be waiting on this file.
+    writeManifest(manifestPath, { ...manifest, pending: true })
     // Set before the pool starts, so every worker process/thread inherits it.
     if (!o.detached) process.env[MANIFEST_ENV] = manifestPath
     await grow(o.plan)

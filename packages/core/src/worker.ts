@@ -4,6 +4,7 @@
  * numbers that explain why, instead of "database does not exist" at the first query.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { envFor } from './env.js'
 import { WorkerDbError } from './errors.js'
 import { MANIFEST_ENV, type Manifest } from './manifest.js'
@@ -32,11 +33,63 @@ export function readManifest(env: NodeJS.ProcessEnv = process.env): Manifest {
     throw new WorkerDbError('E_NO_MANIFEST', `the workerdb setup file ran, but this run provisioned no databases (${MANIFEST_ENV} is not set)`,
       'Add workerdb to the runner, not only its setup file: `plugins: [workerDb()]` in vitest.config, or `preset: \'@workerdb/jest\'` in jest.config.')
   }
+  let manifest: Manifest
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Manifest
+    manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest
   } catch (err) {
     throw new WorkerDbError('E_NO_MANIFEST', `cannot read the workerdb manifest ${path}: ${(err as Error).message}`,
       'The run that provisioned it has ended or crashed; run the tests again.', { cause: err })
+  }
+  if (manifest.failed) throw new WorkerDbError(manifest.failed.code, manifest.failed.detail, manifest.failed.hint)
+  if (manifest.pending) {
+    throw new WorkerDbError('E_NO_MANIFEST', `run ${manifest.runId} is still provisioning its databases`,
+      'Read the database from tests or setup files listed after workerdb\'s: its setup file waits until the clones exist.')
+  }
+  return manifest
+}
+
+/** How long a worker that saw "pending" waits for a manifest that went missing: the runner rewrites a failed run's. */
+const VANISHED_GRACE_MS = 2_000
+
+/**
+ * Vitest starts its pool while the runner provisions (the manifest says `pending`): resolves once this
+ * run's clones exist, so that readManifest() finds them — or its error, if provisioning failed. Gives up
+ * only when the runner process is gone.
+ */
+export async function waitForManifest(env: NodeJS.ProcessEnv = process.env, pollMs = 5): Promise<void> {
+  const path = env[MANIFEST_ENV]
+  if (!path) return
+  let sawPending = false
+  let vanishedAt: number | undefined
+  for (;;) {
+    let manifest: Manifest | undefined
+    try {
+      manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest
+    } catch {
+      // Missing before we saw it pending: readManifest() explains. After: the failure is being written.
+      if (!sawPending) return
+      vanishedAt ??= Date.now()
+      if (Date.now() - vanishedAt > VANISHED_GRACE_MS) return
+    }
+    if (manifest) {
+      if (!manifest.pending) return
+      sawPending = true
+      vanishedAt = undefined
+      if (manifest.pid && manifest.host === hostname() && !processAlive(manifest.pid)) {
+        throw new WorkerDbError('E_NO_MANIFEST', `the runner of run ${manifest.runId} (pid ${manifest.pid}) ended while it was provisioning`,
+          'Run the tests again; the next run sweeps what it left.')
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs))
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { MANIFEST_ENV, writeManifest, type Manifest } from '../src/manifest.js'
-import { cloneFor, getWorkerDatabase, readManifest, setupWorker } from '../src/worker.js'
+import { WorkerDbError } from '../src/errors.js'
+import { MANIFEST_ENV, writeFailedManifest, writeManifest, writePendingManifest, type Manifest } from '../src/manifest.js'
+import { cloneFor, getWorkerDatabase, readManifest, setupWorker, waitForManifest } from '../src/worker.js'
 import type { EnvSpec } from '../src/env.js'
 import { thrownError as error } from './helpers.js'
 
@@ -184,5 +186,54 @@ describe('getWorkerDatabase', () => {
     const e = error(() => getWorkerDatabase({}))
     expect(e.code).toBe('E_NO_MANIFEST')
     expect(e.hint.length).toBeGreaterThan(0)
+  })
+})
+
+describe('waitForManifest: the pool starts while the runner provisions', () => {
+  const run = { runId: 'run12345', framework: 'vitest 4.1.12', plan: { count: 2, reason: 'test' }, env: { DATABASE_URL: 'url' } as EnvSpec, workerIdVar: 'VITEST_POOL_ID' }
+
+  it('waits while the manifest is pending, then setupWorker finds the clone', async () => {
+    const path = join(dir, `pending-${++n}.json`)
+    writePendingManifest(path, run)
+    const env: NodeJS.ProcessEnv = { [MANIFEST_ENV]: path, VITEST_POOL_ID: '2' }
+    expect(error(() => setupWorker(env)).message).toMatch(/^E_NO_MANIFEST: run run12345 is still provisioning its databases/)
+    let settled = false
+    const waiting = waitForManifest(env, 2).then(() => { settled = true })
+    await new Promise((r) => setTimeout(r, 60))
+    expect(settled).toBe(false)
+    writeManifest(path, manifest({ count: 2 }))
+    await waiting
+    expect(setupWorker(env).database).toBe('wdb_run12345_2')
+  })
+
+  it('a failed run: every worker throws the run\'s own error, redacted', async () => {
+    const path = join(dir, `failed-${++n}.json`)
+    writePendingManifest(path, run)
+    const env: NodeJS.ProcessEnv = { [MANIFEST_ENV]: path, VITEST_POOL_ID: '1' }
+    const waiting = waitForManifest(env, 2)
+    // The runner's provision() removes the manifest as it fails; the failure is written a moment later.
+    rmSync(path)
+    await new Promise((r) => setTimeout(r, 30))
+    writeFailedManifest(path, run, new WorkerDbError('E_SERVER_UNREACHABLE', 'cannot reach postgresql://bob:hunter22@db:5432/postgres', 'Start the server.'))
+    await waiting
+    const e = error(() => setupWorker(env)) as WorkerDbError
+    expect(e.code).toBe('E_SERVER_UNREACHABLE')
+    expect(e.message).toBe('E_SERVER_UNREACHABLE: cannot reach postgresql://bob:***@db:5432/postgres\n  → Start the server.')
+    writeFailedManifest(path, run, new Error('boom'))
+    expect(error(() => readManifest(env)).message).toMatch(/^E_NO_MANIFEST: provisioning failed: boom/)
+  })
+
+  it('gives up with E_NO_MANIFEST when the runner died while provisioning', async () => {
+    const path = join(dir, `orphan-${++n}.json`)
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+    writeManifest(path, { ...manifest(), clones: [], pending: true, pid: Number(dead.stdout), host: hostname() })
+    const e = await waitForManifest({ [MANIFEST_ENV]: path }, 2).then(() => undefined, (err: Error) => err)
+    expect(e?.message).toMatch(/^E_NO_MANIFEST: the runner of run run12345 \(pid \d+\) ended while it was provisioning/)
+  })
+
+  it('returns at once when there is nothing to wait for (readManifest explains)', async () => {
+    await waitForManifest({}, 2)
+    await waitForManifest({ [MANIFEST_ENV]: join(dir, 'never-written.json') }, 2)
+    await waitForManifest(envWith(manifest()), 2)
   })
 })

@@ -1,10 +1,10 @@
 /**
- * Vitest globalSetup, added by the plugin. Vitest may run it once per project: the first call
- * provisions, later ones join, and the last teardown drops this run's clones.
+ * Vitest globalSetup, added by the plugin. Vitest may run it once per project: the first call plans and
+ * starts provisioning, later ones join, and the last teardown drops this run's clones.
  */
-import { WorkerDbError } from '@workerdb/core'
+import { removeManifest, WorkerDbError } from '@workerdb/core'
 import { runs, type ProjectLike } from './state.js'
-import { ensureProvisioned, providedFor } from './provision-run.js'
+import { ensurePlanned, ensureProvisioned, providedFor } from './provision-run.js'
 import { SETUP_FILE } from './paths.js'
 
 export default async function setup(project: ProjectLike): Promise<() => Promise<void>> {
@@ -15,16 +15,27 @@ export default async function setup(project: ProjectLike): Promise<() => Promise
       'Add `plugins: [workerDb()]` to vitest.config instead of listing the globalSetup by hand.')
   }
   state.refs++
-  const run = await ensureProvisioned(state)
+  const planned = await ensurePlanned(state)
+  // Not awaited: the pool starts meanwhile, and each worker's setup file waits for its clone.
+  const provisioning = ensureProvisioned(state, planned)
+  provisioning.catch(() => {}) // reported by the workers, and thrown by the teardown below
   // Projects that do not carry the plugin themselves (inline projects without `extends`) still need the
   // worker mapping: without it they would silently share DATABASE_URL.
   for (const p of vitest.projects) {
     if (!p.config.setupFiles.includes(SETUP_FILE)) p.config.setupFiles.unshift(SETUP_FILE)
   }
   // For `inject('workerdb')` in tests (plain JSON, no URLs).
-  project.provide?.('workerdb', providedFor(run))
+  project.provide?.('workerdb', providedFor(state.runId, planned.run.plan, planned.config.prefix))
   return async () => {
     if (--state.refs > 0) return
+    let run
+    try {
+      run = await provisioning
+    } catch (err) {
+      // The failed run's manifest only served its workers; the error goes to Vitest's report.
+      removeManifest(state.manifestPath)
+      throw err
+    }
     await run.teardown()
   }
 }

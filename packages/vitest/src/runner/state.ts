@@ -4,6 +4,7 @@
  * globalSetup can run once per project: they meet on a globalThis registry keyed by the Vitest instance.
  */
 import type { Provisioned, WorkerDbOptions } from '@workerdb/core'
+import type { Planned } from './provision-run.js'
 
 export interface RunState {
   runId: string
@@ -14,6 +15,7 @@ export interface RunState {
   vitest: VitestLike
   /** Specs of the current run, after --shard, as the spec reporter saw them. */
   specs?: SpecLike[]
+  planned?: Promise<Planned>
   provisioned?: Promise<Provisioned>
   /** globalSetup callers still holding the run (one per project that ran it). */
   refs: number

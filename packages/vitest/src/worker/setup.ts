@@ -5,7 +5,9 @@
  * then empties the clone's tables: Vitest re-runs setup files for every test file (isolate off too) and
  * awaits this one's top-level await before importing the test module.
  */
-import { resetWorkerDatabase, setupWorker } from '@workerdb/core/worker'
+import { resetWorkerDatabase, setupWorker, waitForManifest } from '@workerdb/core/worker'
 
+// The runner provisions while the pool starts: wait here until this run's clones exist.
+await waitForManifest()
 setupWorker()
 await resetWorkerDatabase()
