@@ -10,7 +10,9 @@ export default async function setup() {
     process.env.WORKERDB_TEST_SERVER = 'url'
     return
   }
-  const server = await startEmbedded({}, createLogger())
+  // On disk, like CI's server: the chaos tests kill a run in the middle of CREATE DATABASE, and a copy on
+  // the RAM disk ends before they can see it start. (Runs that start their own server use the RAM disk.)
+  const server = await startEmbedded({ memory: false }, createLogger())
   process.env.WORKERDB_TEST_URL = server.adminUrl
   process.env.WORKERDB_TEST_SERVER = 'embedded'
   return () => server.stop()
