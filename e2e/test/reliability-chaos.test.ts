@@ -194,8 +194,9 @@ const c = new pg.Client({ connectionString: process.env.DATABASE_URL })
 })
 
 describe('kill -9 during cloning', () => {
-  // A CREATE DATABASE in flight when its client dies would complete on the server and leave a database
-  // without a marker (which no sweep may drop): the backend must notice the lost client and roll back.
+  // A CREATE DATABASE in flight when its client dies may complete on the server and leave a database
+  // without a marker. A slow copy is rolled back (the backend notices the lost client); a fast one (a RAM
+  // disk) completes, and the next run's sweep drops it because the dead run's manifest named it first.
   test('vitest 4: killed while CREATE DATABASE … TEMPLATE runs', async () => {
     const project = scenarios.project({
       tag: 'ccl', vitest: 4, files: 4, holdMs: 50, config: { pool: 'forks', maxWorkers: 4 },

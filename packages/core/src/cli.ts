@@ -14,7 +14,7 @@ import { chooseServer, localProbe, NO_PROBE, type ServerChoice } from './server/
 import { DEFAULT_TESTCONTAINERS_IMAGE, installHint, NO_RUNTIME_HINT, TESTCONTAINERS_PACKAGE, testcontainersUsable } from './server/testcontainers.js'
 import { findEmbeddedBinaries } from './server/embedded.js'
 import { provisionCommand, teardownCommand } from './cli-provision.js'
-import { ownerAlive, sweep, sweepManifests } from './sweep.js'
+import { deadManifests, ownerAlive, removeManifests, sweep } from './sweep.js'
 import { redactUrl } from './url.js'
 
 const USAGE = `usage: workerdb <command> [--json]
@@ -138,9 +138,10 @@ function mb(bytes: number): string {
 async function sweepCommand(out: Out, cwd: string, dryRun: boolean): Promise<void> {
   const { url, prefix, ttl, keepTemplates } = await adminUrl(cwd)
   const warnings: string[] = []
-  const dropped = await sweep(url, { prefix, ttlMs: ttl, dryRun, keepTemplates, warn: (l) => warnings.push(l) })
-  // Manifests of dead runs in the temp dir (a killed run, Jest 29's bail): local files, nothing to ask the server.
-  const manifests = dryRun ? [] : sweepManifests({ ttlMs: ttl })
+  // Manifests of dead runs in the temp dir (a killed run, Jest 29's bail) name what those runs were creating.
+  const dead = deadManifests({ ttlMs: ttl })
+  const dropped = await sweep(url, { prefix, ttlMs: ttl, dryRun, keepTemplates, orphans: dead.flatMap((d) => d.creating), warn: (l) => warnings.push(l) })
+  const manifests = dryRun ? [] : removeManifests(dead)
   out.data = { dryRun, databases: dropped, manifests, warnings }
   const verb = dryRun ? 'would drop' : 'dropped'
   out.lines.push(dropped.length ? `${verb} ${dropped.length} database${dropped.length === 1 ? '' : 's'}:` : 'nothing to sweep')

@@ -21,6 +21,9 @@ export interface CloneEntry {
   url: string
 }
 
+/** A database being created (a clone or a spare), before its marker exists. */
+export type CreatingEntry = Pick<CloneEntry, 'database' | 'url'>
+
 export interface Manifest {
   version: 1
   runId: string
@@ -45,6 +48,11 @@ export interface Manifest {
    * waits for this to go (waitForManifest) — the clones are then ready.
    */
   pending?: boolean
+  /**
+   * The clones being created right now. CREATE DATABASE and the marker comment are two statements: a run
+   * killed between them leaves a database only this list proves is ours (the next run's sweep drops it).
+   */
+  creating?: CreatingEntry[]
   /** Provisioning failed after the pool started: each worker's setup file throws this instead. */
   failed?: { code: WorkerDbErrorCode; detail: string; hint: string }
 }

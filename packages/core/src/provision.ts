@@ -17,7 +17,7 @@ import { cloneName, newRunId } from './naming.js'
 import type { Plan } from './plan.js'
 import { startServer, type ServerHandle } from './server/index.js'
 import { claimSpares, makeSpares, type SpareMaker } from './spares.js'
-import { sweep, sweepManifests } from './sweep.js'
+import { deadManifests, removeManifests, sweep, type DeadManifest } from './sweep.js'
 import { ensureTemplate, releaseTemplate, type TemplateResult } from './template.js'
 import { connectionParts, redactText, withDatabase } from './url.js'
 import type { Migrator } from './migrate/types.js'
@@ -145,6 +145,10 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     runId, server: server.describe, serverMs, template, clones: 0, clonesMs: 0, strategy: strategy ?? 'default', plan: o.plan,
   }
 
+  // Pending until the first clones exist: Vitest's workers may already be waiting on this file.
+  let pending = true
+  const writeCurrent = (extra: Partial<Manifest> = {}) => writeManifest(manifestPath, { ...manifest, ...(pending ? { pending: true } : {}), ...extra })
+
   let resetPlanned = false
   async function grow(plan: Plan): Promise<void> {
     const have = manifest.clones.length
@@ -154,8 +158,12 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     clones.push(...names)
     log.info(`plan: ${plan.count} clone${plan.count === 1 ? '' : 's'} (${plan.reason})`)
     const renamed = o.config.spares ? await takeSpares(names) : []
+    const copies = names.filter((n) => !renamed.includes(n))
+    // Named in the manifest before the copies start: a run killed before their markers are written leaves
+    // the next run's sweep this proof that they are ours.
+    if (copies.length) writeCurrent({ creating: copies.map((database) => ({ database, url: withDatabase(server.adminUrl, database) })) })
     await createClones({
-      adminUrl: server.adminUrl, template: template.name, names: names.filter((n) => !renamed.includes(n)), runId, strategy, marker: o.detached ? { detached: true } : undefined,
+      adminUrl: server.adminUrl, template: template.name, names: copies, runId, strategy, marker: o.detached ? { detached: true } : undefined,
       concurrency: lanes,
       onProgress: (done, total) => log.progress(`cloning ${done}/${total}`),
     })
@@ -171,7 +179,8 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       log.info(`reset: ${n ? `${n} table${n === 1 ? '' : 's'} emptied before every test file` : 'no tables to empty'}`)
     }
     manifest.plan = plan
-    writeManifest(manifestPath, manifest)
+    pending = false
+    writeCurrent()
     summary.clones = manifest.clones.length
     summary.clonesMs += performance.now() - started
     summary.plan = plan
@@ -205,6 +214,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       adminUrl: server.adminUrl, template: template.name, prefix: o.config.prefix, hash: template.hash, runId, strategy,
       target: o.config.spares === 'plan' ? manifest.clones.length : o.config.spares,
       onError: (err) => log.warn(`making spare clones failed (harmless; the next run copies instead): ${redactText(err.message)}`),
+      announce: (name) => writeCurrent(name ? { creating: [{ database: name, url: withDatabase(server.adminUrl, name) }] } : {}),
     })
   }
 
@@ -236,8 +246,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   }
 
   try {
-    // Pending until the clones exist: Vitest's workers may already be waiting on this file.
-    writeManifest(manifestPath, { ...manifest, pending: true })
+    writeCurrent()
     // Set before the pool starts, so every worker process/thread inherits it.
     if (!o.detached) process.env[MANIFEST_ENV] = manifestPath
     await grow(o.plan)
@@ -283,17 +292,20 @@ async function connectionsInUse(admin: Client): Promise<number> {
 }
 
 function sweepInBackground(adminUrl: string, config: ResolvedConfig, runId: string, hash: string, log: Logger): Promise<unknown> {
+  let dead: DeadManifest[] = []
   try {
-    const gone = sweepManifests({ ttlMs: config.sweepTtlMs, keepRuns: [runId] })
-    if (gone.length) log.info(`removed ${gone.length} manifest${gone.length === 1 ? '' : 's'} of dead runs`)
+    dead = deadManifests({ ttlMs: config.sweepTtlMs, keepRuns: [runId] })
   } catch {
-    // A file the next run can remove as well.
+    // Files the next run can look at as well.
   }
   return sweep(adminUrl, {
     prefix: config.prefix, ttlMs: config.sweepTtlMs, keepRuns: [runId], keepHashes: [hash], keepTemplates: config.keepTemplates,
-    warn: (line) => log.warn(line),
+    orphans: dead.flatMap((d) => d.creating), warn: (line) => log.warn(line),
   })
     .then((dropped) => {
+      // After the databases: a manifest is the only proof of what its run was creating when it died.
+      const gone = removeManifests(dead)
+      if (gone.length) log.info(`removed ${gone.length} manifest${gone.length === 1 ? '' : 's'} of dead runs`)
       const count = (kind: string) => dropped.filter((d) => d.kind === kind).length
       const [clones, templates, spares] = [count('clone'), count('template'), count('spare')]
       if (clones) log.info(`swept ${clones} clone${clones === 1 ? '' : 's'} left by dead runs`)

@@ -10,9 +10,10 @@ import { join } from 'node:path'
 import { dropAll } from './clones.js'
 import { connect, listDatabases, type Client, type DatabaseRow } from './db.js'
 import { quoteIdent } from './naming.js'
-import { manifestDir } from './manifest.js'
+import { manifestDir, type CreatingEntry, type Manifest } from './manifest.js'
 import { isMarkerAlive, parseMarker, processStartedAt, type Marker } from './marker.js'
 import { lockKey } from './template.js'
+import { connectionParts } from './url.js'
 
 export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000
 /** Templates of this many hashes per prefix are kept (the newest), so switching branches back and forth stays warm. */
@@ -108,6 +109,29 @@ function templateHashes(rows: DatabaseRow[], gone: SweepCandidate[]): Set<string
   return hashes
 }
 
+/**
+ * Pure: marker-less databases that a dead run was creating when it died. CREATE DATABASE and the marker
+ * are two statements, and a fast copy (a RAM disk, a small template) can finish on the server after its
+ * client was killed: the run's manifest, written before the copy began, then is the proof that the
+ * database is ours. Only an exact name on the same server, unmarked and without sessions, qualifies.
+ */
+export function unmarkedOrphans(rows: DatabaseRow[], orphans: readonly CreatingEntry[], o: { adminUrl: string; prefix: string; busy: ReadonlySet<string> }): SweepCandidate[] {
+  const here = serverOf(o.adminUrl)
+  const named = new Set(orphans.filter((c) => c.database.startsWith(`${o.prefix}_`) && serverOf(c.url) === here).map((c) => c.database))
+  return rows
+    .filter((r) => named.has(r.name) && !parseMarker(r.comment) && !o.busy.has(r.name))
+    .map((r) => ({ name: r.name, reason: 'clone whose run died while creating it, before its marker (named in that run\'s manifest)' }))
+}
+
+function serverOf(url: string): string | undefined {
+  try {
+    const p = connectionParts(url)
+    return `${p.host}:${p.port}`
+  } catch {
+    return undefined
+  }
+}
+
 /** Marker-less databases named exactly like ours: never dropped, but worth a word (a run killed in the instant between CREATE DATABASE and its marker). */
 export function unmarkedLookalikes(rows: DatabaseRow[], prefix: string): string[] {
   const ours = new RegExp(`^${prefix}_(tpl_[0-9a-f]{16}|sp_[0-9a-f]{10}_[0-9a-z]{8}|[0-9a-z]{8}_([a-z0-9]+_)?\\d+)$`)
@@ -138,8 +162,10 @@ export interface SweepOptions {
   /** How many template hashes per prefix to keep, newest first. Default 3. */
   keepTemplates?: number
   dryRun?: boolean
-  /** Told about marker-less databases that look like ours (never dropped). */
+  /** Told about marker-less databases that look like ours (dropped only when a dead run's manifest names them). */
   warn?: (line: string) => void
+  /** What dead runs' manifests say they were creating when they died (deadManifests). */
+  orphans?: CreatingEntry[]
 }
 
 export async function sweep(adminUrl: string, o: SweepOptions): Promise<SweepCandidate[]> {
@@ -159,8 +185,10 @@ export async function sweep(adminUrl: string, o: SweepOptions): Promise<SweepCan
       isAlive: (m) => ownerAlive(m),
       busy,
     }).map((c) => ({ ...c, kind: 'clone' as const }))
+    clones.push(...unmarkedOrphans(rows, o.orphans ?? [], { adminUrl, prefix: o.prefix, busy }).map((c) => ({ ...c, kind: 'clone' as const })))
     const templates = templateCandidates(rows, { keep: o.keepTemplates ?? DEFAULT_KEEP_TEMPLATES, keepHashes: new Set(o.keepHashes ?? []), busy })
-    const unmarked = unmarkedLookalikes(rows, o.prefix)
+    const orphaned = new Set(clones.map((c) => c.name))
+    const unmarked = unmarkedLookalikes(rows, o.prefix).filter((n) => !orphaned.has(n))
     if (unmarked.length && o.warn) {
       o.warn(`${unmarked.join(', ')} look${unmarked.length === 1 ? 's' : ''} like workerdb's but carr${unmarked.length === 1 ? 'ies' : 'y'} no marker, so workerdb leaves ${unmarked.length === 1 ? 'it' : 'them'} alone; if a killed run left ${unmarked.length === 1 ? 'it' : 'them'}, drop ${unmarked.length === 1 ? 'it' : 'them'} by hand (DROP DATABASE … WITH (FORCE))`)
     }
@@ -204,21 +232,27 @@ async function dropTemplateIfFree(admin: Client, t: SweepCandidate, comment: str
   }
 }
 
+export interface DeadManifest {
+  file: string
+  /** The databases the run was creating when it died (see unmarkedOrphans). */
+  creating: CreatingEntry[]
+}
+
 /**
  * Manifest files (os.tmpdir()/workerdb/<run>.json) of runs that died: a run that is killed, or that Jest 29
- * ends without globalTeardown, never removes its own. Removed when their run's process is gone, or (for
+ * ends without globalTeardown, never removes its own. Dead when their run's process is gone, or (for
  * `workerdb provision` runs and older manifests without an owner) when older than the TTL.
  */
-export function sweepManifests(o: { ttlMs?: number; now?: number; dir?: string; keepRuns?: string[] } = {}): string[] {
+export function deadManifests(o: { ttlMs?: number; now?: number; dir?: string; keepRuns?: string[] } = {}): DeadManifest[] {
   const dir = o.dir ?? manifestDir()
   const now = o.now ?? Date.now()
   const ttl = o.ttlMs ?? DEFAULT_TTL_MS
-  const removed: string[] = []
+  const dead: DeadManifest[] = []
   let names: string[]
   try {
     names = readdirSync(dir)
   } catch {
-    return removed
+    return dead
   }
   for (const name of names) {
     const file = join(dir, name)
@@ -226,24 +260,29 @@ export function sweepManifests(o: { ttlMs?: number; now?: number; dir?: string; 
     if (!run || o.keepRuns?.includes(run[1]!)) continue
     try {
       const age = now - statSync(file).mtimeMs
-      let dead: boolean
       if (run[2]) {
         // A write that never got renamed into place: its writer's pid is in the name.
-        dead = isMarkerAlive({ pid: Number(run[2]), host: hostname() } as Marker) === false || age > ttl
+        if (isMarkerAlive({ pid: Number(run[2]), host: hostname() } as Marker) === false || age > ttl) dead.push({ file, creating: [] })
       } else {
-        const m = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; host?: string; createdAt?: string; detached?: boolean }
+        const m = JSON.parse(readFileSync(file, 'utf8')) as Partial<Manifest>
         const owner = typeof m.pid === 'number' && typeof m.host === 'string' && !m.detached
           ? ownerAlive({ pid: m.pid, host: m.host, createdAt: m.createdAt ?? new Date(0).toISOString() } as Marker)
           : 'unknown'
-        dead = owner === false || (owner === 'unknown' && age > ttl)
-      }
-      if (dead) {
-        rmSync(file, { force: true })
-        removed.push(file)
+        if (owner === false || (owner === 'unknown' && age > ttl)) dead.push({ file, creating: Array.isArray(m.creating) ? m.creating : [] })
       }
     } catch {
       // Unreadable or half-written: leave it to its owner, or to a later sweep.
     }
   }
-  return removed
+  return dead
+}
+
+/** Removes the manifests of dead runs; returns their paths. */
+export function sweepManifests(o: Parameters<typeof deadManifests>[0] = {}): string[] {
+  return removeManifests(deadManifests(o))
+}
+
+export function removeManifests(dead: readonly DeadManifest[]): string[] {
+  for (const d of dead) rmSync(d.file, { force: true })
+  return dead.map((d) => d.file)
 }

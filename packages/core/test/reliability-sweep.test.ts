@@ -14,7 +14,7 @@ import { connect, type DatabaseRow } from '../src/db.js'
 import { createLogger } from '../src/log.js'
 import { makeMarker, processStartedAt, type Marker } from '../src/marker.js'
 import { quoteIdent, quoteLiteral } from '../src/naming.js'
-import { ownerAlive, sweep, sweepManifests, templateCandidates, unmarkedLookalikes } from '../src/sweep.js'
+import { deadManifests, ownerAlive, sweep, sweepManifests, templateCandidates, unmarkedLookalikes, unmarkedOrphans } from '../src/sweep.js'
 import { ensureTemplate, lockKey, releaseTemplate } from '../src/template.js'
 import { databasesWithPrefix, dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
 
@@ -74,6 +74,29 @@ describe('templateCandidates (pure)', () => {
       tplRow('wdb_tpl_nohash', { createdAt: iso(100 * HOUR) }),
     ]
     expect(templateCandidates(others, { keep: 0, keepHashes: new Set(), busy: new Set() })).toEqual([])
+  })
+})
+
+describe('unmarkedOrphans (pure): what a run killed between CREATE DATABASE and its marker left', () => {
+  const admin = 'postgresql://postgres:pw@db.example:5433/postgres'
+  const at = (database: string, server = 'postgresql://postgres:pw@db.example:5433') => ({ database, url: `${server}/${database}` })
+  const row = (name: string, comment: string | null = null): DatabaseRow => ({ name, isTemplate: false, allowConnections: true, comment })
+
+  it('offers an unmarked database a dead run\'s manifest was creating, on this server, without sessions', () => {
+    const rows = [row('wdb_dead0001_1'), row('wdb_dead0001_2'), row('wdb_sp_0123456789_abcdefgh')]
+    const c = unmarkedOrphans(rows, [at('wdb_dead0001_1'), at('wdb_sp_0123456789_abcdefgh')], { adminUrl: admin, prefix: 'wdb', busy: new Set() })
+    expect(c.map((x) => x.name)).toEqual(['wdb_dead0001_1', 'wdb_sp_0123456789_abcdefgh'])
+    expect(c[0]!.reason).toMatch(/died while creating it, before its marker/)
+  })
+
+  it('never a marked one (the ordinary sweep decides), one with sessions, one on another server, or another prefix', () => {
+    const marked = row('wdb_dead0001_1', JSON.stringify(makeMarker({ kind: 'clone', run: 'dead0001' })))
+    const none = { adminUrl: admin, prefix: 'wdb', busy: new Set<string>() }
+    expect(unmarkedOrphans([marked], [at('wdb_dead0001_1')], none)).toEqual([])
+    expect(unmarkedOrphans([row('wdb_dead0001_1')], [at('wdb_dead0001_1')], { ...none, busy: new Set(['wdb_dead0001_1']) })).toEqual([])
+    expect(unmarkedOrphans([row('wdb_dead0001_1')], [at('wdb_dead0001_1', 'postgresql://postgres@db.example:5432')], none)).toEqual([])
+    expect(unmarkedOrphans([row('app_dead0001_1')], [at('app_dead0001_1')], none)).toEqual([])
+    expect(unmarkedOrphans([row('wdb_dead0001_1')], [], none)).toEqual([])
   })
 })
 
@@ -240,10 +263,28 @@ describe('sweep() against a real server', () => {
       expect((await sweep(testUrl(), { prefix, keepTemplates: 100, dryRun: true })).map((c) => c.name)).toContain(names.inUrl)
     })
 
+    it('a look-alike a dead run\'s manifest was creating is dropped; the others stay, and are still named', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'workerdb-orphans-'))
+      try {
+        writeFileSync(join(dir, 'abcd1234.json'), JSON.stringify({ runId: 'abcd1234', pid: deadPid(), host: hostname(), createdAt: iso(0), creating: [{ database: names.lookalikeClone, url: dbUrl(names.lookalikeClone) }] }))
+        const dead = deadManifests({ dir })
+        expect(dead.map((d) => d.creating.map((c) => c.database))).toEqual([[names.lookalikeClone]])
+        const warnings: string[] = []
+        const dropped = await sweep(dbUrl(names.inUrl), { prefix, keepTemplates: 100, orphans: dead.flatMap((d) => d.creating), warn: (l) => warnings.push(l) })
+        expect(dropped).toContainEqual(expect.objectContaining({ name: names.lookalikeClone, kind: 'clone', reason: expect.stringMatching(/before its marker/) }))
+        expect(await present()).not.toContain(names.lookalikeClone)
+        expect(await present()).toContain(names.lookalikeTpl)
+        expect(warnings.join('\n')).not.toContain(names.lookalikeClone)
+        expect(warnings.join('\n')).toContain(names.lookalikeTpl)
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    })
+
     it('a short TTL takes the young detached clone too; look-alikes never', async () => {
       const dropped = await sweep(testUrl(), { prefix, keepTemplates: 100, ttlMs: 1 })
       expect(dropped.map((c) => c.name).sort()).toEqual([names.detachedYoung, names.inUrl].sort())
-      expect(await present()).toEqual([t(1), names.lookalikeClone, names.lookalikeTpl, names.mine].sort())
+      expect(await present()).toEqual([t(1), names.lookalikeTpl, names.mine].sort())
     })
   })
 })
