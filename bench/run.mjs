@@ -7,8 +7,9 @@
  *             CREATE DATABASE … TEMPLATE from a bare `pg` client
  *   warm      the same migrations again: the template is reused (migrations run: 0)
  *   naive     each of N workers creates and migrates its own database, concurrently
- *   suite     an 8-file DB-heavy Vitest suite on 2 workers with workerdb vs serially on one database
- *   overhead  a no-DB Vitest suite with and without the plugin
+ *   suite     an 8-file DB-heavy Vitest suite on 2 workers with workerdb vs serially on one database, and
+ *             vs the same 2 workers on databases made by hand before the run (the ceiling)
+ *   overhead  a no-DB Vitest suite with and without the plugin: per test file (8 vs 32 files) and per run
  *   scaling   provisioning time and peak RSS for N = 1…32
  *
  * Server: WORKERDB_URL (or --url), else an embedded server started here. `--json` prints one object.
@@ -47,6 +48,18 @@ function writeMigrations(dir) {
     }
     writeFileSync(join(dir, `${String(f + 1).padStart(4, '0')}_tables.sql`), parts.join('\n'))
   }
+}
+
+/** Least squares y = intercept + slope·x, with r² (how well a line describes the growth). */
+function linearFit(points) {
+  const n = points.length
+  const mx = points.reduce((a, [x]) => a + x, 0) / n
+  const my = points.reduce((a, [, y]) => a + y, 0) / n
+  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0)
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0)
+  const syy = points.reduce((a, [, y]) => a + (y - my) ** 2, 0)
+  const slope = sxy / sxx
+  return { slope, intercept: my - slope * mx, r2: syy === 0 ? 1 : (sxy * sxy) / (sxx * syy) }
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -144,20 +157,23 @@ async function dropTemplates(adminUrl) {
 }
 
 // ── suite and overhead: real Vitest runs ───────────────────────────────────────────────────────────────
-function writeSuite(dir, { files, db, plugin, maxWorkers, spares = false }) {
+function writeSuite(dir, { files, db, plugin, maxWorkers, spares = false, emptySetupFile = false }) {
   mkdirSync(join(dir, 'test'), { recursive: true })
   mkdirSync(join(dir, 'migrations'), { recursive: true })
   writeFileSync(join(dir, 'migrations', '0001.sql'), 'create table items (id bigint generated always as identity primary key, n int not null, body text not null);\ncreate index items_n_idx on items (n);\n')
+  if (emptySetupFile) writeFileSync(join(dir, 'empty-setup.mjs'), 'export {}\n')
   const pluginImport = plugin ? `import { workerDb } from ${JSON.stringify(join(root, 'packages/vitest/dist/index.js'))}\n` : ''
   writeFileSync(join(dir, 'vitest.config.mjs'), `${pluginImport}export default {
   ${plugin ? `plugins: [workerDb({ prefix: 'wdbbsuite', migrate: { sql: './migrations' }, spares: ${spares}, silent: true })],` : ''}
-  test: { pool: 'forks', maxWorkers: ${maxWorkers}, fileParallelism: ${maxWorkers > 1} },
+  test: { pool: 'forks', maxWorkers: ${maxWorkers}, fileParallelism: ${maxWorkers > 1}${emptySetupFile ? ", setupFiles: ['./empty-setup.mjs']" : ''} },
 }\n`)
   for (let i = 0; i < files; i++) {
     const body = db
       ? `import pg from ${JSON.stringify(join(root, 'node_modules/pg/lib/index.js'))}
 import { test, expect, afterAll } from 'vitest'
-const c = new pg.Client({ connectionString: process.env.DATABASE_URL })
+// The ceiling run hands out databases itself, by pool id; the others read DATABASE_URL.
+const url = process.env.BENCH_POOL_DB_URL ? process.env.BENCH_POOL_DB_URL + process.env.VITEST_POOL_ID : process.env.DATABASE_URL
+const c = new pg.Client({ connectionString: url })
 await c.connect()
 afterAll(() => c.end())
 test('db work ${i}', async () => {
@@ -183,22 +199,41 @@ function vitestRun(dir, env) {
     cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 180_000, killSignal: 'SIGKILL',
   })
   const ms = performance.now() - t0
-  if (r.status !== 0) throw new Error(`vitest failed in ${dir}:\n${(r.stdout + r.stderr).slice(-3000)}`)
+  if (r.status !== 0) throw new Error(`vitest failed in ${dir} (exit ${r.status}, signal ${r.signal}, ${r.error?.message ?? "no spawn error"}):\n${(r.stdout + r.stderr).slice(-3000)}`)
   return ms
+}
+
+/** Databases made and migrated by hand, outside the timed run. */
+async function handMadeDbs(adminUrl, dir, names) {
+  await dropDbs(adminUrl, names)
+  const c = await client(adminUrl)
+  try {
+    for (const name of names) await c.query(`create database ${q(name)}`)
+  } finally {
+    await c.end()
+  }
+  for (const name of names) await runSqlDir(withDb(adminUrl, name), join(dir, 'migrations'), ['0001.sql'])
 }
 
 async function serialDbSuite(adminUrl, dir) {
   // The serial baseline: one database, migrated once, one worker.
   const name = 'wdbbserial_db'
-  await dropDbs(adminUrl, [name])
-  const c = await client(adminUrl)
-  await c.query(`create database ${q(name)}`)
-  await c.end()
-  await runSqlDir(withDb(adminUrl, name), join(dir, 'migrations'), ['0001.sql'])
+  await handMadeDbs(adminUrl, dir, [name])
   try {
     return vitestRun(dir, { DATABASE_URL: withDb(adminUrl, name) })
   } finally {
     await dropDbs(adminUrl, [name])
+  }
+}
+
+async function ceilingDbSuite(adminUrl, dir) {
+  // What 2 workers reach here with no provisioning at all: a database per pool id, made before the run.
+  const names = ['wdbbceil_1', 'wdbbceil_2']
+  await handMadeDbs(adminUrl, dir, names)
+  try {
+    return vitestRun(dir, { BENCH_POOL_DB_URL: withDb(adminUrl, 'wdbbceil_') })
+  } finally {
+    await dropDbs(adminUrl, names)
   }
 }
 
@@ -272,42 +307,61 @@ try {
     writeSuite(withDir, { files: 8, db: true, plugin: true, maxWorkers: 2 })
     writeSuite(sparesDir, { files: 8, db: true, plugin: true, maxWorkers: 2, spares: true })
     writeSuite(serialDir, { files: 8, db: true, plugin: false, maxWorkers: 1 })
+    const ceilingDir = join(work, 'suite-ceiling')
+    writeSuite(ceilingDir, { files: 8, db: true, plugin: false, maxWorkers: 2 })
     vitestRun(sparesDir, { WORKERDB_URL: adminUrl }) // leaves the spares the measured runs take
-    const withs = []; const serials = []; const spared = []
-    for (let r = 0; r < Math.min(REPS, 3); r++) {
+    const withs = []; const serials = []; const spared = []; const ceilings = []
+    for (let r = 0; r < REPS; r++) {
       withs.push(vitestRun(withDir, { WORKERDB_URL: adminUrl }))
       spared.push(vitestRun(sparesDir, { WORKERDB_URL: adminUrl }))
       serials.push(await serialDbSuite(adminUrl, serialDir))
+      ceilings.push(await ceilingDbSuite(adminUrl, ceilingDir))
     }
     await dropTemplatesNamed(adminUrl, 'wdbbsuite_')
     result.suite = {
       workerdbMs: median(withs), serialMs: median(serials), speedup: +(median(serials) / median(withs)).toFixed(2),
       withSparesMs: median(spared), speedupWithSpares: +(median(serials) / median(spared)).toFixed(2),
+      // The same 2 workers on databases made before the run: the most any provisioning could reach here.
+      ceilingMs: median(ceilings), ceilingSpeedup: +(median(serials) / median(ceilings)).toFixed(2),
     }
-    say(`suite 8 files: workerdb 2 workers ${median(withs).toFixed(0)} ms (spares: ${median(spared).toFixed(0)} ms) vs serial ${median(serials).toFixed(0)} ms → ${result.suite.speedup}× (${result.suite.speedupWithSpares}× with spares)`)
+    say(`suite 8 files: workerdb 2 workers ${median(withs).toFixed(0)} ms (spares: ${median(spared).toFixed(0)} ms) vs serial ${median(serials).toFixed(0)} ms → ${result.suite.speedup}× (${result.suite.speedupWithSpares}× with spares) · ceiling, 2 workers on hand-made databases: ${median(ceilings).toFixed(0)} ms, ${result.suite.ceilingSpeedup}×`)
   }
 
   if (ONLY.includes('overhead')) {
-    const withDir = join(work, 'ovh-with'); const withoutDir = join(work, 'ovh-without'); const sparesDir = join(work, 'ovh-spares')
-    writeSuite(withDir, { files: 8, db: false, plugin: true, maxWorkers: 2 })
-    writeSuite(sparesDir, { files: 8, db: false, plugin: true, maxWorkers: 2, spares: true })
-    writeSuite(withoutDir, { files: 8, db: false, plugin: false, maxWorkers: 2 })
-    vitestRun(withDir, { WORKERDB_URL: adminUrl }) // builds the template: the measured runs are warm
-    vitestRun(sparesDir, { WORKERDB_URL: adminUrl })
-    const withs = []; const withouts = []; const spared = []
-    for (let r = 0; r < REPS; r++) {
-      withouts.push(vitestRun(withoutDir, {}))
-      withs.push(vitestRun(withDir, { WORKERDB_URL: adminUrl }))
-      spared.push(vitestRun(sparesDir, { WORKERDB_URL: adminUrl }))
+    // The cost per test file (the setup file every file runs) is the slope between a small and a large
+    // no-DB suite; what workerdb costs once per run (load, round trips, clones, drops) is the rest.
+    const sizes = [8, 32]
+    const dirs = {}
+    for (const files of sizes) {
+      // emptySetup: no plugin, one empty setup file — what Vitest itself charges per file for any setup file.
+      for (const [kind, opts] of [['with', { plugin: true }], ['without', { plugin: false }], ['emptySetup', { plugin: false, emptySetupFile: true }], ['spares', { plugin: true, spares: true }]]) {
+        if (kind === 'spares' && files !== sizes[0]) continue
+        dirs[`${kind}${files}`] = join(work, `ovh-${kind}-${files}`)
+        writeSuite(dirs[`${kind}${files}`], { files, db: false, maxWorkers: 2, ...opts })
+      }
     }
+    const env = (key) => (/^(with|spares)\d/.test(key) ? { WORKERDB_URL: adminUrl } : {})
+    vitestRun(dirs.with8, env('with8')) // builds the template: the measured runs are warm
+    vitestRun(dirs.spares8, env('spares8')) // leaves the spares the measured runs take
+    const times = Object.fromEntries(Object.keys(dirs).map((k) => [k, []]))
+    for (let r = 0; r < REPS; r++) for (const key of Object.keys(dirs)) times[key].push(vitestRun(dirs[key], env(key)))
     await dropTemplatesNamed(adminUrl, 'wdbbsuite_')
+    const t = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]))
+    const [small, large] = sizes
+    const perFile = (kind) => (t[`${kind}${large}`] - t[`${kind}${small}`]) / (large - small)
     result.overhead = {
-      withMs: median(withs), withoutMs: median(withouts), ratio: +(median(withs) / median(withouts)).toFixed(2),
-      withSparesMs: median(spared), ratioWithSpares: +(median(spared) / median(withouts)).toFixed(2),
-      // What is left is fixed per run (plugin load, server round trips, teardown), not per file.
-      perRunMs: Math.round(median(withs) - median(withouts)),
+      // The target's measure: time per test file with the plugin over time per test file without it.
+      ratio: +(perFile('with') / perFile('without')).toFixed(2),
+      perFileMs: { with: +perFile('with').toFixed(1), without: +perFile('without').toFixed(1), emptySetupFile: +perFile('emptySetup').toFixed(1) },
+      // Against the same suite with an empty setup file: the part of the cost that is workerdb's own.
+      ratioToEmptySetupFile: +(perFile('with') / perFile('emptySetup')).toFixed(2),
+      perRunMs: Math.round((t[`with${small}`] - small * perFile('with')) - (t[`without${small}`] - small * perFile('without'))),
+      // The whole small suite, where the per-run cost weighs most.
+      suiteOf8: { withMs: t.with8, withoutMs: t.without8, ratio: +(t.with8 / t.without8).toFixed(2), withSparesMs: t.spares8, ratioWithSpares: +(t.spares8 / t.without8).toFixed(2) },
+      suiteOf32: { withMs: t.with32, withoutMs: t.without32, ratio: +(t.with32 / t.without32).toFixed(2) },
     }
-    say(`overhead no-DB suite: ${result.overhead.ratio}× (${median(withs).toFixed(0)} vs ${median(withouts).toFixed(0)} ms; with spares ${result.overhead.ratioWithSpares}×)`)
+    const o = result.overhead
+    say(`overhead per test file: ${o.ratio}× (${o.perFileMs.with} vs ${o.perFileMs.without} ms; an empty setup file alone: ${o.perFileMs.emptySetupFile} ms, so ${o.ratioToEmptySetupFile}× of that) · once per run: ${o.perRunMs} ms · 8 files: ${o.suiteOf8.ratio}× (spares ${o.suiteOf8.ratioWithSpares}×) · 32 files: ${o.suiteOf32.ratio}×`)
   }
 
   if (ONLY.includes('scaling')) {
@@ -316,12 +370,16 @@ try {
     result.scaling = []
     for (const n of [1, 2, 4, 8, 16, 32]) {
       const runs = []
-      for (let r = 0; r < Math.min(REPS, 3); r++) runs.push(await workerdbRun(adminUrl, migDir, n, key))
+      for (let r = 0; r < REPS; r++) runs.push(await workerdbRun(adminUrl, migDir, n, key))
       const ms = median(runs.map((x) => x.ms))
       result.scaling.push({ n, ms: +ms.toFixed(1), peakRssMb: Math.max(...runs.map((x) => x.peakRssMb)) })
       say(`scale N=${String(n).padStart(2)}: ${ms.toFixed(0)} ms, peak RSS ${Math.max(...runs.map((x) => x.peakRssMb))} MB`)
     }
     await dropTemplates(adminUrl)
+    // How cost grows: a least-squares line through (n, ms) — a fixed part per run and a part per clone.
+    const fit = linearFit(result.scaling.map((s) => [s.n, s.ms]))
+    result.scalingFit = { fixedMs: Math.round(fit.intercept), perCloneMs: +fit.slope.toFixed(1), r2: +fit.r2.toFixed(2) }
+    say(`scale: ≈ ${result.scalingFit.fixedMs} ms + ${result.scalingFit.perCloneMs} ms per clone (r² ${result.scalingFit.r2})`)
   }
 
   if (JSON_OUT) process.stdout.write(JSON.stringify(result, null, 2) + '\n')
