@@ -12,7 +12,7 @@ import { connect, requireCreateDb, serverInfo, type Client, type ServerInfo } fr
 import { envFor } from './env.js'
 import { templateHash } from './hash.js'
 import { createLogger, ms, type Logger } from './log.js'
-import { MANIFEST_ENV, manifestPathFor, removeManifest, writeManifest, type Manifest } from './manifest.js'
+import { MANIFEST_ENV, manifestPathFor, removeManifest, writeManifest, type CreatingEntry, type Manifest } from './manifest.js'
 import { cloneName, newRunId } from './naming.js'
 import type { Plan } from './plan.js'
 import { startServer, type ServerHandle } from './server/index.js'
@@ -147,7 +147,19 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
 
   // Pending until the first clones exist: Vitest's workers may already be waiting on this file.
   let pending = true
-  const writeCurrent = (extra: Partial<Manifest> = {}) => writeManifest(manifestPath, { ...manifest, ...(pending ? { pending: true } : {}), ...extra })
+  // Named in the manifest before each copy starts (clones, and spares during the tests): a run killed
+  // before their markers are written leaves the next run's sweep this proof that they are ours.
+  const creating = new Map<string, CreatingEntry>()
+  const writeCurrent = () => writeManifest(manifestPath, {
+    ...manifest, ...(pending ? { pending: true } : {}), ...(creating.size ? { creating: [...creating.values()] } : {}),
+  })
+  const announce = (names: string[], on: boolean) => {
+    for (const database of names) {
+      if (on) creating.set(database, { database, url: withDatabase(server.adminUrl, database) })
+      else creating.delete(database)
+    }
+    writeCurrent()
+  }
 
   let resetPlanned = false
   async function grow(plan: Plan): Promise<void> {
@@ -159,9 +171,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     log.info(`plan: ${plan.count} clone${plan.count === 1 ? '' : 's'} (${plan.reason})`)
     const renamed = o.config.spares ? await takeSpares(names) : []
     const copies = names.filter((n) => !renamed.includes(n))
-    // Named in the manifest before the copies start: a run killed before their markers are written leaves
-    // the next run's sweep this proof that they are ours.
-    if (copies.length) writeCurrent({ creating: copies.map((database) => ({ database, url: withDatabase(server.adminUrl, database) })) })
+    if (copies.length) announce(copies, true)
     await createClones({
       adminUrl: server.adminUrl, template: template.name, names: copies, runId, strategy, marker: o.detached ? { detached: true } : undefined,
       concurrency: lanes,
@@ -180,7 +190,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     }
     manifest.plan = plan
     pending = false
-    writeCurrent()
+    announce(copies, false)
     summary.clones = manifest.clones.length
     summary.clonesMs += performance.now() - started
     summary.plan = plan
@@ -214,7 +224,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       adminUrl: server.adminUrl, template: template.name, prefix: o.config.prefix, hash: template.hash, runId, strategy,
       target: o.config.spares === 'plan' ? manifest.clones.length : o.config.spares,
       onError: (err) => log.warn(`making spare clones failed (harmless; the next run copies instead): ${redactText(err.message)}`),
-      announce: (name) => writeCurrent(name ? { creating: [{ database: name, url: withDatabase(server.adminUrl, name) }] } : {}),
+      announce: (name, on) => announce([name], on),
     })
   }
 

@@ -91,8 +91,8 @@ export interface SpareMaker {
 export function makeSpares(o: {
   adminUrl: string; template: string; prefix: string; hash: string; runId: string; target: number
   strategy?: 'WAL_LOG' | 'FILE_COPY'; onError?: (err: Error) => void
-  /** Told the name before each copy starts (and undefined once it is marked): see Manifest.creating. */
-  announce?: (name: string | undefined) => void
+  /** Told each name before its copy starts (on) and once it is marked (off): see Manifest.creating. */
+  announce?: (name: string, on: boolean) => void
 }): SpareMaker {
   let made = 0
   const work = (async () => {
@@ -103,7 +103,7 @@ export function makeSpares(o: {
       const strategy = o.strategy ? ` strategy ${o.strategy}` : ''
       for (let i = have; i < o.target; i++) {
         const name = spareName(o.prefix, o.hash)
-        o.announce?.(name)
+        o.announce?.(name, true)
         await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(o.template)}${strategy}`)
         const marker = makeMarker({ kind: 'spare', run: o.runId, hash: o.hash })
         try {
@@ -113,7 +113,7 @@ export function makeSpares(o: {
           await client.query(`drop database if exists ${quoteIdent(name)}`).catch(() => {})
           throw err
         }
-        o.announce?.(undefined)
+        o.announce?.(name, false)
         made++
       }
     } finally {

@@ -3,13 +3,14 @@
  * server: the next run's clones come from spares, are fresh template copies marked as its own, two runs
  * never take the same spare, and the sweep drops spares whose template is gone but keeps the others.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig, type ResolvedConfig } from '../src/config.js'
 import { makeMarker, parseMarker } from '../src/marker.js'
-import { quoteIdent, quoteLiteral } from '../src/naming.js'
+import { manifestPathFor, type Manifest } from '../src/manifest.js'
+import { newRunId, quoteIdent, quoteLiteral } from '../src/naming.js'
 import { provision, type Provisioned } from '../src/provision.js'
 import { spareName, sparesOf } from '../src/spares.js'
 import { orphanSpares, sweep } from '../src/sweep.js'
@@ -102,6 +103,47 @@ describe('spares on a real server', () => {
     // Its clones are dropped as usual (the marker says they are its own), and it left spares for the next.
     expect((await databasesWithPrefix(PREFIX)).filter((d) => d.name.includes(`_${second.runId}_`))).toEqual([])
     expect(await spares()).toHaveLength(3)
+  })
+
+  it('the manifest names every copy (clone or spare) while it is made, pending until the clones exist', async () => {
+    // What a killed run leaves the next run's sweep: proof that an unmarked database is ours (sweep.ts).
+    const seen: Array<{ pending?: boolean; creating?: string[] }> = []
+    let watching = true
+    const manifestPath = manifestPathFor(newRunId())
+    const sample = () => {
+      try {
+        const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest
+        const last = seen.at(-1)
+        const now = { pending: m.pending, creating: m.creating?.map((c) => c.database) }
+        if (JSON.stringify(last) !== JSON.stringify(now)) seen.push(now)
+      } catch {
+        // not written yet
+      }
+      if (watching) setImmediate(sample)
+    }
+    // A prefix of its own: no spares to take (so both clones are copied), and none left for the other tests.
+    const prefix = uniquePrefix('spm')
+    const config = await resolveConfig({ server: { url: testUrl() }, migrate: { sql: '.' }, prefix, silent: true, spares: 2 }, root)
+    const runId = manifestPath.split('/').pop()!.replace('.json', '')
+    let clones: string[] = []
+    sample()
+    try {
+      const r = await provision({ config, plan: { count: 2, reason: 'test plan of 2' }, framework: 'vitest 4.1.12', workerIdVar: 'VITEST_POOL_ID', runId })
+      await r.teardown()
+      clones = r.manifest.clones.map((c) => c.database)
+    } finally {
+      watching = false
+      await dropPrefix(prefix)
+    }
+    expect(seen[0]).toEqual({ pending: true })
+    expect(seen).toContainEqual({ pending: true, creating: clones })
+    // After the clones: ready, and (spares are made during the tests) each spare named while it is copied.
+    const ready = seen.findIndex((x) => !x.pending)
+    expect(ready).toBeGreaterThan(0)
+    const spareWrites = seen.slice(ready).filter((x) => x.creating).map((x) => x.creating!)
+    expect(spareWrites.length).toBeGreaterThanOrEqual(1)
+    for (const names of spareWrites) for (const n of names) expect(n).toMatch(new RegExp(`^${prefix}_sp_`))
+    expect(seen.at(-1)).toEqual({ pending: undefined, creating: undefined })
   })
 
   it('more workers than spares: the spares are taken and the rest copied', async () => {
