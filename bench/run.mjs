@@ -30,6 +30,8 @@ const flag = (name, dflt) => {
   return i === -1 ? dflt : args[i + 1]
 }
 const JSON_OUT = args.includes('--json')
+// --loud: workerdb's own lines in the suite runs (shown when one fails)
+const LOUD = args.includes('--loud')
 const REPS = Number(flag('reps', 5))
 const ONLY = flag('only', 'cold,warm,naive,suite,overhead,scaling').split(',')
 const say = (line) => { if (!JSON_OUT) process.stderr.write(line + '\n') }
@@ -164,7 +166,7 @@ function writeSuite(dir, { files, db, plugin, maxWorkers, spares = false, emptyS
   if (emptySetupFile) writeFileSync(join(dir, 'empty-setup.mjs'), 'export {}\n')
   const pluginImport = plugin ? `import { workerDb } from ${JSON.stringify(join(root, 'packages/vitest/dist/index.js'))}\n` : ''
   writeFileSync(join(dir, 'vitest.config.mjs'), `${pluginImport}export default {
-  ${plugin ? `plugins: [workerDb({ prefix: 'wdbbsuite', migrate: { sql: './migrations' }, spares: ${spares}, silent: true })],` : ''}
+  ${plugin ? `plugins: [workerDb({ prefix: 'wdbbsuite', migrate: { sql: './migrations' }, spares: ${spares}, silent: ${!LOUD} })],` : ''}
   test: { pool: 'forks', maxWorkers: ${maxWorkers}, fileParallelism: ${maxWorkers > 1}${emptySetupFile ? ", setupFiles: ['./empty-setup.mjs']" : ''} },
 }\n`)
   for (let i = 0; i < files; i++) {
@@ -196,7 +198,7 @@ test('db work ${i}', async () => {
 function vitestRun(dir, env) {
   const t0 = performance.now()
   const r = spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--root', dir], {
-    cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 180_000, killSignal: 'SIGKILL',
+    cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', timeout: Number(flag('run-timeout', 180)) * 1000, killSignal: 'SIGKILL',
   })
   const ms = performance.now() - t0
   if (r.status !== 0) throw new Error(`vitest failed in ${dir} (exit ${r.status}, signal ${r.signal}, ${r.error?.message ?? "no spawn error"}):\n${(r.stdout + r.stderr).slice(-3000)}`)
