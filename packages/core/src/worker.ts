@@ -4,10 +4,10 @@
  * numbers that explain why, instead of "database does not exist" at the first query.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { hostname } from 'node:os'
 import { envFor } from './env.js'
 import { WorkerDbError } from './errors.js'
 import { MANIFEST_ENV, type Manifest } from './manifest.js'
+import { isMarkerAlive, type Marker } from './marker.js'
 import { connectionParts } from './url.js'
 import { runReset } from './isolation/reset.js'
 
@@ -75,21 +75,12 @@ export async function waitForManifest(env: NodeJS.ProcessEnv = process.env, poll
       if (!manifest.pending) return
       sawPending = true
       vanishedAt = undefined
-      if (manifest.pid && manifest.host === hostname() && !processAlive(manifest.pid)) {
+      if (manifest.pid && manifest.host && isMarkerAlive({ pid: manifest.pid, host: manifest.host } as Marker) === false) {
         throw new WorkerDbError('E_NO_MANIFEST', `the runner of run ${manifest.runId} (pid ${manifest.pid}) ended while it was provisioning`,
           'Run the tests again; the next run sweeps what it left.')
       }
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs))
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
