@@ -23,6 +23,8 @@ export type WorkerDbErrorCode =
 export class WorkerDbError extends Error {
   readonly code: WorkerDbErrorCode
   readonly hint: string
+  /** What happened, without the code and the hint: to carry the error elsewhere (a failed run's manifest). */
+  readonly detail: string
 
   constructor(code: WorkerDbErrorCode, message: string, hint: string, options?: { cause?: unknown }) {
     // The hint is part of the message too: test runners print `message`, rarely custom fields.
@@ -30,6 +32,7 @@ export class WorkerDbError extends Error {
     this.name = 'WorkerDbError'
     this.code = code
     this.hint = hint
+    this.detail = message
   }
 }
 

@@ -102,7 +102,7 @@ export function writePendingManifest(path: string, run: RunIdentity): void {
 /** Provisioning failed: every worker fails with the run's own error, not with a missing file or a wait. */
 export function writeFailedManifest(path: string, run: RunIdentity, err: unknown): void {
   const failed: NonNullable<Manifest['failed']> = isWorkerDbError(err)
-    ? { code: err.code, detail: redactText(err.message.slice(err.code.length + 2).split('\n  → ')[0]!), hint: err.hint }
+    ? { code: err.code, detail: redactText(err.detail), hint: err.hint }
     : { code: 'E_NO_MANIFEST', detail: `provisioning failed: ${redactText(String((err as Error)?.message ?? err))}`, hint: 'The runner printed the whole error at the end of the run.' }
   writeManifest(path, { ...announced(run), failed })
 }
