@@ -87,7 +87,8 @@ export interface RunIdentity {
   workerIdVar: string
 }
 
-function announced(run: RunIdentity): Manifest {
+/** A run's manifest before it knows its server, template and clones; provision() fills those in. */
+export function baseManifest(run: RunIdentity): Manifest {
   return {
     version: 1, runId: run.runId, framework: run.framework, plan: run.plan, server: '', env: run.env, workerIdVar: run.workerIdVar,
     template: null, clones: [], pid: process.pid, host: hostname(), createdAt: new Date().toISOString(),
@@ -96,7 +97,7 @@ function announced(run: RunIdentity): Manifest {
 
 /** Before provisioning starts (Vitest starts its pool meanwhile): workers that get here first wait. */
 export function writePendingManifest(path: string, run: RunIdentity): void {
-  writeManifest(path, { ...announced(run), pending: true })
+  writeManifest(path, { ...baseManifest(run), pending: true })
 }
 
 /** Provisioning failed: every worker fails with the run's own error, not with a missing file or a wait. */
@@ -104,5 +105,5 @@ export function writeFailedManifest(path: string, run: RunIdentity, err: unknown
   const failed: NonNullable<Manifest['failed']> = isWorkerDbError(err)
     ? { code: err.code, detail: redactText(err.detail), hint: err.hint }
     : { code: 'E_NO_MANIFEST', detail: `provisioning failed: ${redactText(String((err as Error)?.message ?? err))}`, hint: 'The runner printed the whole error at the end of the run.' }
-  writeManifest(path, { ...announced(run), failed })
+  writeManifest(path, { ...baseManifest(run), failed })
 }

@@ -4,7 +4,7 @@
  * side; nothing here knows which framework it serves.
  */
 import { writeFileSync } from 'node:fs'
-import { availableParallelism, hostname } from 'node:os'
+import { availableParallelism } from 'node:os'
 import { dirname } from 'node:path'
 import { cloneConcurrency, createClones, chooseStrategy, dropClones } from './clones.js'
 import type { ResolvedConfig } from './config.js'
@@ -12,7 +12,7 @@ import { connect, requireCreateDb, serverInfo, type Client, type ServerInfo } fr
 import { envFor } from './env.js'
 import { templateHash } from './hash.js'
 import { createLogger, ms, type Logger } from './log.js'
-import { MANIFEST_ENV, manifestPathFor, removeManifest, writeManifest, type CreatingEntry, type Manifest } from './manifest.js'
+import { baseManifest, MANIFEST_ENV, manifestPathFor, removeManifest, writeManifest, type CreatingEntry, type Manifest } from './manifest.js'
 import { cloneName, newRunId } from './naming.js'
 import type { Plan } from './plan.js'
 import { startServer, type ServerHandle } from './server/index.js'
@@ -137,9 +137,9 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   }
 
   const manifest: Manifest = {
-    version: 1, runId, framework: o.framework, plan: o.plan, server: server.describe, env: o.config.env,
-    workerIdVar: o.workerIdVar, template: { name: template.name, hash: template.hash, reused: template.reused }, clones: [],
-    pid: o.detached ? undefined : process.pid, host: hostname(), createdAt: new Date().toISOString(), ...(o.detached ? { detached: true } : {}),
+    ...baseManifest({ runId, framework: o.framework, plan: o.plan, env: o.config.env, workerIdVar: o.workerIdVar }),
+    server: server.describe, template: { name: template.name, hash: template.hash, reused: template.reused },
+    ...(o.detached ? { pid: undefined, detached: true } : {}),
   }
   const summary: ProvisionSummary = {
     runId, server: server.describe, serverMs, template, clones: 0, clonesMs: 0, strategy: strategy ?? 'default', plan: o.plan,
