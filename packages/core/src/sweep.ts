@@ -277,11 +277,7 @@ export function deadManifests(o: { ttlMs?: number; now?: number; dir?: string; k
   return dead
 }
 
-/** Removes the manifests of dead runs; returns their paths. */
-export function sweepManifests(o: Parameters<typeof deadManifests>[0] = {}): string[] {
-  return removeManifests(deadManifests(o))
-}
-
+/** Removes the manifests of dead runs (after the sweep that needed what they list); returns their paths. */
 export function removeManifests(dead: readonly DeadManifest[]): string[] {
   for (const d of dead) rmSync(d.file, { force: true })
   return dead.map((d) => d.file)

@@ -14,7 +14,7 @@ import { connect, type DatabaseRow } from '../src/db.js'
 import { createLogger } from '../src/log.js'
 import { makeMarker, processStartedAt, type Marker } from '../src/marker.js'
 import { quoteIdent, quoteLiteral } from '../src/naming.js'
-import { deadManifests, ownerAlive, sweep, sweepManifests, templateCandidates, unmarkedLookalikes, unmarkedOrphans } from '../src/sweep.js'
+import { deadManifests, ownerAlive, removeManifests, sweep, templateCandidates, unmarkedLookalikes, unmarkedOrphans } from '../src/sweep.js'
 import { ensureTemplate, lockKey, releaseTemplate } from '../src/template.js'
 import { databasesWithPrefix, dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
 
@@ -291,7 +291,7 @@ describe('sweep() against a real server', () => {
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('sweepManifests', () => {
+describe('deadManifests, then removeManifests', () => {
   let dir: string
   const dead = deadPid()
   const write = (name: string, body: object | string, ageMs = 0) => {
@@ -321,12 +321,12 @@ describe('sweepManifests', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it('removes the manifests of dead runs (gone or reused pid, half-written), and ownerless ones past the TTL; keeps the rest', () => {
-    const removed = sweepManifests({ dir, keepRuns: ['keepme01'] }).map((f) => f.slice(dir.length + 1)).sort()
+    const removed = removeManifests(deadManifests({ dir, keepRuns: ['keepme01'] })).map((f) => f.slice(dir.length + 1)).sort()
     expect(removed).toEqual(['deadrun1.json', 'detach01.json', `halfdone.json.${dead}.tmp`, 'oldfmt01.json', 'reused01.json'].sort())
     expect(readdirSync(dir).sort()).toEqual(['NotARun.json', 'detach02.json', 'keepme01.json', 'liverun1.json', 'notes.txt', 'oldfmt02.json', 'otherhst.json'])
   })
 
   it('a missing directory is nothing to sweep', () => {
-    expect(sweepManifests({ dir: join(dir, 'nope') })).toEqual([])
+    expect(deadManifests({ dir: join(dir, 'nope') })).toEqual([])
   })
 })
