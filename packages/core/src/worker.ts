@@ -40,6 +40,11 @@ export function readManifest(env: NodeJS.ProcessEnv = process.env): Manifest {
     throw new WorkerDbError('E_NO_MANIFEST', `cannot read the workerdb manifest ${path}: ${(err as Error).message}`,
       'The run that provisioned it has ended or crashed; run the tests again.', { cause: err })
   }
+  return usable(manifest)
+}
+
+/** A manifest whose clones exist: a failed run throws its own error, a pending one says so. */
+function usable(manifest: Manifest): Manifest {
   if (manifest.failed) throw new WorkerDbError(manifest.failed.code, manifest.failed.detail, manifest.failed.hint)
   if (manifest.pending) {
     throw new WorkerDbError('E_NO_MANIFEST', `run ${manifest.runId} is still provisioning its databases`,
@@ -53,12 +58,13 @@ const VANISHED_GRACE_MS = 2_000
 
 /**
  * Vitest starts its pool while the runner provisions (the manifest says `pending`): resolves once this
- * run's clones exist, so that readManifest() finds them — or its error, if provisioning failed. Gives up
- * only when the runner process is gone.
+ * run's clones exist, with the manifest it read last: hand that to setupWorker and resetWorkerDatabase, so
+ * a test file reads it once (setup files run for every test file). Undefined when there is no manifest to
+ * wait for (readManifest explains). Gives up only when the runner process is gone.
  */
-export async function waitForManifest(env: NodeJS.ProcessEnv = process.env, pollMs = 5): Promise<void> {
+export async function waitForManifest(env: NodeJS.ProcessEnv = process.env, pollMs = 5): Promise<Manifest | undefined> {
   const path = env[MANIFEST_ENV]
-  if (!path) return
+  if (!path) return undefined
   let sawPending = false
   let vanishedAt: number | undefined
   for (;;) {
@@ -67,12 +73,12 @@ export async function waitForManifest(env: NodeJS.ProcessEnv = process.env, poll
       manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest
     } catch {
       // Missing before we saw it pending: readManifest() explains. After: the failure is being written.
-      if (!sawPending) return
+      if (!sawPending) return undefined
       vanishedAt ??= Date.now()
-      if (Date.now() - vanishedAt > VANISHED_GRACE_MS) return
+      if (Date.now() - vanishedAt > VANISHED_GRACE_MS) return undefined
     }
     if (manifest) {
-      if (!manifest.pending) return
+      if (!manifest.pending) return manifest
       sawPending = true
       vanishedAt = undefined
       if (manifest.pid && manifest.host && isMarkerAlive({ pid: manifest.pid, host: manifest.host } as Marker) === false) {
@@ -101,9 +107,12 @@ export function cloneFor(manifest: Manifest, rawId: string | undefined) {
   return clone
 }
 
-/** Maps this worker to its clone and exports it. Idempotent: setup files run once per test file. */
-export function setupWorker(env: NodeJS.ProcessEnv = process.env): WorkerDatabase {
-  const manifest = readManifest(env)
+/**
+ * Maps this worker to its clone and exports it. Idempotent: setup files run once per test file.
+ * `read`: a manifest the caller has read already (waitForManifest's); otherwise it is read here.
+ */
+export function setupWorker(env: NodeJS.ProcessEnv = process.env, read?: Manifest): WorkerDatabase {
+  const manifest = read ? usable(read) : readManifest(env)
   const clone = cloneFor(manifest, env[manifest.workerIdVar])
   Object.assign(env, envFor(manifest.env, clone.url))
   const parts = connectionParts(clone.url)
@@ -160,10 +169,10 @@ function readLock(file: string): string {
 /**
  * With `reset: 'truncate'`: empties this worker's clone (all user tables but ledgers and kept ones) —
  * called by the setup files before every test file, after setupWorker. Resolves false when the run has no
- * reset configured (pg is not even loaded then).
+ * reset configured (pg is not even loaded then). `read`: as for setupWorker.
  */
-export async function resetWorkerDatabase(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  const manifest = readManifest(env)
+export async function resetWorkerDatabase(env: NodeJS.ProcessEnv = process.env, read?: Manifest): Promise<boolean> {
+  const manifest = read ? usable(read) : readManifest(env)
   if (!manifest.reset) return false
   const current = getWorkerDatabase(env)
   await runReset(current.url, manifest.reset, `worker ${current.workerId}'s database ${current.database}`)

@@ -107,6 +107,23 @@ describe('setupWorker', () => {
     expect(env.DATABASE_URL).toBe(urlOf('wdb_run12345_2'))
   })
 
+  it('uses a manifest the caller read already, without reading the file again', () => {
+    const env = envWith(manifest({ count: 2 }), { VITEST_POOL_ID: '2' })
+    const read = readManifest(env)
+    rmSync(env[MANIFEST_ENV]!)
+    expect(setupWorker(env, read).database).toBe('wdb_run12345_2')
+    // Without it, the file is read — and it is gone.
+    expect(error(() => setupWorker(env)).code).toBe('E_NO_MANIFEST')
+  })
+
+  it('a manifest handed over still fails as the run failed, or as pending', () => {
+    const env: NodeJS.ProcessEnv = { VITEST_POOL_ID: '1' }
+    const failed = { ...manifest(), failed: { code: 'E_SERVER_UNREACHABLE' as const, detail: 'cannot reach the server', hint: 'Start it.' } }
+    expect(error(() => setupWorker(env, failed)).message).toBe('E_SERVER_UNREACHABLE: cannot reach the server\n  → Start it.')
+    expect(error(() => setupWorker(env, { ...manifest(), pending: true })).message).toMatch(/still provisioning/)
+    expect(env.DATABASE_URL).toBeUndefined()
+  })
+
   it('E_NO_MANIFEST when the manifest variable is missing, naming the fix', () => {
     const e = error(() => setupWorker({ VITEST_POOL_ID: '1' }))
     expect(e.code).toBe('E_NO_MANIFEST')
@@ -204,6 +221,8 @@ describe('waitForManifest: the pool starts while the runner provisions', () => {
     writeManifest(path, manifest({ count: 2 }))
     await waiting
     expect(setupWorker(env).database).toBe('wdb_run12345_2')
+    // What it resolves with is that final manifest, for the setup file's single read.
+    expect((await waitForManifest(env, 2))?.pending).toBeUndefined()
   })
 
   it('a failed run: every worker throws the run\'s own error, redacted', async () => {
@@ -232,8 +251,8 @@ describe('waitForManifest: the pool starts while the runner provisions', () => {
   })
 
   it('returns at once when there is nothing to wait for (readManifest explains)', async () => {
-    await waitForManifest({}, 2)
-    await waitForManifest({ [MANIFEST_ENV]: join(dir, 'never-written.json') }, 2)
-    await waitForManifest(envWith(manifest()), 2)
+    expect(await waitForManifest({}, 2)).toBeUndefined()
+    expect(await waitForManifest({ [MANIFEST_ENV]: join(dir, 'never-written.json') }, 2)).toBeUndefined()
+    expect((await waitForManifest(envWith(manifest()), 2))?.clones).toHaveLength(3)
   })
 })

@@ -7,7 +7,8 @@
  */
 import { resetWorkerDatabase, setupWorker, waitForManifest } from '@workerdb/core/worker'
 
-// The runner provisions while the pool starts: wait here until this run's clones exist.
-await waitForManifest()
-setupWorker()
-await resetWorkerDatabase()
+// The runner provisions while the pool starts: wait here until this run's clones exist. One read of the
+// manifest serves all three steps: this file runs before every test file.
+const manifest = await waitForManifest()
+setupWorker(process.env, manifest)
+await resetWorkerDatabase(process.env, manifest)
