@@ -2,7 +2,6 @@
  * Database names. PostgreSQL silently truncates identifiers to 63 bytes, so two long names that share a
  * prefix would collide without anyone noticing: every name here is built to fit, and checked.
  */
-import { randomBytes } from 'node:crypto'
 import { WorkerDbError } from './errors.js'
 
 export const MAX_IDENTIFIER_BYTES = 63
@@ -23,7 +22,9 @@ export function validatePrefix(prefix: string): string {
 /** A run id is unique per test-runner process: clone names of concurrent runs (shards, terminals) never meet. */
 export function newRunId(): string {
   // 8 base36 chars ≈ 41 bits: collisions between concurrent runs on one server are not a practical concern.
-  const n = randomBytes(6).readUIntBE(0, 6)
+  // Web Crypto, not node:crypto: the worker side imports this module for quoting, and loading node:crypto
+  // in every fresh test-file process cost ~5 ms of the per-file budget (bench: overhead).
+  const n = Buffer.from(crypto.getRandomValues(new Uint8Array(6))).readUIntBE(0, 6)
   return n.toString(36).padStart(8, '0').slice(-8)
 }
 

@@ -11,7 +11,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { publint } from 'publint'
 import { formatMessage } from 'publint/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -119,5 +119,26 @@ describe('@workerdb/jest preset', () => {
     for (const path of [preset.globalSetup, preset.globalTeardown, preset.testSequencer, ...preset.setupFiles, preset.reporters[1]]) {
       expect(existsSync(path), path).toBe(true)
     }
+  })
+})
+
+describe('@workerdb/core/worker, loaded afresh by every test file', () => {
+  // Each test file's process imports it (bench: overhead per file): every extra ESM module cost ~2 ms
+  // there, node:crypto ~5 ms, and pg far more.
+  const file = join(root, 'packages', 'core', 'dist', 'worker.js')
+
+  it('is a single file that imports only a few node builtins', () => {
+    const imported = [...readFileSync(file, 'utf8').matchAll(/(?:\bfrom|^import)\s*"([^"]+)"/gm)].map((m) => m[1])
+    expect(imported.length).toBeGreaterThan(0)
+    expect(new Set(imported.map((s) => s.replace(/^node:/, '')))).toEqual(new Set(['fs', 'os', 'path', 'util', 'module']))
+  })
+
+  it('loads neither node:crypto nor pg when imported', () => {
+    const probe = `await import(${JSON.stringify(pathToFileURL(file).href)})
+const req = (await import('node:module')).createRequire(import.meta.url)
+console.log(JSON.stringify({ crypto: process.moduleLoadList.includes('NativeModule crypto'), pg: Object.keys(req.cache).some((k) => /[\\\\/]pg[\\\\/]/.test(k)) }))`
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', cwd: dirname(file) })
+    expect(r.status, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toEqual({ crypto: false, pg: false })
   })
 })
