@@ -2,11 +2,20 @@
  * Admin connections to the server, and the translation of driver errors into WorkerDbErrors that say
  * where workerdb looked and what to change. Passwords never leave this module unredacted.
  */
-import pg from 'pg'
+import type pg from 'pg'
 import { WorkerDbError } from './errors.js'
 import { redactText, redactUrl } from './url.js'
 
 export type Client = pg.Client
+
+/**
+ * The driver, loaded on first use instead of when the package is imported: Vitest imports the plugin while
+ * it reads the config, before it starts anything, and pg's import (~50 ms on 2 cores) belongs in
+ * provisioning, which runs while the pool starts.
+ */
+export async function driver(): Promise<typeof pg> {
+  return (await import('pg')).default
+}
 
 export interface ServerInfo {
   versionNum: number
@@ -24,7 +33,7 @@ export interface ServerInfo {
 
 /** Connects, turning the classic failures into errors that name the fix. `source` says where the URL came from. */
 export async function connect(url: string, source = 'the configured URL'): Promise<Client> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 })
+  const client = new (await driver()).Client({ connectionString: url, connectionTimeoutMillis: 10_000 })
   // A server that goes away mid-run (embedded server stopped, network) emits 'error' on idle clients;
   // unhandled, that would crash the test runner. Failing queries still reject normally.
   client.on('error', () => {})

@@ -142,3 +142,19 @@ console.log(JSON.stringify({ crypto: process.moduleLoadList.includes('NativeModu
     expect(JSON.parse(r.stdout)).toEqual({ crypto: false, pg: false })
   })
 })
+
+describe('the plugin, imported while Vitest reads its config', () => {
+  it('leaves pg for provisioning, which overlaps the pool start', () => {
+    const plugin = join(root, 'packages', 'vitest', 'dist', 'index.js')
+    const probe = `const { createRequire } = await import('node:module')
+const req = createRequire(import.meta.url)
+const loaded = () => Object.keys(req.cache).some((k) => /[\\/]node_modules[\\/]pg[\\/]/.test(k))
+const { workerDb } = await import(${JSON.stringify(pathToFileURL(plugin).href)})
+const before = loaded()
+createRequire(${JSON.stringify(join(root, 'packages', 'core', 'dist', 'index.js'))})('pg') // the check itself can see pg
+console.log(JSON.stringify({ plugin: typeof workerDb, before, after: loaded() }))`
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', cwd: dirname(plugin) })
+    expect(r.status, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toEqual({ plugin: 'function', before: false, after: true })
+  })
+})
