@@ -7,14 +7,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach } from 'vitest'
-import { adminQuery, E2E_DIR, killGroup, serverUrl } from './jest-harness.js'
+import { adminQuery, awaitDropperPids, E2E_DIR, killGroup, serverUrl } from './jest-harness.js'
 
 export const EXAMPLES = resolve(E2E_DIR, '..', 'examples')
 
 export interface ExampleRun {
   code: number | null
   output: string
-  summary: { runId: string; plan: { count: number; reason: string }; clones: number; dropped?: number; template: { name: string; reused: boolean } }
+  summary: { runId: string; plan: { count: number; reason: string }; clones: number; dropped?: number; dropperPid?: number; template: { name: string; reused: boolean } }
 }
 
 const started: number[] = []
@@ -38,13 +38,17 @@ export function runExample(dir: string, bin: string, args: string[]): Promise<Ex
     child.stderr.on('data', (d) => (output += d))
     const timer = setTimeout(() => killGroup(child.pid!), 180_000)
     child.on('error', fail)
-    child.on('close', (code) => {
+    child.on('close', async (code) => {
       clearTimeout(timer)
       killGroup(child.pid!)
       try {
-        done({ code, output, summary: JSON.parse(readFileSync(summaryFile, 'utf8')) })
+        const summary = JSON.parse(readFileSync(summaryFile, 'utf8'))
+        // The run handed its drops to a detached process: what the server holds after it is what the run left.
+        const stuck = await awaitDropperPids(summary.dropperPid ? [summary.dropperPid] : [])
+        if (stuck.length) throw new Error(`processes outlived the run: ${stuck.join('; ')}`)
+        done({ code, output, summary })
       } catch (err) {
-        fail(new Error(`no workerdb summary (${(err as Error).message}); output:\n${output}`))
+        fail(new Error(`no workerdb summary, or its dropper stuck (${(err as Error).message}); output:\n${output}`))
       } finally {
         rmSync(scratch, { recursive: true, force: true })
       }

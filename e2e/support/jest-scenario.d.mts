@@ -1,7 +1,7 @@
 /** Types of jest-scenario.mjs (plain JavaScript, so that scripts/stress.mjs can use it without a build). */
 
 export {
-  adminQuery, databasesWithPrefix, dropDatabase, dropPrefix, E2E_DIR, FIXTURES_DIR, groupMembers, killAll, killGroup,
+  adminQuery, awaitDroppers, awaitDropperPids, databasesWithPrefix, dropDatabase, dropPrefix, E2E_DIR, FIXTURES_DIR, groupMembers, killAll, killGroup,
   leftoverClones, MIGRATION_SQL, overlaps, serverUrl,
 } from './scenario.mjs'
 

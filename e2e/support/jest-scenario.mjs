@@ -29,7 +29,7 @@ import {
 } from './scenario.mjs'
 
 export {
-  adminQuery, databasesWithPrefix, dropDatabase, dropPrefix, E2E_DIR, FIXTURES_DIR, groupMembers, killAll, killGroup,
+  adminQuery, awaitDroppers, awaitDropperPids, databasesWithPrefix, dropDatabase, dropPrefix, E2E_DIR, FIXTURES_DIR, groupMembers, killAll, killGroup,
   leftoverClones, MIGRATION_SQL, overlaps, serverUrl,
 } from './scenario.mjs'
 

@@ -139,6 +139,9 @@ export declare function killAll(): void
 export declare function track(pid: number, kill?: () => void): void
 export declare function killTree(pid: number): void
 export declare function groupMembers(pgid: number): string[]
+/** Waits for the droppers a run's output names ("dropping N clones in the background (pid P)"); kills and returns those still running at the deadline. */
+export declare function awaitDroppers(output: string, timeoutMs?: number): Promise<string[]>
+export declare function awaitDropperPids(pids: number[], timeoutMs?: number): Promise<string[]>
 export declare function sessionMembers(sid: number): string[]
 
 export interface WatchHandle {

@@ -269,6 +269,37 @@ function describeProc(p) {
   return `${p.pid} ${cmd || p.comm}`
 }
 
+/**
+ * A run on a URL server hands its drops to a detached process ("workerdb · dropping N clones in the
+ * background (pid P)"): wait for it, so that what the server holds afterwards is what the run left. One
+ * still running at the deadline is killed, and returned as a leftover process of the run.
+ */
+export async function awaitDroppers(output, timeoutMs = 30_000) {
+  return awaitDropperPids([...output.matchAll(/workerdb · dropping \d+ clones? in the background \(pid (\d+)\)/g)].map((m) => Number(m[1])), timeoutMs)
+}
+
+/** The same, by pid (a run's WORKERDB_SUMMARY_FILE names its dropper: `dropperPid`). */
+export async function awaitDropperPids(pids, timeoutMs = 30_000) {
+  const running = (pid) => {
+    try {
+      return procStat(pid).state !== 'Z'
+    } catch {
+      return false
+    }
+  }
+  const deadline = Date.now() + timeoutMs
+  while (pids.some(running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+  const stuck = pids.filter(running)
+  for (const pid of stuck) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return stuck.map((pid) => `${pid} workerdb's dropper, still running ${timeoutMs} ms after its run`)
+}
+
 /** Live members of a process group, from /proc (zombies excluded). */
 export function groupMembers(pgid) {
   return allProcs().filter((p) => p.pgrp === pgid && p.state !== 'Z').map(describeProc)
@@ -373,6 +404,7 @@ export async function runGroup(command, args, { cwd, env, timeoutMs }) {
       Promise.all([streamEnd(child.stdout), streamEnd(child.stderr)]),
       new Promise((r) => setTimeout(r, 2000)),
     ])
+    leftovers.push(...await awaitDroppers(stderr))
     return { pid, code, signal, timedOut, stdout, stderr, leftovers, ms: Math.round(performance.now() - started) }
   } finally {
     killGroup(pid)
@@ -520,6 +552,7 @@ export function startWatch(project, o = {}) {
       let timer
       const r = await Promise.race([exited, new Promise((res) => { timer = setTimeout(() => res(undefined), timeoutMs) })])
       clearTimeout(timer)
+      if (r) await awaitDroppers(output())
       return r
     },
     /** Every process of the run still alive (the tree under `script`, by group and session). */

@@ -89,12 +89,12 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
     const left = await leftoverClones(project.prefix)
     if (major === 29) {
       // Jest 29 exits from the bail without globalTeardown: the clones stay, marked with a dead pid.
-      expect(bailed.stderr, info).not.toContain('workerdb · dropped')
+      expect(bailed.stderr, info).not.toContain('workerdb · dropping')
       expect(left.length, info).toBe(4)
     } else {
       // Jest 30 runs globalTeardown from the bail (once per failure past the threshold) and exits when it
       // returns: every call waits for the one teardown, so nothing is left.
-      expect(bailed.stderr, info).toContain('workerdb · dropped 4 clones')
+      expect(bailed.stderr, info).toContain('workerdb · dropping 4 clones in the background')
       expect(left, info).toEqual([])
     }
 

@@ -20,4 +20,6 @@ export default defineConfig([
     entry: ['src/worker.ts'],
     splitting: false,
   },
+  // The detached process teardown hands its drops to (background-drop.ts): run by path, never imported.
+  { ...shared, entry: ['src/dropper.ts'], format: ['esm'], dts: false },
 ])

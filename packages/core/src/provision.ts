@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname } from 'node:path'
+import { dropInBackground } from './background-drop.js'
 import { cloneConcurrency, createClones, chooseStrategy, dropClones } from './clones.js'
 import type { ResolvedConfig } from './config.js'
 import { connect, requireCreateDb, serverInfo, type Client, type ServerInfo } from './db.js'
@@ -34,6 +35,12 @@ export interface ProvisionOptions {
   runId?: string
   /** No process owns the run (`workerdb provision`): clones and manifest outlive this process until `workerdb teardown`. */
   detached?: boolean
+  /**
+   * Teardown hands the drops of a URL server's clones to a detached process and returns without waiting
+   * for them (background-drop.ts). The test runners set it; the API default waits, so that a caller who
+   * awaits teardown finds the clones gone.
+   */
+  dropInBackground?: boolean
 }
 
 export interface ProvisionSummary {
@@ -50,6 +57,8 @@ export interface ProvisionSummary {
   /** Filled in at teardown. */
   sparesMade?: number
   dropped?: number
+  /** The dropper's pid, when teardown handed the drops to it. */
+  dropperPid?: number
   teardownMs?: number
 }
 
@@ -240,11 +249,17 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
         log.info(`made ${spares} spare clone${spares === 1 ? '' : 's'} while the tests ran, for the next run to take`)
       }
       // A throwaway embedded server takes its databases with it: dropping them first would only cost time.
-      const dropped = server.persistent ? await dropClones(server.adminUrl, clones, runId) : 0
+      let dropped = 0
+      if (server.persistent && o.dropInBackground && server.kind === 'url' && clones.length) {
+        summary.dropperPid = dropInBackground({ adminUrl: server.adminUrl, names: clones, runId })
+      } else if (server.persistent) {
+        dropped = await dropClones(server.adminUrl, clones, runId)
+      }
       await sweeping
       summary.dropped = dropped
       summary.teardownMs = performance.now() - started
-      if (dropped) log.info(`dropped ${dropped} clone${dropped === 1 ? '' : 's'} in ${ms(started)}; template kept for the next run`)
+      if (summary.dropperPid) log.info(`dropping ${clones.length} clone${clones.length === 1 ? '' : 's'} in the background (pid ${summary.dropperPid}); template kept for the next run`)
+      else if (dropped) log.info(`dropped ${dropped} clone${dropped === 1 ? '' : 's'} in ${ms(started)}; template kept for the next run`)
       else if (!server.persistent) log.info('stopped the embedded server; its data goes with it (WORKERDB_EMBEDDED_DATA_DIR keeps templates between runs)')
     } finally {
       await releaseAdmin()

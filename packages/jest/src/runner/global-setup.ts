@@ -33,7 +33,8 @@ async function provisionRun(run: JestRun, globalConfig: JestGlobalConfigLike, ve
     log.warn(`the test files of ${record.unmapped.map((n) => `project "${n}"`).join(', ')} run without workerdb's setup file, so they get no database of their own. ` +
       "A root preset's setupFiles do not reach inline projects: add `setupFiles: [require.resolve('@workerdb/jest/setup')]` to each (ignore this if your own setup file requires it).")
   }
-  const provisioned = await provision({ config, plan, log, workerIdVar: WORKER_ID_VAR, framework: `jest ${run.jestVersion}` })
+  // dropInBackground: `jest` exits without waiting for the server to drop the clones.
+  const provisioned = await provision({ config, plan, log, workerIdVar: WORKER_ID_VAR, framework: `jest ${run.jestVersion}`, dropInBackground: true })
   run.readyMs = performance.now() - run.startedAt
   return provisioned
 }

@@ -72,7 +72,8 @@ export function ensureProvisioned(state: RunState, planned: Planned): Promise<Pr
   state.provisioned ??= (async () => {
     writePendingManifest(state.manifestPath, planned.run)
     try {
-      return await provision({ config: planned.config, plan: planned.run.plan, log: planned.log, runId: state.runId, workerIdVar: WORKER_ID_VAR, framework: planned.run.framework })
+      // dropInBackground: `vitest run` exits without waiting for the server to drop the clones.
+      return await provision({ config: planned.config, plan: planned.run.plan, log: planned.log, runId: state.runId, workerIdVar: WORKER_ID_VAR, framework: planned.run.framework, dropInBackground: true })
     } catch (err) {
       writeFailedManifest(state.manifestPath, planned.run, err)
       throw err
