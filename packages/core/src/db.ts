@@ -8,13 +8,16 @@ import { redactText, redactUrl } from './url.js'
 
 export type Client = pg.Client
 
+let loading: Promise<typeof pg> | undefined
+
 /**
- * The driver, loaded on first use instead of when the package is imported: Vitest imports the plugin while
- * it reads the config, before it starts anything, and pg's import (~50 ms on 2 cores) belongs in
- * provisioning, which runs while the pool starts.
+ * The driver, loaded on first use instead of when the package is imported: tools that only read a
+ * vitest.config never need it. The Vitest plugin starts loading it as soon as Vitest runs, so that its
+ * ~50 ms of module loading (2 cores) happens before the pool's workers boot, not while they do.
  */
-export async function driver(): Promise<typeof pg> {
-  return (await import('pg')).default
+export function loadDriver(): Promise<typeof pg> {
+  loading ??= import('pg').then((m) => m.default)
+  return loading
 }
 
 export interface ServerInfo {
@@ -33,7 +36,7 @@ export interface ServerInfo {
 
 /** Connects, turning the classic failures into errors that name the fix. `source` says where the URL came from. */
 export async function connect(url: string, source = 'the configured URL'): Promise<Client> {
-  const client = new (await driver()).Client({ connectionString: url, connectionTimeoutMillis: 10_000 })
+  const client = new (await loadDriver()).Client({ connectionString: url, connectionTimeoutMillis: 10_000 })
   // A server that goes away mid-run (embedded server stopped, network) emits 'error' on idle clients;
   // unhandled, that would crash the test runner. Failing queries still reject normally.
   client.on('error', () => {})

@@ -3,7 +3,7 @@
  * cloned from one migrated template, exported as DATABASE_URL before any test module loads.
  */
 import type {} from 'vitest'
-import { manifestPathFor, newRunId, MANIFEST_ENV, type WorkerDbOptions } from '@workerdb/core'
+import { loadDriver, manifestPathFor, newRunId, MANIFEST_ENV, type WorkerDbOptions } from '@workerdb/core'
 import { externalPattern, GLOBAL_SETUP_FILE, OWN_DIST_DIRS, SETUP_FILE } from './runner/paths.js'
 import { SpecReporter } from './runner/spec-reporter.js'
 import { runs, type ProjectLike, type VitestLike } from './runner/state.js'
@@ -40,6 +40,9 @@ export function workerDb(options: WorkerDbOptions = {}): WorkerDbPlugin {
         // Before the pool exists: Vitest 3 snapshots process.env for its workers when the pool is created.
         process.env[MANIFEST_ENV] = state.manifestPath
         ;(vitest.config.reporters as unknown[]).push(new SpecReporter(state))
+        // Now, while Vitest starts up, not when provisioning needs it: by then the pool's workers are booting
+        // and would share the cores with it. A missing pg is reported by provisioning.
+        loadDriver().catch(() => {})
       }
       // First, so the env is set before any user setup file runs.
       if (!project.config.setupFiles.includes(SETUP_FILE)) project.config.setupFiles.unshift(SETUP_FILE)

@@ -6,7 +6,7 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
-import { driver } from '../db.js'
+import { loadDriver } from '../db.js'
 import { WorkerDbError } from '../errors.js'
 import { quoteIdent } from '../naming.js'
 import { hashFiles } from './files.js'
@@ -68,7 +68,7 @@ export function drizzleMigrator(path: string, baseDir: string, inputs: string[] 
         importFromProject<{ drizzle: (client: unknown) => unknown }>('drizzle-orm/node-postgres', baseDir, 'migrate.drizzle'),
         importFromProject<{ migrate: (db: unknown, config: unknown) => Promise<void> }>('drizzle-orm/node-postgres/migrator', baseDir, 'migrate.drizzle'),
       ])
-      const client = new (await driver()).Client({ connectionString: url })
+      const client = new (await loadDriver()).Client({ connectionString: url })
       client.on('error', () => {})
       await client.connect()
       try {

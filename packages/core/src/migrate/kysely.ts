@@ -5,7 +5,7 @@
  */
 import { readdir } from 'node:fs/promises'
 import { basename, extname, join, relative } from 'node:path'
-import { driver } from '../db.js'
+import { loadDriver } from '../db.js'
 import { WorkerDbError } from '../errors.js'
 import { hashFiles } from './files.js'
 import { exportsOf, importFromProject, importUserFile, migrationFailed, migrationScripts } from './project.js'
@@ -41,7 +41,7 @@ export function kyselyMigrator(dir: string, baseDir: string, inputs: string[] = 
         throw new WorkerDbError('E_CONFIG', `migrate.kysely: no migration files in ${dir}`, 'Point `migrate: { kysely }` at the folder your Kysely migrations live in (relative to the config file).')
       }
       const { Kysely, Migrator: KyselyMigrator, PostgresDialect } = await importFromProject<KyselyModule>('kysely', baseDir, 'migrate.kysely')
-      const db = new Kysely({ dialect: new PostgresDialect({ pool: new (await driver()).Pool({ connectionString: url, max: 1 }) }) })
+      const db = new Kysely({ dialect: new PostgresDialect({ pool: new (await loadDriver()).Pool({ connectionString: url, max: 1 }) }) })
       try {
         const provider = {
           // Kysely names a migration by its file name without the extension, as FileMigrationProvider does.

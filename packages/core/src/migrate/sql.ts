@@ -4,7 +4,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { driver } from '../db.js'
+import { loadDriver } from '../db.js'
 import { WorkerDbError } from '../errors.js'
 import { redactedCause, redactText } from '../url.js'
 import { hashFiles } from './files.js'
@@ -30,7 +30,7 @@ export function sqlMigrator(dir: string, baseDir: string, inputs: string[] = [])
     },
     async migrate(url, { log, secrets }) {
       const names = await files()
-      const client = new (await driver()).Client({ connectionString: url })
+      const client = new (await loadDriver()).Client({ connectionString: url })
       client.on('error', () => {})
       await client.connect()
       try {

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { driver } from '../db.js'
+import { loadDriver } from '../db.js'
 import { WorkerDbError } from '../errors.js'
 import { ms, type Logger } from '../log.js'
 import { memoryDirFacts, scratchParent } from './memory-dir.js'
@@ -700,7 +700,7 @@ export async function startEmbedded(opts: EmbeddedOptions, log: Logger): Promise
 
   // "ready to accept connections" is the server's word; a real connection is ours.
   let serverVersion: string
-  const client = new (await driver()).Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000, ssl: false })
+  const client = new (await loadDriver()).Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000, ssl: false })
   try {
     await client.connect()
     const res = await client.query<{ server_version: string }>('show server_version')
