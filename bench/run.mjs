@@ -15,7 +15,7 @@
  * Server: WORKERDB_URL (or --url), else an embedded server started here. `--json` prints one object.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -195,14 +195,32 @@ test('db work ${i}', async () => {
   }
 }
 
-function vitestRun(dir, env) {
+async function vitestRun(dir, env) {
+  const summaryFile = join(dir, 'workerdb-summary.json')
+  rmSync(summaryFile, { force: true })
   const t0 = performance.now()
   const r = spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--root', dir], {
-    cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', timeout: Number(flag('run-timeout', 180)) * 1000, killSignal: 'SIGKILL',
+    cwd: dir, env: { ...process.env, WORKERDB_SUMMARY_FILE: summaryFile, ...env }, encoding: 'utf8', timeout: Number(flag('run-timeout', 180)) * 1000, killSignal: 'SIGKILL',
   })
   const ms = performance.now() - t0
   if (r.status !== 0) throw new Error(`vitest failed in ${dir} (exit ${r.status}, signal ${r.signal}, ${r.error?.message ?? "no spawn error"}):\n${(r.stdout + r.stderr).slice(-3000)}`)
+  // The run handed its drops to a detached process: let it finish, untimed, so that it does not slow
+  // the next contender down.
+  if (existsSync(summaryFile)) await dropperDone(JSON.parse(readFileSync(summaryFile, 'utf8')).dropperPid)
   return ms
+}
+
+async function dropperDone(pid, timeoutMs = 30_000) {
+  if (!pid) return
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    try {
+      process.kill(pid, 0)
+    } catch {
+      return // gone
+    }
+    await new Promise((r) => setTimeout(r, 10))
+  }
 }
 
 /** Databases made and migrated by hand, outside the timed run. */
@@ -222,7 +240,7 @@ async function serialDbSuite(adminUrl, dir) {
   const name = 'wdbbserial_db'
   await handMadeDbs(adminUrl, dir, [name])
   try {
-    return vitestRun(dir, { DATABASE_URL: withDb(adminUrl, name) })
+    return await vitestRun(dir, { DATABASE_URL: withDb(adminUrl, name) })
   } finally {
     await dropDbs(adminUrl, [name])
   }
@@ -233,7 +251,7 @@ async function ceilingDbSuite(adminUrl, dir) {
   const names = ['wdbbceil_1', 'wdbbceil_2']
   await handMadeDbs(adminUrl, dir, names)
   try {
-    return vitestRun(dir, { BENCH_POOL_DB_URL: withDb(adminUrl, 'wdbbceil_') })
+    return await vitestRun(dir, { BENCH_POOL_DB_URL: withDb(adminUrl, 'wdbbceil_') })
   } finally {
     await dropDbs(adminUrl, names)
   }
@@ -311,11 +329,11 @@ try {
     writeSuite(serialDir, { files: 8, db: true, plugin: false, maxWorkers: 1 })
     const ceilingDir = join(work, 'suite-ceiling')
     writeSuite(ceilingDir, { files: 8, db: true, plugin: false, maxWorkers: 2 })
-    vitestRun(sparesDir, { WORKERDB_URL: adminUrl }) // leaves the spares the measured runs take
+    await vitestRun(sparesDir, { WORKERDB_URL: adminUrl }) // leaves the spares the measured runs take
     const withs = []; const serials = []; const spared = []; const ceilings = []
     for (let r = 0; r < REPS; r++) {
-      withs.push(vitestRun(withDir, { WORKERDB_URL: adminUrl }))
-      spared.push(vitestRun(sparesDir, { WORKERDB_URL: adminUrl }))
+      withs.push(await vitestRun(withDir, { WORKERDB_URL: adminUrl }))
+      spared.push(await vitestRun(sparesDir, { WORKERDB_URL: adminUrl }))
       serials.push(await serialDbSuite(adminUrl, serialDir))
       ceilings.push(await ceilingDbSuite(adminUrl, ceilingDir))
     }
@@ -344,10 +362,10 @@ try {
       }
     }
     const env = (key) => (/^(with|spares)\d/.test(key) ? { WORKERDB_URL: adminUrl } : {})
-    vitestRun(dirs.with8, env('with8')) // builds the template: the measured runs are warm
-    vitestRun(dirs.spares8, env('spares8')) // leaves the spares the measured runs take
+    await vitestRun(dirs.with8, env('with8')) // builds the template: the measured runs are warm
+    await vitestRun(dirs.spares8, env('spares8')) // leaves the spares the measured runs take
     const times = Object.fromEntries(Object.keys(dirs).map((k) => [k, []]))
-    for (let r = 0; r < REPS; r++) for (const key of Object.keys(dirs)) times[key].push(vitestRun(dirs[key], env(key)))
+    for (let r = 0; r < REPS; r++) for (const key of Object.keys(dirs)) times[key].push(await vitestRun(dirs[key], env(key)))
     await dropTemplatesNamed(adminUrl, 'wdbbsuite_')
     const t = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]))
     const [small, large] = sizes
