@@ -320,6 +320,7 @@ try {
       result.naive.warmSpeedupAt4 = +(result.naive.byN[4].naiveMs / median(warm4)).toFixed(1)
     }
     say(`warm  N=8: ${result.warm.ms8} ms with spares (${result.warm.fromSpares8} of 8 renamed), ${result.warm.ms8WithoutSpares} ms copying; migrations run: ${migrationsRun}; spares made at teardown in ${result.warm.teardownMs8WithSpares} ms`)
+    if (result.naive?.speedupAt4) say(`naive N=4: workerdb ${result.naive.speedupAt4}× faster cold, ${result.naive.warmSpeedupAt4}× warm (${result.warm.ms4} ms with spares)`)
   }
 
   if (ONLY.includes('suite')) {

@@ -1,7 +1,7 @@
 /**
  * Teardown's drops, handed to a detached process so that the test command exits without waiting for the
- * server: a DROP DATABASE removes the files and, with fsync on, waits for the disk (0.3–1.6 s for two
- * clones of a 28 MB template on PostgreSQL 15 here). Only for a server that outlives the run — a URL;
+ * server: a DROP DATABASE removes the files and, with fsync on, waits for the disk (54 ms–1.6 s for two
+ * clones of a 28 MB template on PostgreSQL 15 here, depending on the disk's other work). Only for a server that outlives the run — a URL;
  * an embedded or container server stops at teardown and takes its clones with it, or is dropped from first.
  *
  * Nothing is trusted more than before: the dropper drops only what dropClones would (the marker must name
