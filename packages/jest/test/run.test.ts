@@ -1,7 +1,7 @@
 /**
  * globalSetup → reporter → globalTeardown in one process, against the test server, without Jest: one
  * provisioning per run however often globalSetup is called, every teardown call waiting for the one
- * drop (Jest 30's --bail calls it concurrently), a fresh run after a teardown (watch mode), a failed
+ * teardown (Jest 30's --bail calls it concurrently), which hands the drops to one dropper, a fresh run after a teardown (watch mode), a failed
  * provisioning not poisoning the next, and the fallback when the sequencer did not count.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -24,10 +24,25 @@ beforeAll(() => {
   process.env.WORKERDB_URL = testUrl()
 })
 
+/** Waits for a process to exit (a dropper ends by itself within seconds); false if it is still there after 20 s. */
+async function gone(pid: number): Promise<boolean> {
+  for (const until = Date.now() + 20_000; Date.now() < until; await new Promise((r) => setTimeout(r, 25))) {
+    try {
+      process.kill(pid, 0)
+    } catch {
+      return true
+    }
+  }
+  return false
+}
+
 afterEach(async () => {
   vi.restoreAllMocks()
   const run = currentRun()
   if (run && !run.tornDown) await globalTeardown()
+  // Every run's teardown handed its drops to a dropper: the next test starts when it is done.
+  const dropper = run && (await run.provisioned.catch(() => undefined))?.summary.dropperPid
+  if (dropper) await gone(dropper)
   setRun(undefined)
 })
 
@@ -66,7 +81,7 @@ describe('one Jest run in one process', () => {
     expect(await clones()).toHaveLength(2)
   })
 
-  it('every teardown call waits for the one drop; the next run provisions afresh', async () => {
+  it('every teardown call waits for the one teardown, which hands the drops to one dropper; the next run provisions afresh', async () => {
     writeRecord({ files: 3, unmapped: [] })
     await globalSetup({ rootDir: dir, maxWorkers: 3 })
     const first = currentRun()!
@@ -75,7 +90,10 @@ describe('one Jest run in one process', () => {
     let settled = 0
     await Promise.all([globalTeardown().then(() => settled++), globalTeardown().then(() => settled++)])
     expect(settled).toBe(2)
-    // Both returned only once the clones were gone.
+    // Both returned once the one teardown had handed the drops to one dropper; it drops all three.
+    const dropper = (await first.provisioned).summary.dropperPid!
+    expect(dropper).toBeGreaterThan(0)
+    expect(await gone(dropper)).toBe(true)
     expect(await clones()).toEqual([])
 
     writeRecord({ files: 1, unmapped: [] })
