@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dropInBackground } from '../src/background-drop.js'
+import { dropAll } from '../src/clones.js'
 import { makeMarker } from '../src/marker.js'
 import { quoteIdent, quoteLiteral } from '../src/naming.js'
 import { databasesWithPrefix, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
@@ -94,4 +95,20 @@ describe('the dropper', () => {
     expect(left).not.toContain(mine)
     expect(left).toEqual(expect.arrayContaining([otherRun, unmarked]))
   }, 60_000)
+})
+
+describe('dropAll, racing a dropper', () => {
+  it('drops a database that another session is dropping (invalid meanwhile) without losing its session', async () => {
+    // DROP DATABASE marks the database invalid (datconnlimit -2) while it runs; ALTER DATABASE on it is
+    // FATAL. Mark one so, as a finished run's dropper leaves it for the next run's sweep to meet.
+    const [invalid, next] = [`${PREFIX}_racing01_1`, `${PREFIX}_racing01_2`]
+    await withClient(testUrl(), async (c) => {
+      for (const name of [invalid, next]) await c.query(`create database ${quoteIdent(name)}`)
+      await c.query('update pg_database set datconnlimit = -2 where datname = $1', [invalid])
+    })
+    await dropAll(testUrl(), [invalid, next], 1)
+    const left = await names()
+    expect(left).not.toContain(invalid)
+    expect(left).not.toContain(next)
+  })
 })

@@ -58,17 +58,20 @@ export async function databasesWithPrefix(prefix: string, url = testUrl()): Prom
   })
 }
 
-/** Drops every database named `prefix_…` (templates are unmarked first). Returns the names dropped. */
+/**
+ * Drops every database named `prefix_…` (templates are unmarked first: only they, since ALTER DATABASE on
+ * one that a dropper is dropping right now is FATAL). Returns the names dropped.
+ */
 export async function dropPrefix(prefix: string, url = testUrl()): Promise<string[]> {
-  const names = (await databasesWithPrefix(prefix, url)).map((r) => r.name)
+  const rows = await databasesWithPrefix(prefix, url)
   await withClient(url, async (c) => {
-    for (const name of names) {
+    for (const { name, isTemplate } of rows) {
       const q = `"${name.replace(/"/g, '""')}"`
-      await c.query(`alter database ${q} with is_template false`).catch(() => {})
+      if (isTemplate) await c.query(`alter database ${q} with is_template false`).catch(() => {})
       await c.query(`drop database if exists ${q} with (force)`)
     }
   })
-  return names
+  return rows.map((r) => r.name)
 }
 
 /** A deterministic PRNG (mulberry32) for property-style loops that must replay identically. */
