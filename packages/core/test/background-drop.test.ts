@@ -27,10 +27,13 @@ beforeAll(() => {
 
 afterAll(async () => {
   for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL')
-  await dropPrefix(PREFIX)
-  rmSync(root, { recursive: true, force: true })
-  if (saved.url !== undefined) process.env.WORKERDB_URL = saved.url
-  if (saved.summary !== undefined) process.env.WORKERDB_SUMMARY_FILE = saved.summary
+  try {
+    await dropPrefix(PREFIX)
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+    if (saved.url !== undefined) process.env.WORKERDB_URL = saved.url
+    if (saved.summary !== undefined) process.env.WORKERDB_SUMMARY_FILE = saved.summary
+  }
 })
 
 function alive(pid: number): boolean {

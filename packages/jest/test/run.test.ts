@@ -47,11 +47,14 @@ afterEach(async () => {
 })
 
 afterAll(async () => {
-  await dropPrefix(prefix)
-  rmSync(dir, { recursive: true, force: true })
-  for (const [k, v] of [['WORKERDB_URL', saved.url], ['WORKERDB_MANIFEST', saved.manifest]] as const) {
-    if (v === undefined) delete process.env[k]
-    else process.env[k] = v
+  try {
+    await dropPrefix(prefix)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+    for (const [k, v] of [['WORKERDB_URL', saved.url], ['WORKERDB_MANIFEST', saved.manifest]] as const) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
   }
 })
 
