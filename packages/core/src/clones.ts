@@ -116,10 +116,11 @@ export async function dropClones(adminUrl: string, names: string[], runId: strin
 }
 
 /**
- * Drops databases already known to be ours, a few sessions at once: each DROP forces a checkpoint.
- * Only a template is unmarked first. A database that another session is dropping right now (a finished
- * run's dropper, racing the next run's sweep) is invalid until that ends, and ALTER DATABASE on an invalid
- * database is FATAL: it would end this session, and every drop still queued on it.
+ * Drops clones and spares already known to be ours, a few sessions at once: each DROP forces a checkpoint.
+ * Never templates (the sweep drops those under their build lock), so nothing is unmarked first — and must
+ * not be: a database that another session is dropping right now (a finished run's dropper, racing the next
+ * run's sweep) is invalid until that ends, and ALTER DATABASE on an invalid database is FATAL, ending this
+ * session and every drop still queued on it.
  */
 export async function dropAll(adminUrl: string, names: string[], concurrency: number, first?: Client): Promise<void> {
   const queue = [...names]
@@ -127,8 +128,6 @@ export async function dropAll(adminUrl: string, names: string[], concurrency: nu
     const client = i === 0 && first ? first : await connect(adminUrl)
     try {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-        const { rows } = await client.query('select datistemplate as template from pg_database where datname = $1', [name])
-        if (rows[0]?.template) await client.query(`alter database ${quoteIdent(name)} with is_template false`).catch(() => {})
         await client.query(`drop database if exists ${quoteIdent(name)} with (force)`)
       }
     } finally {
