@@ -12,7 +12,7 @@ import { dropInBackground } from '../src/background-drop.js'
 import { dropAll } from '../src/clones.js'
 import { makeMarker } from '../src/marker.js'
 import { quoteIdent, quoteLiteral } from '../src/naming.js'
-import { databasesWithPrefix, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
+import { alive, databasesWithPrefix, dropPrefix, eventually, testUrl, uniquePrefix, withClient } from './helpers.js'
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist')
 const PREFIX = uniquePrefix('bgd')
@@ -35,25 +35,6 @@ afterAll(async () => {
     if (saved.summary !== undefined) process.env.WORKERDB_SUMMARY_FILE = saved.summary
   }
 })
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** Polls until `done()` holds or the time is up; returns whether it held. */
-async function eventually(done: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> {
-  const until = Date.now() + ms
-  while (Date.now() < until) {
-    if (await done()) return true
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  return done()
-}
 
 const names = async () => (await databasesWithPrefix(PREFIX)).map((r) => r.name)
 

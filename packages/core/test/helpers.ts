@@ -74,6 +74,26 @@ export async function dropPrefix(prefix: string, url = testUrl()): Promise<strin
   return rows.map((r) => r.name)
 }
 
+/** Whether a process is running (signal 0 only asks). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Polls until `done()` holds or the time is up; returns whether it held. */
+export async function eventually(done: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> {
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    if (await done()) return true
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  return done()
+}
+
 /** A deterministic PRNG (mulberry32) for property-style loops that must replay identically. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0

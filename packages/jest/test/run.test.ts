@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { databasesWithPrefix, dropPrefix, testUrl, uniquePrefix } from '../../core/test/helpers.js'
+import { alive, databasesWithPrefix, dropPrefix, eventually, testUrl, uniquePrefix } from '../../core/test/helpers.js'
 import globalSetup from '../src/runner/global-setup.js'
 import globalTeardown from '../src/runner/global-teardown.js'
 import WorkerDbReporter from '../src/runner/reporter.js'
@@ -24,25 +24,13 @@ beforeAll(() => {
   process.env.WORKERDB_URL = testUrl()
 })
 
-/** Waits for a process to exit (a dropper ends by itself within seconds); false if it is still there after 20 s. */
-async function gone(pid: number): Promise<boolean> {
-  for (const until = Date.now() + 20_000; Date.now() < until; await new Promise((r) => setTimeout(r, 25))) {
-    try {
-      process.kill(pid, 0)
-    } catch {
-      return true
-    }
-  }
-  return false
-}
-
 afterEach(async () => {
   vi.restoreAllMocks()
   const run = currentRun()
   if (run && !run.tornDown) await globalTeardown()
   // Every run's teardown handed its drops to a dropper: the next test starts when it is done.
   const dropper = run && (await run.provisioned.catch(() => undefined))?.summary.dropperPid
-  if (dropper) await gone(dropper)
+  if (dropper) await eventually(() => !alive(dropper))
   setRun(undefined)
 })
 
@@ -96,7 +84,7 @@ describe('one Jest run in one process', () => {
     // Both returned once the one teardown had handed the drops to one dropper; it drops all three.
     const dropper = (await first.provisioned).summary.dropperPid!
     expect(dropper).toBeGreaterThan(0)
-    expect(await gone(dropper)).toBe(true)
+    expect(await eventually(() => !alive(dropper))).toBe(true)
     expect(await clones()).toEqual([])
 
     writeRecord({ files: 1, unmapped: [] })
