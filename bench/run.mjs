@@ -15,7 +15,7 @@
  * Server: WORKERDB_URL (or --url), else an embedded server started here. `--json` prints one object.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -164,7 +164,13 @@ function writeSuite(dir, { files, db, plugin, maxWorkers, spares = false, emptyS
   mkdirSync(join(dir, 'migrations'), { recursive: true })
   writeFileSync(join(dir, 'migrations', '0001.sql'), 'create table items (id bigint generated always as identity primary key, n int not null, body text not null);\ncreate index items_n_idx on items (n);\n')
   if (emptySetupFile) writeFileSync(join(dir, 'empty-setup.mjs'), 'export {}\n')
-  const pluginImport = plugin ? `import { workerDb } from ${JSON.stringify(join(root, 'packages/vitest/dist/index.js'))}\n` : ''
+  // Installed as a user has it: a bare import of a package in node_modules, which Vite's config loader
+  // leaves to Node. An import by absolute path would be bundled into the config on every run (~40 ms).
+  if (plugin) {
+    mkdirSync(join(dir, 'node_modules', '@workerdb'), { recursive: true })
+    symlinkSync(join(root, 'packages', 'vitest'), join(dir, 'node_modules', '@workerdb', 'vitest'), 'dir')
+  }
+  const pluginImport = plugin ? "import { workerDb } from '@workerdb/vitest'\n" : ''
   writeFileSync(join(dir, 'vitest.config.mjs'), `${pluginImport}export default {
   ${plugin ? `plugins: [workerDb({ prefix: 'wdbbsuite', migrate: { sql: './migrations' }, spares: ${spares}, silent: ${!LOUD} })],` : ''}
   test: { pool: 'forks', maxWorkers: ${maxWorkers}, fileParallelism: ${maxWorkers > 1}${emptySetupFile ? ", setupFiles: ['./empty-setup.mjs']" : ''} },
