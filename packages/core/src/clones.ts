@@ -46,6 +46,8 @@ export interface CreateClonesOptions {
   onProgress?: (done: number, total: number) => void
   /** Marker fields over the defaults (pid, host…): `workerdb provision` marks clones no process owns. */
   marker?: Partial<Marker>
+  /** An open admin session to use as the first lane (left open): one backend fewer to start while workers boot. */
+  first?: Client
 }
 
 export async function createClones(o: CreateClonesOptions): Promise<void> {
@@ -57,9 +59,9 @@ export async function createClones(o: CreateClonesOptions): Promise<void> {
   try {
     // allSettled, not all: when one clone fails the other lanes finish their statement and write its
     // marker, so teardown can still recognise and drop every clone that was made.
-    const results = await Promise.allSettled(Array.from({ length: lanes }, async () => {
-      const client = await connect(o.adminUrl)
-      clients.push(client)
+    const results = await Promise.allSettled(Array.from({ length: lanes }, async (_, i) => {
+      const client = i === 0 && o.first ? o.first : await connect(o.adminUrl)
+      if (client !== o.first) clients.push(client)
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
         const marker = makeMarker({ ...o.marker, kind: 'clone', run: o.runId })
         try {

@@ -9,8 +9,9 @@ import { createRequire } from 'node:module'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dropClones } from '../src/clones.js'
+import { createClones, dropClones } from '../src/clones.js'
 import { resolveConfig, type MigrateOption, type ResolvedConfig, type WorkerDbOptions } from '../src/config.js'
+import { connect } from '../src/db.js'
 import { WorkerDbError } from '../src/errors.js'
 import { templateHash } from '../src/hash.js'
 import { MANIFEST_ENV } from '../src/manifest.js'
@@ -413,6 +414,32 @@ describe('dropClones', () => {
       await query(testUrl(), `drop database if exists ${quoteIdent(lookalike)} with (force)`)
       await r.teardown()
     }
+  })
+})
+
+describe('createClones', () => {
+  it('works through an open session given as its first lane, and leaves that session open for its owner', async () => {
+    const cfg = await config({ sql: dir({ '001_init.sql': SQL_INIT }) }, { key: unique('lane') })
+    const r = await run(cfg, 1)
+    const runId = `lane${randomBytes(3).toString('hex')}`
+    const made = [1, 2, 3].map((i) => `${PREFIX}_${runId}_${i}`)
+    const admin = await connect(testUrl())
+    const statements: string[] = []
+    const query = admin.query.bind(admin)
+    admin.query = ((text: string, ...rest: unknown[]) => { statements.push(String(text)); return (query as (...a: unknown[]) => unknown)(text, ...rest) }) as typeof admin.query
+    try {
+      // One lane: every clone goes through the given session, and no session of its own is opened.
+      await createClones({ adminUrl: testUrl(), template: r.manifest.template.name, names: made, runId, concurrency: 1, first: admin })
+      expect(statements.filter((t) => t.startsWith('create database')).length).toBe(3)
+      expect((await admin.query('select 1 as one')).rows).toEqual([{ one: 1 }])
+      const marked = (await rowsOfRun(runId)).map((row) => row.name).sort()
+      expect(marked).toEqual(made)
+    } finally {
+      await admin.end()
+      await dropClones(testUrl(), made, runId)
+      await r.teardown()
+    }
+    expect((await names()).filter((n) => made.includes(n))).toEqual([])
   })
 })
 
