@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname } from 'node:path'
 import { dropInBackground } from './background-drop.js'
+import { deferredStart, WORKERS_BOOT_MS } from './deferred-start.js'
 import { cloneConcurrency, createClones, chooseStrategy, dropClones } from './clones.js'
 import type { ResolvedConfig } from './config.js'
 import { connect, requireCreateDb, serverInfo, type Client, type ServerInfo } from './db.js'
@@ -102,7 +103,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   let template: TemplateResult
   const password = safePassword(server.adminUrl)
   const clones: string[] = []
-  let sweeping: Promise<unknown> = Promise.resolve()
+  let sweeping: Promise<unknown> | undefined
   // Open until this run's clones exist: its session holds the template's shared lock, so no other run's
   // sweep can drop the template while it is being cloned.
   let admin: Client | undefined
@@ -113,9 +114,6 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     if (server.kind === 'url') log.info(`${server.describe}: PostgreSQL ${info.major} (${Math.round(performance.now() - t0)} ms)`)
     const migrator = o.config.migrator ?? EMPTY
     const hash = templateHash({ migrator: await migrator.hashInputs(), serverMajor: info.major, key: o.config.key })
-    // Off the critical path: dead runs' clones (and manifests, and templates beyond the newest few) go
-    // while this run builds and clones.
-    sweeping = sweepInBackground(server.adminUrl, o.config, runId, hash, log)
     const connections = {
       maxConnections: info.maxConnections, reserved: info.superuser ? 0 : info.reservedConnections,
       inUse: await connectionsInUse(admin), workers: o.plan.count, perWorker: CONNECTIONS_PER_WORKER,
@@ -183,7 +181,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     if (copies.length) announce(copies, true)
     await createClones({
       adminUrl: server.adminUrl, template: template.name, names: copies, runId, strategy, marker: o.detached ? { detached: true } : undefined,
-      concurrency: lanes,
+      concurrency: lanes, first: admin,
       onProgress: (done, total) => log.progress(`cloning ${done}/${total}`),
     })
     for (const [i, database] of names.entries()) {
@@ -224,6 +222,10 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     }
   }
 
+  // The sweep and the spare copies start once the workers have booted (see deferred-start.ts); `workerdb
+  // provision` has no workers to wait for.
+  const background = deferredStart(o.detached ? 0 : WORKERS_BOOT_MS)
+
   let spareMaker: SpareMaker | undefined
   /** While the tests run, copies for the next run: it then starts by renaming (see spares.ts). */
   function startSpares(): void {
@@ -234,6 +236,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       target: o.config.spares === 'plan' ? manifest.clones.length : o.config.spares,
       onError: (err) => log.warn(`making spare clones failed (harmless; the next run copies instead): ${redactText(err.message)}`),
       announce: (name, on) => announce([name], on),
+      startAfter: background.ready,
     })
   }
 
@@ -242,6 +245,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     if (tornDown) return
     tornDown = true
     const started = performance.now()
+    background.now()
     try {
       const spares = await spareMaker?.done()
       if (spares) {
@@ -270,14 +274,19 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     }
   }
 
+  // Off the critical path: dead runs' clones (and manifests, and templates beyond the newest few) go once
+  // this run's clones exist (or failed to) and its workers have booted.
+  const startSweep = () => { sweeping ??= background.ready.then(() => sweepInBackground(server.adminUrl, o.config, runId, template.hash, log)) }
   try {
     writeCurrent()
     // Set before the pool starts, so every worker process/thread inherits it.
     if (!o.detached) process.env[MANIFEST_ENV] = manifestPath
     await grow(o.plan)
     await releaseAdmin()
+    startSweep()
     startSpares()
   } catch (err) {
+    startSweep()
     await teardown().catch(() => {})
     throw err
   }

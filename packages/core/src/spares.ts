@@ -93,9 +93,12 @@ export function makeSpares(o: {
   strategy?: 'WAL_LOG' | 'FILE_COPY'; onError?: (err: Error) => void
   /** Told each name before its copy starts (on) and once it is marked (off): see Manifest.creating. */
   announce?: (name: string, on: boolean) => void
+  /** Copies start once this resolves (see deferred-start.ts). */
+  startAfter?: Promise<void>
 }): SpareMaker {
   let made = 0
   const work = (async () => {
+    await o.startAfter
     const client = await connect(o.adminUrl)
     try {
       await client.query('select pg_advisory_lock_shared($1::bigint)', [lockKey(o.hash).toString()])
