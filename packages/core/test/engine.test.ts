@@ -429,7 +429,7 @@ describe('createClones', () => {
     admin.query = ((text: string, ...rest: unknown[]) => { statements.push(String(text)); return (query as (...a: unknown[]) => unknown)(text, ...rest) }) as typeof admin.query
     try {
       // One lane: every clone goes through the given session, and no session of its own is opened.
-      await createClones({ adminUrl: testUrl(), template: r.manifest.template.name, names: made, runId, concurrency: 1, first: admin })
+      await createClones({ adminUrl: testUrl(), template: r.manifest.template!.name, names: made, runId, concurrency: 1, first: admin })
       expect(statements.filter((t) => t.startsWith('create database')).length).toBe(3)
       expect((await admin.query('select 1 as one')).rows).toEqual([{ one: 1 }])
       const marked = (await rowsOfRun(runId)).map((row) => row.name).sort()
