@@ -144,6 +144,21 @@ console.log(JSON.stringify({ crypto: process.moduleLoadList.includes('NativeModu
 })
 
 describe('the plugin and pg', () => {
+  it('loads pg without Node loading its fetch implementation, and leaves no navigator global behind', () => {
+    // pg's Cloudflare probe built a Response where there is no navigator (Node 20): ~20 ms of undici.
+    const core = join(root, 'packages', 'core', 'dist', 'index.js')
+    const probe = `const hadNavigator = 'navigator' in globalThis
+const { loadDriver } = await import(${JSON.stringify(pathToFileURL(core).href)})
+const pg = await loadDriver()
+console.log(JSON.stringify({
+  client: typeof pg.Client, undici: process.moduleLoadList.some((m) => m.includes('undici')),
+  navigator: 'navigator' in globalThis === hadNavigator,
+}))`
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', cwd: dirname(core) })
+    expect(r.status, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toEqual({ client: 'function', undici: false, navigator: true })
+  })
+
   // Importing the plugin (any tool that reads vitest.config) costs no driver; a Vitest run starts loading it
   // at once, before its workers boot and would share the cores with it.
   it('imports without pg, and starts loading it when Vitest configures the run', () => {

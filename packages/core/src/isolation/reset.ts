@@ -4,6 +4,7 @@
  * template's) and handed to workers in the manifest; a worker only runs that statement on its clone.
  */
 import { createRequire } from 'node:module'
+import { requirePg } from '../require-pg.js'
 import type pg from 'pg'
 import { WorkerDbError } from '../errors.js'
 import { quoteIdent, quoteLiteral } from '../naming.js'
@@ -193,7 +194,7 @@ export async function readResetCatalog(client: pg.Client): Promise<ResetCatalog>
  * own `module.createRequire` keeps the load inside the test's module registry, as a plain require would).
  */
 export async function runReset(url: string, reset: ManifestReset, who: string, lockTimeoutMs = 10_000): Promise<void> {
-  const pg = createRequire(import.meta.url)('pg') as typeof import('pg')
+  const pg = requirePg(createRequire(import.meta.url))
   // A connection an earlier file left in a transaction would block TRUNCATE forever: fail after a while
   // instead, with the reason. Set at connect time: no extra round trip.
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, options: `-c lock_timeout=${Math.max(1, Math.round(lockTimeoutMs))}` })
