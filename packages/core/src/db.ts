@@ -22,6 +22,11 @@ export function loadDriver(): Promise<typeof pg> {
   return loading
 }
 
+/** Where the driver is: workers that reset their database load this same one (see ManifestReset.driver). */
+export function driverPath(): string {
+  return createRequire(import.meta.url).resolve('pg')
+}
+
 export interface ServerInfo {
   versionNum: number
   major: number

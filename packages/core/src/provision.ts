@@ -10,7 +10,7 @@ import { dropInBackground } from './background-drop.js'
 import { deferredStart, WORKERS_BOOT_MS } from './deferred-start.js'
 import { cloneConcurrency, createClones, chooseStrategy, dropClones } from './clones.js'
 import type { ResolvedConfig } from './config.js'
-import { connect, requireCreateDb, serverInfo, type Client, type ServerInfo } from './db.js'
+import { connect, driverPath, requireCreateDb, serverInfo, type Client, type ServerInfo } from './db.js'
 import { envFor } from './env.js'
 import { templateHash } from './hash.js'
 import { createLogger, ms, type Logger } from './log.js'
@@ -297,7 +297,8 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
 async function planResetFor(url: string, keep: string[], ledger: readonly string[] | undefined): Promise<ManifestReset | undefined> {
   const client = await connect(url, 'the first clone')
   try {
-    return planReset(await readResetCatalog(client), { keep, ledger })
+    const reset = planReset(await readResetCatalog(client), { keep, ledger })
+    return reset && { ...reset, driver: driverPath() }
   } finally {
     await client.end().catch(() => {})
   }

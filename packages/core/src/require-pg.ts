@@ -6,12 +6,12 @@
  * start, and in every test file's process that resets its database. On Node 20 the load gets the answer
  * Node 21 would give, for the synchronous require only; the global is gone again before anything else runs.
  */
-export function requirePg(require: (id: string) => unknown): typeof import('pg') {
+export function requirePg(require: (id: string) => unknown, id = 'pg'): typeof import('pg') {
   const g = globalThis as { navigator?: unknown }
-  if (g.navigator !== undefined) return require('pg') as typeof import('pg')
+  if (g.navigator !== undefined) return require(id) as typeof import('pg')
   Object.defineProperty(g, 'navigator', { value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` }, configurable: true, writable: true })
   try {
-    return require('pg') as typeof import('pg')
+    return require(id) as typeof import('pg')
   } finally {
     delete g.navigator
   }

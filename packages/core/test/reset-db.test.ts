@@ -4,9 +4,12 @@
  * the statement into the manifest, and the transaction helper on real node-postgres clients and pools.
  * Every database made here carries this file's prefix and is dropped at the end, pass or fail.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../src/config.js'
@@ -22,6 +25,7 @@ import { databasesWithPrefix, dbUrl, dropPrefix, testUrl, uniquePrefix, withClie
 const PREFIX = uniquePrefix('rst')
 const DB = `${PREFIX}_plain`
 const root = mkdtempSync(join(tmpdir(), 'workerdb-reset-test-'))
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const runs: Provisioned[] = []
 const saved = { url: process.env.WORKERDB_URL, summary: process.env.WORKERDB_SUMMARY_FILE, manifest: process.env[MANIFEST_ENV] }
 
@@ -201,6 +205,23 @@ describe('provision() with reset', () => {
       expect(await count(c, 'my_ledger')).toBe(2)
     })
     await again.teardown()
+  })
+
+  it('names the pg the runner loaded, so a setup file bundled where no pg resolves still resets its clone', async () => {
+    // The Vitest setup file carries the worker code bundled in; under pnpm its package has no pg of its own.
+    const run = await provision({ config: await options(project(`${SCHEMA}${ROWS}`), { truncate: true }), plan: { count: 1, reason: 'test' }, framework: 'vitest 4.1.12', workerIdVar: 'VITEST_POOL_ID' })
+    runs.push(run)
+    expect(run.manifest.reset?.driver).toBe(createRequire(import.meta.url).resolve('pg'))
+    const lonely = mkdtempSync(join(tmpdir(), 'workerdb-no-pg-'))
+    try {
+      copyFileSync(join(REPO, 'packages', 'vitest', 'dist', 'setup.js'), join(lonely, 'setup.mjs'))
+      const r = spawnSync(process.execPath, [join(lonely, 'setup.mjs')], { cwd: lonely, encoding: 'utf8', env: { ...process.env, [MANIFEST_ENV]: run.manifestPath, VITEST_POOL_ID: '1' } })
+      expect(r.status, r.stderr).toBe(0)
+      await withClient(run.manifest.clones[0]!.url, async (c) => expect(await count(c, 'users')).toBe(0))
+    } finally {
+      rmSync(lonely, { recursive: true, force: true })
+      await run.teardown()
+    }
   })
 
   it('without reset, the manifest has none and workers do nothing', async () => {

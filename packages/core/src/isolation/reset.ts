@@ -27,6 +27,11 @@ export interface ManifestReset {
   referencedBy: number[][]
   /** One query: `dirty`, the indexes of tables holding rows or whose owned sequences have advanced. */
   check: string
+  /**
+   * The pg the runner resolved (absolute path). Workers load that one: a setup file bundled into the
+   * framework package resolves from there, where a strict install (pnpm) has no pg of its own.
+   */
+  driver?: string
 }
 
 export interface TableRef {
@@ -194,7 +199,7 @@ export async function readResetCatalog(client: pg.Client): Promise<ResetCatalog>
  * own `module.createRequire` keeps the load inside the test's module registry, as a plain require would).
  */
 export async function runReset(url: string, reset: ManifestReset, who: string, lockTimeoutMs = 10_000): Promise<void> {
-  const pg = requirePg(createRequire(import.meta.url))
+  const pg = requirePg(createRequire(import.meta.url), reset.driver)
   // A connection an earlier file left in a transaction would block TRUNCATE forever: fail after a while
   // instead, with the reason. Set at connect time: no extra round trip.
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, options: `-c lock_timeout=${Math.max(1, Math.round(lockTimeoutMs))}` })
