@@ -104,6 +104,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   const password = safePassword(server.adminUrl)
   const clones: string[] = []
   let sweeping: Promise<unknown> | undefined
+  let hash: string | undefined
   // Open until this run's clones exist: its session holds the template's shared lock, so no other run's
   // sweep can drop the template while it is being cloned.
   let admin: Client | undefined
@@ -113,7 +114,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     requireCreateDb(info)
     if (server.kind === 'url') log.info(`${server.describe}: PostgreSQL ${info.major} (${Math.round(performance.now() - t0)} ms)`)
     const migrator = o.config.migrator ?? EMPTY
-    const hash = templateHash({ migrator: await migrator.hashInputs(), serverMajor: info.major, key: o.config.key })
+    hash = templateHash({ migrator: await migrator.hashInputs(), serverMajor: info.major, key: o.config.key })
     const connections = {
       maxConnections: info.maxConnections, reserved: info.superuser ? 0 : info.reservedConnections,
       inUse: await connectionsInUse(admin), workers: o.plan.count, perWorker: CONNECTIONS_PER_WORKER,
@@ -127,11 +128,12 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       envFor: (url) => envFor(o.config.env, url), secrets: password ? [password] : [],
     })
     const how = template.reused ? 'reused' : `built in ${Math.round(template.ms)} ms${template.migrationsRun !== undefined ? ` (${template.migrationsRun} migration${template.migrationsRun === 1 ? '' : 's'})` : ''}`
-    log.info(`template ${hash.slice(0, 10)}: ${how}${template.reused ? '' : ` with ${migrator.describe}`}`)
+    log.info(`template ${template.hash.slice(0, 10)}: ${how}${template.reused ? '' : ` with ${migrator.describe}`}`)
     strategy = chooseStrategy(info, await databaseSize(admin, template.name), o.config.cloneStrategy)
   } catch (err) {
     await admin?.end().catch(() => {})
-    await sweeping
+    // A run whose build fails still sweeps what dead runs left (no workers will boot to wait for).
+    if (hash) await sweepInBackground(server.adminUrl, o.config, runId, hash, log)
     await server.stop().catch(() => {})
     throw err
   }
