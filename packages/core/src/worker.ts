@@ -53,6 +53,22 @@ function usable(manifest: Manifest): Manifest {
   return manifest
 }
 
+/**
+ * The manifest when a test file can be mapped at once: there, provisioned, not failed, nothing to reset.
+ * Otherwise undefined, and waitForManifest and resetWorkerDatabase have work to do. Apart from them so that
+ * a setup file can leave their code unloaded in that common case (it loads in every test file's process).
+ */
+export function readyManifest(env: NodeJS.ProcessEnv = process.env): Manifest | undefined {
+  const path = env[MANIFEST_ENV]
+  if (!path) return undefined
+  try {
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest
+    return manifest.pending || manifest.failed || manifest.reset ? undefined : manifest
+  } catch {
+    return undefined
+  }
+}
+
 /** How long a worker that saw "pending" waits for a manifest that went missing: the runner rewrites a failed run's. */
 const VANISHED_GRACE_MS = 2_000
 

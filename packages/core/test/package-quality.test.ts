@@ -7,7 +7,7 @@
  * from under it).
  */
 import { spawnSync } from 'node:child_process'
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -127,14 +127,34 @@ describe('@workerdb/core/worker, loaded afresh by every test file', () => {
   // there, node:crypto ~5 ms, and pg far more.
   const file = join(root, 'packages', 'core', 'dist', 'worker.js')
 
-  // The Vitest setup file bundles the part of it that it uses: one module there too.
+  // The Vitest setup file bundles the part of it that it uses, in two halves (see its setup.ts).
   const vitestSetup = join(root, 'packages', 'vitest', 'dist', 'setup.js')
+  const vitestSetupWait = join(root, 'packages', 'vitest', 'dist', 'setup-wait.js')
 
-  it.each([file, vitestSetup])('%s is a single file that imports only a few node builtins', (path) => {
+  it.each([file, vitestSetup, vitestSetupWait])('%s is a single file that imports only a few node builtins', (path) => {
     const imported = [...readFileSync(path, 'utf8').matchAll(/(?:\bfrom|^import)\s*"([^"]+)"/gm)].map((m) => m[1])
     expect(imported.length).toBeGreaterThan(0)
     const builtins = new Set(imported.map((s) => s.replace(/^node:/, '')))
     for (const name of builtins) expect(['fs', 'os', 'path', 'util', 'module']).toContain(name)
+  })
+
+  it('the Vitest setup file maps a ready run without loading its other half', () => {
+    const lonely = mkdtempSync(join(tmpdir(), 'workerdb-setup-half-'))
+    try {
+      copyFileSync(vitestSetup, join(lonely, 'setup.js')) // and no setup-wait.js beside it
+      writeFileSync(join(lonely, 'package.json'), '{"type":"module"}')
+      const url = 'postgresql://postgres@127.0.0.1:5432/wdb_run12345_2'
+      writeFileSync(join(lonely, 'manifest.json'), JSON.stringify({
+        version: 1, runId: 'run12345', framework: 'vitest 4.1.12', plan: { count: 2, reason: 'test' }, server: 's', env: { DATABASE_URL: 'url' },
+        workerIdVar: 'VITEST_POOL_ID', template: null, clones: [1, 2].map((slot) => ({ slot, database: `wdb_run12345_${slot}`, url: url.replace(/_2$/, `_${slot}`) })),
+      }))
+      const probe = `await import(${JSON.stringify(pathToFileURL(join(lonely, 'setup.js')).href)}); console.log(process.env.DATABASE_URL)`
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', cwd: lonely, env: { ...process.env, WORKERDB_MANIFEST: join(lonely, 'manifest.json'), VITEST_POOL_ID: '2' } })
+      expect(r.status, r.stderr).toBe(0)
+      expect(r.stdout.trim()).toBe(url)
+    } finally {
+      rmSync(lonely, { recursive: true, force: true })
+    }
   })
 
   it('loads neither node:crypto nor pg when imported', () => {

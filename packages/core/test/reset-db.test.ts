@@ -214,8 +214,10 @@ describe('provision() with reset', () => {
     expect(run.manifest.reset?.driver).toBe(createRequire(import.meta.url).resolve('pg'))
     const lonely = mkdtempSync(join(tmpdir(), 'workerdb-no-pg-'))
     try {
-      copyFileSync(join(REPO, 'packages', 'vitest', 'dist', 'setup.js'), join(lonely, 'setup.mjs'))
-      const r = spawnSync(process.execPath, [join(lonely, 'setup.mjs')], { cwd: lonely, encoding: 'utf8', env: { ...process.env, [MANIFEST_ENV]: run.manifestPath, VITEST_POOL_ID: '1' } })
+      // Both halves of it (a reset takes the setup-wait.js path), as ES modules by name.
+      for (const f of ['setup.js', 'setup-wait.js']) copyFileSync(join(REPO, 'packages', 'vitest', 'dist', f), join(lonely, f))
+      writeFileSync(join(lonely, 'package.json'), '{"type":"module"}')
+      const r = spawnSync(process.execPath, [join(lonely, 'setup.js')], { cwd: lonely, encoding: 'utf8', env: { ...process.env, [MANIFEST_ENV]: run.manifestPath, VITEST_POOL_ID: '1' } })
       expect(r.status, r.stderr).toBe(0)
       await withClient(run.manifest.clones[0]!.url, async (c) => expect(await count(c, 'users')).toBe(0))
     } finally {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { WorkerDbError } from '../src/errors.js'
 import { MANIFEST_ENV, writeFailedManifest, writeManifest, writePendingManifest, type Manifest } from '../src/manifest.js'
-import { cloneFor, getWorkerDatabase, readManifest, setupWorker, waitForManifest } from '../src/worker.js'
+import { cloneFor, getWorkerDatabase, readManifest, readyManifest, setupWorker, waitForManifest } from '../src/worker.js'
 import type { EnvSpec } from '../src/env.js'
 import { thrownError as error } from './helpers.js'
 
@@ -203,6 +203,30 @@ describe('getWorkerDatabase', () => {
     const e = error(() => getWorkerDatabase({}))
     expect(e.code).toBe('E_NO_MANIFEST')
     expect(e.hint.length).toBeGreaterThan(0)
+  })
+})
+
+describe('readyManifest: the common case a setup file can map at once', () => {
+  const run = { runId: 'run12345', framework: 'vitest 4.1.12', plan: { count: 2, reason: 'test' }, env: { DATABASE_URL: 'url' } as EnvSpec, workerIdVar: 'VITEST_POOL_ID' }
+
+  it('is the manifest when the clones exist and nothing is to be reset; setupWorker maps with it', () => {
+    const env = envWith(manifest(), { VITEST_POOL_ID: '3' })
+    const ready = readyManifest(env)
+    expect(ready?.runId).toBe('run12345')
+    expect(setupWorker(env, ready).database).toBe('wdb_run12345_3')
+  })
+
+  it('is undefined whenever a worker has more to do: pending, failed, a reset, a missing file, no manifest at all', () => {
+    const pending = join(dir, `ready-pending-${++n}.json`)
+    writePendingManifest(pending, run)
+    const failed = join(dir, `ready-failed-${++n}.json`)
+    writeFailedManifest(failed, run, new WorkerDbError('E_CLONE', 'boom', 'fix'))
+    const reset = envWith(manifest({ reset: { statement: 'TRUNCATE TABLE "t"', refs: [{ schema: 'public', name: 't' }], referencedBy: [[]], check: 'select' } }))
+    expect(readyManifest({ [MANIFEST_ENV]: pending })).toBeUndefined()
+    expect(readyManifest({ [MANIFEST_ENV]: failed })).toBeUndefined()
+    expect(readyManifest(reset)).toBeUndefined()
+    expect(readyManifest({ [MANIFEST_ENV]: join(dir, 'no-such-manifest.json') })).toBeUndefined()
+    expect(readyManifest({})).toBeUndefined()
   })
 })
 
