@@ -20,6 +20,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import { awaitDropperPids } from '../e2e/support/scenario.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const core = await import(join(root, 'packages/core/dist/index.js'))
@@ -211,22 +212,10 @@ async function vitestRun(dir, env) {
   const ms = performance.now() - t0
   if (r.status !== 0) throw new Error(`vitest failed in ${dir} (exit ${r.status}, signal ${r.signal}, ${r.error?.message ?? "no spawn error"}):\n${(r.stdout + r.stderr).slice(-3000)}`)
   // The run handed its drops to a detached process: let it finish, untimed, so that it does not slow
-  // the next contender down.
-  if (existsSync(summaryFile)) await dropperDone(JSON.parse(readFileSync(summaryFile, 'utf8')).dropperPid)
+  // the next contender down (the e2e harness's wait, which also ends one that is stuck).
+  const dropperPid = existsSync(summaryFile) ? JSON.parse(readFileSync(summaryFile, 'utf8')).dropperPid : undefined
+  if (dropperPid) for (const stuck of await awaitDropperPids([dropperPid])) process.stderr.write(`bench: ended ${stuck}\n`)
   return ms
-}
-
-async function dropperDone(pid, timeoutMs = 30_000) {
-  if (!pid) return
-  const until = Date.now() + timeoutMs
-  while (Date.now() < until) {
-    try {
-      process.kill(pid, 0)
-    } catch {
-      return // gone
-    }
-    await new Promise((r) => setTimeout(r, 10))
-  }
 }
 
 /** Databases made and migrated by hand, outside the timed run. */
