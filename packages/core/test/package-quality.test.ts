@@ -71,7 +71,11 @@ describe.each(PACKAGES)('@workerdb/%s', (pkg) => {
   const pkgDir = join(root, 'packages', pkg)
 
   it('passes publint (strict)', async () => {
-    const { messages, pkg: manifest } = await publint({ pkgDir, strict: true, pack: 'pnpm' })
+    // The tarball packed above (what npm would get), not `pack: 'pnpm'`: publint would spawn whatever `pnpm`
+    // is on PATH, and a newcomer's machine has none (npm test reaches the pinned pnpm through npx).
+    const bytes = readFileSync(tarballs[pkg])
+    const tarball = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+    const { messages, pkg: manifest } = await publint({ strict: true, pack: { tarball } })
     const failing = messages.filter((m) => m.type !== 'suggestion')
     const lines = failing.map((m) => `${m.type}: ${formatMessage(m, manifest, { color: false })}`)
     expect(lines).toEqual([])
