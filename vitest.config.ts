@@ -12,7 +12,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.test.ts'],
+          include: ['packages/*/test/**/*.test.ts', 'test-support/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

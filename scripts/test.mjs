@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 /**
- * `npm test`: bootstrap, then every suite (unit and e2e) in one Vitest run, ending with the one plain
- * line CI reads: `N passed, N failed`. Extra arguments go to Vitest (e.g. `npm test -- --project unit`).
+ * `npm test`: bootstrap, the type check (packages, their tests, e2e), then every suite (unit and e2e) in
+ * one Vitest run, ending with the one plain line CI reads: `N passed, N failed[, N skipped]`. The type
+ * check counts as one test. Extra arguments go to Vitest (e.g. `npm test -- --project unit`).
+ *
+ * Skips: a test that cannot run for want of something on this machine says which (test-support/
+ * skips.mjs); they are named above the last line. Under CI (CI=true) every skip counts as failed unless
+ * WORKERDB_TEST_MAY_LACK (comma-separated) declares its capability absent on CI's machine kind.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { explainSkips, readSkipRecords, SKIPS_ENV } from '../test-support/skips.mjs'
 import { bootstrap } from './bootstrap.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -20,12 +26,19 @@ bootstrap()
 const out = join(root, '.test-results')
 mkdirSync(out, { recursive: true })
 const report = join(out, 'vitest.json')
+const skipsFile = join(out, 'skips.jsonl')
 rmSync(report, { force: true })
+rmSync(skipsFile, { force: true })
+
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { cwd: root, stdio: 'inherit' })
+const typecheckOk = tsc.status === 0
+process.stdout.write(typecheckOk ? 'typecheck: passed\n' : `typecheck: FAILED (tsc exit ${tsc.status ?? tsc.signal})\n`)
 
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
 const child = spawn(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...vitestArgs], {
   cwd: root,
   stdio: 'inherit',
+  env: { ...process.env, [SKIPS_ENV]: skipsFile },
   // Own process group, so an interrupted `npm test` can take every worker and child run down with it.
   detached: true,
 })
@@ -45,13 +58,27 @@ child.on('exit', (code, signal) => {
     const r = JSON.parse(readFileSync(report, 'utf8'))
     passed = r.numPassedTests
     failed = r.numFailedTests
-    skipped = r.numPendingTests + (r.numTodoTests ?? 0)
     // A file that failed to load has no tests to count: count it, so a broken file cannot look green.
     failed += r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length
-  } catch {
+    const records = readSkipRecords(skipsFile)
+    const mayLack = (process.env.WORKERDB_TEST_MAY_LACK ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+    const skips = explainSkips(r.testResults, records, mayLack)
+    const ci = Boolean(process.env.CI) && process.env.CI !== 'false'
+    for (const s of skips) {
+      const why = s.capabilities.length ? `lacks ${s.capabilities.join(', ')}` : 'no reason recorded'
+      const verdict = ci && !s.accepted ? ' — counted as failed: CI runs on a machine that should have it' : ''
+      process.stdout.write(`skipped: ${s.test} (${s.file.slice(root.length + 1)}: ${why})${verdict}\n`)
+    }
+    const refused = ci ? skips.filter((s) => !s.accepted).length : 0
+    failed += refused
+    skipped = skips.length - refused
+  } catch (err) {
+    process.stdout.write(`npm test: cannot read the Vitest report (${err.message})\n`)
     failed = Math.max(failed, 1)
   }
   if (code !== 0 && failed === 0) failed = 1
+  if (typecheckOk) passed += 1
+  else failed += 1
   process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`)
-  process.exit(code ?? (signal ? 1 : 0))
+  process.exit(failed ? 1 : (code ?? (signal ? 1 : 0)))
 })

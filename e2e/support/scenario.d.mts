@@ -164,7 +164,6 @@ export interface WatchHandle {
   stop(): void
 }
 
-export declare function hasScript(): boolean
 export declare function startWatch(project: Project, o?: { args?: string[]; env?: Record<string, string | undefined> }): WatchHandle
 
 export declare function doneProblems(done: ResultLine[], o: { prefix: string; files: string[]; planned: number }): string[]

@@ -480,20 +480,11 @@ export function describeRun(r) {
 // Watch mode: vitest on a pseudo-terminal
 // ---------------------------------------------------------------------------------------------------
 
-/** Vitest reads its keyboard shortcuts (`q` quits and tears down) only from a TTY: `script` gives it one. */
-export function hasScript() {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
 const shq = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>c78]|\r/g
 
 /**
+ * Vitest reads its keyboard shortcuts (`q` quits and tears down) only from a TTY: `script` gives it one.
  * Starts `vitest` in watch mode under a pseudo-terminal, stdin a pipe to it. The handle reads what the run
  * printed (ANSI stripped), waits for the n-th "Waiting for file changes", sends keys, and kills the whole
  * tree (`script`, vitest's session, its workers) on stop().

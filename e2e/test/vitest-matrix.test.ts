@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { afterAll, describe, expect, test } from 'vitest'
-// @ts-expect-error plain JavaScript without types
 import { END, renderMatrix, replaceBetweenMarkers, START } from '../../scripts/matrix.mjs'
 import { E2E_DIR } from '../support/harness.js'
 

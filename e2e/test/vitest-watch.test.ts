@@ -11,9 +11,10 @@
 import { describe, expect, test } from 'vitest'
 import { readFileSync, writeFileSync } from 'node:fs'
 import {
-  describeRun, doneProblems, expectIsolated, hasScript, leftoverClones, plannedFrom, runVitest, startWatch, useScenarios,
+  describeRun, doneProblems, expectIsolated, leftoverClones, plannedFrom, runVitest, startWatch, useScenarios,
   vitestMatrix, type Major, type ResultLine, type WatchHandle,
 } from '../support/harness.js'
+import { lacks } from '../../test-support/skips.mjs'
 
 const scenarios = useScenarios()
 
@@ -35,7 +36,7 @@ function watchProject(major: Major, tag: string) {
 /** `done` lines written since `from` (an index into all done lines so far). */
 const since = (w: WatchHandle, from: number): ResultLine[] => w.done().slice(from)
 
-describe.skipIf(!hasScript())('watch mode', () => {
+describe.skipIf(lacks('script(1)', import.meta.url))('watch mode', () => {
   describe.each([3, 4, 5] as const)('vitest %i', (major: Major) => {
     test('reruns (touched file, new file, all files) run on this run\'s clones; q tears down', () => vitestMatrix(major, { pool: 'forks', mode: 'watch', scenario: 'touch, add, rerun all, q' }, async () => {
       const project = watchProject(major, `w${major}`)

@@ -17,6 +17,7 @@ import { quoteIdent, quoteLiteral } from '../src/naming.js'
 import { deadManifests, ownerAlive, removeManifests, sweep, templateCandidates, unmarkedLookalikes, unmarkedOrphans } from '../src/sweep.js'
 import { ensureTemplate, lockKey, releaseTemplate } from '../src/template.js'
 import { databasesWithPrefix, dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
+import { lacks } from '../../../test-support/skips.mjs'
 
 const HOUR = 3_600_000
 
@@ -113,17 +114,17 @@ describe('unmarkedLookalikes (pure)', () => {
 })
 
 describe('ownerAlive: pid reuse', () => {
-  it.skipIf(process.platform !== 'linux')('reads a process start time from /proc', () => {
+  it.skipIf(lacks('linux', import.meta.url))('reads a process start time from /proc', () => {
     const started = processStartedAt(process.pid)!
     expect(started).toBeLessThanOrEqual(Date.now())
     expect(Date.now() - started).toBeLessThan(24 * HOUR)
   })
 
-  it.skipIf(process.platform !== 'linux')('this process owns a marker it wrote: alive', () => {
+  it.skipIf(lacks('linux', import.meta.url))('this process owns a marker it wrote: alive', () => {
     expect(ownerAlive(makeMarker({ kind: 'clone', run: 'r' }))).toBe(true)
   })
 
-  it.skipIf(process.platform !== 'linux')('a live pid that started after the marker was written is not its owner: dead', () => {
+  it.skipIf(lacks('linux', import.meta.url))('a live pid that started after the marker was written is not its owner: dead', () => {
     expect(ownerAlive(makeMarker({ kind: 'clone', run: 'r', createdAt: iso(48 * HOUR) }))).toBe(false)
   })
 

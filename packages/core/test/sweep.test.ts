@@ -7,6 +7,7 @@ import { isMarkerAlive, isZombie, makeMarker, type Marker } from '../src/marker.
 import { quoteIdent, quoteLiteral } from '../src/naming.js'
 import { sweep, sweepCandidates, type SweepPolicy } from '../src/sweep.js'
 import { databasesWithPrefix, dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
+import { lacks } from '../../../test-support/skips.mjs'
 
 const HOUR = 3_600_000
 const NOW = Date.parse('2030-01-01T12:00:00Z')
@@ -137,7 +138,7 @@ describe('isMarkerAlive', () => {
 })
 
 describe('isMarkerAlive: zombies', () => {
-  it.skipIf(process.platform !== 'linux')('is false for a process that exited but was not reaped yet', async () => {
+  it.skipIf(lacks('linux', import.meta.url))('is false for a process that exited but was not reaped yet', async () => {
     // A child that exits while nobody waits for it: Node reaps it only on the next turn of the event loop.
     const { spawn } = await import('node:child_process')
     const { readFileSync } = await import('node:fs')
