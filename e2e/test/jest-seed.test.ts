@@ -2,14 +2,15 @@
  * The seed scenario on Jest, many times over: 2 files, maxWorkers 4. Jest forks 4 worker processes for
  * them, and which ids get the files is Jest's business: a plan that trusted the file count without
  * knowing that only ids 1..min(files, maxWorkers) can get one would fail now and then, so one passing run
- * proves little: 30 runs per version, each cold (no timing cache), so every run really uses workers.
+ * proves little. Each run is cold (no timing cache), so every run really uses workers; `npm test` runs a few
+ * per version (E2E_SEED_RUNS), to stay within its time budget, and `npm run stress` runs hundreds.
  */
 import { describe, expect, test } from 'vitest'
 import {
   describeRun, dropDatabase, isolationProblems, JEST_VERSIONS, leftoverClones, runJest, useJestScenarios, type JestMajor, jestMatrixRow
 } from '../support/jest-harness.js'
 
-const RUNS = Number(process.env.E2E_SEED_RUNS ?? 20)
+const RUNS = Number(process.env.E2E_SEED_RUNS ?? 5)
 const scenarios = useJestScenarios()
 
 describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
