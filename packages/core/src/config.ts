@@ -14,7 +14,7 @@ import { drizzleMigrator, type DrizzleMigrateOptions } from './migrate/drizzle.j
 import { knexMigrator, type KnexMigrateOptions } from './migrate/knex.js'
 import { kyselyMigrator, type KyselyMigrateOptions } from './migrate/kysely.js'
 import { nodePgMigrateMigrator, type NodePgMigrateOptions } from './migrate/node-pg-migrate.js'
-import { functionMigrator, type MigrateFunction } from './migrate/function.js'
+import { functionMigrator, type FunctionMigrateOptions, type MigrateFunction } from './migrate/function.js'
 import { sqlMigrator } from './migrate/sql.js'
 import type { Migrator } from './migrate/types.js'
 import { DEFAULT_PREFIX, validatePrefix } from './naming.js'
@@ -36,10 +36,12 @@ export type MigrateOption =
   | KnexMigrateOptions
   | DrizzleMigrateOptions
   | NodePgMigrateOptions
+  | FunctionMigrateOptions
+  /** The same as `{ run: fn }` with no `inputs`: the hash sees only the function's source. */
   | MigrateFunction
 
-/** The keys that name a migration tool in `migrate: { … }`, each taking a path. */
-export const MIGRATE_TOOLS = ['sql', 'command', 'kysely', 'knex', 'drizzle', 'nodePgMigrate'] as const
+/** The keys that name a migration tool in `migrate: { … }`: `run` takes a function, `command` a shell command, the others a path. */
+export const MIGRATE_TOOLS = ['sql', 'command', 'kysely', 'knex', 'drizzle', 'nodePgMigrate', 'run'] as const
 
 export interface WorkerDbOptions {
   /** Where databases live. 'auto': WORKERDB_URL, else `{ url }`, else an embedded server workerdb starts. */
@@ -155,7 +157,7 @@ export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.
   const migrateBase = inline.migrate !== undefined || !file ? cwd : dirname(file)
   return {
     server: merged.server ?? 'auto',
-    migrator: resolveMigrator(merged.migrate, migrateBase),
+    migrator: resolveMigrator(merged.migrate, migrateBase, inline.migrate === undefined ? file : undefined),
     env: normalizeEnv(merged.env),
     key: merged.key ?? '',
     prefix: validatePrefix(merged.prefix ?? DEFAULT_PREFIX),
@@ -169,11 +171,13 @@ export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.
   }
 }
 
-export function resolveMigrator(m: MigrateOption | undefined, baseDir: string): Migrator | undefined {
+/** `configFile`: the file `m` came from, if any (the function form checks what it imports). */
+export function resolveMigrator(m: MigrateOption | undefined, baseDir: string, configFile?: string): Migrator | undefined {
   if (m === undefined) return undefined
-  if (typeof m === 'function') return functionMigrator(m)
+  if (typeof m === 'function') return functionMigrator(m, baseDir, [], configFile)
   if ('command' in m) return commandMigrator(m, baseDir)
   const inputs = (m.inputs ?? []).map((input) => resolve(baseDir, input))
+  if ('run' in m) return functionMigrator(m.run, baseDir, inputs, configFile)
   if ('sql' in m) return sqlMigrator(resolve(baseDir, m.sql), baseDir, inputs)
   if ('kysely' in m) return kyselyMigrator(resolve(baseDir, m.kysely), baseDir, inputs)
   if ('knex' in m) return knexMigrator(resolve(baseDir, m.knex), baseDir, inputs)
@@ -214,7 +218,7 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
   }
   const m = opts.migrate
   if (m !== undefined && typeof m !== 'function') {
-    const example = 'Example: migrate: { sql: "./migrations" } (or kysely, knex, drizzle, nodePgMigrate: a path; command: a shell command)'
+    const example = 'Example: migrate: { sql: "./migrations" } (or kysely, knex, drizzle, nodePgMigrate: a path; command: a shell command; run: a function, with inputs)'
     if (typeof m !== 'object' || m === null || Array.isArray(m)) fail(`\`migrate\` must be { ${MIGRATE_TOOLS.join(' | ')}: … } or a function`, example)
     const mo = m as Record<string, unknown>
     const tools = MIGRATE_TOOLS.filter((t) => t in mo)
@@ -224,7 +228,9 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
       fail(`\`migrate\` names no migration tool (got ${Object.keys(mo).join(', ') || 'nothing'})`, near ? `Did you mean "${near}"? ${example}` : example)
     }
     const tool = tools[0]!
-    if (typeof mo[tool] !== 'string' || !mo[tool]) {
+    if (tool === 'run') {
+      if (typeof mo.run !== 'function') fail('`migrate.run` must be a function (url) => …', 'Example: migrate: { run: async (url) => { … }, inputs: ["./src/models"] }')
+    } else if (typeof mo[tool] !== 'string' || !mo[tool]) {
       fail(`\`migrate.${tool}\` must be ${tool === 'command' ? 'a shell command string' : 'a path (relative to the config file)'}`,
         tool === 'command' ? 'Example: migrate: { command: "npx kysely migrate:latest", inputs: ["./migrations"] }' : `Example: migrate: { ${tool}: "./migrations" }`)
     }

@@ -114,6 +114,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     requireCreateDb(info)
     if (server.kind === 'url') log.info(`${server.describe}: PostgreSQL ${info.major} (${Math.round(performance.now() - t0)} ms)`)
     const migrator = o.config.migrator ?? EMPTY
+    for (const warning of migrator.warnings ?? []) log.warn(warning)
     hash = templateHash({ migrator: await migrator.hashInputs(), serverMajor: info.major, key: o.config.key })
     const connections = {
       maxConnections: info.maxConnections, reserved: info.superuser ? 0 : info.reservedConnections,

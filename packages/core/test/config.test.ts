@@ -27,7 +27,7 @@ describe('validateOptions', () => {
     const ok: unknown[] = [
       {},
       { server: 'auto' }, { server: 'embedded' }, { server: { url: 'postgresql://u@h/db' } }, { server: { embedded: {} } }, { server: { embedded: true } },
-      { migrate: { sql: './migrations' } }, { migrate: { command: 'npx kysely migrate:latest', inputs: ['./migrations'] } }, { migrate: async () => {} },
+      { migrate: { sql: './migrations' } }, { migrate: { command: 'npx kysely migrate:latest', inputs: ['./migrations'] } }, { migrate: async () => {} }, { migrate: { run: async () => {}, inputs: ['./models'] } },
       { migrate: { kysely: './migrations' } }, { migrate: { knex: './knexfile.js', inputs: ['./seeds'] } }, { migrate: { drizzle: './drizzle.config.ts' } },
       { migrate: { nodePgMigrate: './migrations', table: 'pgmigrations' } },
       { env: 'DATABASE_URL' }, { env: { DATABASE_URL: 'url', PGHOST: 'host', PGPORT: 'port', PGUSER: 'user', PGPASSWORD: 'password', PGDATABASE: 'database' } },
@@ -178,6 +178,55 @@ describe('resolveConfig', () => {
     })
     const cfg = await resolveConfig({ migrate: { sql: './db' } }, join(root, 'pkg'))
     expect((await cfg.migrator!.hashInputs()).map(([n]) => n)).toEqual(['sql/002_pkg.sql'])
+  })
+
+  describe('migrate: the function form', () => {
+    const CONFIG = (migrate: string) => `import { readFileSync } from 'node:fs'
+import { defineUser } from './models/user.js'
+export default { migrate: ${migrate} }
+`
+    const MODEL = (column: string) => `export const defineUser = () => 'create table users (id int, ${column} text)'\n`
+
+    it('{ run, inputs }: a change in a file the function reads changes the template hash', async () => {
+      const root = tree({ 'workerdb.config.ts': CONFIG("{ run: async () => defineUser(), inputs: ['./models'] }"), 'models/user.js': MODEL('name') })
+      const before = await (await resolveConfig({}, root)).migrator!.hashInputs()
+      writeFileSync(join(root, 'models/user.js'), MODEL('email'))
+      const cfg = await resolveConfig({}, root)
+      const after = await cfg.migrator!.hashInputs()
+      expect(after.map(([n]) => n)).toEqual(['function', 'file/models/user.js'])
+      expect(String(after[1][1])).toContain('email')
+      expect(after).not.toEqual(before)
+      expect(cfg.migrator!.warnings).toEqual([])
+    })
+
+    it('warns when the config imports project files that inputs does not cover', async () => {
+      const root = tree({ 'workerdb.config.ts': CONFIG('async () => defineUser()'), 'models/user.js': MODEL('name') })
+      const cfg = await resolveConfig({}, root)
+      expect(cfg.migrator!.warnings).toHaveLength(1)
+      expect(cfg.migrator!.warnings![0]).toContain('./models/user.js')
+      expect(cfg.migrator!.warnings![0]).toContain('inputs: ["./models/user.js"]')
+      // Covered by a folder in inputs: quiet.
+      const covered = tree({ 'workerdb.config.ts': CONFIG("{ run: async () => defineUser(), inputs: ['models'] }"), 'models/user.js': MODEL('name') })
+      expect((await resolveConfig({}, covered)).migrator!.warnings).toEqual([])
+      // TypeScript's ESM imports name the .js file a .ts file becomes: the .ts file in inputs covers it.
+      const typescript = tree({ 'workerdb.config.ts': CONFIG("{ run: async () => defineUser(), inputs: ['./models/user.ts'] }"), 'models/user.ts': MODEL('name') })
+      expect((await resolveConfig({}, typescript)).migrator!.warnings).toEqual([])
+    })
+
+    it('an inline function is checked by its own source only (the file it came from is not known)', async () => {
+      const root = tree({ 'workerdb.config.ts': CONFIG("{ sql: './models' }"), 'models/user.js': MODEL('name') })
+      const quiet = await resolveConfig({ migrate: async () => {} }, root)
+      expect(quiet.migrator!.warnings).toEqual([])
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const loud = await resolveConfig({ migrate: async () => require('./schema.cjs') }, root)
+      expect(loud.migrator!.warnings![0]).toContain('./schema.cjs')
+    })
+
+    it('migrate.run must be a function', () => {
+      const e = configError(() => validateOptions({ migrate: { run: './migrate.js' } }, 'test'))
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.hint).toContain('inputs')
+    })
   })
 
   it('fills in the defaults', async () => {

@@ -12,6 +12,8 @@ export interface Migrator {
    * migration wrote that tests must never lose, so `reset: 'truncate'` leaves these tables alone.
    */
   ledgerTables?(): Promise<readonly string[]>
+  /** What the config risks (e.g. files the template hash cannot see), printed once when a run starts. */
+  readonly warnings?: readonly string[]
   /** Everything that shapes the schema, as (name, content) pairs; goes into the template hash. */
   hashInputs(): Promise<Array<[string, string | Buffer]>>
   /** Cluster-level setup (roles, …), run once per server under the template lock, before migrate. */
