@@ -73,6 +73,12 @@ export interface WorkerDbOptions {
    * "schema.table") whose rows survive, e.g. reference data the migrations seed. Default 'none'.
    */
   reset?: ResetOption
+  /**
+   * When no clone saw a connection from the tests while other databases on the server did (the tests'
+   * own setup replaced the env vars workerdb set): 'warn' (default) says so at teardown, 'error' also
+   * fails the run, 'ignore' skips the check. Needs PostgreSQL 14+.
+   */
+  unusedClones?: 'warn' | 'error' | 'ignore'
 }
 
 export interface ResolvedConfig {
@@ -89,6 +95,7 @@ export interface ResolvedConfig {
   silent: boolean
   /** undefined: no reset between test files. */
   reset: { keep: string[] } | undefined
+  unusedClones: 'warn' | 'error' | 'ignore'
   /** The config file used, if any. */
   file: string | undefined
 }
@@ -167,6 +174,7 @@ export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.
     spares: merged.spares === true ? 'plan' : merged.spares || 0,
     silent: merged.silent ?? false,
     reset: resolveReset(merged.reset),
+    unusedClones: merged.unusedClones ?? 'warn',
     file,
   }
 }
@@ -186,7 +194,7 @@ export function resolveMigrator(m: MigrateOption | undefined, baseDir: string, c
 }
 
 const KEYS: Record<keyof WorkerDbOptions, true> = {
-  server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, spares: true, silent: true, reset: true,
+  server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, spares: true, silent: true, reset: true, unusedClones: true,
 }
 
 function resolveReset(r: ResetOption | undefined): ResolvedConfig['reset'] {
@@ -259,6 +267,8 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
   }
   if (opts.silent !== undefined && typeof opts.silent !== 'boolean') fail('`silent` must be true or false', 'Example: silent: true')
   validateReset(opts.reset, fail)
+  const u = opts.unusedClones
+  if (u !== undefined && u !== 'warn' && u !== 'error' && u !== 'ignore') fail(`\`unusedClones\` must be 'warn', 'error' or 'ignore' (got ${JSON.stringify(u)})`, "Use unusedClones: 'error' in CI to fail a run whose tests never used their clones.")
 }
 
 function validateTestcontainers(so: Record<string, unknown>, fail: (what: string, fix: string) => never): void {

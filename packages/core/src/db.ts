@@ -41,9 +41,18 @@ export interface ServerInfo {
   user: string
 }
 
+/** Sessions this process opened, per database: the server's session counts less these are the tests' (clone-use.ts). */
+const sessionsOpened = new Map<string, number>()
+
+export function ownSessions(): ReadonlyMap<string, number> {
+  return sessionsOpened
+}
+
 /** Connects, turning the classic failures into errors that name the fix. `source` says where the URL came from. */
 export async function connect(url: string, source = 'the configured URL'): Promise<Client> {
   const client = new (await loadDriver()).Client({ connectionString: url, connectionTimeoutMillis: 10_000 })
+  const database = client.database ?? ''
+  sessionsOpened.set(database, (sessionsOpened.get(database) ?? 0) + 1)
   // A server that goes away mid-run (embedded server stopped, network) emits 'error' on idle clients;
   // unhandled, that would crash the test runner. Failing queries still reject normally.
   client.on('error', () => {})

@@ -19,6 +19,7 @@ export type WorkerDbErrorCode =
   | 'E_NO_RUNTIME'
   | 'E_RESET'
   | 'E_TRANSACTION'
+  | 'E_CLONES_UNUSED'
 
 export class WorkerDbError extends Error {
   readonly code: WorkerDbErrorCode

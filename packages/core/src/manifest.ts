@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import type { EnvSpec } from './env.js'
 import { isWorkerDbError, type WorkerDbErrorCode } from './errors.js'
 import { redactText } from './url.js'
+import { removeOwnSessions } from './clone-use.js'
 import type { Plan } from './plan.js'
 import type { ManifestReset } from './isolation/reset.js'
 
@@ -74,8 +75,10 @@ export function writeManifest(path: string, manifest: Manifest): void {
   renameSync(tmp, path)
 }
 
+/** The manifest and what workers wrote beside it. */
 export function removeManifest(path: string): void {
   rmSync(path, { force: true })
+  removeOwnSessions(path)
 }
 
 /** What a run is known by before anything is provisioned. */

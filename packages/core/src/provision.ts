@@ -10,8 +10,10 @@ import { dropInBackground } from './background-drop.js'
 import { deferredStart, WORKERS_BOOT_MS } from './deferred-start.js'
 import { cloneConcurrency, createClones, chooseStrategy, dropClones } from './clones.js'
 import type { ResolvedConfig } from './config.js'
-import { connect, driverPath, requireCreateDb, serverInfo, type Client, type ServerInfo } from './db.js'
+import { connect, driverPath, ownSessions, requireCreateDb, serverInfo, type Client, type ServerInfo } from './db.js'
+import { cloneUse, readOwnSessions, readSessions, UNUSED_CLONES_HINT, unusedClonesMessage, type CloneUse } from './clone-use.js'
 import { envFor } from './env.js'
+import { WorkerDbError } from './errors.js'
 import { templateHash } from './hash.js'
 import { createLogger, ms, type Logger } from './log.js'
 import { baseManifest, MANIFEST_ENV, manifestPathFor, removeManifest, writeManifest, type CreatingEntry, type Manifest } from './manifest.js'
@@ -60,6 +62,8 @@ export interface ProvisionSummary {
   dropped?: number
   /** The dropper's pid, when teardown handed the drops to it. */
   dropperPid?: number
+  /** Which clones the tests connected to, and which other databases they may have used instead (PostgreSQL 14+). */
+  cloneUse?: CloneUse
   teardownMs?: number
 }
 
@@ -98,6 +102,9 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   const server = await startServer(o.config.server, log, { dirs: [process.cwd(), ...(o.config.file ? [dirname(o.config.file)] : [])] })
   const serverMs = performance.now() - t0
   let info: ServerInfo
+  /** Sessions per database when the run started (PostgreSQL 14+): did the tests use their clones? */
+  let sessionsBefore: Map<string, number> | undefined
+  let ownSessionsBefore = new Map<string, number>()
   let lanes = 2
   let strategy: 'WAL_LOG' | 'FILE_COPY' | undefined
   let template: TemplateResult
@@ -112,6 +119,10 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     admin = await connect(server.adminUrl, server.describe)
     info = await serverInfo(admin)
     requireCreateDb(info)
+    if (o.config.unusedClones !== 'ignore') {
+      sessionsBefore = await readSessions(admin, info)
+      ownSessionsBefore = new Map(ownSessions())
+    }
     if (server.kind === 'url') log.info(`${server.describe}: PostgreSQL ${info.major} (${Math.round(performance.now() - t0)} ms)`)
     const migrator = o.config.migrator ?? EMPTY
     for (const warning of migrator.warnings ?? []) log.warn(warning)
@@ -243,18 +254,48 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     })
   }
 
+  /**
+   * Before the drops: warns when the tests went around their clones, or with unusedClones: 'error' returns
+   * the error for teardown to throw once everything is cleaned up.
+   */
+  async function checkCloneUse(): Promise<WorkerDbError | undefined> {
+    if (!sessionsBefore || !clones.length) return undefined
+    const client = await connect(server.adminUrl, server.describe).catch(() => undefined)
+    if (!client) return undefined
+    let after: Map<string, number> | undefined
+    try {
+      after = await readSessions(client, info)
+    } finally {
+      await client.end().catch(() => {})
+    }
+    if (!after) return undefined
+    const own = new Map<string, number>()
+    for (const [name, n] of ownSessions()) own.set(name, n - (ownSessionsBefore.get(name) ?? 0))
+    for (const [name, n] of readOwnSessions(manifestPath)) own.set(name, (own.get(name) ?? 0) + n)
+    // The admin database is every workerdb run's (and any tool's) way in: its sessions say nothing about the tests.
+    const adminDatabase = connectionParts(server.adminUrl).database
+    summary.cloneUse = cloneUse({ clones, before: sessionsBefore, after, own, ours: (name) => name === adminDatabase || name.startsWith(`${o.config.prefix}_`) })
+    const message = unusedClonesMessage(summary.cloneUse, Object.keys(o.config.env))
+    if (!message) return undefined
+    if (o.config.unusedClones === 'error') return new WorkerDbError('E_CLONES_UNUSED', message, UNUSED_CLONES_HINT)
+    log.warn(`${message}\n  → ${UNUSED_CLONES_HINT} To fail such a run (in CI), set unusedClones: 'error'.`)
+    return undefined
+  }
+
   let tornDown = false
   async function teardown(): Promise<void> {
     if (tornDown) return
     tornDown = true
     const started = performance.now()
     background.now()
+    let unused: WorkerDbError | undefined
     try {
       const spares = await spareMaker?.done()
       if (spares) {
         summary.sparesMade = spares
         log.info(`made ${spares} spare clone${spares === 1 ? '' : 's'} while the tests ran, for the next run to take`)
       }
+      unused = await checkCloneUse()
       // A throwaway embedded server takes its databases with it: dropping them first would only cost time.
       let dropped = 0
       if (server.persistent && o.dropInBackground && server.kind === 'url' && clones.length) {
@@ -275,6 +316,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       await server.stop()
       recordSummary(summary, log)
     }
+    if (unused) throw unused
   }
 
   // Off the critical path: dead runs' clones (and manifests, and templates beyond the newest few) go once

@@ -4,13 +4,13 @@
  * still be using is never dropped. It also keeps the template cache bounded (the templates of the last K
  * hashes per prefix), and removes the manifest files of dead runs from the temp dir.
  */
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { dropAll } from './clones.js'
 import { connect, listDatabases, type Client, type DatabaseRow } from './db.js'
 import { quoteIdent } from './naming.js'
-import { manifestDir, type CreatingEntry, type Manifest } from './manifest.js'
+import { manifestDir, removeManifest, type CreatingEntry, type Manifest } from './manifest.js'
 import { isMarkerAlive, parseMarker, processStartedAt, type Marker } from './marker.js'
 import { lockKey } from './template.js'
 import { connectionParts } from './url.js'
@@ -279,6 +279,6 @@ export function deadManifests(o: { ttlMs?: number; now?: number; dir?: string; k
 
 /** Removes the manifests of dead runs (after the sweep that needed what they list); returns their paths. */
 export function removeManifests(dead: readonly DeadManifest[]): string[] {
-  for (const d of dead) rmSync(d.file, { force: true })
+  for (const d of dead) removeManifest(d.file)
   return dead.map((d) => d.file)
 }

@@ -10,6 +10,7 @@ import { MANIFEST_ENV, type Manifest } from './manifest.js'
 import { isMarkerAlive, type Marker } from './marker.js'
 import { connectionParts } from './url.js'
 import { runReset } from './isolation/reset.js'
+import { noteOwnSession } from './clone-use.js'
 
 export { WorkerDbError } from './errors.js'
 export { useTransaction, testTransaction } from './isolation/transaction.js'
@@ -191,6 +192,7 @@ export async function resetWorkerDatabase(env: NodeJS.ProcessEnv = process.env, 
   const manifest = read ? usable(read) : readManifest(env)
   if (!manifest.reset) return false
   const current = getWorkerDatabase(env)
+  noteOwnSession(env[MANIFEST_ENV], current.database)
   await runReset(current.url, manifest.reset, `worker ${current.workerId}'s database ${current.database}`)
   return true
 }

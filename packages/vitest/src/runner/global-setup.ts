@@ -36,6 +36,12 @@ export default async function setup(project: ProjectLike): Promise<() => Promise
       removeManifest(state.manifestPath)
       throw err
     }
-    await run.teardown()
+    try {
+      await run.teardown()
+    } catch (err) {
+      // Vitest reports an error thrown here ("error during close") but still exits 0: the run must fail.
+      process.exitCode = 1
+      throw err
+    }
   }
 }
