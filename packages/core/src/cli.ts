@@ -65,7 +65,7 @@ function finish(out: Out, code: number) {
 }
 
 /** status and sweep need a server that outlives a run: a URL. The embedded server exists only during one. */
-async function adminUrl(cwd: string): Promise<{ url: string; prefix: string; ttl: number; keepTemplates: number }> {
+async function adminUrl(cwd: string): Promise<{ url: string; prefix: string; project: string; ttl: number; keepTemplates: number }> {
   const config = await resolveConfig({}, cwd)
   const choice = chooseServer(config.server, process.env, NO_PROBE)
   if (choice.kind !== 'url') {
@@ -73,7 +73,7 @@ async function adminUrl(cwd: string): Promise<{ url: string; prefix: string; ttl
     throw new WorkerDbError('E_CONFIG', 'no server URL: an embedded server or a container lives only as long as a test run, so there is nothing to inspect between runs',
       'Set WORKERDB_URL (or `server: { url }` in workerdb.config) to the server your tests use.')
   }
-  return { url: choice.url!, prefix: config.prefix, ttl: config.sweepTtlMs, keepTemplates: config.keepTemplates }
+  return { url: choice.url!, prefix: config.prefix, project: config.project, ttl: config.sweepTtlMs, keepTemplates: config.keepTemplates }
 }
 
 export function age(iso: string, now = Date.now()): string {
@@ -136,11 +136,11 @@ function mb(bytes: number): string {
 }
 
 async function sweepCommand(out: Out, cwd: string, dryRun: boolean): Promise<void> {
-  const { url, prefix, ttl, keepTemplates } = await adminUrl(cwd)
+  const { url, prefix, project, ttl, keepTemplates } = await adminUrl(cwd)
   const warnings: string[] = []
   // Manifests of dead runs in the temp dir (a killed run, Jest 29's bail) name what those runs were creating.
   const dead = deadManifests({ ttlMs: ttl })
-  const dropped = await sweep(url, { prefix, ttlMs: ttl, dryRun, keepTemplates, orphans: dead.flatMap((d) => d.creating), warn: (l) => warnings.push(l) })
+  const dropped = await sweep(url, { prefix, project, ttlMs: ttl, dryRun, keepTemplates, orphans: dead.flatMap((d) => d.creating), warn: (l) => warnings.push(l) })
   const manifests = dryRun ? [] : removeManifests(dead)
   out.data = { dryRun, databases: dropped, manifests, warnings }
   const verb = dryRun ? 'would drop' : 'dropped'

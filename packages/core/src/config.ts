@@ -2,7 +2,8 @@
  * Configuration: `defineConfig` for type help, `workerdb.config.*` found from the working directory
  * upward (so one file at a monorepo root serves every package), and validation that names the fix.
  */
-import { existsSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { WorkerDbError } from './errors.js'
@@ -79,6 +80,12 @@ export interface WorkerDbOptions {
    * fails the run, 'ignore' skips the check. Needs PostgreSQL 14+.
    */
   unusedClones?: 'warn' | 'error' | 'ignore'
+  /**
+   * Which project this is, on a server several projects share: a run evicts only its own project's old
+   * templates, and sweeps another project's clones only when their process is known dead. Default: the
+   * `name` in the package.json nearest the config file (else the working directory), or that folder's path.
+   */
+  project?: string
 }
 
 export interface ResolvedConfig {
@@ -96,6 +103,7 @@ export interface ResolvedConfig {
   /** undefined: no reset between test files. */
   reset: { keep: string[] } | undefined
   unusedClones: 'warn' | 'error' | 'ignore'
+  project: string
   /** The config file used, if any. */
   file: string | undefined
 }
@@ -122,6 +130,21 @@ export function findPackageDir(from: string): string {
 }
 
 export const CONFIG_FILES = ['workerdb.config.ts', 'workerdb.config.mts', 'workerdb.config.cts', 'workerdb.config.js', 'workerdb.config.mjs', 'workerdb.config.cjs', 'workerdb.config.json']
+
+/**
+ * The package name nearest `dir` (the config file's folder): the same in every checkout of a project,
+ * on every machine; without one, a hash of the folder's path (a marker on a shared server names no path).
+ */
+export function defaultProject(dir: string): string {
+  const pkgDir = findPackageDir(dir)
+  try {
+    const name = (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { name?: unknown }).name
+    if (typeof name === 'string' && name) return name
+  } catch {
+    // No package.json, or not JSON: fall back to the folder.
+  }
+  return `dir:${createHash('sha256').update(resolve(pkgDir)).digest('hex').slice(0, 12)}`
+}
 
 export function findConfigFile(from: string): string | undefined {
   for (let dir = resolve(from); ; dir = dirname(dir)) {
@@ -175,6 +198,7 @@ export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.
     silent: merged.silent ?? false,
     reset: resolveReset(merged.reset),
     unusedClones: merged.unusedClones ?? 'warn',
+    project: merged.project ?? defaultProject(file ? dirname(file) : cwd),
     file,
   }
 }
@@ -194,7 +218,7 @@ export function resolveMigrator(m: MigrateOption | undefined, baseDir: string, c
 }
 
 const KEYS: Record<keyof WorkerDbOptions, true> = {
-  server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, spares: true, silent: true, reset: true, unusedClones: true,
+  server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, spares: true, silent: true, reset: true, unusedClones: true, project: true,
 }
 
 function resolveReset(r: ResetOption | undefined): ResolvedConfig['reset'] {
@@ -267,6 +291,7 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
   }
   if (opts.silent !== undefined && typeof opts.silent !== 'boolean') fail('`silent` must be true or false', 'Example: silent: true')
   validateReset(opts.reset, fail)
+  if (opts.project !== undefined && (typeof opts.project !== 'string' || !opts.project)) fail('`project` must be a non-empty string', 'Example: project: "billing-api" (default: the package name).')
   const u = opts.unusedClones
   if (u !== undefined && u !== 'warn' && u !== 'error' && u !== 'ignore') fail(`\`unusedClones\` must be 'warn', 'error' or 'ignore' (got ${JSON.stringify(u)})`, "Use unusedClones: 'error' in CI to fail a run whose tests never used their clones.")
 }

@@ -20,6 +20,12 @@ export interface Marker {
   pid: number
   createdAt: string
   hash?: string
+  /**
+   * The project whose run made it (config `project`, by default its package name): a run evicts only its
+   * own project's templates, and sweeps another project's clones only when their process is known dead.
+   * Absent in markers written before projects existed: those count as every project's.
+   */
+  project?: string
   /** No process owns it (`workerdb provision`): dropped by `workerdb teardown <run>`, or by the sweep after the TTL. */
   detached?: boolean
 }

@@ -136,7 +136,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     // Cores bound the copies only where the server shares them: a remote server's are unknown, so its connections decide.
     lanes = cloneConcurrency({ ...connections, cores: isLocalServer(server) ? availableParallelism() : 8 })
     template = await ensureTemplate({
-      admin, adminUrl: server.adminUrl, prefix: o.config.prefix, hash, runId, migrator, log,
+      admin, adminUrl: server.adminUrl, prefix: o.config.prefix, hash, runId, project: o.config.project, migrator, log,
       envFor: (url) => envFor(o.config.env, url), secrets: password ? [password] : [],
     })
     const how = template.reused ? 'reused' : `built in ${Math.round(template.ms)} ms${template.migrationsRun !== undefined ? ` (${template.migrationsRun} migration${template.migrationsRun === 1 ? '' : 's'})` : ''}`
@@ -162,6 +162,8 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     server: server.describe, template: { name: template.name, hash: template.hash, reused: template.reused },
     ...(o.detached ? { pid: undefined, detached: true } : {}),
   }
+  /** What every clone's marker says beyond its run: its project, and whether a process owns it. */
+  const cloneMarker = { project: o.config.project, ...(o.detached ? { detached: true } : {}) }
   const summary: ProvisionSummary = {
     runId, server: server.describe, serverMs, template, clones: 0, clonesMs: 0, strategy: strategy ?? 'default', plan: o.plan,
   }
@@ -194,7 +196,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     const copies = names.filter((n) => !renamed.includes(n))
     if (copies.length) announce(copies, true)
     await createClones({
-      adminUrl: server.adminUrl, template: template.name, names: copies, runId, strategy, marker: o.detached ? { detached: true } : undefined,
+      adminUrl: server.adminUrl, template: template.name, names: copies, runId, strategy, marker: cloneMarker,
       concurrency: lanes, first: admin,
       onProgress: (done, total) => log.progress(`cloning ${done}/${total}`),
     })
@@ -225,7 +227,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     const client = admin ?? await connect(server.adminUrl).catch(() => undefined)
     if (!client) return []
     try {
-      const { filled, failed } = await claimSpares(client, { prefix: o.config.prefix, hash: template.hash, names, runId, marker: o.detached ? { detached: true } : undefined })
+      const { filled, failed } = await claimSpares(client, { prefix: o.config.prefix, hash: template.hash, names, runId, marker: cloneMarker })
       if (failed.length) log.warn(`could not take ${failed.length} spare clone${failed.length === 1 ? '' : 's'} (copied instead): ${redactText(failed.join('; '))}`)
       return filled
     } catch (err) {
@@ -246,7 +248,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     // A throwaway server takes spares with it; `workerdb provision` exits before they could be made.
     if (!o.config.spares || !server.persistent || o.detached) return
     spareMaker = makeSpares({
-      adminUrl: server.adminUrl, template: template.name, prefix: o.config.prefix, hash: template.hash, runId, strategy,
+      adminUrl: server.adminUrl, template: template.name, prefix: o.config.prefix, hash: template.hash, runId, project: o.config.project, strategy,
       target: o.config.spares === 'plan' ? manifest.clones.length : o.config.spares,
       onError: (err) => log.warn(`making spare clones failed (harmless; the next run copies instead): ${redactText(err.message)}`),
       announce: (name, on) => announce([name], on),
@@ -379,7 +381,7 @@ function sweepInBackground(adminUrl: string, config: ResolvedConfig, runId: stri
     // Files the next run can look at as well.
   }
   return sweep(adminUrl, {
-    prefix: config.prefix, ttlMs: config.sweepTtlMs, keepRuns: [runId], keepHashes: [hash], keepTemplates: config.keepTemplates,
+    prefix: config.prefix, project: config.project, ttlMs: config.sweepTtlMs, keepRuns: [runId], keepHashes: [hash], keepTemplates: config.keepTemplates,
     orphans: dead.flatMap((d) => d.creating), warn: (line) => log.warn(line),
   })
     .then((dropped) => {

@@ -89,7 +89,7 @@ export interface SpareMaker {
  * Best effort: any failure just means fewer spares, and the next run copies instead.
  */
 export function makeSpares(o: {
-  adminUrl: string; template: string; prefix: string; hash: string; runId: string; target: number
+  adminUrl: string; template: string; prefix: string; hash: string; runId: string; project: string; target: number
   strategy?: 'WAL_LOG' | 'FILE_COPY'; onError?: (err: Error) => void
   /** Told each name before its copy starts (on) and once it is marked (off): see Manifest.creating. */
   announce?: (name: string, on: boolean) => void
@@ -108,7 +108,7 @@ export function makeSpares(o: {
         const name = spareName(o.prefix, o.hash)
         o.announce?.(name, true)
         await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(o.template)}${strategy}`)
-        const marker = makeMarker({ kind: 'spare', run: o.runId, hash: o.hash })
+        const marker = makeMarker({ kind: 'spare', run: o.runId, hash: o.hash, project: o.project })
         try {
           await client.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
         } catch (err) {

@@ -36,6 +36,13 @@ export interface SweepPolicy {
   isAlive: (m: Marker) => boolean | 'unknown'
   /** Databases with open sessions: dropped only when their run is known dead. */
   busy: ReadonlySet<string>
+  /** This run's project: another project's clones go only when their process is known dead, never by age. */
+  project: string
+}
+
+/** Markers without a project predate projects: every project may treat them as its own. */
+export function sameProject(m: Marker, project: string): boolean {
+  return m.project === undefined || m.project === project
 }
 
 /** Pure: which of these databases may be dropped, and why. */
@@ -51,7 +58,7 @@ export function sweepCandidates(rows: DatabaseRow[], p: SweepPolicy): SweepCandi
     const age = p.now - Date.parse(m.createdAt)
     if (alive === false) {
       out.push({ name: row.name, reason: `clone of run ${m.run}, whose process ${m.pid} on this host is gone` })
-    } else if (alive === 'unknown' && age > p.ttlMs && !p.busy.has(row.name)) {
+    } else if (alive === 'unknown' && age > p.ttlMs && !p.busy.has(row.name) && sameProject(m, p.project)) {
       out.push({ name: row.name, reason: `clone of run ${m.run} on ${m.host}, older than the TTL (${Math.round(age / 3_600_000)} h)` })
     }
   }
@@ -60,23 +67,26 @@ export function sweepCandidates(rows: DatabaseRow[], p: SweepPolicy): SweepCandi
 
 /**
  * Pure: which templates may go. A template is the cache that makes warm runs fast, so the newest
- * `keep` hashes per prefix (by build time) stay, and so do `keepHashes` (this run's). Older ready ones,
- * and builds that never finished, are candidates — dropped only if their build lock can be taken at once
- * (a build in progress, or a run cloning one, holds it), and only without sessions.
+ * `keep` hashes of this project (by build time) stay, and so do `keepHashes` (this run's); another
+ * project's ready templates are its own to evict, never this run's. Older ready ones, and builds that
+ * never finished, are candidates — dropped only if their build lock can be taken at once (a build in
+ * progress, or a run cloning one, holds it), and only without sessions.
  */
-export function templateCandidates(rows: DatabaseRow[], p: { keep: number; keepHashes: ReadonlySet<string>; busy: ReadonlySet<string> }): SweepCandidate[] {
+export function templateCandidates(rows: DatabaseRow[], p: { keep: number; keepHashes: ReadonlySet<string>; busy: ReadonlySet<string>; project: string }): SweepCandidate[] {
   const ready: Array<{ row: DatabaseRow; m: Marker }> = []
   const out: SweepCandidate[] = []
   for (const row of rows) {
     const m = parseMarker(row.comment)
     if (m?.kind !== 'template' || !m.hash || p.keepHashes.has(m.hash) || p.busy.has(row.name)) continue
-    if (m.state === 'ready' && row.isTemplate) ready.push({ row, m })
+    if (m.state === 'ready' && row.isTemplate) {
+      if (sameProject(m, p.project)) ready.push({ row, m })
+    }
     else out.push({ name: row.name, kind: 'template', hash: m.hash, reason: `unfinished template build of run ${m.run} (hash ${m.hash.slice(0, 10)})` })
   }
   const time = (m: Marker) => Date.parse(m.createdAt) || 0
   ready.sort((a, b) => time(b.m) - time(a.m) || (a.row.name < b.row.name ? -1 : 1))
   // keepHashes were taken out above but still count towards the newest `keep`.
-  const kept = Math.max(0, p.keep - rows.filter((r) => { const m = parseMarker(r.comment); return m?.kind === 'template' && m.hash && p.keepHashes.has(m.hash) }).length)
+  const kept = Math.max(0, p.keep - rows.filter((r) => { const m = parseMarker(r.comment); return m?.kind === 'template' && m.hash && p.keepHashes.has(m.hash) && sameProject(m, p.project) }).length)
   for (const { row, m } of ready.slice(kept)) {
     out.push({ name: row.name, kind: 'template', hash: m.hash, reason: `template ${m.hash!.slice(0, 10)} of ${m.createdAt}, older than the newest ${p.keep} kept for prefix reuse` })
   }
@@ -155,6 +165,8 @@ export function ownerAlive(m: Marker, host = hostname()): boolean | 'unknown' {
 
 export interface SweepOptions {
   prefix: string
+  /** The project sweeping: see Marker.project. */
+  project: string
   ttlMs?: number
   keepRuns?: string[]
   /** Template hashes never to drop (this run's). */
@@ -184,9 +196,10 @@ export async function sweep(adminUrl: string, o: SweepOptions): Promise<SweepCan
       keepRuns: new Set(o.keepRuns ?? []),
       isAlive: (m) => ownerAlive(m),
       busy,
+      project: o.project,
     }).map((c) => ({ ...c, kind: 'clone' as const }))
     clones.push(...unmarkedOrphans(rows, o.orphans ?? [], { adminUrl, prefix: o.prefix, busy }).map((c) => ({ ...c, kind: 'clone' as const })))
-    const templates = templateCandidates(rows, { keep: o.keepTemplates ?? DEFAULT_KEEP_TEMPLATES, keepHashes: new Set(o.keepHashes ?? []), busy })
+    const templates = templateCandidates(rows, { keep: o.keepTemplates ?? DEFAULT_KEEP_TEMPLATES, keepHashes: new Set(o.keepHashes ?? []), busy, project: o.project })
     const orphaned = new Set(clones.map((c) => c.name))
     const unmarked = unmarkedLookalikes(rows, o.prefix).filter((n) => !orphaned.has(n))
     if (unmarked.length && o.warn) {

@@ -27,6 +27,8 @@ export interface EnsureTemplateOptions {
   prefix: string
   hash: string
   runId: string
+  /** Written into the template's marker: see Marker.project. */
+  project: string
   migrator: Migrator
   /** The env vars to hand a command migrator, given the template's URL. */
   envFor: (url: string) => Record<string, string>
@@ -78,7 +80,7 @@ export async function ensureTemplate(o: EnsureTemplateOptions): Promise<Template
     }
 
     if (o.migrator.prepare) await o.migrator.prepare(o.adminUrl)
-    const marker = makeMarker({ kind: 'template', state: 'building', run: o.runId, hash: o.hash })
+    const marker = makeMarker({ kind: 'template', state: 'building', run: o.runId, hash: o.hash, project: o.project })
     await o.admin.query(`create database ${quoteIdent(name)}`)
     await o.admin.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
     const url = withDatabase(o.adminUrl, name)

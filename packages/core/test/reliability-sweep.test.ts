@@ -42,30 +42,44 @@ describe('templateCandidates (pure)', () => {
   const names = (c: { name: string }[]) => c.map((x) => x.name).sort()
 
   it('keeps the newest K hashes and offers the older ready ones, saying why', () => {
-    const c = templateCandidates(rows, { keep: 3, keepHashes: new Set(), busy: new Set() })
+    const c = templateCandidates(rows, { keep: 3, keepHashes: new Set(), busy: new Set(), project: 'app' })
     expect(names(c)).toEqual(['wdb_tpl_4', 'wdb_tpl_5'])
     expect(c[0].reason).toMatch(/older than the newest 3/)
     expect(c.every((x) => x.kind === 'template' && x.hash)).toBe(true)
   })
 
   it('K is configurable', () => {
-    expect(names(templateCandidates(rows, { keep: 1, keepHashes: new Set(), busy: new Set() }))).toEqual(['wdb_tpl_2', 'wdb_tpl_3', 'wdb_tpl_4', 'wdb_tpl_5'])
-    expect(templateCandidates(rows, { keep: 5, keepHashes: new Set(), busy: new Set() })).toEqual([])
+    expect(names(templateCandidates(rows, { keep: 1, keepHashes: new Set(), busy: new Set(), project: 'app' }))).toEqual(['wdb_tpl_2', 'wdb_tpl_3', 'wdb_tpl_4', 'wdb_tpl_5'])
+    expect(templateCandidates(rows, { keep: 5, keepHashes: new Set(), busy: new Set(), project: 'app' })).toEqual([])
   })
 
   it('this run\'s hash is never offered, however old, and counts towards K', () => {
-    const c = templateCandidates(rows, { keep: 3, keepHashes: new Set([hashOf(5)]), busy: new Set() })
+    const c = templateCandidates(rows, { keep: 3, keepHashes: new Set([hashOf(5)]), busy: new Set(), project: 'app' })
     expect(names(c)).toEqual(['wdb_tpl_3', 'wdb_tpl_4'])
   })
 
   it('a template with sessions is not offered', () => {
-    expect(names(templateCandidates(rows, { keep: 3, keepHashes: new Set(), busy: new Set(['wdb_tpl_5']) }))).toEqual(['wdb_tpl_4'])
+    expect(names(templateCandidates(rows, { keep: 3, keepHashes: new Set(), busy: new Set(['wdb_tpl_5']), project: 'app' }))).toEqual(['wdb_tpl_4'])
   })
 
   it('an unfinished build is offered whatever its age (the drop still needs its build lock), unless it is this run\'s hash', () => {
     const building = [tplRow('wdb_tpl_9', { hash: hashOf(9), state: 'building', createdAt: iso(0) }, false)]
-    expect(templateCandidates(building, { keep: 3, keepHashes: new Set(), busy: new Set() })[0]).toMatchObject({ name: 'wdb_tpl_9', reason: expect.stringMatching(/unfinished/) })
-    expect(templateCandidates(building, { keep: 3, keepHashes: new Set([hashOf(9)]), busy: new Set() })).toEqual([])
+    expect(templateCandidates(building, { keep: 3, keepHashes: new Set(), busy: new Set(), project: 'app' })[0]).toMatchObject({ name: 'wdb_tpl_9', reason: expect.stringMatching(/unfinished/) })
+    expect(templateCandidates(building, { keep: 3, keepHashes: new Set([hashOf(9)]), busy: new Set(), project: 'app' })).toEqual([])
+  })
+
+  it('two projects on one server: a run evicts only its own project\'s old templates (and those from before projects)', () => {
+    const mixed = [
+      tplRow('wdb_tpl_a1', { hash: hashOf(11), createdAt: iso(1 * HOUR), project: 'billing' }),
+      tplRow('wdb_tpl_b1', { hash: hashOf(12), createdAt: iso(2 * HOUR), project: 'shop' }),
+      tplRow('wdb_tpl_b2', { hash: hashOf(13), createdAt: iso(3 * HOUR), project: 'shop' }),
+      tplRow('wdb_tpl_a2', { hash: hashOf(14), createdAt: iso(4 * HOUR), project: 'billing' }),
+      tplRow('wdb_tpl_old', { hash: hashOf(15), createdAt: iso(5 * HOUR) }),
+    ]
+    expect(names(templateCandidates(mixed, { keep: 1, keepHashes: new Set(), busy: new Set(), project: 'billing' }))).toEqual(['wdb_tpl_a2', 'wdb_tpl_old'])
+    expect(names(templateCandidates(mixed, { keep: 1, keepHashes: new Set(), busy: new Set(), project: 'shop' }))).toEqual(['wdb_tpl_b2', 'wdb_tpl_old'])
+    // Reusing another project's template (same hash) protects it, and does not use up this project's K.
+    expect(names(templateCandidates(mixed, { keep: 1, keepHashes: new Set([hashOf(12)]), busy: new Set(), project: 'billing' }))).toEqual(['wdb_tpl_a2', 'wdb_tpl_old'])
   })
 
   it('never offers clones, unmarked databases, or templates without a hash', () => {
@@ -74,7 +88,7 @@ describe('templateCandidates (pure)', () => {
       { name: 'wdb_abcdefgh_1', isTemplate: false, allowConnections: true, comment: JSON.stringify(makeMarker({ kind: 'clone', run: 'abcdefgh' })) },
       tplRow('wdb_tpl_nohash', { createdAt: iso(100 * HOUR) }),
     ]
-    expect(templateCandidates(others, { keep: 0, keepHashes: new Set(), busy: new Set() })).toEqual([])
+    expect(templateCandidates(others, { keep: 0, keepHashes: new Set(), busy: new Set(), project: 'app' })).toEqual([])
   })
 })
 
@@ -150,6 +164,10 @@ describe('sweep() against a real server', () => {
     })
   }
   const present = async () => (await databasesWithPrefix(prefix)).map((r) => r.name).sort()
+  const dropPrefixed = (name: string) => withClient(testUrl(), async (c) => {
+    await c.query(`alter database ${quoteIdent(name)} with is_template false`).catch(() => {})
+    await c.query(`drop database if exists ${quoteIdent(name)}`)
+  })
   const tpl = (n: number, ageH: number, state: 'ready' | 'building' = 'ready', pid = process.pid) =>
     makeMarker({ kind: 'template', state, run: `run${n}`, hash: hashOf(n), createdAt: iso(ageH * HOUR), pid })
 
@@ -165,8 +183,23 @@ describe('sweep() against a real server', () => {
     expect(await databasesWithPrefix(prefix)).toEqual([])
   })
 
+  it('another project\'s templates, however many and old, are not this project\'s to evict', async () => {
+    const found = await sweep(testUrl(), { prefix, project: 'another-project', keepTemplates: 1, dryRun: true })
+    // Markers from before projects (1…5 carry none) count as every project's; a project-marked one does not.
+    await create(`${prefix}_tpl_other`, { ...tpl(7, 9), project: 'someone-else' }, { template: true })
+    try {
+      const again = await sweep(testUrl(), { prefix, project: 'another-project', keepTemplates: 1, dryRun: true })
+      expect(again.map((c) => c.name).sort()).toEqual(found.map((c) => c.name).sort())
+      expect(again.map((c) => c.name)).not.toContain(`${prefix}_tpl_other`)
+      const own = await sweep(testUrl(), { prefix, project: 'someone-else', keepTemplates: 0, dryRun: true })
+      expect(own.map((c) => c.name)).toContain(`${prefix}_tpl_other`)
+    } finally {
+      await dropPrefixed(`${prefix}_tpl_other`)
+    }
+  })
+
   it('a dry run names the two oldest templates and the unfinished build, drops nothing', async () => {
-    const found = await sweep(testUrl(), { prefix, keepTemplates: 3, dryRun: true })
+    const found = await sweep(testUrl(), { prefix, project: 'app', keepTemplates: 3, dryRun: true })
     expect(found.map((c) => c.name).sort()).toEqual([t(4), t(5), t(6)].sort())
     expect((await present()).length).toBe(6)
   })
@@ -179,7 +212,7 @@ describe('sweep() against a real server', () => {
     await holder.connect()
     await holder.query('select pg_advisory_lock_shared($1::bigint)', [lockKey(hashOf(5)).toString()])
     await holder.query('select pg_advisory_lock($1::bigint)', [lockKey(hashOf(6)).toString()])
-    const dropped = await sweep(testUrl(), { prefix, keepTemplates: 3 })
+    const dropped = await sweep(testUrl(), { prefix, project: 'app', keepTemplates: 3 })
     expect(dropped.map((c) => c.name)).toEqual([t(4)])
     expect(await present()).toEqual([t(1), t(2), t(3), t(5), t(6)].sort())
   })
@@ -187,13 +220,13 @@ describe('sweep() against a real server', () => {
   it('once the locks are free, the old template and the dead build go; the newest 3 stay', async () => {
     await holder!.end()
     holder = undefined
-    const dropped = await sweep(testUrl(), { prefix, keepTemplates: 3 })
+    const dropped = await sweep(testUrl(), { prefix, project: 'app', keepTemplates: 3 })
     expect(dropped.map((c) => c.name).sort()).toEqual([t(5), t(6)].sort())
     expect(await present()).toEqual([t(1), t(2), t(3)].sort())
   })
 
   it('keepHashes protects this run\'s template however old, and it is one of the K kept', async () => {
-    const sorted = async (o: { keepTemplates: number }) => (await sweep(testUrl(), { prefix, keepHashes: [hashOf(3)], dryRun: true, ...o })).map((c) => c.name).sort()
+    const sorted = async (o: { keepTemplates: number }) => (await sweep(testUrl(), { prefix, project: 'app', keepHashes: [hashOf(3)], dryRun: true, ...o })).map((c) => c.name).sort()
     expect(await sorted({ keepTemplates: 2 })).toEqual([t(2)])
     expect(await sorted({ keepTemplates: 1 })).toEqual([t(1), t(2)].sort())
   })
@@ -202,12 +235,12 @@ describe('sweep() against a real server', () => {
     const admin = await connect(testUrl())
     try {
       const log = createLogger({ silent: true })
-      const r = await ensureTemplate({ admin, adminUrl: testUrl(), prefix, hash: hashOf(3), runId: 'run3', migrator: { describe: 'x', async hashInputs() { return [] }, async migrate() { throw new Error('must not build') } }, log, envFor: () => ({}), secrets: [] })
+      const r = await ensureTemplate({ admin, adminUrl: testUrl(), prefix, hash: hashOf(3), runId: 'run3', project: 'app', migrator: { describe: 'x', async hashInputs() { return [] }, async migrate() { throw new Error('must not build') } }, log, envFor: () => ({}), secrets: [] })
       expect(r).toMatchObject({ name: t(3), reused: true })
-      expect((await sweep(testUrl(), { prefix, keepTemplates: 1 })).map((c) => c.name)).toEqual([t(2)])
+      expect((await sweep(testUrl(), { prefix, project: 'app', keepTemplates: 1 })).map((c) => c.name)).toEqual([t(2)])
       expect(await present()).toEqual([t(1), t(3)])
       await releaseTemplate(admin, hashOf(3))
-      expect((await sweep(testUrl(), { prefix, keepTemplates: 1 })).map((c) => c.name)).toEqual([t(3)])
+      expect((await sweep(testUrl(), { prefix, project: 'app', keepTemplates: 1 })).map((c) => c.name)).toEqual([t(3)])
       expect(await present()).toEqual([t(1)])
     } finally {
       await admin.end()
@@ -249,7 +282,7 @@ describe('sweep() against a real server', () => {
 
     it('drops clones whose pid was reused (even with sessions: the owner is known gone) and detached clones past the TTL; keeps the rest', async () => {
       const warnings: string[] = []
-      const dropped = await sweep(dbUrl(names.inUrl), { prefix, keepTemplates: 100, warn: (l) => warnings.push(l) })
+      const dropped = await sweep(dbUrl(names.inUrl), { prefix, project: 'app', keepTemplates: 100, warn: (l) => warnings.push(l) })
       expect(dropped.map((c) => c.name).sort()).toEqual([names.reused, names.reusedBusy, names.detachedOld].sort())
       const left = await present()
       for (const keep of [names.mine, names.detachedYoung, names.lookalikeClone, names.lookalikeTpl, names.inUrl]) expect(left).toContain(keep)
@@ -260,8 +293,8 @@ describe('sweep() against a real server', () => {
     })
 
     it('the database named in the URL is never swept, even with a dead owner in its marker; from another URL it is', async () => {
-      expect((await sweep(dbUrl(names.inUrl), { prefix, keepTemplates: 100, dryRun: true })).map((c) => c.name)).not.toContain(names.inUrl)
-      expect((await sweep(testUrl(), { prefix, keepTemplates: 100, dryRun: true })).map((c) => c.name)).toContain(names.inUrl)
+      expect((await sweep(dbUrl(names.inUrl), { prefix, project: 'app', keepTemplates: 100, dryRun: true })).map((c) => c.name)).not.toContain(names.inUrl)
+      expect((await sweep(testUrl(), { prefix, project: 'app', keepTemplates: 100, dryRun: true })).map((c) => c.name)).toContain(names.inUrl)
     })
 
     it('a look-alike a dead run\'s manifest was creating is dropped; the others stay, and are still named', async () => {
@@ -271,7 +304,7 @@ describe('sweep() against a real server', () => {
         const dead = deadManifests({ dir })
         expect(dead.map((d) => d.creating.map((c) => c.database))).toEqual([[names.lookalikeClone]])
         const warnings: string[] = []
-        const dropped = await sweep(dbUrl(names.inUrl), { prefix, keepTemplates: 100, orphans: dead.flatMap((d) => d.creating), warn: (l) => warnings.push(l) })
+        const dropped = await sweep(dbUrl(names.inUrl), { prefix, project: 'app', keepTemplates: 100, orphans: dead.flatMap((d) => d.creating), warn: (l) => warnings.push(l) })
         expect(dropped).toContainEqual(expect.objectContaining({ name: names.lookalikeClone, kind: 'clone', reason: expect.stringMatching(/before its marker/) }))
         expect(await present()).not.toContain(names.lookalikeClone)
         expect(await present()).toContain(names.lookalikeTpl)
@@ -283,7 +316,7 @@ describe('sweep() against a real server', () => {
     })
 
     it('a short TTL takes the young detached clone too; look-alikes never', async () => {
-      const dropped = await sweep(testUrl(), { prefix, keepTemplates: 100, ttlMs: 1 })
+      const dropped = await sweep(testUrl(), { prefix, project: 'app', keepTemplates: 100, ttlMs: 1 })
       expect(dropped.map((c) => c.name).sort()).toEqual([names.detachedYoung, names.inUrl].sort())
       expect(await present()).toEqual([t(1), names.lookalikeTpl, names.mine].sort())
     })

@@ -197,7 +197,7 @@ describe('spares on a real server', () => {
       await c.query(`create database ${quoteIdent(orphan)}`)
       await c.query(`comment on database ${quoteIdent(orphan)} is ${quoteLiteral(JSON.stringify(makeMarker({ kind: 'spare', run: 'gone0000', hash: 'cd'.repeat(32) })))}`)
     })
-    const dropped = await sweep(testUrl(), { prefix: PREFIX })
+    const dropped = await sweep(testUrl(), { prefix: PREFIX, project: 'app' })
     expect(dropped.map((d) => d.name)).toEqual([orphan])
     expect((await spares()).sort()).toEqual([...kept].sort())
   })

@@ -31,6 +31,7 @@ function policy(over: Partial<SweepPolicy> = {}): SweepPolicy {
     // Same host: alive iff the pid is ALIVE; other hosts cannot be asked.
     isAlive: (m) => (m.host !== HOST ? 'unknown' : m.pid === ALIVE),
     busy: new Set(),
+    project: 'app',
     ...over,
   }
 }
@@ -67,6 +68,12 @@ describe('sweepCandidates (pure)', () => {
       expect(c.map((x) => x.name)).toEqual(['wdb_b_1'])
       expect(c[0].reason).toContain('elsewhere')
       expect(c[0].reason).toContain('30 h')
+    })
+
+    it('another project\'s, older than the TTL: kept — its own project sweeps it by age, any run once it is known dead', () => {
+      expect(names([row('wdb_b_1', { ...other(30 * HOUR), project: 'shop' })])).toEqual([])
+      expect(names([row('wdb_b_1', { ...other(30 * HOUR), project: 'app' })])).toEqual(['wdb_b_1'])
+      expect(names([row('wdb_b_1', { pid: DEAD, project: 'shop' })])).toEqual(['wdb_b_1'])
     })
 
     it('older than the TTL but busy (open sessions): kept', () => {
@@ -215,23 +222,23 @@ describe('sweep() against a real server', () => {
   const present = async () => new Set((await databasesWithPrefix(prefix)).map((r) => r.name))
 
   it('a dry run reports the dead run\'s clone and the old idle one, and drops nothing', async () => {
-    const found = await sweep(testUrl(), { prefix, dryRun: true })
+    const found = await sweep(testUrl(), { prefix, project: 'app', dryRun: true })
     expect(found.map((c) => c.name).sort()).toEqual([db.dead, db.oldOther].sort())
     expect((await present()).size).toBe(Object.keys(db).length)
   })
 
   it('keepRuns protects a run', async () => {
-    const found = await sweep(testUrl(), { prefix, dryRun: true, keepRuns: ['deadrun1'] })
+    const found = await sweep(testUrl(), { prefix, project: 'app', dryRun: true, keepRuns: ['deadrun1'] })
     expect(found.map((c) => c.name)).toEqual([db.oldOther])
   })
 
   it('a generous TTL keeps clones of other hosts', async () => {
-    const found = await sweep(testUrl(), { prefix, dryRun: true, ttlMs: 72 * HOUR })
+    const found = await sweep(testUrl(), { prefix, project: 'app', dryRun: true, ttlMs: 72 * HOUR })
     expect(found.map((c) => c.name)).toEqual([db.dead])
   })
 
   it('drops only the dead run\'s clone and the old idle clone; the look-alike, the foreign, the live, the busy and the template stay', async () => {
-    const dropped = await sweep(testUrl(), { prefix })
+    const dropped = await sweep(testUrl(), { prefix, project: 'app' })
     expect(dropped.map((c) => c.name).sort()).toEqual([db.dead, db.oldOther].sort())
     const left = await present()
     expect(left.has(db.dead)).toBe(false)
@@ -252,7 +259,7 @@ describe('sweep() against a real server', () => {
       await c.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(makeMarker({ kind: 'clone', run: 'deadrun2', pid: deadPid() })))}`)
     })
     try {
-      expect(await sweep(testUrl(), { prefix })).toEqual([])
+      expect(await sweep(testUrl(), { prefix, project: 'app' })).toEqual([])
       expect((await databasesWithPrefix(other)).map((r) => r.name)).toEqual([name])
     } finally {
       await dropPrefix(other)
