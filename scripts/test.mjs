@@ -38,6 +38,9 @@ process.on('SIGTERM', () => forward('SIGTERM'))
 child.on('exit', (code, signal) => {
   // The fidelity matrix in README.md, from what the e2e runs just recorded (never changes the exit code).
   spawnSync(process.execPath, [join(root, 'scripts', 'matrix.mjs')], { cwd: root, stdio: 'inherit' })
+  // CI: the matrix committed in README.md (HEAD's, not the one just rendered) must have the rows this run produced.
+  const matrixStale = Boolean(process.env.CI) && !unitOnly &&
+    spawnSync(process.execPath, [join(root, 'scripts', 'matrix.mjs'), '--check', '--ref', 'HEAD'], { cwd: root, stdio: 'inherit' }).status !== 0
   let passed = 0
   let failed = 0
   let skipped = 0
@@ -51,6 +54,7 @@ child.on('exit', (code, signal) => {
   } catch {
     failed = Math.max(failed, 1)
   }
+  if (matrixStale) { failed += 1; code ||= 1 }
   if (code !== 0 && failed === 0) failed = 1
   process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`)
   process.exit(code ?? (signal ? 1 : 0))
