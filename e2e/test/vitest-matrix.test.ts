@@ -86,7 +86,8 @@ describe('e2e/support/matrix.mjs', () => {
       expect(lines.slice(1).map((l) => l.scenario)).toEqual(['other'])
       expect(gitState().commit).toMatch(/^[0-9a-f]{40}$/)
     } finally {
-      process.env.E2E_MATRIX_FILE = saved
+      if (saved === undefined) delete process.env.E2E_MATRIX_FILE
+      else process.env.E2E_MATRIX_FILE = saved
     }
   })
 })
