@@ -48,7 +48,7 @@ function usage(code) {
 }
 
 function parseArgs(argv) {
-  const o = { runs: 200, rows: Object.keys(ROWS), env: {}, record: process.env.WORKERDB_STRESS_RECORD || DEFAULT_RECORD }
+  const o = { runs: 200, rows: Object.keys(ROWS), env: {}, record: process.env.WORKERDB_STRESS_RECORD ? resolve(process.env.WORKERDB_STRESS_RECORD) : DEFAULT_RECORD }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const value = () => {
