@@ -21,6 +21,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['e2e/test/**/*.test.ts'],
+          // Each e2e run starts its own results file for the fidelity matrix (scripts/matrix.mjs).
+          globalSetup: ['./e2e/support/matrix-run.ts'],
           // Each e2e test starts a whole test runner with its own worker pool: one at a time on 2 cores.
           fileParallelism: false,
           testTimeout: 300_000,

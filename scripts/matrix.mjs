@@ -1,14 +1,24 @@
 #!/usr/bin/env node
 /**
  * Renders the fidelity matrix into README.md, between `<!-- matrix:start -->` and `<!-- matrix:end -->`,
- * from what the e2e suites recorded in e2e/.results/matrix.jsonl (e2e/support/matrix.mjs): for each
- * scenario the latest result, grouped by framework × version × pool × mode. Never written by hand: a row
- * is there because a real run of that framework version passed (or failed) that scenario.
+ * from ONE e2e run: the results file that run started (e2e/support/matrix.mjs; by default the latest run's),
+ * grouped by framework × version × pool × mode. Every scenario of the committed list
+ * (e2e/matrix-scenarios.json) gets a cell: passed, failed, or skipped when the run recorded nothing for it —
+ * so a scenario that did not run never keeps an old ✅. A stamp line above the table names the run's commit.
+ * Never written by hand.
  *
- *   node scripts/matrix.mjs [--input file.jsonl] [--readme README.md] [--max-age-days 30] [--check]
+ *   node scripts/matrix.mjs [--input run.jsonl] [--readme README.md] [--scenarios list.json]
+ *                           [--check [--ref REF]] [--add-scenarios]
  *
- * --check: exit 1 if README.md is not what the results render to (nothing is written).
+ * --check: exit 1 if the README's table rows are not what the run renders to (nothing is written); with
+ *   --ref, the README is read from that git revision (e.g. HEAD: what is committed, whatever the render
+ *   just wrote). Only the rows are compared, not the stamp line: a commit cannot contain its own hash, so
+ *   a table committed from a run names the commit before it (or says "uncommitted changes"), and a later
+ *   run of the same code names another commit and date; the rows are what the run proved.
+ *   Also exit 1 if the run recorded a scenario the committed list does not have.
+ * --add-scenarios: add the run's scenarios that are not in the list to it (after adding an e2e scenario).
  */
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +26,8 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const START = '<!-- matrix:start -->'
 export const END = '<!-- matrix:end -->'
+export const DEFAULT_SCENARIOS = join(root, 'e2e', 'matrix-scenarios.json')
+const LATEST = join(root, 'e2e', '.results', 'matrix-latest')
 
 const MODE_ORDER = ['run', 'watch', 'projects', 'shard', 'stress']
 const modeRank = (m) => {
@@ -23,21 +35,41 @@ const modeRank = (m) => {
   return i === -1 ? MODE_ORDER.length : i
 }
 const versionKey = (v) => v.split(/[.-]/).map((p) => (/^\d+$/.test(p) ? p.padStart(6, '0') : p)).join('.')
+const FIELDS = ['framework', 'version', 'pool', 'mode', 'scenario']
+const scenarioKey = (r) => FIELDS.map((k) => r[k]).join('\u0000')
+const groupKey = (r) => FIELDS.slice(0, 4).map((k) => r[k]).join('\u0000')
 
-/** Pure: results (JSON lines' objects) → the markdown between the markers. */
-export function renderMatrix(results, { now = Date.now(), maxAgeDays = 30 } = {}) {
+/** Pure: a run's lines → its header (`kind: 'run'`) and its results, the last result per scenario. */
+export function splitRun(lines) {
+  let header
   const latest = new Map()
-  for (const r of results) {
-    if (!r || !r.framework || !r.version || !r.scenario || !r.at) continue
-    if (now - Date.parse(r.at) > maxAgeDays * 86_400_000) continue
-    // A test records its stable id: renaming its scenario or pool label replaces its row instead of adding one.
-    const key = [r.framework, r.version, ...(r.id ? [r.id] : [r.pool, r.mode, r.scenario])].join('\u0000')
-    const prev = latest.get(key)
-    if (!prev || Date.parse(prev.at) <= Date.parse(r.at)) latest.set(key, r)
+  for (const r of lines) {
+    if (r?.kind === 'run') { header ??= r; continue }
+    if (!r || !FIELDS.every((k) => typeof r[k] === 'string' && r[k])) continue
+    latest.set(scenarioKey(r), r)
   }
+  return { header, results: [...latest.values()] }
+}
+
+/** Pure: the run's scenarios the list does not have. */
+export function unlisted(results, scenarios) {
+  const known = new Set(scenarios.map(scenarioKey))
+  return results.filter((r) => !known.has(scenarioKey(r)))
+}
+
+/**
+ * Pure: one run's results and the list of every scenario → the markdown between the markers. A listed
+ * scenario without a result in the run is skipped; a result whose scenario is not listed is shown all the same.
+ * @param {Record<string, unknown>[]} results
+ * @param {{ header?: Record<string, unknown>, scenarios?: Record<string, unknown>[] }} [options]
+ */
+export function renderMatrix(results, { header, scenarios = [] } = {}) {
+  const cells = new Map()
+  for (const s of scenarios) cells.set(scenarioKey(s), { ...s, result: 'skip' })
+  for (const r of results) cells.set(scenarioKey(r), r)
   const groups = new Map()
-  for (const r of latest.values()) {
-    const key = [r.framework, r.version, r.pool, r.mode].join('\u0000')
+  for (const r of cells.values()) {
+    const key = groupKey(r)
     if (!groups.has(key)) groups.set(key, { framework: r.framework, version: r.version, pool: r.pool, mode: r.mode, rows: [] })
     groups.get(key).rows.push(r)
   }
@@ -45,36 +77,63 @@ export function renderMatrix(results, { now = Date.now(), maxAgeDays = 30 } = {}
     a.framework.localeCompare(b.framework) || versionKey(a.version).localeCompare(versionKey(b.version)) ||
     modeRank(a.mode) - modeRank(b.mode) || a.mode.localeCompare(b.mode) || a.pool.localeCompare(b.pool))
   const lines = [
-    `_Generated by \`node scripts/matrix.mjs\` (run by \`npm test\`) from the e2e results in \`e2e/.results/matrix.jsonl\`: the latest result of each scenario of the last ${maxAgeDays} days. Do not edit by hand._`,
+    '_Generated by `node scripts/matrix.mjs` (run by `npm test`) from one e2e run; a scenario that did not run in it shows as skipped. Do not edit by hand._',
+    '',
+    stampLine(header),
     '',
   ]
   if (!sorted.length) {
-    lines.push('_No e2e results yet: run `npm test`._')
+    lines.push('_No e2e results: run `npm test`._')
     return lines.join('\n')
   }
-  lines.push('| framework | version | pool | mode | scenarios | result | last run |', '|---|---|---|---|---|---|---|')
+  lines.push('| framework | version | pool | mode | scenarios | result |', '|---|---|---|---|---|---|')
   const esc = (s) => String(s).replace(/\|/g, '\\|')
+  const mark = { pass: '✓', fail: '✗', skip: '–' }
   for (const g of sorted) {
     g.rows.sort((a, b) => a.scenario.localeCompare(b.scenario))
-    const failed = g.rows.filter((r) => r.result !== 'pass')
-    const scenarios = g.rows.map((r) => `${r.result === 'pass' ? '✓' : '✗'} ${r.scenario}`).join('<br>')
-    const result = failed.length ? `❌ ${failed.length} of ${g.rows.length} failed` : '✅ pass'
-    const last = g.rows.map((r) => r.at).sort().at(-1).slice(0, 10)
-    lines.push(`| ${[g.framework, g.version, g.pool, g.mode, scenarios, result, last].map(esc).join(' | ')} |`)
+    const count = (result) => g.rows.filter((r) => r.result === result).length
+    const [failed, skipped] = [count('fail'), count('skip')]
+    const scenarioCells = g.rows.map((r) => `${mark[r.result] ?? '✗'} ${r.scenario}${r.result === 'skip' ? ' (skipped)' : ''}`).join('<br>')
+    const n = g.rows.length
+    const result = failed ? `❌ ${failed} of ${n} failed${skipped ? `, ${skipped} skipped` : ''}`
+      : skipped === n ? '⏭️ skipped' : skipped ? `⚠️ ${skipped} of ${n} skipped` : '✅ pass'
+    lines.push(`| ${[g.framework, g.version, g.pool, g.mode, scenarioCells, result].map(esc).join(' | ')} |`)
   }
   return lines.join('\n')
 }
 
+function stampLine(header) {
+  if (!header) return '_Run: unknown (its results file has no header)._'
+  const commit = header.commit && header.commit !== 'unknown' ? `commit \`${header.commit.slice(0, 12)}\`` : 'an unknown commit'
+  return `_Run ${header.run}, started ${String(header.startedAt).replace('T', ' ').slice(0, 16)} UTC on ${commit}${header.dirty ? ' with uncommitted changes' : ''}._`
+}
+
+/** Pure: the table rows of a rendered section (what --check compares): everything but the stamp. */
+export function tableRows(section) {
+  return section.split('\n').filter((l) => l.startsWith('| ') || l.startsWith('|---'))
+}
+
 /** Pure: README text with the section between the markers replaced. */
 export function replaceBetweenMarkers(readme, body) {
-  const a = readme.indexOf(START)
-  const b = readme.indexOf(END)
-  if (a === -1 || b === -1 || b < a) throw new Error(`README has no ${START} … ${END} section`)
+  const [a, b] = markers(readme)
   return `${readme.slice(0, a + START.length)}\n${body}\n${readme.slice(b)}`
 }
 
-export function readResults(file) {
-  if (!existsSync(file)) return []
+/** Pure: the section between the markers. */
+export function betweenMarkers(readme) {
+  const [a, b] = markers(readme)
+  return readme.slice(a + START.length, b)
+}
+
+function markers(readme) {
+  const a = readme.indexOf(START)
+  const b = readme.indexOf(END)
+  if (a === -1 || b === -1 || b < a) throw new Error(`README has no ${START} … ${END} section`)
+  return [a, b]
+}
+
+export function readLines(file) {
+  if (!file || !existsSync(file)) return []
   const out = []
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue
@@ -87,32 +146,77 @@ export function readResults(file) {
   return out
 }
 
+export function readScenarios(file) {
+  if (!existsSync(file)) return []
+  return JSON.parse(readFileSync(file, 'utf8')).scenarios
+}
+
+function writeScenarios(file, scenarios) {
+  const sorted = [...scenarios].sort((a, b) => scenarioKey(a).localeCompare(scenarioKey(b)))
+  const body = sorted.map((s) => `    ${JSON.stringify(Object.fromEntries(FIELDS.map((k) => [k, s[k]])))}`).join(',\n')
+  writeFileSync(file, `{\n  "about": "Every scenario of the fidelity matrix (scripts/matrix.mjs): one that records no result in an e2e run shows as skipped. Add new ones with node scripts/matrix.mjs --add-scenarios.",\n  "scenarios": [\n${body}\n  ]\n}\n`)
+}
+
 function main(argv) {
   const opt = (name, dflt) => {
     const i = argv.indexOf(name)
     return i === -1 ? dflt : argv[i + 1]
   }
-  const input = opt('--input', process.env.E2E_MATRIX_FILE || join(root, 'e2e', '.results', 'matrix.jsonl'))
+  let latest
+  try { latest = readFileSync(LATEST, 'utf8').trim() } catch {}
+  const input = opt('--input', process.env.E2E_MATRIX_FILE || latest)
   const readmePath = opt('--readme', join(root, 'README.md'))
-  const maxAgeDays = Number(opt('--max-age-days', 30))
-  const results = readResults(input)
-  const readme = readFileSync(readmePath, 'utf8')
-  if (!results.length && !argv.includes('--check')) {
-    // A unit-only run or a fresh clone: keep the committed matrix rather than blank it.
-    process.stdout.write(`matrix: no e2e results in ${relative(process.cwd(), input)}; ${relative(process.cwd(), readmePath)} left as is\n`)
-    return
-  }
-  const next = replaceBetweenMarkers(readme, renderMatrix(results, { maxAgeDays }))
+  const scenariosPath = opt('--scenarios', DEFAULT_SCENARIOS)
+  const ref = opt('--ref', undefined)
+  const check = argv.includes('--check')
+  const { header, results } = splitRun(readLines(input))
   const where = relative(process.cwd(), readmePath) || readmePath
-  if (argv.includes('--check')) {
-    if (next !== readme) {
-      process.stderr.write(`matrix: ${where} is not up to date with ${relative(process.cwd(), input)}: run node scripts/matrix.mjs\n`)
+  const from = input ? relative(process.cwd(), input) : 'no run'
+  if (!header && !results.length) {
+    if (check) {
+      process.stderr.write(`matrix: no e2e run to check ${where} against (${from})\n`)
       process.exit(1)
     }
+    // A unit-only run or a fresh clone: keep the committed matrix rather than blank it.
+    process.stdout.write(`matrix: no e2e results (${from}); ${where} left as is\n`)
     return
   }
+  let scenarios = readScenarios(scenariosPath)
+  const missing = unlisted(results, scenarios)
+  if (argv.includes('--add-scenarios') && missing.length) {
+    scenarios = [...scenarios, ...missing]
+    writeScenarios(scenariosPath, scenarios)
+    process.stdout.write(`matrix: added ${missing.length} scenario(s) to ${relative(process.cwd(), scenariosPath)}\n`)
+  }
+  const body = renderMatrix(results, { header, scenarios })
+  const unknown = unlisted(results, scenarios)
+  const unknownNote = unknown.length
+    ? `matrix: ${unknown.length} scenario(s) of this run are not in ${relative(process.cwd(), scenariosPath)} (a run without them would not show them as skipped): ${unknown.map((r) => `${r.framework} ${r.version} ${r.pool} ${r.mode}: ${r.scenario}`).join('; ')} — add them with --add-scenarios\n`
+    : ''
+  if (check) {
+    const readme = ref
+      ? execFileSync('git', ['show', `${ref}:${relative(root, readmePath)}`], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+      : readFileSync(readmePath, 'utf8')
+    const want = tableRows(body)
+    const have = tableRows(betweenMarkers(readme))
+    const differ = want.length !== have.length || want.some((l, i) => l !== have[i])
+    if (differ) {
+      const gone = have.filter((l) => !want.includes(l))
+      const added = want.filter((l) => !have.includes(l))
+      process.stderr.write(`matrix: the table in ${ref ? `${ref}:` : ''}${where} is not what this e2e run (${from}) produced:\n` +
+        `${gone.map((l) => `  - ${l}`).join('\n')}\n${added.map((l) => `  + ${l}`).join('\n')}\n` +
+        'Run the whole e2e suite (npm test), then commit the README it renders.\n')
+    }
+    if (unknownNote) process.stderr.write(unknownNote)
+    if (differ || unknown.length) process.exit(1)
+    process.stdout.write(`matrix: ${ref ? `${ref}:` : ''}${where} matches this e2e run (${want.length - 2} rows)\n`)
+    return
+  }
+  if (unknownNote) process.stderr.write(unknownNote)
+  const readme = readFileSync(readmePath, 'utf8')
+  const next = replaceBetweenMarkers(readme, body)
   if (next !== readme) writeFileSync(readmePath, next)
-  process.stdout.write(`matrix: ${results.length} e2e results → ${where}${next === readme ? ' (unchanged)' : ''}\n`)
+  process.stdout.write(`matrix: ${results.length} e2e results of run ${header?.run ?? '?'} → ${where}${next === readme ? ' (unchanged)' : ''}\n`)
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -9,15 +9,20 @@
  * jest-seed.test.ts checks: the planned clone count, and every run cold (timing cache forgotten) and so on
  * worker processes, never in band. Prints failures per row and a summary table; exits 1 if any run failed.
  *
- *   node scripts/stress.mjs [--runs N] [--rows vitest4-seed,jest30-20files,…] [--env KEY=VALUE …]
+ *   node scripts/stress.mjs [--runs N] [--rows vitest4-seed,jest30-20files,…] [--env KEY=VALUE …] [--record FILE]
+ *
+ * At the end it writes its record (rows, runs per row, failures, commit, date, duration, machine load) to
+ * scripts/stress-results.json — committed, and quoted by README.md, which it re-renders then
+ * (scripts/stress-record.mjs) — or to FILE / WORKERDB_STRESS_RECORD instead (then README.md is left alone).
  *
  * Server: WORKERDB_TEST_URL or WORKERDB_URL; without either, an embedded PostgreSQL for the whole stress run.
  * Full output of each failed run: e2e/.results/stress/<row>-<run>.log.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { DEFAULT_RECORD, gitState, machineNow, makeRecord, renderIntoReadme, writeRecord } from './stress-record.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const ROWS = {}
@@ -38,12 +43,12 @@ for (const framework of ['vitest', 'jest']) {
 }
 
 function usage(code) {
-  process.stdout.write(`usage: node scripts/stress.mjs [--runs N] [--rows ${Object.keys(ROWS).join(',')}] [--env KEY=VALUE]…\n`)
+  process.stdout.write(`usage: node scripts/stress.mjs [--runs N] [--rows ${Object.keys(ROWS).join(',')}] [--env KEY=VALUE]… [--record FILE]\n`)
   process.exit(code)
 }
 
 function parseArgs(argv) {
-  const o = { runs: 200, rows: Object.keys(ROWS), env: {} }
+  const o = { runs: 200, rows: Object.keys(ROWS), env: {}, record: process.env.WORKERDB_STRESS_RECORD ? resolve(process.env.WORKERDB_STRESS_RECORD) : DEFAULT_RECORD }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const value = () => {
@@ -60,6 +65,8 @@ function parseArgs(argv) {
       o.rows = value().split(',').map((r) => r.trim()).filter(Boolean)
       const unknown = o.rows.filter((r) => !ROWS[r])
       if (unknown.length || !o.rows.length) { process.stderr.write(`unknown row(s): ${unknown.join(', ')}\n`); usage(2) }
+    } else if (a.startsWith('--record')) {
+      o.record = resolve(value())
     } else if (a.startsWith('--env')) {
       const kv = value()
       const eq = kv.indexOf('=')
@@ -88,6 +95,9 @@ async function ensureServer() {
 }
 
 const o = parseArgs(process.argv.slice(2))
+const startedAt = new Date()
+const git = gitState()
+const loadAtStart = machineNow().load
 const stopServer = await ensureServer()
 // Imported after the server is known: scenario.mjs reads WORKERDB_TEST_URL.
 const s = await import('../e2e/support/scenario.mjs')
@@ -183,20 +193,45 @@ async function stressRow(name) {
     framework: row.framework, version, pool: runner.pool, mode: 'stress', scenario: `${row.short} ×${o.runs}`,
     result: failures.length ? 'fail' : 'pass', detail: `${failures.length}/${o.runs} failed`,
   })
-  return { name, version, runs: o.runs, failed: failures.length, ids, msPerRun }
+  return {
+    name, framework: row.framework, version, label: row.label, runs: o.runs, failed: failures.length, ids, msPerRun,
+    ...(failures.length ? { failures: failures.slice(0, 5).map((f) => ({ run: f.run, problems: f.problems.slice(0, 4) })) } : {}),
+  }
+}
+
+/** The server, for the record: its version and where it listens (never its credentials). */
+async function describeServer() {
+  try {
+    const [{ server_version: v }] = await s.adminQuery('show server_version')
+    const u = new URL(process.env.WORKERDB_TEST_URL)
+    return `PostgreSQL ${v.split(' ')[0]} ${stopServer ? '(embedded)' : `at ${u.hostname}:${u.port || 5432}`}`
+  } catch {
+    return 'PostgreSQL (version unknown)'
+  }
 }
 
 const results = []
 let exitCode = 0
+let aborted
+const server = await describeServer()
 try {
   for (const name of o.rows) results.push(await stressRow(name))
 } catch (err) {
   process.stderr.write(`stress aborted: ${err.stack ?? err}\n`)
+  aborted = String(err?.message ?? err).split('\n')[0].slice(0, 200)
   exitCode = 2
 } finally {
   s.killAll()
   await stopServer?.()
 }
+
+const record = makeRecord({
+  startedAt, finishedAt: new Date(), git, runsPerRow: o.runs, rows: results, aborted,
+  machine: { cpus: machineNow().cpus, node: process.versions.node, platform: `${process.platform}-${process.arch}`, server, loadAtStart, loadAtEnd: machineNow().load },
+})
+writeRecord(o.record, record)
+process.stdout.write(`\nstress: record written to ${relative(process.cwd(), o.record)}\n`)
+if (o.record === DEFAULT_RECORD) renderIntoReadme(o.record)
 
 const table = [
   ['row', 'version', 'runs', 'failed', 'worker ids used (id×files)', 'ms/run'],

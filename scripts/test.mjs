@@ -18,6 +18,7 @@ import { bootstrap } from './bootstrap.mjs'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
 const unitOnly = args.includes('--unit')
+const ci = Boolean(process.env.CI) && process.env.CI !== 'false'
 const vitestArgs = args.filter((a) => a !== '--unit')
 if (unitOnly) vitestArgs.push('--project', 'unit')
 
@@ -51,6 +52,9 @@ process.on('SIGTERM', () => forward('SIGTERM'))
 child.on('exit', (code, signal) => {
   // The fidelity matrix in README.md, from what the e2e runs just recorded (never changes the exit code).
   spawnSync(process.execPath, [join(root, 'scripts', 'matrix.mjs')], { cwd: root, stdio: 'inherit' })
+  // CI: the matrix committed in README.md (HEAD's, not the one just rendered) must have the rows this run produced.
+  const matrixStale = ci && !unitOnly &&
+    spawnSync(process.execPath, [join(root, 'scripts', 'matrix.mjs'), '--check', '--ref', 'HEAD'], { cwd: root, stdio: 'inherit' }).status !== 0
   let passed = 0
   let failed = 0
   let skipped = 0
@@ -63,7 +67,6 @@ child.on('exit', (code, signal) => {
     const records = readSkipRecords(skipsFile)
     const mayLack = (process.env.WORKERDB_TEST_MAY_LACK ?? '').split(',').map((s) => s.trim()).filter(Boolean)
     const skips = explainSkips(r.testResults, records, mayLack)
-    const ci = Boolean(process.env.CI) && process.env.CI !== 'false'
     for (const s of skips) {
       const why = s.capabilities.length ? `lacks ${s.capabilities.join(', ')}` : 'no reason recorded'
       const verdict = ci && !s.accepted ? ' — counted as failed: CI runs on a machine that should have it' : ''
@@ -76,6 +79,7 @@ child.on('exit', (code, signal) => {
     process.stdout.write(`npm test: cannot read the Vitest report (${err.message})\n`)
     failed = Math.max(failed, 1)
   }
+  if (matrixStale) { failed += 1; code ||= 1 }
   if (code !== 0 && failed === 0) failed = 1
   if (typecheckOk) passed += 1
   else failed += 1

@@ -65,9 +65,10 @@ export function jestMatrixRow(major: JestMajor, row: { mode: string; scenario: s
   const id = testPath && currentTestName ? `${relative(E2E_DIR, testPath)} > ${currentTestName}` : undefined
   onTestFinished(({ task }) => {
     const failed = task.result?.state === 'fail'
+    const skipped = task.result?.state === 'skip'
     recordMatrix({
       framework: 'jest', version: JEST_VERSIONS[major], pool: row.pool ?? 'workers', mode: row.mode, scenario: row.scenario,
-      result: failed ? 'fail' : 'pass', ...(failed ? { detail: String(task.result?.errors?.[0]?.message ?? '').split('\n')[0].slice(0, 200) } : {}),
+      result: failed ? 'fail' : skipped ? 'skip' : 'pass', ...(failed ? { detail: String(task.result?.errors?.[0]?.message ?? '').split('\n')[0].slice(0, 200) } : {}),
       ...(id ? { id } : {}),
     })
   })

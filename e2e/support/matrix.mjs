@@ -1,26 +1,78 @@
 /**
- * The fidelity matrix's source: every e2e scenario that proves a framework configuration appends one line to
- * `e2e/.results/matrix.jsonl` (git-ignored; append-only, so runs in two terminals cannot lose each other's
- * lines), and `node scripts/matrix.mjs` renders the latest result of each into README.md. Framework-neutral:
- * the Jest e2e records its rows with `framework: 'jest'` through the same function.
+ * The fidelity matrix's source. Each e2e run (one Vitest invocation that runs e2e files) starts its own
+ * results file, `e2e/.results/runs/<run>.jsonl` (git-ignored), whose first line says which run and which
+ * commit it is (startMatrixRun, the e2e project's globalSetup); every e2e scenario that proves a framework
+ * configuration appends one line to it, and `node scripts/matrix.mjs` renders that run — and only that run
+ * — into README.md. A scenario of the committed list (e2e/matrix-scenarios.json) that recorded nothing in
+ * the run shows as skipped. Framework-neutral: the Jest e2e records its rows with `framework: 'jest'`.
  */
-import { appendFileSync, mkdirSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const MATRIX_FILE = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), '.results', 'matrix.jsonl')
+const E2E = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+export const RESULTS_DIR = join(E2E, '.results')
+export const RUNS_DIR = join(RESULTS_DIR, 'runs')
+/** Holds the path of the latest run's results file. */
+export const LATEST_FILE = join(RESULTS_DIR, 'matrix-latest')
+/** Every scenario the matrix knows, committed: one that did not record a result in a run is skipped there. */
+export const SCENARIOS_FILE = join(E2E, 'matrix-scenarios.json')
+/** Run files kept in RUNS_DIR (the newest); older ones are removed when a run starts. */
+const KEEP_RUNS = 10
+
+/** The commit the working tree is on, and whether it has changes on top: what a run's results describe. */
+export function gitState(cwd = E2E) {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    return { commit, dirty: status.trim() !== '' }
+  } catch {
+    return { commit: 'unknown', dirty: false }
+  }
+}
 
 /**
+ * Starts this run's results file and points E2E_MATRIX_FILE at it (inherited by the test workers, which
+ * start after globalSetup) and LATEST_FILE too. Returns the file.
+ */
+export function startMatrixRun({ runsDir = RUNS_DIR, latestFile = LATEST_FILE, now = new Date() } = {}) {
+  const run = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${process.pid}`
+  mkdirSync(runsDir, { recursive: true })
+  const file = join(runsDir, `${run}.jsonl`)
+  writeFileSync(file, `${JSON.stringify({ kind: 'run', run, ...gitState(), startedAt: now.toISOString() })}\n`)
+  writeFileSync(latestFile, `${file}\n`)
+  process.env.E2E_MATRIX_FILE = file
+  const old = readdirSync(runsDir).filter((f) => f.endsWith('.jsonl')).map((f) => join(runsDir, f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs).slice(KEEP_RUNS)
+  for (const f of old) rmSync(f, { force: true })
+  return file
+}
+
+/** The latest run's results file (or undefined): E2E_MATRIX_FILE if set, else the one LATEST_FILE names. */
+export function latestRunFile(latestFile = LATEST_FILE) {
+  if (process.env.E2E_MATRIX_FILE) return process.env.E2E_MATRIX_FILE
+  try {
+    return readFileSync(latestFile, 'utf8').trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Appends one scenario's result to this run's file (E2E_MATRIX_FILE). Outside an e2e run (no file: e.g.
+ * `pnpm stress` on its own, which keeps its own record) nothing is written.
  * @param {{ framework: string, version: string, pool: string, mode: string, scenario: string,
- *           result: 'pass' | 'fail', detail?: string, id?: string }} row  `id`: the recording test's stable
- *           name (file > test), so that a renamed scenario replaces its old row in the matrix.
+ *           result: 'pass' | 'fail' | 'skip', detail?: string, id?: string }} row  `id`: the recording test's
+ *           stable name (file > test).
  */
 export function recordMatrix(row) {
   for (const k of ['framework', 'version', 'pool', 'mode', 'scenario', 'result']) {
     if (typeof row[k] !== 'string' || !row[k]) throw new Error(`recordMatrix: ${k} is required`)
   }
-  if (row.result !== 'pass' && row.result !== 'fail') throw new Error(`recordMatrix: result must be pass or fail, not ${row.result}`)
-  const file = process.env.E2E_MATRIX_FILE || MATRIX_FILE
+  if (!['pass', 'fail', 'skip'].includes(row.result)) throw new Error(`recordMatrix: result must be pass, fail or skip, not ${row.result}`)
+  const file = process.env.E2E_MATRIX_FILE
+  if (!file) return
   mkdirSync(dirname(file), { recursive: true })
   appendFileSync(file, `${JSON.stringify({ ...row, at: new Date().toISOString() })}\n`)
 }

@@ -30,8 +30,9 @@ describe.each([
       expect(r.summary.dropperPid).toBeGreaterThan(0)
       expect(await leftovers(r.summary.runId)).toEqual([])
     } finally {
-      // The example's template is kept by design for its next run; this test's server is left as found.
-      await dropDatabase(r.summary.template.name)
+      // The example's template is kept by design for its next run; this test's server is left as found: a
+      // template this run built is dropped, one it reused (another run's) is not.
+      if (!r.summary.template.reused) await dropDatabase(r.summary.template.name)
     }
   })
 })
@@ -57,7 +58,7 @@ describe('examples/monorepo', () => {
       expect(await leftovers(api.summary.runId)).toEqual([])
       expect(await leftovers(jobs.summary.runId)).toEqual([])
     } finally {
-      for (const r of [api, jobs]) await dropDatabase(r.summary.template.name)
+      for (const r of [api, jobs]) if (!r.summary.template.reused) await dropDatabase(r.summary.template.name)
     }
   })
 })

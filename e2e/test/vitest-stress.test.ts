@@ -3,13 +3,14 @@
  * summary table with 0 failures, and cleans up; and when runs fail, it says which and exits non-zero. The
  * large numbers (200 runs per row) are for a person to run: see the README.
  */
-import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { databasesWithPrefix, E2E_DIR, killTree, readLines, serverUrl, sweepStale } from '../support/harness.js'
 import { JEST_VERSIONS } from '../support/jest-harness.js'
+import { gitState } from '../support/matrix.mjs'
 
 const STRESS = join(E2E_DIR, '..', 'scripts', 'stress.mjs')
 const tmp = mkdtempSync(join(tmpdir(), 'workerdb-stress-e2e-'))
@@ -18,8 +19,19 @@ afterAll(async () => {
   await sweepStale()
 })
 
-/** Runs stress.mjs in its own process group; the whole tree (it spawns vitest groups) is killed afterwards. */
+// The committed record and the README that quotes it: a test run of stress must leave both as they are.
+const COMMITTED = [join(E2E_DIR, '..', 'scripts', 'stress-results.json'), join(E2E_DIR, '..', 'README.md')]
+const snapshot = () => COMMITTED.map((f) => (existsSync(f) ? readFileSync(f, 'utf8') : null))
+const before = snapshot()
+
+let records = 0
+/**
+ * Runs stress.mjs in its own process group; the whole tree (it spawns vitest groups) is killed afterwards.
+ * Its record goes to a temporary file (WORKERDB_STRESS_RECORD), read back as `record`.
+ */
 async function stress(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000) {
+  const recordFile = join(tmp, `record-${++records}.json`)
+  env = { WORKERDB_STRESS_RECORD: recordFile, ...env }
   const childEnv: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) if (!/^VITEST/.test(k)) childEnv[k] = v
   const child = spawn(process.execPath, [STRESS, ...args], {
@@ -36,7 +48,9 @@ async function stress(args: string[], env: Record<string, string> = {}, timeoutM
     ])
     clearTimeout(timer)
     if (code === 'timeout') throw new Error(`stress did not finish in ${timeoutMs} ms\n${out}`)
-    return { code, out }
+    const record = existsSync(recordFile) ? JSON.parse(readFileSync(recordFile, 'utf8')) as StressRecord : undefined
+    expect(snapshot(), 'the committed stress record and README are left alone').toEqual(before)
+    return { code, out, record }
   } finally {
     killTree(child.pid!)
   }
@@ -52,12 +66,25 @@ function rowPrefixes(out: string): Map<string, string> {
 }
 
 type Row = { framework: string; version: string; pool: string; mode: string; scenario: string; result: string }
+type StressRecord = {
+  commit: string; startedAt: string; finishedAt: string; durationMs: number; runsPerRow: number; rowCount: number; runs: number; failed: number
+  machine: { cpus: number; loadAtStart: number[]; loadAtEnd: number[]; server: string }
+  rows: Array<{ name: string; version: string; runs: number; failed: number; ids: string; msPerRun: number }>
+}
 
 describe('pnpm stress', () => {
   test('a few runs of three rows: summary table, 0 failures, nothing left behind', async () => {
     const matrix = join(tmp, 'matrix.jsonl')
-    const { code, out } = await stress(['--runs', '2', '--rows', 'vitest3-seed,vitest4-seed,vitest5-20files'], { E2E_MATRIX_FILE: matrix })
+    const { code, out, record } = await stress(['--runs', '2', '--rows', 'vitest3-seed,vitest4-seed,vitest5-20files'], { E2E_MATRIX_FILE: matrix })
     expect(code, out).toBe(0)
+    // Its record says what ran, on which commit, on what machine, and what it found.
+    expect(record, out).toMatchObject({ rowCount: 3, runsPerRow: 2, runs: 6, failed: 0, commit: gitState().commit })
+    expect(record!.rows.map((r) => `${r.name} ${r.runs} ${r.failed}`)).toEqual(['vitest3-seed 2 0', 'vitest4-seed 2 0', 'vitest5-20files 2 0'])
+    expect(record!.machine.cpus).toBeGreaterThan(0)
+    expect(record!.machine.loadAtStart).toHaveLength(3)
+    expect(record!.machine.server).toMatch(/^PostgreSQL \d+/)
+    expect(record!.durationMs).toBe(Date.parse(record!.finishedAt) - Date.parse(record!.startedAt))
+    expect(out).toContain('stress: record written to')
     expect(out).toMatch(/\| row +\| version +\| runs +\| failed +\| worker ids used \(id×files\) +\| ms\/run +\|/)
     expect(out).toMatch(/\| vitest3-seed +\| 3\.\d+\.\d+ +\| 2 +\| 0 +\|/)
     expect(out).toMatch(/\| vitest4-seed +\| 4\.\d+\.\d+ +\| 2 +\| 0 +\|/)
@@ -94,8 +121,9 @@ describe('pnpm stress', () => {
   test('failed runs are listed per row, with their log, and the exit code is 1', async () => {
     // Every run of this row fails: its vitest is sent to a port where no PostgreSQL listens.
     const matrix = join(tmp, 'failing-matrix.jsonl')
-    const { code, out } = await stress(['--runs', '1', '--rows', 'vitest4-seed', '--env', 'WORKERDB_URL=postgresql://postgres@127.0.0.1:1/postgres'], { E2E_MATRIX_FILE: matrix })
+    const { code, out, record } = await stress(['--runs', '1', '--rows', 'vitest4-seed', '--env', 'WORKERDB_URL=postgresql://postgres@127.0.0.1:1/postgres'], { E2E_MATRIX_FILE: matrix })
     expect(code, out).toBe(1)
+    expect(record, out).toMatchObject({ rowCount: 1, runsPerRow: 1, runs: 1, failed: 1 })
     expect(out).toMatch(/✗ run 1: vitest exited with 1/)
     const log = /(\S*stress\/vitest4-seed-1\.log)/.exec(out)?.[1]
     expect(log, out).toBeDefined()
@@ -112,5 +140,34 @@ describe('pnpm stress', () => {
     expect(out).toContain('unknown row(s): vitest9-seed')
     expect(out).toContain('vitest4-seed')
     expect(out).toContain('jest30-20files')
+  })
+})
+
+describe('the stress record in the README', () => {
+  test('the README section says what the record says, and --check tells whether it does', async () => {
+    const { renderStress, replaceStressSection, START, END } = await import('../../scripts/stress-record.mjs')
+    const record = {
+      commit: '0123456789abcdef', dirty: false, startedAt: '2026-06-30T12:00:00.000Z', finishedAt: '2026-06-30T12:10:05.000Z',
+      durationMs: 605_000, runsPerRow: 5, rowCount: 2, runs: 10, failed: 1,
+      machine: { cpus: 2, node: '20.20.2', platform: 'linux-x64', server: 'PostgreSQL 15.20 at 127.0.0.1:5432', loadAtStart: [1.5, 1, 1], loadAtEnd: [2.25, 1, 1] },
+      rows: [
+        { name: 'vitest4-seed', version: '4.1.12', runs: 5, failed: 0, ids: '1×5 2×5', msPerRun: 5000 },
+        { name: 'jest30-seed', version: '30.5.2', runs: 5, failed: 1, ids: '1×5 2×4', msPerRun: 6000 },
+      ],
+    }
+    const md = renderStress(record)
+    expect(md).toContain('Last recorded run: 2 rows × 5 runs = 10 runs, **1 failed** — on commit `0123456789ab`, 2026-06-30 12:00 UTC, 10 min 5 s; 2 CPUs, load 1.5 at the start and 2.25 at the end')
+    expect(md).toContain('| jest30-seed | 30.5.2 | 5 | 1 | 1×5 2×4 | 6000 |')
+    expect(renderStress(undefined)).toContain('No recorded stress run yet')
+    const readme = join(tmp, 'README-stress.md')
+    const recordFile = join(tmp, 'stress-record.json')
+    writeFileSync(recordFile, JSON.stringify(record))
+    writeFileSync(readme, `# x\n${START}\nold claim: 2,400 runs\n${END}\n`)
+    const script = join(E2E_DIR, '..', 'scripts', 'stress-record.mjs')
+    const check = () => spawnSync(process.execPath, [script, '--record', recordFile, '--readme', readme, '--check']).status
+    expect(check()).toBe(1)
+    expect(spawnSync(process.execPath, [script, '--record', recordFile, '--readme', readme]).status).toBe(0)
+    expect(readFileSync(readme, 'utf8')).toBe(replaceStressSection(`# x\n${START}\n${END}\n`, md))
+    expect(check()).toBe(0)
   })
 })

@@ -3,11 +3,17 @@ const { useDb } = require('./db')
 
 const db = useDb()
 
-test("DATABASE_URL points at this worker's own clone", async () => {
-  const me = getWorkerDatabase()
-  const { rows } = await db.query('select current_database() as name')
-  expect(rows[0].name).toBe(me.database)
-  expect(String(me.workerId)).toBe(process.env.JEST_WORKER_ID)
+test("DATABASE_URL is on this run's clone for this worker id", async () => {
+  // The worker id as Jest gave it to this process, not as workerdb read it.
+  const workerId = process.env.JEST_WORKER_ID
+  const { runId } = getWorkerDatabase()
+  // What the server says this connection is on, through the DATABASE_URL the app uses, and that database's marker.
+  const { rows: [here] } = await db.query(`
+    select d.datname as name, shobj_description(d.oid, 'pg_database') as marker
+      from pg_database d where d.datname = current_database()`)
+  // A clone is named <prefix>_<run id>_<worker id>: this one must be this run's clone for this worker id.
+  expect(here.name).toMatch(new RegExp(`^[a-z][a-z0-9]*_${runId}_${workerId}$`))
+  expect(JSON.parse(here.marker)).toMatchObject({ tool: 'workerdb', kind: 'clone', run: runId })
 })
 
 test('the clone carries the migrated schema and seed rows', async () => {

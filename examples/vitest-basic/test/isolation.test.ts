@@ -18,11 +18,18 @@ test('a long transaction here blocks no other worker', async () => {
   try {
     await client.query('begin')
     await client.query('lock table products in access exclusive mode')
-    // Other files run in parallel against their own clones: this lock cannot reach them.
-    await new Promise((r) => setTimeout(r, 200))
+    // Other files run in parallel against their own clones: for 200 ms, no session may queue behind this lock.
+    const waiting: Array<{ pid: number; query: string }> = []
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 20))
+      const { rows } = await client.query(`
+        select a.pid, a.query from pg_locks l join pg_stat_activity a on a.pid = l.pid
+         where not l.granted and l.database = (select oid from pg_database where datname = current_database())`)
+      waiting.push(...rows)
+    }
     await client.query('rollback')
+    expect(waiting).toEqual([])
   } finally {
     client.release()
   }
-  expect(true).toBe(true)
 })

@@ -10,8 +10,11 @@ test('every discrete setting names this worker\'s clone, over test.env', async (
   expect(settings.databaseName).toBe(me.database)
   expect(process.env.PGDATABASE).toBe(me.database)
   expect(process.env.PGPORT).toBe(me.port)
+  // What the server says the connection made from those settings is on: this run's clone for the worker id
+  // Vitest gave this process (a clone is named <prefix>_<run id>_<worker id>).
   const { rows } = await db.query('select current_database() as name')
   expect(rows[0].name).toBe(me.database)
+  expect(rows[0].name).toMatch(new RegExp(`^[a-z][a-z0-9]*_${me.runId}_${process.env.VITEST_POOL_ID}$`))
 })
 
 test('the template was migrated by node-pg-migrate: its ledger lists every migration', async () => {
