@@ -76,6 +76,27 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
     expect(await leftoverClones(project.prefix)).toEqual([])
   })
 
+  test('preset kept, globalSetup replaced by the project\'s own: every file fails saying so, with the CommonJS and ESM fix', async () => {
+    const project = scenarios.project({
+      jest: major, files: 2, tag: 'gr', holdMs: 50,
+      config: { maxWorkers: 2, globalSetup: '<rootDir>/own-global-setup.js' },
+      extraFiles: { 'own-global-setup.js': 'module.exports = async () => { process.env.APP_READY = "1" }\n' },
+    })
+    const r = await runJest(project)
+    const info = describeRun(r)
+    expect(r.code, info).not.toBe(0)
+    const failed = (r.report?.testResults ?? []).filter((t) => t.status === 'failed')
+    expect(failed.length, info).toBe(2)
+    for (const t of failed) {
+      expect(t.message, info).toMatch(/E_NO_MANIFEST: workerdb's globalSetup did not run: the globalSetup \S*own-global-setup\.js replaced the preset's/)
+      expect(t.message, info).toContain("require('@workerdb/jest/global-setup')")
+      expect(t.message, info).toContain("import workerdb from '@workerdb/jest/global-setup'")
+    }
+    // Said once by the reporter too, before any file ran.
+    expect(r.output.match(/workerdb's globalSetup did not run/g)?.length, info).toBeGreaterThanOrEqual(1)
+    expect(r.done, info).toEqual([])
+  })
+
   test('--bail: Jest 29 skips globalTeardown and the next run sweeps; Jest 30 tears down before it exits', async () => {
     jestMatrixRow(major, { mode: 'bail', scenario: '--bail, next run sweeps' })
     const project = scenarios.project({

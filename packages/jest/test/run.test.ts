@@ -158,11 +158,17 @@ describe('the reporter', () => {
     }
   })
 
-  it('says when this run provisioned nothing (the globalSetup is not workerdb\'s)', async () => {
-    const reporter = new WorkerDbReporter({ rootDir: dir, maxWorkers: 2 })
-    const logged: string[] = []
-    reporter.log = (line: string) => { logged.push(line) }
-    await reporter.onRunStart({}, { showStatus: true })
-    expect(logged.join('\n')).toContain('no databases were provisioned for this run')
+  it('says when this run provisioned nothing (a globalSetup of the project\'s replaced workerdb\'s), and tells the workers', async () => {
+    try {
+      const reporter = new WorkerDbReporter({ rootDir: dir, maxWorkers: 2, globalSetup: '/project/own-global-setup.js' })
+      expect(process.env.WORKERDB_JEST_FOREIGN_GLOBAL_SETUP).toBe('/project/own-global-setup.js')
+      const logged: string[] = []
+      reporter.log = (line: string) => { logged.push(line) }
+      await reporter.onRunStart({}, { showStatus: true })
+      expect(logged.join('\n')).toContain("the globalSetup /project/own-global-setup.js replaced the preset's")
+      expect(logged.join('\n')).toContain("import workerdb from '@workerdb/jest/global-setup'")
+    } finally {
+      delete process.env.WORKERDB_JEST_FOREIGN_GLOBAL_SETUP
+    }
   })
 })

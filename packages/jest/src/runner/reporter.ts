@@ -8,6 +8,7 @@ import type { JestGlobalConfigLike } from './facts.js'
 import { jestModules } from './jest-modules.js'
 import { currentRun } from './state.js'
 import { summaryLine } from './summary.js'
+import { COMPOSE_HINT, FOREIGN_GLOBAL_SETUP_ENV, globalSetupReplaced } from '../worker/global-setup-replaced.js'
 
 interface BaseReporterLike {
   log(message: string): void
@@ -20,16 +21,19 @@ const { BaseReporter } = jestModules().load<{ BaseReporter: BaseReporterClass }>
 export default class WorkerDbReporter extends BaseReporter {
   private readonly maxWorkers: number
 
-  constructor(globalConfig: JestGlobalConfigLike, ...rest: unknown[]) {
+  constructor(globalConfig: JestGlobalConfigLike & { globalSetup?: string | null }, ...rest: unknown[]) {
     super(globalConfig, ...rest)
     this.maxWorkers = globalConfig.maxWorkers
+    // After globalSetup, before any worker is forked: the workers inherit what is set here.
+    if (!currentRun()) process.env[FOREIGN_GLOBAL_SETUP_ENV] = globalConfig.globalSetup ?? ''
+    else delete process.env[FOREIGN_GLOBAL_SETUP_ENV]
   }
 
   async onRunStart(results: unknown, options?: { showStatus?: boolean }): Promise<void> {
     super.onRunStart(results, options)
     const run = currentRun()
     if (!run) {
-      if (!silent()) this.log("workerdb · no databases were provisioned for this run: the globalSetup is not workerdb's. Use `preset: '@workerdb/jest'`, or call `require('@workerdb/jest/global-setup')` from your own globalSetup.")
+      if (!silent()) this.log(`workerdb · ${globalSetupReplaced(process.env[FOREIGN_GLOBAL_SETUP_ENV] ?? '')}.\n  → ${COMPOSE_HINT}`)
       return
     }
     const provisioned = await run.provisioned.catch(() => undefined)

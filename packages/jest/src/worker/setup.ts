@@ -4,9 +4,15 @@
  * and tiny on purpose: Jest loads setup files without ESM support, once per test file.
  */
 import { readManifest, resetWorkerDatabase, setupWorker } from '@workerdb/core/worker'
+import { globalSetupReplacedError } from './global-setup-replaced.js'
 
 // Read once for both steps: this file runs before every test file.
-const manifest = readManifest()
+let manifest: ReturnType<typeof readManifest>
+try {
+  manifest = readManifest()
+} catch (err) {
+  throw globalSetupReplacedError(process.env) ?? err
+}
 setupWorker(process.env, manifest)
 
 /**
