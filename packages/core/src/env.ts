@@ -16,10 +16,14 @@ export function normalizeEnv(option: EnvOption | undefined): EnvSpec {
   return { ...option }
 }
 
-/** The variables to export for one database URL. */
+/**
+ * The variables to export for one database URL. A part the URL does not have (a password on a trust-auth
+ * server, a user) is not exported: the variable keeps whatever the environment gave it (a project's .env),
+ * rather than being blanked — an empty password or user is never more right than the project's own.
+ */
 export function envFor(spec: EnvSpec, url: string): Record<string, string> {
   const parts = connectionParts(url)
   const out: Record<string, string> = {}
-  for (const [name, part] of Object.entries(spec)) out[name] = parts[part]
+  for (const [name, part] of Object.entries(spec)) if (parts[part]) out[name] = parts[part]
   return out
 }

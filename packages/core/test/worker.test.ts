@@ -90,6 +90,17 @@ describe('setupWorker', () => {
     expect(env.PGHOST).toBe('localhost')
   })
 
+  it('leaves a variable alone when the URL lacks its part: a password from the project\'s .env is not blanked', () => {
+    const m = manifest({ env: { DATABASE_URL: 'url', DATABASE_PASSWORD: 'password', DATABASE_USER: 'user', DATABASE_NAME: 'database' } })
+    m.clones[0].url = 'postgresql://bob@localhost/wdb_run12345_1'
+    const env = envWith(m, { VITEST_POOL_ID: '1', DATABASE_PASSWORD: 'from-dotenv' })
+    setupWorker(env)
+    expect(env.DATABASE_PASSWORD).toBe('from-dotenv')
+    expect(env.DATABASE_USER).toBe('bob')
+    expect(env.DATABASE_NAME).toBe('wdb_run12345_1')
+    expect('DATABASE_PASSWORD' in envWith(m, { VITEST_POOL_ID: '1' })).toBe(false)
+  })
+
   it('exports an IPv6 host without brackets (what PGHOST and drivers expect)', () => {
     const m = manifest({ env: { PGHOST: 'host', PGPORT: 'port' } })
     m.clones[0].url = 'postgresql://bob@[::1]:5433/wdb_run12345_1'
