@@ -12,6 +12,7 @@ import { alive, databasesWithPrefix, dropPrefix, eventually, testUrl, uniquePref
 import globalSetup from '../src/runner/global-setup.js'
 import globalTeardown from '../src/runner/global-teardown.js'
 import WorkerDbReporter from '../src/runner/reporter.js'
+import { readyParts } from '../src/runner/summary.js'
 import { currentRun, setRun, writeRecord } from '../src/runner/state.js'
 
 const prefix = uniquePrefix('jr')
@@ -138,7 +139,11 @@ describe('the reporter', () => {
     reporter.log = (line: string) => { logged.push(line) }
     await reporter.onRunStart({}, { showStatus: true })
     await reporter.onRunStart({}, { showStatus: false })
-    expect(logged[0]).toMatch(/^workerdb · jest \S+: 4 workers, 2 clones \(jest \d+, maxWorkers 4, 2 test files\); template \w{10} (reused|built in \d+ ms); ready in \d+ ms \(server \d+ ms, template \d+ ms, clones \d+ ms\)$/)
+    const m = /^workerdb · jest \S+: 4 workers, 2 clones \(jest \d+, maxWorkers 4, 2 test files\); template \w{10} (?:reused|built in \d+ ms); ready in (\d+) ms \(config (\d+) ms, server (\d+) ms, template (\d+) ms, clones (\d+) ms, other (\d+) ms\)$/.exec(logged[0]!)
+    expect(m, logged[0]).not.toBeNull()
+    // The parts add up to the total.
+    const [total, ...parts] = m!.slice(1).map(Number)
+    expect(parts.reduce((a, b) => a + b, 0)).toBe(total)
     expect(logged[1]).toContain(': in band (one process, JEST_WORKER_ID=1), 2 clones')
   })
 
@@ -170,5 +175,13 @@ describe('the reporter', () => {
     } finally {
       delete process.env.WORKERDB_JEST_FOREIGN_GLOBAL_SETUP
     }
+  })
+})
+
+describe('readyParts', () => {
+  it('names what the parts leave out as other, so that they add up to the total', () => {
+    expect(readyParts(560.4, [['config', 120.2], ['server', 171], ['template', 2.4], ['clones', 53]])).toBe('ready in 560 ms (config 120 ms, server 171 ms, template 3 ms, clones 53 ms, other 213 ms)')
+    // Rounded so that they still add up: 5.5 + 5.5 of 11.2 is 6 + 5, never 6 + 6.
+    expect(readyParts(11.2, [['server', 5.5], ['clones', 5.5]])).toBe('ready in 11 ms (server 6 ms, clones 5 ms, other 0 ms)')
   })
 })

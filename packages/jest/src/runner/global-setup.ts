@@ -22,6 +22,7 @@ function startRun(globalConfig: JestGlobalConfigLike): JestRun {
 
 async function provisionRun(run: JestRun, globalConfig: JestGlobalConfigLike, version: string | undefined, record: SequencerRecord | undefined) {
   const config = await resolveConfig({}, globalConfig.rootDir)
+  run.configMs = performance.now() - run.startedAt
   run.silent = config.silent
   const log = createLogger({ silent: config.silent })
   const plan = planJest(collectFacts(globalConfig, version, record))

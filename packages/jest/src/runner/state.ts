@@ -45,6 +45,8 @@ export interface JestRun {
   startedAt: number
   /** ms from globalSetup's start until the clones were ready. */
   readyMs?: number
+  /** ms of that spent finding and loading the workerdb config. */
+  configMs?: number
   /** Set by the first globalTeardown call; later calls of the same run wait for it. */
   tornDown?: Promise<void>
 }
