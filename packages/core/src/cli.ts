@@ -3,9 +3,10 @@
  * `npx workerdb status | sweep [--dry-run] | doctor | provision --workers N | teardown <run>`, with `--json` for machines. Reads the same config
  * as the test runs (workerdb.config.* from the working directory upward, WORKERDB_URL first).
  */
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { resolveConfig } from './config.js'
 import { connect, listDatabases, serverInfo } from './db.js'
 import { isWorkerDbError } from './errors.js'
@@ -157,13 +158,33 @@ interface Check {
   fix?: string
 }
 
+const VITEST_CONFIGS = ['vitest.config', 'vite.config', 'vitest.workspace'].flatMap((base) => ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'].map((ext) => base + ext))
+
+/** Pure: does this config text call workerDb with options (`workerDb({ … })`, or any argument)? */
+export function passesInlineOptions(text: string): boolean {
+  return /\bworkerDb\(\s*[^)\s]/.test(text)
+}
+
+/** The Vitest config in `cwd` that passes options inline to the plugin, if any. */
+function inlineOptionsFile(cwd: string): string | undefined {
+  for (const name of VITEST_CONFIGS) {
+    const file = join(cwd, name)
+    if (existsSync(file) && passesInlineOptions(readFileSync(file, 'utf8'))) return name
+  }
+  return undefined
+}
+
 async function doctor(out: Out, cwd: string): Promise<boolean> {
   const checks: Check[] = []
   const add = (c: Check) => checks.push(c)
   let config
   try {
     config = await resolveConfig({}, cwd)
-    add({ check: 'config', ok: true, detail: config.file ?? 'no workerdb.config.* found (defaults: embedded server, empty template)' })
+    const checked = config.file ?? 'no workerdb.config.* found (defaults: embedded server, empty template)'
+    const inline = inlineOptionsFile(cwd)
+    add(inline
+      ? { check: 'config', ok: 'warn', detail: `${checked}; ${inline} also passes options to workerDb({ … }), which doctor cannot see (it does not run your Vitest config): the checks below do not include them`, fix: 'Move the options into workerdb.config.ts (the plugin reads it too) to have doctor check what your runs use.' }
+      : { check: 'config', ok: true, detail: checked })
   } catch (err) {
     add({ check: 'config', ok: false, detail: (err as Error).message, fix: isWorkerDbError(err) ? err.hint : undefined })
   }

@@ -114,6 +114,20 @@ describe('workerdb doctor', () => {
     }
   })
 
+  test('says it cannot see options passed inline to workerDb({ … }) in vitest.config', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'workerdb-cli-inline-'))
+    try {
+      writeFileSync(join(dir, 'workerdb.config.json'), JSON.stringify({ server: { url: testUrl() } }))
+      writeFileSync(join(dir, 'vitest.config.ts'), "import { workerDb } from '@workerdb/vitest'\nexport default { plugins: [workerDb({ migrate: { sql: './db' } })] }\n")
+      const { text } = await main(['doctor'], dir)
+      expect(text).toMatch(/! config: .*workerdb\.config\.json; vitest\.config\.ts also passes options to workerDb\(\{ … \}\), which doctor cannot see/)
+      writeFileSync(join(dir, 'vitest.config.ts'), "import { workerDb } from '@workerdb/vitest'\nexport default { plugins: [workerDb()] }\n")
+      expect((await main(['doctor'], dir)).text).toMatch(/✓ config: /)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   test('reports an invalid config with the did-you-mean hint', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'workerdb-cli-bad-'))
     try {
