@@ -3,7 +3,7 @@
  * the template gets the tool's schema and the tool's own ledger (so the tool, run again, finds nothing
  * to do), the files the tool reads shape the hash, and failures name the migration or the missing package.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -106,6 +106,48 @@ describe('migrate: sql', () => {
     const before = await hash()
     writeFileSync(join(dir, 'seed.csv'), 'id,name\n1,Ursula\n2,Octavia\n')
     expect(await hash()).not.toBe(before)
+  })
+})
+
+describe('migrate: sql, one folder per migration (Prisma\'s prisma/migrations)', () => {
+  function prismaLayout(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'workerdb-prisma-layout-'))
+    scratch.push(dir)
+    const put = (rel: string, text: string) => {
+      mkdirSync(join(dir, rel, '..'), { recursive: true })
+      writeFileSync(join(dir, rel), text)
+    }
+    put('migrations/20240102000000_add_email/migration.sql', 'alter table "User" add column email text;')
+    put('migrations/20240101000000_init/migration.sql', 'create table "User" (id serial primary key, name text not null);')
+    put('migrations/migration_lock.toml', 'provider = "postgresql"\n')
+    return dir
+  }
+
+  it('applies each folder\'s migration.sql in folder order, and hashes them', async () => {
+    const dir = prismaLayout()
+    const migrator = resolveMigrator({ sql: './migrations' }, dir)!
+    expect((await migrator.hashInputs()).map(([name]) => name)).toEqual(['sql/20240101000000_init/migration.sql', 'sql/20240102000000_add_email/migration.sql'])
+    const url = await freshDatabase()
+    expect(await migrator.migrate(url, ctx)).toBe(2)
+    const columns = await withClient(url, async (c) => (await c.query(`select column_name from information_schema.columns where table_name = 'User' order by ordinal_position`)).rows.map((r) => r.column_name))
+    expect(columns).toEqual(['id', 'name', 'email'])
+  })
+
+  it('refuses a folder whose .sql files are all deeper than one folder down (it would build an empty template)', async () => {
+    const dir = prismaLayout()
+    const e = await resolveMigrator({ sql: '.' }, dir)!.hashInputs().then(() => null, (err: unknown) => err as WorkerDbError)
+    expect(e?.code).toBe('E_CONFIG')
+    expect(e?.message).toContain('deeper')
+    expect(e?.hint).toContain('prisma/migrations')
+  })
+
+  it('a folder with no .sql file at all builds an empty template, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'workerdb-empty-sql-'))
+    scratch.push(dir)
+    const warnings: string[] = []
+    const log = { info() {}, progress() {}, warn: (line: string) => { warnings.push(line) } }
+    expect(await resolveMigrator({ sql: dir }, dir)!.migrate(await freshDatabase(), { ...ctx, log })).toBe(0)
+    expect(warnings.join('\n')).toMatch(/holds no \.sql file: the template is empty/)
   })
 })
 

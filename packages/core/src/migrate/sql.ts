@@ -1,27 +1,52 @@
 /**
- * `{ sql: './migrations' }`: every *.sql file in the directory, applied in name order (0001_…, 0002_…),
- * each in a transaction of its own, so a failure points at one file and leaves no half-applied file.
+ * `{ sql: './migrations' }`: the folder's *.sql files, and the *.sql files of its subfolders — the
+ * one-folder-per-migration layout of Prisma (`<timestamp>_<name>/migration.sql`) and others — applied
+ * in path order (0001_…, 0002_…, 20240101_init/migration.sql), each in a transaction of its own, so a
+ * failure points at one file and leaves no half-applied file. A folder whose .sql files are all deeper
+ * than that is refused: building an empty template from it would fail every test far from the cause.
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { loadDriver } from '../db.js'
 import { WorkerDbError } from '../errors.js'
 import { redactedCause, redactText } from '../url.js'
-import { hashFiles } from './files.js'
+import { hashFiles, listFiles } from './files.js'
 import type { Migrator } from './types.js'
 
-export function sqlMigrator(dir: string, baseDir: string, inputs: string[] = []): Migrator {
-  const files = async () => {
-    let names: string[]
-    try {
-      names = (await readdir(dir)).filter((n) => n.endsWith('.sql'))
-    } catch (err) {
-      throw new WorkerDbError('E_CONFIG', `migrate.sql directory ${dir} cannot be read: ${(err as Error).message}`,
-        'Point `migrate: { sql }` at the folder of your .sql migrations (relative paths resolve against the config file).', { cause: err })
-    }
-    // Byte order, not locale order: the same sequence on every machine.
-    return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+/** Byte order, not locale order: the same sequence on every machine. */
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/** The migration files under `dir`, relative to it ('/'-separated): top level, and one folder down. */
+export async function sqlFiles(dir: string): Promise<string[]> {
+  let entries
+  try {
+    entries = await readdir(dir, { withFileTypes: true })
+  } catch (err) {
+    throw new WorkerDbError('E_CONFIG', `migrate.sql directory ${dir} cannot be read: ${(err as Error).message}`,
+      'Point `migrate: { sql }` at the folder of your .sql migrations (relative paths resolve against the config file).', { cause: err })
   }
+  const found: string[] = []
+  for (const e of entries) {
+    if (e.name.startsWith('.') || e.name === 'node_modules') continue
+    if (e.isFile() && e.name.endsWith('.sql')) found.push(e.name)
+    else if (e.isDirectory()) {
+      for (const inner of await readdir(join(dir, e.name), { withFileTypes: true })) {
+        if (inner.isFile() && inner.name.endsWith('.sql')) found.push(`${e.name}/${inner.name}`)
+      }
+    }
+  }
+  if (found.length === 0) {
+    const deeper = (await listFiles(dir, 'migrate.sql')).filter((f) => f.endsWith('.sql'))
+    if (deeper.length) {
+      throw new WorkerDbError('E_CONFIG', `migrate.sql ${dir} has no .sql file at its top level or one folder down, but ${deeper.length} deeper (e.g. ${relative(dir, deeper[0]!)}): workerdb would build an empty template from it`,
+        'Point `migrate: { sql }` at the folder that holds the migrations (or their one-folder-per-migration subfolders, as Prisma\'s prisma/migrations does).')
+    }
+  }
+  return found.sort(byteOrder)
+}
+
+export function sqlMigrator(dir: string, baseDir: string, inputs: string[] = []): Migrator {
+  const files = () => sqlFiles(dir)
   return {
     describe: `sql ${relative(baseDir, dir) || '.'}`,
     async hashInputs() {
@@ -30,6 +55,7 @@ export function sqlMigrator(dir: string, baseDir: string, inputs: string[] = [])
     },
     async migrate(url, { log, secrets }) {
       const names = await files()
+      if (names.length === 0) log.warn(`migrate.sql ${relative(process.cwd(), dir) || '.'} holds no .sql file: the template is empty. Add migrations there, or remove \`migrate\` if an empty database is what the tests want.`)
       const client = new (await loadDriver()).Client({ connectionString: url })
       client.on('error', () => {})
       await client.connect()
