@@ -7,6 +7,8 @@
 import { createLogger, planJest, provision, resolveConfig } from '@workerdb/core'
 import { collectFacts, type JestGlobalConfigLike } from './facts.js'
 import { jestModules } from './jest-modules.js'
+import { PROJECT_GLOBAL_SETUP_ENV } from '../add-workerdb.js'
+import { runProjectHook } from './project-hooks.js'
 import { currentRun, firstTime, setRun, takeRecord, type JestRun, type SequencerRecord } from './state.js'
 
 const WORKER_ID_VAR = 'JEST_WORKER_ID'
@@ -40,7 +42,7 @@ async function provisionRun(run: JestRun, globalConfig: JestGlobalConfigLike, ve
   return provisioned
 }
 
-export default async function globalSetup(globalConfig: JestGlobalConfigLike, _projectConfig?: unknown): Promise<void> {
+export default async function globalSetup(globalConfig: JestGlobalConfigLike, projectConfig?: unknown): Promise<void> {
   let run = currentRun()
   // A run already torn down is the previous watch-mode run: this one provisions afresh.
   if (!run || run.tornDown) {
@@ -54,4 +56,6 @@ export default async function globalSetup(globalConfig: JestGlobalConfigLike, _p
     if (currentRun() === run) setRun(undefined)
     throw err
   }
+  // addWorkerDb: the project's own globalSetup, after the clones exist (it may use DATABASE_URL's template).
+  await runProjectHook(PROJECT_GLOBAL_SETUP_ENV, globalConfig, projectConfig)
 }

@@ -5,9 +5,13 @@
  * teardown, so the exit never cuts the drops short. Jest 29 skips globalTeardown after --bail and on
  * Ctrl-C: those clones carry a marker naming this (then dead) process, and the next run sweeps them.
  */
+import { PROJECT_GLOBAL_TEARDOWN_ENV } from '../add-workerdb.js'
+import { runProjectHook } from './project-hooks.js'
 import { currentRun } from './state.js'
 
-export default async function globalTeardown(_globalConfig?: unknown, _projectConfig?: unknown): Promise<void> {
+export default async function globalTeardown(globalConfig?: { rootDir: string }, projectConfig?: unknown): Promise<void> {
+  // addWorkerDb: the project's own globalTeardown first, while the clones still exist.
+  if (globalConfig) await runProjectHook(PROJECT_GLOBAL_TEARDOWN_ENV, globalConfig, projectConfig)
   const run = currentRun()
   if (!run) return
   run.tornDown ??= (async () => {

@@ -58,12 +58,14 @@ export function findJestCore(anchors: Anchors = defaultAnchors()): string | unde
   return undefined
 }
 
+export type JestModuleId = '@jest/test-sequencer' | '@jest/reporters' | '@jest/transform'
+
 export interface JestModules {
   /** Jest's version (@jest/core ships in lockstep with jest), or undefined when Jest was not found. */
   version: string | undefined
   /** The resolved file of each module, for diagnostics and tests. */
-  resolve(id: '@jest/test-sequencer' | '@jest/reporters'): string
-  load<T>(id: '@jest/test-sequencer' | '@jest/reporters'): T
+  resolve(id: JestModuleId): string
+  load<T>(id: JestModuleId): T
 }
 
 export function jestModules(anchors?: Anchors): JestModules {
@@ -72,6 +74,8 @@ export function jestModules(anchors?: Anchors): JestModules {
   const config = core && tryResolve(core, 'jest-config')
   const from: Record<string, NodeRequire | undefined> = {
     '@jest/reporters': core,
+    // What Jest loads a globalSetup through (a project's own, in TypeScript or ESM, run by addWorkerDb's).
+    '@jest/transform': core,
     // A dependency of jest-config, which sets it as the default testSequencer.
     '@jest/test-sequencer': config ? createRequire(config) : core,
   }
