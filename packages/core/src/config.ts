@@ -3,7 +3,8 @@
  * upward (so one file at a monorepo root serves every package), and validation that names the fix.
  */
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { Module } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { WorkerDbError } from './errors.js'
@@ -156,13 +157,55 @@ export function findConfigFile(from: string): string | undefined {
   }
 }
 
+/**
+ * JavaScript configs load natively, around any require hook the test runner installed: Jest runs globalSetup
+ * under the project's transform, and a transform that matches .js (NestJS's ts-jest on `^.+\\.(t|j)s$`)
+ * would compile the config through ts-jest on every run. CommonJS is compiled as a fresh module (no
+ * `Module._extensions` hook sees it), ESM is imported (the ESM loader has no such hooks), with its mtime in
+ * the URL so that a watch-mode rerun sees an edited file. TypeScript, and ESM syntax in a CommonJS .js,
+ * go through jiti.
+ */
+async function loadNative(file: string): Promise<unknown | typeof NOT_NATIVE> {
+  const esm = file.endsWith('.mjs') || (file.endsWith('.js') && packageType(dirname(file)) === 'module')
+  if (esm) {
+    const mod = await import(`${pathToFileURL(file).href}?mtime=${statSync(file).mtimeMs}`) as { default?: unknown }
+    return mod.default ?? mod
+  }
+  if (!file.endsWith('.cjs') && !file.endsWith('.js')) return NOT_NATIVE
+  const mod = new Module(file)
+  mod.filename = file
+  mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(file))
+  try {
+    (mod as unknown as { _compile(code: string, file: string): void })._compile(readFileSync(file, 'utf8'), file)
+  } catch (err) {
+    // `export default` in a .js of a CommonJS package: jiti reads it, as before.
+    if (err instanceof SyntaxError && file.endsWith('.js')) return NOT_NATIVE
+    throw err
+  }
+  const exported = mod.exports as { default?: unknown; __esModule?: boolean }
+  return exported && exported.__esModule && 'default' in exported ? exported.default : exported
+}
+
+const NOT_NATIVE = Symbol('not native')
+
+/** The `type` of the package.json nearest `dir`. */
+function packageType(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(findPackageDir(dir), 'package.json'), 'utf8')) as { type?: string }).type
+  } catch {
+    return undefined
+  }
+}
+
 export async function loadConfigFile(file: string): Promise<ConfigExport> {
   try {
     if (file.endsWith('.json')) {
       const { readFile } = await import('node:fs/promises')
       return JSON.parse(await readFile(file, 'utf8'))
     }
-    // jiti loads TypeScript and ESM/CJS alike without a build step, and caches nothing on disk we rely on.
+    const native = await loadNative(file)
+    if (native !== NOT_NATIVE) return native as ConfigExport
+    // jiti loads TypeScript (and ESM syntax in CommonJS) without a build step.
     const { createJiti } = await import('jiti')
     const jiti = createJiti(pathToFileURL(file).href, { interopDefault: true })
     const mod = await jiti.import<{ default?: ConfigExport } | ConfigExport>(file)

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { Module } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -178,6 +179,40 @@ describe('resolveConfig', () => {
     })
     const cfg = await resolveConfig({ migrate: { sql: './db' } }, join(root, 'pkg'))
     expect((await cfg.migrator!.hashInputs()).map(([n]) => n)).toEqual(['sql/002_pkg.sql'])
+  })
+
+  describe('JavaScript configs load natively, past any require hook (Jest runs globalSetup under the project\'s transform)', () => {
+    /** A transform that matches .js, as NestJS's ts-jest does: any config loaded through require() would hit it. */
+    function withJsHook<T>(fn: () => Promise<T>): Promise<T> {
+      const extensions = (Module as unknown as { _extensions: Record<string, unknown> })._extensions
+      const original = extensions['.js']
+      const cjs = extensions['.cjs']
+      const hook = () => { throw new Error('went through the project\'s transform') }
+      extensions['.js'] = hook
+      extensions['.cjs'] = hook
+      return fn().finally(() => { extensions['.js'] = original; extensions['.cjs'] = cjs })
+    }
+
+    it.each([
+      ['workerdb.config.js', 'module.exports = { prefix: "cjs" }', undefined],
+      ['workerdb.config.cjs', 'module.exports = { prefix: "cjs" }', undefined],
+      ['workerdb.config.mjs', 'export default { prefix: "cjs" }', undefined],
+      ['workerdb.config.js', 'export default { prefix: "cjs" }', 'module'],
+      // ESM syntax in a CommonJS package's .js: jiti reads it, as before.
+      ['workerdb.config.js', 'export default { prefix: "cjs" }', undefined],
+    ])('%s (%s, package type %s)', async (name, text, type) => {
+      const root = tree({ [name]: text, 'package.json': JSON.stringify({ name: 'p', ...(type ? { type } : {}) }) })
+      const cfg = await withJsHook(() => resolveConfig({}, root))
+      expect(cfg.prefix).toBe('cjs')
+    })
+
+    it('an edited ESM config is read again (a watch-mode rerun)', async () => {
+      const root = tree({ 'workerdb.config.mjs': 'export default { prefix: "one" }' })
+      expect((await resolveConfig({}, root)).prefix).toBe('one')
+      writeFileSync(join(root, 'workerdb.config.mjs'), 'export default { prefix: "two" }')
+      utimesSync(join(root, 'workerdb.config.mjs'), new Date(), new Date(Date.now() + 5000))
+      expect((await resolveConfig({}, root)).prefix).toBe('two')
+    })
   })
 
   describe('migrate: the function form', () => {

@@ -18,13 +18,25 @@ export const PROJECT_SEQUENCER_ENV = 'WORKERDB_JEST_PROJECT_SEQUENCER'
 
 /** The fields addWorkerDb reads or writes; everything else passes through untouched. */
 export interface JestConfigLike {
+  /** Kept as it is: the project's own (ts-jest, …). */
+  preset?: string
   rootDir?: string
   globalSetup?: string
   globalTeardown?: string
   testSequencer?: string
   setupFiles?: string[]
   reporters?: unknown[]
+  /** Everything else Jest takes, passed through. */
   [key: string]: unknown
+}
+
+/** What addWorkerDb sets in every config (a type literal, so that it fits JestConfigLike's index signature). */
+export type WorkerDbPieces = {
+  globalSetup: string
+  globalTeardown: string
+  testSequencer: string
+  setupFiles: string[]
+  reporters: unknown[]
 }
 
 /** Where workerdb's pieces are: dist/ beside this bundle, as in jest-preset.js. */
@@ -42,7 +54,7 @@ function absolute(path: string, rootDir: string): string {
  * Pure but for the env vars it sets: the config with workerdb's pieces in, the project's kept. `rootDir`:
  * where the project's relative paths resolve (Jest's rootDir: the config's own, else the working directory).
  */
-export function mergeJestConfig<C extends JestConfigLike>(config: C, env: NodeJS.ProcessEnv = process.env): C {
+export function mergeJestConfig<C extends JestConfigLike>(config: C, env: NodeJS.ProcessEnv = process.env): C & WorkerDbPieces {
   const rootDir = config.rootDir ? resolve(config.rootDir) : process.cwd()
   const handOver = (value: string | undefined, mine: string, name: string) => {
     if (value && value !== mine) env[name] = absolute(value, rootDir)
@@ -69,9 +81,9 @@ export function mergeJestConfig<C extends JestConfigLike>(config: C, env: NodeJS
 type ConfigFunction<C> = () => C | Promise<C>
 
 /** Adds workerdb to a Jest config object, or to a function that makes one (next/jest). */
-export function addWorkerDb<C extends JestConfigLike>(config: C): C
-export function addWorkerDb<C extends JestConfigLike>(config: ConfigFunction<C>): () => Promise<C>
-export function addWorkerDb<C extends JestConfigLike>(config: C | ConfigFunction<C>): C | (() => Promise<C>) {
+export function addWorkerDb<C extends JestConfigLike>(config: C): C & WorkerDbPieces
+export function addWorkerDb<C extends JestConfigLike>(config: ConfigFunction<C>): () => Promise<C & WorkerDbPieces>
+export function addWorkerDb<C extends JestConfigLike>(config: C | ConfigFunction<C>): (C & WorkerDbPieces) | (() => Promise<C & WorkerDbPieces>) {
   if (typeof config === 'function') return async () => mergeJestConfig(await config())
   return mergeJestConfig(config)
 }

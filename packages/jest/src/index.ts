@@ -19,7 +19,7 @@ export type TransactionHooks = CoreWorker.TransactionHooks
 export type TransactionTarget = CoreWorker.TransactionTarget
 export { withWorkerDb } from './runner/mixin.js'
 export { addWorkerDb } from './add-workerdb.js'
-export type { JestConfigLike } from './add-workerdb.js'
+export type { JestConfigLike, WorkerDbPieces } from './add-workerdb.js'
 export type { SequencerClass, TestLike } from './runner/mixin.js'
 
 /**
