@@ -168,8 +168,13 @@ export function findConfigFile(from: string): string | undefined {
 async function loadNative(file: string): Promise<unknown | typeof NOT_NATIVE> {
   const esm = file.endsWith('.mjs') || (file.endsWith('.js') && packageType(dirname(file)) === 'module')
   if (esm) {
-    const mod = await import(`${pathToFileURL(file).href}?mtime=${statSync(file).mtimeMs}`) as { default?: unknown }
-    return mod.default ?? mod
+    try {
+      const mod = await import(`${pathToFileURL(file).href}?mtime=${statSync(file).mtimeMs}`) as { default?: unknown }
+      return mod.default ?? mod
+    } catch (err) {
+      if (needsJiti(err)) return NOT_NATIVE
+      throw err
+    }
   }
   if (!file.endsWith('.cjs') && !file.endsWith('.js')) return NOT_NATIVE
   const mod = new Module(file)
@@ -178,8 +183,7 @@ async function loadNative(file: string): Promise<unknown | typeof NOT_NATIVE> {
   try {
     (mod as unknown as { _compile(code: string, file: string): void })._compile(readFileSync(file, 'utf8'), file)
   } catch (err) {
-    // `export default` in a .js of a CommonJS package: jiti reads it, as before.
-    if (err instanceof SyntaxError && file.endsWith('.js')) return NOT_NATIVE
+    if (needsJiti(err)) return NOT_NATIVE
     throw err
   }
   const exported = mod.exports as { default?: unknown; __esModule?: boolean }
@@ -187,6 +191,15 @@ async function loadNative(file: string): Promise<unknown | typeof NOT_NATIVE> {
 }
 
 const NOT_NATIVE = Symbol('not native')
+
+/**
+ * What Node cannot load but jiti can: ESM syntax in a CommonJS .js, a TypeScript module the config imports,
+ * ESM required from CommonJS. An error the config itself throws is the user's, and is not retried.
+ */
+function needsJiti(err: unknown): boolean {
+  const code = (err as { code?: string })?.code
+  return err instanceof SyntaxError || code === 'ERR_UNKNOWN_FILE_EXTENSION' || code === 'ERR_REQUIRE_ESM'
+}
 
 /** The `type` of the package.json nearest `dir`. */
 function packageType(dir: string): string | undefined {

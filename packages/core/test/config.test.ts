@@ -206,6 +206,14 @@ describe('resolveConfig', () => {
       expect(cfg.prefix).toBe('cjs')
     })
 
+    it.each([
+      ['workerdb.config.mjs', 'import { prefix } from "./prefix.ts"\nexport default { prefix }'],
+      ['workerdb.config.cjs', 'module.exports = { prefix: require("./prefix.ts").prefix }'],
+    ])('%s importing a TypeScript module goes through jiti, as before', async (name, text) => {
+      const root = tree({ [name]: text, 'prefix.ts': 'export const prefix: string = "ts"\n' })
+      expect((await resolveConfig({}, root)).prefix).toBe('ts')
+    })
+
     it('an edited ESM config is read again (a watch-mode rerun)', async () => {
       const root = tree({ 'workerdb.config.mjs': 'export default { prefix: "one" }' })
       expect((await resolveConfig({}, root)).prefix).toBe('one')
