@@ -29,43 +29,45 @@ export function renderPerformance(rec) {
   }
   const serverKeys = Object.keys(rec.servers)
   const load = `${(rec.load?.start ?? []).join(' ')} → ${(rec.load?.end ?? ['?']).join(' ')}`
-  const kind = rec.full && rec.status === 'complete' ? 'a full run' : `**a ${rec.status === 'complete' ? 'partial' : rec.status} run** (rows: ${(rec.rowsAsked ?? []).join(', ')}${rec.reps ? `; median of ${rec.reps}` : ''}) — not a full \`pnpm bench\``
+  const kind = rec.full && rec.status === 'complete' ? 'a full run' : `**a ${rec.status === 'complete' ? 'partial' : rec.status} run** (rows: ${(rec.rowsAsked ?? []).join(', ')}) — not a full \`pnpm bench\``
   lines.push(`Run of ${String(rec.startedAt ?? '?').replace('T', ' ').slice(0, 16)} UTC, ${kind}: commit \`${rec.commit ?? '?'}\`${rec.dirty ? ' (with uncommitted changes)' : ''}, Node ${rec.node ?? '?'}, ${rec.cores ?? '?'} cores, load average (1, 5, 15 min) ${load}, ${rec.durationS ?? '?'} s, median of ${rec.reps ?? '?'}, status ${rec.status}.`)
   lines.push('')
   lines.push('Servers:')
   for (const k of serverKeys) lines.push(`- **${k}**: ${rec.servers[k].label}${rec.servers[k].synchronousCommit ? ` (synchronous_commit ${rec.servers[k].synchronousCommit}, full_page_writes ${rec.servers[k].fullPageWrites})` : ''}`)
-  lines.push(`- **own-embedded**: the embedded server a zero-config run starts and stops itself`)
+  if (rec.rows?.zeroconfig) lines.push('- **own-embedded**: the embedded server a zero-config `vitest run` starts, fills and stops itself (fresh each run, so its template is built every run)')
   lines.push('')
   lines.push(`Work: the schema is ${rec.work?.schema ?? '?'}; the suite is ${rec.work?.suite?.files ?? '?'} test files of ${rec.work?.suite?.transactionsPerFile ?? '?'} transactions × ${rec.work?.suite?.queriesPerTransaction ?? '?'} queries each (${rec.work?.suite?.queries ?? '?'} queries per run, the same in every contender).`)
   lines.push('')
   const rows = rec.rows ?? {}
   const table = ['| measure | server | workerdb | baseline | ratio |', '|---|---|---|---|---|']
   const add = (...cells) => table.push(`| ${cells.map(esc).join(' | ')} |`)
+  // The server column, with the reps a row took when its time share cut it short.
+  const sv = (row, k) => { const d = rows[row]?.[k]?.repsDone; return d !== undefined && d < rec.reps ? `${k} (${d} of ${rec.reps} reps)` : k }
   for (const k of serverKeys) {
     const s = rows.strategy?.[k]
     if (!s) continue
-    add(`clone strategy, per clone (4 at once, create + drop; ${s.templateMb} MB template)`, k,
+    add(`clone strategy, per clone (4 at once, create + drop; ${s.templateMb} MB template)`, sv('strategy', k),
       `WAL_LOG ${ms(s.WAL_LOG.perCloneMs)} (${ms(s.WAL_LOG.createFourMs)} + ${ms(s.WAL_LOG.dropFourMs)} for 4)`,
       `FILE_COPY ${ms(s.FILE_COPY.perCloneMs)} (${ms(s.FILE_COPY.createFourMs)} + ${ms(s.FILE_COPY.dropFourMs)} for 4); one alone: WAL_LOG ${ms(s.WAL_LOG.createOneMs)} + ${ms(s.WAL_LOG.dropOneMs)}, FILE_COPY ${ms(s.FILE_COPY.createOneMs)} + ${ms(s.FILE_COPY.dropOneMs)}; a bare CHECKPOINT ${ms(s.checkpointMs)}`,
       `faster: ${s.fasterPerClone}`)
   }
   for (const k of serverKeys) {
     for (const [n, c] of Object.entries(rows.cold?.[k]?.byN ?? {})) {
-      add(`cold, N=${n}: template + ${n} clones (raw SQL migrations)`, k, `${ms(c.workerdbMs)} (${c.workerdbStrategy}); teardown ${ms(c.workerdbEndMs)}`,
+      add(`cold, N=${n}: template + ${n} clones (raw SQL migrations)`, sv('cold', k), `${ms(c.workerdbMs)} (${c.workerdbStrategy}); teardown ${ms(c.workerdbEndMs)}`,
         `floor: raw migration + ${n} raw clones, ${c.floorStrategy} (the faster here; WAL_LOG ${ms(c.floorByStrategy.WAL_LOG.ms)}, FILE_COPY ${ms(c.floorByStrategy.FILE_COPY.ms)}) ${ms(c.floorMs)}`,
         `${x(c.ratioToFloor)} of floor`)
     }
   }
   for (const k of serverKeys) {
     for (const [n, v] of Object.entries(rows.naive?.[k]?.byN ?? {})) {
-      add(`naive, N=${n}: each worker migrates its own database (raw SQL)`, k, `cold ${ms(v.sql.workerdbMs)}`, `${ms(v.sql.naiveMs)}`, `${x(v.sql.speedup)} faster`)
-      if (v.knex) add(`naive, N=${n}: each worker runs Knex's migrator`, k, `cold, migrating with Knex ${ms(v.knex.workerdbMs)}`, `${ms(v.knex.naiveMs)}`, `${x(v.knex.speedup)} faster`)
+      add(`naive, N=${n}: each worker migrates its own database (raw SQL)`, sv('naive', k), `cold ${ms(v.sql.workerdbMs)}`, `${ms(v.sql.naiveMs)}`, `${x(v.sql.speedup)} faster`)
+      if (v.knex) add(`naive, N=${n}: each worker runs Knex's migrator`, sv('naive', k), `cold, migrating with Knex ${ms(v.knex.workerdbMs)}`, `${ms(v.knex.naiveMs)}`, `${x(v.knex.speedup)} faster`)
     }
   }
   for (const k of serverKeys) {
     const w = rows.warm?.[k]
     if (!w) continue
-    add(`warm, N=${w.n}, ${w.k} consecutive runs: start + end of each, total`, k,
+    add(`warm, N=${w.n}, ${w.k} consecutive runs each way: median start + end of a run, total`, k,
       `spares: ${ms(w.withSpares.startMs)} + ${ms(w.withSpares.endMs)}, total ${ms(w.withSpares.totalMs)} (${w.withSpares.fromSpares} of ${w.n} renamed)`,
       `no spares: ${ms(w.withoutSpares.startMs)} + ${ms(w.withoutSpares.endMs)}, total ${ms(w.withoutSpares.totalMs)}`,
       `total ${x(+(w.withSpares.totalMs / w.withoutSpares.totalMs).toFixed(2))}; migrations run: ${w.withSpares.migrationsRun + w.withoutSpares.migrationsRun}`)
@@ -73,24 +75,24 @@ export function renderPerformance(rec) {
   for (const k of serverKeys) {
     const s = rows.suite?.[k]
     if (!s) continue
-    add(`suite, 2 workers (template reused)`, k, `${ms(s.workerdbMs)}; with spares ${ms(s.withSparesMs)}`,
+    add(`suite, 2 workers (template reused)`, sv('suite', k), `${ms(s.workerdbMs)}; with spares ${ms(s.withSparesMs)}`,
       `serial on one database ${ms(s.serialMs)}; 2 workers on hand-made databases (ceiling) ${ms(s.ceilingMs)}`,
       `${x(s.speedup)} (spares ${x(s.speedupWithSpares)}) vs ceiling ${x(s.ceilingSpeedup)}`)
   }
   const z = rows.zeroconfig?.['own-embedded']
   if (z) {
-    add('suite, zero-config `vitest run` end to end (server start, initdb, template, clones, tests, teardown, stop)', 'own-embedded',
+    add('suite, zero-config `vitest run` end to end (server start, initdb, template, clones, tests, teardown, stop)', sv('zeroconfig', 'own-embedded'),
       `${ms(z.ms)} (server ${ms(z.serverMs)}, template ${ms(z.templateMs)}, clones ${ms(z.clonesMs)})`,
       rows.suite?.embedded ? `serial on the bench's embedded server ${ms(rows.suite.embedded.serialMs)}` : '', z.speedupVsEmbeddedSerial ? `${x(z.speedupVsEmbeddedSerial)} faster` : '')
   }
   const o = rows.overhead?.embedded
   if (o) {
-    add(`overhead per test file, no-DB suite (slope ${o.files.join(' → ')} files)`, 'embedded', `${o.perFileMs.with} ms`,
+    add(`overhead per test file, no-DB suite (slope ${o.files.join(' → ')} files)`, sv('overhead', 'embedded'), `${o.perFileMs.with} ms`,
       `${o.perFileMs.without} ms without the plugin; ${o.perFileMs.emptySetupFile} ms with an empty setup file`, `${x(o.ratio)} (${x(o.ratioToEmptySetupFile)} of an empty setup file)`)
     add('overhead per run, no-DB suite', 'embedded', ms(o.perRunMs), `${o.files[0]} files: ${x(o.small.ratio)}; ${o.files[1]} files: ${x(o.large.ratio)}`, '')
   }
   const sc = rows.scaling?.embedded
-  if (sc) add(`scaling N = ${sc.points.map((p) => p.n).join(', ')}`, 'embedded', sc.points.map((p) => ms(p.ms)).join(', '), '', `≈ ${sc.fixedMs} ms + ${sc.perCloneMs} ms per clone (r² ${sc.r2}); peak RSS ${Math.min(...sc.points.map((p) => p.peakRssMb))}–${Math.max(...sc.points.map((p) => p.peakRssMb))} MB`)
+  if (sc) add(`scaling N = ${sc.points.map((p) => p.n).join(', ')}`, sv('scaling', 'embedded'), sc.points.map((p) => ms(p.ms)).join(', '), '', `≈ ${sc.fixedMs} ms + ${sc.perCloneMs} ms per clone (r² ${sc.r2}); peak RSS ${Math.min(...sc.points.map((p) => p.peakRssMb))}–${Math.max(...sc.points.map((p) => p.peakRssMb))} MB`)
   if (table.length > 2) lines.push(...table)
   else lines.push('_The record holds no measured row._')
   if (rec.skipped?.length) lines.push('', `Skipped: ${rec.skipped.map((s) => `${s.row} on ${s.server} (${s.why})`).join('; ')}.`)

@@ -56,7 +56,7 @@ const BUDGET_MS = Number(flag('budget', 570)) * 1000
 const RUN_TIMEOUT_MS = Number(flag('run-timeout', 180)) * 1000
 const OUT = flag('out', join(root, 'bench', 'results', 'latest.json'))
 const SUITE_FILES = 8
-const SUITE_TX = Number(flag('suite-tx', 150))
+const SUITE_TX = Number(flag('suite-tx', 100))
 const QUERIES_PER_TX = 5
 const say = (line) => { if (!JSON_OUT) process.stderr.write(line + '\n') }
 const started = Date.now()
@@ -234,7 +234,8 @@ async function strategyRow(adminUrl) {
   const m = { WAL_LOG: { one: [], oneDrop: [], four: [], fourDrop: [] }, FILE_COPY: { one: [], oneDrop: [], four: [], fourDrop: [] } }
   const checkpoints = []
   try {
-    for (let r = 0; r < REPS; r++) {
+    const more = repsLoop(REPS)
+    for (let r = 0; more(r); r++) {
       const order = r % 2 ? ['FILE_COPY', 'WAL_LOG'] : ['WAL_LOG', 'FILE_COPY']
       for (const s of order) {
         const c = await client(adminUrl)
@@ -410,7 +411,8 @@ async function suiteRow(adminUrl, work, serverKey) {
   await vitestRun(dirs.spares, env) // leaves the spares the first measured run takes
   const t = { workerdb: [], spares: [], serial: [], ceiling: [] }
   let strategy
-  for (let r = 0; r < REPS; r++) {
+  const more = repsLoop(REPS)
+  for (let r = 0; more(r); r++) {
     const w = await vitestRun(dirs.workerdb, env)
     t.workerdb.push(w.ms); strategy = w.summary?.strategy
     t.spares.push((await vitestRun(dirs.spares, env)).ms)
@@ -504,9 +506,30 @@ const onSignal = (sig) => {
 process.on('SIGINT', () => onSignal('SIGINT'))
 process.on('SIGTERM', () => onSignal('SIGTERM'))
 
+// Time shares: each (row, server) gets its weight's share of what is left of the budget; past it, a row
+// stops after the rep under way (at least one), and its record says how many reps it took.
+const WEIGHTS = { strategy: 1, cold: 2.5, naive: 2.5, warm: 1, suite: 3, zeroconfig: 1.5, overhead: 1.5, scaling: 0.5 }
+let planned = []
+let rowDeadline = Infinity
+let rowReps = []
+/** For a loop of reps: `for (let r = 0; more(r); r++)`. */
+function repsLoop(count = REPS) {
+  let done = 0
+  rowReps.push(() => done)
+  return (r) => {
+    const go = r < count && (r === 0 || Date.now() < rowDeadline) && !interrupted
+    if (go) done = r + 1
+    return go
+  }
+}
+
 /** Measures one row on one server and records it at once. */
 async function measure(row, serverKey, f) {
+  const weightLeft = planned.reduce((a, [r]) => a + WEIGHTS[r], 0)
+  planned = planned.filter(([r, k]) => !(r === row && k === serverKey))
   if (interrupted) return
+  rowDeadline = Date.now() + (BUDGET_MS - elapsed()) * (WEIGHTS[row] / Math.max(weightLeft, WEIGHTS[row]))
+  rowReps = []
   if (elapsed() > BUDGET_MS) {
     result.skipped.push({ row, server: serverKey, why: `over the ${BUDGET_MS / 1000} s budget` })
     say(`${row.padEnd(10)} [${serverKey}] skipped: over the ${BUDGET_MS / 1000} s budget`)
@@ -517,7 +540,8 @@ async function measure(row, serverKey, f) {
   try {
     const value = await f()
     result.rows[row] ??= {}
-    result.rows[row][serverKey] = { ...value, at: new Date().toISOString(), load1: r2(loadavg()[0]), rowS: Math.round((Date.now() - t0) / 1000) }
+    const repsDone = Math.min(...rowReps.map((d) => d()))
+    result.rows[row][serverKey] = { ...value, repsDone: Number.isFinite(repsDone) ? repsDone : REPS, at: new Date().toISOString(), load1: r2(loadavg()[0]), rowS: Math.round((Date.now() - t0) / 1000) }
     return value
   } catch (err) {
     if (interrupted) return
@@ -554,6 +578,11 @@ try {
   save()
   say(`workerdb bench · ${Object.values(result.servers).map((s) => s.label).join(' · ')} · ${result.cores} cores · median of ${REPS} · load ${result.load.start.join(' ')} · results → ${relative(process.cwd(), OUT)}`)
   const keys = Object.keys(servers)
+  for (const row of ALL_ROWS.filter((r) => ONLY.includes(r))) {
+    if (row === 'zeroconfig') planned.push([row, 'own-embedded'])
+    else if (row === 'overhead' || row === 'scaling') { if (servers.embedded) planned.push([row, 'embedded']) }
+    else for (const k of keys) planned.push([row, k])
+  }
   const sqlDir = join(work, 'migrations'); writeSqlMigrations(sqlDir)
   const knexDir = knexPackageDir()
   const knexMigDir = join(work, 'knex-migrations'); writeKnexMigrations(knexMigDir)
@@ -577,7 +606,8 @@ try {
         const byN = {}
         for (const n of NS) {
           const f = { WAL_LOG: [], FILE_COPY: [] }; const fd = { WAL_LOG: [], FILE_COPY: [] }; const w = []; const wEnd = []; let strategy
-          for (let r = 0; r < REPS; r++) {
+          const more = repsLoop(REPS)
+          for (let r = 0; more(r); r++) {
             for (const s of r % 2 ? ['FILE_COPY', 'WAL_LOG'] : ['WAL_LOG', 'FILE_COPY']) {
               const x = await floor(url, n, `c${n}_${r}_${s[0]}`, s)
               f[s].push(x.ms); fd[s].push(x.dropMs)
@@ -607,7 +637,8 @@ try {
         const byN = {}
         for (const n of NS) {
           const t = { sql: [], knex: [], wdbSql: [], wdbKnex: [] }
-          for (let r = 0; r < REPS; r++) {
+          const more = repsLoop(REPS)
+          for (let r = 0; more(r); r++) {
             t.sql.push(await naiveSql(url, n, `s${n}_${r}`))
             t.wdbSql.push((await workerdbRun(url, { sql: sqlDir }, work, n, `nsql-${n}-${r}-${Date.now()}`)).ms)
             await dropOurs(url, PREFIX)
@@ -638,7 +669,8 @@ try {
         await workerdbRun(url, { sql: sqlDir }, work, n, keyWith, { spares: true }) // builds the template, leaves the spares
         await workerdbRun(url, { sql: sqlDir }, work, n, keyWithout)
         const runs = { with: [], without: [] }
-        for (let r = 0; r < K; r++) {
+        const more = repsLoop(K)
+        for (let r = 0; more(r); r++) {
           for (const kind of r % 2 ? ['without', 'with'] : ['with', 'without']) {
             runs[kind].push(await workerdbRun(url, { sql: sqlDir }, work, n, kind === 'with' ? keyWith : keyWithout, { spares: kind === 'with' }))
           }
@@ -650,8 +682,8 @@ try {
           totalMs: r0(sum(xs.map((x) => x.ms + x.endMs))), migrationsRun: sum(xs.map((x) => x.migrationsRun ?? 0)),
           fromSpares: r1(sum(xs.map((x) => x.fromSpares)) / xs.length),
         })
-        const res = { n, k: K, withSpares: of(runs.with), withoutSpares: of(runs.without) }
-        say(`warm  [${key}] N=${n}, ${K} runs: spares start ${res.withSpares.startMs} ms + end ${res.withSpares.endMs} ms (total ${res.withSpares.totalMs} ms) · no spares start ${res.withoutSpares.startMs} + end ${res.withoutSpares.endMs} ms (total ${res.withoutSpares.totalMs} ms) · migrations run ${res.withSpares.migrationsRun + res.withoutSpares.migrationsRun}`)
+        const res = { n, k: runs.with.length, withSpares: of(runs.with), withoutSpares: of(runs.without) }
+        say(`warm  [${key}] N=${n}, ${res.k} runs: spares start ${res.withSpares.startMs} ms + end ${res.withSpares.endMs} ms (total ${res.withSpares.totalMs} ms) · no spares start ${res.withoutSpares.startMs} + end ${res.withoutSpares.endMs} ms (total ${res.withoutSpares.totalMs} ms) · migrations run ${res.withSpares.migrationsRun + res.withoutSpares.migrationsRun}`)
         return res
       })
     }
@@ -670,7 +702,8 @@ try {
       writeProject(dir, { files: SUITE_FILES, db: true, plugin: true, maxWorkers: 2, zeroConfig: true })
       const runs = []
       let summary
-      for (let r = 0; r < REPS; r++) {
+      const more = repsLoop(REPS)
+      for (let r = 0; more(r); r++) {
         const x = await vitestRun(dir, {})
         runs.push(x.ms); summary = x.summary
       }
@@ -700,7 +733,8 @@ try {
       const env = (k) => (k.startsWith('with') ? { WORKERDB_URL: servers.embedded } : {})
       await vitestRun(dirs[`with${sizes[0]}`], env('with')) // builds the template: the measured runs are warm
       const times = Object.fromEntries(Object.keys(dirs).map((k) => [k, []]))
-      for (let r = 0; r < REPS; r++) for (const k of Object.keys(dirs)) times[k].push((await vitestRun(dirs[k], env(k))).ms)
+      const more = repsLoop(REPS)
+      for (let r = 0; more(r); r++) for (const k of Object.keys(dirs)) times[k].push((await vitestRun(dirs[k], env(k))).ms)
       await dropOurs(servers.embedded, PREFIX)
       const t = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]))
       const [small, large] = sizes
@@ -725,7 +759,8 @@ try {
       const points = []
       for (const n of [1, 2, 4, 8, 16]) {
         const runs = []
-        for (let r = 0; r < REPS; r++) runs.push(await workerdbRun(servers.embedded, { sql: sqlDir }, work, n, key))
+        const more = repsLoop(REPS)
+        for (let r = 0; more(r); r++) runs.push(await workerdbRun(servers.embedded, { sql: sqlDir }, work, n, key))
         points.push({ n, ms: r1(median(runs.map((x) => x.ms))), peakRssMb: Math.max(...runs.map((x) => x.peakRssMb)) })
       }
       await dropOurs(servers.embedded, PREFIX)

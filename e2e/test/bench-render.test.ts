@@ -44,7 +44,7 @@ describe('renderPerformance', () => {
 
   test('a partial or cut-short run says so, with what was skipped or failed', () => {
     const md = renderPerformance(record({ status: 'interrupted', full: false, skipped: [{ row: 'suite', server: 'url', why: 'over the 570 s budget' }] }))
-    expect(md).toContain('**a interrupted run** (rows: cold, suite; median of 3) — not a full `pnpm bench`')
+    expect(md).toContain('**a interrupted run** (rows: cold, suite) — not a full `pnpm bench`')
     expect(md).toContain('Skipped: suite on url (over the 570 s budget).')
     expect(renderPerformance(undefined)).toContain('No bench record yet')
   })
