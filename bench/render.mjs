@@ -53,14 +53,14 @@ export function renderPerformance(rec) {
   }
   for (const k of serverKeys) {
     for (const [n, c] of Object.entries(rows.cold?.[k]?.byN ?? {})) {
-      add(`cold, N=${n}: template + ${n} clones (raw SQL migrations)`, sv('cold', k), `${ms(c.workerdbMs)} (${c.workerdbStrategy}); teardown ${ms(c.workerdbEndMs)}`,
+      add(`cold, N=${n}: template + ${n} clones (raw SQL migrations)`, sv('cold', k), `${ms(c.workerdbMs)} (${c.workerdbStrategy}); teardown ${ms(c.workerdbEndMs)}${c.workerdbOtherStrategy ? `; forced to ${c.workerdbOtherStrategy.strategy}: ${ms(c.workerdbOtherStrategy.ms)}, teardown ${ms(c.workerdbOtherStrategy.endMs)}` : ''}`,
         `floor: raw migration + ${n} raw clones, ${c.floorStrategy} (the faster here; WAL_LOG ${ms(c.floorByStrategy.WAL_LOG.ms)}, FILE_COPY ${ms(c.floorByStrategy.FILE_COPY.ms)}) ${ms(c.floorMs)}`,
         `${x(c.ratioToFloor)} of floor`)
     }
   }
   for (const k of serverKeys) {
     for (const [n, v] of Object.entries(rows.naive?.[k]?.byN ?? {})) {
-      add(`naive, N=${n}: each worker migrates its own database (raw SQL)`, sv('naive', k), `cold ${ms(v.sql.workerdbMs)}`, `${ms(v.sql.naiveMs)}`, `${x(v.sql.speedup)} faster`)
+      add(`naive, N=${n}: each worker migrates its own database (raw SQL)`, sv("naive", k), `cold ${ms(v.sql.workerdbMs)}${v.sql.workerdbFrom === "cold row" ? " (the cold row)" : ""}`, `${ms(v.sql.naiveMs)}`, `${x(v.sql.speedup)} faster`)
       if (v.knex) add(`naive, N=${n}: each worker runs Knex's migrator`, sv('naive', k), `cold, migrating with Knex ${ms(v.knex.workerdbMs)}`, `${ms(v.knex.naiveMs)}`, `${x(v.knex.speedup)} faster`)
     }
   }
