@@ -352,7 +352,7 @@ test('file ${i}: ${SUITE_TX} transactions', async () => {
 
 function writeProject(dir, { files, db, plugin, maxWorkers, spares = false, emptySetupFile = false, zeroConfig = false }) {
   mkdirSync(join(dir, 'test'), { recursive: true })
-  if (db) writeSqlMigrations(join(dir, 'migrations'))
+  if (db || plugin) writeSqlMigrations(join(dir, 'migrations'))
   if (emptySetupFile) writeFileSync(join(dir, 'empty-setup.mjs'), 'export {}\n')
   // Installed as a user has it: a bare import of a package in node_modules, which Vite's config loader
   // leaves to Node. An import by absolute path would be bundled into the config on every run (~40 ms).
