@@ -42,7 +42,7 @@ export function renderPerformance(rec) {
   const table = ['| measure | server | workerdb | baseline | ratio |', '|---|---|---|---|---|']
   const add = (...cells) => table.push(`| ${cells.map(esc).join(' | ')} |`)
   // The server column, with the reps a row took when its time share cut it short.
-  const sv = (row, k) => { const d = rows[row]?.[k]?.repsDone; return d !== undefined && d < rec.reps ? `${k} (${d} of ${rec.reps} reps)` : k }
+  const sv = (row, k, d = rows[row]?.[k]?.repsDone) => (d !== undefined && d < rec.reps ? `${k} (${d} of ${rec.reps} reps)` : k)
   for (const k of serverKeys) {
     const s = rows.strategy?.[k]
     if (!s) continue
@@ -53,15 +53,15 @@ export function renderPerformance(rec) {
   }
   for (const k of serverKeys) {
     for (const [n, c] of Object.entries(rows.cold?.[k]?.byN ?? {})) {
-      add(`cold, N=${n}: template + ${n} clones (raw SQL migrations)`, sv('cold', k), `${ms(c.workerdbMs)} (${c.workerdbStrategy}); teardown ${ms(c.workerdbEndMs)}${c.workerdbOtherStrategy ? `; forced to ${c.workerdbOtherStrategy.strategy}: ${ms(c.workerdbOtherStrategy.ms)}, teardown ${ms(c.workerdbOtherStrategy.endMs)}` : ''}`,
+      add(`cold, N=${n}: template + ${n} clones (raw SQL migrations)`, sv('cold', k, c.reps), `${ms(c.workerdbMs)} (${c.workerdbStrategy}); teardown ${ms(c.workerdbEndMs)}${c.workerdbOtherStrategy ? `; forced to ${c.workerdbOtherStrategy.strategy}: ${ms(c.workerdbOtherStrategy.ms)}, teardown ${ms(c.workerdbOtherStrategy.endMs)}` : ''}`,
         `floor: raw migration + ${n} raw clones, ${c.floorStrategy} (the faster here; WAL_LOG ${ms(c.floorByStrategy.WAL_LOG.ms)}, FILE_COPY ${ms(c.floorByStrategy.FILE_COPY.ms)}) ${ms(c.floorMs)}`,
         `${x(c.ratioToFloor)} of floor`)
     }
   }
   for (const k of serverKeys) {
     for (const [n, v] of Object.entries(rows.naive?.[k]?.byN ?? {})) {
-      add(`naive, N=${n}: each worker migrates its own database (raw SQL)`, sv("naive", k), `cold ${ms(v.sql.workerdbMs)}${v.sql.workerdbFrom === "cold row" ? " (the cold row)" : ""}`, `${ms(v.sql.naiveMs)}`, `${x(v.sql.speedup)} faster`)
-      if (v.knex) add(`naive, N=${n}: each worker runs Knex's migrator`, sv('naive', k), `cold, migrating with Knex ${ms(v.knex.workerdbMs)}`, `${ms(v.knex.naiveMs)}`, `${x(v.knex.speedup)} faster`)
+      add(`naive, N=${n}: each worker migrates its own database (raw SQL)`, sv("naive", k, v.reps), `cold ${ms(v.sql.workerdbMs)}${v.sql.workerdbFrom === "cold row" ? " (the cold row)" : ""}`, `${ms(v.sql.naiveMs)}`, `${x(v.sql.speedup)} faster`)
+      if (v.knex) add(`naive, N=${n}: each worker runs Knex's migrator`, sv('naive', k, v.reps), `cold, migrating with Knex ${ms(v.knex.workerdbMs)}`, `${ms(v.knex.naiveMs)}`, `${x(v.knex.speedup)} faster`)
     }
   }
   for (const k of serverKeys) {
@@ -70,7 +70,7 @@ export function renderPerformance(rec) {
     add(`warm, N=${w.n}, ${w.k} consecutive runs each way: median start + end of a run, total`, k,
       `spares: ${ms(w.withSpares.startMs)} + ${ms(w.withSpares.endMs)}, total ${ms(w.withSpares.totalMs)} (${w.withSpares.fromSpares} of ${w.n} renamed)`,
       `no spares: ${ms(w.withoutSpares.startMs)} + ${ms(w.withoutSpares.endMs)}, total ${ms(w.withoutSpares.totalMs)}`,
-      `total ${x(+(w.withSpares.totalMs / w.withoutSpares.totalMs).toFixed(2))}; migrations run: ${w.withSpares.migrationsRun + w.withoutSpares.migrationsRun}`)
+      `total with spares ${x(+(w.withSpares.totalMs / w.withoutSpares.totalMs).toFixed(2))} of the total without; migrations run: ${w.withSpares.migrationsRun + w.withoutSpares.migrationsRun}`)
   }
   for (const k of serverKeys) {
     const s = rows.suite?.[k]

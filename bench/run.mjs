@@ -630,6 +630,7 @@ try {
             floorMs: r0(median(f[best])), floorStrategy: best,
             floorByStrategy: { WAL_LOG: { ms: r0(median(f.WAL_LOG)), dropMs: r0(median(fd.WAL_LOG)) }, FILE_COPY: { ms: r0(median(f.FILE_COPY)), dropMs: r0(median(fd.FILE_COPY)) } },
             ratioToFloor: r2(median(w) / median(f[best])),
+            reps: w.length,
             workerdbOtherStrategy: { strategy: strategy === 'WAL_LOG' ? 'FILE_COPY' : 'WAL_LOG', ms: r0(median(other)), endMs: r0(median(otherEnd)) },
           }
           say(`cold  [${key}] N=${n}: workerdb ${byN[n].workerdbMs} ms (${strategy}; teardown ${byN[n].workerdbEndMs} ms) vs floor ${byN[n].floorMs} ms (${best}; WAL_LOG ${byN[n].floorByStrategy.WAL_LOG.ms}, FILE_COPY ${byN[n].floorByStrategy.FILE_COPY.ms}) → ${byN[n].ratioToFloor}× · workerdb forced to ${byN[n].workerdbOtherStrategy.strategy}: ${byN[n].workerdbOtherStrategy.ms} ms (teardown ${byN[n].workerdbOtherStrategy.endMs} ms)`)
@@ -722,6 +723,7 @@ try {
           const m = Object.fromEntries(Object.entries(t).filter(([, v]) => v.length).map(([k, v]) => [k, r0(median(v))]))
           if (coldN) m.wdbSql = coldN.workerdbMs
           byN[n] = {
+            reps: t.sql.length,
             sql: { naiveMs: m.sql, workerdbMs: m.wdbSql, workerdbFrom: coldN ? 'cold row' : 'this row', speedup: r2(m.sql / m.wdbSql) },
             ...(knexDir ? { knex: { naiveMs: m.knex, workerdbMs: m.wdbKnex, speedup: r2(m.knex / m.wdbKnex) } } : {}),
           }
