@@ -24,9 +24,9 @@
  * Every row's result is written to --out (default bench/results/latest.json) as soon as it is measured,
  * so a run cut short keeps what it measured; at the end README.md's performance section is rendered from
  * it (bench/render.mjs). Flags: --reps N (3) · --only rows · --servers embedded,url · --url URL ·
- * --ns 2,4 · --k 4 · --suite-tx 40 · --overhead-files 8,32 · --budget SECONDS (570: each row on each server
+ * --ns 2,4 · --k 4 · --suite-tx 40 · --overhead-files 8,32 · --budget SECONDS (550: each row on each server
  * gets a weighted share of what is left and stops after the rep under way once past it; a row that would
- * start past the budget is skipped; the record says both) ·
+ * start past the budget is skipped, and 30 s past it the row under way is cut; the record says which) ·
  * --run-timeout SECONDS (180, per child run) · --out FILE · --no-readme · --json · --loud
  */
 import { spawn } from 'node:child_process'
@@ -51,11 +51,13 @@ const JSON_OUT = args.includes('--json')
 const LOUD = args.includes('--loud')
 const REPS = Number(flag('reps', 3))
 // In the order they run: the costliest to cut short on a busy machine come before the ones that adapt.
-const ALL_ROWS = ['strategy', 'cold', 'suite', 'zeroconfig', 'warm', 'naive', 'overhead', 'scaling']
+const ALL_ROWS = ['strategy', 'cold', 'suite', 'zeroconfig', 'warm', 'naive', 'scaling', 'overhead']
 const ONLY = flag('only', ALL_ROWS.join(',')).split(',')
 const NS = flag('ns', '2,4').split(',').map(Number)
 const K = Number(flag('k', 4))
-const BUDGET_MS = Number(flag('budget', 570)) * 1000
+const BUDGET_MS = Number(flag('budget', 550)) * 1000
+// Past the budget by this much, the row under way is cut: its child runs are ended and it is recorded as cut.
+const HARD_MS = BUDGET_MS + 30_000
 const RUN_TIMEOUT_MS = Number(flag('run-timeout', 180)) * 1000
 const OUT = flag('out', join(root, 'bench', 'results', 'latest.json'))
 const SUITE_FILES = 8
@@ -206,6 +208,7 @@ function endAllGroups() {
 }
 
 function runChild(cmd, argv, { cwd, env, timeoutMs = RUN_TIMEOUT_MS }) {
+  if (cut || interrupted) return Promise.resolve({ code: null, signal: 'SIGKILL', out: 'not started: the bench is ending', timedOut: false })
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
@@ -495,6 +498,12 @@ const work = mkdtempSync(join(tmpdir(), 'workerdb-bench-'))
 let embedded
 const servers = {} // key → admin url
 let interrupted = false
+let cut = false
+setTimeout(() => {
+  cut = true
+  process.stderr.write(`bench: ${HARD_MS / 1000} s: cutting the row under way\n`)
+  endAllGroups()
+}, HARD_MS).unref()
 const onSignal = (sig) => {
   if (interrupted) return
   interrupted = true
@@ -520,7 +529,7 @@ function repsLoop(count = REPS) {
   let done = 0
   rowReps.push(() => done)
   return (r) => {
-    const go = r < count && (r === 0 || Date.now() < rowDeadline) && !interrupted
+    const go = r < count && (r === 0 || Date.now() < rowDeadline) && !interrupted && !cut
     if (go) done = r + 1
     return go
   }
@@ -531,6 +540,11 @@ async function measure(row, serverKey, f) {
   const weightLeft = planned.reduce((a, [r]) => a + WEIGHTS[r], 0)
   planned = planned.filter(([r, k]) => !(r === row && k === serverKey))
   if (interrupted) return
+  if (cut) {
+    result.skipped.push({ row, server: serverKey, why: `past the ${HARD_MS / 1000} s limit` })
+    save()
+    return
+  }
   rowDeadline = Date.now() + (BUDGET_MS - elapsed()) * (WEIGHTS[row] / Math.max(weightLeft, WEIGHTS[row]))
   rowReps = []
   if (elapsed() > BUDGET_MS) {
@@ -548,6 +562,11 @@ async function measure(row, serverKey, f) {
     return value
   } catch (err) {
     if (interrupted) return
+    if (cut) {
+      result.skipped.push({ row, server: serverKey, why: `cut at the ${HARD_MS / 1000} s limit` })
+      await dropOurs(servers[serverKey]).catch(() => {})
+      return
+    }
     result.errors.push({ row, server: serverKey, message: String(err.message ?? err).slice(0, 2000) })
     say(`${row.padEnd(10)} [${serverKey}] FAILED: ${String(err.message ?? err).split('\n')[0]}`)
     await dropOurs(servers[serverKey]).catch(() => {})
@@ -734,6 +753,25 @@ try {
     }
   }
 
+  if (ONLY.includes('scaling') && servers.embedded) {
+    await measure('scaling', 'embedded', async () => {
+      const key = `scale-${Date.now()}`
+      await workerdbRun(servers.embedded, { sql: sqlDir }, work, 1, key)
+      const points = []
+      for (const n of [1, 2, 4, 8, 16]) {
+        const runs = []
+        const more = repsLoop(REPS)
+        for (let r = 0; more(r); r++) runs.push(await workerdbRun(servers.embedded, { sql: sqlDir }, work, n, key))
+        points.push({ n, ms: r1(median(runs.map((x) => x.ms))), peakRssMb: Math.max(...runs.map((x) => x.peakRssMb)) })
+      }
+      await dropOurs(servers.embedded, PREFIX)
+      const fit = linearFit(points.map((s) => [s.n, s.ms]))
+      const res = { points, fixedMs: r0(fit.intercept), perCloneMs: r1(fit.slope), r2: r2(fit.r2) }
+      say(`scale [embedded] ${points.map((p) => `N=${p.n} ${r0(p.ms)} ms`).join(', ')} ≈ ${res.fixedMs} ms + ${res.perCloneMs} ms per clone (r² ${res.r2})`)
+      return res
+    })
+  }
+
   if (ONLY.includes('overhead') && servers.embedded) {
     await measure('overhead', 'embedded', async () => {
       // The cost per test file (the setup file every file runs) is the slope between a small and a large
@@ -768,26 +806,7 @@ try {
     })
   }
 
-  if (ONLY.includes('scaling') && servers.embedded) {
-    await measure('scaling', 'embedded', async () => {
-      const key = `scale-${Date.now()}`
-      await workerdbRun(servers.embedded, { sql: sqlDir }, work, 1, key)
-      const points = []
-      for (const n of [1, 2, 4, 8, 16]) {
-        const runs = []
-        const more = repsLoop(REPS)
-        for (let r = 0; more(r); r++) runs.push(await workerdbRun(servers.embedded, { sql: sqlDir }, work, n, key))
-        points.push({ n, ms: r1(median(runs.map((x) => x.ms))), peakRssMb: Math.max(...runs.map((x) => x.peakRssMb)) })
-      }
-      await dropOurs(servers.embedded, PREFIX)
-      const fit = linearFit(points.map((s) => [s.n, s.ms]))
-      const res = { points, fixedMs: r0(fit.intercept), perCloneMs: r1(fit.slope), r2: r2(fit.r2) }
-      say(`scale [embedded] ${points.map((p) => `N=${p.n} ${r0(p.ms)} ms`).join(', ')} ≈ ${res.fixedMs} ms + ${res.perCloneMs} ms per clone (r² ${res.r2})`)
-      return res
-    })
-  }
-
-  result.status = interrupted ? 'interrupted' : result.errors.length ? 'failed' : 'complete'
+  result.status = interrupted ? 'interrupted' : result.errors.length ? 'failed' : result.skipped.length ? 'partial' : 'complete'
 } catch (err) {
   result.status = interrupted ? 'interrupted' : 'failed'
   result.errors.push({ row: '*', message: String(err.stack ?? err).slice(0, 3000) })
