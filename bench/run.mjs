@@ -1,26 +1,43 @@
 #!/usr/bin/env node
 /**
- * `pnpm bench` — provisioning speed measured side by side in one run, as ratios (this machine is shared
- * and noisy: absolute numbers wander, ratios taken in the same minute do not). Medians of --reps runs.
+ * `pnpm bench` (or `npm run bench`) — what provisioning costs, measured side by side in one run on two
+ * servers: the embedded PostgreSQL this bench starts (fsync off, RAM disk: what the zero-config default
+ * gets) and a server given by URL (WORKERDB_URL or --url, else the machine's PostgreSQL at 127.0.0.1:5432
+ * when it answers: fsync on, the kind of server a CI service container gives). Every figure names its
+ * server and its work. Rows (medians of --reps, contenders interleaved so that drift hits all alike):
  *
- *   cold      template build + N clones, against the floor: one raw migration + N raw concurrent
- *             CREATE DATABASE … TEMPLATE from a bare `pg` client
- *   warm      the same migrations again: the template is reused (migrations run: 0)
- *   naive     each of N workers creates and migrates its own database, concurrently
- *   suite     an 8-file DB-heavy Vitest suite on 2 workers with workerdb vs serially on one database, and
- *             vs the same 2 workers on databases made by hand before the run (the ceiling)
- *   overhead  a no-DB Vitest suite with and without the plugin: per test file (8 vs 64 files) and per run
- *   scaling   provisioning time and peak RSS for N = 1…32
+ *   strategy    per clone of the 50-table template: CREATE DATABASE with WAL_LOG vs FILE_COPY, one alone
+ *               and 4 at once, the DROP that follows each, and a bare CHECKPOINT (FILE_COPY takes two)
+ *   cold        template build + N clones vs the floor: one raw migration + N raw concurrent clones with
+ *               the faster of the two strategies on that server (both measured)
+ *   naive       each of N workers creates and migrates its own database, concurrently: with raw SQL files
+ *               and with Knex's migrator, each against workerdb migrating the same way
+ *   warm        K consecutive runs with and without spares: each run's start (provision) and end (teardown,
+ *               spare copies and drops awaited), and the total
+ *   suite       an 8-file Vitest suite doing a fixed amount of real work on the 50-table schema: serial on one
+ *               database, 2 workers with workerdb (with and without spares), 2 workers on hand-made databases
+ *   zeroconfig  the same suite as a real zero-config `vitest run`: no server in the config, no WORKERDB_URL,
+ *               so workerdb starts, fills and stops its own embedded server inside the run
+ *   overhead    a no-DB Vitest suite with and without the plugin: per test file and per run (embedded only)
+ *   scaling     provisioning time and peak RSS for N = 1…16 (embedded only)
  *
- * Server: WORKERDB_URL (or --url), else an embedded server started here. `--json` prints one object.
+ * Every row's result is written to --out (default bench/results/latest.json) as soon as it is measured,
+ * so a run cut short keeps what it measured; at the end README.md's performance section is rendered from
+ * it (bench/render.mjs). Flags: --reps N (3) · --only rows · --servers embedded,url · --url URL ·
+ * --ns 2,4 · --k 4 · --suite-tx 40 · --overhead-files 8,32 · --budget SECONDS (550: each row on each server
+ * gets a weighted share of what is left and stops after the rep under way once past it; a row that would
+ * start past the budget is skipped, and 30 s past it the row under way is cut; the record says which) ·
+ * --run-timeout SECONDS (180, per child run) · --out FILE · --no-readme · --json · --loud
  */
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { awaitDropperPids } from '../e2e/support/scenario.mjs'
+import { renderToReadme } from './render.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const core = await import(join(root, 'packages/core/dist/index.js'))
@@ -31,15 +48,34 @@ const flag = (name, dflt) => {
   return i === -1 ? dflt : args[i + 1]
 }
 const JSON_OUT = args.includes('--json')
-// --loud: workerdb's own lines in the suite runs (shown when one fails)
 const LOUD = args.includes('--loud')
-const REPS = Number(flag('reps', 5))
-const ONLY = flag('only', 'cold,warm,naive,suite,overhead,scaling').split(',')
+const REPS = Number(flag('reps', 3))
+// In the order they run: the costliest to cut short on a busy machine come before the ones that adapt.
+const ALL_ROWS = ['strategy', 'cold', 'suite', 'zeroconfig', 'warm', 'naive', 'scaling', 'overhead']
+const ONLY = flag('only', ALL_ROWS.join(',')).split(',')
+const NS = flag('ns', '2,4').split(',').map(Number)
+const K = Number(flag('k', 4))
+const BUDGET_MS = Number(flag('budget', 550)) * 1000
+// Past the budget by this much, the row under way is cut: its child runs are ended and it is recorded as cut.
+const HARD_MS = BUDGET_MS + 30_000
+const RUN_TIMEOUT_MS = Number(flag('run-timeout', 180)) * 1000
+const OUT = flag('out', join(root, 'bench', 'results', 'latest.json'))
+const SUITE_FILES = 8
+const SUITE_TX = Number(flag('suite-tx', 40))
+const QUERIES_PER_TX = 5
 const say = (line) => { if (!JSON_OUT) process.stderr.write(line + '\n') }
+const started = Date.now()
+const elapsed = () => Date.now() - started
+
+// This run's own names: every database the bench makes starts with one of these, and only those are dropped.
+const TAG = (Date.now().toString(36) + process.pid.toString(36)).slice(-6).replace(/[^a-z0-9]/g, 'x')
+const PREFIX = `wdbb${TAG}` // workerdb prefix (≤ 12 letters/digits)
+const FLOOR = `bfl_${TAG}_`
+const NAIVE = `bnv_${TAG}_`
 
 // ── the schema: 50 tables with indexes and seed rows, in 5 migration files ─────────────────────────────
-function writeMigrations(dir) {
-  mkdirSync(dir, { recursive: true })
+function migrationSql() {
+  const files = []
   for (let f = 0; f < 5; f++) {
     const parts = []
     for (let t = f * 10; t < f * 10 + 10; t++) {
@@ -49,12 +85,35 @@ function writeMigrations(dir) {
       parts.push(`create index t${t}_status_created_idx on t${t} (status, created_at);`)
       parts.push(`insert into t${t} (name, email, amount) select 'row ' || g, 'u' || g || '@example.test', g % 1000 from generate_series(1, 2000) g;`)
     }
-    writeFileSync(join(dir, `${String(f + 1).padStart(4, '0')}_tables.sql`), parts.join('\n'))
+    files.push(parts.join('\n'))
+  }
+  return files
+}
+const SCHEMA = '50 tables, 2 indexes and 2,000 seed rows each, in 5 migrations'
+
+function writeSqlMigrations(dir) {
+  mkdirSync(dir, { recursive: true })
+  migrationSql().forEach((sql, f) => writeFileSync(join(dir, `${String(f + 1).padStart(4, '0')}_tables.sql`), sql))
+}
+
+/** The same 5 migrations as Knex migration files (knex.raw of the same SQL: the tool's own work on top). */
+function writeKnexMigrations(dir) {
+  mkdirSync(dir, { recursive: true })
+  migrationSql().forEach((sql, f) => writeFileSync(join(dir, `${String(f + 1).padStart(4, '0')}_tables.js`),
+    `exports.up = (knex) => knex.raw(${JSON.stringify(sql)})\nexports.down = () => {}\n`))
+}
+
+/** Knex as the workspace has it (examples/jest-knex): the bench adds no dependency of its own. */
+function knexPackageDir() {
+  try {
+    return dirname(realpathSync(createRequire(join(root, 'examples', 'jest-knex', 'package.json')).resolve('knex/package.json')))
+  } catch {
+    return undefined
   }
 }
 
-/** Least squares y = intercept + slope·x, with r² (how well a line describes the growth). */
-function linearFit(points) {
+/** Least squares y = intercept + slope·x, with r². */
+export function linearFit(points) {
   const n = points.length
   const mx = points.reduce((a, [x]) => a + x, 0) / n
   const my = points.reduce((a, [, y]) => a + y, 0) / n
@@ -66,7 +125,11 @@ function linearFit(points) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const r0 = (x) => Math.round(x)
+const r1 = (x) => +x.toFixed(1)
+const r2 = (x) => +x.toFixed(2)
 const q = (s) => `"${s.replace(/"/g, '""')}"`
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 async function client(url) {
   const c = new pg.Client({ connectionString: url })
@@ -75,10 +138,22 @@ async function client(url) {
   return c
 }
 
+function withDb(url, db) {
+  const u = new URL(url)
+  u.pathname = '/' + db
+  return u.toString()
+}
+
+/** Drops only names of this run (its prefixes). */
+function ours(name) {
+  return name.startsWith(PREFIX) || name.startsWith(FLOOR) || name.startsWith(NAIVE)
+}
+
 async function dropDbs(adminUrl, names) {
   const c = await client(adminUrl)
   try {
     for (const n of names) {
+      if (!ours(n)) throw new Error(`bench: refusing to drop ${n}, not a database of this bench run`)
       await c.query(`alter database ${q(n)} with is_template false`).catch(() => {})
       await c.query(`drop database if exists ${q(n)} with (force)`)
     }
@@ -87,12 +162,19 @@ async function dropDbs(adminUrl, names) {
   }
 }
 
-async function runSqlDir(url, dir, files) {
+async function dropOurs(adminUrl, start = '') {
+  const c = await client(adminUrl)
+  const { rows } = await c.query('select datname from pg_database')
+  await c.end()
+  await dropDbs(adminUrl, rows.map((r) => r.datname).filter((n) => ours(n) && n.startsWith(start)))
+}
+
+async function runSql(url, sqls) {
   const c = await client(url)
   try {
-    for (const f of files) {
+    for (const sql of sqls) {
       await c.query('begin')
-      await c.query((await import('node:fs')).readFileSync(join(dir, f), 'utf8'))
+      await c.query(sql)
       await c.query('commit')
     }
   } finally {
@@ -100,70 +182,180 @@ async function runSqlDir(url, dir, files) {
   }
 }
 
-// ── the measurements ───────────────────────────────────────────────────────────────────────────────────
-async function floor(adminUrl, migDir, files, n, tag) {
-  const tpl = `bfl_${tag}_tpl`
-  const names = Array.from({ length: n }, (_, i) => `bfl_${tag}_${i + 1}`)
-  const t0 = performance.now()
-  const a = await client(adminUrl)
-  await a.query(`create database ${q(tpl)}`)
-  await runSqlDir(withDb(adminUrl, tpl), migDir, files)
-  await Promise.all(names.map(async (name) => {
-    const c = await client(adminUrl)
-    try { await c.query(`create database ${q(name)} template ${q(tpl)}`) } finally { await c.end() }
-  }))
-  const ms = performance.now() - t0
-  await a.end()
-  await dropDbs(adminUrl, [...names, tpl])
-  return ms
+async function createDb(adminUrl, name, template, strategy) {
+  const c = await client(adminUrl)
+  try {
+    await c.query(`create database ${q(name)}${template ? ` template ${q(template)}` : ''}${strategy ? ` strategy ${strategy}` : ''}`)
+  } finally {
+    await c.end()
+  }
 }
 
-async function naive(adminUrl, migDir, files, n, tag) {
-  const names = Array.from({ length: n }, (_, i) => `bnv_${tag}_${i + 1}`)
+async function timed(f) {
   const t0 = performance.now()
-  await Promise.all(names.map(async (name) => {
-    const c = await client(adminUrl)
-    try { await c.query(`create database ${q(name)}`) } finally { await c.end() }
-    await runSqlDir(withDb(adminUrl, name), migDir, files)
-  }))
-  const ms = performance.now() - t0
+  await f()
+  return performance.now() - t0
+}
+
+// ── child processes: each in its own process group, ended as a group on timeout, failure or exit ────────
+const liveGroups = new Set()
+function killGroup(pid) {
+  try { process.kill(-pid, 'SIGKILL') } catch { /* gone */ }
+}
+function endAllGroups() {
+  for (const pid of liveGroups) killGroup(pid)
+  liveGroups.clear()
+}
+
+function runChild(cmd, argv, { cwd, env, timeoutMs = RUN_TIMEOUT_MS }) {
+  if (cut || interrupted) return Promise.resolve({ code: null, signal: 'SIGKILL', out: 'not started: the bench is ending', timedOut: false })
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    const keep = (d) => { out = (out + d).slice(-20_000) }
+    child.stdout.on('data', keep)
+    child.stderr.on('data', keep)
+    liveGroups.add(child.pid)
+    let timedOut = false
+    const timer = setTimeout(() => { timedOut = true; killGroup(child.pid) }, timeoutMs)
+    child.on('error', (err) => { out += String(err) })
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      // Whatever the run left in its group (a fork still exiting) goes with it.
+      killGroup(child.pid)
+      liveGroups.delete(child.pid)
+      resolve({ code, signal, out, timedOut })
+    })
+  })
+}
+
+// ── strategy: what a clone costs on this server, by strategy ──────────────────────────────────────────
+async function strategyRow(adminUrl) {
+  const tpl = `${FLOOR}stpl`
+  await createDb(adminUrl, tpl)
+  await runSql(withDb(adminUrl, tpl), migrationSql())
+  const a = await client(adminUrl)
+  const { rows: [{ size }] } = await a.query('select pg_database_size($1)::bigint as size', [tpl])
+  await a.end()
+  const m = { WAL_LOG: { one: [], oneDrop: [], four: [], fourDrop: [] }, FILE_COPY: { one: [], oneDrop: [], four: [], fourDrop: [] } }
+  const checkpoints = []
+  try {
+    const more = repsLoop(REPS)
+    for (let r = 0; more(r); r++) {
+      const order = r % 2 ? ['FILE_COPY', 'WAL_LOG'] : ['WAL_LOG', 'FILE_COPY']
+      for (const s of order) {
+        const c = await client(adminUrl)
+        // A bare checkpoint first: each strategy starts from clean buffers, and its cost is a figure of its own.
+        checkpoints.push(await timed(() => c.query('checkpoint')))
+        const one = `${FLOOR}s1`
+        m[s].one.push(await timed(() => c.query(`create database ${q(one)} template ${q(tpl)} strategy ${s}`)))
+        m[s].oneDrop.push(await timed(() => c.query(`drop database ${q(one)}`)))
+        await c.end()
+        const names = [1, 2, 3, 4].map((i) => `${FLOOR}s4_${i}`)
+        m[s].four.push(await timed(() => Promise.all(names.map((n) => createDb(adminUrl, n, tpl, s)))))
+        m[s].fourDrop.push(await timed(() => Promise.all(names.map(async (n) => {
+          const d = await client(adminUrl)
+          try { await d.query(`drop database ${q(n)}`) } finally { await d.end() }
+        }))))
+      }
+    }
+  } finally {
+    await dropOurs(adminUrl, FLOOR)
+  }
+  const per = (s) => ({
+    createOneMs: r0(median(m[s].one)), dropOneMs: r0(median(m[s].oneDrop)),
+    createFourMs: r0(median(m[s].four)), dropFourMs: r0(median(m[s].fourDrop)),
+    // What one clone costs a run from start to end when 4 are made at once: its share of the create and of the drop.
+    perCloneMs: r0((median(m[s].four) + median(m[s].fourDrop)) / 4),
+  })
+  const res = { templateMb: r1(Number(size) / 1024 / 1024), checkpointMs: r0(median(checkpoints)), WAL_LOG: per('WAL_LOG'), FILE_COPY: per('FILE_COPY') }
+  res.fasterPerClone = res.WAL_LOG.perCloneMs <= res.FILE_COPY.perCloneMs ? 'WAL_LOG' : 'FILE_COPY'
+  res.fasterCreateFour = res.WAL_LOG.createFourMs <= res.FILE_COPY.createFourMs ? 'WAL_LOG' : 'FILE_COPY'
+  return res
+}
+
+// ── cold and naive ────────────────────────────────────────────────────────────────────────────────────
+/** The floor: one raw migration, then N raw concurrent clones with the given strategy (drops untimed, reported). */
+async function floor(adminUrl, n, tag, strategy) {
+  const tpl = `${FLOOR}${tag}_tpl`
+  const names = Array.from({ length: n }, (_, i) => `${FLOOR}${tag}_${i + 1}`)
+  const ms = await timed(async () => {
+    await createDb(adminUrl, tpl)
+    await runSql(withDb(adminUrl, tpl), migrationSql())
+    await Promise.all(names.map((name) => createDb(adminUrl, name, tpl, strategy)))
+  })
+  const dropMs = await timed(() => dropDbs(adminUrl, names))
+  await dropDbs(adminUrl, [tpl])
+  return { ms, dropMs }
+}
+
+async function naiveSql(adminUrl, n, tag) {
+  const names = Array.from({ length: n }, (_, i) => `${NAIVE}${tag}_${i + 1}`)
+  const ms = await timed(() => Promise.all(names.map(async (name) => {
+    await createDb(adminUrl, name)
+    await runSql(withDb(adminUrl, name), migrationSql())
+  })))
   await dropDbs(adminUrl, names)
   return ms
 }
 
-function withDb(url, db) {
-  const u = new URL(url)
-  u.pathname = '/' + db
-  return u.toString()
+async function naiveKnex(adminUrl, n, tag, knexDir, knexMigDir) {
+  const knex = createRequire(join(knexDir, 'package.json'))(knexDir)
+  const names = Array.from({ length: n }, (_, i) => `${NAIVE}${tag}_${i + 1}`)
+  const ms = await timed(() => Promise.all(names.map(async (name) => {
+    await createDb(adminUrl, name)
+    const k = knex({ client: 'pg', connection: withDb(adminUrl, name), pool: { min: 0, max: 1 } })
+    try { await k.migrate.latest({ directory: knexMigDir, loadExtensions: ['.js'] }) } finally { await k.destroy() }
+  })))
+  await dropDbs(adminUrl, names)
+  return ms
 }
 
-async function workerdbRun(adminUrl, migDir, n, key, { spares = false } = {}) {
-  process.env.WORKERDB_URL = adminUrl
-  const config = await core.resolveConfig({ server: { url: adminUrl }, migrate: { sql: migDir }, prefix: 'wdbbench', key, spares, silent: true }, migDir)
+async function workerdbRun(adminUrl, migrate, baseDir, n, key, { spares = false, cloneStrategy } = {}) {
+  const config = await core.resolveConfig({ server: { url: adminUrl }, migrate, prefix: PREFIX, key, spares, silent: true, ...(cloneStrategy ? { cloneStrategy } : {}) }, baseDir)
   let peak = process.memoryUsage().rss
   const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 5)
   const t0 = performance.now()
   const run = await core.provision({ config, plan: { count: n, reason: 'bench' }, framework: 'bench', workerIdVar: 'BENCH_ID', log: core.createLogger({ silent: true }) })
   const ms = performance.now() - t0
   clearInterval(timer)
-  const migrationsRun = run.summary.template.migrationsRun
-  const t1 = performance.now()
-  await run.teardown()
-  return { ms, migrationsRun, peakRssMb: Math.round(peak / 1024 / 1024), clonesMs: run.summary.clonesMs, fromSpares: run.summary.fromSpares ?? 0, teardownMs: performance.now() - t1 }
+  const endMs = await timed(() => run.teardown())
+  return {
+    ms, endMs, migrationsRun: run.summary.template?.migrationsRun, peakRssMb: Math.round(peak / 1024 / 1024),
+    fromSpares: run.summary.fromSpares ?? 0, strategy: run.summary.strategy,
+  }
 }
 
-async function dropTemplates(adminUrl) {
-  const c = await client(adminUrl)
-  const { rows } = await c.query("select datname from pg_database where starts_with(datname, 'wdbbench_')")
-  await c.end()
-  await dropDbs(adminUrl, rows.map((r) => r.datname))
+// ── suite: real Vitest runs doing a fixed amount of database work ─────────────────────────────────────
+function suiteTestFile(i) {
+  const k = i * 6
+  return `import pg from ${JSON.stringify(join(root, 'node_modules/pg/lib/index.js'))}
+import { test, expect, afterAll } from 'vitest'
+// The ceiling run hands out databases itself, by pool id; the others read DATABASE_URL.
+const url = process.env.BENCH_POOL_DB_URL ? process.env.BENCH_POOL_DB_URL + process.env.VITEST_POOL_ID : process.env.DATABASE_URL
+const c = new pg.Client({ connectionString: url })
+await c.connect()
+afterAll(() => c.end())
+// A fixed amount of work: ${SUITE_TX} transactions of ${QUERIES_PER_TX} queries on t${k} and t${k + 1}.
+test('file ${i}: ${SUITE_TX} transactions', async () => {
+  for (let j = 0; j < ${SUITE_TX}; j++) {
+    await c.query('begin')
+    const { rows: [p] } = await c.query("insert into t${k} (name, email, amount) values ($1, $2, $3) returning id", ['order ${i}-' + j, 'o${i}-' + j + '@example.test', j])
+    await c.query("insert into t${k + 1} (name, amount, parent_id) select 'line ' || g, g, $1 from generate_series(1, 5) g", [p.id])
+    await c.query("update t${k} set status = 'paid', amount = amount + 1 where id = $1", [p.id])
+    await c.query("select p.status, count(*), sum(l.amount) from t${k} p join t${k + 1} l on l.parent_id = p.id where p.status = 'paid' group by p.status")
+    await c.query('select id, name from t${k} where name = $1', ['order ${i}-' + j])
+    await c.query('commit')
+  }
+  const { rows: [r] } = await c.query("select count(*)::int as n from t${k} where status = 'paid'")
+  expect(r.n).toBe(${SUITE_TX})
+})
+`
 }
 
-// ── suite and overhead: real Vitest runs ───────────────────────────────────────────────────────────────
-function writeSuite(dir, { files, db, plugin, maxWorkers, spares = false, emptySetupFile = false }) {
+function writeProject(dir, { files, db, plugin, maxWorkers, spares = false, emptySetupFile = false, zeroConfig = false }) {
   mkdirSync(join(dir, 'test'), { recursive: true })
-  mkdirSync(join(dir, 'migrations'), { recursive: true })
-  writeFileSync(join(dir, 'migrations', '0001.sql'), 'create table items (id bigint generated always as identity primary key, n int not null, body text not null);\ncreate index items_n_idx on items (n);\n')
+  if (db || plugin) writeSqlMigrations(join(dir, 'migrations'))
   if (emptySetupFile) writeFileSync(join(dir, 'empty-setup.mjs'), 'export {}\n')
   // Installed as a user has it: a bare import of a package in node_modules, which Vite's config loader
   // leaves to Node. An import by absolute path would be bundled into the config on every run (~40 ms).
@@ -171,243 +363,472 @@ function writeSuite(dir, { files, db, plugin, maxWorkers, spares = false, emptyS
     mkdirSync(join(dir, 'node_modules', '@workerdb'), { recursive: true })
     symlinkSync(join(root, 'packages', 'vitest'), join(dir, 'node_modules', '@workerdb', 'vitest'), 'dir')
   }
-  const pluginImport = plugin ? "import { workerDb } from '@workerdb/vitest'\n" : ''
-  writeFileSync(join(dir, 'vitest.config.mjs'), `${pluginImport}export default {
-  ${plugin ? `plugins: [workerDb({ prefix: 'wdbbsuite', migrate: { sql: './migrations' }, spares: ${spares}, silent: ${!LOUD} })],` : ''}
+  const options = zeroConfig
+    ? "{ migrate: { sql: './migrations' } }" // what a user writes: no server, no prefix
+    : `{ prefix: '${PREFIX}', migrate: { sql: './migrations' }, spares: ${spares}, silent: ${!LOUD} }`
+  writeFileSync(join(dir, 'vitest.config.mjs'), `${plugin ? "import { workerDb } from '@workerdb/vitest'\n" : ''}export default {
+  ${plugin ? `plugins: [workerDb(${options})],` : ''}
   test: { pool: 'forks', maxWorkers: ${maxWorkers}, fileParallelism: ${maxWorkers > 1}${emptySetupFile ? ", setupFiles: ['./empty-setup.mjs']" : ''} },
 }\n`)
   for (let i = 0; i < files; i++) {
-    const body = db
-      ? `import pg from ${JSON.stringify(join(root, 'node_modules/pg/lib/index.js'))}
-import { test, expect, afterAll } from 'vitest'
-// The ceiling run hands out databases itself, by pool id; the others read DATABASE_URL.
-const url = process.env.BENCH_POOL_DB_URL ? process.env.BENCH_POOL_DB_URL + process.env.VITEST_POOL_ID : process.env.DATABASE_URL
-const c = new pg.Client({ connectionString: url })
-await c.connect()
-afterAll(() => c.end())
-test('db work ${i}', async () => {
-  // ~1 s of real inserts and queries
-  const until = Date.now() + 1000
-  let rounds = 0
-  while (Date.now() < until) {
-    await c.query("insert into items (n, body) select g, repeat('x', 100) from generate_series(1, 200) g")
-    await c.query('select n, count(*) from items group by n order by n limit 10')
-    rounds++
-  }
-  await c.query('delete from items')
-  expect(rounds).toBeGreaterThan(0)
-})\n`
+    const body = db ? suiteTestFile(i)
       : `import { test, expect } from 'vitest'\ntest('pure ${i}', () => { let x = 0; for (let j = 0; j < 1e5; j++) x += j; expect(x).toBeGreaterThan(0) })\n`
     writeFileSync(join(dir, 'test', `f${i}.test.mjs`), body)
   }
+}
+
+/** A clean environment for a child run: none of the caller's workerdb or database settings. */
+function cleanEnv(extra) {
+  const env = { ...process.env }
+  for (const k of Object.keys(env)) if (k.startsWith('WORKERDB_') || k === 'DATABASE_URL' || k.startsWith('VITEST')) delete env[k]
+  return { ...env, ...extra }
 }
 
 async function vitestRun(dir, env) {
   const summaryFile = join(dir, 'workerdb-summary.json')
   rmSync(summaryFile, { force: true })
   const t0 = performance.now()
-  const r = spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--root', dir], {
-    cwd: dir, env: { ...process.env, WORKERDB_SUMMARY_FILE: summaryFile, ...env }, encoding: 'utf8', timeout: Number(flag('run-timeout', 180)) * 1000, killSignal: 'SIGKILL',
-  })
+  const r = await runChild(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--root', dir], { cwd: dir, env: cleanEnv({ WORKERDB_SUMMARY_FILE: summaryFile, ...env }) })
   const ms = performance.now() - t0
-  if (r.status !== 0) throw new Error(`vitest failed in ${dir} (exit ${r.status}, signal ${r.signal}, ${r.error?.message ?? "no spawn error"}):\n${(r.stdout + r.stderr).slice(-3000)}`)
+  const summary = existsSync(summaryFile) ? JSON.parse(readFileSync(summaryFile, 'utf8')) : undefined
   // The run handed its drops to a detached process: let it finish, untimed, so that it does not slow
   // the next contender down (the e2e harness's wait, which also ends one that is stuck).
-  const dropperPid = existsSync(summaryFile) ? JSON.parse(readFileSync(summaryFile, 'utf8')).dropperPid : undefined
-  if (dropperPid) for (const stuck of await awaitDropperPids([dropperPid])) process.stderr.write(`bench: ended ${stuck}\n`)
-  return ms
+  if (summary?.dropperPid) for (const stuck of await awaitDropperPids([summary.dropperPid])) process.stderr.write(`bench: ended ${stuck}\n`)
+  if (r.code !== 0) throw new Error(`vitest failed in ${dir} (exit ${r.code}, signal ${r.signal}${r.timedOut ? `, ended after ${RUN_TIMEOUT_MS / 1000} s` : ''}):\n${r.out.slice(-3000)}`)
+  return { ms, summary }
 }
 
 /** Databases made and migrated by hand, outside the timed run. */
-async function handMadeDbs(adminUrl, dir, names) {
-  await dropDbs(adminUrl, names)
-  const c = await client(adminUrl)
-  try {
-    for (const name of names) await c.query(`create database ${q(name)}`)
-  } finally {
-    await c.end()
-  }
-  for (const name of names) await runSqlDir(withDb(adminUrl, name), join(dir, 'migrations'), ['0001.sql'])
-}
-
-async function serialDbSuite(adminUrl, dir) {
-  // The serial baseline: one database, migrated once, one worker.
-  const name = 'wdbbserial_db'
-  await handMadeDbs(adminUrl, dir, [name])
-  try {
-    return await vitestRun(dir, { DATABASE_URL: withDb(adminUrl, name) })
-  } finally {
-    await dropDbs(adminUrl, [name])
+async function handMadeDbs(adminUrl, names) {
+  for (const name of names) {
+    await createDb(adminUrl, name)
+    await runSql(withDb(adminUrl, name), migrationSql())
   }
 }
 
-async function ceilingDbSuite(adminUrl, dir) {
-  // What 2 workers reach here with no provisioning at all: a database per pool id, made before the run.
-  const names = ['wdbbceil_1', 'wdbbceil_2']
-  await handMadeDbs(adminUrl, dir, names)
-  try {
-    return await vitestRun(dir, { BENCH_POOL_DB_URL: withDb(adminUrl, 'wdbbceil_') })
-  } finally {
-    await dropDbs(adminUrl, names)
+async function suiteRow(adminUrl, work, serverKey) {
+  const dirs = {}
+  for (const [kind, opts] of [['workerdb', { plugin: true, maxWorkers: 2 }], ['spares', { plugin: true, maxWorkers: 2, spares: true }], ['serial', { plugin: false, maxWorkers: 1 }], ['ceiling', { plugin: false, maxWorkers: 2 }]]) {
+    dirs[kind] = join(work, `suite-${serverKey}-${kind}`)
+    writeProject(dirs[kind], { files: SUITE_FILES, db: true, ...opts })
+  }
+  const env = { WORKERDB_URL: adminUrl }
+  await vitestRun(dirs.workerdb, env) // builds the template: the measured runs reuse it, as every run after a project's first does
+  await vitestRun(dirs.spares, env) // leaves the spares the first measured run takes
+  const t = { workerdb: [], spares: [], serial: [], ceiling: [] }
+  let strategy
+  const more = repsLoop(REPS)
+  for (let r = 0; more(r); r++) {
+    const w = await vitestRun(dirs.workerdb, env)
+    t.workerdb.push(w.ms); strategy = w.summary?.strategy
+    t.spares.push((await vitestRun(dirs.spares, env)).ms)
+    const serialDb = `${PREFIX}_ser`
+    await handMadeDbs(adminUrl, [serialDb])
+    try { t.serial.push((await vitestRun(dirs.serial, { DATABASE_URL: withDb(adminUrl, serialDb) })).ms) } finally { await dropDbs(adminUrl, [serialDb]) }
+    // What 2 workers reach here with no provisioning at all: a database per pool id, made before the run.
+    const ceil = [`${PREFIX}_ceil1`, `${PREFIX}_ceil2`]
+    await handMadeDbs(adminUrl, ceil)
+    try { t.ceiling.push((await vitestRun(dirs.ceiling, { BENCH_POOL_DB_URL: withDb(adminUrl, `${PREFIX}_ceil`) })).ms) } finally { await dropDbs(adminUrl, ceil) }
+  }
+  await dropOurs(adminUrl, PREFIX)
+  const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, r0(median(v))]))
+  return {
+    serialMs: m.serial, workerdbMs: m.workerdb, withSparesMs: m.spares, ceilingMs: m.ceiling, strategy,
+    speedup: r2(m.serial / m.workerdb), speedupWithSpares: r2(m.serial / m.spares), ceilingSpeedup: r2(m.serial / m.ceiling),
+    toCeiling: r2(m.workerdb / m.ceiling),
   }
 }
 
 // ── main ───────────────────────────────────────────────────────────────────────────────────────────────
+function git(...a) {
+  const r = spawnSyncText('git', a)
+  return r
+}
+function spawnSyncText(cmd, a) {
+  try {
+    return createRequire(import.meta.url)('node:child_process').execFileSync(cmd, a, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
+    return undefined
+  }
+}
+
+async function reachable(url) {
+  try {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
+    c.on('error', () => {})
+    await c.connect()
+    await c.end()
+    return true
+  } catch {
+    return false
+  }
+}
+
+const result = {
+  schema: 1,
+  status: 'running',
+  startedAt: new Date(started).toISOString(),
+  commit: git('rev-parse', '--short=12', 'HEAD'),
+  dirty: Boolean(git('status', '--porcelain', '--untracked-files=no')),
+  node: process.version,
+  cores: availableParallelism(),
+  load: { start: loadavg().map(r2) },
+  reps: REPS,
+  rowsAsked: ONLY,
+  full: ALL_ROWS.every((r) => ONLY.includes(r)),
+  work: {
+    schema: SCHEMA,
+    suite: { files: SUITE_FILES, transactionsPerFile: SUITE_TX, queriesPerTransaction: QUERIES_PER_TX, queries: SUITE_FILES * SUITE_TX * QUERIES_PER_TX },
+  },
+  servers: {},
+  rows: {},
+  skipped: [],
+  errors: [],
+}
+
+function save() {
+  result.durationS = Math.round(elapsed() / 1000)
+  mkdirSync(dirname(OUT), { recursive: true })
+  const tmp = `${OUT}.tmp-${process.pid}`
+  writeFileSync(tmp, JSON.stringify(result, null, 2) + '\n')
+  renameSync(tmp, OUT)
+}
+
 const work = mkdtempSync(join(tmpdir(), 'workerdb-bench-'))
 let embedded
-let adminUrl = flag('url', process.env.WORKERDB_URL)
-let serverKind = 'url'
+const servers = {} // key → admin url
+let interrupted = false
+let cut = false
+setTimeout(() => {
+  cut = true
+  process.stderr.write(`bench: ${HARD_MS / 1000} s: cutting the row under way\n`)
+  endAllGroups()
+}, HARD_MS).unref()
+const onSignal = (sig) => {
+  if (interrupted) return
+  interrupted = true
+  process.stderr.write(`bench: ${sig}: ending child runs, cleaning up\n`)
+  endAllGroups()
+  result.status = 'interrupted'
+  result.load.end = loadavg().map(r2)
+  try { save() } catch { /* nothing more to do */ }
+  // Databases and the embedded server go in the finally below, once the current await fails or ends.
+  setTimeout(() => process.exit(130), 60_000).unref()
+}
+process.on('SIGINT', () => onSignal('SIGINT'))
+process.on('SIGTERM', () => onSignal('SIGTERM'))
+
+// Time shares: each (row, server) gets its weight's share of what is left of the budget; past it, a row
+// stops after the rep under way (at least one), and its record says how many reps it took.
+const WEIGHTS = { strategy: 1, cold: 2.5, naive: 2.5, warm: 1, suite: 3, zeroconfig: 1.5, overhead: 1.5, scaling: 0.5 }
+let planned = []
+let rowDeadline = Infinity
+let rowReps = []
+/** For a loop of reps: `for (let r = 0; more(r); r++)`. */
+function repsLoop(count = REPS) {
+  let done = 0
+  rowReps.push(() => done)
+  return (r) => {
+    const go = r < count && (r === 0 || Date.now() < rowDeadline) && !interrupted && !cut
+    if (go) done = r + 1
+    return go
+  }
+}
+
+/** Measures one row on one server and records it at once. */
+async function measure(row, serverKey, f) {
+  const weightLeft = planned.reduce((a, [r]) => a + WEIGHTS[r], 0)
+  planned = planned.filter(([r, k]) => !(r === row && k === serverKey))
+  if (interrupted) return
+  if (cut) {
+    result.skipped.push({ row, server: serverKey, why: `past the ${HARD_MS / 1000} s limit` })
+    save()
+    return
+  }
+  rowDeadline = Date.now() + (BUDGET_MS - elapsed()) * (WEIGHTS[row] / Math.max(weightLeft, WEIGHTS[row]))
+  rowReps = []
+  if (elapsed() > BUDGET_MS) {
+    result.skipped.push({ row, server: serverKey, why: `over the ${BUDGET_MS / 1000} s budget` })
+    say(`${row.padEnd(10)} [${serverKey}] skipped: over the ${BUDGET_MS / 1000} s budget`)
+    save()
+    return
+  }
+  const t0 = Date.now()
+  try {
+    const value = await f()
+    result.rows[row] ??= {}
+    const repsDone = Math.min(...rowReps.map((d) => d()))
+    result.rows[row][serverKey] = { ...value, repsDone: Number.isFinite(repsDone) ? repsDone : REPS, at: new Date().toISOString(), load1: r2(loadavg()[0]), rowS: Math.round((Date.now() - t0) / 1000) }
+    return value
+  } catch (err) {
+    if (interrupted) return
+    if (cut) {
+      result.skipped.push({ row, server: serverKey, why: `cut at the ${HARD_MS / 1000} s limit` })
+      await dropOurs(servers[serverKey]).catch(() => {})
+      return
+    }
+    result.errors.push({ row, server: serverKey, message: String(err.message ?? err).slice(0, 2000) })
+    say(`${row.padEnd(10)} [${serverKey}] FAILED: ${String(err.message ?? err).split('\n')[0]}`)
+    await dropOurs(servers[serverKey]).catch(() => {})
+  } finally {
+    save()
+  }
+}
+
 try {
-  if (!adminUrl) {
+  const serverKeys = flag('servers', 'embedded,url').split(',')
+  if (serverKeys.includes('embedded')) {
     embedded = await core.startEmbedded({}, core.createLogger({ silent: true }))
-    adminUrl = embedded.adminUrl
-    serverKind = 'embedded'
+    servers.embedded = embedded.adminUrl
   }
-  const a = await client(adminUrl)
-  const { rows: [v] } = await a.query("select current_setting('server_version') as version, current_setting('fsync') as fsync")
-  await a.end()
-  const migDir = join(work, 'migrations')
-  writeMigrations(migDir)
-  const files = (await import('node:fs')).readdirSync(migDir).sort()
-  const result = { machine: { cores: availableParallelism(), postgres: v.version, fsync: v.fsync, server: serverKind }, reps: REPS }
-  say(`workerdb bench · PostgreSQL ${v.version} (${serverKind}, fsync ${v.fsync}) · ${availableParallelism()} cores · median of ${REPS}`)
-
-  if (ONLY.includes('cold') || ONLY.includes('naive') || ONLY.includes('warm')) {
-    result.cold = { byN: {} }
-    result.naive = { byN: {} }
-    for (const n of [2, 4, 8, 16]) {
-      const floors = []; const colds = []; const naives = []
-      for (let r = 0; r < REPS; r++) {
-        // Interleaved, so that drift on a shared machine hits every contender alike.
-        floors.push(await floor(adminUrl, migDir, files, n, `${n}_${r}`))
-        colds.push((await workerdbRun(adminUrl, migDir, n, `cold-${n}-${r}-${Date.now()}`)).ms)
-        if (ONLY.includes('naive') && n <= 8) naives.push(await naive(adminUrl, migDir, files, n, `${n}_${r}`))
-        await dropTemplates(adminUrl)
-      }
-      result.cold.byN[n] = { floorMs: median(floors), workerdbMs: median(colds), ratioToFloor: +(median(colds) / median(floors)).toFixed(2) }
-      if (naives.length) result.naive.byN[n] = { naiveMs: median(naives), speedupCold: +(median(naives) / median(colds)).toFixed(2) }
-      say(`cold  N=${String(n).padStart(2)}: workerdb ${median(colds).toFixed(0)} ms vs floor ${median(floors).toFixed(0)} ms → ${result.cold.byN[n].ratioToFloor}×${naives.length ? ` · naive ${median(naives).toFixed(0)} ms` : ''}`)
+  if (serverKeys.includes('url')) {
+    const url = flag('url', process.env.WORKERDB_URL) ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+    if (await reachable(url)) servers.url = url
+    else result.skipped.push({ row: '*', server: 'url', why: `no server answers at ${core.redactUrl ? core.redactUrl(url) : new URL(url).host}` })
+  }
+  for (const [key, url] of Object.entries(servers)) {
+    const a = await client(url)
+    const { rows: [v] } = await a.query("select current_setting('server_version') as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as sc, current_setting('full_page_writes') as fpw")
+    await a.end()
+    const u = new URL(url)
+    result.servers[key] = {
+      label: key === 'embedded' ? `embedded PostgreSQL ${v.version.split(' ')[0]} (started by the bench, fsync off, RAM disk)` : `PostgreSQL ${v.version.split(' ')[0]} at ${u.hostname}:${u.port || 5432} (fsync ${v.fsync})`,
+      version: v.version.split(' ')[0], fsync: v.fsync, synchronousCommit: v.sc, fullPageWrites: v.fpw, kind: key === 'embedded' ? 'embedded' : 'url',
+      ...(key === 'url' ? { host: `${u.hostname}:${u.port || 5432}`, from: flag('url') ? '--url' : process.env.WORKERDB_URL ? 'WORKERDB_URL' : 'default (127.0.0.1:5432)' } : {}),
     }
-    result.cold.ratioToFloor = result.cold.byN[8].ratioToFloor
+  }
+  save()
+  say(`workerdb bench · ${Object.values(result.servers).map((s) => s.label).join(' · ')} · ${result.cores} cores · median of ${REPS} · load ${result.load.start.join(' ')} · results → ${relative(process.cwd(), OUT)}`)
+  const keys = Object.keys(servers)
+  for (const row of ALL_ROWS.filter((r) => ONLY.includes(r))) {
+    if (row === 'zeroconfig') planned.push([row, 'own-embedded'])
+    else if (row === 'overhead' || row === 'scaling') { if (servers.embedded) planned.push([row, 'embedded']) }
+    else for (const k of keys) planned.push([row, k])
+  }
+  const sqlDir = join(work, 'migrations'); writeSqlMigrations(sqlDir)
+  const knexDir = knexPackageDir()
+  const knexMigDir = join(work, 'knex-migrations'); writeKnexMigrations(knexMigDir)
+  if (knexDir) {
+    // workerdb's knex adapter loads the project's knex: this folder is the project.
+    mkdirSync(join(work, 'node_modules'), { recursive: true })
+    symlinkSync(knexDir, join(work, 'node_modules', 'knex'), 'dir')
   }
 
-  if (ONLY.includes('warm')) {
-    // One template per N (spares belong to a template, and each run tops them up to its own N).
-    const key8 = `warm8-${Date.now()}`; const key4 = `warm4-${Date.now()}`; const keyCopy = `warmcopy-${Date.now()}`
-    await workerdbRun(adminUrl, migDir, 8, key8, { spares: true }) // builds the template, leaves 8 spares
-    await workerdbRun(adminUrl, migDir, 4, key4, { spares: true })
-    await workerdbRun(adminUrl, migDir, 8, keyCopy)
-    const warm8 = []; const warm4 = []; const copy8 = []; const spareTeardown = []; let migrationsRun = 0; let fromSpares = 0
-    for (let r = 0; r < REPS; r++) {
-      const w8 = await workerdbRun(adminUrl, migDir, 8, key8, { spares: true })
-      warm8.push(w8.ms); migrationsRun += w8.migrationsRun ?? 0; fromSpares += w8.fromSpares; spareTeardown.push(w8.teardownMs)
-      warm4.push((await workerdbRun(adminUrl, migDir, 4, key4, { spares: true })).ms)
-      copy8.push((await workerdbRun(adminUrl, migDir, 8, keyCopy)).ms)
+  if (ONLY.includes('strategy')) {
+    for (const key of keys) {
+      const s = await measure('strategy', key, () => strategyRow(servers[key]))
+      if (s) say(`strategy [${key}] ${s.templateMb} MB template, per clone with 4 at once (create + drop): WAL_LOG ${s.WAL_LOG.perCloneMs} ms (${s.WAL_LOG.createFourMs} + ${s.WAL_LOG.dropFourMs}) · FILE_COPY ${s.FILE_COPY.perCloneMs} ms (${s.FILE_COPY.createFourMs} + ${s.FILE_COPY.dropFourMs}) · one alone: WAL_LOG ${s.WAL_LOG.createOneMs}+${s.WAL_LOG.dropOneMs}, FILE_COPY ${s.FILE_COPY.createOneMs}+${s.FILE_COPY.dropOneMs} ms · CHECKPOINT ${s.checkpointMs} ms`)
     }
-    await dropTemplates(adminUrl)
-    result.warm = {
-      ms8: +median(warm8).toFixed(1), ms4: +median(warm4).toFixed(1), migrationsRun,
-      // What spares cost and what they save: copies without them, and the end-of-run wait that makes them.
-      fromSpares8: +(fromSpares / REPS).toFixed(1), ms8WithoutSpares: +median(copy8).toFixed(1), teardownMs8WithSpares: +median(spareTeardown).toFixed(1),
+  }
+
+  if (ONLY.includes('cold')) {
+    for (const key of keys) {
+      await measure('cold', key, async () => {
+        const url = servers[key]
+        const byN = {}
+        for (const n of NS) {
+          const f = { WAL_LOG: [], FILE_COPY: [] }; const fd = { WAL_LOG: [], FILE_COPY: [] }; const w = []; const wEnd = []; let strategy
+          const other = []; const otherEnd = []
+          const more = repsLoop(REPS)
+          for (let r = 0; more(r); r++) {
+            for (const s of r % 2 ? ['FILE_COPY', 'WAL_LOG'] : ['WAL_LOG', 'FILE_COPY']) {
+              const x = await floor(url, n, `c${n}_${r}_${s[0]}`, s)
+              f[s].push(x.ms); fd[s].push(x.dropMs)
+            }
+            const run = await workerdbRun(url, { sql: sqlDir }, work, n, `cold-${n}-${r}-${Date.now()}`)
+            w.push(run.ms); wEnd.push(run.endMs); strategy = run.strategy
+            await dropOurs(url, PREFIX)
+            // workerdb forced to the strategy it did not choose: whether its choice is the right one here.
+            const o = await workerdbRun(url, { sql: sqlDir }, work, n, `coldo-${n}-${r}-${Date.now()}`, { cloneStrategy: strategy === 'WAL_LOG' ? 'FILE_COPY' : 'WAL_LOG' })
+            other.push(o.ms); otherEnd.push(o.endMs)
+            await dropOurs(url, PREFIX)
+          }
+          const best = median(f.WAL_LOG) <= median(f.FILE_COPY) ? 'WAL_LOG' : 'FILE_COPY'
+          byN[n] = {
+            workerdbMs: r0(median(w)), workerdbEndMs: r0(median(wEnd)), workerdbStrategy: strategy,
+            floorMs: r0(median(f[best])), floorStrategy: best,
+            floorByStrategy: { WAL_LOG: { ms: r0(median(f.WAL_LOG)), dropMs: r0(median(fd.WAL_LOG)) }, FILE_COPY: { ms: r0(median(f.FILE_COPY)), dropMs: r0(median(fd.FILE_COPY)) } },
+            ratioToFloor: r2(median(w) / median(f[best])),
+            reps: w.length,
+            workerdbOtherStrategy: { strategy: strategy === 'WAL_LOG' ? 'FILE_COPY' : 'WAL_LOG', ms: r0(median(other)), endMs: r0(median(otherEnd)) },
+          }
+          say(`cold  [${key}] N=${n}: workerdb ${byN[n].workerdbMs} ms (${strategy}; teardown ${byN[n].workerdbEndMs} ms) vs floor ${byN[n].floorMs} ms (${best}; WAL_LOG ${byN[n].floorByStrategy.WAL_LOG.ms}, FILE_COPY ${byN[n].floorByStrategy.FILE_COPY.ms}) → ${byN[n].ratioToFloor}× · workerdb forced to ${byN[n].workerdbOtherStrategy.strategy}: ${byN[n].workerdbOtherStrategy.ms} ms (teardown ${byN[n].workerdbOtherStrategy.endMs} ms)`)
+        }
+        return { byN }
+      })
     }
-    if (result.naive?.byN?.[4]) {
-      result.naive.speedupAt4 = result.naive.byN[4].speedupCold
-      result.naive.warmSpeedupAt4 = +(result.naive.byN[4].naiveMs / median(warm4)).toFixed(1)
-    }
-    say(`warm  N=8: ${result.warm.ms8} ms with spares (${result.warm.fromSpares8} of 8 renamed), ${result.warm.ms8WithoutSpares} ms copying; migrations run: ${migrationsRun}; spares made at teardown in ${result.warm.teardownMs8WithSpares} ms`)
-    if (result.naive?.speedupAt4) say(`naive N=4: workerdb ${result.naive.speedupAt4}× faster cold, ${result.naive.warmSpeedupAt4}× warm (${result.warm.ms4} ms with spares)`)
   }
 
   if (ONLY.includes('suite')) {
-    const withDir = join(work, 'suite-workerdb'); const serialDir = join(work, 'suite-serial'); const sparesDir = join(work, 'suite-spares')
-    writeSuite(withDir, { files: 8, db: true, plugin: true, maxWorkers: 2 })
-    writeSuite(sparesDir, { files: 8, db: true, plugin: true, maxWorkers: 2, spares: true })
-    writeSuite(serialDir, { files: 8, db: true, plugin: false, maxWorkers: 1 })
-    const ceilingDir = join(work, 'suite-ceiling')
-    writeSuite(ceilingDir, { files: 8, db: true, plugin: false, maxWorkers: 2 })
-    await vitestRun(sparesDir, { WORKERDB_URL: adminUrl }) // leaves the spares the measured runs take
-    const withs = []; const serials = []; const spared = []; const ceilings = []
-    for (let r = 0; r < REPS; r++) {
-      withs.push(await vitestRun(withDir, { WORKERDB_URL: adminUrl }))
-      spared.push(await vitestRun(sparesDir, { WORKERDB_URL: adminUrl }))
-      serials.push(await serialDbSuite(adminUrl, serialDir))
-      ceilings.push(await ceilingDbSuite(adminUrl, ceilingDir))
+    for (const key of keys) {
+      const s = await measure('suite', key, () => suiteRow(servers[key], work, key))
+      if (s) say(`suite [${key}] ${SUITE_FILES} files × ${SUITE_TX} tx: serial ${s.serialMs} ms · workerdb 2 workers ${s.workerdbMs} ms (${s.speedup}×; spares ${s.withSparesMs} ms, ${s.speedupWithSpares}×) · hand-made ceiling ${s.ceilingMs} ms (${s.ceilingSpeedup}×)`)
     }
-    await dropTemplatesNamed(adminUrl, 'wdbbsuite_')
-    result.suite = {
-      workerdbMs: median(withs), serialMs: median(serials), speedup: +(median(serials) / median(withs)).toFixed(2),
-      withSparesMs: median(spared), speedupWithSpares: +(median(serials) / median(spared)).toFixed(2),
-      // The same 2 workers on databases made before the run: the most any provisioning could reach here.
-      ceilingMs: median(ceilings), ceilingSpeedup: +(median(serials) / median(ceilings)).toFixed(2),
-    }
-    say(`suite 8 files: workerdb 2 workers ${median(withs).toFixed(0)} ms (spares: ${median(spared).toFixed(0)} ms) vs serial ${median(serials).toFixed(0)} ms → ${result.suite.speedup}× (${result.suite.speedupWithSpares}× with spares) · ceiling, 2 workers on hand-made databases: ${median(ceilings).toFixed(0)} ms, ${result.suite.ceilingSpeedup}×`)
   }
 
-  if (ONLY.includes('overhead')) {
-    // The cost per test file (the setup file every file runs) is the slope between a small and a large
-    // no-DB suite; what workerdb costs once per run (load, round trips, clones, drops) is the rest.
-    // 56 files between the sizes: the slope's noise (±10 ms per file at 8 → 32 here) shrinks below the 5% target.
-    const sizes = [8, 64]
-    const dirs = {}
-    for (const files of sizes) {
-      // emptySetup: no plugin, one empty setup file — what Vitest itself charges per file for any setup file.
-      for (const [kind, opts] of [['with', { plugin: true }], ['without', { plugin: false }], ['emptySetup', { plugin: false, emptySetupFile: true }], ['spares', { plugin: true, spares: true }]]) {
-        if (kind === 'spares' && files !== sizes[0]) continue
-        dirs[`${kind}${files}`] = join(work, `ovh-${kind}-${files}`)
-        writeSuite(dirs[`${kind}${files}`], { files, db: false, maxWorkers: 2, ...opts })
-      }
-    }
-    const env = (key) => (/^(with|spares)\d/.test(key) ? { WORKERDB_URL: adminUrl } : {})
-    await vitestRun(dirs.with8, env('with8')) // builds the template: the measured runs are warm
-    await vitestRun(dirs.spares8, env('spares8')) // leaves the spares the measured runs take
-    const times = Object.fromEntries(Object.keys(dirs).map((k) => [k, []]))
-    for (let r = 0; r < REPS; r++) for (const key of Object.keys(dirs)) times[key].push(await vitestRun(dirs[key], env(key)))
-    await dropTemplatesNamed(adminUrl, 'wdbbsuite_')
-    const t = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]))
-    const [small, large] = sizes
-    const perFile = (kind) => (t[`${kind}${large}`] - t[`${kind}${small}`]) / (large - small)
-    result.overhead = {
-      // The target's measure: time per test file with the plugin over time per test file without it.
-      ratio: +(perFile('with') / perFile('without')).toFixed(2),
-      perFileMs: { with: +perFile('with').toFixed(1), without: +perFile('without').toFixed(1), emptySetupFile: +perFile('emptySetup').toFixed(1) },
-      // Against the same suite with an empty setup file: the part of the cost that is workerdb's own.
-      ratioToEmptySetupFile: +(perFile('with') / perFile('emptySetup')).toFixed(2),
-      perRunMs: Math.round((t[`with${small}`] - small * perFile('with')) - (t[`without${small}`] - small * perFile('without'))),
-      // The whole small suite, where the per-run cost weighs most.
-      suiteOf8: { withMs: t.with8, withoutMs: t.without8, ratio: +(t.with8 / t.without8).toFixed(2), withSparesMs: t.spares8, ratioWithSpares: +(t.spares8 / t.without8).toFixed(2) },
-      [`suiteOf${large}`]: { withMs: t[`with${large}`], withoutMs: t[`without${large}`], ratio: +(t[`with${large}`] / t[`without${large}`]).toFixed(2) },
-    }
-    const o = result.overhead
-    say(`overhead per test file: ${o.ratio}× (${o.perFileMs.with} vs ${o.perFileMs.without} ms; an empty setup file alone: ${o.perFileMs.emptySetupFile} ms, so ${o.ratioToEmptySetupFile}× of that) · once per run: ${o.perRunMs} ms · 8 files: ${o.suiteOf8.ratio}× (spares ${o.suiteOf8.ratioWithSpares}×) · ${sizes[1]} files: ${o[`suiteOf${sizes[1]}`].ratio}×`)
-  }
-
-  if (ONLY.includes('scaling')) {
-    const key = `scale-${Date.now()}`
-    await workerdbRun(adminUrl, migDir, 1, key)
-    result.scaling = []
-    for (const n of [1, 2, 4, 8, 16, 32]) {
+  if (ONLY.includes('zeroconfig')) {
+    await measure('zeroconfig', 'own-embedded', async () => {
+      const dir = join(work, 'zeroconfig')
+      writeProject(dir, { files: SUITE_FILES, db: true, plugin: true, maxWorkers: 2, zeroConfig: true })
       const runs = []
-      for (let r = 0; r < REPS; r++) runs.push(await workerdbRun(adminUrl, migDir, n, key))
-      const ms = median(runs.map((x) => x.ms))
-      result.scaling.push({ n, ms: +ms.toFixed(1), peakRssMb: Math.max(...runs.map((x) => x.peakRssMb)) })
-      say(`scale N=${String(n).padStart(2)}: ${ms.toFixed(0)} ms, peak RSS ${Math.max(...runs.map((x) => x.peakRssMb))} MB`)
-    }
-    await dropTemplates(adminUrl)
-    // How cost grows: a least-squares line through (n, ms) — a fixed part per run and a part per clone.
-    const fit = linearFit(result.scaling.map((s) => [s.n, s.ms]))
-    result.scalingFit = { fixedMs: Math.round(fit.intercept), perCloneMs: +fit.slope.toFixed(1), r2: +fit.r2.toFixed(2) }
-    say(`scale: ≈ ${result.scalingFit.fixedMs} ms + ${result.scalingFit.perCloneMs} ms per clone (r² ${result.scalingFit.r2})`)
+      let summary
+      const more = repsLoop(REPS)
+      for (let r = 0; more(r); r++) {
+        const x = await vitestRun(dir, {})
+        runs.push(x.ms); summary = x.summary
+      }
+      const res = {
+        ms: r0(median(runs)), server: summary?.server, serverMs: summary ? r0(summary.serverMs) : undefined,
+        templateMs: summary?.template ? r0(summary.template.ms ?? 0) : undefined, clonesMs: summary ? r0(summary.clonesMs) : undefined, strategy: summary?.strategy,
+      }
+      const serial = result.rows.suite?.embedded?.serialMs
+      if (serial) res.speedupVsEmbeddedSerial = r2(serial / res.ms)
+      say(`zero-config vitest run (own embedded server, cold template): ${res.ms} ms end to end (server ${res.serverMs} ms, template ${res.templateMs} ms, clones ${res.clonesMs} ms)${serial ? ` · ${res.speedupVsEmbeddedSerial}× the serial run on the bench's embedded server` : ''}`)
+      return res
+    })
   }
 
-  if (JSON_OUT) process.stdout.write(JSON.stringify(result, null, 2) + '\n')
-} finally {
-  rmSync(work, { recursive: true, force: true })
-  await embedded?.stop()
-}
+  if (ONLY.includes('warm')) {
+    for (const key of keys) {
+      await measure('warm', key, async () => {
+        const url = servers[key]
+        const n = 4
+        const keyWith = `warm-s-${Date.now()}`; const keyWithout = `warm-c-${Date.now()}`
+        await workerdbRun(url, { sql: sqlDir }, work, n, keyWith, { spares: true }) // builds the template, leaves the spares
+        await workerdbRun(url, { sql: sqlDir }, work, n, keyWithout)
+        const runs = { with: [], without: [] }
+        const more = repsLoop(K)
+        for (let r = 0; more(r); r++) {
+          for (const kind of r % 2 ? ['without', 'with'] : ['with', 'without']) {
+            runs[kind].push(await workerdbRun(url, { sql: sqlDir }, work, n, kind === 'with' ? keyWith : keyWithout, { spares: kind === 'with' }))
+          }
+        }
+        await dropOurs(url, PREFIX)
+        const sum = (xs) => xs.reduce((a, b) => a + b, 0)
+        const of = (xs) => ({
+          startMs: r1(median(xs.map((x) => x.ms))), endMs: r1(median(xs.map((x) => x.endMs))),
+          totalMs: r0(sum(xs.map((x) => x.ms + x.endMs))), migrationsRun: sum(xs.map((x) => x.migrationsRun ?? 0)),
+          fromSpares: r1(sum(xs.map((x) => x.fromSpares)) / xs.length),
+        })
+        const res = { n, k: runs.with.length, withSpares: of(runs.with), withoutSpares: of(runs.without) }
+        say(`warm  [${key}] N=${n}, ${res.k} runs: spares start ${res.withSpares.startMs} ms + end ${res.withSpares.endMs} ms (total ${res.withSpares.totalMs} ms) · no spares start ${res.withoutSpares.startMs} + end ${res.withoutSpares.endMs} ms (total ${res.withoutSpares.totalMs} ms) · migrations run ${res.withSpares.migrationsRun + res.withoutSpares.migrationsRun}`)
+        return res
+      })
+    }
+  }
 
-async function dropTemplatesNamed(url, prefix) {
-  const c = await client(url)
-  const { rows } = await c.query('select datname from pg_database where starts_with(datname, $1)', [prefix])
-  await c.end()
-  await dropDbs(url, rows.map((r) => r.datname))
+  if (ONLY.includes('naive')) {
+    for (const key of keys) {
+      await measure('naive', key, async () => {
+        const url = servers[key]
+        const byN = {}
+        for (const n of NS) {
+          const t = { sql: [], knex: [], wdbSql: [], wdbKnex: [] }
+          const coldN = result.rows.cold?.[key]?.byN?.[n]
+          const more = repsLoop(REPS)
+          for (let r = 0; more(r); r++) {
+            t.sql.push(await naiveSql(url, n, `s${n}_${r}`))
+            // workerdb with raw SQL is the cold row's figure when that row ran (the same work): not measured twice.
+            if (!coldN) {
+              t.wdbSql.push((await workerdbRun(url, { sql: sqlDir }, work, n, `nsql-${n}-${r}-${Date.now()}`)).ms)
+              await dropOurs(url, PREFIX)
+            }
+            if (knexDir) {
+              t.knex.push(await naiveKnex(url, n, `k${n}_${r}`, knexDir, knexMigDir))
+              t.wdbKnex.push((await workerdbRun(url, { knex: knexMigDir }, work, n, `nknex-${n}-${r}-${Date.now()}`)).ms)
+              await dropOurs(url, PREFIX)
+            }
+          }
+          const m = Object.fromEntries(Object.entries(t).filter(([, v]) => v.length).map(([k, v]) => [k, r0(median(v))]))
+          if (coldN) m.wdbSql = coldN.workerdbMs
+          byN[n] = {
+            reps: t.sql.length,
+            sql: { naiveMs: m.sql, workerdbMs: m.wdbSql, workerdbFrom: coldN ? 'cold row' : 'this row', speedup: r2(m.sql / m.wdbSql) },
+            ...(knexDir ? { knex: { naiveMs: m.knex, workerdbMs: m.wdbKnex, speedup: r2(m.knex / m.wdbKnex) } } : {}),
+          }
+          say(`naive [${key}] N=${n}: raw SQL ${m.sql} ms vs workerdb ${m.wdbSql} ms → ${byN[n].sql.speedup}×${knexDir ? ` · Knex ${m.knex} ms vs workerdb with Knex ${m.wdbKnex} ms → ${byN[n].knex.speedup}×` : ' · Knex not found (examples/jest-knex): skipped'}`)
+        }
+        return { byN, knex: Boolean(knexDir) }
+      })
+    }
+  }
+
+  if (ONLY.includes('scaling') && servers.embedded) {
+    await measure('scaling', 'embedded', async () => {
+      const key = `scale-${Date.now()}`
+      await workerdbRun(servers.embedded, { sql: sqlDir }, work, 1, key)
+      const points = []
+      for (const n of [1, 2, 4, 8, 16]) {
+        const runs = []
+        const more = repsLoop(REPS)
+        for (let r = 0; more(r); r++) runs.push(await workerdbRun(servers.embedded, { sql: sqlDir }, work, n, key))
+        points.push({ n, ms: r1(median(runs.map((x) => x.ms))), peakRssMb: Math.max(...runs.map((x) => x.peakRssMb)) })
+      }
+      await dropOurs(servers.embedded, PREFIX)
+      const fit = linearFit(points.map((s) => [s.n, s.ms]))
+      const res = { points, fixedMs: r0(fit.intercept), perCloneMs: r1(fit.slope), r2: r2(fit.r2) }
+      say(`scale [embedded] ${points.map((p) => `N=${p.n} ${r0(p.ms)} ms`).join(', ')} ≈ ${res.fixedMs} ms + ${res.perCloneMs} ms per clone (r² ${res.r2})`)
+      return res
+    })
+  }
+
+  if (ONLY.includes('overhead') && servers.embedded) {
+    await measure('overhead', 'embedded', async () => {
+      // The cost per test file (the setup file every file runs) is the slope between a small and a large
+      // no-DB suite; what workerdb costs once per run (load, round trips, clones, drops) is the rest.
+      const sizes = flag('overhead-files', '8,32').split(',').map(Number)
+      const dirs = {}
+      for (const files of sizes) {
+        for (const [kind, opts] of [['with', { plugin: true }], ['without', { plugin: false }], ['emptySetup', { plugin: false, emptySetupFile: true }]]) {
+          dirs[`${kind}${files}`] = join(work, `ovh-${kind}-${files}`)
+          writeProject(dirs[`${kind}${files}`], { files, db: false, maxWorkers: 2, ...opts })
+        }
+      }
+      const env = (k) => (k.startsWith('with') ? { WORKERDB_URL: servers.embedded } : {})
+      await vitestRun(dirs[`with${sizes[0]}`], env('with')) // builds the template: the measured runs are warm
+      const times = Object.fromEntries(Object.keys(dirs).map((k) => [k, []]))
+      const more = repsLoop(REPS)
+      for (let r = 0; more(r); r++) for (const k of Object.keys(dirs)) times[k].push((await vitestRun(dirs[k], env(k))).ms)
+      await dropOurs(servers.embedded, PREFIX)
+      const t = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]))
+      const [small, large] = sizes
+      const perFile = (kind) => (t[`${kind}${large}`] - t[`${kind}${small}`]) / (large - small)
+      const o = {
+        files: sizes, ratio: r2(perFile('with') / perFile('without')),
+        perFileMs: { with: r1(perFile('with')), without: r1(perFile('without')), emptySetupFile: r1(perFile('emptySetup')) },
+        ratioToEmptySetupFile: r2(perFile('with') / perFile('emptySetup')),
+        perRunMs: r0((t[`with${small}`] - small * perFile('with')) - (t[`without${small}`] - small * perFile('without'))),
+        small: { withMs: r0(t[`with${small}`]), withoutMs: r0(t[`without${small}`]), ratio: r2(t[`with${small}`] / t[`without${small}`]) },
+        large: { withMs: r0(t[`with${large}`]), withoutMs: r0(t[`without${large}`]), ratio: r2(t[`with${large}`] / t[`without${large}`]) },
+      }
+      say(`overhead [embedded] per test file: ${o.ratio}× (${o.perFileMs.with} vs ${o.perFileMs.without} ms; empty setup file ${o.perFileMs.emptySetupFile} ms) · once per run: ${o.perRunMs} ms`)
+      return o
+    })
+  }
+
+  result.status = interrupted ? 'interrupted' : result.errors.length ? 'failed' : result.skipped.length ? 'partial' : 'complete'
+} catch (err) {
+  result.status = interrupted ? 'interrupted' : 'failed'
+  result.errors.push({ row: '*', message: String(err.stack ?? err).slice(0, 3000) })
+  process.stderr.write(`bench: ${err.stack ?? err}\n`)
+  process.exitCode = 1
+} finally {
+  endAllGroups()
+  for (const url of Object.values(servers)) await dropOurs(url).catch((e) => process.stderr.write(`bench: cleanup on ${new URL(url).host}: ${e.message}\n`))
+  rmSync(work, { recursive: true, force: true })
+  await embedded?.stop().catch(() => {})
+  result.finishedAt = new Date().toISOString()
+  result.load.end = loadavg().map(r2)
+  save()
+  say(`bench: ${result.status} in ${result.durationS} s · load ${result.load.start.join(' ')} → ${result.load.end.join(' ')} · ${relative(process.cwd(), OUT)}`)
+  if (!args.includes('--no-readme')) {
+    try {
+      const changed = renderToReadme(OUT, join(root, 'README.md'))
+      say(`bench: README.md performance section ${changed ? 'rendered' : 'unchanged'} from ${relative(process.cwd(), OUT)}`)
+    } catch (err) {
+      process.stderr.write(`bench: README not rendered: ${err.message}\n`)
+    }
+  }
+  if (JSON_OUT) process.stdout.write(JSON.stringify(result, null, 2) + '\n')
+  if (result.status !== 'complete') process.exitCode = process.exitCode || 1
 }
