@@ -62,8 +62,12 @@ describe('one Jest run in one process', () => {
   it('provisions once for all globalSetup calls, sized by the sequencer\'s count', async () => {
     writeRecord({ files: 2, unmapped: [] })
     await globalSetup({ rootDir: dir, maxWorkers: 4 })
+    // globalSetup returns once planned: Jest forks its workers while the clones are made.
     const manifestPath = process.env.WORKERDB_MANIFEST!
+    expect(JSON.parse(readFileSync(manifestPath, 'utf8')).pending).toBe(true)
+    await currentRun()!.provisioned
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'))
+    expect(manifest.pending).toBeUndefined()
     expect(manifest.workerIdVar).toBe('JEST_WORKER_ID')
     expect(manifest.clones.map((c: { slot: number }) => c.slot)).toEqual([1, 2])
     expect(manifest.plan.reason).toMatch(/maxWorkers 4, 2 test files$/)
@@ -115,12 +119,34 @@ describe('one Jest run in one process', () => {
     expect(lines().join('')).toMatch(/warning: the test files of project "jobs" run without workerdb's setup file.*require\.resolve\('@workerdb\/jest\/setup'\)/)
   })
 
-  it('a failed provisioning is reported and does not stick to the next run', async () => {
+  it('a bad config fails globalSetup itself, before any worker starts, and does not stick to the next run', async () => {
     const bad = mkdtempSync(join(tmpdir(), 'workerdb-jest-bad-'))
     try {
-      writeFileSync(join(bad, 'workerdb.config.json'), JSON.stringify({ prefix, migrate: { sql: './missing' } }))
-      await expect(globalSetup({ rootDir: bad, maxWorkers: 2 })).rejects.toThrow(/E_CONFIG|E_MIGRATION/)
+      writeFileSync(join(bad, 'workerdb.config.json'), JSON.stringify({ prefix: 'Not A Prefix' }))
+      await expect(globalSetup({ rootDir: bad, maxWorkers: 2 })).rejects.toThrow(/E_CONFIG/)
       expect(currentRun()).toBeUndefined()
+      writeRecord({ files: 1, unmapped: [] })
+      await globalSetup({ rootDir: dir, maxWorkers: 2 })
+      expect((await currentRun()!.provisioned).manifest.clones).toHaveLength(1)
+    } finally {
+      rmSync(bad, { recursive: true, force: true })
+    }
+  })
+
+  it('a failed provisioning goes to the workers through the manifest; teardown prints it once and fails the run; the next run starts afresh', async () => {
+    const bad = mkdtempSync(join(tmpdir(), 'workerdb-jest-bad-'))
+    const exitCode = process.exitCode
+    try {
+      writeFileSync(join(bad, 'workerdb.config.json'), JSON.stringify({ prefix, migrate: { sql: './missing' } }))
+      await globalSetup({ rootDir: bad, maxWorkers: 2 })
+      await expect(currentRun()!.provisioned).rejects.toThrow(/E_MIGRATION|E_CONFIG/)
+      const failed = JSON.parse(readFileSync(process.env.WORKERDB_MANIFEST!, 'utf8')).failed
+      expect(failed.code).toMatch(/E_MIGRATION|E_CONFIG/)
+      const lines = stderrLines()
+      await globalTeardown()
+      expect(lines().join('')).toMatch(/workerdb · provisioning failed, so no test file got a database: E_(MIGRATION|CONFIG): .*missing/)
+      expect(process.exitCode).toBe(1)
+      process.exitCode = exitCode
       writeRecord({ files: 1, unmapped: [] })
       await globalSetup({ rootDir: dir, maxWorkers: 2 })
       expect((await currentRun()!.provisioned).manifest.clones).toHaveLength(1)
@@ -137,14 +163,18 @@ describe('the reporter', () => {
     const reporter = new WorkerDbReporter({ rootDir: dir, maxWorkers: 4 })
     const logged: string[] = []
     reporter.log = (line: string) => { logged.push(line) }
-    await reporter.onRunStart({}, { showStatus: true })
-    await reporter.onRunStart({}, { showStatus: false })
-    const m = /^workerdb · jest \S+: 4 workers, 2 clones \(jest \d+, maxWorkers 4, 2 test files\); template \w{10} (?:reused|built in \d+ ms); ready in (\d+) ms \(config (\d+) ms, server (\d+) ms, template (\d+) ms, clones (\d+) ms, other (\d+) ms\)$/.exec(logged[0]!)
+    reporter.onRunStart({}, { showStatus: true })
+    reporter.onRunStart({}, { showStatus: false })
+    // Printed once the clones exist; onRunStart does not wait for them (Jest forks its workers after it).
+    expect(logged).toEqual([])
+    await currentRun()!.provisioned
+    await new Promise((resolve) => setImmediate(resolve))
+    const m = /^workerdb · jest \S+: 4 workers on 2 clones; ready in (\d+) ms \(config (\d+) ms, server (\d+) ms, template (\d+) ms, clones (\d+) ms, other (\d+) ms\)$/.exec(logged[0]!)
     expect(m, logged[0]).not.toBeNull()
     // The parts add up to the total.
     const [total, ...parts] = m!.slice(1).map(Number)
     expect(parts.reduce((a, b) => a + b, 0)).toBe(total)
-    expect(logged[1]).toContain(': in band (one process, JEST_WORKER_ID=1), 2 clones')
+    expect(logged[1]).toContain(': in band (one process, JEST_WORKER_ID=1) on 2 clones;')
   })
 
   it('keeps quiet when the config says silent', async () => {
@@ -156,7 +186,9 @@ describe('the reporter', () => {
       const reporter = new WorkerDbReporter({ rootDir: quiet, maxWorkers: 2 })
       const logged: string[] = []
       reporter.log = (line: string) => { logged.push(line) }
-      await reporter.onRunStart({}, { showStatus: true })
+      reporter.onRunStart({}, { showStatus: true })
+      await currentRun()!.provisioned
+      await new Promise((resolve) => setImmediate(resolve))
       expect(logged).toEqual([])
     } finally {
       rmSync(quiet, { recursive: true, force: true })

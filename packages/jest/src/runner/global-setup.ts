@@ -1,14 +1,21 @@
 /**
  * Jest globalSetup (the preset's, or `globalSetup: '@workerdb/jest/global-setup'`). Runs in the main process
- * after the sequencer counted this run's files and before any worker is forked: plans, provisions once per
- * run (Jest calls each distinct globalSetup file once, and a multi-project config may list ours under more
- * than one path), and sets WORKERDB_MANIFEST, which every worker inherits.
+ * after the sequencer counted this run's files and before any worker is forked: plans once per run (Jest
+ * calls each distinct globalSetup file once, and a multi-project config may list ours under more than one
+ * path), sets WORKERDB_MANIFEST, which every worker inherits, and returns while the clones are still being
+ * made: Jest forks and boots its workers meanwhile, and each worker's setup file waits until its clone
+ * exists (the manifest says `pending` until then). Config and plan errors still end the run here, before
+ * any worker starts; a provisioning failure is written to the manifest, so every test file fails with the
+ * run's own error, and globalTeardown reports it in full.
  */
-import { createLogger, planJest, provision, resolveConfig } from '@workerdb/core'
+import {
+  createLogger, manifestPathFor, MANIFEST_ENV, newRunId, planJest, provision, resolveConfig, writeFailedManifest, writePendingManifest,
+  type RunIdentity,
+} from '@workerdb/core'
 import { collectFacts, type JestGlobalConfigLike } from './facts.js'
 import { jestModules } from './jest-modules.js'
 import { PROJECT_GLOBAL_SETUP_ENV } from '../add-workerdb.js'
-import { runProjectHook } from './project-hooks.js'
+import { hasProjectHook, runProjectHook } from './project-hooks.js'
 import { currentRun, firstTime, setRun, takeRecord, type JestRun, type SequencerRecord } from './state.js'
 
 const WORKER_ID_VAR = 'JEST_WORKER_ID'
@@ -18,11 +25,15 @@ function startRun(globalConfig: JestGlobalConfigLike): JestRun {
   const record = takeRecord()
   const version = jestModules().version
   const run = { jestVersion: version ?? 'unknown', startedAt: performance.now(), silent: false } as JestRun
-  run.provisioned = provisionRun(run, globalConfig, version, record)
+  const planned = planRun(run, globalConfig, version, record)
+  run.planned = planned.then(() => undefined)
+  run.provisioned = planned.then((identity) => provisionRun(run, identity))
+  // Awaited by the reporter and globalTeardown; until then a failure must not count as unhandled.
+  run.provisioned.catch(() => undefined)
   return run
 }
 
-async function provisionRun(run: JestRun, globalConfig: JestGlobalConfigLike, version: string | undefined, record: SequencerRecord | undefined) {
+async function planRun(run: JestRun, globalConfig: JestGlobalConfigLike, version: string | undefined, record: SequencerRecord | undefined) {
   const config = await resolveConfig({}, globalConfig.rootDir)
   run.configMs = performance.now() - run.startedAt
   run.silent = config.silent
@@ -36,10 +47,29 @@ async function provisionRun(run: JestRun, globalConfig: JestGlobalConfigLike, ve
     log.warn(`the test files of ${record.unmapped.map((n) => `project "${n}"`).join(', ')} run without workerdb's setup file, so they get no database of their own. ` +
       "A root preset's setupFiles do not reach inline projects: add `setupFiles: [require.resolve('@workerdb/jest/setup')]` to each (ignore this if your own setup file requires it).")
   }
-  // dropInBackground: `jest` exits without waiting for the server to drop the clones.
-  const provisioned = await provision({ config, plan, log, workerIdVar: WORKER_ID_VAR, framework: `jest ${run.jestVersion}`, dropInBackground: true })
-  run.readyMs = performance.now() - run.startedAt
-  return provisioned
+  const identity: RunIdentity = { runId: newRunId(), framework: `jest ${run.jestVersion}`, plan, env: config.env, workerIdVar: WORKER_ID_VAR }
+  const manifestPath = manifestPathFor(identity.runId)
+  writePendingManifest(manifestPath, identity)
+  // Set before Jest forks its workers, so that every one inherits it.
+  process.env[MANIFEST_ENV] = manifestPath
+  return { identity, config, log, manifestPath }
+}
+
+async function provisionRun(run: JestRun, planned: Awaited<ReturnType<typeof planRun>>) {
+  const { identity, config, log, manifestPath } = planned
+  try {
+    // dropInBackground: `jest` exits without waiting for the server to drop the clones.
+    const provisioned = await provision({
+      config, plan: identity.plan, log, runId: identity.runId, workerIdVar: WORKER_ID_VAR, framework: identity.framework, dropInBackground: true,
+    })
+    run.readyMs = performance.now() - run.startedAt
+    return provisioned
+  } catch (err) {
+    writeFailedManifest(manifestPath, identity, err)
+    // provision() unset it while undoing itself; a file run in band, in this process, reads it after this.
+    process.env[MANIFEST_ENV] = manifestPath
+    throw err
+  }
 }
 
 export default async function globalSetup(globalConfig: JestGlobalConfigLike, projectConfig?: unknown): Promise<void> {
@@ -50,12 +80,13 @@ export default async function globalSetup(globalConfig: JestGlobalConfigLike, pr
     setRun(run)
   }
   try {
-    await run.provisioned
+    await run.planned
+    // addWorkerDb: the project's own globalSetup, after the clones exist (it may use DATABASE_URL's template).
+    if (hasProjectHook(PROJECT_GLOBAL_SETUP_ENV)) await run.provisioned
   } catch (err) {
     // A watch-mode rerun must try again rather than inherit this failure.
     if (currentRun() === run) setRun(undefined)
     throw err
   }
-  // addWorkerDb: the project's own globalSetup, after the clones exist (it may use DATABASE_URL's template).
   await runProjectHook(PROJECT_GLOBAL_SETUP_ENV, globalConfig, projectConfig)
 }

@@ -5,6 +5,7 @@
  * teardown, so the exit never cuts the drops short. Jest 29 skips globalTeardown after --bail and on
  * Ctrl-C: those clones carry a marker naming this (then dead) process, and the next run sweeps them.
  */
+import { isWorkerDbError, redactText, type Provisioned } from '@workerdb/core'
 import { PROJECT_GLOBAL_TEARDOWN_ENV } from '../add-workerdb.js'
 import { runProjectHook } from './project-hooks.js'
 import { currentRun } from './state.js'
@@ -15,9 +16,18 @@ export default async function globalTeardown(globalConfig?: { rootDir: string },
   const run = currentRun()
   if (!run) return
   run.tornDown ??= (async () => {
-    // A failed provisioning already undid itself, and globalSetup reported it.
-    const provisioned = await run.provisioned.catch(() => undefined)
-    await provisioned?.teardown()
+    let provisioned: Provisioned
+    try {
+      provisioned = await run.provisioned
+    } catch (err) {
+      // A failed provisioning already undid itself, and every test file failed with its code and hint.
+      // The whole error once, and a failed run, without throwing: Jest writes its reports after this.
+      process.stderr.write(`workerdb · provisioning failed, so no test file got a database: ${redactText(String((err as Error)?.message ?? err))}` +
+        `${isWorkerDbError(err) ? `\n  → ${err.hint}` : ''}\n`)
+      process.exitCode = 1
+      return
+    }
+    await provisioned.teardown()
   })()
   await run.tornDown
 }

@@ -17,11 +17,15 @@ function resolveFrom(rootDir: string, path: string): string {
   return isAbsolute(path) ? path : createRequire(join(rootDir, 'package.json')).resolve(path)
 }
 
+/** Whether addWorkerDb named a project globalSetup or globalTeardown in `envName`. */
+export function hasProjectHook(envName: string): boolean {
+  return Boolean(process.env[envName])
+}
+
 /** Runs the project's globalSetup or globalTeardown named in `envName`, if any, as Jest would. */
 export async function runProjectHook(envName: string, globalConfig: { rootDir: string }, projectConfig: unknown): Promise<void> {
-  const named = process.env[envName]
-  if (!named) return
-  const path = resolveFrom(globalConfig.rootDir, named)
+  if (!hasProjectHook(envName)) return
+  const path = resolveFrom(globalConfig.rootDir, process.env[envName]!)
   const { createScriptTransformer } = jestModules().load<{ createScriptTransformer: CreateScriptTransformer }>('@jest/transform')
   const transformer = await createScriptTransformer(projectConfig ?? { rootDir: globalConfig.rootDir })
   await transformer.requireAndTranspileModule<unknown>(path, async (hook) => {

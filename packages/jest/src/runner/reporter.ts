@@ -1,6 +1,6 @@
 /**
- * A Jest reporter (built on @jest/reporters' BaseReporter) that prints the provisioning summary when the
- * run starts. Jest constructs reporters after globalSetup, in the same process, and only then decides
+ * A Jest reporter (built on @jest/reporters' BaseReporter) that prints the provisioning summary once the
+ * clones exist. Jest constructs reporters after globalSetup, in the same process, and only then decides
  * whether to run in band — onRunStart's `showStatus` is false exactly when it did — so this is the one
  * place that can say how the clones were really used.
  */
@@ -29,15 +29,18 @@ export default class WorkerDbReporter extends BaseReporter {
     else delete process.env[FOREIGN_GLOBAL_SETUP_ENV]
   }
 
-  async onRunStart(results: unknown, options?: { showStatus?: boolean }): Promise<void> {
+  onRunStart(results: unknown, options?: { showStatus?: boolean }): void {
     super.onRunStart(results, options)
     const run = currentRun()
     if (!run) {
       if (!silent()) this.log(`workerdb · ${globalSetupReplaced(process.env[FOREIGN_GLOBAL_SETUP_ENV] ?? '')}.\n  → ${COMPOSE_HINT}`)
       return
     }
-    const provisioned = await run.provisioned.catch(() => undefined)
-    if (provisioned && !run.silent && !silent()) this.log(summaryLine(run, provisioned, options?.showStatus === false, this.maxWorkers))
+    // Not awaited: Jest forks its workers only after onRunStart returns, and they boot while the clones are made.
+    const inBand = options?.showStatus === false
+    run.provisioned.then((provisioned) => {
+      if (!run.silent && !silent()) this.log(summaryLine(run, provisioned, inBand, this.maxWorkers))
+    }, () => undefined)
   }
 }
 

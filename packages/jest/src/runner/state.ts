@@ -37,6 +37,9 @@ export function takeRecord(env: NodeJS.ProcessEnv = process.env): SequencerRecor
 }
 
 export interface JestRun {
+  /** Config loaded, plan made, pending manifest written: what globalSetup waits for. */
+  planned: Promise<void>
+  /** The clones exist: what each worker's setup file waits for (through the manifest). */
   provisioned: Promise<Provisioned>
   jestVersion: string
   /** The config's `silent`, once resolved: the reporter keeps quiet too. */

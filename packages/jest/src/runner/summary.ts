@@ -1,8 +1,7 @@
-/** The reporter's one line about the run: how Jest ran the files, the plan, the template, the timings. */
+/** The reporter's one line about the run: how Jest ran the files, and the timings. */
 import type { Provisioned } from '@workerdb/core'
 import type { JestRun } from './state.js'
 
-const round = (n: number | undefined) => `${Math.round(n ?? 0)} ms`
 
 /**
  * Where the time until the clones were ready went: each part rounded, and what the named parts do not cover
@@ -22,13 +21,13 @@ export function readyParts(readyMs: number, parts: Array<[string, number | undef
   return `ready in ${total} ms (${[...named, `other ${total - shown} ms`].join(', ')})`
 }
 
+/**
+ * After the provisioning lines (server, template, plan, clones): only what they could not say — how Jest
+ * really ran the files (it decides on in band after globalSetup) — and where the time until ready went.
+ */
 export function summaryLine(run: JestRun, p: Provisioned, inBand: boolean, maxWorkers: number): string {
   const s = p.summary
-  const n = s.clones
   const workers = inBand ? 'in band (one process, JEST_WORKER_ID=1)' : `${maxWorkers} worker${maxWorkers === 1 ? '' : 's'}`
-  const t = s.template
-  const template = t ? `template ${t.hash.slice(0, 10)} ${t.reused ? 'reused' : `built in ${round(t.ms)}`}` : 'no template'
-  return `workerdb · jest ${run.jestVersion}: ${workers}, ${n} clone${n === 1 ? '' : 's'} (${s.plan.reason}); ${template}; ` +
-    readyParts(run.readyMs ?? 0, [['config', run.configMs], ['server', s.serverMs], ['template', t?.ms], ['clones', s.clonesMs]])
+  return `workerdb · jest ${run.jestVersion}: ${workers} on ${s.clones} clone${s.clones === 1 ? '' : 's'}; ` +
+    readyParts(run.readyMs ?? 0, [['config', run.configMs], ['server', s.serverMs], ['template', s.template?.ms], ['clones', s.clonesMs]])
 }
-

@@ -1,24 +1,28 @@
 /**
  * Jest setup file (the preset's first `setupFiles` entry): runs in each worker before any test module,
- * maps JEST_WORKER_ID to this run's clone and exports it — or throws E_NO_CLONE right here. CommonJS
- * and tiny on purpose: Jest loads setup files without ESM support, once per test file.
+ * maps JEST_WORKER_ID to this run's clone and exports it — or throws E_NO_CLONE. CommonJS and tiny on
+ * purpose: Jest loads setup files without ESM support, once per test file.
+ *
+ * When the clones exist and nothing needs resetting, the mapping happens right here, as the file loads.
+ * Otherwise the function this file exports does it: Jest (28+) awaits it before the test framework and
+ * the test module load. It waits while the runner is still provisioning (globalSetup returns before the
+ * clones exist, so workers boot meanwhile), then maps, then resets (`reset: 'truncate'`).
  */
-import { readManifest, resetWorkerDatabase, setupWorker } from '@workerdb/core/worker'
+import { readManifest, readyManifest, resetWorkerDatabase, setupWorker, waitForManifest } from '@workerdb/core/worker'
 import { globalSetupReplacedError } from './global-setup-replaced.js'
 
-// Read once for both steps: this file runs before every test file.
-let manifest: ReturnType<typeof readManifest>
-try {
-  manifest = readManifest()
-} catch (err) {
-  throw globalSetupReplacedError(process.env) ?? err
-}
-setupWorker(process.env, manifest)
+const ready = readyManifest()
+if (ready) setupWorker(process.env, ready)
 
-/**
- * `reset: 'truncate'`: a setup file cannot await at its top level (CommonJS), but Jest (28+) awaits a
- * function a setup file exports, before the test framework and the test module load.
- */
-export default async function resetBeforeTestFile(): Promise<void> {
+export default async function mapAndResetWhenReady(): Promise<void> {
+  if (ready) return
+  const manifest = await waitForManifest()
+  if (!manifest) {
+    // No manifest to wait for: readManifest says why, unless the reporter saw a globalSetup replace ours.
+    const foreign = globalSetupReplacedError(process.env)
+    if (foreign) throw foreign
+    readManifest()
+  }
+  setupWorker(process.env, manifest)
   await resetWorkerDatabase(process.env, manifest)
 }
