@@ -18,6 +18,8 @@ export const END = '<!-- bench:end -->'
 
 const ms = (x) => (x === undefined || x === null || Number.isNaN(x) ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`)
 const x = (r) => (r === undefined || r === null || Number.isNaN(r) ? '–' : `${r}×`)
+/** A speed-up as a reader says it: "1.4× faster", or "1.47× slower" when workerdb took longer. */
+const faster = (r) => (r === undefined || r === null || Number.isNaN(r) ? '–' : r >= 1 ? `${r}× faster` : `${+(1 / r).toFixed(2)}× slower`)
 const esc = (s) => String(s).replace(/\|/g, '\\|')
 
 /** Pure: a bench record → the markdown between the markers. */
@@ -60,8 +62,8 @@ export function renderPerformance(rec) {
   }
   for (const k of serverKeys) {
     for (const [n, v] of Object.entries(rows.naive?.[k]?.byN ?? {})) {
-      add(`naive, N=${n}: each worker migrates its own database (raw SQL)`, sv("naive", k, v.reps), `cold ${ms(v.sql.workerdbMs)}${v.sql.workerdbFrom === "cold row" ? " (the cold row)" : ""}`, `${ms(v.sql.naiveMs)}`, `${x(v.sql.speedup)} faster`)
-      if (v.knex) add(`naive, N=${n}: each worker runs Knex's migrator`, sv('naive', k, v.reps), `cold, migrating with Knex ${ms(v.knex.workerdbMs)}`, `${ms(v.knex.naiveMs)}`, `${x(v.knex.speedup)} faster`)
+      add(`naive, N=${n}: each worker migrates its own database (raw SQL)`, sv("naive", k, v.reps), `cold ${ms(v.sql.workerdbMs)}${v.sql.workerdbFrom === "cold row" ? " (the cold row)" : ""}`, `${ms(v.sql.naiveMs)}`, faster(v.sql.speedup))
+      if (v.knex) add(`naive, N=${n}: each worker runs Knex's migrator`, sv('naive', k, v.reps), `cold, migrating with Knex ${ms(v.knex.workerdbMs)}`, `${ms(v.knex.naiveMs)}`, faster(v.knex.speedup))
     }
   }
   for (const k of serverKeys) {
@@ -79,11 +81,18 @@ export function renderPerformance(rec) {
       `serial on one database ${ms(s.serialMs)}; 2 workers on hand-made databases (ceiling) ${ms(s.ceilingMs)}`,
       `${x(s.speedup)} (spares ${x(s.speedupWithSpares)}) vs ceiling ${x(s.ceilingSpeedup)}`)
   }
+  for (const k of serverKeys) {
+    const j = rows.jest?.[k]
+    if (!j) continue
+    add(`suite under Jest ${j.jest}, 2 workers (template reused)`, sv('jest', k), ms(j.workerdbMs),
+      `in band on one database ${ms(j.serialMs)}; 2 workers on hand-made databases (ceiling) ${ms(j.ceilingMs)}`,
+      `${x(j.speedup)} vs ceiling ${x(j.ceilingSpeedup)}`)
+  }
   const z = rows.zeroconfig?.['own-embedded']
   if (z) {
     add('suite, zero-config `vitest run` end to end (server start, initdb, template, clones, tests, teardown, stop)', sv('zeroconfig', 'own-embedded'),
       `${ms(z.ms)} (server ${ms(z.serverMs)}, template ${ms(z.templateMs)}, clones ${ms(z.clonesMs)})`,
-      rows.suite?.embedded ? `serial on the bench's embedded server ${ms(rows.suite.embedded.serialMs)}` : '', z.speedupVsEmbeddedSerial ? `${x(z.speedupVsEmbeddedSerial)} faster` : '')
+      rows.suite?.embedded ? `serial on the bench's embedded server ${ms(rows.suite.embedded.serialMs)}` : '', z.speedupVsEmbeddedSerial ? faster(z.speedupVsEmbeddedSerial) : '')
   }
   const o = rows.overhead?.embedded
   if (o) {

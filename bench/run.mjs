@@ -16,6 +16,9 @@
  *               spare copies and drops awaited), and the total
  *   suite       an 8-file Vitest suite doing a fixed amount of real work on the 50-table schema: serial on one
  *               database, 2 workers with workerdb (with and without spares), 2 workers on hand-made databases
+ *   jest        the same suite's work as a Jest 30 suite: in band on one database, 2 workers with workerdb,
+ *               2 workers on hand-made databases (Jest's timing cache cleared before each run, so none is
+ *               flipped to in band)
  *   zeroconfig  the same suite as a real zero-config `vitest run`: no server in the config, no WORKERDB_URL,
  *               so workerdb starts, fills and stops its own embedded server inside the run
  *   overhead    a no-DB Vitest suite with and without the plugin: per test file and per run (embedded only)
@@ -51,7 +54,7 @@ const JSON_OUT = args.includes('--json')
 const LOUD = args.includes('--loud')
 const REPS = Number(flag('reps', 3))
 // In the order they run: the costliest to cut short on a busy machine come before the ones that adapt.
-const ALL_ROWS = ['strategy', 'cold', 'suite', 'zeroconfig', 'warm', 'naive', 'scaling', 'overhead']
+const ALL_ROWS = ['strategy', 'cold', 'suite', 'jest', 'zeroconfig', 'warm', 'naive', 'scaling', 'overhead']
 const ONLY = flag('only', ALL_ROWS.join(',')).split(',')
 const NS = flag('ns', '2,4').split(',').map(Number)
 const K = Number(flag('k', 4))
@@ -439,6 +442,75 @@ async function suiteRow(adminUrl, work, serverKey) {
   }
 }
 
+// ── jest: the suite's work under Jest ─────────────────────────────────────────────────────────────────
+const JEST_FIXTURE = join(root, 'e2e/fixtures/jest30')
+
+/** The suite's test file for Jest (CommonJS): the same transactions as suiteTestFile. */
+function jestTestFile(i) {
+  return suiteTestFile(i)
+    .replace(/^import pg from (.*)$/m, 'const pg = require($1)')
+    .replace(/^import \{ test, expect, afterAll \} from 'vitest'$/m, '')
+    .replace('process.env.VITEST_POOL_ID', 'process.env.JEST_WORKER_ID')
+    .replace(/^await c\.connect\(\)$/m, 'beforeAll(() => c.connect())')
+}
+
+function writeJestProject(dir, { plugin, maxWorkers }) {
+  mkdirSync(join(dir, 'test'), { recursive: true })
+  if (plugin) {
+    writeSqlMigrations(join(dir, 'migrations'))
+    writeFileSync(join(dir, 'workerdb.config.json'), JSON.stringify({ prefix: PREFIX, migrate: { sql: './migrations' }, silent: !LOUD }))
+    mkdirSync(join(dir, 'node_modules', '@workerdb'), { recursive: true })
+    symlinkSync(join(root, 'packages', 'jest'), join(dir, 'node_modules', '@workerdb', 'jest'), 'dir')
+  }
+  writeFileSync(join(dir, 'jest.config.js'), `module.exports = ${JSON.stringify({
+    ...(plugin ? { preset: '@workerdb/jest' } : {}), testMatch: ['**/test/*.test.js'], transform: {}, maxWorkers, cacheDirectory: join(dir, '.jest-cache'),
+  })}\n`)
+  for (let i = 0; i < SUITE_FILES; i++) writeFileSync(join(dir, 'test', `f${i}.test.js`), jestTestFile(i))
+}
+
+async function jestRun(dir, env, args = []) {
+  // Jest runs a suite of fast files in band once its timing cache knows them: each run starts without it.
+  rmSync(join(dir, '.jest-cache'), { recursive: true, force: true })
+  const summaryFile = join(dir, 'workerdb-summary.json')
+  rmSync(summaryFile, { force: true })
+  const t0 = performance.now()
+  const r = await runChild(process.execPath, [join(JEST_FIXTURE, 'node_modules/jest/bin/jest.js'), ...args], { cwd: dir, env: cleanEnv({ WORKERDB_SUMMARY_FILE: summaryFile, ...env }) })
+  const ms = performance.now() - t0
+  const summary = existsSync(summaryFile) ? JSON.parse(readFileSync(summaryFile, 'utf8')) : undefined
+  if (summary?.dropperPid) for (const stuck of await awaitDropperPids([summary.dropperPid])) process.stderr.write(`bench: ended ${stuck}\n`)
+  if (r.code !== 0) throw new Error(`jest failed in ${dir} (exit ${r.code}, signal ${r.signal}${r.timedOut ? `, ended after ${RUN_TIMEOUT_MS / 1000} s` : ''}):\n${r.out.slice(-3000)}`)
+  return { ms, summary }
+}
+
+async function jestRow(adminUrl, work, serverKey) {
+  const dirs = {}
+  for (const [kind, opts] of [['workerdb', { plugin: true, maxWorkers: 2 }], ['serial', { plugin: false, maxWorkers: 1 }], ['ceiling', { plugin: false, maxWorkers: 2 }]]) {
+    dirs[kind] = join(work, `jest-${serverKey}-${kind}`)
+    writeJestProject(dirs[kind], opts)
+  }
+  const env = { WORKERDB_URL: adminUrl }
+  await jestRun(dirs.workerdb, env) // builds the template: the measured runs reuse it
+  const t = { workerdb: [], serial: [], ceiling: [] }
+  const more = repsLoop(REPS)
+  for (let r = 0; more(r); r++) {
+    const w = await jestRun(dirs.workerdb, env)
+    t.workerdb.push(w.ms)
+    const serialDb = `${PREFIX}_jser`
+    await handMadeDbs(adminUrl, [serialDb])
+    try { t.serial.push((await jestRun(dirs.serial, { DATABASE_URL: withDb(adminUrl, serialDb) }, ['--runInBand'])).ms) } finally { await dropDbs(adminUrl, [serialDb]) }
+    const ceil = [`${PREFIX}_jceil1`, `${PREFIX}_jceil2`]
+    await handMadeDbs(adminUrl, ceil)
+    try { t.ceiling.push((await jestRun(dirs.ceiling, { BENCH_POOL_DB_URL: withDb(adminUrl, `${PREFIX}_jceil`) })).ms) } finally { await dropDbs(adminUrl, ceil) }
+  }
+  await dropOurs(adminUrl, PREFIX)
+  const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, r0(median(v))]))
+  return {
+    jest: JSON.parse(readFileSync(join(JEST_FIXTURE, 'node_modules/jest/package.json'), 'utf8')).version,
+    serialMs: m.serial, workerdbMs: m.workerdb, ceilingMs: m.ceiling,
+    speedup: r2(m.serial / m.workerdb), ceilingSpeedup: r2(m.serial / m.ceiling), toCeiling: r2(m.workerdb / m.ceiling),
+  }
+}
+
 // ── main ───────────────────────────────────────────────────────────────────────────────────────────────
 function git(...a) {
   const r = spawnSyncText('git', a)
@@ -520,7 +592,7 @@ process.on('SIGTERM', () => onSignal('SIGTERM'))
 
 // Time shares: each (row, server) gets its weight's share of what is left of the budget; past it, a row
 // stops after the rep under way (at least one), and its record says how many reps it took.
-const WEIGHTS = { strategy: 1, cold: 2.5, naive: 2.5, warm: 1, suite: 3, zeroconfig: 1.5, overhead: 1.5, scaling: 0.5 }
+const WEIGHTS = { strategy: 1, cold: 2.5, naive: 2.5, warm: 1, suite: 3, jest: 2, zeroconfig: 1.5, overhead: 1.5, scaling: 0.5 }
 let planned = []
 let rowDeadline = Infinity
 let rowReps = []
@@ -663,6 +735,13 @@ try {
     for (const key of keys) {
       const s = await measure('suite', key, () => suiteRow(servers[key], work, key))
       if (s) say(`suite [${key}] ${SUITE_FILES} files × ${SUITE_TX} tx: serial ${s.serialMs} ms · workerdb 2 workers ${s.workerdbMs} ms (${s.speedup}×; spares ${s.withSparesMs} ms, ${s.speedupWithSpares}×) · hand-made ceiling ${s.ceilingMs} ms (${s.ceilingSpeedup}×)`)
+    }
+  }
+
+  if (ONLY.includes('jest')) {
+    for (const key of keys) {
+      const s = await measure('jest', key, () => jestRow(servers[key], work, key))
+      if (s) say(`jest  [${key}] jest ${s.jest}, ${SUITE_FILES} files × ${SUITE_TX} tx: in band ${s.serialMs} ms · workerdb 2 workers ${s.workerdbMs} ms (${s.speedup}×) · hand-made ceiling ${s.ceilingMs} ms (${s.ceilingSpeedup}×)`)
     }
   }
 

@@ -41,6 +41,16 @@ describe('renderPerformance', () => {
     expect(rows[1]).toMatch(/^\| suite, 2 workers .* \| embedded \| 5000 ms; with spares 5100 ms \| .*9000 ms.* \| 1.8× \(spares 1.76×\) vs ceiling 1.84× \|$/)
   })
 
+  test('a ratio below 1 reads as slower, never as "0.68× faster"; the Jest row names its Jest', () => {
+    const md = renderPerformance(record({ rows: {
+      naive: { url: { byN: { 2: { reps: 3, sql: { naiveMs: 949, workerdbMs: 1405, workerdbFrom: 'cold row', speedup: 0.68 } } } } },
+      jest: { url: { jest: '30.5.2', serialMs: 1500, workerdbMs: 1300, ceilingMs: 1200, speedup: 1.15, ceilingSpeedup: 1.25 } },
+    } }))
+    expect(md).toContain('| 949 ms | 1.47× slower |')
+    expect(md).not.toMatch(/0\.\d+× faster/)
+    expect(md).toMatch(/\| suite under Jest 30\.5\.2, 2 workers .* \| url \| 1300 ms \| in band on one database 1500 ms; .*1200 ms \| 1\.15× vs ceiling 1\.25× \|/)
+  })
+
   test('a partial or cut-short run says so, with what was skipped or failed', () => {
     const md = renderPerformance(record({ status: 'interrupted', full: false, skipped: [{ row: 'suite', server: 'url', why: 'over the 570 s budget' }] }))
     expect(md).toContain('**a interrupted run** (rows: cold, suite) — not a full `pnpm bench`')
