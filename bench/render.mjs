@@ -53,6 +53,13 @@ export function renderPerformance(rec) {
       `FILE_COPY ${ms(s.FILE_COPY.perCloneMs)} (${ms(s.FILE_COPY.createFourMs)} + ${ms(s.FILE_COPY.dropFourMs)} for 4); one alone: WAL_LOG ${ms(s.WAL_LOG.createOneMs)} + ${ms(s.WAL_LOG.dropOneMs)}, FILE_COPY ${ms(s.FILE_COPY.createOneMs)} + ${ms(s.FILE_COPY.dropOneMs)}; a bare CHECKPOINT ${ms(s.checkpointMs)}`,
       `faster: ${s.fasterPerClone}`)
   }
+  const f = rows.fsync?.['embedded-disk']
+  if (f) {
+    add('durability: the template\'s migration, and per clone (4 at once, create + drop, the faster strategy)', sv('fsync', 'embedded-disk').replace('embedded-disk', 'embedded, data on disk'),
+      `fsync, full_page_writes, synchronous_commit on: migration ${ms(f.on.migrateMs)}, ${ms(f.on.perCloneMs)} per clone (${f.on.fasterStrategy})`,
+      `all three off: migration ${ms(f.off.migrateMs)}, ${ms(f.off.perCloneMs)} per clone${f.ram ? `; off, data on the RAM disk: migration ${ms(f.ram.migrateMs)}, ${ms(f.ram.perCloneMs)} per clone` : ''}`,
+      `off: clones ${faster(f.perCloneRatio)}, migration ${faster(f.migrateRatio)}${f.ram ? `; off on the RAM disk: clones ${faster(f.ramPerCloneRatio)}, migration ${faster(f.ramMigrateRatio)}` : ''}`)
+  }
   for (const k of serverKeys) {
     for (const [n, c] of Object.entries(rows.cold?.[k]?.byN ?? {})) {
       add(`cold, N=${n}: template + ${n} clones (raw SQL migrations)`, sv('cold', k, c.reps), `${ms(c.workerdbMs)} (${c.workerdbStrategy}); teardown ${ms(c.workerdbEndMs)}${c.workerdbOtherStrategy ? `; forced to ${c.workerdbOtherStrategy.strategy}: ${ms(c.workerdbOtherStrategy.ms)}, teardown ${ms(c.workerdbOtherStrategy.endMs)}` : ''}`,

@@ -8,6 +8,10 @@
  *
  *   strategy    per clone of the 50-table template: CREATE DATABASE with WAL_LOG vs FILE_COPY, one alone
  *               and 4 at once, the DROP that follows each, and a bare CHECKPOINT (FILE_COPY takes two)
+ *   fsync       what durability costs: two more embedded servers with their data on disk, one with fsync,
+ *               full_page_writes and synchronous_commit on, one with them off; the template's migration and
+ *               4 clones (create + drop, the faster strategy on each) on both and on the embedded server on
+ *               the RAM disk, reps interleaved
  *   cold        template build + N clones vs the floor: one raw migration + N raw concurrent clones with
  *               the faster of the two strategies on that server (both measured)
  *   naive       each of N workers creates and migrates its own database, concurrently: with raw SQL files
@@ -54,7 +58,7 @@ const JSON_OUT = args.includes('--json')
 const LOUD = args.includes('--loud')
 const REPS = Number(flag('reps', 3))
 // In the order they run: the costliest to cut short on a busy machine come before the ones that adapt.
-const ALL_ROWS = ['strategy', 'cold', 'suite', 'jest', 'zeroconfig', 'warm', 'naive', 'scaling', 'overhead']
+const ALL_ROWS = ['strategy', 'fsync', 'cold', 'suite', 'jest', 'zeroconfig', 'warm', 'naive', 'scaling', 'overhead']
 const ONLY = flag('only', ALL_ROWS.join(',')).split(',')
 const NS = flag('ns', '2,4').split(',').map(Number)
 const K = Number(flag('k', 4))
@@ -274,6 +278,59 @@ async function strategyRow(adminUrl) {
   const res = { templateMb: r1(Number(size) / 1024 / 1024), checkpointMs: r0(median(checkpoints)), WAL_LOG: per('WAL_LOG'), FILE_COPY: per('FILE_COPY') }
   res.fasterPerClone = res.WAL_LOG.perCloneMs <= res.FILE_COPY.perCloneMs ? 'WAL_LOG' : 'FILE_COPY'
   res.fasterCreateFour = res.WAL_LOG.createFourMs <= res.FILE_COPY.createFourMs ? 'WAL_LOG' : 'FILE_COPY'
+  return res
+}
+
+// ── fsync: the same server with durability on and off ──────────────────────────────────────────────────
+const DURABLE = { fsync: 'on', full_page_writes: 'on', synchronous_commit: 'on' }
+const NOT_DURABLE = { fsync: 'off', full_page_writes: 'off', synchronous_commit: 'off' }
+
+/**
+ * Servers of the same binaries: `on` and `off` with their data on disk, apart only in the three settings;
+ * `ram`, when given, the bench's embedded server (fsync off, data on the RAM disk).
+ */
+async function fsyncRow(urls) {
+  const empty = () => ({ migrate: [], WAL_LOG: [], FILE_COPY: [] })
+  const modes = Object.keys(urls)
+  const m = Object.fromEntries(modes.map((mode) => [mode, empty()]))
+  try {
+    const more = repsLoop(REPS)
+    for (let r = 0; more(r); r++) {
+      for (const mode of r % 2 ? [...modes].reverse() : modes) {
+        const adminUrl = urls[mode]
+        const tpl = `${FLOOR}ftpl`
+        m[mode].migrate.push(await timed(async () => {
+          await createDb(adminUrl, tpl)
+          await runSql(withDb(adminUrl, tpl), migrationSql())
+        }))
+        // Both strategies: the figure is the faster, whichever workerdb would pick.
+        for (const strategy of r % 2 ? ['FILE_COPY', 'WAL_LOG'] : ['WAL_LOG', 'FILE_COPY']) {
+          const names = [1, 2, 3, 4].map((i) => `${FLOOR}f4_${i}`)
+          m[mode][strategy].push(await timed(async () => {
+            await Promise.all(names.map((n) => createDb(adminUrl, n, tpl, strategy)))
+            await dropDbs(adminUrl, names)
+          }))
+        }
+        await dropDbs(adminUrl, [tpl])
+      }
+    }
+  } finally {
+    for (const url of Object.values(urls)) await dropOurs(url, FLOOR)
+  }
+  const per = (mode) => {
+    const best = median(m[mode].WAL_LOG) <= median(m[mode].FILE_COPY) ? 'WAL_LOG' : 'FILE_COPY'
+    return {
+      migrateMs: r0(median(m[mode].migrate)), fasterStrategy: best, perCloneMs: r0(median(m[mode][best]) / 4),
+      fourClonesMs: { WAL_LOG: r0(median(m[mode].WAL_LOG)), FILE_COPY: r0(median(m[mode].FILE_COPY)) },
+    }
+  }
+  const res = Object.fromEntries(modes.map((mode) => [mode, per(mode)]))
+  res.perCloneRatio = r2(res.on.perCloneMs / res.off.perCloneMs)
+  res.migrateRatio = r2(res.on.migrateMs / res.off.migrateMs)
+  if (res.ram) {
+    res.ramPerCloneRatio = r2(res.on.perCloneMs / res.ram.perCloneMs)
+    res.ramMigrateRatio = r2(res.on.migrateMs / res.ram.migrateMs)
+  }
   return res
 }
 
@@ -592,7 +649,7 @@ process.on('SIGTERM', () => onSignal('SIGTERM'))
 
 // Time shares: each (row, server) gets its weight's share of what is left of the budget; past it, a row
 // stops after the rep under way (at least one), and its record says how many reps it took.
-const WEIGHTS = { strategy: 1, cold: 2.5, naive: 2.5, warm: 1, suite: 3, jest: 2, zeroconfig: 1.5, overhead: 1.5, scaling: 0.5 }
+const WEIGHTS = { strategy: 1, fsync: 1, cold: 2.5, naive: 2.5, warm: 1, suite: 3, jest: 2, zeroconfig: 1.5, overhead: 1.5, scaling: 0.5 }
 let planned = []
 let rowDeadline = Infinity
 let rowReps = []
@@ -674,6 +731,7 @@ try {
   const keys = Object.keys(servers)
   for (const row of ALL_ROWS.filter((r) => ONLY.includes(r))) {
     if (row === 'zeroconfig') planned.push([row, 'own-embedded'])
+    else if (row === 'fsync') planned.push([row, 'embedded-disk'])
     else if (row === 'overhead' || row === 'scaling') { if (servers.embedded) planned.push([row, 'embedded']) }
     else for (const k of keys) planned.push([row, k])
   }
@@ -691,6 +749,21 @@ try {
       const s = await measure('strategy', key, () => strategyRow(servers[key]))
       if (s) say(`strategy [${key}] ${s.templateMb} MB template, per clone with 4 at once (create + drop): WAL_LOG ${s.WAL_LOG.perCloneMs} ms (${s.WAL_LOG.createFourMs} + ${s.WAL_LOG.dropFourMs}) · FILE_COPY ${s.FILE_COPY.perCloneMs} ms (${s.FILE_COPY.createFourMs} + ${s.FILE_COPY.dropFourMs}) · one alone: WAL_LOG ${s.WAL_LOG.createOneMs}+${s.WAL_LOG.dropOneMs}, FILE_COPY ${s.FILE_COPY.createOneMs}+${s.FILE_COPY.dropOneMs} ms · CHECKPOINT ${s.checkpointMs} ms`)
     }
+  }
+
+  if (ONLY.includes('fsync')) {
+    await measure('fsync', 'embedded-disk', async () => {
+      // Servers of our own, on disk as a CI service container's data is.
+      const started = []
+      try {
+        for (const settings of [DURABLE, NOT_DURABLE]) started.push(await core.startEmbedded({ memory: false, settings }, core.createLogger({ silent: true })))
+        const f = await fsyncRow({ on: started[0].adminUrl, off: started[1].adminUrl, ...(servers.embedded ? { ram: servers.embedded } : {}) })
+        say(`fsync [embedded-disk] fsync on: migration ${f.on.migrateMs} ms, per clone ${f.on.perCloneMs} ms (${f.on.fasterStrategy}) · fsync off: migration ${f.off.migrateMs} ms, per clone ${f.off.perCloneMs} ms (${f.off.fasterStrategy}) · ${f.perCloneRatio}× per clone, ${f.migrateRatio}× per migration${f.ram ? ` · RAM disk, fsync off: migration ${f.ram.migrateMs} ms, per clone ${f.ram.perCloneMs} ms (${f.ramPerCloneRatio}× per clone)` : ''}`)
+        return f
+      } finally {
+        for (const server of started) await server.stop()
+      }
+    })
   }
 
   if (ONLY.includes('cold')) {
