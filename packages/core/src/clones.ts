@@ -26,6 +26,27 @@ export function chooseStrategy(info: Pick<ServerInfo, 'major' | 'fsync' | 'fileC
   return templateBytes > 64 * 1024 * 1024 ? 'FILE_COPY' : 'WAL_LOG'
 }
 
+/** Per copied clone, from this a run on a durable server says what would make its copies cheaper. */
+export const SLOW_COPY_MS = 100
+
+/** How to make a test-only server stop waiting for its disk; `workerdb doctor` prints it. */
+export const DURABILITY_FIX = 'For a server that only runs tests: start it with `-c fsync=off -c full_page_writes=off -c synchronous_commit=off` ' +
+  '(`docker run … postgres -c fsync=off …`), or on a running one `ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET full_page_writes = off; ' +
+  'ALTER SYSTEM SET synchronous_commit = off; SELECT pg_reload_conf();` (no restart). Its data on tmpfs (`--tmpfs /var/lib/postgresql/data`) ' +
+  'saves more. Never on a server whose data must survive a crash.'
+
+/**
+ * Pure: the line a run prints when its copies were slow because the server waits for its disk (fsync on),
+ * or undefined. The README's performance section ("durability") has what fsync and a tmpfs data dir cost.
+ */
+export function durabilityHint(o: { fsync: boolean; copies: number; copyMs: number }): string | undefined {
+  if (!o.fsync || o.copies === 0) return undefined
+  const perCopy = Math.round(o.copyMs / o.copies)
+  if (perCopy < SLOW_COPY_MS) return undefined
+  return `cloning took ${perCopy} ms per clone: this server runs with fsync on, so every copy waits for the disk. ` +
+    'A server that only runs tests can run with fsync off and its data on tmpfs: `npx workerdb doctor` says how.'
+}
+
 /**
  * How many CREATE DATABASE statements run at once. A copy waits on the disk far more than on a CPU
  * (pnpm bench, 2 cores, 8 clones: 2 lanes took 1.33× the time of 8), so 4 lanes per core, at most 8 —

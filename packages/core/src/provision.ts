@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os'
 import { dirname } from 'node:path'
 import { dropInBackground } from './background-drop.js'
 import { deferredStart, WORKERS_BOOT_MS } from './deferred-start.js'
-import { cloneConcurrency, createClones, chooseStrategy, dropClones } from './clones.js'
+import { cloneConcurrency, createClones, chooseStrategy, dropClones, durabilityHint } from './clones.js'
 import type { ResolvedConfig } from './config.js'
 import { connect, driverPath, ownSessions, requireCreateDb, serverInfo, type Client, type ServerInfo } from './db.js'
 import { cloneUse, readOwnSessions, readSessions, UNUSED_CLONES_HINT, unusedClonesMessage, type CloneUse } from './clone-use.js'
@@ -108,6 +108,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   let sessionsBefore: Map<string, number> | undefined
   let ownSessionsBefore = new Map<string, number>()
   let lanes = 2
+  let durabilityHintShown = false
   let strategy: 'WAL_LOG' | 'FILE_COPY' | undefined
   let template: TemplateResult
   const password = safePassword(server.adminUrl)
@@ -223,6 +224,12 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     summary.fromSpares = (summary.fromSpares ?? 0) + renamed.length
     const how = [renamed.length ? `${renamed.length} from spares` : '', renamed.length < names.length ? strategy : ''].filter(Boolean).join(', ')
     log.info(`${names.length} clone${names.length === 1 ? '' : 's'} ready in ${ms(started)}${how ? ` (${how})` : ''}`)
+    // Once per run: a watch rerun's few new clones need not repeat it.
+    const hint = durabilityHintShown ? undefined : durabilityHint({ fsync: info.fsync, copies: copies.length, copyMs: performance.now() - started })
+    if (hint) {
+      durabilityHintShown = true
+      log.info(hint)
+    }
   }
 
   /** Best effort: a failed claim only means copying instead. */

@@ -97,6 +97,19 @@ describe('workerdb doctor', () => {
     expect(code).toBe(0)
   })
 
+  test('says whether the server waits for its disk (fsync), and how a test-only server stops waiting', async () => {
+    const fsync = await withClient(testUrl(), async (c) => (await c.query("select current_setting('fsync') as fsync")).rows[0].fsync)
+    const { code, text } = await main(['doctor'], cwd)
+    if (fsync === 'on') {
+      expect(text).toMatch(/! durability: fsync is on: every migration and every clone waits for the disk/)
+      expect(text).toMatch(/→ For a server that only runs tests: .*-c fsync=off.*ALTER SYSTEM SET fsync = off.*pg_reload_conf\(\).*--tmpfs/)
+    } else {
+      expect(text).toMatch(/✓ durability: fsync off/)
+    }
+    // A hint, not a failure.
+    expect(code).toBe(0)
+  })
+
   test('fails on an unreachable server, with the fix, and prints no password', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'workerdb-cli-down-'))
     try {

@@ -1,6 +1,6 @@
 /** The two clone decisions made before any CREATE DATABASE: which strategy, and how many at once. */
 import { describe, expect, it } from 'vitest'
-import { chooseStrategy, cloneConcurrency } from '../src/clones.js'
+import { chooseStrategy, cloneConcurrency, durabilityHint, SLOW_COPY_MS } from '../src/clones.js'
 
 describe('chooseStrategy', () => {
   const MB = 1024 * 1024
@@ -38,5 +38,18 @@ describe('cloneConcurrency', () => {
   })
   it('one lane even when the server is already short of connections', () => {
     expect(cloneConcurrency({ ...base, maxConnections: 10, cores: 16 })).toBe(1)
+  })
+})
+
+describe('durabilityHint', () => {
+  it('speaks when copies were slow on a server with fsync on, with the per-clone figure and where the fix is', () => {
+    const hint = durabilityHint({ fsync: true, copies: 4, copyMs: 4 * 250 })
+    expect(hint).toMatch(/^cloning took 250 ms per clone: this server runs with fsync on/)
+    expect(hint).toContain('`npx workerdb doctor` says how')
+  })
+  it('keeps quiet when fsync is off, when copies were fast, or when nothing was copied (all from spares)', () => {
+    expect(durabilityHint({ fsync: false, copies: 4, copyMs: 4000 })).toBeUndefined()
+    expect(durabilityHint({ fsync: true, copies: 4, copyMs: 4 * (SLOW_COPY_MS - 1) })).toBeUndefined()
+    expect(durabilityHint({ fsync: true, copies: 0, copyMs: 500 })).toBeUndefined()
   })
 })
