@@ -53,6 +53,11 @@ export function renderPerformance(rec) {
       `FILE_COPY ${ms(s.FILE_COPY.perCloneMs)} (${ms(s.FILE_COPY.createFourMs)} + ${ms(s.FILE_COPY.dropFourMs)} for 4); one alone: WAL_LOG ${ms(s.WAL_LOG.createOneMs)} + ${ms(s.WAL_LOG.dropOneMs)}, FILE_COPY ${ms(s.FILE_COPY.createOneMs)} + ${ms(s.FILE_COPY.dropOneMs)}; a bare CHECKPOINT ${ms(s.checkpointMs)}`,
       `faster: ${s.fasterPerClone}`)
   }
+  const cf = rows.config?.none
+  if (cf) {
+    add('loading workerdb.config.* in a fresh process, per form', sv('config', 'none').replace('none', 'no server'),
+      Object.entries(cf.loadMs).map(([form, v]) => `${form} ${ms(v)}`).join('; '), '', `slowest: ${cf.slowest[0]}`)
+  }
   const f = rows.fsync?.['embedded-disk']
   if (f) {
     add('durability: the template\'s migration, and per clone (4 at once, create + drop, the faster strategy)', sv('fsync', 'embedded-disk').replace('embedded-disk', 'embedded, data on disk'),

@@ -6,6 +6,8 @@
  * when it answers: fsync on, the kind of server a CI service container gives). Every figure names its
  * server and its work. Rows (medians of --reps, contenders interleaved so that drift hits all alike):
  *
+ *   config      finding and loading workerdb.config.* in a fresh process, per form (.json, .cjs, .mjs, .js in
+ *               a CommonJS and in an ESM package, .ts the first time and once jiti's cache has it); no server
  *   strategy    per clone of the 50-table template: CREATE DATABASE with WAL_LOG vs FILE_COPY, one alone
  *               and 4 at once, the DROP that follows each, and a bare CHECKPOINT (FILE_COPY takes two)
  *   fsync       what durability costs: two more embedded servers with their data on disk, one with fsync,
@@ -58,7 +60,7 @@ const JSON_OUT = args.includes('--json')
 const LOUD = args.includes('--loud')
 const REPS = Number(flag('reps', 3))
 // In the order they run: the costliest to cut short on a busy machine come before the ones that adapt.
-const ALL_ROWS = ['strategy', 'fsync', 'cold', 'suite', 'jest', 'zeroconfig', 'warm', 'naive', 'scaling', 'overhead']
+const ALL_ROWS = ['config', 'strategy', 'fsync', 'cold', 'suite', 'jest', 'zeroconfig', 'warm', 'naive', 'scaling', 'overhead']
 const ONLY = flag('only', ALL_ROWS.join(',')).split(',')
 const NS = flag('ns', '2,4').split(',').map(Number)
 const K = Number(flag('k', 4))
@@ -234,6 +236,56 @@ function runChild(cmd, argv, { cwd, env, timeoutMs = RUN_TIMEOUT_MS }) {
       resolve({ code, signal, out, timedOut })
     })
   })
+}
+
+// ── config: what finding and loading the config file costs ────────────────────────────────────────────
+const CONFIG_BODY = "{ prefix: 'cfgbench', migrate: { sql: './migrations' }, reset: 'truncate' }"
+const CONFIG_FORMS = {
+  json: { file: 'workerdb.config.json', text: JSON.stringify({ prefix: 'cfgbench', migrate: { sql: './migrations' }, reset: 'truncate' }) },
+  cjs: { file: 'workerdb.config.cjs', text: `const { defineConfig } = require('@workerdb/core')\nmodule.exports = defineConfig(${CONFIG_BODY})\n` },
+  mjs: { file: 'workerdb.config.mjs', text: `import { defineConfig } from '@workerdb/core'\nexport default defineConfig(${CONFIG_BODY})\n` },
+  'js (CommonJS)': { file: 'workerdb.config.js', text: `const { defineConfig } = require('@workerdb/core')\nmodule.exports = defineConfig(${CONFIG_BODY})\n` },
+  'js (ESM package)': { file: 'workerdb.config.js', type: 'module', text: `import { defineConfig } from '@workerdb/core'\nexport default defineConfig(${CONFIG_BODY})\n` },
+  ts: { file: 'workerdb.config.ts', text: `import { defineConfig, type WorkerDbOptions } from '@workerdb/core'\nconst options: WorkerDbOptions = ${CONFIG_BODY}\nexport default defineConfig(options)\n` },
+}
+
+/** One fresh Node process: the ms resolveConfig took there (workerdb already imported, as a runner has it). */
+async function configLoadMs(dir) {
+  const probe = `const core = await import(${JSON.stringify(join(root, 'packages/core/dist/index.js'))})
+const t0 = performance.now()
+await core.resolveConfig({}, process.cwd())
+process.stdout.write(String(performance.now() - t0))
+`
+  const r = await runChild(process.execPath, ['--input-type=module', '-e', probe], { cwd: dir, env: cleanEnv({}) })
+  if (r.code !== 0) throw new Error(`loading the config in ${dir} failed:\n${r.out.slice(-2000)}`)
+  return Number(r.out.trim())
+}
+
+async function configRow(work) {
+  const forms = {}
+  for (const [form, spec] of Object.entries(CONFIG_FORMS)) {
+    const dir = join(work, `config-${form.replace(/\W+/g, '-')}`)
+    mkdirSync(join(dir, 'node_modules', '@workerdb'), { recursive: true })
+    symlinkSync(join(root, 'packages', 'core'), join(dir, 'node_modules', '@workerdb', 'core'), 'dir')
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'config-bench', ...(spec.type ? { type: spec.type } : {}) }))
+    writeFileSync(join(dir, spec.file), spec.text)
+    forms[form] = dir
+  }
+  const t = Object.fromEntries(Object.keys(forms).map((form) => [form, []]))
+  t['ts, first load'] = []
+  const more = repsLoop(REPS)
+  for (let r = 0; more(r); r++) {
+    for (const [form, dir] of Object.entries(forms)) {
+      if (form === 'ts') {
+        // jiti keeps what it compiled in node_modules/.cache: the first load after an edit compiles.
+        rmSync(join(dir, 'node_modules', '.cache'), { recursive: true, force: true })
+        t['ts, first load'].push(await configLoadMs(dir))
+      }
+      t[form].push(await configLoadMs(dir))
+    }
+  }
+  const loadMs = Object.fromEntries(Object.entries(t).map(([form, v]) => [form, r1(median(v))]))
+  return { loadMs, slowest: Object.entries(loadMs).sort((a, b) => b[1] - a[1])[0] }
 }
 
 // ── strategy: what a clone costs on this server, by strategy ──────────────────────────────────────────
@@ -649,7 +701,7 @@ process.on('SIGTERM', () => onSignal('SIGTERM'))
 
 // Time shares: each (row, server) gets its weight's share of what is left of the budget; past it, a row
 // stops after the rep under way (at least one), and its record says how many reps it took.
-const WEIGHTS = { strategy: 1, fsync: 1, cold: 2.5, naive: 2.5, warm: 1, suite: 3, jest: 2, zeroconfig: 1.5, overhead: 1.5, scaling: 0.5 }
+const WEIGHTS = { config: 0.5, strategy: 1, fsync: 1, cold: 2.5, naive: 2.5, warm: 1, suite: 3, jest: 2, zeroconfig: 1.5, overhead: 1.5, scaling: 0.5 }
 let planned = []
 let rowDeadline = Infinity
 let rowReps = []
@@ -732,6 +784,7 @@ try {
   for (const row of ALL_ROWS.filter((r) => ONLY.includes(r))) {
     if (row === 'zeroconfig') planned.push([row, 'own-embedded'])
     else if (row === 'fsync') planned.push([row, 'embedded-disk'])
+    else if (row === 'config') planned.push([row, 'none'])
     else if (row === 'overhead' || row === 'scaling') { if (servers.embedded) planned.push([row, 'embedded']) }
     else for (const k of keys) planned.push([row, k])
   }
@@ -742,6 +795,11 @@ try {
     // workerdb's knex adapter loads the project's knex: this folder is the project.
     mkdirSync(join(work, 'node_modules'), { recursive: true })
     symlinkSync(knexDir, join(work, 'node_modules', 'knex'), 'dir')
+  }
+
+  if (ONLY.includes('config')) {
+    const c = await measure('config', 'none', () => configRow(work))
+    if (c) say(`config [none] load per form: ${Object.entries(c.loadMs).map(([form, v]) => `${form} ${v} ms`).join(' · ')}`)
   }
 
   if (ONLY.includes('strategy')) {
