@@ -1,14 +1,16 @@
 /**
- * Teardown's drops, handed to a detached process so that the test command exits without waiting for the
- * server: a DROP DATABASE removes the files and, with fsync on, waits for the disk (54 ms–1.6 s for two
- * clones of a 28 MB template on PostgreSQL 15 here, depending on the disk's other work). Only for a server that outlives the run — a URL;
- * an embedded or container server stops at teardown and takes its clones with it, or is dropped from first.
+ * Teardown's drops, and the spares the run did not finish, handed to a detached process so that the test
+ * command exits without waiting for the server: a DROP DATABASE removes the files and a copy writes them,
+ * and with fsync on both wait for the disk. Only for a server that outlives the run — a URL; an embedded
+ * or container server stops at teardown and takes its clones with it, or is dropped from first.
  *
  * Nothing is trusted more than before: the dropper drops only what dropClones would (the marker must name
  * this run), and if it dies too, the markers name a dead runner, so the next run's sweep drops the clones.
  */
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import type { SpareJob } from './spares.js'
 
 /** The job, in the dropper's environment: its argv would show the password in `ps`, its environment does not. */
 export const DROP_JOB_ENV = 'WORKERDB_DROP_JOB'
@@ -17,13 +19,19 @@ export interface DropJob {
   adminUrl: string
   names: string[]
   runId: string
+  /**
+   * The spares the run did not finish while its tests ran: made here, after the drops, so that the run's
+   * end never waits for a copy (spares.ts).
+   */
+  spares?: SpareJob
 }
 
 /** The dropper gives up after this long: a server that stopped answering must not keep a process around. */
 export const DROPPER_DEADLINE_MS = 60_000
 
-/** Next to the bundle that imports this module (dist/); tests running the sources pass dist's. */
-export const DROPPER = fileURLToPath(new URL('./dropper.js', import.meta.url))
+/** Next to the bundle that imports this module (dist/); from the sources (tests), the built one in dist/. */
+export const DROPPER = [new URL('./dropper.js', import.meta.url), new URL('../dist/dropper.js', import.meta.url)]
+  .map((url) => fileURLToPath(url)).find((path) => existsSync(path)) ?? fileURLToPath(new URL('./dropper.js', import.meta.url))
 
 /**
  * Starts the dropper and returns at once, with its pid. Its output goes nowhere (it has no terminal to

@@ -20,7 +20,7 @@ import { baseManifest, MANIFEST_ENV, manifestPathFor, removeManifest, writeManif
 import { cloneName, newRunId } from './naming.js'
 import type { Plan } from './plan.js'
 import { startServer, type ServerHandle } from './server/index.js'
-import { claimSpares, makeSpares, type SpareMaker } from './spares.js'
+import { claimSpares, makeSpares, type SpareJob, type SpareMaker } from './spares.js'
 import { deadManifests, removeManifests, sweep, type DeadManifest } from './sweep.js'
 import { ensureTemplate, releaseTemplate, type TemplateResult } from './template.js'
 import { connectionParts, redactText, withDatabase } from './url.js'
@@ -253,13 +253,17 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   const background = deferredStart(o.detached ? 0 : WORKERS_BOOT_MS)
 
   let spareMaker: SpareMaker | undefined
+  let spareJob: SpareJob | undefined
   /** While the tests run, copies for the next run: it then starts by renaming (see spares.ts). */
   function startSpares(): void {
     // A throwaway server takes spares with it; `workerdb provision` exits before they could be made.
     if (!o.config.spares || !server.persistent || o.detached) return
-    spareMaker = makeSpares({
+    spareJob = {
       adminUrl: server.adminUrl, template: template.name, prefix: o.config.prefix, hash: template.hash, runId, project: o.config.project, strategy,
       target: o.config.spares === 'plan' ? manifest.clones.length : o.config.spares,
+    }
+    spareMaker = makeSpares({
+      ...spareJob,
       onError: (err) => log.warn(`making spare clones failed (harmless; the next run copies instead): ${redactText(err.message)}`),
       announce: (name, on) => announce([name], on),
       startAfter: background.ready,
@@ -302,7 +306,9 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     background.now()
     let unused: WorkerDbError | undefined
     try {
-      const spares = await spareMaker?.done()
+      // Handed to a background process with the drops, the spares not yet made never delay the run's end.
+      const background = server.persistent && o.dropInBackground && server.kind === 'url' && clones.length > 0
+      const spares = background ? await spareMaker?.stop() : await spareMaker?.done()
       if (spares) {
         summary.sparesMade = spares
         log.info(`made ${spares} spare clone${spares === 1 ? '' : 's'} while the tests ran, for the next run to take`)
@@ -310,8 +316,8 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       unused = await checkCloneUse()
       // A throwaway embedded server takes its databases with it: dropping them first would only cost time.
       let dropped = 0
-      if (server.persistent && o.dropInBackground && server.kind === 'url' && clones.length) {
-        summary.dropperPid = dropInBackground({ adminUrl: server.adminUrl, names: clones, runId })
+      if (background) {
+        summary.dropperPid = dropInBackground({ adminUrl: server.adminUrl, names: clones, runId, spares: spareJob })
       } else if (server.persistent) {
         dropped = await dropClones(server.adminUrl, clones, runId)
       }

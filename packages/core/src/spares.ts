@@ -81,6 +81,17 @@ export async function claimSpares(client: Client, o: { prefix: string; hash: str
 export interface SpareMaker {
   /** Waits until the spares are made (teardown: the next run should find them all); resolves to how many this maker made. */
   done(): Promise<number>
+  /**
+   * Stops at once: no new copy starts, and the one under way is cancelled (the server removes what it
+   * had copied). Resolves to how many this maker made; what is missing, a background process can make.
+   */
+  stop(): Promise<number>
+}
+
+/** The maker of the spares the next run takes: what makeSpares and the background finisher both need. */
+export interface SpareJob {
+  adminUrl: string; template: string; prefix: string; hash: string; runId: string; project: string; target: number
+  strategy?: 'WAL_LOG' | 'FILE_COPY'
 }
 
 /**
@@ -88,23 +99,27 @@ export interface SpareMaker {
  * should not compete with them), under the template's shared lock so no sweep drops the template meanwhile.
  * Best effort: any failure just means fewer spares, and the next run copies instead.
  */
-export function makeSpares(o: {
-  adminUrl: string; template: string; prefix: string; hash: string; runId: string; project: string; target: number
-  strategy?: 'WAL_LOG' | 'FILE_COPY'; onError?: (err: Error) => void
+export function makeSpares(o: SpareJob & {
+  onError?: (err: Error) => void
   /** Told each name before its copy starts (on) and once it is marked (off): see Manifest.creating. */
   announce?: (name: string, on: boolean) => void
   /** Copies start once this resolves (see deferred-start.ts). */
   startAfter?: Promise<void>
 }): SpareMaker {
   let made = 0
+  let stopping = false
+  /** The session doing the copies, once connected: stop() cancels its statement. */
+  let backendPid: number | undefined
   const work = (async () => {
     await o.startAfter
+    if (stopping) return
     const client = await connect(o.adminUrl)
     try {
+      backendPid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid
       await client.query('select pg_advisory_lock_shared($1::bigint)', [lockKey(o.hash).toString()])
       const have = (await listSpares(client, o.prefix, o.hash)).length
       const strategy = o.strategy ? ` strategy ${o.strategy}` : ''
-      for (let i = have; i < o.target; i++) {
+      for (let i = have; i < o.target && !stopping; i++) {
         const name = spareName(o.prefix, o.hash)
         o.announce?.(name, true)
         await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(o.template)}${strategy}`)
@@ -120,11 +135,26 @@ export function makeSpares(o: {
         made++
       }
     } finally {
+      backendPid = undefined
       await client.end().catch(() => {})
     }
-  })().catch((err: Error) => o.onError?.(err))
+  })().catch((err: Error) => {
+    // A cancelled copy is what stop() asked for.
+    if (!stopping) o.onError?.(err)
+  })
   return {
     async done() {
+      await work
+      return made
+    },
+    async stop() {
+      stopping = true
+      const pid = backendPid
+      if (pid !== undefined) {
+        const admin = await connect(o.adminUrl).catch(() => undefined)
+        await admin?.query('select pg_cancel_backend($1)', [pid]).catch(() => {})
+        await admin?.end().catch(() => {})
+      }
       await work
       return made
     },

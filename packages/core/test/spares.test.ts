@@ -3,18 +3,18 @@
  * server: the next run's clones come from spares, are fresh template copies marked as its own, two runs
  * never take the same spare, and the sweep drops spares whose template is gone but keeps the others.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig, type ResolvedConfig } from '../src/config.js'
 import { makeMarker, parseMarker } from '../src/marker.js'
-import { manifestPathFor, type Manifest } from '../src/manifest.js'
+import { manifestDir, manifestPathFor, type Manifest } from '../src/manifest.js'
 import { newRunId, quoteIdent, quoteLiteral } from '../src/naming.js'
 import { provision, type Provisioned } from '../src/provision.js'
 import { spareName, sparesOf } from '../src/spares.js'
 import { orphanSpares, sweep } from '../src/sweep.js'
-import { databasesWithPrefix, dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
+import { alive, databasesWithPrefix, dbUrl, dropPrefix, eventually, testUrl, uniquePrefix, withClient } from './helpers.js'
 
 const HASH = 'ab'.repeat(32)
 
@@ -103,6 +103,35 @@ describe('spares on a real server', () => {
     // Its clones are dropped as usual (the marker says they are its own), and it left spares for the next.
     expect((await databasesWithPrefix(PREFIX)).filter((d) => d.name.includes(`_${second.runId}_`))).toEqual([])
     expect(await spares()).toHaveLength(3)
+  })
+
+  it('handing drops to the background, the run\'s end does not wait for spares: the background process makes what is missing', async () => {
+    // A prefix of its own, so that no spare of another test is taken or counted.
+    const prefix = uniquePrefix('spb')
+    const config = await resolveConfig({ server: { url: testUrl() }, migrate: { sql: '.' }, prefix, silent: true, spares: 3 }, root)
+    const sparesOfPrefix = async () => (await databasesWithPrefix(prefix)).filter((d) => parseMarker(d.comment)?.kind === 'spare')
+    try {
+      const r = await provision({ config, plan: { count: 2, reason: 'test plan of 2' }, framework: 'jest 30.5.2', workerIdVar: 'JEST_WORKER_ID', dropInBackground: true })
+      // No tests: teardown comes at once, and stops the in-process maker instead of waiting for it.
+      await r.teardown()
+      const endedAt = Date.now()
+      const madeDuringRun = r.summary.sparesMade ?? 0
+      expect(madeDuringRun).toBeLessThan(3)
+      const background = r.summary.dropperPid!
+      expect(background).toBeGreaterThan(0)
+      expect(await eventually(() => !alive(background))).toBe(true)
+      const made = await sparesOfPrefix()
+      expect(made).toHaveLength(3)
+      // The ones the run did not make were made after its end, by the background process, under the run's id.
+      const after = made.filter((d) => Date.parse(parseMarker(d.comment)!.createdAt) >= endedAt - 5)
+      expect(after.length).toBe(3 - madeDuringRun)
+      for (const d of made) expect(parseMarker(d.comment)).toMatchObject({ kind: 'spare', run: r.runId })
+      // Its clones are gone, and it left no manifest of its own behind.
+      expect((await databasesWithPrefix(prefix)).filter((d) => d.name.includes(`_${r.runId}_`))).toEqual([])
+      expect(readdirSync(manifestDir()).filter((f) => readFileSync(join(manifestDir(), f), 'utf8').includes(`"pid":${background},`))).toEqual([])
+    } finally {
+      await dropPrefix(prefix)
+    }
   })
 
   it('the manifest names every copy (clone or spare) while it is made, pending until the clones exist', async () => {
