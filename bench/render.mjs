@@ -8,13 +8,14 @@
  *
  * --check: exit 1 if README.md is not what the record renders to (nothing is written).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { option, readmeSection } from '../scripts/readme-section.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-export const START = '<!-- bench:start -->'
-export const END = '<!-- bench:end -->'
+const section = readmeSection('bench')
+export const { START, END } = section
 
 const ms = (x) => (x === undefined || x === null || Number.isNaN(x) ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`)
 const x = (r) => (r === undefined || r === null || Number.isNaN(r) ? '–' : `${r}×`)
@@ -124,12 +125,7 @@ export function renderPerformance(rec) {
 }
 
 /** Pure: README text with the section between the markers replaced. */
-export function replaceBetweenMarkers(readme, body) {
-  const a = readme.indexOf(START)
-  const b = readme.indexOf(END)
-  if (a === -1 || b === -1 || b < a) throw new Error(`README has no ${START} … ${END} section`)
-  return `${readme.slice(0, a + START.length)}\n${body}\n${readme.slice(b)}`
-}
+export const replaceBetweenMarkers = (readme, body) => section.replace(readme, body)
 
 export function readRecord(file) {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined
@@ -137,23 +133,15 @@ export function readRecord(file) {
 
 /** Writes the rendered section into the README; true when it changed. */
 export function renderToReadme(input, readmePath) {
-  const readme = readFileSync(readmePath, 'utf8')
-  const next = replaceBetweenMarkers(readme, renderPerformance(readRecord(input)))
-  if (next !== readme) writeFileSync(readmePath, next)
-  return next !== readme
+  return section.write(readmePath, renderPerformance(readRecord(input)))
 }
 
 function main(argv) {
-  const opt = (name, dflt) => {
-    const i = argv.indexOf(name)
-    return i === -1 ? dflt : argv[i + 1]
-  }
-  const input = opt('--input', join(root, 'bench', 'results', 'latest.json'))
-  const readmePath = opt('--readme', join(root, 'README.md'))
+  const input = option(argv, '--input', join(root, 'bench', 'results', 'latest.json'))
+  const readmePath = option(argv, '--readme', join(root, 'README.md'))
   const where = relative(process.cwd(), readmePath) || readmePath
   if (argv.includes('--check')) {
-    const readme = readFileSync(readmePath, 'utf8')
-    if (replaceBetweenMarkers(readme, renderPerformance(readRecord(input))) !== readme) {
+    if (!section.isCurrent(readmePath, renderPerformance(readRecord(input)))) {
       process.stderr.write(`bench render: ${where} is not up to date with ${relative(process.cwd(), input)}: run node bench/render.mjs\n`)
       process.exit(1)
     }

@@ -22,10 +22,11 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { option, readmeSection } from './readme-section.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-export const START = '<!-- matrix:start -->'
-export const END = '<!-- matrix:end -->'
+const section = readmeSection('matrix')
+export const { START, END } = section
 export const DEFAULT_SCENARIOS = join(root, 'e2e', 'matrix-scenarios.json')
 const LATEST = join(root, 'e2e', '.results', 'matrix-latest')
 
@@ -114,23 +115,10 @@ export function tableRows(section) {
 }
 
 /** Pure: README text with the section between the markers replaced. */
-export function replaceBetweenMarkers(readme, body) {
-  const [a, b] = markers(readme)
-  return `${readme.slice(0, a + START.length)}\n${body}\n${readme.slice(b)}`
-}
+export const replaceBetweenMarkers = (readme, body) => section.replace(readme, body)
 
 /** Pure: the section between the markers. */
-export function betweenMarkers(readme) {
-  const [a, b] = markers(readme)
-  return readme.slice(a + START.length, b)
-}
-
-function markers(readme) {
-  const a = readme.indexOf(START)
-  const b = readme.indexOf(END)
-  if (a === -1 || b === -1 || b < a) throw new Error(`README has no ${START} … ${END} section`)
-  return [a, b]
-}
+export const betweenMarkers = (readme) => section.between(readme)
 
 export function readLines(file) {
   if (!file || !existsSync(file)) return []
@@ -158,16 +146,12 @@ function writeScenarios(file, scenarios) {
 }
 
 function main(argv) {
-  const opt = (name, dflt) => {
-    const i = argv.indexOf(name)
-    return i === -1 ? dflt : argv[i + 1]
-  }
   let latest
   try { latest = readFileSync(LATEST, 'utf8').trim() } catch {}
-  const input = opt('--input', process.env.E2E_MATRIX_FILE || latest)
-  const readmePath = opt('--readme', join(root, 'README.md'))
-  const scenariosPath = opt('--scenarios', DEFAULT_SCENARIOS)
-  const ref = opt('--ref', undefined)
+  const input = option(argv, '--input', process.env.E2E_MATRIX_FILE || latest)
+  const readmePath = option(argv, '--readme', join(root, 'README.md'))
+  const scenariosPath = option(argv, '--scenarios', DEFAULT_SCENARIOS)
+  const ref = option(argv, '--ref', undefined)
   const check = argv.includes('--check')
   const { header, results } = splitRun(readLines(input))
   const where = relative(process.cwd(), readmePath) || readmePath
@@ -213,10 +197,8 @@ function main(argv) {
     return
   }
   if (unknownNote) process.stderr.write(unknownNote)
-  const readme = readFileSync(readmePath, 'utf8')
-  const next = replaceBetweenMarkers(readme, body)
-  if (next !== readme) writeFileSync(readmePath, next)
-  process.stdout.write(`matrix: ${results.length} e2e results of run ${header?.run ?? '?'} → ${where}${next === readme ? ' (unchanged)' : ''}\n`)
+  const changed = section.write(readmePath, body)
+  process.stdout.write(`matrix: ${results.length} e2e results of run ${header?.run ?? '?'} → ${where}${changed ? '' : ' (unchanged)'}\n`)
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -13,14 +13,15 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { option, readmeSection } from './readme-section.mjs'
 
 export { gitState } from '../e2e/support/matrix.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 /** The committed record; WORKERDB_STRESS_RECORD or --record puts a run's record elsewhere (the e2e test does). */
 export const DEFAULT_RECORD = join(root, 'scripts', 'stress-results.json')
-export const START = '<!-- stress:start -->'
-export const END = '<!-- stress:end -->'
+const section = readmeSection('stress')
+export const { START, END } = section
 
 /** What the machine was doing: CPUs and the load averages (1, 5, 15 min) at this moment. */
 export function machineNow() {
@@ -92,32 +93,19 @@ export function writeRecord(file, record) {
 }
 
 /** Pure: README text with the section between the markers replaced. */
-export function replaceStressSection(readme, body) {
-  const a = readme.indexOf(START)
-  const b = readme.indexOf(END)
-  if (a === -1 || b === -1 || b < a) throw new Error(`README has no ${START} … ${END} section`)
-  return `${readme.slice(0, a + START.length)}\n${body}\n${readme.slice(b)}`
-}
+export const replaceStressSection = (readme, body) => section.replace(readme, body)
 
 /** Renders the record into the README; returns whether the README changed. */
 export function renderIntoReadme(recordFile = DEFAULT_RECORD, readmePath = join(root, 'README.md')) {
-  const readme = readFileSync(readmePath, 'utf8')
-  const next = replaceStressSection(readme, renderStress(readRecord(recordFile)))
-  if (next !== readme) writeFileSync(readmePath, next)
-  return next !== readme
+  return section.write(readmePath, renderStress(readRecord(recordFile)))
 }
 
 function main(argv) {
-  const opt = (name, dflt) => {
-    const i = argv.indexOf(name)
-    return i === -1 ? dflt : argv[i + 1]
-  }
-  const recordFile = opt('--record', DEFAULT_RECORD)
-  const readmePath = opt('--readme', join(root, 'README.md'))
+  const recordFile = option(argv, '--record', DEFAULT_RECORD)
+  const readmePath = option(argv, '--readme', join(root, 'README.md'))
   const where = relative(process.cwd(), readmePath) || readmePath
   if (argv.includes('--check')) {
-    const readme = readFileSync(readmePath, 'utf8')
-    if (replaceStressSection(readme, renderStress(readRecord(recordFile))) !== readme) {
+    if (!section.isCurrent(readmePath, renderStress(readRecord(recordFile)))) {
       process.stderr.write(`stress: ${where} does not quote ${relative(process.cwd(), recordFile)}: run node scripts/stress-record.mjs\n`)
       process.exit(1)
     }
