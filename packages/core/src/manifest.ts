@@ -11,7 +11,7 @@ import type { EnvSpec } from './env.js'
 import { isWorkerDbError, type WorkerDbErrorCode } from './errors.js'
 import { redactText } from './url.js'
 import { removeOwnSessions } from './clone-use.js'
-import type { Plan } from './plan.js'
+import type { Plan } from './plan/plan.js'
 import type { ManifestReset } from './isolation/reset.js'
 
 export const MANIFEST_ENV = 'WORKERDB_MANIFEST'

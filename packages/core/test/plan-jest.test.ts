@@ -4,7 +4,7 @@
  * written from their source rather than from planJest.
  */
 import { describe, expect, it } from 'vitest'
-import { planJest, type JestFacts } from '../src/plan.js'
+import { planJest, type JestFacts } from '../src/plan/jest.js'
 import { rng } from './helpers.js'
 
 function facts(o: Partial<JestFacts> = {}): JestFacts {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { planVitest, vitest3MixedPools, vitestDefaultWorkers, type VitestFacts, type VitestPoolOptions, type VitestProjectFacts } from '../src/plan.js'
+import { planVitest, vitest3MixedPools, vitestDefaultWorkers, type VitestFacts, type VitestPoolOptions, type VitestProjectFacts } from '../src/plan/vitest.js'
 import { cloneFor } from '../src/worker.js'
 import type { Manifest } from '../src/manifest.js'
 import { rng } from './helpers.js'

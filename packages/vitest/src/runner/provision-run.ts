@@ -3,11 +3,11 @@
  * down when the last globalSetup that joined lets go.
  */
 import {
-  cloneName, createLogger, planVitest, provision, resolveConfig, vitest3MixedPools, WorkerDbError, writeFailedManifest, writePendingManifest,
+  cloneName, createLogger, planVitest, provision, resolveConfig, vitest3IsolationWarning, vitest3MixedPools, vitest4SequenceGroups, WorkerDbError,
+  writeFailedManifest, writePendingManifest,
   type Logger, type Plan, type Provisioned, type ResolvedConfig, type RunIdentity,
 } from '@workerdb/core'
 import { collectFacts, vitestMajor } from './facts.js'
-import { vitest3IsolationWarning, vitest4SequenceGroups } from './warnings.js'
 import type { RunState, SpecLike } from './state.js'
 
 export const WORKER_ID_VAR = 'VITEST_POOL_ID'

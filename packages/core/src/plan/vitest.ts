@@ -1,16 +1,8 @@
 /**
- * The plan: how many clones a run needs. This is where Django's parallel runner went wrong (it made
- * min(processes, test classes) clones but started `processes` workers), so every rule below comes from
- * reading the framework's pool code, and each has a unit test. The one law: never fewer clones than
- * worker ids that can run.
+ * Vitest's pools (3.2, 4.1, 5.1: `packages/vitest/src/node/pool*`): how many worker ids a run can use, and
+ * the configurations Vitest itself mishandles, where workerdb cannot help but can say so before they bite.
  */
-
-export interface Plan {
-  /** Clones to make: worker ids 1..count each get one. */
-  count: number
-  /** The inputs in one human line, for the summary and for E_NO_CLONE: "vitest 4, pool forks, maxWorkers 4, 6 test files". */
-  reason: string
-}
+import { positive, type Plan } from './plan.js'
 
 /** Vitest's default worker count (`packages/vitest/src/node/pools/…`): cores − 1 for run, half the cores in watch. */
 export function vitestDefaultWorkers(cpus: number, watch: boolean): number {
@@ -48,7 +40,7 @@ export interface VitestFacts {
 }
 
 /** Pools that run test files in workers that read VITEST_POOL_ID. */
-const WORKER_POOLS = new Set(['forks', 'threads', 'vmForks', 'vmThreads'])
+const WORKER_POOLS: ReadonlySet<string> = new Set(['forks', 'threads', 'vmForks', 'vmThreads'])
 
 export function planVitest(f: VitestFacts): Plan {
   const active = f.projects.filter((p) => p.specCount > 0 && WORKER_POOLS.has(p.pool))
@@ -102,49 +94,70 @@ export function vitest3MixedPools(f: VitestFacts): string[] {
   return pools.size > 1 ? [...pools] : []
 }
 
-function positive(n: number | undefined): number | undefined {
-  return typeof n === 'number' && Number.isFinite(n) && n >= 1 ? Math.floor(n) : undefined
+interface PoolOptions {
+  isolate?: boolean
+  minForks?: number
+  maxForks?: number
+  minThreads?: number
+  maxThreads?: number
 }
 
 /**
- * Jest 29.7 / 30 (`@jest/core` runJest + TestScheduler, `jest-runner`, `jest-worker`): not in band, Jest
- * forks exactly `maxWorkers` processes (ids 1..maxWorkers) and hands files out round-robin with at most
- * maxWorkers in flight, so only ids 1..min(files, maxWorkers) ever get one. In band, the main process runs
- * every file with JEST_WORKER_ID='1'. Restarted workers (workerIdleMemoryLimit, crashes) keep their id,
- * and watch mode runs globalSetup (and so this plan) again before every rerun, on a fresh pool.
+ * Vitest 3, isolation off, fewer pre-started workers than the maximum: files get lost or the run dies
+ * with "Terminating worker thread" (vitest#8133). Pure.
  */
-export interface JestFacts {
-  /** Jest's major version, for the reason line. */
-  major: number
-  /** `globalConfig.maxWorkers`: Jest has already folded --maxWorkers, percentages, -i and its default into it. */
-  maxWorkers: number
-  /** Test files of this run after --shard, as counted by workerdb's sequencer; ignored when it did not run. */
-  files: number
-  /** `--runInBand` / `-i`: every file in the main process. */
-  runInBand: boolean
-  /** Implies in band (Jest cannot watch handles in workers). */
-  detectOpenHandles?: boolean
-  watch?: boolean
-  /** Set: Jest uses workers even for one file, and recycles them (same id). */
-  workerIdleMemoryLimit?: number | string | null
-  /** False when the configured testSequencer is not workerdb's: the file count is unknown. */
-  sequencerRan: boolean
+export function vitest3IsolationWarning(f: VitestFacts & { minWorkers?: number; isolate?: boolean }): string | undefined {
+  if (f.major > 3 || !f.fileParallelism) return undefined
+  for (const pool of new Set(f.projects.filter((p) => p.specCount > 0).map((p) => p.pool))) {
+    if (pool !== 'forks' && pool !== 'threads') continue
+    const o = (f.poolOptions?.[pool] ?? {}) as PoolOptions
+    if ((o.isolate ?? f.isolate ?? true) !== false) continue
+    const forks = pool === 'forks'
+    const max = (forks ? o.maxForks : o.maxThreads) ?? f.maxWorkers ?? vitestDefaultWorkers(f.cpus, f.watch)
+    const min = (forks ? o.minForks : o.minThreads) ?? f.minWorkers ?? Math.min(vitestDefaultWorkers(f.cpus, f.watch), max)
+    if (min < max) {
+      const key = forks ? 'minForks' : 'minThreads'
+      return `Vitest 3 with isolate: false and ${min} pre-started of ${max} ${pool} workers can lose test files or crash ("Terminating worker thread", vitest#8133); set poolOptions.${pool}.${key}: ${max}, or keep isolation on`
+    }
+  }
+  return undefined
 }
 
-export function planJest(f: JestFacts): Plan {
-  const maxWorkers = positive(f.maxWorkers) ?? 1
-  const inBandFlag = f.runInBand ? '--runInBand' : f.detectOpenHandles ? '--detectOpenHandles' : undefined
-  const parts = [`jest ${f.major}`, inBandFlag ? `in band (${inBandFlag})` : `maxWorkers ${maxWorkers}`]
-  const files = Math.max(0, Math.floor(f.files))
-  parts.push(f.sequencerRan ? `${files} test file${files === 1 ? '' : 's'}` : 'test files not counted (workerdb\'s sequencer did not run)')
-  if (f.watch) parts.push('watch')
-  if (f.workerIdleMemoryLimit !== undefined && f.workerIdleMemoryLimit !== null) parts.push(`workerIdleMemoryLimit ${f.workerIdleMemoryLimit}`)
-  const reason = parts.join(', ')
+/** What Vitest 4's `groupSpecs` reads of one spec's project. */
+export interface SpecGroupFacts {
+  project: string
+  pool: string
+  /** `project.config.sequence.groupOrder` (0 when unset). */
+  groupOrder: number
+  isolate?: boolean
+  maxWorkers?: number
+}
 
-  if (f.sequencerRan && files === 0) return { count: 0, reason }
-  // In band by flag: one process, JEST_WORKER_ID='1'. (The timing cache can also flip a run to in band,
-  // but that needs no rule: id 1 is within any count below.)
-  if (inBandFlag) return { count: 1, reason }
-  if (!f.sequencerRan) return { count: maxWorkers, reason }
-  return { count: Math.min(maxWorkers, files), reason }
+/**
+ * Vitest 4.0–4.1 runs its sequence groups (one per `sequence.groupOrder`, then type checks, then the files
+ * of projects with `maxWorkers: 1`) one after another on one pool, and gives each group a fresh map of free
+ * ids (`Pool.setMaxWorkers`). The last tasks of a group free their ids only after the next group has
+ * started — into the NEW map — so a later task of the next group takes an id a running task holds: two test
+ * files run at once with one VITEST_POOL_ID (with different maxWorkers per group and with equal ones).
+ * Vitest 5 keeps each group's map for its own
+ * frees. More clones cannot help: returns the groups, in run order, when a group after the first runs test
+ * files in workers. Pure.
+ */
+export function vitest4SequenceGroups(major: number, specs: SpecGroupFacts[]): string[] | undefined {
+  if (major !== 4) return undefined
+  const groups = new Map<string, { rank: number; projects: Set<string>; workers: boolean }>()
+  for (const s of specs) {
+    const [key, rank] = s.pool === 'typescript'
+      ? ['type checks', Number.MAX_SAFE_INTEGER - 1]
+      : s.isolate === true && s.groupOrder === 0 && s.maxWorkers === 1
+        ? ['maxWorkers 1', Number.MAX_SAFE_INTEGER]
+        : [`groupOrder ${s.groupOrder}`, s.groupOrder]
+    let g = groups.get(key)
+    if (!g) groups.set(key, (g = { rank, projects: new Set(), workers: false }))
+    g.projects.add(s.project || '(root)')
+    if (WORKER_POOLS.has(s.pool)) g.workers = true
+  }
+  const ordered = [...groups].sort((a, b) => a[1].rank - b[1].rank)
+  if (ordered.length < 2 || !ordered.slice(1).some(([, g]) => g.workers)) return undefined
+  return ordered.map(([key, g]) => `${key} (${[...g.projects].map((p) => JSON.stringify(p)).join(', ')})`)
 }

@@ -1,6 +1,6 @@
-import type { VitestFacts } from '@workerdb/core'
+import type { VitestFacts } from '../src/plan/vitest.js'
 import { describe, expect, test } from 'vitest'
-import { vitest3IsolationWarning, vitest4SequenceGroups, type SpecGroupFacts } from '../src/runner/warnings.js'
+import { vitest3IsolationWarning, vitest4SequenceGroups, type SpecGroupFacts } from '../src/plan/vitest.js'
 
 const base = (over: Partial<VitestFacts & { minWorkers?: number; isolate?: boolean }> = {}) => ({
   major: 3, watch: false, cpus: 2, fileParallelism: true, maxWorkers: 4,
