@@ -522,6 +522,23 @@ async function handMadeDbs(adminUrl, names) {
   }
 }
 
+/**
+ * A suite's two baselines, on databases made and migrated before each run: serial on one database
+ * (DATABASE_URL), and 2 workers with a database per worker id (BENCH_POOL_DB_URL + the id) — what 2
+ * workers reach with no provisioning at all.
+ */
+async function baselines(adminUrl, tag, runSerial, runCeiling) {
+  const serialDb = `${PREFIX}_${tag}ser`
+  const ceiling = [`${PREFIX}_${tag}ceil1`, `${PREFIX}_${tag}ceil2`]
+  await handMadeDbs(adminUrl, [serialDb])
+  let serialMs
+  try { serialMs = (await runSerial({ DATABASE_URL: withDb(adminUrl, serialDb) })).ms } finally { await dropDbs(adminUrl, [serialDb]) }
+  await handMadeDbs(adminUrl, ceiling)
+  let ceilingMs
+  try { ceilingMs = (await runCeiling({ BENCH_POOL_DB_URL: withDb(adminUrl, `${PREFIX}_${tag}ceil`) })).ms } finally { await dropDbs(adminUrl, ceiling) }
+  return { serialMs, ceilingMs }
+}
+
 async function suiteRow(adminUrl, work, serverKey) {
   const dirs = {}
   for (const [kind, opts] of [['workerdb', { plugin: true, maxWorkers: 2 }], ['spares', { plugin: true, maxWorkers: 2, spares: true }], ['serial', { plugin: false, maxWorkers: 1 }], ['ceiling', { plugin: false, maxWorkers: 2 }]]) {
@@ -538,13 +555,8 @@ async function suiteRow(adminUrl, work, serverKey) {
     const w = await vitestRun(dirs.workerdb, env)
     t.workerdb.push(w.ms); strategy = w.summary?.strategy
     t.spares.push((await vitestRun(dirs.spares, env)).ms)
-    const serialDb = `${PREFIX}_ser`
-    await handMadeDbs(adminUrl, [serialDb])
-    try { t.serial.push((await vitestRun(dirs.serial, { DATABASE_URL: withDb(adminUrl, serialDb) })).ms) } finally { await dropDbs(adminUrl, [serialDb]) }
-    // What 2 workers reach here with no provisioning at all: a database per pool id, made before the run.
-    const ceil = [`${PREFIX}_ceil1`, `${PREFIX}_ceil2`]
-    await handMadeDbs(adminUrl, ceil)
-    try { t.ceiling.push((await vitestRun(dirs.ceiling, { BENCH_POOL_DB_URL: withDb(adminUrl, `${PREFIX}_ceil`) })).ms) } finally { await dropDbs(adminUrl, ceil) }
+    const b = await baselines(adminUrl, 'v', (env) => vitestRun(dirs.serial, env), (env) => vitestRun(dirs.ceiling, env))
+    t.serial.push(b.serialMs); t.ceiling.push(b.ceilingMs)
   }
   await dropOurs(adminUrl, PREFIX)
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, r0(median(v))]))
@@ -608,12 +620,8 @@ async function jestRow(adminUrl, work, serverKey) {
   for (let r = 0; more(r); r++) {
     const w = await jestRun(dirs.workerdb, env)
     t.workerdb.push(w.ms)
-    const serialDb = `${PREFIX}_jser`
-    await handMadeDbs(adminUrl, [serialDb])
-    try { t.serial.push((await jestRun(dirs.serial, { DATABASE_URL: withDb(adminUrl, serialDb) }, ['--runInBand'])).ms) } finally { await dropDbs(adminUrl, [serialDb]) }
-    const ceil = [`${PREFIX}_jceil1`, `${PREFIX}_jceil2`]
-    await handMadeDbs(adminUrl, ceil)
-    try { t.ceiling.push((await jestRun(dirs.ceiling, { BENCH_POOL_DB_URL: withDb(adminUrl, `${PREFIX}_jceil`) })).ms) } finally { await dropDbs(adminUrl, ceil) }
+    const b = await baselines(adminUrl, 'j', (env) => jestRun(dirs.serial, env, ['--runInBand']), (env) => jestRun(dirs.ceiling, env))
+    t.serial.push(b.serialMs); t.ceiling.push(b.ceilingMs)
   }
   await dropOurs(adminUrl, PREFIX)
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, r0(median(v))]))
