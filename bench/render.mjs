@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
- * Renders README.md's performance figures, between `<!-- bench:start -->` and `<!-- bench:end -->`, from
+ * Renders docs/performance.md's figures, between `<!-- bench:start -->` and `<!-- bench:end -->`, from
  * the record `pnpm bench` writes (bench/results/latest.json). Never written by hand: every number in the
  * section is in the record, stamped with its date, commit, load, Node version and servers.
  *
- *   node bench/render.mjs [--input bench/results/latest.json] [--readme README.md] [--check]
+ *   node bench/render.mjs [--input bench/results/latest.json] [--readme docs/performance.md] [--check]
  *
- * --check: exit 1 if README.md is not what the record renders to (nothing is written).
+ * --check: exit 1 if docs/performance.md is not what the record renders to (nothing is written).
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
@@ -138,7 +138,7 @@ export function renderToReadme(input, readmePath) {
 
 function main(argv) {
   const input = option(argv, '--input', join(root, 'bench', 'results', 'latest.json'))
-  const readmePath = option(argv, '--readme', join(root, 'README.md'))
+  const readmePath = option(argv, '--readme', join(root, 'docs', 'performance.md'))
   const where = relative(process.cwd(), readmePath) || readmePath
   if (argv.includes('--check')) {
     if (!section.isCurrent(readmePath, renderPerformance(readRecord(input)))) {

@@ -32,7 +32,7 @@
  *   scaling     provisioning time and peak RSS for N = 1…16 (embedded only)
  *
  * Every row's result is written to --out (default bench/results/latest.json) as soon as it is measured,
- * so a run cut short keeps what it measured; at the end README.md's performance section is rendered from
+ * so a run cut short keeps what it measured; at the end docs/performance.md is rendered from
  * it (bench/render.mjs). Flags: --reps N (3) · --only rows · --servers embedded,url · --url URL ·
  * --ns 2,4 · --k 4 · --suite-tx 40 · --overhead-files 8,32 · --budget SECONDS (550: each row on each server
  * gets a weighted share of what is left and stops after the rep under way once past it; a row that would
@@ -1046,10 +1046,10 @@ try {
   say(`bench: ${result.status} in ${result.durationS} s · load ${result.load.start.join(' ')} → ${result.load.end.join(' ')} · ${relative(process.cwd(), OUT)}`)
   if (!args.includes('--no-readme')) {
     try {
-      const changed = renderToReadme(OUT, join(root, 'README.md'))
-      say(`bench: README.md performance section ${changed ? 'rendered' : 'unchanged'} from ${relative(process.cwd(), OUT)}`)
+      const changed = renderToReadme(OUT, join(root, 'docs', 'performance.md'))
+      say(`bench: docs/performance.md ${changed ? 'rendered' : 'unchanged'} from ${relative(process.cwd(), OUT)}`)
     } catch (err) {
-      process.stderr.write(`bench: README not rendered: ${err.message}\n`)
+      process.stderr.write(`bench: docs/performance.md not rendered: ${err.message}\n`)
     }
   }
   if (JSON_OUT) process.stdout.write(JSON.stringify(result, null, 2) + '\n')

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
- * Renders the fidelity matrix into README.md, between `<!-- matrix:start -->` and `<!-- matrix:end -->`,
+ * Renders the fidelity matrix into docs/fidelity.md, between `<!-- matrix:start -->` and `<!-- matrix:end -->`,
  * from ONE e2e run: the results file that run started (e2e/support/matrix.mjs; by default the latest run's),
  * grouped by framework × version × pool × mode. Every scenario of the committed list
  * (e2e/matrix-scenarios.json) gets a cell: passed, failed, or skipped when the run recorded nothing for it —
  * so a scenario that did not run never keeps an old ✅. A stamp line above the table names the run's commit.
  * Never written by hand.
  *
- *   node scripts/matrix.mjs [--input run.jsonl] [--readme README.md] [--scenarios list.json]
+ *   node scripts/matrix.mjs [--input run.jsonl] [--readme docs/fidelity.md] [--scenarios list.json]
  *                           [--check [--ref REF]] [--add-scenarios]
  *
  * --check: exit 1 if the README's table rows are not what the run renders to (nothing is written); with
@@ -149,7 +149,7 @@ function main(argv) {
   let latest
   try { latest = readFileSync(LATEST, 'utf8').trim() } catch {}
   const input = option(argv, '--input', process.env.E2E_MATRIX_FILE || latest)
-  const readmePath = option(argv, '--readme', join(root, 'README.md'))
+  const readmePath = option(argv, '--readme', join(root, 'docs', 'fidelity.md'))
   const scenariosPath = option(argv, '--scenarios', DEFAULT_SCENARIOS)
   const ref = option(argv, '--ref', undefined)
   const check = argv.includes('--check')

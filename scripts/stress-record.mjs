@@ -4,7 +4,7 @@
  * it, between `<!-- stress:start -->` and `<!-- stress:end -->`: the README states what a recorded run
  * found, never a number typed by hand.
  *
- *   node scripts/stress-record.mjs [--record scripts/stress-results.json] [--readme README.md] [--check]
+ *   node scripts/stress-record.mjs [--record scripts/stress-results.json] [--readme docs/fidelity.md] [--check]
  *
  * Renders the record into the README (stress.mjs does this itself after writing the committed record);
  * --check: exit 1 if the README's section is not what the record renders to.
@@ -38,7 +38,7 @@ export function makeRecord(o) {
   const runs = o.rows.reduce((n, r) => n + r.runs, 0)
   const failed = o.rows.reduce((n, r) => n + r.failed, 0)
   return {
-    about: 'Written by `pnpm stress` (scripts/stress.mjs) at the end of each run; README.md quotes it (scripts/stress-record.mjs). Do not edit by hand.',
+    about: 'Written by `pnpm stress` (scripts/stress.mjs) at the end of each run; docs/fidelity.md quotes it (scripts/stress-record.mjs). Do not edit by hand.',
     commit: o.git.commit,
     dirty: o.git.dirty,
     startedAt: o.startedAt.toISOString(),
@@ -96,13 +96,13 @@ export function writeRecord(file, record) {
 export const replaceStressSection = (readme, body) => section.replace(readme, body)
 
 /** Renders the record into the README; returns whether the README changed. */
-export function renderIntoReadme(recordFile = DEFAULT_RECORD, readmePath = join(root, 'README.md')) {
+export function renderIntoReadme(recordFile = DEFAULT_RECORD, readmePath = join(root, 'docs', 'fidelity.md')) {
   return section.write(readmePath, renderStress(readRecord(recordFile)))
 }
 
 function main(argv) {
   const recordFile = option(argv, '--record', DEFAULT_RECORD)
-  const readmePath = option(argv, '--readme', join(root, 'README.md'))
+  const readmePath = option(argv, '--readme', join(root, 'docs', 'fidelity.md'))
   const where = relative(process.cwd(), readmePath) || readmePath
   if (argv.includes('--check')) {
     if (!section.isCurrent(readmePath, renderStress(readRecord(recordFile)))) {

@@ -12,8 +12,8 @@
  *   node scripts/stress.mjs [--runs N] [--rows vitest4-seed,jest30-20files,…] [--env KEY=VALUE …] [--record FILE]
  *
  * At the end it writes its record (rows, runs per row, failures, commit, date, duration, machine load) to
- * scripts/stress-results.json — committed, and quoted by README.md, which it re-renders then
- * (scripts/stress-record.mjs) — or to FILE / WORKERDB_STRESS_RECORD instead (then README.md is left alone).
+ * scripts/stress-results.json — committed, and quoted by docs/fidelity.md, which it re-renders then
+ * (scripts/stress-record.mjs) — or to FILE / WORKERDB_STRESS_RECORD instead (then docs/fidelity.md is left alone).
  *
  * Server: WORKERDB_TEST_URL or WORKERDB_URL; without either, an embedded PostgreSQL for the whole stress run.
  * Full output of each failed run: e2e/.results/stress/<row>-<run>.log.

@@ -50,9 +50,9 @@ process.on('SIGINT', () => forward('SIGINT'))
 process.on('SIGTERM', () => forward('SIGTERM'))
 
 child.on('exit', (code, signal) => {
-  // The fidelity matrix in README.md, from what the e2e runs just recorded (never changes the exit code).
+  // The fidelity matrix in docs/fidelity.md, from what the e2e runs just recorded (never changes the exit code).
   spawnSync(process.execPath, [join(root, 'scripts', 'matrix.mjs')], { cwd: root, stdio: 'inherit' })
-  // CI: the matrix committed in README.md (HEAD's, not the one just rendered) must have the rows this run produced.
+  // CI: the matrix committed in docs/fidelity.md (HEAD's, not the one just rendered) must have the rows this run produced.
   const matrixStale = ci && !unitOnly &&
     spawnSync(process.execPath, [join(root, 'scripts', 'matrix.mjs'), '--check', '--ref', 'HEAD'], { cwd: root, stdio: 'inherit' }).status !== 0
   let passed = 0

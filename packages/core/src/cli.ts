@@ -216,7 +216,7 @@ async function doctor(out: Out, cwd: string): Promise<boolean> {
             : { check: 'max_connections', ok: 'warn', detail: `${info.maxConnections} for ${workers} cores: tests with connection pools may hit "too many clients"`, fix: 'Raise max_connections or lower maxWorkers / pool sizes.' })
           add({ check: 'clone strategy', ok: true, detail: info.major < 15 ? 'server default (PostgreSQL < 15 has one strategy)' : info.fsync ? 'WAL_LOG for small templates, FILE_COPY above 64 MB (fsync on)' : 'FILE_COPY (fsync off)' })
           add(info.fsync
-            ? { check: 'durability', ok: 'warn', detail: 'fsync is on: every migration and every clone waits for the disk (README → Performance, "durability", shows what that costs)', fix: DURABILITY_FIX }
+            ? { check: 'durability', ok: 'warn', detail: 'fsync is on: every migration and every clone waits for the disk (docs/performance.md, the "durability" row, shows what that costs)', fix: DURABILITY_FIX }
             : { check: 'durability', ok: true, detail: 'fsync off: copies do not wait for the disk' })
         } finally {
           await admin.end().catch(() => {})

@@ -37,7 +37,7 @@ export const DURABILITY_FIX = 'For a server that only runs tests: start it with 
 
 /**
  * Pure: the line a run prints when its copies were slow because the server waits for its disk (fsync on),
- * or undefined. The README's performance section ("durability") has what fsync and a tmpfs data dir cost.
+ * or undefined. docs/performance.md (the "durability" row) has what fsync and a tmpfs data dir cost.
  */
 export function durabilityHint(o: { fsync: boolean; copies: number; copyMs: number }): string | undefined {
   if (!o.fsync || o.copies === 0) return undefined
