@@ -30,8 +30,8 @@ export interface DropJob {
 export const DROPPER_DEADLINE_MS = 60_000
 
 /** Next to the bundle that imports this module (dist/); from the sources (tests), the built one in dist/. */
-export const DROPPER = [new URL('./dropper.js', import.meta.url), new URL('../dist/dropper.js', import.meta.url)]
-  .map((url) => fileURLToPath(url)).find((path) => existsSync(path)) ?? fileURLToPath(new URL('./dropper.js', import.meta.url))
+const besideBundle = fileURLToPath(new URL('./dropper.js', import.meta.url))
+export const DROPPER = existsSync(besideBundle) ? besideBundle : fileURLToPath(new URL('../dist/dropper.js', import.meta.url))
 
 /**
  * Starts the dropper and returns at once, with its pid. Its output goes nowhere (it has no terminal to

@@ -39,9 +39,9 @@ export const DURABILITY_FIX = 'For a server that only runs tests: start it with 
  * Pure: the line a run prints when its copies were slow because the server waits for its disk (fsync on),
  * or undefined. docs/performance.md (the "durability" row) has what fsync and a tmpfs data dir cost.
  */
-export function durabilityHint(o: { fsync: boolean; copies: number; copyMs: number }): string | undefined {
-  if (!o.fsync || o.copies === 0) return undefined
-  const perCopy = Math.round(o.copyMs / o.copies)
+export function durabilityHint(run: { fsync: boolean; copies: number; copyMs: number }): string | undefined {
+  if (!run.fsync || run.copies === 0) return undefined
+  const perCopy = Math.round(run.copyMs / run.copies)
   if (perCopy < SLOW_COPY_MS) return undefined
   return `cloning took ${perCopy} ms per clone: this server runs with fsync on, so every copy waits for the disk. ` +
     'A server that only runs tests can run with fsync off and its data on tmpfs: `npx workerdb doctor` says how.'

@@ -307,8 +307,8 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     let unused: WorkerDbError | undefined
     try {
       // Handed to a background process with the drops, the spares not yet made never delay the run's end.
-      const background = server.persistent && o.dropInBackground && server.kind === 'url' && clones.length > 0
-      const spares = background ? await spareMaker?.stop() : await spareMaker?.done()
+      const handOff = server.persistent && o.dropInBackground && server.kind === 'url' && clones.length > 0
+      const spares = handOff ? await spareMaker?.stop() : await spareMaker?.done()
       if (spares) {
         summary.sparesMade = spares
         log.info(`made ${spares} spare clone${spares === 1 ? '' : 's'} while the tests ran, for the next run to take`)
@@ -316,7 +316,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       unused = await checkCloneUse()
       // A throwaway embedded server takes its databases with it: dropping them first would only cost time.
       let dropped = 0
-      if (background) {
+      if (handOff) {
         summary.dropperPid = dropInBackground({ adminUrl: server.adminUrl, names: clones, runId, spares: spareJob })
       } else if (server.persistent) {
         dropped = await dropClones(server.adminUrl, clones, runId)

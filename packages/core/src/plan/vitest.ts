@@ -110,11 +110,11 @@ export function vitest3IsolationWarning(f: VitestFacts & { minWorkers?: number; 
   if (f.major > 3 || !f.fileParallelism) return undefined
   for (const pool of new Set(f.projects.filter((p) => p.specCount > 0).map((p) => p.pool))) {
     if (pool !== 'forks' && pool !== 'threads') continue
-    const o = (f.poolOptions?.[pool] ?? {}) as PoolOptions
-    if ((o.isolate ?? f.isolate ?? true) !== false) continue
+    const poolOpts = (f.poolOptions?.[pool] ?? {}) as PoolOptions
+    if ((poolOpts.isolate ?? f.isolate ?? true) !== false) continue
     const forks = pool === 'forks'
-    const max = (forks ? o.maxForks : o.maxThreads) ?? f.maxWorkers ?? vitestDefaultWorkers(f.cpus, f.watch)
-    const min = (forks ? o.minForks : o.minThreads) ?? f.minWorkers ?? Math.min(vitestDefaultWorkers(f.cpus, f.watch), max)
+    const max = (forks ? poolOpts.maxForks : poolOpts.maxThreads) ?? f.maxWorkers ?? vitestDefaultWorkers(f.cpus, f.watch)
+    const min = (forks ? poolOpts.minForks : poolOpts.minThreads) ?? f.minWorkers ?? Math.min(vitestDefaultWorkers(f.cpus, f.watch), max)
     if (min < max) {
       const key = forks ? 'minForks' : 'minThreads'
       return `Vitest 3 with isolate: false and ${min} pre-started of ${max} ${pool} workers can lose test files or crash ("Terminating worker thread", vitest#8133); set poolOptions.${pool}.${key}: ${max}, or keep isolation on`
@@ -139,9 +139,8 @@ export interface SpecGroupFacts {
  * ids (`Pool.setMaxWorkers`). The last tasks of a group free their ids only after the next group has
  * started — into the NEW map — so a later task of the next group takes an id a running task holds: two test
  * files run at once with one VITEST_POOL_ID (with different maxWorkers per group and with equal ones).
- * Vitest 5 keeps each group's map for its own
- * frees. More clones cannot help: returns the groups, in run order, when a group after the first runs test
- * files in workers. Pure.
+ * Vitest 5 keeps each group's map for its own frees. More clones cannot help: returns the groups, in run
+ * order, when a group after the first runs test files in workers. Pure.
  */
 export function vitest4SequenceGroups(major: number, specs: SpecGroupFacts[]): string[] | undefined {
   if (major !== 4) return undefined
