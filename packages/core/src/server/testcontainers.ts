@@ -13,6 +13,7 @@ import { WorkerDbError } from '../errors.js'
 import { ms, type Logger } from '../log.js'
 import { installedPackageJson } from '../installed.js'
 import { redactedCause, redactText, redactUserinfo } from '../url.js'
+import { FAST_SETTINGS, settingArgs } from './settings.js'
 import type { ServerHandle } from './types.js'
 
 export const TESTCONTAINERS_PACKAGE = '@testcontainers/postgresql'
@@ -194,8 +195,6 @@ interface PgContainer {
 }
 type PgContainerClass = new (image: string) => PgContainer
 
-// Fast and unsafe on purpose, like the embedded server: a test database never needs to survive a crash.
-const SERVER_ARGS = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200']
 
 export interface StartTestcontainersDeps {
   /** The user's project dirs to resolve the package from. Default: the working directory. */
@@ -223,7 +222,7 @@ export async function startTestcontainers(opts: TestcontainersOptions, log: Logg
   log.progress(`starting ${image} with testcontainers…`)
   let container: StartedPg
   try {
-    let c = new PostgreSqlContainer(image).withCommand(['postgres', ...SERVER_ARGS])
+    let c = new PostgreSqlContainer(image).withCommand(['postgres', ...settingArgs(FAST_SETTINGS)])
     if (reuse) c = c.withReuse()
     container = await c.start()
   } catch (err) {
