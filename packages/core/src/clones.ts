@@ -5,8 +5,8 @@
  */
 import { WorkerDbError } from './errors.js'
 import { connect, type Client, type ServerInfo } from './db.js'
-import { makeMarker, parseMarker, type Marker } from './marker.js'
-import { quoteIdent, quoteLiteral } from './naming.js'
+import { makeMarker, markDatabase, parseMarker, type Marker } from './marker.js'
+import { quoteIdent } from './naming.js'
 import { redactText } from './url.js'
 
 export type CloneStrategy = 'auto' | 'WAL_LOG' | 'FILE_COPY'
@@ -91,7 +91,7 @@ export async function createClones(o: CreateClonesOptions): Promise<void> {
           queue.length = 0
           throw cloneError(err, name, o.template)
         }
-        await client.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
+        await markDatabase(client, name, marker)
         o.onProgress?.(++done, o.names.length)
       }
     }))

@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
+import type { Client } from './db.js'
+import { quoteIdent, quoteLiteral } from './naming.js'
 
 export const TOOL = 'workerdb'
 export const MARKER_VERSION = 1
@@ -39,6 +41,11 @@ export function makeMarker(fields: Pick<Marker, 'kind' | 'run'> & Partial<Marker
     createdAt: new Date().toISOString(),
     ...fields,
   }
+}
+
+/** Writes `marker` as the database's comment: the one way a marker reaches the server. */
+export async function markDatabase(client: Client, name: string, marker: Marker): Promise<void> {
+  await client.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
 }
 
 export function parseMarker(comment: string | null | undefined): Marker | null {

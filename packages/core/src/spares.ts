@@ -6,18 +6,13 @@
  * add copy I/O while tests run.
  */
 import { connect, type Client } from './db.js'
-import { lockKey } from './template.js'
-import { makeMarker, parseMarker, type Marker } from './marker.js'
-import { checkIdentifier, newRunId, quoteIdent, quoteLiteral } from './naming.js'
+import { lock, lockForTransaction, spareClaimLock, templateLock } from './locks.js'
+import { makeMarker, markDatabase, parseMarker, type Marker } from './marker.js'
+import { checkIdentifier, newRunId, quoteIdent } from './naming.js'
 
 /** `wdb_sp_<hash10>_<random8>`: the hash says which template it is a copy of; the rest keeps makers apart. */
 export function spareName(prefix: string, hash: string): string {
   return checkIdentifier(`${prefix}_sp_${hash.slice(0, 10)}_${newRunId()}`)
-}
-
-/** Serialises claims of one template's spares (a second key from the hash: claims never wait on builds). */
-export function spareLockKey(hash: string): bigint {
-  return BigInt.asIntN(64, BigInt('0x' + hash.slice(16, 32)))
 }
 
 /** Pure: the spares of this template among these rows, oldest first (claims take those first). */
@@ -48,7 +43,7 @@ export async function claimSpares(client: Client, o: { prefix: string; hash: str
   if (!o.names.length) return { filled, failed }
   await client.query('begin')
   try {
-    await client.query('select pg_advisory_xact_lock($1::bigint)', [spareLockKey(o.hash).toString()])
+    await lockForTransaction(client, spareClaimLock(o.hash))
     const spares = await listSpares(client, o.prefix, o.hash)
     for (let i = 0; i < o.names.length && spares.length;) {
       const name = o.names[i]!
@@ -57,7 +52,7 @@ export async function claimSpares(client: Client, o: { prefix: string; hash: str
       try {
         await client.query(`alter database ${quoteIdent(spare)} rename to ${quoteIdent(name)}`)
         const marker = makeMarker({ ...o.marker, kind: 'clone', run: o.runId })
-        await client.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
+        await markDatabase(client, name, marker)
         await client.query('release savepoint claim')
         filled.push(name)
         i++
@@ -116,7 +111,7 @@ export function makeSpares(o: SpareJob & {
     const client = await connect(o.adminUrl)
     try {
       backendPid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid
-      await client.query('select pg_advisory_lock_shared($1::bigint)', [lockKey(o.hash).toString()])
+      await lock(client, templateLock(o.hash), 'shared')
       const have = (await listSpares(client, o.prefix, o.hash)).length
       const strategy = o.strategy ? ` strategy ${o.strategy}` : ''
       for (let i = have; i < o.target && !stopping; i++) {
@@ -125,7 +120,7 @@ export function makeSpares(o: SpareJob & {
         await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(o.template)}${strategy}`)
         const marker = makeMarker({ kind: 'spare', run: o.runId, hash: o.hash, project: o.project })
         try {
-          await client.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
+          await markDatabase(client, name, marker)
         } catch (err) {
           // Unmarked, no sweep would ever take it: drop it now, while it is certainly ours.
           await client.query(`drop database if exists ${quoteIdent(name)}`).catch(() => {})

@@ -9,10 +9,10 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { dropAll } from './clones.js'
 import { connect, listDatabases, type Client, type DatabaseRow } from './db.js'
+import { templateLock, withLockIfFree } from './locks.js'
 import { quoteIdent } from './naming.js'
 import { manifestDir, removeManifest, type CreatingEntry, type Manifest } from './manifest.js'
 import { isMarkerAlive, parseMarker, processStartedAt, type Marker } from './marker.js'
-import { lockKey } from './template.js'
 import { connectionParts } from './url.js'
 
 export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000
@@ -222,10 +222,7 @@ export async function sweep(adminUrl: string, o: SweepOptions): Promise<SweepCan
 
 /** Drops a template only while holding its build lock (taken without waiting) and if its marker still says what it said. */
 async function dropTemplateIfFree(admin: Client, t: SweepCandidate, comment: string | null, prefix: string): Promise<boolean> {
-  const key = lockKey(t.hash!).toString()
-  const { rows: [{ locked }] } = await admin.query('select pg_try_advisory_lock($1::bigint) as locked', [key])
-  if (!locked) return false
-  try {
+  const dropped = await withLockIfFree(admin, templateLock(t.hash!), async () => {
     // Under the lock nobody builds or clones it; re-read, since a build may have finished meanwhile.
     const now = (await listDatabases(admin, prefix)).find((r) => r.name === t.name)
     if (!now || now.comment !== comment || parseMarker(now.comment)?.kind !== 'template') return false
@@ -240,9 +237,8 @@ async function dropTemplateIfFree(admin: Client, t: SweepCandidate, comment: str
       return false
     }
     return true
-  } finally {
-    await admin.query('select pg_advisory_unlock($1::bigint)', [key]).catch(() => {})
-  }
+  })
+  return dropped ?? false
 }
 
 export interface DeadManifest {

@@ -6,10 +6,11 @@
  */
 import { WorkerDbError } from './errors.js'
 import { listDatabases, type Client, type DatabaseRow } from './db.js'
+import { lock, templateLock, unlock, withLock } from './locks.js'
 import type { Logger } from './log.js'
-import { makeMarker, parseMarker } from './marker.js'
+import { makeMarker, markDatabase, parseMarker } from './marker.js'
 import type { Migrator } from './migrate/types.js'
-import { quoteIdent, quoteLiteral, templateName } from './naming.js'
+import { quoteIdent, templateName } from './naming.js'
 import { withDatabase } from './url.js'
 
 export interface TemplateResult {
@@ -36,11 +37,6 @@ export interface EnsureTemplateOptions {
   log: Logger
 }
 
-/** Advisory lock key for one template hash: 63 bits of the hash, so different hashes build in parallel. */
-export function lockKey(hash: string): bigint {
-  return BigInt.asIntN(64, BigInt('0x' + hash.slice(0, 16)))
-}
-
 /**
  * Returns holding a SHARED advisory lock on the template's key in `admin`'s session, so that no sweep
  * (which needs the exclusive lock to drop a template) can take the template away while this run clones
@@ -49,22 +45,21 @@ export function lockKey(hash: string): bigint {
 export async function ensureTemplate(o: EnsureTemplateOptions): Promise<TemplateResult> {
   const started = performance.now()
   const name = templateName(o.prefix, o.hash)
-  const key = lockKey(o.hash).toString()
+  const buildLock = templateLock(o.hash)
   const reused = (): TemplateResult => ({ name, hash: o.hash, reused: true, migrationsRun: 0, ms: performance.now() - started })
   // The warm path: a shared lock is enough to find a ready template and use it, so runs that reuse one
   // never wait for each other; only a build takes the exclusive lock.
-  await o.admin.query('select pg_advisory_lock_shared($1::bigint)', [key])
+  await lock(o.admin, buildLock, 'shared')
   if (isReady((await listDatabases(o.admin, o.prefix)).find((d) => d.name === name))) return reused()
-  await o.admin.query('select pg_advisory_unlock_shared($1::bigint)', [key])
+  await unlock(o.admin, buildLock, 'shared')
   o.log.progress(`template ${o.hash.slice(0, 10)}: waiting for lock`)
-  await o.admin.query('select pg_advisory_lock($1::bigint)', [key])
-  try {
+  return withLock(o.admin, buildLock, async () => {
     const existing = (await listDatabases(o.admin, o.prefix)).find((d) => d.name === name)
     if (existing) {
       const marker = parseMarker(existing.comment)
       if (isReady(existing)) {
         // Built by another run while this one waited. Shared before the exclusive one goes (same session).
-        await o.admin.query('select pg_advisory_lock_shared($1::bigint)', [key])
+        await lock(o.admin, buildLock, 'shared')
         return reused()
       }
       if (!marker) {
@@ -82,28 +77,26 @@ export async function ensureTemplate(o: EnsureTemplateOptions): Promise<Template
     if (o.migrator.prepare) await o.migrator.prepare(o.adminUrl)
     const marker = makeMarker({ kind: 'template', state: 'building', run: o.runId, hash: o.hash, project: o.project })
     await o.admin.query(`create database ${quoteIdent(name)}`)
-    await o.admin.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
+    await markDatabase(o.admin, name, marker)
     const url = withDatabase(o.adminUrl, name)
     let migrationsRun: number | undefined
     try {
       o.log.progress(`template ${o.hash.slice(0, 10)}: migrating (${o.migrator.describe})`)
       migrationsRun = await o.migrator.migrate(url, { log: o.log, env: o.envFor(url), secrets: o.secrets })
       await seal(o.admin, name)
-      await o.admin.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify({ ...marker, state: 'ready' }))}`)
+      await markDatabase(o.admin, name, { ...marker, state: 'ready' })
     } catch (err) {
       await dropDatabase(o.admin, name).catch(() => {})
       throw err
     }
-    await o.admin.query('select pg_advisory_lock_shared($1::bigint)', [key])
+    await lock(o.admin, buildLock, 'shared')
     return { name, hash: o.hash, reused: false, migrationsRun, ms: performance.now() - started }
-  } finally {
-    await o.admin.query('select pg_advisory_unlock($1::bigint)', [key]).catch(() => {})
-  }
+  })
 }
 
 /** Lets go of the shared lock ensureTemplate returned with (the clones exist now). */
 export async function releaseTemplate(admin: Client, hash: string): Promise<void> {
-  await admin.query('select pg_advisory_unlock_shared($1::bigint)', [lockKey(hash).toString()]).catch(() => {})
+  await unlock(admin, templateLock(hash), 'shared')
 }
 
 function isReady(row: DatabaseRow | undefined): boolean {

@@ -15,7 +15,8 @@ import { createLogger } from '../src/log.js'
 import { makeMarker, processStartedAt, type Marker } from '../src/marker.js'
 import { quoteIdent, quoteLiteral } from '../src/naming.js'
 import { deadManifests, ownerAlive, removeManifests, sweep, templateCandidates, unmarkedLookalikes, unmarkedOrphans } from '../src/sweep.js'
-import { ensureTemplate, lockKey, releaseTemplate } from '../src/template.js'
+import { ensureTemplate, releaseTemplate } from '../src/template.js'
+import { lock, templateLock } from '../src/locks.js'
 import { databasesWithPrefix, dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
 import { lacks } from '../../../test-support/skips.mjs'
 
@@ -210,8 +211,8 @@ describe('sweep() against a real server', () => {
     holder = new pg.Client({ connectionString: testUrl() })
     holder.on('error', () => {})
     await holder.connect()
-    await holder.query('select pg_advisory_lock_shared($1::bigint)', [lockKey(hashOf(5)).toString()])
-    await holder.query('select pg_advisory_lock($1::bigint)', [lockKey(hashOf(6)).toString()])
+    await lock(holder, templateLock(hashOf(5)), 'shared')
+    await lock(holder, templateLock(hashOf(6)))
     const dropped = await sweep(testUrl(), { prefix, project: 'app', keepTemplates: 3 })
     expect(dropped.map((c) => c.name)).toEqual([t(4)])
     expect(await present()).toEqual([t(1), t(2), t(3), t(5), t(6)].sort())
