@@ -50,7 +50,7 @@ import { awaitDropperPids } from '../e2e/support/scenario.mjs'
 import { renderToReadme } from './render.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const core = await import(join(root, 'packages/core/dist/index.js'))
+const core = await import(join(root, 'packages/core/dist/runner.js'))
 
 const args = process.argv.slice(2)
 const flag = (name, dflt) => {
@@ -252,7 +252,7 @@ const CONFIG_FORMS = {
 
 /** One fresh Node process: the ms resolveConfig took there (workerdb already imported, as a runner has it). */
 async function configLoadMs(dir) {
-  const probe = `const core = await import(${JSON.stringify(join(root, 'packages/core/dist/index.js'))})
+  const probe = `const core = await import(${JSON.stringify(join(root, 'packages/core/dist/runner.js'))})
 const t0 = performance.now()
 await core.resolveConfig({}, process.cwd())
 process.stdout.write(String(performance.now() - t0))

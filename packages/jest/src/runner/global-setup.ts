@@ -11,7 +11,7 @@
 import {
   createLogger, manifestPathFor, MANIFEST_ENV, newRunId, planJest, provision, resolveConfig, writeFailedManifest, writePendingManifest,
   type RunIdentity,
-} from '@workerdb/core'
+} from '@workerdb/core/runner'
 import { collectFacts, type JestGlobalConfigLike } from './facts.js'
 import { jestModules } from './jest-modules.js'
 import { PROJECT_GLOBAL_SETUP_ENV } from '../add-workerdb.js'

@@ -1,5 +1,5 @@
 /** The reporter's one line about the run: how Jest ran the files, and the timings. */
-import type { Provisioned } from '@workerdb/core'
+import type { Provisioned } from '@workerdb/core/runner'
 import type { JestRun } from './state.js'
 
 

@@ -2,7 +2,7 @@
  * Vitest globalSetup, added by the plugin. Vitest may run it once per project: the first call plans and
  * starts provisioning, later ones join, and the last teardown drops this run's clones.
  */
-import { removeManifest, WorkerDbError } from '@workerdb/core'
+import { removeManifest, WorkerDbError } from '@workerdb/core/runner'
 import { runs, type ProjectLike } from './state.js'
 import { ensurePlanned, ensureProvisioned, providedFor } from './provision-run.js'
 import { SETUP_FILE } from './paths.js'

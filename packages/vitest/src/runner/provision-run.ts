@@ -6,7 +6,7 @@ import {
   cloneName, createLogger, planVitest, provision, resolveConfig, vitest3IsolationWarning, vitest3MixedPools, vitest4SequenceGroups, WorkerDbError,
   writeFailedManifest, writePendingManifest,
   type Logger, type Plan, type Provisioned, type ResolvedConfig, type RunIdentity,
-} from '@workerdb/core'
+} from '@workerdb/core/runner'
 import { collectFacts, vitestMajor } from './facts.js'
 import type { RunState, SpecLike } from './state.js'
 
