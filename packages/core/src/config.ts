@@ -11,13 +11,7 @@ import { WorkerDbError } from './errors.js'
 import { redactedCause, redactText } from './url.js'
 import { CONNECTION_PARTS, normalizeEnv, type EnvOption, type EnvSpec } from './env.js'
 import type { CloneStrategy } from './clones.js'
-import { commandMigrator, type CommandMigrateOptions } from './migrate/command.js'
-import { drizzleMigrator, type DrizzleMigrateOptions } from './migrate/drizzle.js'
-import { knexMigrator, type KnexMigrateOptions } from './migrate/knex.js'
-import { kyselyMigrator, type KyselyMigrateOptions } from './migrate/kysely.js'
-import { nodePgMigrateMigrator, type NodePgMigrateOptions } from './migrate/node-pg-migrate.js'
-import { functionMigrator, type FunctionMigrateOptions, type MigrateFunction } from './migrate/function.js'
-import { sqlMigrator } from './migrate/sql.js'
+import { MIGRATE_TOOLS, migrateToolOf, resolveMigrator, type MigrateOption } from './migrate/registry.js'
 import type { Migrator } from './migrate/types.js'
 import { DEFAULT_PREFIX, validatePrefix } from './naming.js'
 import type { EmbeddedOptions } from './server/embedded.js'
@@ -31,19 +25,7 @@ export type ServerOption =
   | { embedded: EmbeddedOptions | true }
   | { testcontainers: TestcontainersOptions | true }
 
-export type MigrateOption =
-  | { sql: string; /** More files that shape the schema (seeds it reads…), hashed. */ inputs?: string[] }
-  | CommandMigrateOptions
-  | KyselyMigrateOptions
-  | KnexMigrateOptions
-  | DrizzleMigrateOptions
-  | NodePgMigrateOptions
-  | FunctionMigrateOptions
-  /** The same as `{ run: fn }` with no `inputs`: the hash sees only the function's source. */
-  | MigrateFunction
-
-/** The keys that name a migration tool in `migrate: { … }`: `run` takes a function, `command` a shell command, the others a path. */
-export const MIGRATE_TOOLS = ['sql', 'command', 'kysely', 'knex', 'drizzle', 'nodePgMigrate', 'run'] as const
+export type { MigrateOption }
 
 export interface WorkerDbOptions {
   /** Where databases live. 'auto': WORKERDB_URL, else `{ url }`, else an embedded server workerdb starts. */
@@ -259,20 +241,6 @@ export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.
   }
 }
 
-/** `configFile`: the file `m` came from, if any (the function form checks what it imports). */
-export function resolveMigrator(m: MigrateOption | undefined, baseDir: string, configFile?: string): Migrator | undefined {
-  if (m === undefined) return undefined
-  if (typeof m === 'function') return functionMigrator(m, baseDir, [], configFile)
-  if ('command' in m) return commandMigrator(m, baseDir)
-  const inputs = (m.inputs ?? []).map((input) => resolve(baseDir, input))
-  if ('run' in m) return functionMigrator(m.run, baseDir, inputs, configFile)
-  if ('sql' in m) return sqlMigrator(resolve(baseDir, m.sql), baseDir, inputs)
-  if ('kysely' in m) return kyselyMigrator(resolve(baseDir, m.kysely), baseDir, inputs)
-  if ('knex' in m) return knexMigrator(resolve(baseDir, m.knex), baseDir, inputs)
-  if ('drizzle' in m) return drizzleMigrator(resolve(baseDir, m.drizzle), baseDir, inputs)
-  return nodePgMigrateMigrator(resolve(baseDir, m.nodePgMigrate), baseDir, { table: m.table, inputs })
-}
-
 const KEYS: Record<keyof WorkerDbOptions, true> = {
   server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, spares: true, silent: true, reset: true, unusedClones: true, project: true,
 }
@@ -305,26 +273,7 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
     if ('testcontainers' in so) validateTestcontainers(so, fail)
   }
   const m = opts.migrate
-  if (m !== undefined && typeof m !== 'function') {
-    const example = 'Example: migrate: { sql: "./migrations" } (or kysely, knex, drizzle, nodePgMigrate: a path; command: a shell command; run: a function, with inputs)'
-    if (typeof m !== 'object' || m === null || Array.isArray(m)) fail(`\`migrate\` must be { ${MIGRATE_TOOLS.join(' | ')}: … } or a function`, example)
-    const mo = m as Record<string, unknown>
-    const tools = MIGRATE_TOOLS.filter((t) => t in mo)
-    if (tools.length > 1) fail(`\`migrate\` names ${tools.join(' and ')}`, `Choose one migration tool per config: ${tools.map((t) => `{ ${t}: … }`).join(' or ')}.`)
-    if (tools.length === 0) {
-      const near = Object.keys(mo).map((k) => closest(k, [...MIGRATE_TOOLS])).find(Boolean)
-      fail(`\`migrate\` names no migration tool (got ${Object.keys(mo).join(', ') || 'nothing'})`, near ? `Did you mean "${near}"? ${example}` : example)
-    }
-    const tool = tools[0]!
-    if (tool === 'run') {
-      if (typeof mo.run !== 'function') fail('`migrate.run` must be a function (url) => …', 'Example: migrate: { run: async (url) => { … }, inputs: ["./src/models"] }')
-    } else if (typeof mo[tool] !== 'string' || !mo[tool]) {
-      fail(`\`migrate.${tool}\` must be ${tool === 'command' ? 'a shell command string' : 'a path (relative to the config file)'}`,
-        tool === 'command' ? 'Example: migrate: { command: "npx kysely migrate:latest", inputs: ["./migrations"] }' : `Example: migrate: { ${tool}: "./migrations" }`)
-    }
-    if ('inputs' in mo && (!Array.isArray(mo.inputs) || mo.inputs.some((x) => typeof x !== 'string'))) fail('`migrate.inputs` must be an array of paths', 'List the files your migrations read, e.g. inputs: ["./migrations"].')
-    if ('table' in mo && (tool !== 'nodePgMigrate' || typeof mo.table !== 'string')) fail('`migrate.table` is the ledger table name of nodePgMigrate only', 'Example: migrate: { nodePgMigrate: "./migrations", table: "pgmigrations" }')
-  }
+  if (m !== undefined && typeof m !== 'function') validateMigrate(m, fail)
   const e = opts.env
   if (e !== undefined) {
     if (typeof e === 'string') {
@@ -365,6 +314,33 @@ function validateTestcontainers(so: Record<string, unknown>, fail: (what: string
   }
   if (to.image !== undefined && (typeof to.image !== 'string' || !to.image.trim())) fail('`server.testcontainers.image` must be a non-empty image name', example)
   if (to.reuse !== undefined && typeof to.reuse !== 'boolean') fail('`server.testcontainers.reuse` must be true or false', example)
+}
+
+function validateMigrate(m: unknown, fail: (what: string, fix: string) => never): void {
+  const keys = MIGRATE_TOOLS.map((t) => t.key)
+  const example = `Example: ${MIGRATE_TOOLS[0]!.example} (or ${MIGRATE_TOOLS.slice(1).map((t) => `${t.key}: a ${t.takes}`).join(', ')}; inputs: more files that shape the schema)`
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) fail(`\`migrate\` must be { ${keys.join(' | ')}: … } or a function`, example)
+  const mo = m as Record<string, unknown>
+  const named = keys.filter((k) => k in mo)
+  if (named.length > 1) fail(`\`migrate\` names ${named.join(' and ')}`, `Choose one migration tool per config: ${named.map((k) => `{ ${k}: … }`).join(' or ')}.`)
+  const tool = migrateToolOf(mo)
+  if (!tool) {
+    const near = Object.keys(mo).map((k) => closest(k, keys)).find(Boolean)
+    return fail(`\`migrate\` names no migration tool (got ${Object.keys(mo).join(', ') || 'nothing'})`, near ? `Did you mean "${near}"? ${example}` : example)
+  }
+  const value = mo[tool.key]
+  if (tool.takes === 'function' ? typeof value !== 'function' : typeof value !== 'string' || !value) {
+    const what = { path: 'a path (relative to the config file)', command: 'a shell command string', function: 'a function (url) => …' }[tool.takes]
+    fail(`\`migrate.${tool.key}\` must be ${what}`, `Example: ${tool.example}`)
+  }
+  if ('inputs' in mo && (!Array.isArray(mo.inputs) || mo.inputs.some((x) => typeof x !== 'string'))) fail('`migrate.inputs` must be an array of paths', 'List the files your migrations read, e.g. inputs: ["./migrations"].')
+  for (const key of Object.keys(mo)) {
+    if (key === tool.key || key === 'inputs') continue
+    const extra = tool.extraKeys?.[key]
+    const owner = MIGRATE_TOOLS.find((t) => t.extraKeys && key in t.extraKeys)
+    if (!extra) fail(`\`migrate.${key}\` is not an option of ${tool.key}${owner ? ` (it is ${owner.key}'s)` : ''}`, `Example: ${tool.example}`)
+    else if (!extra.check(mo[key])) fail(`\`migrate.${key}\` must be ${extra.hint}`, `Example: ${tool.example}`)
+  }
 }
 
 function validateReset(r: unknown, fail: (what: string, fix: string) => never): void {
