@@ -13,7 +13,7 @@ import { dropAll } from './clones.js'
 import { resolveConfig } from './config.js'
 import { connect, listDatabases } from './db.js'
 import { WorkerDbError } from './errors.js'
-import { createLogger } from './log.js'
+import { createLogger, plural } from './log.js'
 import { manifestPathFor } from './manifest.js'
 import { parseMarker } from './marker.js'
 import { provision } from './provision.js'
@@ -78,7 +78,7 @@ export async function provisionCommand(out: CommandOutput, argv: string[], cwd: 
     teardown,
   }
   out.lines.push(
-    `# workerdb: ${workers} clone${workers === 1 ? '' : 's'} of template ${manifest.template?.hash.slice(0, 10)} for run ${runId}; each test process takes one with claimWorkerDatabase() from '@workerdb/core/worker' (or set ${WORKER_ID_VAR}=1..${workers})`,
+    `# workerdb: ${plural(workers, 'clone')} of template ${manifest.template?.hash.slice(0, 10)} for run ${runId}; each test process takes one with claimWorkerDatabase() from '@workerdb/core/worker' (or set ${WORKER_ID_VAR}=1..${workers})`,
     `export WORKERDB_MANIFEST=${shq(manifestPath)}`,
     ...manifest.clones.map((c) => `# ${WORKER_ID_VAR}=${c.slot}: ${c.database}`),
     `# when done: ${teardown}`,
@@ -113,7 +113,7 @@ export async function teardownCommand(out: CommandOutput, argv: string[], cwd: s
   }
   out.data = { runId, dropped: names, manifestRemoved: removed.includes(basename(manifestPath)) }
   out.lines.push(names.length
-    ? `dropped ${names.length} clone${names.length === 1 ? '' : 's'} of run ${runId}; template kept for the next run`
+    ? `dropped ${plural(names.length, 'clone')} of run ${runId}; template kept for the next run`
     : `run ${runId} has no clones on this server (already torn down?)`)
 }
 

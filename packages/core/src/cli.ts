@@ -18,6 +18,7 @@ import { findEmbeddedBinaries } from './server/embedded/binaries.js'
 import { provisionCommand, teardownCommand } from './cli-provision.js'
 import { deadManifests, ownerAlive, removeManifests, sweep } from './sweep.js'
 import { redactUrl } from './url.js'
+import { plural } from './log.js'
 
 const USAGE = `usage: workerdb <command> [--json]
 
@@ -146,9 +147,9 @@ async function sweepCommand(out: Out, cwd: string, dryRun: boolean): Promise<voi
   const manifests = dryRun ? [] : removeManifests(dead)
   out.data = { dryRun, databases: dropped, manifests, warnings }
   const verb = dryRun ? 'would drop' : 'dropped'
-  out.lines.push(dropped.length ? `${verb} ${dropped.length} database${dropped.length === 1 ? '' : 's'}:` : 'nothing to sweep')
+  out.lines.push(dropped.length ? `${verb} ${plural(dropped.length, 'database')}:` : 'nothing to sweep')
   for (const d of dropped) out.lines.push(`  ${d.name}  (${d.reason})`)
-  if (manifests.length) out.lines.push(`removed ${manifests.length} manifest${manifests.length === 1 ? '' : 's'} of dead runs`)
+  if (manifests.length) out.lines.push(`removed ${plural(manifests.length, 'manifest')} of dead runs`)
   for (const w of warnings) out.lines.push(`note: ${w}`)
 }
 

@@ -15,7 +15,7 @@ import { cloneUse, readOwnSessions, readSessions, UNUSED_CLONES_HINT, unusedClon
 import { envFor } from './env.js'
 import { WorkerDbError } from './errors.js'
 import { templateHash } from './hash.js'
-import { createLogger, ms, type Logger } from './log.js'
+import { createLogger, ms, plural, type Logger } from './log.js'
 import { baseManifest, MANIFEST_ENV, manifestPathFor, removeManifest, writeManifest, type CreatingEntry, type Manifest } from './manifest.js'
 import { cloneName, newRunId } from './naming.js'
 import type { Plan } from './plan/plan.js'
@@ -143,7 +143,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       admin, adminUrl: server.adminUrl, prefix: o.config.prefix, hash, runId, project: o.config.project, migrator, log,
       envFor: (url) => envFor(o.config.env, url), secrets: password ? [password] : [],
     })
-    const how = template.reused ? 'reused' : `built in ${Math.round(template.ms)} ms${template.migrationsRun !== undefined ? ` (${template.migrationsRun} migration${template.migrationsRun === 1 ? '' : 's'})` : ''}`
+    const how = template.reused ? 'reused' : `built in ${Math.round(template.ms)} ms${template.migrationsRun !== undefined ? ` (${plural(template.migrationsRun, 'migration')})` : ''}`
     log.info(`template ${template.hash.slice(0, 10)}: ${how}${template.reused ? '' : ` with ${migrator.describe}`}`)
     strategy = chooseStrategy(info, await databaseSize(admin, template.name), o.config.cloneStrategy)
   } catch (err) {
@@ -195,7 +195,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     const started = performance.now()
     const names = Array.from({ length: plan.count - have }, (_, i) => cloneName(o.config.prefix, runId, have + i + 1))
     clones.push(...names)
-    log.info(`plan: ${plan.count} clone${plan.count === 1 ? '' : 's'} (${plan.reason})`)
+    log.info(`plan: ${plural(plan.count, 'clone')} (${plan.reason})`)
     const renamed = o.config.spares ? await takeSpares(names) : []
     const copies = names.filter((n) => !renamed.includes(n))
     if (copies.length) announce(copies, true)
@@ -213,7 +213,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       manifest.reset = await planResetFor(manifest.clones[0].url, o.config.reset.keep, await o.config.migrator?.ledgerTables?.())
       resetPlanned = true
       const n = manifest.reset?.refs.length ?? 0
-      log.info(`reset: ${n ? `${n} table${n === 1 ? '' : 's'} emptied before every test file` : 'no tables to empty'}`)
+      log.info(`reset: ${n ? `${plural(n, 'table')} emptied before every test file` : 'no tables to empty'}`)
     }
     manifest.plan = plan
     pending = false
@@ -223,7 +223,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     summary.plan = plan
     summary.fromSpares = (summary.fromSpares ?? 0) + renamed.length
     const how = [renamed.length ? `${renamed.length} from spares` : '', renamed.length < names.length ? strategy : ''].filter(Boolean).join(', ')
-    log.info(`${names.length} clone${names.length === 1 ? '' : 's'} ready in ${ms(started)}${how ? ` (${how})` : ''}`)
+    log.info(`${plural(names.length, 'clone')} ready in ${ms(started)}${how ? ` (${how})` : ''}`)
     // Once per run: a watch rerun's few new clones need not repeat it.
     const hint = durabilityHintShown ? undefined : durabilityHint({ fsync: info.fsync, copies: copies.length, copyMs: performance.now() - started })
     if (hint) {
@@ -238,7 +238,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     if (!client) return []
     try {
       const { filled, failed } = await claimSpares(client, { prefix: o.config.prefix, hash: template.hash, names, runId, marker: cloneMarker })
-      if (failed.length) log.warn(`could not take ${failed.length} spare clone${failed.length === 1 ? '' : 's'} (copied instead): ${redactText(failed.join('; '))}`)
+      if (failed.length) log.warn(`could not take ${plural(failed.length, 'spare clone')} (copied instead): ${redactText(failed.join('; '))}`)
       return filled
     } catch (err) {
       log.warn(`could not take spare clones (copying instead): ${redactText((err as Error).message)}`)
@@ -311,7 +311,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       const spares = handOff ? await spareMaker?.stop() : await spareMaker?.done()
       if (spares) {
         summary.sparesMade = spares
-        log.info(`made ${spares} spare clone${spares === 1 ? '' : 's'} while the tests ran, for the next run to take`)
+        log.info(`made ${plural(spares, 'spare clone')} while the tests ran, for the next run to take`)
       }
       unused = await checkCloneUse()
       // A throwaway embedded server takes its databases with it: dropping them first would only cost time.
@@ -324,8 +324,8 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       await sweeping
       summary.dropped = dropped
       summary.teardownMs = performance.now() - started
-      if (summary.dropperPid) log.info(`dropping ${clones.length} clone${clones.length === 1 ? '' : 's'} in the background (pid ${summary.dropperPid}); template kept for the next run`)
-      else if (dropped) log.info(`dropped ${dropped} clone${dropped === 1 ? '' : 's'} in ${ms(started)}; template kept for the next run`)
+      if (summary.dropperPid) log.info(`dropping ${plural(clones.length, 'clone')} in the background (pid ${summary.dropperPid}); template kept for the next run`)
+      else if (dropped) log.info(`dropped ${plural(dropped, 'clone')} in ${ms(started)}; template kept for the next run`)
       else if (!server.persistent) log.info('stopped the embedded server; its data goes with it (WORKERDB_EMBEDDED_DATA_DIR keeps templates between runs)')
     } finally {
       await releaseAdmin()
@@ -380,7 +380,7 @@ export function connectionWarning(o: { maxConnections: number; reserved: number;
   const needed = o.workers * o.perWorker
   if (needed <= free) return undefined
   return `the server allows ${o.maxConnections} connections (${o.reserved} reserved for superusers, ${o.inUse} in use now, so ${Math.max(0, free)} free) ` +
-    `and this run has ${o.workers} worker${o.workers === 1 ? '' : 's'} needing about ${o.perWorker} each; tests may fail with "sorry, too many clients already". ` +
+    `and this run has ${plural(o.workers, 'worker')} needing about ${o.perWorker} each; tests may fail with "sorry, too many clients already". ` +
     'Raise max_connections, lower maxWorkers, or keep each worker\'s pool small.'
 }
 
@@ -403,12 +403,12 @@ function sweepInBackground(adminUrl: string, config: ResolvedConfig, runId: stri
     .then((dropped) => {
       // After the databases: a manifest is the only proof of what its run was creating when it died.
       const gone = removeManifests(dead)
-      if (gone.length) log.info(`removed ${gone.length} manifest${gone.length === 1 ? '' : 's'} of dead runs`)
+      if (gone.length) log.info(`removed ${plural(gone.length, 'manifest')} of dead runs`)
       const count = (kind: string) => dropped.filter((d) => d.kind === kind).length
       const [clones, templates, spares] = [count('clone'), count('template'), count('spare')]
-      if (clones) log.info(`swept ${clones} clone${clones === 1 ? '' : 's'} left by dead runs`)
-      if (spares) log.info(`swept ${spares} spare clone${spares === 1 ? '' : 's'} of templates that are gone`)
-      if (templates) log.info(`swept ${templates} template${templates === 1 ? '' : 's'} (older than the newest ${config.keepTemplates} hashes, or unfinished builds)`)
+      if (clones) log.info(`swept ${plural(clones, 'clone')} left by dead runs`)
+      if (spares) log.info(`swept ${plural(spares, 'spare clone')} of templates that are gone`)
+      if (templates) log.info(`swept ${plural(templates, 'template')} (older than the newest ${config.keepTemplates} hashes, or unfinished builds)`)
     })
     .catch((err) => log.warn(`sweep failed (harmless, retried next run): ${err.message}`))
 }

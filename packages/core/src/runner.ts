@@ -15,7 +15,7 @@ export type { Provisioned, ProvisionOptions, ProvisionSummary } from './provisio
 export { MANIFEST_ENV, manifestPathFor, removeManifest, writePendingManifest, writeFailedManifest } from './manifest.js'
 export type { Manifest, CloneEntry, RunIdentity } from './manifest.js'
 export { newRunId, cloneName } from './naming.js'
-export { createLogger } from './log.js'
+export { createLogger, plural } from './log.js'
 export type { Logger } from './log.js'
 export { redactUrl, redactText } from './url.js'
 export { loadDriver } from './db.js'

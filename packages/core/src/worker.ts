@@ -11,6 +11,7 @@ import { isMarkerAlive, type Marker } from './marker.js'
 import { connectionParts } from './url.js'
 import { runReset } from './isolation/reset.js'
 import { noteOwnSession } from './clone-use.js'
+import { plural } from './log.js'
 
 export { WorkerDbError } from './errors.js'
 export { useTransaction, testTransaction } from './isolation/transaction.js'
@@ -118,7 +119,7 @@ export function cloneFor(manifest: Manifest, rawId: string | undefined) {
   if (!clone) {
     const n = manifest.clones.length
     throw new WorkerDbError('E_NO_CLONE',
-      `worker ${id} has no database — this run planned ${n} clone${n === 1 ? '' : 's'} (${manifest.plan.reason}) but the pool started worker ${id}`,
+      `worker ${id} has no database — this run planned ${plural(n, 'clone')} (${manifest.plan.reason}) but the pool started worker ${id}`,
       `Cap the pool at ${n} (e.g. maxWorkers: ${n}), or report this with the lines above: the plan should never be smaller than the pool.`)
   }
   return clone
@@ -171,7 +172,7 @@ export function claimWorkerDatabase(env: NodeJS.ProcessEnv = process.env): Worke
     return setupWorker(env)
   }
   const n = manifest.clones.length
-  throw new WorkerDbError('E_NO_CLONE', `all ${n} database${n === 1 ? '' : 's'} of run ${manifest.runId} are claimed by other processes (slot ${held.join(', slot ')})`,
+  throw new WorkerDbError('E_NO_CLONE', `all ${plural(n, 'database')} of run ${manifest.runId} are claimed by other processes (slot ${held.join(', slot ')})`,
     `Run at most ${n} test processes at once (e.g. node --test --test-concurrency=${n}), or provision more (workerdb provision --workers N). A process killed with SIGKILL keeps its claim until \`workerdb teardown ${manifest.runId}\`.`)
 }
 

@@ -9,6 +9,7 @@ import type pg from 'pg'
 import { WorkerDbError } from '../errors.js'
 import { quoteIdent, quoteLiteral } from '../naming.js'
 import { redactedCause, redactText } from '../url.js'
+import { plural } from '../log.js'
 
 export type ResetOption = 'none' | 'truncate' | { truncate: true; keep?: string[] }
 
@@ -228,7 +229,7 @@ function resetError(err: unknown, reset: ManifestReset, who: string, url: string
   }
   const detail = redactText(e?.message ?? String(err), [password])
   const n = reset.refs.length
-  const what = `cannot empty the ${n} table${n === 1 ? '' : 's'} of ${who} before this test file (reset: 'truncate'): ${detail}`
+  const what = `cannot empty the ${plural(n, 'table')} of ${who} before this test file (reset: 'truncate'): ${detail}`
   const hint =
     e?.code === '55P03' ? 'A connection from an earlier test file is still open inside a transaction, holding a lock on these tables: end your clients and pools in afterAll, and commit or roll back what you begin.'
     : e?.code === '0A000' || e?.code === '2BP01' ? 'A table outside the reset references one it empties (created by a test?): create it in a migration and list it in reset.keep, or drop it at the end of the file that made it.'
