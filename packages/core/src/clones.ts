@@ -49,7 +49,7 @@ export function durabilityHint(run: { fsync: boolean; copies: number; copyMs: nu
 
 /**
  * How many CREATE DATABASE statements run at once. A copy waits on the disk far more than on a CPU
- * (pnpm bench, 2 cores, 8 clones: 2 lanes took 1.33× the time of 8), so 4 lanes per core, at most 8 —
+ * (docs/how-it-works.md, measured choices), so 4 lanes per core, at most 8 —
  * and never more than the connections left after the workers' share, since each lane holds one. At least one.
  */
 export function cloneConcurrency(o: { cores: number; maxConnections: number; reserved: number; inUse: number; workers: number; perWorker: number }): number {

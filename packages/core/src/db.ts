@@ -15,7 +15,7 @@ let loading: Promise<typeof pg> | undefined
 /**
  * The driver, loaded on first use instead of when the package is imported: tools that only read a
  * vitest.config never need it. The Vitest plugin starts loading it as soon as Vitest runs, so that its
- * ~20 ms of module loading (2 cores; see require-pg.ts) happens before the pool's workers boot, not while they do.
+ * module loading (see require-pg.ts) happens before the pool's workers boot, not while they share the cores.
  */
 export function loadDriver(): Promise<typeof pg> {
   loading ??= Promise.resolve().then(() => requirePg(createRequire(import.meta.url)))

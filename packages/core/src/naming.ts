@@ -22,8 +22,8 @@ export function validatePrefix(prefix: string): string {
 /** A run id is unique per test-runner process: clone names of concurrent runs (shards, terminals) never meet. */
 export function newRunId(): string {
   // 8 base36 chars ≈ 41 bits: collisions between concurrent runs on one server are not a practical concern.
-  // Web Crypto, not node:crypto: the worker side imports this module for quoting, and loading node:crypto
-  // in every fresh test-file process cost ~5 ms of the per-file budget (bench: overhead).
+  // Web Crypto, not node:crypto: the worker side imports this module for quoting, and every fresh
+  // test-file process would pay for loading node:crypto (docs/how-it-works.md, measured choices).
   const n = Buffer.from(crypto.getRandomValues(new Uint8Array(6))).readUIntBE(0, 6)
   return n.toString(36).padStart(8, '0').slice(-8)
 }
