@@ -10,10 +10,10 @@
  * our prefix, a name that parses as a clone's role, AND our marker are ever dropped.
  */
 import { createHash, createHmac, pbkdf2, randomBytes } from 'node:crypto'
-import { connect, type Client, type ServerInfo } from './db.js'
+import { connect, listRoles, type Client, type ServerInfo } from './db.js'
 import { WorkerDbError } from './errors.js'
 import { makeMarker, markRole, parseMarker, type Marker } from './marker.js'
-import { quoteIdent, quoteLiteral, roleName } from './naming.js'
+import { parseRoleName, quoteIdent, quoteLiteral, roleName } from './naming.js'
 import { redactText } from './url.js'
 
 export interface RoleSpec {
@@ -209,6 +209,13 @@ export async function rolesOfClones(admin: Client, clones: readonly string[], ru
        from pg_roles r where not r.rolsuper and exists (select 1 from unnest($1::text[]) c where starts_with(r.rolname, c || '_role_'))
       order by 1`, [clones])
   return rows.filter((r) => { const m = parseMarker(r.comment); return m?.kind === 'role' && m.run === runId }).map((r) => r.name)
+}
+
+/** Every per-worker role of one run of this prefix (`workerdb teardown <run>`): by name, and by marker. */
+export async function rolesOfRun(admin: Client, prefix: string, runId: string): Promise<string[]> {
+  return (await listRoles(admin, `${prefix}_${runId}`))
+    .filter((r) => { const m = parseMarker(r.comment); return !r.superuser && parseRoleName(prefix, r.name) && m?.kind === 'role' && m.run === runId })
+    .map((r) => r.name)
 }
 
 /**
