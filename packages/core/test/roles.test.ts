@@ -10,7 +10,8 @@
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dropClones } from '../src/clones.js'
@@ -24,7 +25,7 @@ import type { RoleRow } from '../src/db.js'
 import { scramVerifier } from '../src/roles.js'
 import { roleCandidates, sweep, type SweepPolicy } from '../src/sweep.js'
 import { setupWorker } from '../src/worker.js'
-import { databasesWithPrefix, dbUrl, dropPrefix, rejectionError, testUrl, thrownError, uniquePrefix, withClient } from './helpers.js'
+import { alive, databasesWithPrefix, dbUrl, dropPrefix, eventually, rejectionError, testUrl, thrownError, uniquePrefix, withClient } from './helpers.js'
 
 const PREFIX = uniquePrefix('rol')
 /** A role that exists on the server before the run, as a project's setup would have made it once. */
@@ -326,6 +327,24 @@ describe('per-worker roles on a real server', () => {
       await withClient(testUrl(), (c) => c.query(`drop table if exists ${quoteIdent(outside)}`))
     }
     expect((await rolesWithPrefix()).map((r) => r.name)).toEqual([BASE])
+    expect((await databasesWithPrefix(PREFIX)).filter((d) => !d.isTemplate)).toEqual([])
+  })
+
+  it('the background dropper (teardown on a URL server, as the runners ask for it) drops the roles after the clones', async () => {
+    // Against the built package: the dropper runs from dist/ by path.
+    const core = await import(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.js'))
+    const run: Provisioned = await core.provision({
+      config: await core.resolveConfig({ server: { url: testUrl() }, prefix: PREFIX, silent: true, keepTemplates: 1000, unusedClones: 'ignore', roles: ['app'] }, root),
+      plan: { count: 2, reason: 'test' }, framework: 'test', workerIdVar: 'TEST_WORKER_ID', dropInBackground: true,
+    })
+    runs.push(run)
+    const names = run.manifest.clones.map((c) => c.roles!.app!.name)
+    expect((await rolesWithPrefix()).map((r) => r.name)).toEqual(expect.arrayContaining(names))
+    await run.teardown()
+    const pid = run.summary.dropperPid!
+    expect(pid).toBeGreaterThan(0)
+    expect(await eventually(async () => (await rolesWithPrefix()).every((r) => !names.includes(r.name)))).toBe(true)
+    expect(await eventually(() => !alive(pid))).toBe(true)
     expect((await databasesWithPrefix(PREFIX)).filter((d) => !d.isTemplate)).toEqual([])
   })
 
