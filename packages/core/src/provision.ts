@@ -419,8 +419,9 @@ function sweepInBackground(adminUrl: string, config: ResolvedConfig, runId: stri
       const gone = removeManifests(dead)
       if (gone.length) log.info(`removed ${plural(gone.length, 'manifest')} of dead runs`)
       const count = (kind: string) => dropped.filter((d) => d.kind === kind).length
-      const [clones, templates, spares] = [count('clone'), count('template'), count('spare')]
+      const [clones, templates, spares, roles] = [count('clone'), count('template'), count('spare'), count('role')]
       if (clones) log.info(`swept ${plural(clones, 'clone')} left by dead runs`)
+      if (roles) log.info(`swept ${plural(roles, 'per-worker role')} left by dead runs`)
       if (spares) log.info(`swept ${plural(spares, 'spare clone')} of templates that are gone`)
       if (templates) log.info(`swept ${plural(templates, 'template')} (older than the newest ${config.keepTemplates} hashes, or unfinished builds)`)
     })

@@ -111,13 +111,20 @@ describe('workerdb provision / teardown', () => {
     const provisioned = await main(['provision', '--workers', '2', '--json'], cwd)
     expect(provisioned.code, provisioned.text).toBe(0)
     const data = JSON.parse(provisioned.text)
-    expect(data.clones.map((c: { roles: Record<string, string> }) => c.roles)).toEqual([
-      { app: roleName(cloneName(prefix, data.runId, 1), 'app') }, { app: roleName(cloneName(prefix, data.runId, 2), 'app') },
-    ])
-    expect(provisioned.text).not.toMatch(/:[0-9a-f]{32}@/)
-    const runRoles = (await rolesWithPrefix()).filter((r) => r.startsWith(`${prefix}_${data.runId}_`))
-    expect(runRoles).toHaveLength(2)
-    const { code, text } = await main(['teardown', data.runId], cwd)
+    let down: { code: number; text: string } | undefined
+    try {
+      expect(data.clones.map((c: { roles: Record<string, string> }) => c.roles)).toEqual([
+        { app: roleName(cloneName(prefix, data.runId, 1), 'app') }, { app: roleName(cloneName(prefix, data.runId, 2), 'app') },
+      ])
+      expect(provisioned.text).not.toMatch(/:[0-9a-f]{32}@/)
+      const runRoles = (await rolesWithPrefix()).filter((r) => r.startsWith(`${prefix}_${data.runId}_`))
+      expect(runRoles).toHaveLength(2)
+      down = await main(['teardown', data.runId], cwd)
+    } finally {
+      // The run's manifest file goes with it, even when an assertion above failed.
+      if (!down) await main(['teardown', data.runId], cwd).catch(() => {})
+    }
+    const { code, text } = down
     expect(code, text).toBe(0)
     expect(text).toMatch(new RegExp(`dropped 2 clones and 2 roles of run ${data.runId}`))
     expect((await rolesWithPrefix()).filter((r) => r.startsWith(`${prefix}_${data.runId}_`))).toEqual([])
