@@ -332,7 +332,7 @@ describe('per-worker roles on a real server', () => {
 
   it('the background dropper (teardown on a URL server, as the runners ask for it) drops the roles after the clones', async () => {
     // Against the built package: the dropper runs from dist/ by path.
-    const core = await import(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.js'))
+    const core = await import(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'runner.js'))
     const run: Provisioned = await core.provision({
       config: await core.resolveConfig({ server: { url: testUrl() }, prefix: PREFIX, silent: true, keepTemplates: 1000, unusedClones: 'ignore', roles: ['app'] }, root),
       plan: { count: 2, reason: 'test' }, framework: 'test', workerIdVar: 'TEST_WORKER_ID', dropInBackground: true,
