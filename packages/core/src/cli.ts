@@ -13,6 +13,7 @@ import { DURABILITY_FIX } from './clones.js'
 import { isWorkerDbError } from './errors.js'
 import { parseMarker } from './marker.js'
 import { parseRoleName } from './naming.js'
+import { checkRoles, type RoleSpec } from './roles.js'
 import { chooseServer, localProbe, NO_PROBE, type ServerChoice } from './server/index.js'
 import { DEFAULT_TESTCONTAINERS_IMAGE, installHint, NO_RUNTIME_HINT, TESTCONTAINERS_PACKAGE, testcontainersUsable } from './server/testcontainers.js'
 import { findEmbeddedBinaries } from './server/embedded/binaries.js'
@@ -25,7 +26,7 @@ const USAGE = `usage: workerdb <command> [--json]
 
   status            templates, clones and per-worker roles on the server, with their runs and whether those are alive
   sweep [--dry-run] drop clones (and their roles) left by dead runs (only those with workerdb's prefix and marker)
-  doctor            check the config, the server, privileges and limits; say what to fix
+  doctor            check the config, the server, privileges (and roles) and limits; say what to fix
   provision --workers N
                     for runners without a hook (node --test, scripts): build or reuse the template,
                     make N clones, print the manifest to export (tests call claimWorkerDatabase())
@@ -242,6 +243,7 @@ async function doctor(out: Out, cwd: string): Promise<boolean> {
           add(info.canCreateDb
             ? { check: 'privileges', ok: true, detail: `role ${info.user} can create databases` }
             : { check: 'privileges', ok: false, detail: `role ${info.user} lacks CREATEDB`, fix: `ALTER ROLE "${info.user}" CREATEDB;` })
+          if (config.roles.length) add(await rolesCheck(admin, info, config.roles))
           const workers = availableParallelism()
           add(info.maxConnections >= workers * 4 + 10
             ? { check: 'max_connections', ok: true, detail: `${info.maxConnections} (≥ 4 per worker on ${workers} cores)` }
@@ -275,6 +277,16 @@ async function doctor(out: Out, cwd: string): Promise<boolean> {
     if (c.fix && c.ok !== true) out.lines.push(`    → ${c.fix}`)
   }
   return checks.every((c) => c.ok !== false)
+}
+
+/** `roles`: what a run would check before building anything (roles.ts), as a check instead of an error. */
+async function rolesCheck(admin: Awaited<ReturnType<typeof connect>>, info: Awaited<ReturnType<typeof serverInfo>>, specs: RoleSpec[]): Promise<Check> {
+  try {
+    await checkRoles(admin, info, specs)
+    return { check: 'roles', ok: true, detail: `role ${info.user} can create the per-worker roles (${specs.map((s) => s.key).join(', ')})${specs.some((s) => s.memberOf.length) ? ', and every memberOf role exists' : ''}` }
+  } catch (err) {
+    return { check: 'roles', ok: false, detail: isWorkerDbError(err) ? err.detail : String(err), fix: isWorkerDbError(err) ? err.hint : undefined }
+  }
 }
 
 /** Only looks for a runtime (sockets, env): doctor never starts a container. */

@@ -106,6 +106,24 @@ describe('workerdb sweep', () => {
   })
 })
 
+describe('workerdb doctor', () => {
+  test('with `roles`, checks that the admin role can create them and that every memberOf role exists', async () => {
+    const ok = await main(['doctor', '--json'], cwd)
+    const roles = JSON.parse(ok.text).checks.find((c: { check: string }) => c.check === 'roles')
+    expect(roles, ok.text).toMatchObject({ ok: true })
+    const other = mkdtempSync(join(tmpdir(), 'workerdb-cli-roles-missing-'))
+    try {
+      writeFileSync(join(other, 'workerdb.config.json'), JSON.stringify({ prefix, server: { url: testUrl() }, roles: { app: { memberOf: [`${prefix}_nobody`] } } }))
+      const bad = await main(['doctor'], other)
+      expect(bad.code).toBe(1)
+      expect(bad.text).toMatch(new RegExp(`✗ roles: .*"${prefix}_nobody".*does not exist`))
+      expect(bad.text).toMatch(/→ Create it once per server/)
+    } finally {
+      rmSync(other, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('workerdb provision / teardown', () => {
   test('provision makes each clone its role and says so; teardown <run> drops the clones and their roles', async () => {
     const provisioned = await main(['provision', '--workers', '2', '--json'], cwd)
