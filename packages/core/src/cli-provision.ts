@@ -12,6 +12,7 @@ import { basename, dirname, join } from 'node:path'
 import { dropAll } from './clones.js'
 import { resolveConfig } from './config.js'
 import { connect, listDatabases } from './db.js'
+import { dropRoles, rolesOfRun } from './roles.js'
 import { WorkerDbError } from './errors.js'
 import { createLogger, plural } from './log.js'
 import { manifestPathFor } from './manifest.js'
@@ -72,7 +73,11 @@ export async function provisionCommand(out: CommandOutput, argv: string[], cwd: 
   out.data = {
     runId, manifest: manifestPath, workers,
     template: manifest.template,
-    clones: manifest.clones.map((c) => ({ slot: c.slot, database: c.database, url: redactUrl(c.url) })),
+    clones: manifest.clones.map((c) => ({
+      slot: c.slot, database: c.database, url: redactUrl(c.url),
+      // Names only: their URLs hold passwords, which stay in the manifest file.
+      ...(c.roles ? { roles: Object.fromEntries(Object.entries(c.roles).map(([key, r]) => [key, r.name])) } : {}),
+    })),
     env: { WORKERDB_MANIFEST: manifestPath },
     workerIdVar: WORKER_ID_VAR,
     teardown,
@@ -80,7 +85,7 @@ export async function provisionCommand(out: CommandOutput, argv: string[], cwd: 
   out.lines.push(
     `# workerdb: ${plural(workers, 'clone')} of template ${manifest.template?.hash.slice(0, 10)} for run ${runId}; each test process takes one with claimWorkerDatabase() from '@workerdb/core/worker' (or set ${WORKER_ID_VAR}=1..${workers})`,
     `export WORKERDB_MANIFEST=${shq(manifestPath)}`,
-    ...manifest.clones.map((c) => `# ${WORKER_ID_VAR}=${c.slot}: ${c.database}`),
+    ...manifest.clones.map((c) => `# ${WORKER_ID_VAR}=${c.slot}: ${c.database}${c.roles ? ` (${Object.entries(c.roles).map(([key, r]) => `role ${key}: ${r.name}`).join(', ')})` : ''}`),
     `# when done: ${teardown}`,
   )
 }
@@ -94,12 +99,16 @@ export async function teardownCommand(out: CommandOutput, argv: string[], cwd: s
   const { config, url } = await urlConfig(cwd, 'teardown')
   const admin = await connect(url, 'WORKERDB_URL / server.url')
   let names: string[]
+  let roles: string[]
+  let failed: string[]
   try {
     // By marker, never by name alone: only clones whose marker names this run.
     names = (await listDatabases(admin, config.prefix))
       .filter((r) => { const m = parseMarker(r.comment); return m?.kind === 'clone' && m.run === runId })
       .map((r) => r.name)
     await dropAll(url, names, 4, admin)
+    // Then their per-worker roles, by name and marker: also those whose clone someone dropped already.
+    ;({ dropped: roles, failed } = await dropRoles(admin, await rolesOfRun(admin, config.prefix, runId)))
   } finally {
     await admin.end().catch(() => {})
   }
@@ -111,10 +120,12 @@ export async function teardownCommand(out: CommandOutput, argv: string[], cwd: s
       removed.push(name)
     }
   }
-  out.data = { runId, dropped: names, manifestRemoved: removed.includes(basename(manifestPath)) }
-  out.lines.push(names.length
-    ? `dropped ${plural(names.length, 'clone')} of run ${runId}; template kept for the next run`
+  out.data = { runId, dropped: names, roles, ...(failed.length ? { rolesFailed: failed } : {}), manifestRemoved: removed.includes(basename(manifestPath)) }
+  const what = [names.length ? plural(names.length, 'clone') : '', roles.length ? plural(roles.length, 'role') : ''].filter(Boolean).join(' and ')
+  out.lines.push(what
+    ? `dropped ${what} of run ${runId}; template kept for the next run`
     : `run ${runId} has no clones on this server (already torn down?)`)
+  for (const f of failed) out.lines.push(`note: could not drop the role ${f}; the sweep tries again`)
 }
 
 function safeList(dir: string): string[] {

@@ -8,10 +8,12 @@ import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { resolveConfig } from './config.js'
-import { connect, listDatabases, serverInfo } from './db.js'
+import { connect, listDatabases, listRoles, serverInfo } from './db.js'
 import { DURABILITY_FIX } from './clones.js'
 import { isWorkerDbError } from './errors.js'
 import { parseMarker } from './marker.js'
+import { parseRoleName } from './naming.js'
+import { checkRoles, type RoleSpec } from './roles.js'
 import { chooseServer, localProbe, NO_PROBE, type ServerChoice } from './server/index.js'
 import { DEFAULT_TESTCONTAINERS_IMAGE, installHint, NO_RUNTIME_HINT, TESTCONTAINERS_PACKAGE, testcontainersUsable } from './server/testcontainers.js'
 import { findEmbeddedBinaries } from './server/embedded/binaries.js'
@@ -22,9 +24,9 @@ import { plural } from './log.js'
 
 const USAGE = `usage: workerdb <command> [--json]
 
-  status            templates and clones on the server, with their runs and whether those are alive
-  sweep [--dry-run] drop clones left by dead runs (only databases with workerdb's prefix and marker)
-  doctor            check the config, the server, privileges and limits; say what to fix
+  status            templates, clones and per-worker roles on the server, with their runs and whether those are alive
+  sweep [--dry-run] drop clones (and their roles) left by dead runs (only those with workerdb's prefix and marker)
+  doctor            check the config, the server, privileges (and roles) and limits; say what to fix
   provision --workers N
                     for runners without a hook (node --test, scripts): build or reuse the template,
                     make N clones, print the manifest to export (tests call claimWorkerDatabase())
@@ -116,7 +118,8 @@ async function status(out: Out, cwd: string): Promise<void> {
       else clones.push({ ...base, run: null, host: null, pid: null, alive: 'not workerdb\'s (no marker): never touched', createdAt: null })
     }
     const withSpares = templates.map((t) => ({ ...t, spares: spares.get(t.hash ?? '?') ?? 0 }))
-    out.data = { server: redactUrl(url), version: info.versionNum, prefix, templates: withSpares, clones }
+    const roles = await roleStatus(admin, prefix, new Set(rows.map((r) => r.name)))
+    out.data = { server: redactUrl(url), version: info.versionNum, prefix, templates: withSpares, clones, roles }
     out.lines.push(`server ${redactUrl(url)} · PostgreSQL ${info.major} · prefix ${prefix}_`)
     out.lines.push('')
     out.lines.push(templates.length ? `templates (${templates.length})` : 'templates: none')
@@ -129,9 +132,34 @@ async function status(out: Out, cwd: string): Promise<void> {
         `  ${c.name}`, c.run ?? '-', c.pid === null ? String(c.alive) : `${c.host}:${c.pid} ${c.alive === true ? 'alive' : c.alive === false ? 'dead (sweepable)' : 'detached' in c && c.detached ? 'no owner (provision; teardown or TTL)' : 'other host'}`,
         c.createdAt ? age(c.createdAt) : '-', String(c.sessions)])]))
     }
+    // Only when there are any: most projects never use per-worker roles.
+    if (roles.length) {
+      out.lines.push(`roles (${roles.length})`)
+      out.lines.push(...table([['  name', 'clone', 'run', 'process', 'age', 'sessions'], ...roles.map((r) => [
+        `  ${r.name}`, `${r.clone}${r.cloneExists ? '' : ' (gone)'}`, r.run ?? '-',
+        r.pid === null ? String(r.alive) : `${r.host}:${r.pid} ${r.alive === true ? 'alive' : r.alive === false ? (r.cloneExists ? 'dead (goes with its clone)' : 'dead (sweepable)') : r.detached ? 'no owner (provision; teardown or TTL)' : 'other host'}`,
+        r.createdAt ? age(r.createdAt) : '-', String(r.sessions)])]))
+    }
   } finally {
     await admin.end().catch(() => {})
   }
+}
+
+/** Roles named like a clone's per-worker role (`<clone>_role_<key>`): ours when marked, untouchable otherwise. */
+async function roleStatus(admin: Awaited<ReturnType<typeof connect>>, prefix: string, databases: ReadonlySet<string>) {
+  const rows = (await listRoles(admin, prefix)).filter((r) => parseRoleName(prefix, r.name))
+  if (!rows.length) return []
+  const { rows: sessions } = await admin.query(
+    'select usename, count(*)::int as n from pg_stat_activity where starts_with(usename, $1) group by usename', [`${prefix}_`])
+  const count = new Map(sessions.map((r) => [r.usename as string, r.n as number]))
+  return rows.map((row) => {
+    const { clone, key } = parseRoleName(prefix, row.name)!
+    const m = parseMarker(row.comment)
+    const base = { name: row.name, clone, key, cloneExists: databases.has(clone), sessions: count.get(row.name) ?? 0 }
+    return m?.kind === 'role'
+      ? { ...base, run: m.run, host: m.host, pid: m.pid, alive: ownerAlive(m), detached: Boolean(m.detached), createdAt: m.createdAt }
+      : { ...base, run: null, host: null, pid: null, alive: 'not workerdb\'s (no marker): never touched' as const, detached: false, createdAt: null }
+  })
 }
 
 function mb(bytes: number): string {
@@ -145,10 +173,14 @@ async function sweepCommand(out: Out, cwd: string, dryRun: boolean): Promise<voi
   const dead = deadManifests({ ttlMs: ttl })
   const dropped = await sweep(url, { prefix, project, ttlMs: ttl, dryRun, keepTemplates, orphans: dead.flatMap((d) => d.creating), warn: (l) => warnings.push(l) })
   const manifests = dryRun ? [] : removeManifests(dead)
-  out.data = { dryRun, databases: dropped, manifests, warnings }
+  const databases = dropped.filter((d) => d.kind !== 'role')
+  const roles = dropped.filter((d) => d.kind === 'role')
+  out.data = { dryRun, databases, roles, manifests, warnings }
   const verb = dryRun ? 'would drop' : 'dropped'
-  out.lines.push(dropped.length ? `${verb} ${plural(dropped.length, 'database')}:` : 'nothing to sweep')
-  for (const d of dropped) out.lines.push(`  ${d.name}  (${d.reason})`)
+  const counts = [databases.length ? plural(databases.length, 'database') : '', roles.length ? plural(roles.length, 'role') : ''].filter(Boolean).join(' and ')
+  out.lines.push(dropped.length ? `${verb} ${counts}:` : 'nothing to sweep')
+  // Databases first: a role goes only after its clone.
+  for (const d of [...databases, ...roles]) out.lines.push(`  ${d.name}  (${d.reason})`)
   if (manifests.length) out.lines.push(`removed ${plural(manifests.length, 'manifest')} of dead runs`)
   for (const w of warnings) out.lines.push(`note: ${w}`)
 }
@@ -211,6 +243,7 @@ async function doctor(out: Out, cwd: string): Promise<boolean> {
           add(info.canCreateDb
             ? { check: 'privileges', ok: true, detail: `role ${info.user} can create databases` }
             : { check: 'privileges', ok: false, detail: `role ${info.user} lacks CREATEDB`, fix: `ALTER ROLE "${info.user}" CREATEDB;` })
+          if (config.roles.length) add(await rolesCheck(admin, info, config.roles))
           const workers = availableParallelism()
           add(info.maxConnections >= workers * 4 + 10
             ? { check: 'max_connections', ok: true, detail: `${info.maxConnections} (≥ 4 per worker on ${workers} cores)` }
@@ -244,6 +277,16 @@ async function doctor(out: Out, cwd: string): Promise<boolean> {
     if (c.fix && c.ok !== true) out.lines.push(`    → ${c.fix}`)
   }
   return checks.every((c) => c.ok !== false)
+}
+
+/** `roles`: what a run would check before building anything (roles.ts), as a check instead of an error. */
+async function rolesCheck(admin: Awaited<ReturnType<typeof connect>>, info: Awaited<ReturnType<typeof serverInfo>>, specs: RoleSpec[]): Promise<Check> {
+  try {
+    await checkRoles(admin, info, specs)
+    return { check: 'roles', ok: true, detail: `role ${info.user} can create the per-worker roles (${specs.map((s) => s.key).join(', ')})${specs.some((s) => s.memberOf.length) ? ', and every memberOf role exists' : ''}` }
+  } catch (err) {
+    return { check: 'roles', ok: false, detail: isWorkerDbError(err) ? err.detail : String(err), fix: isWorkerDbError(err) ? err.hint : undefined }
+  }
 }
 
 /** Only looks for a runtime (sockets, env): doctor never starts a container. */

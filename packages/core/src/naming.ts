@@ -38,18 +38,41 @@ export function cloneName(prefix: string, runId: string, slot: number, pool?: st
   return checkIdentifier(`${prefix}_${runId}_${pool ? `${pool}_` : ''}${slot}`)
 }
 
+/**
+ * Per-worker roles (config `roles`): `<clone>_role_<key>`, one per key per clone, so a role says which
+ * clone it belongs to (and so which run) by its name alone. Keys are lowercase identifiers short enough
+ * that the longest clone name plus `_role_` plus the key still fits in 63 bytes.
+ */
+export const ROLE_KEY_RE = /^[a-z][a-z0-9_]{0,19}$/
+const ROLE_INFIX = '_role_'
+
+export function roleName(clone: string, key: string): string {
+  if (!ROLE_KEY_RE.test(key)) throw new RangeError(`role key must match ${ROLE_KEY_RE}, got ${JSON.stringify(key)}`)
+  return checkIdentifier(`${clone}${ROLE_INFIX}${key}`, 'role name')
+}
+
+/**
+ * The clone and key of a per-worker role of this prefix, or null for any other name (a role of another
+ * prefix, a person's role that merely starts like ours). The clone part must look like a clone name.
+ */
+export function parseRoleName(prefix: string, name: string): { clone: string; key: string } | null {
+  if (Buffer.byteLength(name) > MAX_IDENTIFIER_BYTES || !name.startsWith(`${prefix}_`)) return null
+  const m = /^([0-9a-z]{8}_(?:[A-Za-z0-9]+_)?\d+)_role_([a-z][a-z0-9_]{0,19})$/.exec(name.slice(prefix.length + 1))
+  return m ? { clone: `${prefix}_${m[1]}`, key: m[2]! } : null
+}
+
 /** Names that workerdb made look like this; anything else on the server is never considered ours. */
 export function isOwnName(prefix: string, name: string): boolean {
   return name.startsWith(`${prefix}_`) && Buffer.byteLength(name) <= MAX_IDENTIFIER_BYTES
 }
 
-export function checkIdentifier(name: string): string {
+export function checkIdentifier(name: string, what: 'database name' | 'role name' = 'database name'): string {
   const bytes = Buffer.byteLength(name, 'utf8')
   if (bytes > MAX_IDENTIFIER_BYTES) {
     throw new WorkerDbError(
       'E_NAME_TOO_LONG',
-      `database name ${JSON.stringify(name)} is ${bytes} bytes; PostgreSQL keeps only ${MAX_IDENTIFIER_BYTES} and would silently truncate it`,
-      'Use a shorter `prefix` in your workerdb config.',
+      `${what} ${JSON.stringify(name)} is ${bytes} bytes; PostgreSQL keeps only ${MAX_IDENTIFIER_BYTES} and would silently truncate it`,
+      what === 'role name' ? 'Use a shorter `prefix` or a shorter key in `roles`.' : 'Use a shorter `prefix` in your workerdb config.',
     )
   }
   return name

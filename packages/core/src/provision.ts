@@ -20,6 +20,7 @@ import { baseManifest, MANIFEST_ENV, manifestPathFor, removeManifest, writeManif
 import { cloneName, newRunId } from './naming.js'
 import type { Plan } from './plan/plan.js'
 import { startServer, type ServerHandle } from './server/index.js'
+import { checkRoles, createRoles } from './roles.js'
 import { claimSpares, makeSpares, type SpareJob, type SpareMaker } from './spares.js'
 import { deadManifests, removeManifests, sweep, type DeadManifest } from './sweep.js'
 import { ensureTemplate, releaseTemplate, type TemplateResult } from './template.js'
@@ -123,6 +124,8 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     info = await serverInfo(admin)
     serverMs = performance.now() - t0
     requireCreateDb(info)
+    // Before the template is built: a run that cannot make its roles says so at once.
+    await checkRoles(admin, info, o.config.roles)
     if (o.config.unusedClones !== 'ignore') {
       sessionsBefore = await readSessions(admin, info)
       ownSessionsBefore = new Map(ownSessions())
@@ -204,8 +207,15 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       concurrency: lanes, first: admin,
       onProgress: (done, total) => log.progress(`cloning ${done}/${total}`),
     })
-    for (const [i, database] of names.entries()) {
-      manifest.clones.push({ slot: have + i + 1, database, url: withDatabase(server.adminUrl, database) })
+    const made = names.map((database) => ({ database, url: withDatabase(server.adminUrl, database) }))
+    // Per-worker roles, once their clones exist (made or taken from spares): marked, so teardown and the
+    // sweep drop them after their clone.
+    const roles = await createRoles({
+      adminUrl: server.adminUrl, clones: made, specs: o.config.roles, runId, marker: cloneMarker, concurrency: lanes, first: admin, major: info.major,
+    })
+    for (const [i, clone] of made.entries()) {
+      const own = roles.get(clone.database)
+      manifest.clones.push({ slot: have + i + 1, ...clone, ...(own ? { roles: own } : {}) })
     }
     // Read from the first clone: the template itself is sealed against connections, and a clone's
     // catalog is the template's. Before the manifest is written, so no worker ever sees a run without it.
@@ -222,7 +232,11 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     summary.clonesMs += performance.now() - started
     summary.plan = plan
     summary.fromSpares = (summary.fromSpares ?? 0) + renamed.length
-    const how = [renamed.length ? `${renamed.length} from spares` : '', renamed.length < names.length ? strategy : ''].filter(Boolean).join(', ')
+    const roleKeys = o.config.roles.map((r) => r.key)
+    const how = [
+      renamed.length ? `${renamed.length} from spares` : '', renamed.length < names.length ? strategy : '',
+      roleKeys.length ? `per-worker role${roleKeys.length === 1 ? '' : 's'} ${roleKeys.join(', ')}` : '',
+    ].filter(Boolean).join(', ')
     log.info(`${plural(names.length, 'clone')} ready in ${ms(started)}${how ? ` (${how})` : ''}`)
     // Once per run: a watch rerun's few new clones need not repeat it.
     const hint = durabilityHintShown ? undefined : durabilityHint({ fsync: info.fsync, copies: copies.length, copyMs: performance.now() - started })
@@ -319,7 +333,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       if (handOff) {
         summary.dropperPid = dropInBackground({ adminUrl: server.adminUrl, names: clones, runId, spares: spareJob })
       } else if (server.persistent) {
-        dropped = await dropClones(server.adminUrl, clones, runId)
+        dropped = await dropClones(server.adminUrl, clones, runId, 4, (line) => log.warn(line))
       }
       await sweeping
       summary.dropped = dropped
@@ -405,8 +419,9 @@ function sweepInBackground(adminUrl: string, config: ResolvedConfig, runId: stri
       const gone = removeManifests(dead)
       if (gone.length) log.info(`removed ${plural(gone.length, 'manifest')} of dead runs`)
       const count = (kind: string) => dropped.filter((d) => d.kind === kind).length
-      const [clones, templates, spares] = [count('clone'), count('template'), count('spare')]
+      const [clones, templates, spares, roles] = [count('clone'), count('template'), count('spare'), count('role')]
       if (clones) log.info(`swept ${plural(clones, 'clone')} left by dead runs`)
+      if (roles) log.info(`swept ${plural(roles, 'per-worker role')} left by dead runs`)
       if (spares) log.info(`swept ${plural(spares, 'spare clone')} of templates that are gone`)
       if (templates) log.info(`swept ${plural(templates, 'template')} (older than the newest ${config.keepTemplates} hashes, or unfinished builds)`)
     })
