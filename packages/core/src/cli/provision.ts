@@ -9,50 +9,20 @@
  */
 import { readdirSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { dropAll } from './clones.js'
-import { resolveConfig } from './config.js'
-import { connect, listDatabases } from './db.js'
-import { dropRoles, rolesOfRun } from './roles.js'
-import { WorkerDbError } from './errors.js'
-import { createLogger, plural } from './log.js'
-import { manifestPathFor } from './manifest.js'
-import { parseMarker } from './marker.js'
-import { provision } from './provision.js'
-import { chooseServer, NO_PROBE } from './server/index.js'
-import { redactUrl } from './url.js'
-
-export interface CommandOutput {
-  json: boolean
-  lines: string[]
-  data: Record<string, unknown>
-}
+import { dropAll } from '../clones.js'
+import { connect, listDatabases } from '../db.js'
+import { WorkerDbError } from '../errors.js'
+import { createLogger, plural } from '../log.js'
+import { manifestPathFor } from '../manifest.js'
+import { parseMarker } from '../marker.js'
+import { provision } from '../provision.js'
+import { dropRoles, rolesOfRun } from '../roles.js'
+import { redactUrl } from '../url.js'
+import { flag, shq, type CommandOutput } from './output.js'
+import { urlServer } from './server-url.js'
 
 export const WORKER_ID_VAR = 'WORKERDB_WORKER_ID'
 const RUN_ID_RE = /^[0-9a-z]{8}$/
-
-/** `--name value` or `--name=value`. */
-export function flag(argv: string[], name: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === `--${name}`) return argv[i + 1]
-    if (argv[i]!.startsWith(`--${name}=`)) return argv[i]!.slice(name.length + 3)
-  }
-  return undefined
-}
-
-/** A value safe to paste into POSIX sh. */
-function shq(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
-}
-
-async function urlConfig(cwd: string, what: string) {
-  const config = await resolveConfig({}, cwd)
-  const choice = chooseServer(config.server, process.env, NO_PROBE)
-  if (choice.kind !== 'url') {
-    throw new WorkerDbError('E_CONFIG', `\`workerdb ${what}\` needs a server that outlives this command, and an embedded server or a container lives only as long as the process that started it`,
-      'Set WORKERDB_URL (or `server: { url }` in workerdb.config) to the server your tests use.')
-  }
-  return { config, url: choice.url! }
-}
 
 export async function provisionCommand(out: CommandOutput, argv: string[], cwd: string): Promise<void> {
   const raw = flag(argv, 'workers')
@@ -61,7 +31,7 @@ export async function provisionCommand(out: CommandOutput, argv: string[], cwd: 
     throw new WorkerDbError('E_CONFIG', `--workers must be a whole number from 1 to 256 (got ${JSON.stringify(raw ?? null)})`,
       'Example: workerdb provision --workers 4 (one database per test process that runs at once).')
   }
-  const { config } = await urlConfig(cwd, 'provision')
+  const { config } = await urlServer(cwd, 'provision')
   // Summaries go to stderr; stdout stays machine- (and shell-) readable.
   const log = createLogger({ silent: config.silent })
   const run = await provision({
@@ -96,7 +66,7 @@ export async function teardownCommand(out: CommandOutput, argv: string[], cwd: s
     throw new WorkerDbError('E_CONFIG', `teardown needs the run id that \`workerdb provision\` printed (8 lowercase letters and digits), got ${JSON.stringify(runId ?? null)}`,
       'Example: workerdb teardown k3x9q2ab')
   }
-  const { config, url } = await urlConfig(cwd, 'teardown')
+  const { config, url } = await urlServer(cwd, 'teardown')
   const admin = await connect(url, 'WORKERDB_URL / server.url')
   let names: string[]
   let roles: string[]
