@@ -32,6 +32,37 @@ export function templateName(prefix: string, hash: string): string {
   return checkIdentifier(`${prefix}_tpl_${hash.slice(0, 16)}`)
 }
 
+/** `wdb_sp_<hash10>_<random8>`: the hash says which template it is a copy of; the rest keeps makers apart. */
+export function spareName(prefix: string, hash: string): string {
+  return checkIdentifier(`${sparePrefix(prefix, hash)}${newRunId()}`)
+}
+
+/** What every spare of one template's name starts with. */
+export function sparePrefix(prefix: string, hash: string): string {
+  return `${prefix}_sp_${hash.slice(0, 10)}_`
+}
+
+export type ParsedName =
+  | { kind: 'template'; hash: string }
+  | { kind: 'spare'; hash: string }
+  | { kind: 'clone'; runId: string; pool?: string; slot: number }
+
+/**
+ * What a database of this prefix is by its name alone (`hash`: as much of the hash as the name keeps), or
+ * null for a name workerdb would never make. A name is never proof of ownership: markers are.
+ */
+export function parseName(prefix: string, name: string): ParsedName | null {
+  if (!name.startsWith(`${prefix}_`) || Buffer.byteLength(name) > MAX_IDENTIFIER_BYTES) return null
+  const rest = name.slice(prefix.length + 1)
+  const template = /^tpl_([0-9a-f]{16})$/.exec(rest)
+  if (template) return { kind: 'template', hash: template[1]! }
+  const spare = /^sp_([0-9a-f]{10})_[0-9a-z]{8}$/.exec(rest)
+  if (spare) return { kind: 'spare', hash: spare[1]! }
+  const clone = /^([0-9a-z]{8})_(?:([a-z0-9]+)_)?(\d+)$/.exec(rest)
+  if (clone) return { kind: 'clone', runId: clone[1]!, ...(clone[2] ? { pool: clone[2] } : {}), slot: Number(clone[3]) }
+  return null
+}
+
 /** Clone names carry the run id and the worker slot, and for Vitest 3 mixed pools, the pool's short key. */
 export function cloneName(prefix: string, runId: string, slot: number, pool?: string): string {
   if (!Number.isInteger(slot) || slot < 1) throw new RangeError(`slot must be a positive integer, got ${slot}`)

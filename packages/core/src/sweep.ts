@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { dropAll } from './clones.js'
 import { connect, listDatabases, listRoles, type Client, type DatabaseRow, type RoleRow } from './db.js'
 import { templateLock, withLockIfFree } from './locks.js'
-import { parseRoleName, quoteIdent } from './naming.js'
+import { parseName, parseRoleName, quoteIdent } from './naming.js'
 import { dropRoles } from './roles.js'
 import { manifestDir, removeManifest, type CreatingEntry, type Manifest } from './manifest.js'
 import { isMarkerAlive, parseMarker, processStartedAt, type Marker } from './marker.js'
@@ -170,8 +170,7 @@ function serverOf(url: string): string | undefined {
 
 /** Marker-less databases named exactly like ours: never dropped, but worth a word (a run killed in the instant between CREATE DATABASE and its marker). */
 export function unmarkedLookalikes(rows: DatabaseRow[], prefix: string): string[] {
-  const ours = new RegExp(`^${prefix}_(tpl_[0-9a-f]{16}|sp_[0-9a-f]{10}_[0-9a-z]{8}|[0-9a-z]{8}_([a-z0-9]+_)?\\d+)$`)
-  return rows.filter((r) => !parseMarker(r.comment) && ours.test(r.name)).map((r) => r.name)
+  return rows.filter((r) => !parseMarker(r.comment) && parseName(prefix, r.name)).map((r) => r.name)
 }
 
 /**
