@@ -14,7 +14,7 @@ export type CloneStrategy = 'auto' | 'WAL_LOG' | 'FILE_COPY'
 
 /**
  * FILE_COPY checkpoints twice per clone: cheap with fsync off, costly with fsync on, where WAL_LOG wins
- * for small templates (measured on PG 15, see DESIGN.md). Large templates favour FILE_COPY again, and so
+ * for small templates (docs/performance.md, the clone strategy rows). Large templates favour FILE_COPY again, and so
  * does PostgreSQL 18 with `file_copy_method = clone`, where the copy is a reflink of each file (near free
  * on XFS, Btrfs, APFS; the server's setting, which workerdb reads but never changes).
  * Before PostgreSQL 15 there is no choice to make.

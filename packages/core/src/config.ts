@@ -42,7 +42,7 @@ export interface WorkerDbOptions {
   key?: string
   /** Database name prefix, 1–12 lowercase letters/digits. Default 'wdb'. */
   prefix?: string
-  /** CREATE DATABASE strategy for clones; 'auto' measures-based (see DESIGN.md). */
+  /** CREATE DATABASE strategy for clones; 'auto' picks by the server's fsync and the template's size (clones.ts). */
   cloneStrategy?: CloneStrategy
   /** Clones of dead runs older than this are swept even when their host cannot be asked. Default 24. */
   sweepTtlHours?: number
