@@ -81,6 +81,11 @@ describe('the catalog and the TRUNCATE', () => {
       'app.Events', 'public.countries', 'public.knex_migrations', 'public.measurements', 'public.scratch', 'public.tenants', 'public.users',
     ])
     expect(catalog.foreignKeys).toEqual([{ name: 'users_tenant_id_fkey', from: { schema: 'public', name: 'users' }, to: { schema: 'public', name: 'tenants' } }])
+    // serial, bigserial and identity columns (a partitioned table's too): the sequences the check names.
+    expect(catalog.sequences?.map((s) => `${tableKey(s.table)} ${tableKey(s.sequence)}`)).toEqual([
+      'app.Events app.Events_id_seq', 'public.knex_migrations public.knex_migrations_id_seq', 'public.measurements public.measurements_id_seq',
+      'public.tenants public.tenants_id_seq', 'public.users public.users_id_seq',
+    ])
   })
 
   it('empties the rest, restarts identities, and leaves ledgers and kept tables alone', async () => {

@@ -86,15 +86,29 @@ describe('planReset', () => {
     expect(r?.refs).toEqual([t('orders'), t('users'), t('tags')])
     expect(r?.check).toBe(dirtyCheckStatement(r!.refs))
   })
+
+  it('puts each emptied table\'s owned sequences (partitions folded in by the catalog) into the check, and none of a kept table', () => {
+    const r = planReset({
+      ...catalog(['users', 'countries']),
+      sequences: [{ table: t('users'), sequence: t('users_id_seq') }, { table: t('countries'), sequence: t('countries_n_seq') }, { table: t('users'), sequence: t('audit.users_ref_seq') }],
+    }, { keep: ['countries'] })
+    expect(r?.check).toBe(dirtyCheckStatement([t('users')], [[t('users_id_seq'), t('audit.users_ref_seq')]]))
+  })
 })
 
 describe('dirtyCheckStatement and withReferencing', () => {
-  it('asks each table for a row or an advanced owned sequence, by index', () => {
-    const sql = dirtyCheckStatement([t('users'), { schema: 'A b', name: "it's" }])
-    expect(sql).toMatch(/^select array_remove\(array\[case when exists \(select from "public"\."users"\) or exists \(.*'"public"\."users"'::regclass.*\) then 0 end, /)
-    expect(sql).toContain(`exists (select from "A b"."it's")`)
-    expect(sql).toContain(`'"A b"."it''s"'::regclass`)
-    expect(sql).toMatch(/then 1 end\]::int\[\], null\) as dirty$/)
+  it('asks each table for a row or an advanced owned sequence, by index, naming the sequences (no catalog join)', () => {
+    const sql = dirtyCheckStatement([t('users'), { schema: 'A b', name: "it's" }], [[t('users_id_seq')], [{ schema: 'A b', name: "it's_id_seq" }, t('x')]])
+    expect(sql).toBe('select array_remove(array[' +
+      'case when exists (select from "public"."users") or pg_sequence_last_value(\'"public"."users_id_seq"\'::regclass) is not null then 0 end, ' +
+      'case when exists (select from "A b"."it\'s") or pg_sequence_last_value(\'"A b"."it\'\'s_id_seq"\'::regclass) is not null or pg_sequence_last_value(\'"public"."x"\'::regclass) is not null then 1 end' +
+      ']::int[], null) as dirty')
+    // The old form joined pg_depend per table: ~17 ms a check on 50 tables even prepared, against ~0.6 ms.
+    expect(sql).not.toContain('pg_depend')
+  })
+
+  it('asks only for rows where a table owns no sequence', () => {
+    expect(dirtyCheckStatement([t('tags')])).toBe('select array_remove(array[case when exists (select from "public"."tags") then 0 end]::int[], null) as dirty')
   })
 
   it('adds every table that references a dirty one, transitively, cycles included', () => {
