@@ -25,7 +25,7 @@ import { deadManifests, removeManifests, sweep, type DeadManifest } from './swee
 import { ensureTemplate, releaseTemplate, type TemplateResult } from './template.js'
 import { connectionParts, redactText, withDatabase } from './url.js'
 import type { Migrator } from './migrate/types.js'
-import { planReset, readResetCatalog, type ManifestReset } from './isolation/reset.js'
+import { planReset, readResetCatalog, type ManifestReset, type ResetPer } from './isolation/reset.js'
 
 export interface ProvisionOptions {
   config: ResolvedConfig
@@ -210,10 +210,11 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     // Read from the first clone: the template itself is sealed against connections, and a clone's
     // catalog is the template's. Before the manifest is written, so no worker ever sees a run without it.
     if (o.config.reset && !resetPlanned && manifest.clones[0]) {
-      manifest.reset = await planResetFor(manifest.clones[0].url, o.config.reset.keep, await o.config.migrator?.ledgerTables?.())
+      manifest.reset = await planResetFor(manifest.clones[0].url, o.config.reset, await o.config.migrator?.ledgerTables?.())
       resetPlanned = true
       const n = manifest.reset?.refs.length ?? 0
-      log.info(`reset: ${n ? `${n} table${n === 1 ? '' : 's'} emptied before every test file` : 'no tables to empty'}`)
+      const when = o.config.reset.per === 'test' ? 'before every test file and every test' : 'before every test file'
+      log.info(`reset: ${n ? `${n} table${n === 1 ? '' : 's'} emptied ${when}` : 'no tables to empty'}`)
     }
     manifest.plan = plan
     pending = false
@@ -357,10 +358,10 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   return { runId, manifest, manifestPath, summary, grow, teardown }
 }
 
-async function planResetFor(url: string, keep: string[], ledger: readonly string[] | undefined): Promise<ManifestReset | undefined> {
+async function planResetFor(url: string, o: { keep: string[]; per: ResetPer }, ledger: readonly string[] | undefined): Promise<ManifestReset | undefined> {
   const client = await connect(url, 'the first clone')
   try {
-    const reset = planReset(await readResetCatalog(client), { keep, ledger })
+    const reset = planReset(await readResetCatalog(client), { keep: o.keep, per: o.per, ledger })
     return reset && { ...reset, driver: driverPath() }
   } finally {
     await client.end().catch(() => {})
