@@ -231,16 +231,17 @@ export interface TestResetHooks {
  * empties what the previous test wrote (one round trip when it wrote nothing) and an afterAll that closes
  * the connection. Called by the setup files after resetWorkerDatabase; registered first, the beforeEach
  * runs before the file's own, which may then seed rows for each test. False (nothing registered) when the
- * run has no reset per test.
+ * run has no reset per test. `hooks` may be a function, called only when there is something to register.
  */
-export function registerTestReset(hooks: TestResetHooks): boolean {
+export function registerTestReset(hooks: TestResetHooks | (() => TestResetHooks)): boolean {
   const g = globalThis as unknown as Record<symbol, ResetSession | boolean | undefined>
   const session = g[TEST_RESET] as ResetSession | undefined
   if (!session) return false
-  hooks.beforeEach(async () => {
+  const { beforeEach, afterAll } = typeof hooks === 'function' ? hooks() : hooks
+  beforeEach(async () => {
     await session.run('test')
   })
-  hooks.afterAll(async () => {
+  afterAll(async () => {
     if (g[TEST_RESET] === session) g[TEST_RESET] = undefined
     g[TEST_TRANSACTION_BEGUN] = undefined
     await session.close()

@@ -120,7 +120,7 @@ describe('@workerdb/jest preset', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
     expect(manifest.exports['./jest-preset']).toMatchObject({ default: './jest-preset.js' })
     const preset = createRequire(import.meta.url)(join(dir, 'jest-preset.js'))
-    for (const path of [preset.globalSetup, preset.globalTeardown, preset.testSequencer, ...preset.setupFiles, preset.reporters[1]]) {
+    for (const path of [preset.globalSetup, preset.globalTeardown, preset.testSequencer, ...preset.setupFiles, ...preset.setupFilesAfterEnv, preset.reporters[1]]) {
       expect(existsSync(path), path).toBe(true)
     }
   })
