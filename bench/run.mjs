@@ -29,7 +29,8 @@
  *   reset       `reset: { truncate: true, per: 'test' }` on the 50-table schema, per test: the beforeEach it
  *               registers when the test wrote nothing and when it wrote one table, against what a project
  *               writes itself (TRUNCATE of every table in beforeEach) and the per-file path (a fresh
- *               connection + the check); timed in this process over the worker code the setup files run
+ *               connection + the check), and useTransaction's BEGIN + ROLLBACK; timed in this process over the
+ *               worker code the setup files run
  *   zeroconfig  the same suite as a real zero-config `vitest run`: no server in the config, no WORKERDB_URL,
  *               so workerdb starts, fills and stops its own embedded server inside the run
  *   overhead    a no-DB Vitest suite with and without the plugin: per test file and per run (embedded only)
@@ -663,16 +664,20 @@ async function resetRow(adminUrl, work) {
     const all = `TRUNCATE TABLE ${reset.refs.map((t) => `${q(t.schema)}.${q(t.name)}`).join(', ')} RESTART IDENTITY CASCADE`
     // A leaf table (t49: it references t48, nothing references it), so one dirty table means one TRUNCATE.
     const leaf = reset.refs.find((t) => t.name === 't49') ?? reset.refs.at(-1)
-    const m = { noop: [], one: [], all: [], fresh: [] }
+    const m = { noop: [], one: [], all: [], fresh: [], tx: [] }
+    // The other way to isolate tests: useTransaction's BEGIN before and ROLLBACK after each, on the app's client.
+    const tx = core.testTransaction(app)
     const more = repsLoop(REPS)
     for (let r = 0; more(r); r++) {
-      const noop = []; const one = []; const allT = []; const fresh = []
+      const noop = []; const one = []; const allT = []; const fresh = []; const txT = []
       await beforeEach()
       for (let i = 0; i < RESET_NOOP_TESTS; i++) noop.push(await timed(beforeEach))
       for (let i = 0; i < RESET_DIRTY_TESTS; i++) {
         await app.query(`insert into ${q(leaf.schema)}.${q(leaf.name)} (name) values ('written by a test')`)
         one.push(await timed(beforeEach))
       }
+      const { rows: [left] } = await app.query(`select count(*)::int as n from ${q(leaf.schema)}.${q(leaf.name)}`)
+      if (left.n !== 0) throw new Error(`the reset per test left ${left.n} rows in ${leaf.name}`)
       for (let i = 0; i < RESET_ALL_TESTS; i++) allT.push(await timed(() => app.query(all)))
       // The per-file path: a fresh connection that finds nothing to do (what every test would pay without a kept one).
       for (let i = 0; i < 10; i++) {
@@ -682,11 +687,15 @@ async function resetRow(adminUrl, work) {
           await c.end()
         }))
       }
-      m.noop.push(median(noop)); m.one.push(median(one)); m.all.push(median(allT)); m.fresh.push(median(fresh))
+      for (let i = 0; i < RESET_NOOP_TESTS; i++) txT.push(await timed(async () => { await tx.begin(); await tx.rollback() }))
+      // A begun test transaction makes the reset per test step aside for the rest of the file: this "file" goes on.
+      globalThis[Symbol.for('workerdb.testTransactionBegun')] = undefined
+      m.noop.push(median(noop)); m.one.push(median(one)); m.all.push(median(allT)); m.fresh.push(median(fresh)); m.tx.push(median(txT))
     }
     const res = {
       tables, leaf: `${leaf.schema}.${leaf.name}`, testsPerRep: { noop: RESET_NOOP_TESTS, oneTable: RESET_DIRTY_TESTS, truncateAll: RESET_ALL_TESTS },
       noopMs: r2(median(m.noop)), oneTableMs: r1(median(m.one)), truncateAllMs: r0(median(m.all)), freshCheckMs: r1(median(m.fresh)),
+      transactionMs: r2(median(m.tx)),
     }
     res.truncateAllVsNoop = r0(res.truncateAllMs / res.noopMs)
     res.truncateAllVsOneTable = r1(res.truncateAllMs / res.oneTableMs)
@@ -958,7 +967,7 @@ try {
   if (ONLY.includes('reset')) {
     for (const key of keys) {
       const s = await measure('reset', key, () => resetRow(servers[key], work))
-      if (s) say(`reset [${key}] per test, ${s.tables} tables: nothing written ${s.noopMs} ms · one dirty table ${s.oneTableMs} ms · TRUNCATE of all ${s.tables} in beforeEach ${s.truncateAllMs} ms (${s.truncateAllVsNoop}× the clean check) · per-file path (connect + check) ${s.freshCheckMs} ms`)
+      if (s) say(`reset [${key}] per test, ${s.tables} tables: nothing written ${s.noopMs} ms · one dirty table ${s.oneTableMs} ms · TRUNCATE of all ${s.tables} in beforeEach ${s.truncateAllMs} ms (${s.truncateAllVsNoop}× the clean check) · per-file path (connect + check) ${s.freshCheckMs} ms · a test transaction (BEGIN + ROLLBACK) ${s.transactionMs} ms`)
     }
   }
 
