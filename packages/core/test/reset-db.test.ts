@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../src/config.js'
@@ -387,6 +387,42 @@ describe('reset per test (a kept connection per test file)', () => {
       await session.close()
     }
     await withClient(dbUrl(DB), (c) => c.query(ROWS))
+  })
+
+  it('Vitest\'s setup file registers on the running Vitest\'s hooks, and refuses sequence.hooks: \'parallel\'', async () => {
+    const r = await run(`${SCHEMA}`)
+    const lonely = mkdtempSync(join(tmpdir(), 'workerdb-setup-hooks-'))
+    try {
+      for (const f of ['setup.js', 'setup-wait.js']) copyFileSync(join(REPO, 'packages', 'vitest', 'dist', f), join(lonely, f))
+      writeFileSync(join(lonely, 'package.json'), '{"type":"module"}')
+      // What Vitest puts on globalThis before setup files run: its exports (import.meta.vitest) and the worker's config.
+      const probe = (hooksOrder: string) => `const seen = []
+globalThis.__vitest_worker__ = { config: { sequence: { hooks: ${JSON.stringify(hooksOrder)} } } }
+Object.defineProperty(globalThis, '__vitest_index__', { value: { beforeEach: (fn) => seen.push(['beforeEach', fn]), afterAll: (fn) => seen.push(['afterAll', fn]) } })
+try {
+  await import(${JSON.stringify(pathToFileURL(join(lonely, 'setup.js')).href)})
+} catch (err) {
+  console.log(JSON.stringify({ code: err.code, message: err.message }))
+  process.exit(0)
+}
+for (const [, fn] of seen.filter(([h]) => h === 'beforeEach')) await fn()
+for (const [, fn] of seen.filter(([h]) => h === 'afterAll')) await fn()
+console.log(JSON.stringify({ hooks: seen.map(([h]) => h) }))`
+      const spawnProbe = (order: string) => spawnSync(process.execPath, ['--input-type=module', '-e', probe(order)], {
+        cwd: lonely, encoding: 'utf8', env: { ...process.env, [MANIFEST_ENV]: r.manifestPath, VITEST_POOL_ID: '1' },
+      })
+      const ok = spawnProbe('stack')
+      expect(ok.status, ok.stderr).toBe(0)
+      expect(JSON.parse(ok.stdout.trim())).toEqual({ hooks: ['beforeEach', 'afterAll'] })
+      const refused = spawnProbe('parallel')
+      expect(refused.status, refused.stderr).toBe(0)
+      const e = JSON.parse(refused.stdout.trim())
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.message).toContain("sequence.hooks: 'parallel'")
+    } finally {
+      rmSync(lonely, { recursive: true, force: true })
+      await r.teardown()
+    }
   })
 
   it('registers nothing in a file of a run without a reset per test', async () => {

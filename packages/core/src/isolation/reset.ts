@@ -305,7 +305,10 @@ export async function openResetSession(url: string, reset: ManifestReset, who: s
       const c = client
       client = undefined
       usable = false
-      await c?.end().catch(() => {})
+      if (!c) return
+      // Held while it closes: the goodbye must reach the server before the process may exit.
+      hold(c, true)
+      await c.end().catch(() => {})
     },
   }
   try {
