@@ -3,7 +3,8 @@
  * the rows test 1 wrote (identities back at 1), the file's own beforeEach still seeds after workerdb's
  * reset, kept and ledger rows survive, and each file resets through one connection of its own that is gone
  * once the file ends. A file whose tests run in a test transaction keeps the transaction's behaviour. Under
- * Jest the reset comes from the preset's setupFilesAfterEnv entry (beforeEach is not defined in setupFiles).
+ * Jest the reset comes from the preset's setupFilesAfterEnv entry (beforeEach is not defined in setupFiles), with
+ * injectGlobals: false too; under Vitest from the running Vitest (3 and 4), isolated or not.
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -35,6 +36,7 @@ import { useTransaction } from '@workerdb/vitest'
 `
     : `const { appendFileSync } = require('node:fs')
 const pg = require('pg')
+const { afterAll, afterEach, beforeAll, beforeEach, expect, test } = require('@jest/globals')
 const { useTransaction } = require('@workerdb/jest')
 `
 }
@@ -89,7 +91,7 @@ test('test 2 sees none of it', async () => {
 
 /** A file in a test transaction: the reset per test steps aside, so ids keep growing while rows are rolled back. */
 function transactionFile(kind: Kind): string {
-  const hooks = kind === 'vitest' ? ', { beforeEach, afterEach }' : ''
+  const hooks = ', { beforeEach, afterEach }'
   return `${head(kind)}const FILE = 'tx'
 ${COMMON}
 useTransaction(() => client${hooks})
@@ -124,13 +126,16 @@ function check(lines: Line[], output: string, info: string): void {
 }
 
 describe('reset per test', () => {
-  // Vitest 3 too: the hooks come from the running Vitest, whichever that is.
-  test.each([4, 3] as const)('vitest %i: with 2 workers, test 2 of every file sees none of the rows test 1 wrote', async (major: Major) => {
+  // Vitest 3 too: the hooks come from the running Vitest, whichever that is. With isolation off, one process
+  // runs file after file with its globals kept: each file's connection must still end with the file.
+  test.each([
+    [4, 'isolated', {}], [3, 'isolated', {}], [4, 'isolate: false', { isolate: false }], [3, 'isolate: false', { isolate: false }],
+  ] as const)('vitest %i (%s): with 2 workers, test 2 of every file sees none of the rows test 1 wrote', async (major: Major, _how: string, extra: object) => {
     const files: Record<string, string> = { 'migrations/0002_app.sql': MIGRATION, 'test/tx.test.mjs': transactionFile('vitest') }
     for (const f of FILES) files[`test/${f}.test.mjs`] = writerFile('vitest', f)
     const project = vitestScenarios.project({
       vitest: major, files: 0, tag: `rt${major}`, extraFiles: files, workerDb: { reset: RESET },
-      config: { pool: 'forks', maxWorkers: 2 },
+      config: { pool: 'forks', maxWorkers: 2, ...extra },
     })
     const r = await runVitest(project)
     const info = describeRun(r)
@@ -146,7 +151,8 @@ describe('reset per test', () => {
     const project = jestScenarios.project({
       jest: major, files: 0, tag: 'rpt', extraFiles: files,
       // Two worker processes, each running several files (workerIdleMemoryLimit keeps Jest from running in band).
-      config: { maxWorkers: 2, workerIdleMemoryLimit: '1GB' },
+      // No globals: the reset takes its hooks from @jest/globals, as the test files do.
+      config: { maxWorkers: 2, workerIdleMemoryLimit: '1GB', injectGlobals: false },
     })
     writeFileSync(join(project.dir, 'workerdb.config.json'), JSON.stringify({ prefix: project.prefix, migrate: { sql: './migrations' }, reset: RESET }))
     const r = await runJest(project)
