@@ -218,7 +218,7 @@ export async function resetWorkerDatabase(env: NodeJS.ProcessEnv = process.env, 
 }
 
 /** Where resetWorkerDatabase leaves a file's session for registerTestReset (globals: the two may be different module instances). */
-const TEST_RESET = Symbol.for('workerdb.testReset')
+const TEST_RESET = /* @__PURE__ */ Symbol.for('workerdb.testReset')
 
 /** The two hooks the reset per test needs: Vitest's, Jest's (`@jest/globals`), or any runner's alike. */
 export interface TestResetHooks {

@@ -49,7 +49,7 @@ const SAVEPOINT = 'workerdb_tx'
  * otherwise find the sequences the rolled-back inserts advanced, and truncate before every test. A global
  * rather than module state: the setup file and the test file may load this module as two instances.
  */
-export const TEST_TRANSACTION_BEGUN = Symbol.for('workerdb.testTransactionBegun')
+export const TEST_TRANSACTION_BEGUN = /* @__PURE__ */ Symbol.for('workerdb.testTransactionBegun')
 
 /**
  * Pure: what a statement the code under test sends becomes inside the test's transaction, at savepoint
