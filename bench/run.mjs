@@ -55,7 +55,7 @@ import { awaitDropperPids } from '../e2e/support/scenario.mjs'
 import { renderToReadme } from './render.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const core = await import(join(root, 'packages/core/dist/index.js'))
+const core = await import(join(root, 'packages/core/dist/runner.js'))
 
 const args = process.argv.slice(2)
 const flag = (name, dflt) => {
@@ -257,7 +257,7 @@ const CONFIG_FORMS = {
 
 /** One fresh Node process: the ms resolveConfig took there (workerdb already imported, as a runner has it). */
 async function configLoadMs(dir) {
-  const probe = `const core = await import(${JSON.stringify(join(root, 'packages/core/dist/index.js'))})
+  const probe = `const core = await import(${JSON.stringify(join(root, 'packages/core/dist/runner.js'))})
 const t0 = performance.now()
 await core.resolveConfig({}, process.cwd())
 process.stdout.write(String(performance.now() - t0))
@@ -666,7 +666,7 @@ async function resetRow(adminUrl, work) {
     const leaf = reset.refs.find((t) => t.name === 't49') ?? reset.refs.at(-1)
     const m = { noop: [], one: [], all: [], fresh: [], tx: [] }
     // The other way to isolate tests: useTransaction's BEGIN before and ROLLBACK after each, on the app's client.
-    const tx = core.testTransaction(app)
+    const tx = worker.testTransaction(app)
     const more = repsLoop(REPS)
     for (let r = 0; more(r); r++) {
       const noop = []; const one = []; const allT = []; const fresh = []; const txT = []

@@ -11,7 +11,7 @@ const shared: Options = {
 }
 
 export default defineConfig([
-  { ...shared, entry: ['src/index.ts', 'src/cli.ts'] },
+  { ...shared, entry: ['src/index.ts', 'src/runner.ts', 'src/cli.ts'] },
   {
     // The worker side is loaded afresh by every test file's process: one file, not a graph of shared
     // chunks, because each extra ESM module costs ~2 ms there (bench: overhead). Its code is also in

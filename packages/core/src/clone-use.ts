@@ -9,6 +9,7 @@
  */
 import { appendFileSync, readFileSync, rmSync } from 'node:fs'
 import type pg from 'pg'
+import { plural } from './log.js'
 
 /** The file beside the manifest where workers note the sessions they open themselves: one database name a line. */
 export function ownSessionsFile(manifestPath: string): string {
@@ -87,8 +88,8 @@ export function cloneUse(input: {
 export function unusedClonesMessage(use: CloneUse, envNames: readonly string[]): string | undefined {
   if (use.used.length > 0 || use.unused.length === 0 || use.elsewhere.length === 0) return undefined
   const n = use.unused.length
-  const where = use.elsewhere.slice(0, 3).map((e) => `${e.database} (${e.sessions} session${e.sessions === 1 ? '' : 's'})`).join(', ')
-  return `none of this run's ${n} clone${n === 1 ? '' : 's'} saw a connection from the tests, while other databases on the server did: ${where}. ` +
+  const where = use.elsewhere.slice(0, 3).map((e) => `${e.database} (${plural(e.sessions, 'session')})`).join(', ')
+  return `none of this run's ${plural(n, 'clone')} saw a connection from the tests, while other databases on the server did: ${where}. ` +
     `The tests did not use the databases workerdb made for them: something replaced ${envNames.join(', ')} after workerdb set ${envNames.length === 1 ? 'it' : 'them'} — ` +
     'a test setup that assigns its own values, dotenv with override, or a config module read before workerdb\'s setup file.'
 }

@@ -7,6 +7,7 @@ import { WorkerDbError } from './errors.js'
 import { connect, type Client, type ServerInfo } from './db.js'
 import { makeMarker, markDatabase, parseMarker, type Marker } from './marker.js'
 import { quoteIdent } from './naming.js'
+import { dropRoles, rolesOfClones } from './roles.js'
 import { redactText } from './url.js'
 
 export type CloneStrategy = 'auto' | 'WAL_LOG' | 'FILE_COPY'
@@ -49,7 +50,7 @@ export function durabilityHint(run: { fsync: boolean; copies: number; copyMs: nu
 
 /**
  * How many CREATE DATABASE statements run at once. A copy waits on the disk far more than on a CPU
- * (pnpm bench, 2 cores, 8 clones: 2 lanes took 1.33× the time of 8), so 4 lanes per core, at most 8 —
+ * (docs/how-it-works.md, measured choices), so 4 lanes per core, at most 8 —
  * and never more than the connections left after the workers' share, since each lane holds one. At least one.
  */
 export function cloneConcurrency(o: { cores: number; maxConnections: number; reserved: number; inUse: number; workers: number; perWorker: number }): number {
@@ -118,9 +119,11 @@ function cloneError(err: unknown, name: string, template: string): WorkerDbError
 
 /**
  * Drops clones by name, but only those whose marker names this run: a name list is never trusted alone.
- * WITH (FORCE) because test workers may not have fully exited when teardown runs.
+ * WITH (FORCE) because test workers may not have fully exited when teardown runs. Then their per-worker
+ * roles (roles.ts), found by name and checked by marker the same way: a role goes after its database,
+ * which takes whatever the role owned or was granted in it.
  */
-export async function dropClones(adminUrl: string, names: string[], runId: string, concurrency = 4): Promise<number> {
+export async function dropClones(adminUrl: string, names: string[], runId: string, concurrency = 4, warn?: (line: string) => void): Promise<number> {
   if (names.length === 0) return 0
   const admin = await connect(adminUrl)
   try {
@@ -132,6 +135,12 @@ export async function dropClones(adminUrl: string, names: string[], runId: strin
       .filter((r) => { const m = parseMarker(r.comment); return m?.kind === 'clone' && m.run === runId })
       .map((r) => r.name)
     await dropAll(adminUrl, ours, concurrency, admin)
+    // Roles of every named clone, dropped or already gone: a role whose clone went first is still this run's.
+    const { failed } = await dropRoles(admin, await rolesOfClones(admin, names, runId))
+    if (failed.length) {
+      warn?.(`could not drop ${failed.length === 1 ? 'this per-worker role' : 'these per-worker roles'}: ${failed.join('; ')}; something outside its clone still ` +
+        'depends on it (an object it owns, or a privilege granted to it, in another database). The next run\'s sweep tries again; or drop it by hand (DROP OWNED BY … in that database, then DROP ROLE …)')
+    }
     return ours.length
   } finally {
     await admin.end().catch(() => {})

@@ -9,17 +9,12 @@ import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { WorkerDbError } from './errors.js'
 import { redactedCause, redactText } from './url.js'
-import { CONNECTION_PARTS, normalizeEnv, type EnvOption, type EnvSpec } from './env.js'
+import { CONNECTION_PARTS, normalizeEnv, parseRolePart, ROLE_PARTS, type EnvOption, type EnvSpec } from './env.js'
 import type { CloneStrategy } from './clones.js'
-import { commandMigrator, type CommandMigrateOptions } from './migrate/command.js'
-import { drizzleMigrator, type DrizzleMigrateOptions } from './migrate/drizzle.js'
-import { knexMigrator, type KnexMigrateOptions } from './migrate/knex.js'
-import { kyselyMigrator, type KyselyMigrateOptions } from './migrate/kysely.js'
-import { nodePgMigrateMigrator, type NodePgMigrateOptions } from './migrate/node-pg-migrate.js'
-import { functionMigrator, type FunctionMigrateOptions, type MigrateFunction } from './migrate/function.js'
-import { sqlMigrator } from './migrate/sql.js'
+import { MIGRATE_TOOLS, migrateToolOf, resolveMigrator, type MigrateOption } from './migrate/registry.js'
 import type { Migrator } from './migrate/types.js'
-import { DEFAULT_PREFIX, validatePrefix } from './naming.js'
+import { DEFAULT_PREFIX, ROLE_KEY_RE, validatePrefix } from './naming.js'
+import type { RoleSpec } from './roles.js'
 import type { EmbeddedOptions } from './server/embedded.js'
 import type { ResetOption, ResetPer } from './isolation/reset.js'
 import type { TestcontainersOptions } from './server/testcontainers.js'
@@ -31,19 +26,10 @@ export type ServerOption =
   | { embedded: EmbeddedOptions | true }
   | { testcontainers: TestcontainersOptions | true }
 
-export type MigrateOption =
-  | { sql: string; /** More files that shape the schema (seeds it reads…), hashed. */ inputs?: string[] }
-  | CommandMigrateOptions
-  | KyselyMigrateOptions
-  | KnexMigrateOptions
-  | DrizzleMigrateOptions
-  | NodePgMigrateOptions
-  | FunctionMigrateOptions
-  /** The same as `{ run: fn }` with no `inputs`: the hash sees only the function's source. */
-  | MigrateFunction
+export type { MigrateOption }
 
-/** The keys that name a migration tool in `migrate: { … }`: `run` takes a function, `command` a shell command, the others a path. */
-export const MIGRATE_TOOLS = ['sql', 'command', 'kysely', 'knex', 'drizzle', 'nodePgMigrate', 'run'] as const
+/** Per-worker roles: keys, or keys with the existing roles each clone's role is made a member of. */
+export type RolesOption = string[] | Record<string, { memberOf?: string[] }>
 
 export interface WorkerDbOptions {
   /** Where databases live. 'auto': WORKERDB_URL, else `{ url }`, else an embedded server workerdb starts. */
@@ -88,6 +74,13 @@ export interface WorkerDbOptions {
    * `name` in the package.json nearest the config file (else the working directory), or that folder's path.
    */
   project?: string
+  /**
+   * Per-worker roles: each clone gets a LOGIN role of its own per key, `<clone>_role_<key>`, allowed
+   * everything in its clone, dropped with it (docs/isolation.md). The env parts `role:<key>`,
+   * `roleUrl:<key>` and `rolePassword:<key>` carry it. `{ app: { memberOf: ['readonly_base'] } }` also
+   * makes it a member of existing roles. Default: none.
+   */
+  roles?: RolesOption
 }
 
 export interface ResolvedConfig {
@@ -106,6 +99,8 @@ export interface ResolvedConfig {
   reset: { keep: string[]; per: ResetPer } | undefined
   unusedClones: 'warn' | 'error' | 'ignore'
   project: string
+  /** Per-worker roles, in the order given; empty: none. */
+  roles: RoleSpec[]
   /** The config file used, if any. */
   file: string | undefined
 }
@@ -241,6 +236,8 @@ export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.
   const fromFile = typeof exported === 'function' ? await exported({ cwd: resolve(cwd), packageDir: findPackageDir(cwd) }) : exported
   if (file) validateOptions(fromFile, file)
   const merged: WorkerDbOptions = { ...fromFile, ...inline }
+  // After merging: an inline `env` may use the file's `roles`, or the other way round.
+  validateRoleParts(merged, inline.env !== undefined || !file ? 'inline options' : file)
   const migrateBase = inline.migrate !== undefined || !file ? cwd : dirname(file)
   return {
     server: merged.server ?? 'auto',
@@ -256,26 +253,56 @@ export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.
     reset: resolveReset(merged.reset),
     unusedClones: merged.unusedClones ?? 'warn',
     project: merged.project ?? defaultProject(file ? dirname(file) : cwd),
+    roles: resolveRoles(merged.roles),
     file,
   }
 }
 
-/** `configFile`: the file `m` came from, if any (the function form checks what it imports). */
-export function resolveMigrator(m: MigrateOption | undefined, baseDir: string, configFile?: string): Migrator | undefined {
-  if (m === undefined) return undefined
-  if (typeof m === 'function') return functionMigrator(m, baseDir, [], configFile)
-  if ('command' in m) return commandMigrator(m, baseDir)
-  const inputs = (m.inputs ?? []).map((input) => resolve(baseDir, input))
-  if ('run' in m) return functionMigrator(m.run, baseDir, inputs, configFile)
-  if ('sql' in m) return sqlMigrator(resolve(baseDir, m.sql), baseDir, inputs)
-  if ('kysely' in m) return kyselyMigrator(resolve(baseDir, m.kysely), baseDir, inputs)
-  if ('knex' in m) return knexMigrator(resolve(baseDir, m.knex), baseDir, inputs)
-  if ('drizzle' in m) return drizzleMigrator(resolve(baseDir, m.drizzle), baseDir, inputs)
-  return nodePgMigrateMigrator(resolve(baseDir, m.nodePgMigrate), baseDir, { table: m.table, inputs })
+const KEYS: Record<keyof WorkerDbOptions, true> = {
+  server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, spares: true, silent: true, reset: true, unusedClones: true, project: true, roles: true,
 }
 
-const KEYS: Record<keyof WorkerDbOptions, true> = {
-  server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, spares: true, silent: true, reset: true, unusedClones: true, project: true,
+function resolveRoles(r: RolesOption | undefined): RoleSpec[] {
+  if (r === undefined) return []
+  if (Array.isArray(r)) return r.map((key) => ({ key, memberOf: [] }))
+  return Object.entries(r).map(([key, o]) => ({ key, memberOf: [...(o?.memberOf ?? [])] }))
+}
+
+const ROLES_EXAMPLE = "Example: roles: ['app'], or roles: { app: { memberOf: ['readonly_base'] } }"
+
+function validateRoles(r: unknown, fail: (what: string, fix: string) => never): void {
+  if (r === undefined) return
+  const keyOk = (k: unknown) => typeof k === 'string' && ROLE_KEY_RE.test(k)
+  const badKey = (k: unknown) => fail(`role key ${JSON.stringify(k)} is not a lowercase identifier of 1–20 letters, digits and underscores (it becomes part of each role's name, <clone>_role_<key>)`, ROLES_EXAMPLE)
+  if (Array.isArray(r)) {
+    for (const k of r) if (!keyOk(k)) badKey(k)
+    const twice = r.find((k, i) => r.indexOf(k) !== i)
+    if (twice !== undefined) fail(`\`roles\` names ${JSON.stringify(twice)} twice`, ROLES_EXAMPLE)
+    return
+  }
+  if (typeof r !== 'object' || r === null) fail(`\`roles\` must be a list of keys or a map of keys to { memberOf } (got ${JSON.stringify(r)})`, ROLES_EXAMPLE)
+  for (const [k, o] of Object.entries(r as Record<string, unknown>)) {
+    if (!keyOk(k)) badKey(k)
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) fail(`\`roles.${k}\` must be an object, { memberOf?: [...] } (got ${JSON.stringify(o)})`, ROLES_EXAMPLE)
+    for (const extra of Object.keys(o as object)) if (extra !== 'memberOf') fail(`unknown option "roles.${k}.${extra}"`, `Known options: memberOf. ${ROLES_EXAMPLE}`)
+    const m = (o as { memberOf?: unknown }).memberOf
+    if (m !== undefined && (!Array.isArray(m) || m.some((x) => typeof x !== 'string' || !x))) {
+      fail(`\`roles.${k}.memberOf\` must be a list of existing role names (got ${JSON.stringify(m)})`, ROLES_EXAMPLE)
+    }
+  }
+}
+
+/** On the merged options: every role part of `env` names a key of `roles`. */
+function validateRoleParts(o: WorkerDbOptions, where: string): void {
+  if (typeof o.env !== 'object' || o.env === null) return
+  const keys = o.roles === undefined ? [] : Array.isArray(o.roles) ? o.roles : Object.keys(o.roles)
+  for (const [name, part] of Object.entries(o.env)) {
+    const p = parseRolePart(part)
+    if (!p || keys.includes(p.key)) continue
+    const wanted = [...keys, p.key].map((k) => `'${k}'`).join(', ')
+    throw new WorkerDbError('E_CONFIG', `${where}: \`env.${name}\` is ${JSON.stringify(part)}, but \`roles\` has no key "${p.key}"${keys.length ? ` (it has ${keys.map((k) => `"${k}"`).join(', ')})` : ''}`,
+      `Add it: roles: [${wanted}] — each clone then gets a role of its own for it.`)
+  }
 }
 
 function resolveReset(r: ResetOption | undefined): ResolvedConfig['reset'] {
@@ -306,26 +333,7 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
     if ('testcontainers' in so) validateTestcontainers(so, fail)
   }
   const m = opts.migrate
-  if (m !== undefined && typeof m !== 'function') {
-    const example = 'Example: migrate: { sql: "./migrations" } (or kysely, knex, drizzle, nodePgMigrate: a path; command: a shell command; run: a function, with inputs)'
-    if (typeof m !== 'object' || m === null || Array.isArray(m)) fail(`\`migrate\` must be { ${MIGRATE_TOOLS.join(' | ')}: … } or a function`, example)
-    const mo = m as Record<string, unknown>
-    const tools = MIGRATE_TOOLS.filter((t) => t in mo)
-    if (tools.length > 1) fail(`\`migrate\` names ${tools.join(' and ')}`, `Choose one migration tool per config: ${tools.map((t) => `{ ${t}: … }`).join(' or ')}.`)
-    if (tools.length === 0) {
-      const near = Object.keys(mo).map((k) => closest(k, [...MIGRATE_TOOLS])).find(Boolean)
-      fail(`\`migrate\` names no migration tool (got ${Object.keys(mo).join(', ') || 'nothing'})`, near ? `Did you mean "${near}"? ${example}` : example)
-    }
-    const tool = tools[0]!
-    if (tool === 'run') {
-      if (typeof mo.run !== 'function') fail('`migrate.run` must be a function (url) => …', 'Example: migrate: { run: async (url) => { … }, inputs: ["./src/models"] }')
-    } else if (typeof mo[tool] !== 'string' || !mo[tool]) {
-      fail(`\`migrate.${tool}\` must be ${tool === 'command' ? 'a shell command string' : 'a path (relative to the config file)'}`,
-        tool === 'command' ? 'Example: migrate: { command: "npx kysely migrate:latest", inputs: ["./migrations"] }' : `Example: migrate: { ${tool}: "./migrations" }`)
-    }
-    if ('inputs' in mo && (!Array.isArray(mo.inputs) || mo.inputs.some((x) => typeof x !== 'string'))) fail('`migrate.inputs` must be an array of paths', 'List the files your migrations read, e.g. inputs: ["./migrations"].')
-    if ('table' in mo && (tool !== 'nodePgMigrate' || typeof mo.table !== 'string')) fail('`migrate.table` is the ledger table name of nodePgMigrate only', 'Example: migrate: { nodePgMigrate: "./migrations", table: "pgmigrations" }')
-  }
+  if (m !== undefined && typeof m !== 'function') validateMigrate(m, fail)
   const e = opts.env
   if (e !== undefined) {
     if (typeof e === 'string') {
@@ -334,7 +342,10 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
       if (Object.keys(e).length === 0) fail('`env` is an empty map, so workers would get no connection settings', 'Map at least one variable, e.g. env: { DATABASE_URL: "url" }.')
       for (const [name, part] of Object.entries(e)) {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail(`\`env\` key ${JSON.stringify(name)} is not a valid variable name`, 'Use letters, digits and underscores, e.g. PGDATABASE.')
-        if (!CONNECTION_PARTS.includes(part as never)) fail(`\`env.${name}\` is ${JSON.stringify(part)}`, `Map each variable to one of: ${CONNECTION_PARTS.join(', ')}.`)
+        const rolePart = typeof part === 'string' ? parseRolePart(part) : undefined
+        if (rolePart ? !ROLE_KEY_RE.test(rolePart.key) : !CONNECTION_PARTS.includes(part as never)) {
+          fail(`\`env.${name}\` is ${JSON.stringify(part)}`, `Map each variable to one of: ${CONNECTION_PARTS.join(', ')}, or ${ROLE_PARTS.map((p) => `${p}:<key>`).join(', ')} for a key of \`roles\`.`)
+        }
       }
     } else fail('`env` must be a variable name or a map of names to connection parts', 'Example: env: { PGDATABASE: "database", PGPORT: "port" }')
   }
@@ -348,6 +359,7 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
   }
   if (opts.silent !== undefined && typeof opts.silent !== 'boolean') fail('`silent` must be true or false', 'Example: silent: true')
   validateReset(opts.reset, fail)
+  validateRoles(opts.roles, fail)
   if (opts.project !== undefined && (typeof opts.project !== 'string' || !opts.project)) fail('`project` must be a non-empty string', 'Example: project: "billing-api" (default: the package name).')
   const u = opts.unusedClones
   if (u !== undefined && u !== 'warn' && u !== 'error' && u !== 'ignore') fail(`\`unusedClones\` must be 'warn', 'error' or 'ignore' (got ${JSON.stringify(u)})`, "Use unusedClones: 'error' in CI to fail a run whose tests never used their clones.")
@@ -366,6 +378,33 @@ function validateTestcontainers(so: Record<string, unknown>, fail: (what: string
   }
   if (to.image !== undefined && (typeof to.image !== 'string' || !to.image.trim())) fail('`server.testcontainers.image` must be a non-empty image name', example)
   if (to.reuse !== undefined && typeof to.reuse !== 'boolean') fail('`server.testcontainers.reuse` must be true or false', example)
+}
+
+function validateMigrate(m: unknown, fail: (what: string, fix: string) => never): void {
+  const keys = MIGRATE_TOOLS.map((t) => t.key)
+  const example = `Example: ${MIGRATE_TOOLS[0]!.example} (or ${MIGRATE_TOOLS.slice(1).map((t) => `${t.key}: a ${t.takes}`).join(', ')}; inputs: more files that shape the schema)`
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) fail(`\`migrate\` must be { ${keys.join(' | ')}: … } or a function`, example)
+  const mo = m as Record<string, unknown>
+  const named = keys.filter((k) => k in mo)
+  if (named.length > 1) fail(`\`migrate\` names ${named.join(' and ')}`, `Choose one migration tool per config: ${named.map((k) => `{ ${k}: … }`).join(' or ')}.`)
+  const tool = migrateToolOf(mo)
+  if (!tool) {
+    const near = Object.keys(mo).map((k) => closest(k, keys)).find(Boolean)
+    return fail(`\`migrate\` names no migration tool (got ${Object.keys(mo).join(', ') || 'nothing'})`, near ? `Did you mean "${near}"? ${example}` : example)
+  }
+  const value = mo[tool.key]
+  if (tool.takes === 'function' ? typeof value !== 'function' : typeof value !== 'string' || !value) {
+    const what = { path: 'a path (relative to the config file)', command: 'a shell command string', function: 'a function (url) => …' }[tool.takes]
+    fail(`\`migrate.${tool.key}\` must be ${what}`, `Example: ${tool.example}`)
+  }
+  if ('inputs' in mo && (!Array.isArray(mo.inputs) || mo.inputs.some((x) => typeof x !== 'string'))) fail('`migrate.inputs` must be an array of paths', 'List the files your migrations read, e.g. inputs: ["./migrations"].')
+  for (const key of Object.keys(mo)) {
+    if (key === tool.key || key === 'inputs') continue
+    const extra = tool.extraKeys?.[key]
+    const owner = MIGRATE_TOOLS.find((t) => t.extraKeys && key in t.extraKeys)
+    if (!extra) fail(`\`migrate.${key}\` is not an option of ${tool.key}${owner ? ` (it is ${owner.key}'s)` : ''}`, `Example: ${tool.example}`)
+    else if (!extra.check(mo[key])) fail(`\`migrate.${key}\` must be ${extra.hint}`, `Example: ${tool.example}`)
+  }
 }
 
 function validateReset(r: unknown, fail: (what: string, fix: string) => never): void {

@@ -45,3 +45,8 @@ export function ms(since: number): string {
   const d = performance.now() - since
   return d >= 1000 ? `${(d / 1000).toFixed(1)} s` : `${Math.round(d)} ms`
 }
+
+/** `plural(3, 'clone')` → "3 clones"; `plural(1, 'clone')` → "1 clone". */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
+}

@@ -2,8 +2,8 @@
  * pg, loaded without the cost of its runtime probe. At load, pg 8 asks whether it runs in a Cloudflare
  * Worker: first through `navigator.userAgent` (Node 21+ has a navigator, 'Node.js/…'), and where there is
  * none — Node 20 — by constructing a `Response`, which makes Node load its whole fetch implementation
- * (undici). That was ~20 ms of a ~40 ms load (2 cores), on the runner's main thread before its workers
- * start, and in every test file's process that resets its database. On Node 20 the load gets the answer
+ * (undici): about half of pg's load time, on the runner's main thread before its workers start, and in
+ * every test file's process that resets its database. On Node 20 the load gets the answer
  * Node 21 would give, for the synchronous require only; the global is gone again before anything else runs.
  */
 export function requirePg(require: (id: string) => unknown, id = 'pg'): typeof import('pg') {

@@ -8,16 +8,11 @@
 import { connect, type Client } from './db.js'
 import { lock, lockForTransaction, spareClaimLock, templateLock } from './locks.js'
 import { makeMarker, markDatabase, parseMarker, type Marker } from './marker.js'
-import { checkIdentifier, newRunId, quoteIdent } from './naming.js'
-
-/** `wdb_sp_<hash10>_<random8>`: the hash says which template it is a copy of; the rest keeps makers apart. */
-export function spareName(prefix: string, hash: string): string {
-  return checkIdentifier(`${prefix}_sp_${hash.slice(0, 10)}_${newRunId()}`)
-}
+import { quoteIdent, spareName, sparePrefix } from './naming.js'
 
 /** Pure: the spares of this template among these rows, oldest first (claims take those first). */
 export function sparesOf(rows: Array<{ name: string; comment: string | null }>, prefix: string, hash: string): string[] {
-  const namePrefix = `${prefix}_sp_${hash.slice(0, 10)}_`
+  const namePrefix = sparePrefix(prefix, hash)
   return rows
     .map((r) => ({ name: r.name, m: parseMarker(r.comment) }))
     .filter((r) => r.name.startsWith(namePrefix) && r.m?.kind === 'spare' && r.m.hash === hash)
@@ -28,7 +23,7 @@ export function sparesOf(rows: Array<{ name: string; comment: string | null }>, 
 async function listSpares(client: Client, prefix: string, hash: string): Promise<string[]> {
   const { rows } = await client.query(
     `select datname as name, shobj_description(oid, 'pg_database') as comment
-       from pg_database where starts_with(datname, $1) and not datistemplate`, [`${prefix}_sp_${hash.slice(0, 10)}_`])
+       from pg_database where starts_with(datname, $1) and not datistemplate`, [sparePrefix(prefix, hash)])
   return sparesOf(rows, prefix, hash)
 }
 
@@ -37,21 +32,21 @@ async function listSpares(client: Client, prefix: string, hash: string): Promise
  * claim lock: two runs never take the same spare, and a crash midway leaves every spare a spare. Returns
  * the names that were filled; the caller copies the rest.
  */
-export async function claimSpares(client: Client, o: { prefix: string; hash: string; names: string[]; runId: string; marker?: Partial<Marker> }): Promise<{ filled: string[]; failed: string[] }> {
+export async function claimSpares(client: Client, opts: { prefix: string; hash: string; names: string[]; runId: string; marker?: Partial<Marker> }): Promise<{ filled: string[]; failed: string[] }> {
   const filled: string[] = []
   const failed: string[] = []
-  if (!o.names.length) return { filled, failed }
+  if (!opts.names.length) return { filled, failed }
   await client.query('begin')
   try {
-    await lockForTransaction(client, spareClaimLock(o.hash))
-    const spares = await listSpares(client, o.prefix, o.hash)
-    for (let i = 0; i < o.names.length && spares.length;) {
-      const name = o.names[i]!
+    await lockForTransaction(client, spareClaimLock(opts.hash))
+    const spares = await listSpares(client, opts.prefix, opts.hash)
+    for (let i = 0; i < opts.names.length && spares.length;) {
+      const name = opts.names[i]!
       const spare = spares.shift()!
       await client.query('savepoint claim')
       try {
         await client.query(`alter database ${quoteIdent(spare)} rename to ${quoteIdent(name)}`)
-        const marker = makeMarker({ ...o.marker, kind: 'clone', run: o.runId })
+        const marker = makeMarker({ ...opts.marker, kind: 'clone', run: opts.runId })
         await markDatabase(client, name, marker)
         await client.query('release savepoint claim')
         filled.push(name)
@@ -94,7 +89,7 @@ export interface SpareJob {
  * should not compete with them), under the template's shared lock so no sweep drops the template meanwhile.
  * Best effort: any failure just means fewer spares, and the next run copies instead.
  */
-export function makeSpares(o: SpareJob & {
+export function makeSpares(opts: SpareJob & {
   onError?: (err: Error) => void
   /** Told each name before its copy starts (on) and once it is marked (off): see Manifest.creating. */
   announce?: (name: string, on: boolean) => void
@@ -106,19 +101,19 @@ export function makeSpares(o: SpareJob & {
   /** The session doing the copies, once connected: stop() cancels its statement. */
   let backendPid: number | undefined
   const work = (async () => {
-    await o.startAfter
+    await opts.startAfter
     if (stopping) return
-    const client = await connect(o.adminUrl)
+    const client = await connect(opts.adminUrl)
     try {
       backendPid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid
-      await lock(client, templateLock(o.hash), 'shared')
-      const have = (await listSpares(client, o.prefix, o.hash)).length
-      const strategy = o.strategy ? ` strategy ${o.strategy}` : ''
-      for (let i = have; i < o.target && !stopping; i++) {
-        const name = spareName(o.prefix, o.hash)
-        o.announce?.(name, true)
-        await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(o.template)}${strategy}`)
-        const marker = makeMarker({ kind: 'spare', run: o.runId, hash: o.hash, project: o.project })
+      await lock(client, templateLock(opts.hash), 'shared')
+      const have = (await listSpares(client, opts.prefix, opts.hash)).length
+      const strategy = opts.strategy ? ` strategy ${opts.strategy}` : ''
+      for (let i = have; i < opts.target && !stopping; i++) {
+        const name = spareName(opts.prefix, opts.hash)
+        opts.announce?.(name, true)
+        await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(opts.template)}${strategy}`)
+        const marker = makeMarker({ kind: 'spare', run: opts.runId, hash: opts.hash, project: opts.project })
         try {
           await markDatabase(client, name, marker)
         } catch (err) {
@@ -126,7 +121,7 @@ export function makeSpares(o: SpareJob & {
           await client.query(`drop database if exists ${quoteIdent(name)}`).catch(() => {})
           throw err
         }
-        o.announce?.(name, false)
+        opts.announce?.(name, false)
         made++
       }
     } finally {
@@ -135,7 +130,7 @@ export function makeSpares(o: SpareJob & {
     }
   })().catch((err: Error) => {
     // A cancelled copy is what stop() asked for.
-    if (!stopping) o.onError?.(err)
+    if (!stopping) opts.onError?.(err)
   })
   return {
     async done() {
@@ -146,7 +141,7 @@ export function makeSpares(o: SpareJob & {
       stopping = true
       const pid = backendPid
       if (pid !== undefined) {
-        const admin = await connect(o.adminUrl).catch(() => undefined)
+        const admin = await connect(opts.adminUrl).catch(() => undefined)
         await admin?.query('select pg_cancel_backend($1)', [pid]).catch(() => {})
         await admin?.end().catch(() => {})
       }

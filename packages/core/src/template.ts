@@ -42,24 +42,24 @@ export interface EnsureTemplateOptions {
  * (which needs the exclusive lock to drop a template) can take the template away while this run clones
  * it: release it with `releaseTemplate` once the clones exist, or by closing the session.
  */
-export async function ensureTemplate(o: EnsureTemplateOptions): Promise<TemplateResult> {
+export async function ensureTemplate(opts: EnsureTemplateOptions): Promise<TemplateResult> {
   const started = performance.now()
-  const name = templateName(o.prefix, o.hash)
-  const buildLock = templateLock(o.hash)
-  const reused = (): TemplateResult => ({ name, hash: o.hash, reused: true, migrationsRun: 0, ms: performance.now() - started })
+  const name = templateName(opts.prefix, opts.hash)
+  const buildLock = templateLock(opts.hash)
+  const reused = (): TemplateResult => ({ name, hash: opts.hash, reused: true, migrationsRun: 0, ms: performance.now() - started })
   // The warm path: a shared lock is enough to find a ready template and use it, so runs that reuse one
   // never wait for each other; only a build takes the exclusive lock.
-  await lock(o.admin, buildLock, 'shared')
-  if (isReady((await listDatabases(o.admin, o.prefix)).find((d) => d.name === name))) return reused()
-  await unlock(o.admin, buildLock, 'shared')
-  o.log.progress(`template ${o.hash.slice(0, 10)}: waiting for lock`)
-  return withLock(o.admin, buildLock, async () => {
-    const existing = (await listDatabases(o.admin, o.prefix)).find((d) => d.name === name)
+  await lock(opts.admin, buildLock, 'shared')
+  if (isReady((await listDatabases(opts.admin, opts.prefix)).find((d) => d.name === name))) return reused()
+  await unlock(opts.admin, buildLock, 'shared')
+  opts.log.progress(`template ${opts.hash.slice(0, 10)}: waiting for lock`)
+  return withLock(opts.admin, buildLock, async () => {
+    const existing = (await listDatabases(opts.admin, opts.prefix)).find((d) => d.name === name)
     if (existing) {
       const marker = parseMarker(existing.comment)
       if (isReady(existing)) {
         // Built by another run while this one waited. Shared before the exclusive one goes (same session).
-        await lock(o.admin, buildLock, 'shared')
+        await lock(opts.admin, buildLock, 'shared')
         return reused()
       }
       if (!marker) {
@@ -70,27 +70,27 @@ export async function ensureTemplate(o: EnsureTemplateOptions): Promise<Template
           `If it is a leftover of a killed workerdb run, drop it: ALTER DATABASE ${quoteIdent(name)} IS_TEMPLATE false; DROP DATABASE ${quoteIdent(name)}; otherwise choose another \`prefix\`.`)
       }
       // Ours, but never sealed: a build that crashed. We hold the lock, so no one else is building it.
-      o.log.progress(`template ${o.hash.slice(0, 10)}: removing an unfinished build`)
-      await dropDatabase(o.admin, name)
+      opts.log.progress(`template ${opts.hash.slice(0, 10)}: removing an unfinished build`)
+      await dropDatabase(opts.admin, name)
     }
 
-    if (o.migrator.prepare) await o.migrator.prepare(o.adminUrl)
-    const marker = makeMarker({ kind: 'template', state: 'building', run: o.runId, hash: o.hash, project: o.project })
-    await o.admin.query(`create database ${quoteIdent(name)}`)
-    await markDatabase(o.admin, name, marker)
-    const url = withDatabase(o.adminUrl, name)
+    if (opts.migrator.prepare) await opts.migrator.prepare(opts.adminUrl)
+    const marker = makeMarker({ kind: 'template', state: 'building', run: opts.runId, hash: opts.hash, project: opts.project })
+    await opts.admin.query(`create database ${quoteIdent(name)}`)
+    await markDatabase(opts.admin, name, marker)
+    const url = withDatabase(opts.adminUrl, name)
     let migrationsRun: number | undefined
     try {
-      o.log.progress(`template ${o.hash.slice(0, 10)}: migrating (${o.migrator.describe})`)
-      migrationsRun = await o.migrator.migrate(url, { log: o.log, env: o.envFor(url), secrets: o.secrets })
-      await seal(o.admin, name)
-      await markDatabase(o.admin, name, { ...marker, state: 'ready' })
+      opts.log.progress(`template ${opts.hash.slice(0, 10)}: migrating (${opts.migrator.describe})`)
+      migrationsRun = await opts.migrator.migrate(url, { log: opts.log, env: opts.envFor(url), secrets: opts.secrets })
+      await seal(opts.admin, name)
+      await markDatabase(opts.admin, name, { ...marker, state: 'ready' })
     } catch (err) {
-      await dropDatabase(o.admin, name).catch(() => {})
+      await dropDatabase(opts.admin, name).catch(() => {})
       throw err
     }
-    await lock(o.admin, buildLock, 'shared')
-    return { name, hash: o.hash, reused: false, migrationsRun, ms: performance.now() - started }
+    await lock(opts.admin, buildLock, 'shared')
+    return { name, hash: opts.hash, reused: false, migrationsRun, ms: performance.now() - started }
   })
 }
 

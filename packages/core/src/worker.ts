@@ -12,6 +12,7 @@ import { connectionParts } from './url.js'
 import { openResetSession, runReset, type ResetSession } from './isolation/reset.js'
 import { TEST_TRANSACTION_BEGUN } from './isolation/transaction.js'
 import { noteOwnSession } from './clone-use.js'
+import { plural } from './log.js'
 
 export { WorkerDbError } from './errors.js'
 export { useTransaction, testTransaction } from './isolation/transaction.js'
@@ -25,6 +26,8 @@ export interface WorkerDatabase {
   user: string
   workerId: number
   runId: string
+  /** The clone's per-worker roles by key (config `roles`): name, and the clone's URL as that role. Absent without `roles`. */
+  roles?: Record<string, { name: string; url: string }>
 }
 
 const CURRENT_ENV = 'WORKERDB_CURRENT'
@@ -119,7 +122,7 @@ export function cloneFor(manifest: Manifest, rawId: string | undefined) {
   if (!clone) {
     const n = manifest.clones.length
     throw new WorkerDbError('E_NO_CLONE',
-      `worker ${id} has no database — this run planned ${n} clone${n === 1 ? '' : 's'} (${manifest.plan.reason}) but the pool started worker ${id}`,
+      `worker ${id} has no database — this run planned ${plural(n, 'clone')} (${manifest.plan.reason}) but the pool started worker ${id}`,
       `Cap the pool at ${n} (e.g. maxWorkers: ${n}), or report this with the lines above: the plan should never be smaller than the pool.`)
   }
   return clone
@@ -132,7 +135,7 @@ export function cloneFor(manifest: Manifest, rawId: string | undefined) {
 export function setupWorker(env: NodeJS.ProcessEnv = process.env, read?: Manifest): WorkerDatabase {
   const manifest = read ? usable(read) : readManifest(env)
   const clone = cloneFor(manifest, env[manifest.workerIdVar])
-  Object.assign(env, envFor(manifest.env, clone.url))
+  Object.assign(env, envFor(manifest.env, clone.url, clone.roles))
   const parts = connectionParts(clone.url)
   const current: WorkerDatabase = {
     url: clone.url,
@@ -142,6 +145,7 @@ export function setupWorker(env: NodeJS.ProcessEnv = process.env, read?: Manifes
     user: parts.user,
     workerId: clone.slot,
     runId: manifest.runId,
+    ...(clone.roles ? { roles: clone.roles } : {}),
   }
   // Env, not module state: getWorkerDatabase() may be imported through another module instance (vm pools, CJS/ESM).
   env[CURRENT_ENV] = JSON.stringify(current)
@@ -172,7 +176,7 @@ export function claimWorkerDatabase(env: NodeJS.ProcessEnv = process.env): Worke
     return setupWorker(env)
   }
   const n = manifest.clones.length
-  throw new WorkerDbError('E_NO_CLONE', `all ${n} database${n === 1 ? '' : 's'} of run ${manifest.runId} are claimed by other processes (slot ${held.join(', slot ')})`,
+  throw new WorkerDbError('E_NO_CLONE', `all ${plural(n, 'database')} of run ${manifest.runId} are claimed by other processes (slot ${held.join(', slot ')})`,
     `Run at most ${n} test processes at once (e.g. node --test --test-concurrency=${n}), or provision more (workerdb provision --workers N). A process killed with SIGKILL keeps its claim until \`workerdb teardown ${manifest.runId}\`.`)
 }
 

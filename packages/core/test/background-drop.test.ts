@@ -40,7 +40,7 @@ const names = async () => (await databasesWithPrefix(PREFIX)).map((r) => r.name)
 
 describe('provision({ dropInBackground: true }) on a URL server', () => {
   it('tears down without waiting; a detached process drops exactly the clones; the template stays', async () => {
-    const core = await import(join(dist, 'index.js'))
+    const core = await import(join(dist, 'runner.js'))
     const migrations = join(root, 'm')
     mkdirSync(migrations)
     writeFileSync(join(migrations, '001.sql'), 'create table t (id int);')

@@ -30,7 +30,7 @@ describe('validateOptions', () => {
       { server: 'auto' }, { server: 'embedded' }, { server: { url: 'postgresql://u@h/db' } }, { server: { embedded: {} } }, { server: { embedded: true } },
       { migrate: { sql: './migrations' } }, { migrate: { command: 'npx kysely migrate:latest', inputs: ['./migrations'] } }, { migrate: async () => {} }, { migrate: { run: async () => {}, inputs: ['./models'] } },
       { migrate: { kysely: './migrations' } }, { migrate: { knex: './knexfile.js', inputs: ['./seeds'] } }, { migrate: { drizzle: './drizzle.config.ts' } },
-      { migrate: { nodePgMigrate: './migrations', table: 'pgmigrations' } },
+      { migrate: { nodePgMigrate: './migrations', table: 'pgmigrations' } }, { migrate: { command: 'make migrate', cwd: './db' } },
       { env: 'DATABASE_URL' }, { env: { DATABASE_URL: 'url', PGHOST: 'host', PGPORT: 'port', PGUSER: 'user', PGPASSWORD: 'password', PGDATABASE: 'database' } },
       { key: 'v2', prefix: 'shop', cloneStrategy: 'FILE_COPY', sweepTtlHours: 1.5, silent: true },
     ]
@@ -82,6 +82,9 @@ describe('validateOptions', () => {
       ['migrate.command not a string', { migrate: { command: ['npx', 'x'] } }, 'migrate.command'],
       ['migrate.inputs not an array of strings', { migrate: { command: 'x', inputs: [1] } }, 'migrate.inputs'],
       ['migrate.inputs a string', { migrate: { command: 'x', inputs: './m' } }, 'migrate.inputs'],
+      ['a misspelt migrate.inputs, which the hash would silently miss', { migrate: { sql: './m', input: ['./seeds'] } }, 'migrate.input` is not an option of sql'],
+      ['migrate.cwd on a tool that runs no command', { migrate: { knex: './knexfile.js', cwd: './db' } }, "migrate.cwd` is not an option of knex (it is command's)"],
+      ['migrate.cwd not a string', { migrate: { command: 'x', cwd: 1 } }, 'migrate.cwd'],
       ['env not a valid variable name', { env: 'DATABASE-URL' }, 'env'],
       ['env as a number', { env: 5 }, 'env'],
       ['env as an array', { env: ['DATABASE_URL'] }, 'env'],

@@ -113,6 +113,24 @@ describe.each(PACKAGES)('@workerdb/%s', (pkg) => {
   })
 })
 
+describe('@workerdb/core entry points', () => {
+  // Every name the main entry exports is a promise to users: internals go through ./runner (the adapters)
+  // and ./worker (test files' processes), so adding one here is a decision, not an accident.
+  it('the main entry exports only what a project\'s own code uses', async () => {
+    const main = await import(pathToFileURL(join(root, 'packages', 'core', 'dist', 'index.js')).href)
+    expect(Object.keys(main).sort()).toEqual([
+      'WorkerDbError', 'defineConfig', 'getWorkerDatabase', 'isWorkerDbError', 'resetWorkerDatabase', 'testTransaction', 'useTransaction',
+    ])
+  })
+
+  it('the runner entry has what the adapters import', async () => {
+    const runner = await import(pathToFileURL(join(root, 'packages', 'core', 'dist', 'runner.js')).href)
+    for (const name of ['resolveConfig', 'planVitest', 'planJest', 'provision', 'writePendingManifest', 'createLogger']) {
+      expect(typeof runner[name], name).toBe('function')
+    }
+  })
+})
+
 describe('@workerdb/jest preset', () => {
   // publint above checks that every export target is in the tarball; this checks what Jest itself needs.
   it('is where `preset: "@workerdb/jest"` looks, and points into the package', () => {
@@ -174,7 +192,7 @@ console.log(JSON.stringify({ crypto: process.moduleLoadList.includes('NativeModu
 describe('the plugin and pg', () => {
   it('loads pg without Node loading its fetch implementation, and leaves no navigator global behind', () => {
     // pg's Cloudflare probe built a Response where there is no navigator (Node 20): ~20 ms of undici.
-    const core = join(root, 'packages', 'core', 'dist', 'index.js')
+    const core = join(root, 'packages', 'core', 'dist', 'runner.js')
     const probe = `const hadNavigator = 'navigator' in globalThis
 const { loadDriver } = await import(${JSON.stringify(pathToFileURL(core).href)})
 const pg = await loadDriver()

@@ -3,7 +3,8 @@
  * cloned from one migrated template, exported as DATABASE_URL before any test module loads.
  */
 import type {} from 'vitest'
-import { loadDriver, manifestPathFor, newRunId, MANIFEST_ENV, type WorkerDbOptions } from '@workerdb/core'
+import type { WorkerDbOptions } from '@workerdb/core'
+import { loadDriver, manifestPathFor, newRunId, MANIFEST_ENV } from '@workerdb/core/runner'
 import { externalPattern, filePattern, GLOBAL_SETUP_FILE, OWN_DIST_DIRS, SETUP_FILE } from './runner/paths.js'
 import { SpecReporter } from './runner/spec-reporter.js'
 import { runs, type ProjectLike, type VitestLike } from './runner/state.js'
@@ -59,7 +60,8 @@ export default workerDb
 export interface WorkerDbProvided {
   runId: string
   plan: { count: number; reason: string }
-  clones: Array<{ slot: number; database: string }>
+  /** `roles`: each clone's per-worker role names by key (config `roles`), when it has any. */
+  clones: Array<{ slot: number; database: string; roles?: Record<string, string> }>
 }
 
 declare module 'vitest' {

@@ -11,6 +11,7 @@ import { WorkerDbError } from '../errors.js'
 import { TEST_TRANSACTION_BEGUN } from './transaction.js'
 import { quoteIdent, quoteLiteral } from '../naming.js'
 import { redactedCause, redactText } from '../url.js'
+import { plural } from '../log.js'
 
 /**
  * `'truncate'` empties the clone before every test file; `{ truncate: true, per: 'test' }` before every
@@ -343,7 +344,7 @@ function resetError(err: unknown, reset: ManifestReset, who: string, url: string
   const detail = redactText(e?.message ?? String(err), [password])
   const n = reset.refs.length
   const option = reset.per === 'test' ? 'reset per test' : "reset: 'truncate'"
-  const what = `cannot empty the ${n} table${n === 1 ? '' : 's'} of ${who} before this ${when === 'test' ? 'test' : 'test file'} (${option}): ${detail}`
+  const what = `cannot empty the ${plural(n, 'table')} of ${who} before this ${when === 'test' ? 'test' : 'test file'} (${option}): ${detail}`
   const hint =
     e?.code === '55P03' ? (reset.per === 'test'
       ? 'A connection is still open inside a transaction, holding a lock on these tables: a test that began a transaction and did not end it, or a client an earlier test file left open. Commit or roll back what you begin, and end your clients and pools in afterAll.'

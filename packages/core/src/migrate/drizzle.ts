@@ -12,6 +12,7 @@ import { quoteIdent } from '../naming.js'
 import { hashFiles } from './files.js'
 import { importFromProject, importUserFile, migrationFailed } from './project.js'
 import type { Migrator } from './types.js'
+import { plural } from '../log.js'
 
 export interface DrizzleMigrateOptions {
   /** drizzle.config.ts, or the migrations folder itself (the one holding meta/_journal.json). */
@@ -72,7 +73,7 @@ export function drizzleMigrator(path: string, baseDir: string, inputs: string[] 
       client.on('error', () => {})
       await client.connect()
       try {
-        log.progress(`migrating with drizzle: ${journal.entries.length} migration${journal.entries.length === 1 ? '' : 's'}`)
+        log.progress(`migrating with drizzle: ${plural(journal.entries.length, 'migration')}`)
         const ledger = `${quoteIdent(s.schema)}.${quoteIdent(s.table)}`
         // drizzle's migrate() reports nothing: the ledger's growth is the number of migrations applied.
         const applied = async () => Number((await client.query(`select count(*) from ${ledger}`).catch(() => ({ rows: [{ count: 0 }] }))).rows[0].count)

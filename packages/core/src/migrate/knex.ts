@@ -10,6 +10,7 @@ import { WorkerDbError } from '../errors.js'
 import { hashFiles } from './files.js'
 import { exportsOf, importFromProject, importUserFile, migrationFailed, migrationScripts } from './project.js'
 import type { Migrator } from './types.js'
+import { plural } from '../log.js'
 
 export interface KnexMigrateOptions {
   /** A knexfile, or the migrations folder itself. */
@@ -94,7 +95,7 @@ export function knexMigrator(path: string, baseDir: string, inputs: string[] = [
       const db = knex({ client: 'pg', connection: url, pool: { min: 0, max: 1 }, log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet } })
       let current: string | undefined
       try {
-        log.progress(`migrating with knex: ${names.length} migration${names.length === 1 ? '' : 's'}`)
+        log.progress(`migrating with knex: ${plural(names.length, 'migration')}`)
         const migrationSource = {
           getMigrations: async () => names,
           getMigrationName: (name: string) => name,

@@ -10,6 +10,7 @@ import { WorkerDbError } from '../errors.js'
 import { hashFiles } from './files.js'
 import { exportsOf, importFromProject, importUserFile, migrationFailed, migrationScripts } from './project.js'
 import type { Migrator } from './types.js'
+import { plural } from '../log.js'
 
 export interface KyselyMigrateOptions {
   /** The folder `FileMigrationProvider` would read. */
@@ -54,7 +55,7 @@ export function kyselyMigrator(dir: string, baseDir: string, inputs: string[] = 
             return out
           },
         }
-        log.progress(`migrating with kysely: ${names.length} migration${names.length === 1 ? '' : 's'}`)
+        log.progress(`migrating with kysely: ${plural(names.length, 'migration')}`)
         const { error, results = [] } = await new KyselyMigrator({ db, provider }).migrateToLatest()
         if (error) throw migrationFailed('kysely', results.find((r) => r.status === 'Error')?.migrationName, error, secrets)
         return results.filter((r) => r.status === 'Success').length

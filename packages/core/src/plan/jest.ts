@@ -1,4 +1,5 @@
 import { positive, type Plan } from './plan.js'
+import { plural } from '../log.js'
 
 /**
  * Jest 29.7 / 30 (`@jest/core` runJest + TestScheduler, `jest-runner`, `jest-worker`): not in band, Jest
@@ -30,7 +31,7 @@ export function planJest(f: JestFacts): Plan {
   const inBandFlag = f.runInBand ? '--runInBand' : f.detectOpenHandles ? '--detectOpenHandles' : undefined
   const parts = [`jest ${f.major}`, inBandFlag ? `in band (${inBandFlag})` : `maxWorkers ${maxWorkers}`]
   const files = Math.max(0, Math.floor(f.files))
-  parts.push(f.sequencerRan ? `${files} test file${files === 1 ? '' : 's'}` : 'test files not counted (workerdb\'s sequencer did not run)')
+  parts.push(f.sequencerRan ? `${plural(files, 'test file')}` : 'test files not counted (workerdb\'s sequencer did not run)')
   if (f.watch) parts.push('watch')
   if (f.workerIdleMemoryLimit !== undefined && f.workerIdleMemoryLimit !== null) parts.push(`workerIdleMemoryLimit ${f.workerIdleMemoryLimit}`)
   const reason = parts.join(', ')

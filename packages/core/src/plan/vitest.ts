@@ -3,6 +3,7 @@
  * the configurations Vitest itself mishandles, where workerdb cannot help but can say so before they bite.
  */
 import { positive, type Plan } from './plan.js'
+import { plural } from '../log.js'
 
 /** Vitest's default worker count (`packages/vitest/src/node/pools/…`): cores − 1 for run, half the cores in watch. */
 export function vitestDefaultWorkers(cpus: number, watch: boolean): number {
@@ -47,7 +48,7 @@ export function planVitest(f: VitestFacts): Plan {
   const files = active.reduce((n, p) => n + p.specCount, 0)
   const pools = [...new Set(active.map((p) => p.pool))]
   const parts = [`vitest ${f.major}`, `pool ${pools.join('+') || 'none'}`]
-  const filesPart = `${files} test file${files === 1 ? '' : 's'}`
+  const filesPart = `${plural(files, 'test file')}`
 
   if (active.length === 0) return { count: 0, reason: [...parts, filesPart].join(', ') }
 

@@ -2,8 +2,8 @@
  * Where the embedded server keeps its throwaway data: in memory when the machine offers a RAM disk.
  *
  * Why: a test database never needs to survive the run, and on a RAM disk `CREATE DATABASE … TEMPLATE`
- * is a memory copy. `pnpm bench` on a 2-core VM: 4 clones of a 28 MB template took 95 ms on /dev/shm
- * against 0.6–1.0 s on the ext4 temp dir (fsync off on both), and initdb and migrations speed up too.
+ * is a memory copy, several times faster than on disk even with fsync off; initdb and migrations speed
+ * up too (docs/how-it-works.md, measured choices).
  */
 import fs from 'node:fs'
 import os from 'node:os'

@@ -2,7 +2,7 @@
  * Reads Jest's resolved global config into the planner's facts. The rules live in @workerdb/core's
  * `planJest`; this file only knows where Jest keeps each number.
  */
-import type { JestFacts } from '@workerdb/core'
+import type { JestFacts } from '@workerdb/core/runner'
 import type { SequencerRecord } from './state.js'
 
 /** The fields of Jest 29/30's GlobalConfig that workerdb reads (typed loosely: the two majors differ elsewhere). */

@@ -11,7 +11,7 @@
 import {
   createLogger, manifestPathFor, MANIFEST_ENV, newRunId, planJest, provision, resolveConfig, WorkerDbError, writeFailedManifest, writePendingManifest,
   type RunIdentity,
-} from '@workerdb/core'
+} from '@workerdb/core/runner'
 import { collectFacts, type JestGlobalConfigLike } from './facts.js'
 import { jestModules } from './jest-modules.js'
 import { hasAfterEnvFile } from './mixin.js'

@@ -5,7 +5,7 @@
  * teardown, so the exit never cuts the drops short. Jest 29 skips globalTeardown after --bail and on
  * Ctrl-C: those clones carry a marker naming this (then dead) process, and the next run sweeps them.
  */
-import { isWorkerDbError, redactText, type Provisioned } from '@workerdb/core'
+import { isWorkerDbError, redactText, type Provisioned } from '@workerdb/core/runner'
 import { PROJECT_GLOBAL_TEARDOWN_ENV } from '../add-workerdb.js'
 import { runProjectHook } from './project-hooks.js'
 import { currentRun } from './state.js'

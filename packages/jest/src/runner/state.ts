@@ -5,7 +5,7 @@
  *   - the sequencer's count of this run's files, in process.env (it runs just before globalSetup);
  *   - the run's provisioning, on globalThis (globalSetup → reporter → globalTeardown).
  */
-import type { Provisioned } from '@workerdb/core'
+import type { Provisioned } from '@workerdb/core/runner'
 
 /** The sequencer's record: JSON `{ pid, files, unmapped, noAfterEnv }`. */
 export const FILES_ENV = 'WORKERDB_JEST_FILES'

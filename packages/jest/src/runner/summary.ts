@@ -1,5 +1,5 @@
 /** The reporter's one line about the run: how Jest ran the files, and the timings. */
-import type { Provisioned } from '@workerdb/core'
+import { plural, type Provisioned } from '@workerdb/core/runner'
 import type { JestRun } from './state.js'
 
 
@@ -27,7 +27,7 @@ export function readyParts(readyMs: number, parts: Array<[string, number | undef
  */
 export function summaryLine(run: JestRun, p: Provisioned, inBand: boolean, maxWorkers: number): string {
   const s = p.summary
-  const workers = inBand ? 'in band (one process, JEST_WORKER_ID=1)' : `${maxWorkers} worker${maxWorkers === 1 ? '' : 's'}`
-  return `workerdb · jest ${run.jestVersion}: ${workers} on ${s.clones} clone${s.clones === 1 ? '' : 's'}; ` +
+  const workers = inBand ? 'in band (one process, JEST_WORKER_ID=1)' : `${plural(maxWorkers, 'worker')}`
+  return `workerdb · jest ${run.jestVersion}: ${workers} on ${plural(s.clones, 'clone')}; ` +
     readyParts(run.readyMs ?? 0, [['config', run.configMs], ['server', s.serverMs], ['template', s.template?.ms], ['clones', s.clonesMs]])
 }

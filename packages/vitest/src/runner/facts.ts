@@ -3,7 +3,7 @@
  * @workerdb/core's `planVitest`; this file only knows where Vitest keeps each number.
  */
 import { availableParallelism } from 'node:os'
-import type { VitestFacts } from '@workerdb/core'
+import type { VitestFacts } from '@workerdb/core/runner'
 import type { SpecLike, VitestLike } from './state.js'
 
 export function vitestMajor(vitest: VitestLike): number {

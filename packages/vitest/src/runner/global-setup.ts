@@ -2,7 +2,7 @@
  * Vitest globalSetup, added by the plugin. Vitest may run it once per project: the first call plans and
  * starts provisioning, later ones join, and the last teardown drops this run's clones.
  */
-import { removeManifest, WorkerDbError } from '@workerdb/core'
+import { removeManifest, WorkerDbError } from '@workerdb/core/runner'
 import { runs, type ProjectLike } from './state.js'
 import { ensurePlanned, ensureProvisioned, providedFor } from './provision-run.js'
 import { SETUP_FILE } from './paths.js'
@@ -25,7 +25,7 @@ export default async function setup(project: ProjectLike): Promise<() => Promise
     if (!p.config.setupFiles.includes(SETUP_FILE)) p.config.setupFiles.unshift(SETUP_FILE)
   }
   // For `inject('workerdb')` in tests (plain JSON, no URLs).
-  project.provide?.('workerdb', providedFor(state.runId, planned.run.plan, planned.config.prefix))
+  project.provide?.('workerdb', providedFor(state.runId, planned.run.plan, planned.config.prefix, planned.config.roles.map((r) => r.key)))
   return async () => {
     if (--state.refs > 0) return
     let run

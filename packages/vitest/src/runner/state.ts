@@ -3,7 +3,8 @@
  * Vitest's module runner) and the spec reporter are separate module instances in one process, and
  * globalSetup can run once per project: they meet on a globalThis registry keyed by the Vitest instance.
  */
-import type { Provisioned, WorkerDbOptions } from '@workerdb/core'
+import type { WorkerDbOptions } from '@workerdb/core'
+import type { Provisioned } from '@workerdb/core/runner'
 import type { Planned } from './provision-run.js'
 
 export interface RunState {

@@ -1,0 +1,95 @@
+/**
+ * The migration tools `migrate: { … }` can name, in one table: the key that names each one, what that key
+ * takes, its extra keys, and how it becomes a Migrator. Adding a tool is a module of its own plus one
+ * entry here (and one member of MigrateOption); config validation and resolution read this table.
+ */
+import { resolve } from 'node:path'
+import { commandMigrator, type CommandMigrateOptions } from './command.js'
+import { drizzleMigrator, type DrizzleMigrateOptions } from './drizzle.js'
+import { functionMigrator, type FunctionMigrateOptions, type MigrateFunction } from './function.js'
+import { knexMigrator, type KnexMigrateOptions } from './knex.js'
+import { kyselyMigrator, type KyselyMigrateOptions } from './kysely.js'
+import { nodePgMigrateMigrator, type NodePgMigrateOptions } from './node-pg-migrate.js'
+import { sqlMigrator } from './sql.js'
+import type { Migrator } from './types.js'
+
+export type MigrateOption =
+  | { sql: string; /** More files that shape the schema (seeds it reads…), hashed. */ inputs?: string[] }
+  | CommandMigrateOptions
+  | KyselyMigrateOptions
+  | KnexMigrateOptions
+  | DrizzleMigrateOptions
+  | NodePgMigrateOptions
+  | FunctionMigrateOptions
+  /** The same as `{ run: fn }` with no `inputs`: the hash sees only the function's source. */
+  | MigrateFunction
+
+/** Where the option came from: relative paths resolve against `baseDir`; `configFile` is checked for drift. */
+export interface MigrateSource {
+  baseDir: string
+  configFile?: string
+}
+
+export interface MigrateTool {
+  /** The key that names the tool: `migrate: { knex: './knexfile.js' }`. */
+  key: string
+  /** What that key's value is. */
+  takes: 'path' | 'command' | 'function'
+  /** A working example of the whole option, for error hints. */
+  example: string
+  /** Its keys besides the tool's own and `inputs`: whether a value is right, and what a right one is. */
+  extraKeys?: Record<string, { check: (value: unknown) => boolean; hint: string }>
+  create(option: Record<string, unknown>, source: MigrateSource, inputs: string[]): Migrator
+}
+
+const path = (option: Record<string, unknown>, key: string, source: MigrateSource): string =>
+  resolve(source.baseDir, option[key] as string)
+
+export const MIGRATE_TOOLS: readonly MigrateTool[] = [
+  {
+    key: 'sql', takes: 'path', example: 'migrate: { sql: "./migrations" }',
+    create: (m, source, inputs) => sqlMigrator(path(m, 'sql', source), source.baseDir, inputs),
+  },
+  {
+    // Its inputs are its own (the command's files), resolved by the command migrator.
+    key: 'command', takes: 'command', example: 'migrate: { command: "npx kysely migrate:latest", inputs: ["./migrations"] }',
+    extraKeys: { cwd: { check: (v) => typeof v === 'string' && v !== '', hint: 'the folder to run the command in, relative to the config file' } },
+    create: (m, source) => commandMigrator(m as unknown as CommandMigrateOptions, source.baseDir),
+  },
+  {
+    key: 'kysely', takes: 'path', example: 'migrate: { kysely: "./migrations" }',
+    create: (m, source, inputs) => kyselyMigrator(path(m, 'kysely', source), source.baseDir, inputs),
+  },
+  {
+    key: 'knex', takes: 'path', example: 'migrate: { knex: "./knexfile.js" }',
+    create: (m, source, inputs) => knexMigrator(path(m, 'knex', source), source.baseDir, inputs),
+  },
+  {
+    key: 'drizzle', takes: 'path', example: 'migrate: { drizzle: "./drizzle.config.ts" }',
+    create: (m, source, inputs) => drizzleMigrator(path(m, 'drizzle', source), source.baseDir, inputs),
+  },
+  {
+    key: 'nodePgMigrate', takes: 'path', example: 'migrate: { nodePgMigrate: "./migrations", table: "pgmigrations" }',
+    extraKeys: { table: { check: (v) => typeof v === 'string' && v !== '', hint: 'the ledger table name, e.g. table: "pgmigrations"' } },
+    create: (m, source, inputs) => nodePgMigrateMigrator(path(m, 'nodePgMigrate', source), source.baseDir, { table: m.table as string | undefined, inputs }),
+  },
+  {
+    key: 'run', takes: 'function', example: 'migrate: { run: async (url) => { … }, inputs: ["./src/models"] }',
+    create: (m, source, inputs) => functionMigrator(m.run as MigrateFunction, source.baseDir, inputs, source.configFile),
+  },
+]
+
+/** The tool that `option` names; the option must have been validated. */
+export function migrateToolOf(option: object): MigrateTool | undefined {
+  return MIGRATE_TOOLS.find((tool) => tool.key in option)
+}
+
+/** `configFile`: the file the option came from, if any (the function form checks what it imports). */
+export function resolveMigrator(option: MigrateOption | undefined, baseDir: string, configFile?: string): Migrator | undefined {
+  if (option === undefined) return undefined
+  const source: MigrateSource = { baseDir, configFile }
+  if (typeof option === 'function') return functionMigrator(option, source.baseDir, [], source.configFile)
+  const m = option as Record<string, unknown>
+  const inputs = ((m.inputs as string[] | undefined) ?? []).map((input) => resolve(source.baseDir, input))
+  return migrateToolOf(m)!.create(m, source, inputs)
+}

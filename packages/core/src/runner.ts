@@ -1,0 +1,23 @@
+/**
+ * @workerdb/core/runner — for the framework adapters (@workerdb/vitest, @workerdb/jest) and tools that
+ * drive a run themselves: resolve the config, plan the workers, provision, hand the manifest to workers.
+ * Users' test code needs none of this: see the main entry.
+ */
+export { resolveConfig, findConfigFile, findPackageDir, validateOptions, CONFIG_FILES } from './config.js'
+export type { ResolvedConfig } from './config.js'
+export type { Plan } from './plan/plan.js'
+export { planJest } from './plan/jest.js'
+export type { JestFacts } from './plan/jest.js'
+export { planVitest, vitest3IsolationWarning, vitest3MixedPools, vitest4SequenceGroups, vitestDefaultWorkers } from './plan/vitest.js'
+export type { SpecGroupFacts, VitestFacts, VitestProjectFacts, VitestPool } from './plan/vitest.js'
+export { provision } from './provision.js'
+export type { Provisioned, ProvisionOptions, ProvisionSummary } from './provision.js'
+export { MANIFEST_ENV, manifestPathFor, removeManifest, writePendingManifest, writeFailedManifest } from './manifest.js'
+export type { Manifest, CloneEntry, RunIdentity } from './manifest.js'
+export { newRunId, cloneName, roleName } from './naming.js'
+export { createLogger, plural } from './log.js'
+export type { Logger } from './log.js'
+export { redactUrl, redactText } from './url.js'
+export { loadDriver } from './db.js'
+export { startEmbedded } from './server/embedded.js'
+export { WorkerDbError, isWorkerDbError } from './errors.js'
