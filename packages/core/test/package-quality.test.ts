@@ -119,7 +119,8 @@ describe('@workerdb/core entry points', () => {
   it('the main entry exports only what a project\'s own code uses', async () => {
     const main = await import(pathToFileURL(join(root, 'packages', 'core', 'dist', 'index.js')).href)
     expect(Object.keys(main).sort()).toEqual([
-      'WorkerDbError', 'defineConfig', 'getWorkerDatabase', 'isWorkerDbError', 'resetWorkerDatabase', 'testTransaction', 'useTransaction',
+      // registerTestReset: the reset per test for runners without workerdb's setup files (node:test, scripts).
+      'WorkerDbError', 'defineConfig', 'getWorkerDatabase', 'isWorkerDbError', 'registerTestReset', 'resetWorkerDatabase', 'testTransaction', 'useTransaction',
     ])
   })
 
