@@ -11,9 +11,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
+import { manifestDir } from '../../packages/core/src/manifest.js'
 import { adminQuery, portRefuses, serverUrl, vitestBin, type Project } from './harness.js'
 import { FIXTURES_DIR, type JestProject } from './jest-harness.js'
 
@@ -171,7 +171,7 @@ export interface Evidence {
   manifests: string[]
 }
 
-const MANIFEST_DIR = join(tmpdir(), 'workerdb')
+const MANIFEST_DIR = manifestDir()
 
 /** Manifests written by this process id (current format: `{ pid }` in the file). */
 export function manifestsOf(pid: number): string[] {

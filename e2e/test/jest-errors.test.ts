@@ -4,15 +4,12 @@
  * swept by the next run.
  */
 import { rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
+import { manifestPathFor } from '../../packages/core/src/manifest.js'
 import { databasesWithPrefix, describeRun, expectIsolated, leftoverClones, runJest, useJestScenarios, type JestMajor, jestMatrixRow } from '../support/jest-harness.js'
 
 const scenarios = useJestScenarios()
 
-/** Where @workerdb/core writes a run's manifest (manifest.ts). */
-const manifestPathFor = (runId: string) => join(tmpdir(), 'workerdb', `${runId}.json`)
 
 // Piece by piece (as the README shows it, with the user's own globalSetup calling workerdb's), and a
 // sequencer that lies: it lets workerdb count one file and hands Jest all of them. workerdb plans 1 clone,

@@ -11,9 +11,9 @@
  * One summary line per fault class: `reliability · <class>: injected N, survived N, leaked N`.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
+import { manifestDir } from '../../packages/core/src/manifest.js'
 import {
   adminQuery, describeRun, isolationProblems, runVitest, useScenarios, type Project, type RunResult,
 } from '../support/harness.js'
@@ -325,5 +325,5 @@ describe('Jest 29 --bail', () => {
 })
 
 function tmpdirWorkerdb(): string {
-  return join(tmpdir(), 'workerdb')
+  return manifestDir()
 }

@@ -4,7 +4,7 @@
  * because env reaches every pool type of every framework version, and a file can be rewritten when a
  * watch rerun grows the clone set.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { EnvSpec } from './env.js'
@@ -68,6 +68,11 @@ export function manifestDir(): string {
 
 export function manifestPathFor(runId: string): string {
   return join(manifestDir(), `${runId}.json`)
+}
+
+/** Reads a manifest; throws what reading or parsing threw (a missing file: the run has ended). */
+export function loadManifest(path: string): Manifest {
+  return JSON.parse(readFileSync(path, 'utf8')) as Manifest
 }
 
 /** Written atomically (a worker reading mid-write sees the old or the new file), readable only by us: URLs may hold a password. */

@@ -6,7 +6,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { envFor } from './env.js'
 import { WorkerDbError } from './errors.js'
-import { MANIFEST_ENV, type Manifest } from './manifest.js'
+import { loadManifest, MANIFEST_ENV, type Manifest } from './manifest.js'
 import { isMarkerAlive, type Marker } from './marker.js'
 import { connectionParts } from './url.js'
 import { openResetSession, runReset, type ResetSession } from './isolation/reset.js'
@@ -40,7 +40,7 @@ export function readManifest(env: NodeJS.ProcessEnv = process.env): Manifest {
   }
   let manifest: Manifest
   try {
-    manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest
+    manifest = loadManifest(path)
   } catch (err) {
     throw new WorkerDbError('E_NO_MANIFEST', `cannot read the workerdb manifest ${path}: ${(err as Error).message}`,
       'The run that provisioned it has ended or crashed; run the tests again.', { cause: err })
@@ -67,7 +67,7 @@ export function readyManifest(env: NodeJS.ProcessEnv = process.env): Manifest | 
   const path = env[MANIFEST_ENV]
   if (!path) return undefined
   try {
-    const manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest
+    const manifest = loadManifest(path)
     return manifest.pending || manifest.failed || manifest.reset ? undefined : manifest
   } catch {
     return undefined
@@ -91,7 +91,7 @@ export async function waitForManifest(env: NodeJS.ProcessEnv = process.env, poll
   for (;;) {
     let manifest: Manifest | undefined
     try {
-      manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest
+      manifest = loadManifest(path)
     } catch {
       // Missing before we saw it pending: readManifest() explains. After: the failure is being written.
       if (!sawPending) return undefined
