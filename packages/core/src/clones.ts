@@ -53,9 +53,9 @@ export function durabilityHint(run: { fsync: boolean; copies: number; copyMs: nu
  * (docs/how-it-works.md, measured choices), so 4 lanes per core, at most 8 —
  * and never more than the connections left after the workers' share, since each lane holds one. At least one.
  */
-export function cloneConcurrency(o: { cores: number; maxConnections: number; reserved: number; inUse: number; workers: number; perWorker: number }): number {
-  const free = o.maxConnections - o.reserved - o.inUse - o.workers * o.perWorker
-  return Math.max(1, Math.min(8, 4 * Math.max(1, o.cores), free))
+export function cloneConcurrency(opts: { cores: number; maxConnections: number; reserved: number; inUse: number; workers: number; perWorker: number }): number {
+  const free = opts.maxConnections - opts.reserved - opts.inUse - opts.workers * opts.perWorker
+  return Math.max(1, Math.min(8, 4 * Math.max(1, opts.cores), free))
 }
 
 export interface CreateClonesOptions {
@@ -72,28 +72,28 @@ export interface CreateClonesOptions {
   first?: Client
 }
 
-export async function createClones(o: CreateClonesOptions): Promise<void> {
-  const queue = [...o.names]
+export async function createClones(opts: CreateClonesOptions): Promise<void> {
+  const queue = [...opts.names]
   let done = 0
-  const strategy = o.strategy ? ` strategy ${o.strategy}` : ''
-  const lanes = Math.max(1, Math.min(o.concurrency, queue.length))
+  const strategy = opts.strategy ? ` strategy ${opts.strategy}` : ''
+  const lanes = Math.max(1, Math.min(opts.concurrency, queue.length))
   const clients: Client[] = []
   try {
     // allSettled, not all: when one clone fails the other lanes finish their statement and write its
     // marker, so teardown can still recognise and drop every clone that was made.
     const results = await Promise.allSettled(Array.from({ length: lanes }, async (_, i) => {
-      const client = i === 0 && o.first ? o.first : await connect(o.adminUrl)
-      if (client !== o.first) clients.push(client)
+      const client = i === 0 && opts.first ? opts.first : await connect(opts.adminUrl)
+      if (client !== opts.first) clients.push(client)
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-        const marker = makeMarker({ ...o.marker, kind: 'clone', run: o.runId })
+        const marker = makeMarker({ ...opts.marker, kind: 'clone', run: opts.runId })
         try {
-          await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(o.template)}${strategy}`)
+          await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(opts.template)}${strategy}`)
         } catch (err) {
           queue.length = 0
-          throw cloneError(err, name, o.template)
+          throw cloneError(err, name, opts.template)
         }
         await markDatabase(client, name, marker)
-        o.onProgress?.(++done, o.names.length)
+        opts.onProgress?.(++done, opts.names.length)
       }
     }))
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')

@@ -265,7 +265,7 @@ const KEYS: Record<keyof WorkerDbOptions, true> = {
 function resolveRoles(r: RolesOption | undefined): RoleSpec[] {
   if (r === undefined) return []
   if (Array.isArray(r)) return r.map((key) => ({ key, memberOf: [] }))
-  return Object.entries(r).map(([key, o]) => ({ key, memberOf: [...(o?.memberOf ?? [])] }))
+  return Object.entries(r).map(([key, spec]) => ({ key, memberOf: [...(spec?.memberOf ?? [])] }))
 }
 
 const ROLES_EXAMPLE = "Example: roles: ['app'], or roles: { app: { memberOf: ['readonly_base'] } }"
@@ -281,11 +281,11 @@ function validateRoles(r: unknown, fail: (what: string, fix: string) => never): 
     return
   }
   if (typeof r !== 'object' || r === null) fail(`\`roles\` must be a list of keys or a map of keys to { memberOf } (got ${JSON.stringify(r)})`, ROLES_EXAMPLE)
-  for (const [k, o] of Object.entries(r as Record<string, unknown>)) {
+  for (const [k, spec] of Object.entries(r as Record<string, unknown>)) {
     if (!keyOk(k)) badKey(k)
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) fail(`\`roles.${k}\` must be an object, { memberOf?: [...] } (got ${JSON.stringify(o)})`, ROLES_EXAMPLE)
-    for (const extra of Object.keys(o as object)) if (extra !== 'memberOf') fail(`unknown option "roles.${k}.${extra}"`, `Known options: memberOf. ${ROLES_EXAMPLE}`)
-    const m = (o as { memberOf?: unknown }).memberOf
+    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) fail(`\`roles.${k}\` must be an object, { memberOf?: [...] } (got ${JSON.stringify(spec)})`, ROLES_EXAMPLE)
+    for (const extra of Object.keys(spec as object)) if (extra !== 'memberOf') fail(`unknown option "roles.${k}.${extra}"`, `Known options: memberOf. ${ROLES_EXAMPLE}`)
+    const m = (spec as { memberOf?: unknown }).memberOf
     if (m !== undefined && (!Array.isArray(m) || m.some((x) => typeof x !== 'string' || !x))) {
       fail(`\`roles.${k}.memberOf\` must be a list of existing role names (got ${JSON.stringify(m)})`, ROLES_EXAMPLE)
     }
@@ -293,10 +293,10 @@ function validateRoles(r: unknown, fail: (what: string, fix: string) => never): 
 }
 
 /** On the merged options: every role part of `env` names a key of `roles`. */
-function validateRoleParts(o: WorkerDbOptions, where: string): void {
-  if (typeof o.env !== 'object' || o.env === null) return
-  const keys = o.roles === undefined ? [] : Array.isArray(o.roles) ? o.roles : Object.keys(o.roles)
-  for (const [name, part] of Object.entries(o.env)) {
+function validateRoleParts(options: WorkerDbOptions, where: string): void {
+  if (typeof options.env !== 'object' || options.env === null) return
+  const keys = options.roles === undefined ? [] : Array.isArray(options.roles) ? options.roles : Object.keys(options.roles)
+  for (const [name, part] of Object.entries(options.env)) {
     const p = parseRolePart(part)
     if (!p || keys.includes(p.key)) continue
     const wanted = [...keys, p.key].map((k) => `'${k}'`).join(', ')
@@ -312,12 +312,12 @@ function resolveReset(r: ResetOption | undefined): ResolvedConfig['reset'] {
 }
 
 /** Throws E_CONFIG for unknown keys (with a did-you-mean) and wrong types. */
-export function validateOptions(o: unknown, where: string): asserts o is WorkerDbOptions {
+export function validateOptions(input: unknown, where: string): asserts input is WorkerDbOptions {
   const fail = (what: string, fix: string): never => {
     throw new WorkerDbError('E_CONFIG', `${where}: ${what}`, fix)
   }
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) fail('expected an object', 'Export `defineConfig({ … })`.')
-  const opts = o as Record<string, unknown>
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) fail('expected an object', 'Export `defineConfig({ … })`.')
+  const opts = input as Record<string, unknown>
   for (const k of Object.keys(opts)) {
     if (!(k in KEYS)) {
       const near = closest(k, Object.keys(KEYS))
@@ -432,9 +432,9 @@ function validateReset(r: unknown, fail: (what: string, fix: string) => never): 
 function closest(word: string, options: string[]): string | undefined {
   let best: string | undefined
   let bestD = 3
-  for (const o of options) {
-    const d = distance(word.toLowerCase(), o.toLowerCase())
-    if (d < bestD) [best, bestD] = [o, d]
+  for (const candidate of options) {
+    const d = distance(word.toLowerCase(), candidate.toLowerCase())
+    if (d < bestD) [best, bestD] = [candidate, d]
   }
   return best
 }

@@ -94,27 +94,27 @@ export interface CreateRolesOptions {
  * same by default on what the admin role creates there later (a test's own setup). Returns, per clone,
  * its roles by key.
  */
-export async function createRoles(o: CreateRolesOptions): Promise<Map<string, CloneRoles>> {
+export async function createRoles(opts: CreateRolesOptions): Promise<Map<string, CloneRoles>> {
   const out = new Map<string, CloneRoles>()
-  if (!o.specs.length || !o.clones.length) return out
-  const made: Array<{ clone: (typeof o.clones)[number]; spec: RoleSpec; name: string; password: string; secret: string }> = []
-  for (const clone of o.clones) {
-    for (const spec of o.specs) {
+  if (!opts.specs.length || !opts.clones.length) return out
+  const made: Array<{ clone: (typeof opts.clones)[number]; spec: RoleSpec; name: string; password: string; secret: string }> = []
+  for (const clone of opts.clones) {
+    for (const spec of opts.specs) {
       // Hex: nothing a URL or SASLprep changes. 128 bits for a role that lives as long as its clone.
       const password = randomBytes(16).toString('hex')
       made.push({ clone, spec, name: roleName(clone.database, spec.key), password, secret: '' })
     }
   }
-  await Promise.all(made.map(async (m) => { m.secret = o.major >= 10 ? await scramVerifier(m.password) : m.password }))
+  await Promise.all(made.map(async (m) => { m.secret = opts.major >= 10 ? await scramVerifier(m.password) : m.password }))
 
-  const admin = o.first ?? await connect(o.adminUrl)
+  const admin = opts.first ?? await connect(opts.adminUrl)
   try {
     await admin.query('begin')
     try {
       for (const m of made) {
         // INHERIT (the default): the role has the privileges of the roles it is made a member of.
         await admin.query(`create role ${quoteIdent(m.name)} login password ${quoteLiteral(m.secret)}`)
-        await markRole(admin, m.name, makeMarker({ ...o.marker, kind: 'role', run: o.runId }))
+        await markRole(admin, m.name, makeMarker({ ...opts.marker, kind: 'role', run: opts.runId }))
         for (const base of m.spec.memberOf) {
           try {
             await admin.query(`grant ${quoteIdent(base)} to ${quoteIdent(m.name)}`)
@@ -130,7 +130,7 @@ export async function createRoles(o: CreateRolesOptions): Promise<Map<string, Cl
       throw err instanceof WorkerDbError ? err : roleError(err, 'creating the per-worker roles failed')
     }
   } finally {
-    if (admin !== o.first) await admin.end().catch(() => {})
+    if (admin !== opts.first) await admin.end().catch(() => {})
   }
 
   for (const m of made) {
@@ -143,11 +143,11 @@ export async function createRoles(o: CreateRolesOptions): Promise<Map<string, Cl
   }
 
   // Grants inside each clone need a session on that clone: a few at once.
-  const queue = [...o.clones]
-  const lanes = Math.max(1, Math.min(o.concurrency, queue.length))
+  const queue = [...opts.clones]
+  const lanes = Math.max(1, Math.min(opts.concurrency, queue.length))
   const results = await Promise.allSettled(Array.from({ length: lanes }, async () => {
     for (let clone = queue.shift(); clone !== undefined; clone = queue.shift()) {
-      await grantClone(clone, Object.values(out.get(clone.database)!).map((r) => r.name), o.major)
+      await grantClone(clone, Object.values(out.get(clone.database)!).map((r) => r.name), opts.major)
     }
   }))
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')

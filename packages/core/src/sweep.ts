@@ -151,11 +151,11 @@ function templateHashes(rows: DatabaseRow[], gone: SweepCandidate[]): Set<string
  * client was killed: the run's manifest, written before the copy began, then is the proof that the
  * database is ours. Only an exact name on the same server, unmarked and without sessions, qualifies.
  */
-export function unmarkedOrphans(rows: DatabaseRow[], orphans: readonly CreatingEntry[], o: { adminUrl: string; prefix: string; busy: ReadonlySet<string> }): SweepCandidate[] {
-  const here = serverOf(o.adminUrl)
-  const named = new Set(orphans.filter((c) => c.database.startsWith(`${o.prefix}_`) && serverOf(c.url) === here).map((c) => c.database))
+export function unmarkedOrphans(rows: DatabaseRow[], orphans: readonly CreatingEntry[], opts: { adminUrl: string; prefix: string; busy: ReadonlySet<string> }): SweepCandidate[] {
+  const here = serverOf(opts.adminUrl)
+  const named = new Set(orphans.filter((c) => c.database.startsWith(`${opts.prefix}_`) && serverOf(c.url) === here).map((c) => c.database))
   return rows
-    .filter((r) => named.has(r.name) && !parseMarker(r.comment) && !o.busy.has(r.name))
+    .filter((r) => named.has(r.name) && !parseMarker(r.comment) && !opts.busy.has(r.name))
     .map((r) => ({ name: r.name, reason: 'clone whose run died while creating it, before its marker (named in that run\'s manifest)' }))
 }
 
@@ -205,60 +205,60 @@ export interface SweepOptions {
   orphans?: CreatingEntry[]
 }
 
-export async function sweep(adminUrl: string, o: SweepOptions): Promise<SweepCandidate[]> {
+export async function sweep(adminUrl: string, opts: SweepOptions): Promise<SweepCandidate[]> {
   const admin = await connect(adminUrl)
   try {
     const { rows: [{ db }] } = await admin.query('select current_database() as db')
     // The database named in the URL is the user's, whatever its name or comment says.
-    const rows = (await listDatabases(admin, o.prefix)).filter((r) => r.name !== db)
+    const rows = (await listDatabases(admin, opts.prefix)).filter((r) => r.name !== db)
     const { rows: busyRows } = await admin.query(
-      'select distinct datname from pg_stat_activity where starts_with(datname, $1) and pid <> pg_backend_pid()', [`${o.prefix}_`])
+      'select distinct datname from pg_stat_activity where starts_with(datname, $1) and pid <> pg_backend_pid()', [`${opts.prefix}_`])
     const busy = new Set(busyRows.map((r) => r.datname as string))
     const clones = sweepCandidates(rows, {
       now: Date.now(),
-      ttlMs: o.ttlMs ?? DEFAULT_TTL_MS,
+      ttlMs: opts.ttlMs ?? DEFAULT_TTL_MS,
       host: hostname(),
-      keepRuns: new Set(o.keepRuns ?? []),
+      keepRuns: new Set(opts.keepRuns ?? []),
       isAlive: (m) => ownerAlive(m),
       busy,
-      project: o.project,
+      project: opts.project,
     }).map((c) => ({ ...c, kind: 'clone' as const }))
-    clones.push(...unmarkedOrphans(rows, o.orphans ?? [], { adminUrl, prefix: o.prefix, busy }).map((c) => ({ ...c, kind: 'clone' as const })))
-    const templates = templateCandidates(rows, { keep: o.keepTemplates ?? DEFAULT_KEEP_TEMPLATES, keepHashes: new Set(o.keepHashes ?? []), busy, project: o.project })
+    clones.push(...unmarkedOrphans(rows, opts.orphans ?? [], { adminUrl, prefix: opts.prefix, busy }).map((c) => ({ ...c, kind: 'clone' as const })))
+    const templates = templateCandidates(rows, { keep: opts.keepTemplates ?? DEFAULT_KEEP_TEMPLATES, keepHashes: new Set(opts.keepHashes ?? []), busy, project: opts.project })
     const orphaned = new Set(clones.map((c) => c.name))
-    const unmarked = unmarkedLookalikes(rows, o.prefix).filter((n) => !orphaned.has(n))
-    if (unmarked.length && o.warn) {
-      o.warn(`${unmarked.join(', ')} look${unmarked.length === 1 ? 's' : ''} like workerdb's but carr${unmarked.length === 1 ? 'ies' : 'y'} no marker, so workerdb leaves ${unmarked.length === 1 ? 'it' : 'them'} alone; if a killed run left ${unmarked.length === 1 ? 'it' : 'them'}, drop ${unmarked.length === 1 ? 'it' : 'them'} by hand (DROP DATABASE … WITH (FORCE))`)
+    const unmarked = unmarkedLookalikes(rows, opts.prefix).filter((n) => !orphaned.has(n))
+    if (unmarked.length && opts.warn) {
+      opts.warn(`${unmarked.join(', ')} look${unmarked.length === 1 ? 's' : ''} like workerdb's but carr${unmarked.length === 1 ? 'ies' : 'y'} no marker, so workerdb leaves ${unmarked.length === 1 ? 'it' : 'them'} alone; if a killed run left ${unmarked.length === 1 ? 'it' : 'them'}, drop ${unmarked.length === 1 ? 'it' : 'them'} by hand (DROP DATABASE … WITH (FORCE))`)
     }
-    const roleRows = await listRoles(admin, o.prefix)
+    const roleRows = await listRoles(admin, opts.prefix)
     const roles = async (left: ReadonlySet<string>) => {
       if (!roleRows.length) return []
       const { rows: sessions } = await admin.query(
-        'select distinct usename from pg_stat_activity where starts_with(usename, $1) and pid <> pg_backend_pid()', [`${o.prefix}_`])
+        'select distinct usename from pg_stat_activity where starts_with(usename, $1) and pid <> pg_backend_pid()', [`${opts.prefix}_`])
       return roleCandidates(roleRows, {
-        now: Date.now(), ttlMs: o.ttlMs ?? DEFAULT_TTL_MS, host: hostname(), keepRuns: new Set(o.keepRuns ?? []), isAlive: (m) => ownerAlive(m),
-        busy: new Set(sessions.map((r) => r.usename as string)), project: o.project, prefix: o.prefix, clones: left,
+        now: Date.now(), ttlMs: opts.ttlMs ?? DEFAULT_TTL_MS, host: hostname(), keepRuns: new Set(opts.keepRuns ?? []), isAlive: (m) => ownerAlive(m),
+        busy: new Set(sessions.map((r) => r.usename as string)), project: opts.project, prefix: opts.prefix, clones: left,
       })
     }
-    if (o.dryRun) {
+    if (opts.dryRun) {
       const gone = new Set(clones.map((c) => c.name))
       return [...clones, ...templates, ...orphanSpares(rows, templateHashes(rows, templates)), ...await roles(new Set(rows.map((r) => r.name).filter((n) => !gone.has(n))))]
     }
     await dropAll(adminUrl, clones.map((c) => c.name), 2, admin)
     const dropped: SweepCandidate[] = [...clones]
     const comments = new Map(rows.map((r) => [r.name, r.comment]))
-    for (const t of templates) if (await dropTemplateIfFree(admin, t, comments.get(t.name) ?? null, o.prefix)) dropped.push(t)
+    for (const t of templates) if (await dropTemplateIfFree(admin, t, comments.get(t.name) ?? null, opts.prefix)) dropped.push(t)
     const spares = orphanSpares(rows.filter((r) => !busy.has(r.name)), templateHashes(rows, dropped))
     // IF EXISTS: a run may have claimed (renamed) one meanwhile, and then it is no longer a spare.
     await dropAll(adminUrl, spares.map((c) => c.name), 2, admin)
     dropped.push(...spares)
     // Roles after the databases, against what is on the server now: a role goes only once its clone has.
     if (roleRows.length) {
-      const left = new Set((await listDatabases(admin, o.prefix)).map((r) => r.name))
+      const left = new Set((await listDatabases(admin, opts.prefix)).map((r) => r.name))
       const candidates = await roles(left)
       const { dropped: gone, failed } = await dropRoles(admin, candidates.map((c) => c.name))
       dropped.push(...candidates.filter((c) => gone.includes(c.name)))
-      if (failed.length && o.warn) o.warn(`could not drop ${failed.length === 1 ? 'a per-worker role' : 'per-worker roles'} of dead runs (retried next time): ${failed.join('; ')}`)
+      if (failed.length && opts.warn) opts.warn(`could not drop ${failed.length === 1 ? 'a per-worker role' : 'per-worker roles'} of dead runs (retried next time): ${failed.join('; ')}`)
     }
     return dropped
   } finally {
@@ -298,10 +298,10 @@ export interface DeadManifest {
  * ends without globalTeardown, never removes its own. Dead when their run's process is gone, or (for
  * `workerdb provision` runs and older manifests without an owner) when older than the TTL.
  */
-export function deadManifests(o: { ttlMs?: number; now?: number; dir?: string; keepRuns?: string[] } = {}): DeadManifest[] {
-  const dir = o.dir ?? manifestDir()
-  const now = o.now ?? Date.now()
-  const ttl = o.ttlMs ?? DEFAULT_TTL_MS
+export function deadManifests(opts: { ttlMs?: number; now?: number; dir?: string; keepRuns?: string[] } = {}): DeadManifest[] {
+  const dir = opts.dir ?? manifestDir()
+  const now = opts.now ?? Date.now()
+  const ttl = opts.ttlMs ?? DEFAULT_TTL_MS
   const dead: DeadManifest[] = []
   let names: string[]
   try {
@@ -312,7 +312,7 @@ export function deadManifests(o: { ttlMs?: number; now?: number; dir?: string; k
   for (const name of names) {
     const file = join(dir, name)
     const run = /^([0-9a-z]{8})\.json(?:\.(\d+)\.tmp)?$/.exec(name)
-    if (!run || o.keepRuns?.includes(run[1]!)) continue
+    if (!run || opts.keepRuns?.includes(run[1]!)) continue
     try {
       const age = now - statSync(file).mtimeMs
       if (run[2]) {

@@ -135,9 +135,9 @@ export interface ResetCatalog {
  * this check cannot see (a table a test creates at run time) makes the TRUNCATE fail loudly (E_RESET)
  * instead of losing data.
  */
-export function planReset(catalog: ResetCatalog, o: { keep?: readonly string[]; ledger?: readonly string[]; per?: ResetPer }): ManifestReset | undefined {
+export function planReset(catalog: ResetCatalog, opts: { keep?: readonly string[]; ledger?: readonly string[]; per?: ResetPer }): ManifestReset | undefined {
   const byKey = new Map(catalog.tables.map((t) => [tableKey(t), t]))
-  const keep = (o.keep ?? []).map(parseTableName)
+  const keep = (opts.keep ?? []).map(parseTableName)
   const unknown = keep.filter((t) => !byKey.has(tableKey(t)))
   if (unknown.length) {
     const names = unknown.map(tableKey)
@@ -149,7 +149,7 @@ export function planReset(catalog: ResetCatalog, o: { keep?: readonly string[]; 
       (near.length ? `Did you mean ${near.join(', ')}? Names are case-sensitive. ` : '') +
       `Write "table" (schema public) or "schema.table"; the template's tables are: ${known.slice(0, 30).join(', ') || '(none)'}${known.length > 30 ? ', …' : ''}.`)
   }
-  const kept = new Set([...keep.map(tableKey), ...[...KNOWN_LEDGERS, ...(o.ledger ?? [])].map((n) => tableKey(parseTableName(n)))])
+  const kept = new Set([...keep.map(tableKey), ...[...KNOWN_LEDGERS, ...(opts.ledger ?? [])].map((n) => tableKey(parseTableName(n)))])
   const emptied = catalog.tables.filter((t) => !kept.has(tableKey(t)))
   const emptiedKeys = new Set(emptied.map(tableKey))
   const conflicts = catalog.foreignKeys.filter((fk) => !emptiedKeys.has(tableKey(fk.from)) && emptiedKeys.has(tableKey(fk.to)))
@@ -180,7 +180,7 @@ export function planReset(catalog: ResetCatalog, o: { keep?: readonly string[]; 
     .filter((fk) => tableKey(fk.to) === tableKey(t) && index.has(tableKey(fk.from)) && tableKey(fk.from) !== tableKey(t))
     .map((fk) => index.get(tableKey(fk.from))!))].sort((a, b) => a - b))
   const owned = emptied.map((t) => (catalog.sequences ?? []).filter((s) => tableKey(s.table) === tableKey(t)).map((s) => s.sequence))
-  return { statement, refs: emptied, referencedBy, check: dirtyCheckStatement(emptied, owned), per: o.per ?? 'file' }
+  return { statement, refs: emptied, referencedBy, check: dirtyCheckStatement(emptied, owned), per: opts.per ?? 'file' }
 }
 
 /** The catalog facts planReset needs, read from a database built from the template. */
@@ -250,13 +250,13 @@ export interface ResetSessionOptions {
 /** The name the session connects under: pg_stat_activity tells it from the tests' own connections. */
 export const RESET_APPLICATION_NAME = 'workerdb reset'
 
-export async function openResetSession(url: string, reset: ManifestReset, who: string, o: ResetSessionOptions = {}): Promise<ResetSession> {
+export async function openResetSession(url: string, reset: ManifestReset, who: string, opts: ResetSessionOptions = {}): Promise<ResetSession> {
   const pg = requirePg(createRequire(import.meta.url), reset.driver)
-  const lockTimeoutMs = Math.max(1, Math.round(o.lockTimeoutMs ?? 10_000))
+  const lockTimeoutMs = Math.max(1, Math.round(opts.lockTimeoutMs ?? 10_000))
   let client: pg.Client | undefined
   let usable = false
   const connect = async (): Promise<pg.Client> => {
-    o.onConnect?.()
+    opts.onConnect?.()
     // A connection an earlier file (or test) left in a transaction would block TRUNCATE forever: fail after
     // a while instead, with the reason. Set at connect time: no extra round trip.
     const c = new pg.Client({

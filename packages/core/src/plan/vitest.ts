@@ -76,10 +76,10 @@ export function planVitest(f: VitestFacts): Plan {
 
 function vitest3PoolSize(f: VitestFacts, pool: VitestPool): number {
   if (!f.fileParallelism) return 1
-  const o = f.poolOptions?.[pool] ?? {}
+  const poolOptions = f.poolOptions?.[pool] ?? {}
   const forksLike = pool === 'forks' || pool === 'vmForks'
-  if (forksLike ? o.singleFork : o.singleThread) return 1
-  const max = forksLike ? o.maxForks : o.maxThreads
+  if (forksLike ? poolOptions.singleFork : poolOptions.singleThread) return 1
+  const max = forksLike ? poolOptions.maxForks : poolOptions.maxThreads
   return positive(max) ?? positive(f.maxWorkers) ?? vitestDefaultWorkers(f.cpus, f.watch)
 }
 

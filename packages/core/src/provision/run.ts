@@ -229,10 +229,10 @@ export class Run {
   }
 }
 
-async function planResetFor(url: string, o: { keep: string[]; per: ResetPer }, ledger: readonly string[] | undefined): Promise<ManifestReset | undefined> {
+async function planResetFor(url: string, opts: { keep: string[]; per: ResetPer }, ledger: readonly string[] | undefined): Promise<ManifestReset | undefined> {
   const client = await connect(url, 'the first clone')
   try {
-    const reset = planReset(await readResetCatalog(client), { keep: o.keep, per: o.per, ledger })
+    const reset = planReset(await readResetCatalog(client), { keep: opts.keep, per: opts.per, ledger })
     return reset && { ...reset, driver: driverPath() }
   } finally {
     await client.end().catch(() => {})
