@@ -8,7 +8,7 @@ import { isWorkerDbError, type WorkerDbError } from '../src/errors.js'
 import type { Logger } from '../src/log.js'
 import { chooseServer, startServer, type ServerProbe } from '../src/server/index.js'
 import {
-  detectContainerRuntime, detectLocalRuntime, findTestcontainers, installHint, startTestcontainers, testcontainersMajorFor,
+  detectContainerRuntime, detectLocalRuntime, findTestcontainers, installHint, startTestcontainers, testcontainersMajorFor, testcontainersUsable,
   type RuntimeDetection,
 } from '../src/server/testcontainers.js'
 
@@ -164,9 +164,11 @@ describe('chooseServer', () => {
     expect(chooseServer({ testcontainers: true }, {}, probe(noRuntime))).toMatchObject({ kind: 'testcontainers', runtime: noRuntime, testcontainers: undefined })
   })
 
-  // A machine with an engine: the fake-probe cases above cover it.
-  it.skipIf(detectLocalRuntime().found)('on this machine (no engine), auto picks the embedded server', () => {
-    expect(chooseServer('auto', {}).kind).toBe('embedded')
+  // Whether or not this machine has an engine (CI starts one): the fake-probe cases above cover both ways.
+  it('on this machine, auto follows what it detects here', () => {
+    const tc = findTestcontainers()
+    const expected = detectLocalRuntime({}).found && tc && testcontainersUsable(tc.version) ? 'testcontainers' : 'embedded'
+    expect(chooseServer('auto', {}).kind).toBe(expected)
   })
 })
 
@@ -196,9 +198,10 @@ describe('starting testcontainers without an engine (real @testcontainers/postgr
     }
   })
 
-  it.runIf(!detectLocalRuntime().found)('fails with E_NO_RUNTIME naming what was checked and the fallbacks', async () => {
-    delete process.env.WORKERDB_URL
-    const err = await rejection(startServer({ testcontainers: {} }, captureLog(), { dirs: [CORE_DIR] }))
+  it('fails with E_NO_RUNTIME naming what was checked and the fallbacks', async () => {
+    // A machine without an engine, whatever this one has (the live runs are in e2e/test/containers.test.ts).
+    const none = () => detectContainerRuntime({}, () => false, HOME, { platform: 'linux', uid: 1000 })
+    const err = await rejection(startTestcontainers({}, captureLog(), { dirs: [CORE_DIR], detect: none }))
     expect(err.code).toBe('E_NO_RUNTIME')
     expect(err.message).toMatch(/no container runtime found/)
     expect(err.message).toContain('/var/run/docker.sock')
@@ -207,14 +210,22 @@ describe('starting testcontainers without an engine (real @testcontainers/postgr
     expect(err.hint).toMatch(/remove `server`/)
   })
 
-  it('wraps testcontainers\' own failure when DOCKER_HOST points at nothing', async () => {
+  it('refuses a DOCKER_HOST socket that does not exist (testcontainers would fall through to another engine)', async () => {
     delete process.env.WORKERDB_URL
     process.env.DOCKER_HOST = 'unix:///tmp/nonexistent-docker.sock'
     const err = await rejection(startServer({ testcontainers: { image: 'postgres:17-alpine' } }, captureLog(), { dirs: [CORE_DIR] }))
     expect(err.code).toBe('E_NO_RUNTIME')
-    expect(err.message).toMatch(/container runtime found at DOCKER_HOST=unix:\/\/\/tmp\/nonexistent-docker.sock/)
-    expect(err.message).toMatch(/Could not find a working container runtime strategy/)
+    // Refused before testcontainers, which would fall through to /var/run/docker.sock where one exists.
+    expect(err.message).toMatch(/DOCKER_HOST=unix:\/\/\/tmp\/nonexistent-docker.sock names a socket that does not exist/)
     expect(err.hint).toContain('WORKERDB_URL')
+  })
+
+  it('wraps testcontainers\' own failure when DOCKER_HOST names an address where no engine answers', async () => {
+    delete process.env.WORKERDB_URL
+    process.env.DOCKER_HOST = 'tcp://127.0.0.1:1'
+    // An image no registry has: with an engine behind the fall-through, the start fails anyway.
+    const err = await rejection(startServer({ testcontainers: { image: 'workerdb-test/no-such-image:never' } }, captureLog(), { dirs: [CORE_DIR] }))
+    expect(err.message).toMatch(/testcontainers could not (use the container runtime found at|start)/)
     expect(err.cause).toBeInstanceOf(Error)
   })
 
