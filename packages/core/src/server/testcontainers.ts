@@ -308,7 +308,8 @@ async function loadPostgreSqlContainer(dirs: string[]): Promise<{ PostgreSqlCont
   }
   let testcontainersEntry: string | undefined
   try {
-    testcontainersEntry = createRequire(found.packageJson).resolve('testcontainers')
+    // From its real location: under pnpm, testcontainers sits beside the package in the store, not above the link.
+    testcontainersEntry = createRequire(fs.realpathSync(found.packageJson)).resolve('testcontainers')
   } catch {
     // not resolvable from there: no guard, the rest works
   }
