@@ -10,13 +10,13 @@
  * (.ci/run sets it after starting Docker), when every test fails with the reason instead.
  */
 import { spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, test } from 'vitest'
 import { lacks } from '../../test-support/skips.mjs'
 import { kill, reapGroup, startVitest, victimLines, waitFor } from '../support/chaos.js'
-import { describeRun, expectIsolated, portRefuses, runVitest, useScenarios } from '../support/harness.js'
+import { describeRun, expectIsolated, FIXTURES_DIR, portRefuses, runVitest, useScenarios } from '../support/harness.js'
 import { describeRun as describeJestRun, expectIsolated as expectJestIsolated, runJest, useJestScenarios } from '../support/jest-harness.js'
 
 const IMAGE = process.env.WORKERDB_TEST_PG_IMAGE || 'workerdb/postgres:15-local'
@@ -63,8 +63,22 @@ function startedContainer(output: string): { image: string; host: string; port: 
   return m ? { image: m[1]!, host: m[2]!, port: Number(m[3]), took: m[4]! } : undefined
 }
 
-const scenarios = useScenarios()
-const jestScenarios = useJestScenarios()
+/**
+ * Installs @testcontainers/postgresql into one scenario, as a user would in their project: a link to the
+ * copy of the e2e/fixtures/testcontainers package. Not in the Vitest or Jest fixtures themselves, where
+ * every other scenario would find it and, with Docker present, its 'auto' would try containers.
+ */
+function installTestcontainers<P extends { dir: string }>(project: P): P {
+  const scope = join(project.dir, 'node_modules', '@testcontainers')
+  mkdirSync(scope, { recursive: true })
+  symlinkSync(realpathSync(join(FIXTURES_DIR, 'testcontainers', 'node_modules', '@testcontainers', 'postgresql')), join(scope, 'postgresql'), 'dir')
+  return project
+}
+
+const useVitest = useScenarios()
+const useJest = useJestScenarios()
+const scenarios = { project: (o: Parameters<typeof useVitest.project>[0]) => installTestcontainers(useVitest.project(o)) }
+const jestScenarios = { project: (o: Parameters<typeof useJest.project>[0]) => installTestcontainers(useJest.project(o)) }
 const tc = { server: { testcontainers: { image: IMAGE } } }
 
 // Whatever happened: no container of this file survives it (the image itself stays cached).
