@@ -2,7 +2,7 @@
 
 export {
   adminQuery, awaitDroppers, awaitDropperPids, databasesWithPrefix, dropDatabase, dropPrefix, E2E_DIR, FIXTURES_DIR, groupMembers, killAll, killGroup,
-  leftoverClones, MIGRATION_SQL, overlaps, serverUrl,
+  leftoverClones, MIGRATION_SQL, overlaps, rolesWithPrefix, serverUrl,
 } from './scenario.mjs'
 
 import type { BaseResultLine } from './scenario.mjs'

@@ -30,7 +30,7 @@ import {
 
 export {
   adminQuery, awaitDroppers, awaitDropperPids, databasesWithPrefix, dropDatabase, dropPrefix, E2E_DIR, FIXTURES_DIR, groupMembers, killAll, killGroup,
-  leftoverClones, MIGRATION_SQL, overlaps, serverUrl,
+  leftoverClones, MIGRATION_SQL, overlaps, rolesWithPrefix, serverUrl,
 } from './scenario.mjs'
 
 /** Every Jest major with a fixture under e2e/fixtures/jest<N>. */

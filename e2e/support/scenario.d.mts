@@ -172,7 +172,11 @@ export declare function isolationProblems(project: Project, r: RunResult, o?: { 
 export declare function adminQuery<T = Record<string, unknown>>(sql: string, params?: unknown[], url?: string): Promise<T[]>
 export declare function databasesWithPrefix(prefix: string, url?: string): Promise<string[]>
 export declare function leftoverClones(prefix: string, url?: string): Promise<string[]>
+/** Roles named `prefix_…`, sorted. */
+export declare function rolesWithPrefix(prefix: string, url?: string): Promise<string[]>
+/** Drops every database of the prefix, then every role of it. */
 export declare function dropPrefix(prefix: string, url?: string): Promise<void>
+export declare function dropRole(name: string, url?: string): Promise<void>
 export declare function dropDatabase(name: string, url?: string): Promise<void>
 export declare function sweepStale(url?: string): Promise<void>
 export declare function sweepStaleIn(runFolders: string[], url?: string): Promise<void>

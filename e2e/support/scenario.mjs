@@ -668,10 +668,24 @@ export async function leftoverClones(prefix, url = serverUrl()) {
   return (await databasesWithPrefix(prefix, url)).filter((d) => !d.startsWith(`${prefix}_tpl_`))
 }
 
-/** Drops everything with this prefix (templates included): the server is left as we found it. */
+/** Roles named `prefix_…` (per-worker roles, and any a scenario made itself). */
+export async function rolesWithPrefix(prefix, url = serverUrl()) {
+  const rows = await adminQuery(`select rolname from pg_roles where starts_with(rolname, $1) order by rolname`, [`${prefix}_`], url)
+  return rows.map((r) => r.rolname)
+}
+
+/** Drops everything with this prefix (templates included), then its roles: the server is left as we found it. */
 export async function dropPrefix(prefix, url = serverUrl()) {
   if (!/^[a-z][a-z0-9]{0,11}$/.test(prefix)) throw new Error(`refusing to drop databases for prefix ${prefix}`)
   for (const name of await databasesWithPrefix(prefix, url)) await dropDatabase(name, url)
+  for (const name of await rolesWithPrefix(prefix, url)) await dropRole(name, url)
+}
+
+/** After the databases it had objects in: what it owns or was granted in the admin database goes first. */
+export async function dropRole(name, url = serverUrl()) {
+  const q = `"${name.replace(/"/g, '""')}"`
+  await adminQuery(`drop owned by ${q}`, [], url).catch(() => {})
+  await adminQuery(`drop role if exists ${q}`, [], url)
 }
 
 export async function dropDatabase(name, url = serverUrl()) {
@@ -720,6 +734,20 @@ export async function sweepStaleDatabases(url = serverUrl()) {
       // no workerdb marker: not ours
     }
     if (Date.now() - createdAt > STALE_MS) await dropDatabase(datname, url)
+  }
+  // Per-worker roles of e2e runs (marked as workerdb's), after the databases they were granted.
+  const roles = await adminQuery(
+    `select rolname, shobj_description(oid, 'pg_authid') as comment from pg_roles where rolname ~ $1`,
+    [`^${E2E_PREFIX_START}[a-z0-9]{1,10}_`], url)
+  for (const { rolname, comment } of roles) {
+    let createdAt = NaN
+    try {
+      const marker = JSON.parse(comment ?? '')
+      if (marker?.tool === 'workerdb') createdAt = Date.parse(marker.createdAt)
+    } catch {
+      // no workerdb marker: not ours
+    }
+    if (Date.now() - createdAt > STALE_MS) await dropRole(rolname, url)
   }
 }
 

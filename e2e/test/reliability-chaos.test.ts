@@ -318,7 +318,7 @@ describe('Jest 29 --bail', () => {
     const e: Evidence = { phase: 'after --bail', processes: [], scratchDirs: [], ports: [], manifests }
 
     const { next, outcome } = await nextJest(project, e, { args: ['--testPathIgnorePatterns', 'fails'] })
-    expect(next.stderr, outcome.info).toMatch(new RegExp(`swept ${left.length} clones left by dead runs`))
+    expect(next.stderr, `${outcome.info}\nleft after --bail: ${left.join(', ')}`).toMatch(new RegExp(`swept ${left.length} clones? left by dead runs`))
     expect(next.stderr, outcome.info).toMatch(/removed \d+ manifests? of dead runs/)
     settle('Jest 29 --bail', outcome)
   }, 120_000)

@@ -146,7 +146,7 @@ describe('workerdb provision / teardown with node --test', () => {
     // teardown: exactly this run's clones, and its manifest; the template stays.
     const d = await exec([CLI, 'teardown', out.runId, '--json'])
     expect(d.code, describeRan(d)).toBe(0)
-    expect(JSON.parse(d.stdout)).toEqual({ runId: out.runId, dropped: [...clones].sort(), manifestRemoved: true })
+    expect(JSON.parse(d.stdout)).toEqual({ runId: out.runId, dropped: [...clones].sort(), roles: [], manifestRemoved: true })
     expect(existsSync(out.manifest)).toBe(false)
     expect(await databaseLeaks(prefix)).toEqual([])
     expect((await databasesWithPrefix(prefix)).filter((n) => n.includes('_tpl_')).length).toBe(1)

@@ -7,13 +7,14 @@ import { WorkerDbError } from './errors.js'
 import { connect, type Client, type ServerInfo } from './db.js'
 import { makeMarker, markDatabase, parseMarker, type Marker } from './marker.js'
 import { quoteIdent } from './naming.js'
+import { dropRoles, rolesOfClones } from './roles.js'
 import { redactText } from './url.js'
 
 export type CloneStrategy = 'auto' | 'WAL_LOG' | 'FILE_COPY'
 
 /**
  * FILE_COPY checkpoints twice per clone: cheap with fsync off, costly with fsync on, where WAL_LOG wins
- * for small templates (measured on PG 15, see DESIGN.md). Large templates favour FILE_COPY again, and so
+ * for small templates (docs/performance.md, the clone strategy rows). Large templates favour FILE_COPY again, and so
  * does PostgreSQL 18 with `file_copy_method = clone`, where the copy is a reflink of each file (near free
  * on XFS, Btrfs, APFS; the server's setting, which workerdb reads but never changes).
  * Before PostgreSQL 15 there is no choice to make.
@@ -118,9 +119,11 @@ function cloneError(err: unknown, name: string, template: string): WorkerDbError
 
 /**
  * Drops clones by name, but only those whose marker names this run: a name list is never trusted alone.
- * WITH (FORCE) because test workers may not have fully exited when teardown runs.
+ * WITH (FORCE) because test workers may not have fully exited when teardown runs. Then their per-worker
+ * roles (roles.ts), found by name and checked by marker the same way: a role goes after its database,
+ * which takes whatever the role owned or was granted in it.
  */
-export async function dropClones(adminUrl: string, names: string[], runId: string, concurrency = 4): Promise<number> {
+export async function dropClones(adminUrl: string, names: string[], runId: string, concurrency = 4, warn?: (line: string) => void): Promise<number> {
   if (names.length === 0) return 0
   const admin = await connect(adminUrl)
   try {
@@ -132,6 +135,12 @@ export async function dropClones(adminUrl: string, names: string[], runId: strin
       .filter((r) => { const m = parseMarker(r.comment); return m?.kind === 'clone' && m.run === runId })
       .map((r) => r.name)
     await dropAll(adminUrl, ours, concurrency, admin)
+    // Roles of every named clone, dropped or already gone: a role whose clone went first is still this run's.
+    const { failed } = await dropRoles(admin, await rolesOfClones(admin, names, runId))
+    if (failed.length) {
+      warn?.(`could not drop ${failed.length === 1 ? 'this per-worker role' : 'these per-worker roles'}: ${failed.join('; ')}; something outside its clone still ` +
+        'depends on it (an object it owns, or a privilege granted to it, in another database). The next run\'s sweep tries again; or drop it by hand (DROP OWNED BY … in that database, then DROP ROLE …)')
+    }
     return ours.length
   } finally {
     await admin.end().catch(() => {})

@@ -9,11 +9,12 @@ import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { WorkerDbError } from './errors.js'
 import { redactedCause, redactText } from './url.js'
-import { CONNECTION_PARTS, normalizeEnv, type EnvOption, type EnvSpec } from './env.js'
+import { CONNECTION_PARTS, normalizeEnv, parseRolePart, ROLE_PARTS, type EnvOption, type EnvSpec } from './env.js'
 import type { CloneStrategy } from './clones.js'
 import { MIGRATE_TOOLS, migrateToolOf, resolveMigrator, type MigrateOption } from './migrate/registry.js'
 import type { Migrator } from './migrate/types.js'
-import { DEFAULT_PREFIX, validatePrefix } from './naming.js'
+import { DEFAULT_PREFIX, ROLE_KEY_RE, validatePrefix } from './naming.js'
+import type { RoleSpec } from './roles.js'
 import type { EmbeddedOptions } from './server/embedded.js'
 import type { ResetOption } from './isolation/reset.js'
 import type { TestcontainersOptions } from './server/testcontainers.js'
@@ -27,6 +28,9 @@ export type ServerOption =
 
 export type { MigrateOption }
 
+/** Per-worker roles: keys, or keys with the existing roles each clone's role is made a member of. */
+export type RolesOption = string[] | Record<string, { memberOf?: string[] }>
+
 export interface WorkerDbOptions {
   /** Where databases live. 'auto': WORKERDB_URL, else `{ url }`, else an embedded server workerdb starts. */
   server?: ServerOption
@@ -38,7 +42,7 @@ export interface WorkerDbOptions {
   key?: string
   /** Database name prefix, 1–12 lowercase letters/digits. Default 'wdb'. */
   prefix?: string
-  /** CREATE DATABASE strategy for clones; 'auto' measures-based (see DESIGN.md). */
+  /** CREATE DATABASE strategy for clones; 'auto' picks by the server's fsync and the template's size (clones.ts). */
   cloneStrategy?: CloneStrategy
   /** Clones of dead runs older than this are swept even when their host cannot be asked. Default 24. */
   sweepTtlHours?: number
@@ -69,6 +73,13 @@ export interface WorkerDbOptions {
    * `name` in the package.json nearest the config file (else the working directory), or that folder's path.
    */
   project?: string
+  /**
+   * Per-worker roles: each clone gets a LOGIN role of its own per key, `<clone>_role_<key>`, allowed
+   * everything in its clone, dropped with it (docs/isolation.md). The env parts `role:<key>`,
+   * `roleUrl:<key>` and `rolePassword:<key>` carry it. `{ app: { memberOf: ['readonly_base'] } }` also
+   * makes it a member of existing roles. Default: none.
+   */
+  roles?: RolesOption
 }
 
 export interface ResolvedConfig {
@@ -87,6 +98,8 @@ export interface ResolvedConfig {
   reset: { keep: string[] } | undefined
   unusedClones: 'warn' | 'error' | 'ignore'
   project: string
+  /** Per-worker roles, in the order given; empty: none. */
+  roles: RoleSpec[]
   /** The config file used, if any. */
   file: string | undefined
 }
@@ -222,6 +235,8 @@ export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.
   const fromFile = typeof exported === 'function' ? await exported({ cwd: resolve(cwd), packageDir: findPackageDir(cwd) }) : exported
   if (file) validateOptions(fromFile, file)
   const merged: WorkerDbOptions = { ...fromFile, ...inline }
+  // After merging: an inline `env` may use the file's `roles`, or the other way round.
+  validateRoleParts(merged, inline.env !== undefined || !file ? 'inline options' : file)
   const migrateBase = inline.migrate !== undefined || !file ? cwd : dirname(file)
   return {
     server: merged.server ?? 'auto',
@@ -237,12 +252,56 @@ export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.
     reset: resolveReset(merged.reset),
     unusedClones: merged.unusedClones ?? 'warn',
     project: merged.project ?? defaultProject(file ? dirname(file) : cwd),
+    roles: resolveRoles(merged.roles),
     file,
   }
 }
 
 const KEYS: Record<keyof WorkerDbOptions, true> = {
-  server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, spares: true, silent: true, reset: true, unusedClones: true, project: true,
+  server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, spares: true, silent: true, reset: true, unusedClones: true, project: true, roles: true,
+}
+
+function resolveRoles(r: RolesOption | undefined): RoleSpec[] {
+  if (r === undefined) return []
+  if (Array.isArray(r)) return r.map((key) => ({ key, memberOf: [] }))
+  return Object.entries(r).map(([key, o]) => ({ key, memberOf: [...(o?.memberOf ?? [])] }))
+}
+
+const ROLES_EXAMPLE = "Example: roles: ['app'], or roles: { app: { memberOf: ['readonly_base'] } }"
+
+function validateRoles(r: unknown, fail: (what: string, fix: string) => never): void {
+  if (r === undefined) return
+  const keyOk = (k: unknown) => typeof k === 'string' && ROLE_KEY_RE.test(k)
+  const badKey = (k: unknown) => fail(`role key ${JSON.stringify(k)} is not a lowercase identifier of 1–20 letters, digits and underscores (it becomes part of each role's name, <clone>_role_<key>)`, ROLES_EXAMPLE)
+  if (Array.isArray(r)) {
+    for (const k of r) if (!keyOk(k)) badKey(k)
+    const twice = r.find((k, i) => r.indexOf(k) !== i)
+    if (twice !== undefined) fail(`\`roles\` names ${JSON.stringify(twice)} twice`, ROLES_EXAMPLE)
+    return
+  }
+  if (typeof r !== 'object' || r === null) fail(`\`roles\` must be a list of keys or a map of keys to { memberOf } (got ${JSON.stringify(r)})`, ROLES_EXAMPLE)
+  for (const [k, o] of Object.entries(r as Record<string, unknown>)) {
+    if (!keyOk(k)) badKey(k)
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) fail(`\`roles.${k}\` must be an object, { memberOf?: [...] } (got ${JSON.stringify(o)})`, ROLES_EXAMPLE)
+    for (const extra of Object.keys(o as object)) if (extra !== 'memberOf') fail(`unknown option "roles.${k}.${extra}"`, `Known options: memberOf. ${ROLES_EXAMPLE}`)
+    const m = (o as { memberOf?: unknown }).memberOf
+    if (m !== undefined && (!Array.isArray(m) || m.some((x) => typeof x !== 'string' || !x))) {
+      fail(`\`roles.${k}.memberOf\` must be a list of existing role names (got ${JSON.stringify(m)})`, ROLES_EXAMPLE)
+    }
+  }
+}
+
+/** On the merged options: every role part of `env` names a key of `roles`. */
+function validateRoleParts(o: WorkerDbOptions, where: string): void {
+  if (typeof o.env !== 'object' || o.env === null) return
+  const keys = o.roles === undefined ? [] : Array.isArray(o.roles) ? o.roles : Object.keys(o.roles)
+  for (const [name, part] of Object.entries(o.env)) {
+    const p = parseRolePart(part)
+    if (!p || keys.includes(p.key)) continue
+    const wanted = [...keys, p.key].map((k) => `'${k}'`).join(', ')
+    throw new WorkerDbError('E_CONFIG', `${where}: \`env.${name}\` is ${JSON.stringify(part)}, but \`roles\` has no key "${p.key}"${keys.length ? ` (it has ${keys.map((k) => `"${k}"`).join(', ')})` : ''}`,
+      `Add it: roles: [${wanted}] — each clone then gets a role of its own for it.`)
+  }
 }
 
 function resolveReset(r: ResetOption | undefined): ResolvedConfig['reset'] {
@@ -282,7 +341,10 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
       if (Object.keys(e).length === 0) fail('`env` is an empty map, so workers would get no connection settings', 'Map at least one variable, e.g. env: { DATABASE_URL: "url" }.')
       for (const [name, part] of Object.entries(e)) {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail(`\`env\` key ${JSON.stringify(name)} is not a valid variable name`, 'Use letters, digits and underscores, e.g. PGDATABASE.')
-        if (!CONNECTION_PARTS.includes(part as never)) fail(`\`env.${name}\` is ${JSON.stringify(part)}`, `Map each variable to one of: ${CONNECTION_PARTS.join(', ')}.`)
+        const rolePart = typeof part === 'string' ? parseRolePart(part) : undefined
+        if (rolePart ? !ROLE_KEY_RE.test(rolePart.key) : !CONNECTION_PARTS.includes(part as never)) {
+          fail(`\`env.${name}\` is ${JSON.stringify(part)}`, `Map each variable to one of: ${CONNECTION_PARTS.join(', ')}, or ${ROLE_PARTS.map((p) => `${p}:<key>`).join(', ')} for a key of \`roles\`.`)
+        }
       }
     } else fail('`env` must be a variable name or a map of names to connection parts', 'Example: env: { PGDATABASE: "database", PGPORT: "port" }')
   }
@@ -296,6 +358,7 @@ export function validateOptions(o: unknown, where: string): asserts o is WorkerD
   }
   if (opts.silent !== undefined && typeof opts.silent !== 'boolean') fail('`silent` must be true or false', 'Example: silent: true')
   validateReset(opts.reset, fail)
+  validateRoles(opts.roles, fail)
   if (opts.project !== undefined && (typeof opts.project !== 'string' || !opts.project)) fail('`project` must be a non-empty string', 'Example: project: "billing-api" (default: the package name).')
   const u = opts.unusedClones
   if (u !== undefined && u !== 'warn' && u !== 'error' && u !== 'ignore') fail(`\`unusedClones\` must be 'warn', 'error' or 'ignore' (got ${JSON.stringify(u)})`, "Use unusedClones: 'error' in CI to fail a run whose tests never used their clones.")

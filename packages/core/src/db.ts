@@ -37,6 +37,8 @@ export interface ServerInfo {
   /** superuser_reserved_connections: slots ordinary roles can never use. */
   reservedConnections: number
   canCreateDb: boolean
+  /** CREATEROLE (or superuser): needed for per-worker roles (config `roles`). */
+  canCreateRole: boolean
   superuser: boolean
   user: string
 }
@@ -93,7 +95,7 @@ export async function serverInfo(client: Client): Promise<ServerInfo> {
            current_setting('file_copy_method', true) as file_copy_method,
            current_setting('max_connections')::int as max_connections,
            current_setting('superuser_reserved_connections')::int as reserved,
-           r.rolcreatedb as createdb, r.rolsuper as superuser, current_user as "user"
+           r.rolcreatedb as createdb, r.rolcreaterole as createrole, r.rolsuper as superuser, current_user as "user"
       from pg_roles r where r.rolname = current_user`)
   const r = rows[0]
   return {
@@ -104,6 +106,7 @@ export async function serverInfo(client: Client): Promise<ServerInfo> {
     maxConnections: r.max_connections,
     reservedConnections: r.reserved,
     canCreateDb: r.createdb || r.superuser,
+    canCreateRole: r.createrole || r.superuser,
     superuser: r.superuser,
     user: r.user,
   }
@@ -130,6 +133,23 @@ export async function listDatabases(client: Client, prefix: string): Promise<Dat
     `select datname as name, datistemplate as "isTemplate", datallowconn as "allowConnections",
             shobj_description(oid, 'pg_database') as comment
        from pg_database where starts_with(datname, $1) order by datname`,
+    [`${prefix}_`],
+  )
+  return rows
+}
+
+export interface RoleRow {
+  name: string
+  /** Where role markers live (COMMENT ON ROLE). */
+  comment: string | null
+  superuser: boolean
+}
+
+/** Roles whose names start with `prefix_`, with their comments: per-worker roles (roles.ts) and look-alikes. */
+export async function listRoles(client: Client, prefix: string): Promise<RoleRow[]> {
+  const { rows } = await client.query(
+    `select rolname as name, shobj_description(oid, 'pg_authid') as comment, rolsuper as superuser
+       from pg_roles where starts_with(rolname, $1) order by rolname`,
     [`${prefix}_`],
   )
   return rows

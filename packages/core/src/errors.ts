@@ -20,6 +20,7 @@ export type WorkerDbErrorCode =
   | 'E_RESET'
   | 'E_TRANSACTION'
   | 'E_CLONES_UNUSED'
+  | 'E_ROLE'
 
 export class WorkerDbError extends Error {
   readonly code: WorkerDbErrorCode

@@ -5,8 +5,8 @@
  * `@workerdb/core/worker` (each test file's process); no test framework is imported here.
  */
 export { defineConfig } from './config.js'
-export type { WorkerDbOptions, ServerOption, MigrateOption, ConfigContext, ConfigExport } from './config.js'
-export type { EnvOption, EnvSpec, ConnectionPart } from './env.js'
+export type { WorkerDbOptions, ServerOption, MigrateOption, ConfigContext, ConfigExport, RolesOption } from './config.js'
+export type { EnvOption, EnvSpec, EnvPart, ConnectionPart, RolePart } from './env.js'
 export type { ResetOption } from './isolation/reset.js'
 export type { Migrator } from './migrate/types.js'
 export type { EmbeddedOptions } from './server/embedded.js'
@@ -17,3 +17,4 @@ export { getWorkerDatabase, resetWorkerDatabase } from './worker.js'
 export type { WorkerDatabase } from './worker.js'
 export { useTransaction, testTransaction } from './isolation/transaction.js'
 export type { TestTransaction, TransactionHooks, TransactionTarget } from './isolation/transaction.js'
+export type { CloneRole, CloneRoles } from './roles.js'

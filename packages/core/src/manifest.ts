@@ -8,6 +8,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { EnvSpec } from './env.js'
+import type { CloneRoles } from './roles.js'
 import { isWorkerDbError, type WorkerDbErrorCode } from './errors.js'
 import { redactText } from './url.js'
 import { removeOwnSessions } from './clone-use.js'
@@ -20,6 +21,8 @@ export interface CloneEntry {
   slot: number
   database: string
   url: string
+  /** Its per-worker roles by key (config `roles`), each with the clone's URL as that role. */
+  roles?: CloneRoles
 }
 
 /** A database being created (a clone or a spare), before its marker exists. */

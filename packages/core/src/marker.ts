@@ -1,6 +1,7 @@
 /**
- * Ownership markers. Every database workerdb creates carries a JSON comment; only databases with our
- * prefix AND a valid marker are ever dropped, so a look-alike name made by someone else is safe.
+ * Ownership markers. Every database workerdb creates carries a JSON comment (`COMMENT ON DATABASE`), and
+ * so does every per-worker role (`COMMENT ON ROLE`); only databases and roles with our prefix AND a valid
+ * marker are ever dropped, so a look-alike name made by someone else is safe.
  */
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
@@ -10,11 +11,17 @@ import { quoteIdent, quoteLiteral } from './naming.js'
 export const TOOL = 'workerdb'
 export const MARKER_VERSION = 1
 
+export const MARKER_KINDS = ['template', 'clone', 'spare', 'role'] as const
+export type MarkerKind = typeof MARKER_KINDS[number]
+
 export interface Marker {
   tool: typeof TOOL
   v: number
-  /** A spare is a fresh copy of a template, made for the next run to rename into a clone (spares.ts). */
-  kind: 'template' | 'clone' | 'spare'
+  /**
+   * A spare is a fresh copy of a template, made for the next run to rename into a clone (spares.ts). A role
+   * is a clone's per-worker role (roles.ts), which lives and dies with that clone.
+   */
+  kind: MarkerKind
   /** For templates: 'building' until sealed, then 'ready'. A building template is never reused. */
   state?: 'building' | 'ready'
   run: string
@@ -48,11 +55,16 @@ export async function markDatabase(client: Client, name: string, marker: Marker)
   await client.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
 }
 
+/** Writes `marker` as a per-worker role's comment (roles.ts): the same marker, on the role. */
+export async function markRole(client: Client, name: string, marker: Marker): Promise<void> {
+  await client.query(`comment on role ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
+}
+
 export function parseMarker(comment: string | null | undefined): Marker | null {
   if (!comment) return null
   try {
     const m = JSON.parse(comment) as Partial<Marker>
-    if (m && m.tool === TOOL && typeof m.v === 'number' && (m.kind === 'template' || m.kind === 'clone' || m.kind === 'spare') &&
+    if (m && m.tool === TOOL && typeof m.v === 'number' && MARKER_KINDS.includes(m.kind as MarkerKind) &&
         typeof m.run === 'string' && typeof m.host === 'string' && typeof m.pid === 'number' &&
         typeof m.createdAt === 'string') {
       return m as Marker

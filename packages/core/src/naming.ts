@@ -32,10 +32,64 @@ export function templateName(prefix: string, hash: string): string {
   return checkIdentifier(`${prefix}_tpl_${hash.slice(0, 16)}`)
 }
 
+/** `wdb_sp_<hash10>_<random8>`: the hash says which template it is a copy of; the rest keeps makers apart. */
+export function spareName(prefix: string, hash: string): string {
+  return checkIdentifier(`${sparePrefix(prefix, hash)}${newRunId()}`)
+}
+
+/** What every spare of one template's name starts with. */
+export function sparePrefix(prefix: string, hash: string): string {
+  return `${prefix}_sp_${hash.slice(0, 10)}_`
+}
+
+export type ParsedName =
+  | { kind: 'template'; hash: string }
+  | { kind: 'spare'; hash: string }
+  | { kind: 'clone'; runId: string; pool?: string; slot: number }
+
+/**
+ * What a database of this prefix is by its name alone (`hash`: as much of the hash as the name keeps), or
+ * null for a name workerdb would never make. A name is never proof of ownership: markers are.
+ */
+export function parseName(prefix: string, name: string): ParsedName | null {
+  if (!name.startsWith(`${prefix}_`) || Buffer.byteLength(name) > MAX_IDENTIFIER_BYTES) return null
+  const rest = name.slice(prefix.length + 1)
+  const template = /^tpl_([0-9a-f]{16})$/.exec(rest)
+  if (template) return { kind: 'template', hash: template[1]! }
+  const spare = /^sp_([0-9a-f]{10})_[0-9a-z]{8}$/.exec(rest)
+  if (spare) return { kind: 'spare', hash: spare[1]! }
+  const clone = /^([0-9a-z]{8})_(?:([a-z0-9]+)_)?(\d+)$/.exec(rest)
+  if (clone) return { kind: 'clone', runId: clone[1]!, ...(clone[2] ? { pool: clone[2] } : {}), slot: Number(clone[3]) }
+  return null
+}
+
 /** Clone names carry the run id and the worker slot, and for Vitest 3 mixed pools, the pool's short key. */
 export function cloneName(prefix: string, runId: string, slot: number, pool?: string): string {
   if (!Number.isInteger(slot) || slot < 1) throw new RangeError(`slot must be a positive integer, got ${slot}`)
   return checkIdentifier(`${prefix}_${runId}_${pool ? `${pool}_` : ''}${slot}`)
+}
+
+/**
+ * Per-worker roles (config `roles`): `<clone>_role_<key>`, one per key per clone, so a role says which
+ * clone it belongs to (and so which run) by its name alone. Keys are lowercase identifiers short enough
+ * that the longest clone name plus `_role_` plus the key still fits in 63 bytes.
+ */
+export const ROLE_KEY_RE = /^[a-z][a-z0-9_]{0,19}$/
+const ROLE_INFIX = '_role_'
+
+export function roleName(clone: string, key: string): string {
+  if (!ROLE_KEY_RE.test(key)) throw new RangeError(`role key must match ${ROLE_KEY_RE}, got ${JSON.stringify(key)}`)
+  return checkIdentifier(`${clone}${ROLE_INFIX}${key}`, 'role name')
+}
+
+/**
+ * The clone and key of a per-worker role of this prefix, or null for any other name (a role of another
+ * prefix, a person's role that merely starts like ours). The clone part must look like a clone name.
+ */
+export function parseRoleName(prefix: string, name: string): { clone: string; key: string } | null {
+  if (Buffer.byteLength(name) > MAX_IDENTIFIER_BYTES || !name.startsWith(`${prefix}_`)) return null
+  const m = /^([0-9a-z]{8}_(?:[A-Za-z0-9]+_)?\d+)_role_([a-z][a-z0-9_]{0,19})$/.exec(name.slice(prefix.length + 1))
+  return m ? { clone: `${prefix}_${m[1]}`, key: m[2]! } : null
 }
 
 /** Names that workerdb made look like this; anything else on the server is never considered ours. */
@@ -43,13 +97,13 @@ export function isOwnName(prefix: string, name: string): boolean {
   return name.startsWith(`${prefix}_`) && Buffer.byteLength(name) <= MAX_IDENTIFIER_BYTES
 }
 
-export function checkIdentifier(name: string): string {
+export function checkIdentifier(name: string, what: 'database name' | 'role name' = 'database name'): string {
   const bytes = Buffer.byteLength(name, 'utf8')
   if (bytes > MAX_IDENTIFIER_BYTES) {
     throw new WorkerDbError(
       'E_NAME_TOO_LONG',
-      `database name ${JSON.stringify(name)} is ${bytes} bytes; PostgreSQL keeps only ${MAX_IDENTIFIER_BYTES} and would silently truncate it`,
-      'Use a shorter `prefix` in your workerdb config.',
+      `${what} ${JSON.stringify(name)} is ${bytes} bytes; PostgreSQL keeps only ${MAX_IDENTIFIER_BYTES} and would silently truncate it`,
+      what === 'role name' ? 'Use a shorter `prefix` or a shorter key in `roles`.' : 'Use a shorter `prefix` in your workerdb config.',
     )
   }
   return name

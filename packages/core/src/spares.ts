@@ -8,16 +8,11 @@
 import { connect, type Client } from './db.js'
 import { lock, lockForTransaction, spareClaimLock, templateLock } from './locks.js'
 import { makeMarker, markDatabase, parseMarker, type Marker } from './marker.js'
-import { checkIdentifier, newRunId, quoteIdent } from './naming.js'
-
-/** `wdb_sp_<hash10>_<random8>`: the hash says which template it is a copy of; the rest keeps makers apart. */
-export function spareName(prefix: string, hash: string): string {
-  return checkIdentifier(`${prefix}_sp_${hash.slice(0, 10)}_${newRunId()}`)
-}
+import { quoteIdent, spareName, sparePrefix } from './naming.js'
 
 /** Pure: the spares of this template among these rows, oldest first (claims take those first). */
 export function sparesOf(rows: Array<{ name: string; comment: string | null }>, prefix: string, hash: string): string[] {
-  const namePrefix = `${prefix}_sp_${hash.slice(0, 10)}_`
+  const namePrefix = sparePrefix(prefix, hash)
   return rows
     .map((r) => ({ name: r.name, m: parseMarker(r.comment) }))
     .filter((r) => r.name.startsWith(namePrefix) && r.m?.kind === 'spare' && r.m.hash === hash)
@@ -28,7 +23,7 @@ export function sparesOf(rows: Array<{ name: string; comment: string | null }>, 
 async function listSpares(client: Client, prefix: string, hash: string): Promise<string[]> {
   const { rows } = await client.query(
     `select datname as name, shobj_description(oid, 'pg_database') as comment
-       from pg_database where starts_with(datname, $1) and not datistemplate`, [`${prefix}_sp_${hash.slice(0, 10)}_`])
+       from pg_database where starts_with(datname, $1) and not datistemplate`, [sparePrefix(prefix, hash)])
   return sparesOf(rows, prefix, hash)
 }
 

@@ -8,9 +8,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { dropAll } from './clones.js'
-import { connect, listDatabases, type Client, type DatabaseRow } from './db.js'
+import { connect, listDatabases, listRoles, type Client, type DatabaseRow, type RoleRow } from './db.js'
 import { templateLock, withLockIfFree } from './locks.js'
-import { quoteIdent } from './naming.js'
+import { parseName, parseRoleName, quoteIdent } from './naming.js'
+import { dropRoles } from './roles.js'
 import { manifestDir, removeManifest, type CreatingEntry, type Manifest } from './manifest.js'
 import { isMarkerAlive, parseMarker, processStartedAt, type Marker } from './marker.js'
 import { connectionParts } from './url.js'
@@ -22,8 +23,8 @@ export const DEFAULT_KEEP_TEMPLATES = 3
 export interface SweepCandidate {
   name: string
   reason: string
-  /** Templates are dropped only under their build lock, taken without waiting. */
-  kind?: 'clone' | 'template' | 'spare'
+  /** Templates are dropped only under their build lock, taken without waiting. Roles go after their clones. */
+  kind?: 'clone' | 'template' | 'spare' | 'role'
   hash?: string
 }
 
@@ -60,6 +61,31 @@ export function sweepCandidates(rows: DatabaseRow[], p: SweepPolicy): SweepCandi
       out.push({ name: row.name, reason: `clone of run ${m.run}, whose process ${m.pid} on this host is gone` })
     } else if (alive === 'unknown' && age > p.ttlMs && !p.busy.has(row.name) && sameProject(m, p.project)) {
       out.push({ name: row.name, reason: `clone of run ${m.run} on ${m.host}, older than the TTL (${Math.round(age / 3_600_000)} h)` })
+    }
+  }
+  return out
+}
+
+/**
+ * Pure: which per-worker roles may be dropped, and why. A role is a candidate only if its name parses as a
+ * role of one of this prefix's clones, it carries our role marker, it is no superuser, and its clone is no
+ * longer on the server (`clones`: the databases left after this sweep's drops) — then by the same rule
+ * as a clone: its run's process is known dead, or it cannot be asked and the role is older than the TTL,
+ * without sessions (`busy` holds role names here), of this project. A role whose clone is still there
+ * waits for it: its run's teardown, or a later sweep of that clone, drops both.
+ */
+export function roleCandidates(rows: RoleRow[], p: SweepPolicy & { prefix: string; clones: ReadonlySet<string> }): SweepCandidate[] {
+  const out: SweepCandidate[] = []
+  for (const row of rows) {
+    const parsed = parseRoleName(p.prefix, row.name)
+    const m = parseMarker(row.comment)
+    if (!parsed || m?.kind !== 'role' || row.superuser || p.keepRuns.has(m.run) || p.clones.has(parsed.clone)) continue
+    const alive = p.isAlive(m)
+    const age = p.now - Date.parse(m.createdAt)
+    if (alive === false) {
+      out.push({ name: row.name, kind: 'role', reason: `role of clone ${parsed.clone} (gone) of run ${m.run}, whose process ${m.pid} on this host is gone` })
+    } else if (alive === 'unknown' && age > p.ttlMs && !p.busy.has(row.name) && sameProject(m, p.project)) {
+      out.push({ name: row.name, kind: 'role', reason: `role of clone ${parsed.clone} (gone) of run ${m.run} on ${m.host}, older than the TTL (${Math.round(age / 3_600_000)} h)` })
     }
   }
   return out
@@ -144,8 +170,7 @@ function serverOf(url: string): string | undefined {
 
 /** Marker-less databases named exactly like ours: never dropped, but worth a word (a run killed in the instant between CREATE DATABASE and its marker). */
 export function unmarkedLookalikes(rows: DatabaseRow[], prefix: string): string[] {
-  const ours = new RegExp(`^${prefix}_(tpl_[0-9a-f]{16}|sp_[0-9a-f]{10}_[0-9a-z]{8}|[0-9a-z]{8}_([a-z0-9]+_)?\\d+)$`)
-  return rows.filter((r) => !parseMarker(r.comment) && ours.test(r.name)).map((r) => r.name)
+  return rows.filter((r) => !parseMarker(r.comment) && parseName(prefix, r.name)).map((r) => r.name)
 }
 
 /**
@@ -205,7 +230,20 @@ export async function sweep(adminUrl: string, o: SweepOptions): Promise<SweepCan
     if (unmarked.length && o.warn) {
       o.warn(`${unmarked.join(', ')} look${unmarked.length === 1 ? 's' : ''} like workerdb's but carr${unmarked.length === 1 ? 'ies' : 'y'} no marker, so workerdb leaves ${unmarked.length === 1 ? 'it' : 'them'} alone; if a killed run left ${unmarked.length === 1 ? 'it' : 'them'}, drop ${unmarked.length === 1 ? 'it' : 'them'} by hand (DROP DATABASE … WITH (FORCE))`)
     }
-    if (o.dryRun) return [...clones, ...templates, ...orphanSpares(rows, templateHashes(rows, templates))]
+    const roleRows = await listRoles(admin, o.prefix)
+    const roles = async (left: ReadonlySet<string>) => {
+      if (!roleRows.length) return []
+      const { rows: sessions } = await admin.query(
+        'select distinct usename from pg_stat_activity where starts_with(usename, $1) and pid <> pg_backend_pid()', [`${o.prefix}_`])
+      return roleCandidates(roleRows, {
+        now: Date.now(), ttlMs: o.ttlMs ?? DEFAULT_TTL_MS, host: hostname(), keepRuns: new Set(o.keepRuns ?? []), isAlive: (m) => ownerAlive(m),
+        busy: new Set(sessions.map((r) => r.usename as string)), project: o.project, prefix: o.prefix, clones: left,
+      })
+    }
+    if (o.dryRun) {
+      const gone = new Set(clones.map((c) => c.name))
+      return [...clones, ...templates, ...orphanSpares(rows, templateHashes(rows, templates)), ...await roles(new Set(rows.map((r) => r.name).filter((n) => !gone.has(n))))]
+    }
     await dropAll(adminUrl, clones.map((c) => c.name), 2, admin)
     const dropped: SweepCandidate[] = [...clones]
     const comments = new Map(rows.map((r) => [r.name, r.comment]))
@@ -214,6 +252,14 @@ export async function sweep(adminUrl: string, o: SweepOptions): Promise<SweepCan
     // IF EXISTS: a run may have claimed (renamed) one meanwhile, and then it is no longer a spare.
     await dropAll(adminUrl, spares.map((c) => c.name), 2, admin)
     dropped.push(...spares)
+    // Roles after the databases, against what is on the server now: a role goes only once its clone has.
+    if (roleRows.length) {
+      const left = new Set((await listDatabases(admin, o.prefix)).map((r) => r.name))
+      const candidates = await roles(left)
+      const { dropped: gone, failed } = await dropRoles(admin, candidates.map((c) => c.name))
+      dropped.push(...candidates.filter((c) => gone.includes(c.name)))
+      if (failed.length && o.warn) o.warn(`could not drop ${failed.length === 1 ? 'a per-worker role' : 'per-worker roles'} of dead runs (retried next time): ${failed.join('; ')}`)
+    }
     return dropped
   } finally {
     await admin.end().catch(() => {})

@@ -25,6 +25,8 @@ export interface WorkerDatabase {
   user: string
   workerId: number
   runId: string
+  /** The clone's per-worker roles by key (config `roles`): name, and the clone's URL as that role. Absent without `roles`. */
+  roles?: Record<string, { name: string; url: string }>
 }
 
 const CURRENT_ENV = 'WORKERDB_CURRENT'
@@ -132,7 +134,7 @@ export function cloneFor(manifest: Manifest, rawId: string | undefined) {
 export function setupWorker(env: NodeJS.ProcessEnv = process.env, read?: Manifest): WorkerDatabase {
   const manifest = read ? usable(read) : readManifest(env)
   const clone = cloneFor(manifest, env[manifest.workerIdVar])
-  Object.assign(env, envFor(manifest.env, clone.url))
+  Object.assign(env, envFor(manifest.env, clone.url, clone.roles))
   const parts = connectionParts(clone.url)
   const current: WorkerDatabase = {
     url: clone.url,
@@ -142,6 +144,7 @@ export function setupWorker(env: NodeJS.ProcessEnv = process.env, read?: Manifes
     user: parts.user,
     workerId: clone.slot,
     runId: manifest.runId,
+    ...(clone.roles ? { roles: clone.roles } : {}),
   }
   // Env, not module state: getWorkerDatabase() may be imported through another module instance (vm pools, CJS/ESM).
   env[CURRENT_ENV] = JSON.stringify(current)

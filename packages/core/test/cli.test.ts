@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { age, main, table } from '../src/cli.js'
+import { main } from '../src/cli.js'
+import { age, table } from '../src/cli/output.js'
 import { makeMarker } from '../src/marker.js'
 import { quoteIdent, quoteLiteral } from '../src/naming.js'
 import { databasesWithPrefix, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
@@ -81,7 +82,7 @@ describe('workerdb sweep', () => {
     try {
       const { code, text } = await main(['sweep'], bare)
       expect(code).toBe(1)
-      expect(text).toMatch(/^E_CONFIG: no server URL/)
+      expect(text).toMatch(/^E_CONFIG: `workerdb sweep` needs a server that outlives this command/)
       expect(text).toContain('WORKERDB_URL')
     } finally {
       rmSync(bare, { recursive: true, force: true })

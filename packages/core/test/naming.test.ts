@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WorkerDbError } from '../src/errors.js'
 import {
-  MAX_IDENTIFIER_BYTES, checkIdentifier, cloneName, isOwnName, newRunId, quoteIdent, quoteLiteral, templateName, validatePrefix,
+  MAX_IDENTIFIER_BYTES, checkIdentifier, cloneName, isOwnName, newRunId, parseName, quoteIdent, quoteLiteral, spareName, sparePrefix, templateName, validatePrefix,
 } from '../src/naming.js'
 import { dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
 
@@ -51,6 +51,24 @@ describe('database names fit in 63 bytes', () => {
 
   it('refuses to build a clone name that would be truncated', () => {
     expect(codeOf(() => cloneName('wdb', 'aaaaaaaa', 1, 'p'.repeat(60)))).toBe('E_NAME_TOO_LONG')
+  })
+})
+
+describe('parseName reads back what the names are made of', () => {
+  const hash = 'ab'.repeat(32)
+  it('templates, spares and clones (with and without a pool) round-trip', () => {
+    expect(parseName('wdb', templateName('wdb', hash))).toEqual({ kind: 'template', hash: hash.slice(0, 16) })
+    expect(parseName('wdb', spareName('wdb', hash))).toEqual({ kind: 'spare', hash: hash.slice(0, 10) })
+    expect(parseName('wdb', cloneName('wdb', 'k3x9q2ab', 7))).toEqual({ kind: 'clone', runId: 'k3x9q2ab', slot: 7 })
+    expect(parseName('wdb', cloneName('wdb', 'k3x9q2ab', 2, 'thr'))).toEqual({ kind: 'clone', runId: 'k3x9q2ab', pool: 'thr', slot: 2 })
+    expect(spareName('wdb', hash).startsWith(sparePrefix('wdb', hash))).toBe(true)
+  })
+
+  it('is null for names workerdb never makes, and for another prefix', () => {
+    for (const name of ['wdb', 'wdb_', 'wdb_app', 'wdb_tpl_xyz', 'wdb_k3x9q2ab', 'wdb_k3x9q2ab_x', 'wdbx_k3x9q2ab_1', 'app_k3x9q2ab_1', 'wdb_k3x9q2ab_1_role_app']) {
+      expect(parseName('wdb', name), name).toBeNull()
+    }
+    expect(parseName('shop', cloneName('wdb', 'k3x9q2ab', 1))).toBeNull()
   })
 })
 

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { flag } from '../src/cli-provision.js'
+import { flag } from '../src/cli/output.js'
 import { WorkerDbError } from '../src/errors.js'
 import type { Manifest } from '../src/manifest.js'
 import { claimWorkerDatabase, getWorkerDatabase } from '../src/worker.js'

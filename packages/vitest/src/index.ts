@@ -57,7 +57,8 @@ export default workerDb
 export interface WorkerDbProvided {
   runId: string
   plan: { count: number; reason: string }
-  clones: Array<{ slot: number; database: string }>
+  /** `roles`: each clone's per-worker role names by key (config `roles`), when it has any. */
+  clones: Array<{ slot: number; database: string; roles?: Record<string, string> }>
 }
 
 declare module 'vitest' {

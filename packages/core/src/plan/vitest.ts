@@ -55,7 +55,7 @@ export function planVitest(f: VitestFacts): Plan {
   if (f.major <= 3) {
     // Vitest 3: one tinypool per pool type, sized from the ROOT config; slots 1..max are taken when workers
     // spawn and idle pre-started workers keep theirs, so a watch rerun of 2 files can run on ids {3,4}.
-    // Capping at the file count is exactly the seed bug: size to the pool.
+    // So never cap at the file count (a worker id beyond it would have no clone): size to the pool.
     let count = 1
     const sizes: string[] = []
     for (const pool of pools) {

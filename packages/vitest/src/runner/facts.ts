@@ -37,7 +37,7 @@ export function collectFacts(vitest: VitestLike, specs: SpecLike[]): VitestFacts
  * The specs this process will run. Vitest 3 and 4 hand reporters every spec and apply --shard later,
  * inside the pool, with the configured sequencer: do the same here. Vitest 5 shards in `start()` before
  * `onTestRunStart` (`_shardSpecifications`), so its specs are this shard's already: sharding them again
- * would plan for half of them (seen: E_NO_CLONE for worker 3 of `--shard=1/2` on 6 files).
+ * would plan for half of them, and a worker beyond that half would find no clone.
  */
 export async function shardSpecs(vitest: VitestLike, specs: SpecLike[]): Promise<SpecLike[]> {
   if (!vitest.config.shard || vitestMajor(vitest) >= 5) return specs

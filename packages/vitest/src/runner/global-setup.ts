@@ -25,7 +25,7 @@ export default async function setup(project: ProjectLike): Promise<() => Promise
     if (!p.config.setupFiles.includes(SETUP_FILE)) p.config.setupFiles.unshift(SETUP_FILE)
   }
   // For `inject('workerdb')` in tests (plain JSON, no URLs).
-  project.provide?.('workerdb', providedFor(state.runId, planned.run.plan, planned.config.prefix))
+  project.provide?.('workerdb', providedFor(state.runId, planned.run.plan, planned.config.prefix, planned.config.roles.map((r) => r.key)))
   return async () => {
     if (--state.refs > 0) return
     let run

@@ -3,7 +3,7 @@
  * down when the last globalSetup that joined lets go.
  */
 import {
-  cloneName, createLogger, planVitest, provision, resolveConfig, vitest3IsolationWarning, vitest3MixedPools, vitest4SequenceGroups, WorkerDbError,
+  cloneName, createLogger, planVitest, roleName, provision, resolveConfig, vitest3IsolationWarning, vitest3MixedPools, vitest4SequenceGroups, WorkerDbError,
   writeFailedManifest, writePendingManifest,
   type Logger, type Plan, type Provisioned, type ResolvedConfig, type RunIdentity,
 } from '@workerdb/core/runner'
@@ -84,11 +84,15 @@ export function ensureProvisioned(state: RunState, planned: Planned): Promise<Pr
 
 /** For `inject('workerdb')` in tests. Plain JSON (Vitest 3 forks serialize it), and no URLs: passwords
  * stay in the manifest file (mode 0600) and the worker's own env. Names are known before the clones exist. */
-export function providedFor(runId: string, plan: Plan, prefix: string) {
+export function providedFor(runId: string, plan: Plan, prefix: string, roleKeys: readonly string[] = []) {
   return {
     runId,
     plan: { count: plan.count, reason: plan.reason },
-    clones: Array.from({ length: plan.count }, (_, i) => ({ slot: i + 1, database: cloneName(prefix, runId, i + 1) })),
+    clones: Array.from({ length: plan.count }, (_, i) => {
+      const database = cloneName(prefix, runId, i + 1)
+      // Per-worker roles (config `roles`): their names, by key.
+      return { slot: i + 1, database, ...(roleKeys.length ? { roles: Object.fromEntries(roleKeys.map((key) => [key, roleName(database, key)])) } : {}) }
+    }),
   }
 }
 
@@ -101,6 +105,6 @@ export async function growFor(state: RunState, specs: SpecLike[]): Promise<void>
   // Vitest reads each project's provided context when it starts a run's workers: list the new clones too.
   if (run.manifest.clones.length > before) {
     const { config } = await ensurePlanned(state)
-    for (const p of state.vitest.projects) p.provide?.('workerdb', providedFor(run.runId, run.manifest.plan, config.prefix))
+    for (const p of state.vitest.projects) p.provide?.('workerdb', providedFor(run.runId, run.manifest.plan, config.prefix, config.roles.map((r) => r.key)))
   }
 }

@@ -11,12 +11,12 @@ import { missingSymlinks, packageName, readSymlinks, type EmbeddedBinaries } fro
 import { blockedAncestor, unreadableEntry, type RunAs } from './run-as.js'
 
 /** Makes a copied tree readable by everyone: copies keep their source modes, which may be private. */
-function openUp(p: string): void {
+function makeReadableByAll(p: string): void {
   const st = fs.lstatSync(p)
   if (st.isSymbolicLink()) return
   if (st.isDirectory()) {
     fs.chmodSync(p, 0o755)
-    for (const name of fs.readdirSync(p)) openUp(path.join(p, name))
+    for (const name of fs.readdirSync(p)) makeReadableByAll(path.join(p, name))
   } else {
     fs.chmodSync(p, st.mode & 0o111 ? 0o755 : 0o644)
   }
@@ -52,7 +52,7 @@ function privateCopy(bins: EmbeddedBinaries): string {
       const source = path.join(staging, path.relative(nativeDir, path.join(bins.root, l.source)))
       if (!fs.existsSync(target)) fs.symlinkSync(path.relative(path.dirname(target), source), target)
     }
-    openUp(staging)
+    makeReadableByAll(staging)
     fs.writeFileSync(path.join(staging, COMPLETE_MARKER), '')
     try {
       fs.renameSync(staging, cache)

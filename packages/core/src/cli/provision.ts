@@ -9,49 +9,20 @@
  */
 import { readdirSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { dropAll } from './clones.js'
-import { resolveConfig } from './config.js'
-import { connect, listDatabases } from './db.js'
-import { WorkerDbError } from './errors.js'
-import { createLogger, plural } from './log.js'
-import { manifestPathFor } from './manifest.js'
-import { parseMarker } from './marker.js'
-import { provision } from './provision.js'
-import { chooseServer, NO_PROBE } from './server/index.js'
-import { redactUrl } from './url.js'
-
-export interface CommandOutput {
-  json: boolean
-  lines: string[]
-  data: Record<string, unknown>
-}
+import { dropAll } from '../clones.js'
+import { connect, listDatabases } from '../db.js'
+import { WorkerDbError } from '../errors.js'
+import { createLogger, plural } from '../log.js'
+import { manifestPathFor } from '../manifest.js'
+import { parseMarker } from '../marker.js'
+import { provision } from '../provision.js'
+import { dropRoles, rolesOfRun } from '../roles.js'
+import { redactUrl } from '../url.js'
+import { flag, shq, type CommandOutput } from './output.js'
+import { urlServer } from './server-url.js'
 
 export const WORKER_ID_VAR = 'WORKERDB_WORKER_ID'
 const RUN_ID_RE = /^[0-9a-z]{8}$/
-
-/** `--name value` or `--name=value`. */
-export function flag(argv: string[], name: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === `--${name}`) return argv[i + 1]
-    if (argv[i]!.startsWith(`--${name}=`)) return argv[i]!.slice(name.length + 3)
-  }
-  return undefined
-}
-
-/** A value safe to paste into POSIX sh. */
-function shq(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
-}
-
-async function urlConfig(cwd: string, what: string) {
-  const config = await resolveConfig({}, cwd)
-  const choice = chooseServer(config.server, process.env, NO_PROBE)
-  if (choice.kind !== 'url') {
-    throw new WorkerDbError('E_CONFIG', `\`workerdb ${what}\` needs a server that outlives this command, and an embedded server or a container lives only as long as the process that started it`,
-      'Set WORKERDB_URL (or `server: { url }` in workerdb.config) to the server your tests use.')
-  }
-  return { config, url: choice.url! }
-}
 
 export async function provisionCommand(out: CommandOutput, argv: string[], cwd: string): Promise<void> {
   const raw = flag(argv, 'workers')
@@ -60,7 +31,7 @@ export async function provisionCommand(out: CommandOutput, argv: string[], cwd: 
     throw new WorkerDbError('E_CONFIG', `--workers must be a whole number from 1 to 256 (got ${JSON.stringify(raw ?? null)})`,
       'Example: workerdb provision --workers 4 (one database per test process that runs at once).')
   }
-  const { config } = await urlConfig(cwd, 'provision')
+  const { config } = await urlServer(cwd, 'provision')
   // Summaries go to stderr; stdout stays machine- (and shell-) readable.
   const log = createLogger({ silent: config.silent })
   const run = await provision({
@@ -72,7 +43,11 @@ export async function provisionCommand(out: CommandOutput, argv: string[], cwd: 
   out.data = {
     runId, manifest: manifestPath, workers,
     template: manifest.template,
-    clones: manifest.clones.map((c) => ({ slot: c.slot, database: c.database, url: redactUrl(c.url) })),
+    clones: manifest.clones.map((c) => ({
+      slot: c.slot, database: c.database, url: redactUrl(c.url),
+      // Names only: their URLs hold passwords, which stay in the manifest file.
+      ...(c.roles ? { roles: Object.fromEntries(Object.entries(c.roles).map(([key, r]) => [key, r.name])) } : {}),
+    })),
     env: { WORKERDB_MANIFEST: manifestPath },
     workerIdVar: WORKER_ID_VAR,
     teardown,
@@ -80,7 +55,7 @@ export async function provisionCommand(out: CommandOutput, argv: string[], cwd: 
   out.lines.push(
     `# workerdb: ${plural(workers, 'clone')} of template ${manifest.template?.hash.slice(0, 10)} for run ${runId}; each test process takes one with claimWorkerDatabase() from '@workerdb/core/worker' (or set ${WORKER_ID_VAR}=1..${workers})`,
     `export WORKERDB_MANIFEST=${shq(manifestPath)}`,
-    ...manifest.clones.map((c) => `# ${WORKER_ID_VAR}=${c.slot}: ${c.database}`),
+    ...manifest.clones.map((c) => `# ${WORKER_ID_VAR}=${c.slot}: ${c.database}${c.roles ? ` (${Object.entries(c.roles).map(([key, r]) => `role ${key}: ${r.name}`).join(', ')})` : ''}`),
     `# when done: ${teardown}`,
   )
 }
@@ -91,15 +66,19 @@ export async function teardownCommand(out: CommandOutput, argv: string[], cwd: s
     throw new WorkerDbError('E_CONFIG', `teardown needs the run id that \`workerdb provision\` printed (8 lowercase letters and digits), got ${JSON.stringify(runId ?? null)}`,
       'Example: workerdb teardown k3x9q2ab')
   }
-  const { config, url } = await urlConfig(cwd, 'teardown')
+  const { config, url } = await urlServer(cwd, 'teardown')
   const admin = await connect(url, 'WORKERDB_URL / server.url')
   let names: string[]
+  let roles: string[]
+  let failed: string[]
   try {
     // By marker, never by name alone: only clones whose marker names this run.
     names = (await listDatabases(admin, config.prefix))
       .filter((r) => { const m = parseMarker(r.comment); return m?.kind === 'clone' && m.run === runId })
       .map((r) => r.name)
     await dropAll(url, names, 4, admin)
+    // Then their per-worker roles, by name and marker: also those whose clone someone dropped already.
+    ;({ dropped: roles, failed } = await dropRoles(admin, await rolesOfRun(admin, config.prefix, runId)))
   } finally {
     await admin.end().catch(() => {})
   }
@@ -111,10 +90,12 @@ export async function teardownCommand(out: CommandOutput, argv: string[], cwd: s
       removed.push(name)
     }
   }
-  out.data = { runId, dropped: names, manifestRemoved: removed.includes(basename(manifestPath)) }
-  out.lines.push(names.length
-    ? `dropped ${plural(names.length, 'clone')} of run ${runId}; template kept for the next run`
+  out.data = { runId, dropped: names, roles, ...(failed.length ? { rolesFailed: failed } : {}), manifestRemoved: removed.includes(basename(manifestPath)) }
+  const what = [names.length ? plural(names.length, 'clone') : '', roles.length ? plural(roles.length, 'role') : ''].filter(Boolean).join(' and ')
+  out.lines.push(what
+    ? `dropped ${what} of run ${runId}; template kept for the next run`
     : `run ${runId} has no clones on this server (already torn down?)`)
+  for (const f of failed) out.lines.push(`note: could not drop the role ${f}; the sweep tries again`)
 }
 
 function safeList(dir: string): string[] {

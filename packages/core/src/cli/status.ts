@@ -1,0 +1,76 @@
+/** `workerdb status`: templates, clones and per-worker roles on the server, with their runs and whether those are alive. */
+import { connect, listDatabases, listRoles, serverInfo, type Client } from '../db.js'
+import { parseMarker } from '../marker.js'
+import { parseRoleName } from '../naming.js'
+import { ownerAlive } from '../sweep.js'
+import { redactUrl } from '../url.js'
+import { age, mb, table, type CommandOutput } from './output.js'
+import { urlServer } from './server-url.js'
+
+export async function status(out: CommandOutput, cwd: string): Promise<void> {
+  const { config, url } = await urlServer(cwd, 'status')
+  const { prefix } = config
+  const admin = await connect(url, 'WORKERDB_URL / server.url')
+  try {
+    const info = await serverInfo(admin)
+    const rows = await listDatabases(admin, prefix)
+    const { rows: sizes } = await admin.query(
+      `select datname, pg_database_size(oid)::text as size, (select count(*) from pg_stat_activity a where a.datname = d.datname)::int as sessions
+         from pg_database d where starts_with(datname, $1)`, [`${prefix}_`])
+    const extra = new Map(sizes.map((r) => [r.datname as string, r]))
+    const templates = []
+    const clones = []
+    const spares = new Map<string, number>()
+    for (const row of rows) {
+      const m = parseMarker(row.comment)
+      const e = extra.get(row.name)
+      const base = { name: row.name, sizeBytes: Number(e?.size ?? 0), sessions: e?.sessions ?? 0 }
+      if (m?.kind === 'template') templates.push({ ...base, hash: m.hash, state: m.state, createdAt: m.createdAt, sealed: row.isTemplate })
+      else if (m?.kind === 'spare') spares.set(m.hash ?? '?', (spares.get(m.hash ?? '?') ?? 0) + 1)
+      else if (m?.kind === 'clone') clones.push({ ...base, run: m.run, host: m.host, pid: m.pid, alive: ownerAlive(m), detached: Boolean(m.detached), createdAt: m.createdAt })
+      else clones.push({ ...base, run: null, host: null, pid: null, alive: 'not workerdb\'s (no marker): never touched', createdAt: null })
+    }
+    const withSpares = templates.map((t) => ({ ...t, spares: spares.get(t.hash ?? '?') ?? 0 }))
+    const roles = await roleStatus(admin, prefix, new Set(rows.map((r) => r.name)))
+    out.data = { server: redactUrl(url), version: info.versionNum, prefix, templates: withSpares, clones, roles }
+    out.lines.push(`server ${redactUrl(url)} · PostgreSQL ${info.major} · prefix ${prefix}_`)
+    out.lines.push('')
+    out.lines.push(templates.length ? `templates (${templates.length})` : 'templates: none')
+    if (templates.length) {
+      out.lines.push(...table([['  hash', 'state', 'age', 'size', 'spares'], ...withSpares.map((t) => [`  ${String(t.hash ?? '?').slice(0, 10)}`, t.state ?? '?', age(t.createdAt), mb(t.sizeBytes), String(t.spares)])]))
+    }
+    out.lines.push(clones.length ? `clones (${clones.length})` : 'clones: none')
+    if (clones.length) {
+      out.lines.push(...table([['  name', 'run', 'process', 'age', 'sessions'], ...clones.map((c) => [
+        `  ${c.name}`, c.run ?? '-', c.pid === null ? String(c.alive) : `${c.host}:${c.pid} ${c.alive === true ? 'alive' : c.alive === false ? 'dead (sweepable)' : 'detached' in c && c.detached ? 'no owner (provision; teardown or TTL)' : 'other host'}`,
+        c.createdAt ? age(c.createdAt) : '-', String(c.sessions)])]))
+    }
+    // Only when there are any: most projects never use per-worker roles.
+    if (roles.length) {
+      out.lines.push(`roles (${roles.length})`)
+      out.lines.push(...table([['  name', 'clone', 'run', 'process', 'age', 'sessions'], ...roles.map((r) => [
+        `  ${r.name}`, `${r.clone}${r.cloneExists ? '' : ' (gone)'}`, r.run ?? '-',
+        r.pid === null ? String(r.alive) : `${r.host}:${r.pid} ${r.alive === true ? 'alive' : r.alive === false ? (r.cloneExists ? 'dead (goes with its clone)' : 'dead (sweepable)') : r.detached ? 'no owner (provision; teardown or TTL)' : 'other host'}`,
+        r.createdAt ? age(r.createdAt) : '-', String(r.sessions)])]))
+    }
+  } finally {
+    await admin.end().catch(() => {})
+  }
+}
+
+/** Roles named like a clone's per-worker role (`<clone>_role_<key>`): ours when marked, untouchable otherwise. */
+async function roleStatus(admin: Client, prefix: string, databases: ReadonlySet<string>) {
+  const rows = (await listRoles(admin, prefix)).filter((r) => parseRoleName(prefix, r.name))
+  if (!rows.length) return []
+  const { rows: sessions } = await admin.query(
+    'select usename, count(*)::int as n from pg_stat_activity where starts_with(usename, $1) group by usename', [`${prefix}_`])
+  const count = new Map(sessions.map((r) => [r.usename as string, r.n as number]))
+  return rows.map((row) => {
+    const { clone, key } = parseRoleName(prefix, row.name)!
+    const m = parseMarker(row.comment)
+    const base = { name: row.name, clone, key, cloneExists: databases.has(clone), sessions: count.get(row.name) ?? 0 }
+    return m?.kind === 'role'
+      ? { ...base, run: m.run, host: m.host, pid: m.pid, alive: ownerAlive(m), detached: Boolean(m.detached), createdAt: m.createdAt }
+      : { ...base, run: null, host: null, pid: null, alive: 'not workerdb\'s (no marker): never touched' as const, detached: false, createdAt: null }
+  })
+}
