@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, test } from 'vitest'
 import { lacks } from '../../test-support/skips.mjs'
-import { kill, reapGroup, startVitest, victimLines, waitFor } from '../support/chaos.js'
+import { kill, procs, reapGroup, startVitest, victimLines, waitFor } from '../support/chaos.js'
 import { describeRun, expectIsolated, FIXTURES_DIR, portRefuses, runVitest, useScenarios } from '../support/harness.js'
 import { describeRun as describeJestRun, expectIsolated as expectJestIsolated, runJest, useJestScenarios } from '../support/jest-harness.js'
 
@@ -185,6 +185,39 @@ describe.skipIf(skip)('testcontainers on a real engine', () => {
     if (left.length) removeContainers(mine)
     expect(left, 'containers of the killed run').toEqual([])
     console.log(`containers · SIGKILL: the guard removed the container ${Math.round(performance.now() - started)} ms after the kill`)
+  })
+})
+
+describe.skipIf(skip)('testcontainers on a real engine: the guard killed too', () => {
+  test('a container whose runner and guard both died is removed by the next start', async () => {
+    requireEngine()
+    const project = scenarios.project({ tag: 'tco', vitest: 4, files: 2, holdMs: 60_000, workerDb: tc, config: { pool: 'forks', maxWorkers: 2, testTimeout: 120_000 } })
+    const v = startVitest(project, { embedded: true })
+    const mine = [`label=org.workerdb.pid=${v.pid}`]
+    try {
+      await waitFor('both test files to connect to their clones', () => victimLines(v).filter((l) => l.event === 'connected').length >= 2, { timeoutMs: 150_000, while: v.running })
+        .catch((err: Error) => { throw new Error(`${err.message}\n${v.output().slice(-4000)}`) })
+      const [id] = containers(mine)
+      expect(id, v.output()).toBeDefined()
+      const token = docker(['inspect', '--format', '{{ index .Config.Labels "org.workerdb.guard" }}', id!]).out
+      const guards = procs().filter((p) => p.cmd.includes(token) && p.pid !== process.pid)
+      expect(guards, `the guard holding ${token}`).toHaveLength(1)
+      // The guard first (as a kill of its session, or a reboot, would take it), then the runner's group.
+      process.kill(guards[0]!.pid, 'SIGKILL')
+      await kill(v, 'group')
+      reapGroup(v)
+      await new Promise((r) => setTimeout(r, 4000))
+      expect(containers(mine), 'with its guard dead, the container must still be there for this test to mean anything').toHaveLength(1)
+
+      const next = scenarios.project({ tag: 'tcp', vitest: 4, files: 1, holdMs: 10, workerDb: tc })
+      const r = await runVitest(next, { embedded: true, timeoutMs: 180_000 })
+      const info = describeRun(r)
+      expect(r.stderr, info).toMatch(new RegExp(`workerdb · removed 1 container of dead runs \\(${id!.slice(0, 12)}\\)`))
+      expectIsolated(next, r)
+      expect(containers(mine), info).toEqual([])
+    } finally {
+      removeContainers(mine)
+    }
   })
 })
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -11,6 +12,7 @@ import {
   detectContainerRuntime, detectLocalRuntime, findTestcontainers, installHint, startTestcontainers, testcontainersMajorFor, testcontainersUsable,
   type RuntimeDetection,
 } from '../src/server/testcontainers.js'
+import { removeOrphanContainers } from '../src/server/testcontainers/guard.js'
 
 const CORE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const HOME = '/home/ada'
@@ -235,5 +237,42 @@ describe('starting testcontainers without an engine (real @testcontainers/postgr
       .finally(() => fs.rmSync(empty, { recursive: true, force: true }))
     expect(err.code).toBe('E_CONFIG')
     expect(err.hint).toContain(installHint())
+  })
+})
+
+describe('removeOrphanContainers (the sweep behind the guard)', () => {
+  it('removes containers of this host whose runner is gone, keeps those of live runners, and never throws', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workerdb-tc-fake-'))
+    try {
+      // A stand-in for the testcontainers package: its runtime client, recording what workerdb asks.
+      const entry = path.join(dir, 'index.js')
+      fs.writeFileSync(entry, `
+const calls = []
+const containers = [
+  { Id: 'aaaaaaaaaaaaaaaa', Labels: { 'org.workerdb.guard': 't1', 'org.workerdb.pid': '111', 'org.workerdb.host': 'h' } },
+  { Id: 'bbbbbbbbbbbbbbbb', Labels: { 'org.workerdb.guard': 't2', 'org.workerdb.pid': '222', 'org.workerdb.host': 'h' } },
+  { Id: 'cccccccccccccccc', Labels: { 'org.workerdb.guard': 't3', 'org.workerdb.pid': 'x', 'org.workerdb.host': 'h' } },
+]
+module.exports = {
+  calls,
+  async getContainerRuntimeClient() {
+    return { container: { dockerode: {
+      async listContainers(o) { calls.push(['list', o]); return containers },
+      getContainer(id) { return { async remove(o) { calls.push(['remove', id, o]) } } },
+    } } }
+  },
+}`)
+      const removed = await removeOrphanContainers(entry, 'h', (pid) => pid === 222)
+      expect(removed).toEqual(['aaaaaaaaaaaa'])
+      const { calls } = createRequire(entry)(entry) as { calls: unknown[] }
+      expect(calls).toEqual([
+        ['list', { all: true, filters: { label: ['org.workerdb.guard', 'org.workerdb.host=h'] } }],
+        ['remove', 'aaaaaaaaaaaaaaaa', { force: true, v: true }],
+      ])
+      // An engine that does not answer (or no package) sweeps nothing and lets the start report the problem.
+      expect(await removeOrphanContainers(path.join(dir, 'missing.js'))).toEqual([])
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -5,19 +5,20 @@
  * Runs live in CI: .ci/run starts Docker when none answers and builds a local image from Debian's packages
  * (scripts/pg-image.mjs), and e2e/test/containers.test.ts runs Vitest and Jest on it. Every container that
  * is not reused gets a guard (testcontainers/guard.ts) that removes it when the runner dies, since Ryuk (the
- * reaper testcontainers pulls from a registry) is often off where no registry is reachable.
+ * reaper testcontainers pulls from a registry) is often off where no registry is reachable; the next start
+ * removes what a dead guard left.
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { WorkerDbError } from '../errors.js'
-import { ms, type Logger } from '../log.js'
+import { ms, plural, type Logger } from '../log.js'
 import { installedPackageJson } from '../installed.js'
 import { redactedCause, redactText, redactUserinfo } from '../url.js'
 import { createRequire } from 'node:module'
 import { FAST_SETTINGS, settingArgs } from './settings.js'
-import { startContainerGuard, type ContainerGuard } from './testcontainers/guard.js'
+import { removeOrphanContainers, startContainerGuard, type ContainerGuard } from './testcontainers/guard.js'
 import type { ServerHandle } from './types.js'
 
 export const TESTCONTAINERS_PACKAGE = '@testcontainers/postgresql'
@@ -233,6 +234,11 @@ export async function startTestcontainers(opts: TestcontainersOptions, log: Logg
   const reuse = Boolean(opts.reuse) && env.TESTCONTAINERS_REUSE_ENABLE !== 'false'
   const t0 = performance.now()
   log.progress(`starting ${image} with testcontainers…`)
+  // Containers whose runner and guard both died (the guard's session killed too, a reboot): gone before we start.
+  if (testcontainersEntry) {
+    const orphans = await removeOrphanContainers(testcontainersEntry)
+    if (orphans.length) log.info(`removed ${plural(orphans.length, 'container')} of dead runs (${orphans.join(', ')})`)
+  }
   // A reused container outlives the run on purpose; any other one is removed by the guard if the runner
   // dies first. (No labels on a reused one: testcontainers finds it again by a hash of its settings.)
   const guard: ContainerGuard | undefined = reuse || !testcontainersEntry ? undefined : startContainerGuard(testcontainersEntry, env)

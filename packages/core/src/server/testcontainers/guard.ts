@@ -1,6 +1,7 @@
 /** The container guard: a container workerdb starts for one run never outlives that run, however it dies. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { createRequire } from 'node:module'
 import os from 'node:os'
 
 /** Labels every throwaway container carries: the guard finds its containers by the first. */
@@ -89,4 +90,43 @@ export function startContainerGuard(testcontainersEntry: string, env: NodeJS.Pro
       stdin.end()
     },
   }
+}
+
+/** Whether a process with this id exists on this machine (EPERM: it does, owned by someone else). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+interface Dockerode {
+  listContainers(o: { all: boolean; filters: { label: string[] } }): Promise<Array<{ Id: string; Labels: Record<string, string> }>>
+  getContainer(id: string): { remove(o: { force: boolean; v: boolean }): Promise<unknown> }
+}
+
+/**
+ * The second line of defence, when the guard died with its runner (a kill of its session, a reboot): at
+ * the next start, containers of this host whose guard label says they belong to a runner that is gone are
+ * removed. A live runner's container (a concurrent run) is never touched; a reused container has no label.
+ * Returns the ids removed; any failure only means nothing was swept.
+ */
+export async function removeOrphanContainers(testcontainersEntry: string, host: string = os.hostname(), alive: (pid: number) => boolean = pidAlive): Promise<string[]> {
+  const removed: string[] = []
+  try {
+    const tc = createRequire(testcontainersEntry)(testcontainersEntry) as { getContainerRuntimeClient(): Promise<{ container: { dockerode: Dockerode } }> }
+    const docker = (await tc.getContainerRuntimeClient()).container.dockerode
+    const found = await docker.listContainers({ all: true, filters: { label: [GUARD_LABEL, `${HOST_LABEL}=${host}`] } })
+    for (const c of found) {
+      const pid = Number(c.Labels[PID_LABEL])
+      if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue
+      await docker.getContainer(c.Id).remove({ force: true, v: true })
+      removed.push(c.Id.slice(0, 12))
+    }
+  } catch {
+    // the engine answers the start or it does not: that is where a problem is reported
+  }
+  return removed
 }
