@@ -4,7 +4,8 @@
  * needed; WORKERDB_TEST_PG_IMAGE names another). Every worker gets its own clone in the container, and
  * nothing is left after the run; `reuse: true` keeps container and template across two runs; `server:
  * 'auto'` picks the container; a DOCKER_HOST leading nowhere is E_NO_RUNTIME; a runner killed with SIGKILL
- * leaves no container behind, without Ryuk (workerdb's guard removes it).
+ * leaves no container behind, without Ryuk (workerdb's guard removes it), and when the guard is killed too,
+ * the next start removes it.
  *
  * Without an engine or the image this file skips, saying why — unless WORKERDB_TEST_CONTAINERS=required
  * (.ci/run sets it after starting Docker), when every test fails with the reason instead.
