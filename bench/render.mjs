@@ -18,6 +18,8 @@ const section = readmeSection('bench')
 export const { START, END } = section
 
 const ms = (x) => (x === undefined || x === null || Number.isNaN(x) ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`)
+/** Sub-millisecond and tens-of-ms figures keep their decimals (the reset row's per-test costs). */
+const fine = (v) => (v === undefined || v === null || Number.isNaN(v) ? '–' : v < 1 ? `${v.toFixed(2)} ms` : v < 100 ? `${+v.toFixed(1)} ms` : ms(v))
 const x = (r) => (r === undefined || r === null || Number.isNaN(r) ? '–' : `${r}×`)
 /** The work a run handed to the background (drops, spares not yet made), when the record has it. */
 const bg = (side) => (side.backgroundMs === undefined ? '' : `; then in the background ${ms(side.backgroundMs)} a run, ${ms(side.backgroundTotalMs)} in all`)
@@ -102,6 +104,14 @@ export function renderPerformance(rec) {
     add(`suite under Jest ${j.jest}, 2 workers (template reused)`, sv('jest', k), ms(j.workerdbMs),
       `in band on one database ${ms(j.serialMs)}; 2 workers on hand-made databases (ceiling) ${ms(j.ceilingMs)}`,
       `${x(j.speedup)} vs ceiling ${x(j.ceilingSpeedup)}`)
+  }
+  for (const k of serverKeys) {
+    const r = rows.reset?.[k]
+    if (!r) continue
+    add(`reset per test (\`per: 'test'\`), per test, ${r.tables} tables`, sv('reset', k),
+      `nothing written ${fine(r.noopMs)}; one dirty table (${r.leaf}) ${fine(r.oneTableMs)}${r.transactionMs === undefined ? '' : `; a test transaction instead (BEGIN + ROLLBACK) ${fine(r.transactionMs)}`}`,
+      `TRUNCATE of all ${r.tables} tables in beforeEach ${fine(r.truncateAllMs)}; a fresh connection + the check (the per-file path) ${fine(r.freshCheckMs)}`,
+      `clean: ${faster(r.truncateAllVsNoop)}; one table: ${faster(r.truncateAllVsOneTable)}`)
   }
   const z = rows.zeroconfig?.['own-embedded']
   if (z) {

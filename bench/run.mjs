@@ -26,6 +26,11 @@
  *   jest        the same suite's work as a Jest 30 suite: in band on one database, 2 workers with workerdb,
  *               2 workers on hand-made databases (Jest's timing cache cleared before each run, so none is
  *               flipped to in band)
+ *   reset       `reset: { truncate: true, per: 'test' }` on the 50-table schema, per test: the beforeEach it
+ *               registers when the test wrote nothing and when it wrote one table, against what a project
+ *               writes itself (TRUNCATE of every table in beforeEach) and the per-file path (a fresh
+ *               connection + the check), and useTransaction's BEGIN + ROLLBACK; timed in this process over the
+ *               worker code the setup files run
  *   zeroconfig  the same suite as a real zero-config `vitest run`: no server in the config, no WORKERDB_URL,
  *               so workerdb starts, fills and stops its own embedded server inside the run
  *   overhead    a no-DB Vitest suite with and without the plugin: per test file and per run (embedded only)
@@ -63,7 +68,7 @@ const JSON_OUT = args.includes('--json')
 const LOUD = args.includes('--loud')
 const REPS = Number(flag('reps', 3))
 // In the order they run: the costliest to cut short on a busy machine come before the ones that adapt.
-const ALL_ROWS = ['config', 'strategy', 'fsync', 'cold', 'suite', 'jest', 'zeroconfig', 'warm', 'naive', 'scaling', 'overhead']
+const ALL_ROWS = ['config', 'strategy', 'fsync', 'cold', 'suite', 'jest', 'reset', 'zeroconfig', 'warm', 'naive', 'scaling', 'overhead']
 const ONLY = flag('only', ALL_ROWS.join(',')).split(',')
 const NS = flag('ns', '2,4').split(',').map(Number)
 const K = Number(flag('k', 4))
@@ -634,6 +639,77 @@ async function jestRow(adminUrl, work, serverKey) {
   }
 }
 
+// ── reset: what a reset per test costs each test, against what a project writes itself ─────────────────
+const RESET_NOOP_TESTS = 200
+const RESET_DIRTY_TESTS = 20
+const RESET_ALL_TESTS = 3
+
+async function resetRow(adminUrl, work) {
+  const worker = await import(join(root, 'packages/core/dist/worker.js'))
+  const config = await core.resolveConfig({
+    server: { url: adminUrl }, migrate: { sql: join(work, 'migrations') }, prefix: PREFIX, key: `reset-${Date.now()}`, silent: true,
+    reset: { truncate: true, per: 'test' },
+  }, work)
+  const run = await core.provision({ config, plan: { count: 1, reason: 'bench' }, framework: 'bench', workerIdVar: 'BENCH_ID', log: core.createLogger({ silent: true }) })
+  const app = await client(run.manifest.clones[0].url)
+  const hooks = { beforeEach: [], afterAll: [] }
+  try {
+    const reset = run.manifest.reset
+    const tables = reset.refs.length
+    // What the setup files do: map, reset the clone for the file (keeping the connection), register the hooks.
+    const env = { [core.MANIFEST_ENV]: run.manifestPath, BENCH_ID: '1' }
+    worker.setupWorker(env)
+    await worker.resetWorkerDatabase(env)
+    if (!worker.registerTestReset({ beforeEach: (fn) => hooks.beforeEach.push(fn), afterAll: (fn) => hooks.afterAll.push(fn) })) throw new Error('no reset per test was registered')
+    const beforeEach = hooks.beforeEach[0]
+    // The alternative a project writes: one TRUNCATE of every table before each test, on a connection it keeps.
+    const all = `TRUNCATE TABLE ${reset.refs.map((t) => `${q(t.schema)}.${q(t.name)}`).join(', ')} RESTART IDENTITY CASCADE`
+    // A leaf table (t49: it references t48, nothing references it), so one dirty table means one TRUNCATE.
+    const leaf = reset.refs.find((t) => t.name === 't49') ?? reset.refs.at(-1)
+    const m = { noop: [], one: [], all: [], fresh: [], tx: [] }
+    // The other way to isolate tests: useTransaction's BEGIN before and ROLLBACK after each, on the app's client.
+    const tx = worker.testTransaction(app)
+    const more = repsLoop(REPS)
+    for (let r = 0; more(r); r++) {
+      const noop = []; const one = []; const allT = []; const fresh = []; const txT = []
+      await beforeEach()
+      for (let i = 0; i < RESET_NOOP_TESTS; i++) noop.push(await timed(beforeEach))
+      for (let i = 0; i < RESET_DIRTY_TESTS; i++) {
+        await app.query(`insert into ${q(leaf.schema)}.${q(leaf.name)} (name) values ('written by a test')`)
+        one.push(await timed(beforeEach))
+      }
+      const { rows: [left] } = await app.query(`select count(*)::int as n from ${q(leaf.schema)}.${q(leaf.name)}`)
+      if (left.n !== 0) throw new Error(`the reset per test left ${left.n} rows in ${leaf.name}`)
+      for (let i = 0; i < RESET_ALL_TESTS; i++) allT.push(await timed(() => app.query(all)))
+      // The per-file path: a fresh connection that finds nothing to do (what every test would pay without a kept one).
+      for (let i = 0; i < 10; i++) {
+        fresh.push(await timed(async () => {
+          const c = await client(run.manifest.clones[0].url)
+          await c.query(reset.check)
+          await c.end()
+        }))
+      }
+      for (let i = 0; i < RESET_NOOP_TESTS; i++) txT.push(await timed(async () => { await tx.begin(); await tx.rollback() }))
+      // A begun test transaction makes the reset per test step aside for the rest of the file: this "file" goes on.
+      globalThis[Symbol.for('workerdb.testTransactionBegun')] = undefined
+      m.noop.push(median(noop)); m.one.push(median(one)); m.all.push(median(allT)); m.fresh.push(median(fresh)); m.tx.push(median(txT))
+    }
+    const res = {
+      tables, leaf: `${leaf.schema}.${leaf.name}`, testsPerRep: { noop: RESET_NOOP_TESTS, oneTable: RESET_DIRTY_TESTS, truncateAll: RESET_ALL_TESTS },
+      noopMs: r2(median(m.noop)), oneTableMs: r1(median(m.one)), truncateAllMs: r0(median(m.all)), freshCheckMs: r1(median(m.fresh)),
+      transactionMs: r2(median(m.tx)),
+    }
+    res.truncateAllVsNoop = r0(res.truncateAllMs / res.noopMs)
+    res.truncateAllVsOneTable = r1(res.truncateAllMs / res.oneTableMs)
+    return res
+  } finally {
+    for (const fn of hooks.afterAll) await fn().catch(() => {})
+    await app.end().catch(() => {})
+    await run.teardown()
+    await dropOurs(adminUrl, PREFIX)
+  }
+}
+
 // ── main ───────────────────────────────────────────────────────────────────────────────────────────────
 function git(...a) {
   const r = spawnSyncText('git', a)
@@ -716,7 +792,7 @@ process.on('SIGTERM', () => onSignal('SIGTERM'))
 
 // Time shares: each (row, server) gets its weight's share of what is left of the budget; past it, a row
 // stops after the rep under way (at least one), and its record says how many reps it took.
-const WEIGHTS = { config: 0.5, strategy: 1, fsync: 1, cold: 2.5, naive: 2.5, warm: 1, suite: 3, jest: 2, zeroconfig: 1.5, overhead: 1.5, scaling: 0.5 }
+const WEIGHTS = { config: 0.5, strategy: 1, fsync: 1, cold: 2.5, naive: 2.5, warm: 1, suite: 3, jest: 2, reset: 1, zeroconfig: 1.5, overhead: 1.5, scaling: 0.5 }
 let planned = []
 let rowDeadline = Infinity
 let rowReps = []
@@ -905,6 +981,13 @@ try {
     for (const key of keys) {
       const s = await measure('jest', key, () => jestRow(servers[key], work, key))
       if (s) say(`jest  [${key}] jest ${s.jest}, ${SUITE_FILES} files × ${SUITE_TX} tx: in band ${s.serialMs} ms · workerdb 2 workers ${s.workerdbMs} ms (${s.speedup}×) · hand-made ceiling ${s.ceilingMs} ms (${s.ceilingSpeedup}×)`)
+    }
+  }
+
+  if (ONLY.includes('reset')) {
+    for (const key of keys) {
+      const s = await measure('reset', key, () => resetRow(servers[key], work))
+      if (s) say(`reset [${key}] per test, ${s.tables} tables: nothing written ${s.noopMs} ms · one dirty table ${s.oneTableMs} ms · TRUNCATE of all ${s.tables} in beforeEach ${s.truncateAllMs} ms (${s.truncateAllVsNoop}× the clean check) · per-file path (connect + check) ${s.freshCheckMs} ms · a test transaction (BEGIN + ROLLBACK) ${s.transactionMs} ms`)
     }
   }
 

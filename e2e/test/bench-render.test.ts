@@ -51,6 +51,13 @@ describe('renderPerformance', () => {
     expect(md).toMatch(/\| suite under Jest 30\.5\.2, 2 workers .* \| url \| 1300 ms \| in band on one database 1500 ms; .*1200 ms \| 1\.15× vs ceiling 1\.25× \|/)
   })
 
+  test('the reset row gives the per-test costs on its server, against TRUNCATE of every table in beforeEach', () => {
+    const md = renderPerformance(record({ rows: {
+      reset: { url: { tables: 50, leaf: 'public.t49', testsPerRep: { noop: 200, oneTable: 20, truncateAll: 3 }, noopMs: 0.65, oneTableMs: 31.7, truncateAllMs: 910, freshCheckMs: 138.1, transactionMs: 0.48, truncateAllVsNoop: 1400, truncateAllVsOneTable: 28.7, repsDone: 3 } },
+    } }))
+    expect(md).toMatch(/^\| reset per test \(`per: 'test'`\), per test, 50 tables \| url \| nothing written 0\.65 ms; one dirty table \(public\.t49\) 31\.7 ms; a test transaction instead \(BEGIN \+ ROLLBACK\) 0\.48 ms \| TRUNCATE of all 50 tables in beforeEach 910 ms; a fresh connection \+ the check \(the per-file path\) 138 ms \| clean: 1400× faster; one table: 28\.7× faster \|$/m)
+  })
+
   test('a partial or cut-short run says so, with what was skipped or failed', () => {
     const md = renderPerformance(record({ status: 'interrupted', full: false, skipped: [{ row: 'suite', server: 'url', why: 'over the 570 s budget' }] }))
     expect(md).toContain('**a interrupted run** (rows: cold, suite) — not a full `pnpm bench`')

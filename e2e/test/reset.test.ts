@@ -110,13 +110,16 @@ function check(lines: Line[], output: string, info: string): void {
 
 describe('reset: truncate between test files', () => {
   // Vitest 3 too: its setup files run through vite-node, which must honour the setup file's top-level await.
-  test.each([4, 3] as const)('vitest %i: files sharing one worker each start from empty tables; ledger and kept rows survive', async (major: Major) => {
+  // With isolate: false one process runs every file: the setup file must still run (and reset) before each.
+  test.each([
+    [4, 'a process per file', {}], [3, 'a process per file', {}], [4, 'isolate: false', { isolate: false }],
+  ] as const)('vitest %i (%s): files sharing one worker each start from empty tables; ledger and kept rows survive', async (major: Major, _how: string, extra: object) => {
     const files: Record<string, string> = { 'migrations/0002_app.sql': MIGRATION, 'test/tx.test.mjs': transactionFile('vitest') }
     for (const f of FILES) files[`test/${f}.test.mjs`] = writerFile('vitest', f)
     const project = vitestScenarios.project({
       vitest: major, files: 0, tag: `rs${major}`, extraFiles: files, workerDb: { reset: RESET },
-      // One slot: every file runs on clone 1, one after the other (a fresh process per file, same database).
-      config: { pool: 'forks', maxWorkers: 1 },
+      // One slot: every file runs on clone 1, one after the other (same database).
+      config: { pool: 'forks', maxWorkers: 1, ...extra },
     })
     const r = await runVitest(project)
     const info = describeRun(r)

@@ -6,6 +6,7 @@ declare const preset: {
   globalSetup: string
   globalTeardown: string
   setupFiles: string[]
+  setupFilesAfterEnv: string[]
   testSequencer: string
   reporters: string[]
 }

@@ -11,6 +11,7 @@ const ENTRY = {
   sequencer: 'src/runner/sequencer.ts',
   reporter: 'src/runner/reporter.ts',
   setup: 'src/worker/setup.ts',
+  'setup-after-env': 'src/worker/setup-after-env.ts',
 }
 
 export default defineConfig({
@@ -27,7 +28,8 @@ export default defineConfig({
   cjsInterop: true,
   // cjsInterop only applies to split output; shared code lands in chunks, which is fine: run state is process-global.
   splitting: true,
-  external: ['@workerdb/core', '@workerdb/core/worker'],
+  // @jest/globals: answered by the Jest runtime in the test's module registry, never resolved from here.
+  external: ['@workerdb/core', '@workerdb/core/worker', '@jest/globals'],
   // For a default-only entry, cjsInterop leaves `__esModule` + `exports.default = fn` ahead of its
   // `module.exports = exports.default`: harmless at run time (that exports object is replaced), but the
   // pattern that breaks default imports in some bundlers, so publint rejects it. Reduce each such entry to

@@ -16,7 +16,7 @@ import type { Migrator } from './migrate/types.js'
 import { DEFAULT_PREFIX, ROLE_KEY_RE, validatePrefix } from './naming.js'
 import type { RoleSpec } from './roles.js'
 import type { EmbeddedOptions } from './server/embedded.js'
-import type { ResetOption } from './isolation/reset.js'
+import type { ResetOption, ResetPer } from './isolation/reset.js'
 import type { TestcontainersOptions } from './server/testcontainers.js'
 
 export type ServerOption =
@@ -58,7 +58,8 @@ export interface WorkerDbOptions {
   /**
    * Between test files: 'truncate' empties every user table except migration ledgers (one TRUNCATE …
    * RESTART IDENTITY on the worker's clone, before each file); `keep` lists tables ("table" or
-   * "schema.table") whose rows survive, e.g. reference data the migrations seed. Default 'none'.
+   * "schema.table") whose rows survive, e.g. reference data the migrations seed. `per: 'test'` empties
+   * the tables a test wrote before the next test too (default `per: 'file'`). Default 'none'.
    */
   reset?: ResetOption
   /**
@@ -95,7 +96,7 @@ export interface ResolvedConfig {
   spares: number | 'plan'
   silent: boolean
   /** undefined: no reset between test files. */
-  reset: { keep: string[] } | undefined
+  reset: { keep: string[]; per: ResetPer } | undefined
   unusedClones: 'warn' | 'error' | 'ignore'
   project: string
   /** Per-worker roles, in the order given; empty: none. */
@@ -306,8 +307,8 @@ function validateRoleParts(o: WorkerDbOptions, where: string): void {
 
 function resolveReset(r: ResetOption | undefined): ResolvedConfig['reset'] {
   if (r === undefined || r === 'none') return undefined
-  if (r === 'truncate') return { keep: [] }
-  return { keep: [...(r.keep ?? [])] }
+  if (r === 'truncate') return { keep: [], per: 'file' }
+  return { keep: [...(r.keep ?? [])], per: r.per ?? 'file' }
 }
 
 /** Throws E_CONFIG for unknown keys (with a did-you-mean) and wrong types. */
@@ -408,12 +409,19 @@ function validateMigrate(m: unknown, fail: (what: string, fix: string) => never)
 
 function validateReset(r: unknown, fail: (what: string, fix: string) => never): void {
   if (r === undefined || r === 'none' || r === 'truncate') return
-  const example = 'Example: reset: \'truncate\', or reset: { truncate: true, keep: [\'countries\'] }'
-  if (typeof r !== 'object' || r === null || Array.isArray(r)) fail(`\`reset\` must be "none", "truncate" or { truncate: true, keep: [...] } (got ${JSON.stringify(r)})`, example)
+  const example = "Example: reset: 'truncate' (before every test file), or reset: { truncate: true, per: 'test' } (before every test too); keep: ['countries'] lists tables whose rows survive"
+  // A string that asks for a reset per test ('per-test', 'truncate each test', …): show the form that says it.
+  const perTest = typeof r === 'string' && /test|each/i.test(r)
+  const hint = perTest ? `For a reset before every test, write reset: { truncate: true, per: 'test' }. ${example}` : example
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) fail(`\`reset\` must be "none", "truncate" or { truncate: true, per?, keep? } (got ${JSON.stringify(r)})`, hint)
   const ro = r as Record<string, unknown>
-  const extra = Object.keys(ro).filter((k) => k !== 'truncate' && k !== 'keep')
+  const extra = Object.keys(ro).filter((k) => k !== 'truncate' && k !== 'keep' && k !== 'per')
   if (extra.length) fail(`\`reset\` has unknown key${extra.length === 1 ? '' : 's'} ${extra.map((k) => JSON.stringify(k)).join(', ')}`, example)
   if (ro.truncate !== true) fail('`reset` as an object needs truncate: true', example)
+  if (ro.per !== undefined && ro.per !== 'file' && ro.per !== 'test') {
+    const near = typeof ro.per === 'string' ? closest(ro.per, ['file', 'test']) : undefined
+    fail(`\`reset.per\` must be 'file' or 'test' (got ${JSON.stringify(ro.per)})`, `${near ? `Did you mean per: '${near}'? ` : ''}${example}`)
+  }
   const keep = ro.keep
   if (keep === undefined) return
   if (!Array.isArray(keep) || keep.some((k) => typeof k !== 'string' || k === '' || k.startsWith('.') || k.endsWith('.'))) {

@@ -45,7 +45,7 @@ export interface Manifest {
   createdAt?: string
   /** `workerdb provision`: no process owns the run; `workerdb teardown <run>` (or the TTL) ends it. */
   detached?: boolean
-  /** `reset: 'truncate'`: the statement each worker runs on its clone before every test file. */
+  /** `reset: 'truncate'`: what each worker runs on its clone before every test file (and every test, with `per: 'test'`). */
   reset?: ManifestReset
   /**
    * Still provisioning: Vitest's pool starts while the clones are made, and each worker's setup file

@@ -119,7 +119,8 @@ describe('@workerdb/core entry points', () => {
   it('the main entry exports only what a project\'s own code uses', async () => {
     const main = await import(pathToFileURL(join(root, 'packages', 'core', 'dist', 'index.js')).href)
     expect(Object.keys(main).sort()).toEqual([
-      'WorkerDbError', 'defineConfig', 'getWorkerDatabase', 'isWorkerDbError', 'resetWorkerDatabase', 'testTransaction', 'useTransaction',
+      // registerTestReset: the reset per test for runners without workerdb's setup files (node:test, scripts).
+      'WorkerDbError', 'defineConfig', 'getWorkerDatabase', 'isWorkerDbError', 'registerTestReset', 'resetWorkerDatabase', 'testTransaction', 'useTransaction',
     ])
   })
 
@@ -138,7 +139,7 @@ describe('@workerdb/jest preset', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
     expect(manifest.exports['./jest-preset']).toMatchObject({ default: './jest-preset.js' })
     const preset = createRequire(import.meta.url)(join(dir, 'jest-preset.js'))
-    for (const path of [preset.globalSetup, preset.globalTeardown, preset.testSequencer, ...preset.setupFiles, preset.reporters[1]]) {
+    for (const path of [preset.globalSetup, preset.globalTeardown, preset.testSequencer, ...preset.setupFiles, ...preset.setupFilesAfterEnv, preset.reporters[1]]) {
       expect(existsSync(path), path).toBe(true)
     }
   })

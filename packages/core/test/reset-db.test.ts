@@ -9,17 +9,18 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../src/config.js'
 import { WorkerDbError } from '../src/errors.js'
-import { planReset, readResetCatalog, runReset, tableKey } from '../src/isolation/reset.js'
+import { openResetSession, planReset, readResetCatalog, runReset, tableKey } from '../src/isolation/reset.js'
 import { testTransaction } from '../src/isolation/transaction.js'
 import { MANIFEST_ENV } from '../src/manifest.js'
 import { quoteIdent } from '../src/naming.js'
 import { provision, type Provisioned } from '../src/provision.js'
-import { resetWorkerDatabase, setupWorker } from '../src/worker.js'
+import { readOwnSessions } from '../src/clone-use.js'
+import { registerTestReset, resetWorkerDatabase, setupWorker } from '../src/worker.js'
 import { databasesWithPrefix, dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
 
 const PREFIX = uniquePrefix('rst')
@@ -81,6 +82,11 @@ describe('the catalog and the TRUNCATE', () => {
       'app.Events', 'public.countries', 'public.knex_migrations', 'public.measurements', 'public.scratch', 'public.tenants', 'public.users',
     ])
     expect(catalog.foreignKeys).toEqual([{ name: 'users_tenant_id_fkey', from: { schema: 'public', name: 'users' }, to: { schema: 'public', name: 'tenants' } }])
+    // serial, bigserial and identity columns (a partitioned table's too): the sequences the check names.
+    expect(catalog.sequences?.map((s) => `${tableKey(s.table)} ${tableKey(s.sequence)}`)).toEqual([
+      'app.Events app.Events_id_seq', 'public.knex_migrations public.knex_migrations_id_seq', 'public.measurements public.measurements_id_seq',
+      'public.tenants public.tenants_id_seq', 'public.users public.users_id_seq',
+    ])
   })
 
   it('empties the rest, restarts identities, and leaves ledgers and kept tables alone', async () => {
@@ -246,6 +252,186 @@ describe('provision() with reset', () => {
     expect(e.message).toContain('public.missing')
     const left = (await databasesWithPrefix(PREFIX)).filter((d) => !d.isTemplate && d.name !== DB)
     expect(left.map((d) => d.name)).toEqual([])
+  })
+})
+
+describe('reset per test (a kept connection per test file)', () => {
+  let dirs = 0
+  async function run(sql: string, reset: unknown = { truncate: true, per: 'test', keep: ['countries'] }) {
+    const d = join(root, `pt${++dirs}`)
+    mkdirSync(join(d, 'migrations'), { recursive: true })
+    writeFileSync(join(d, 'migrations', '0001.sql'), sql)
+    const config = await resolveConfig({ server: { url: testUrl() }, migrate: { sql: join(d, 'migrations') }, prefix: PREFIX, silent: true, keepTemplates: 100, reset: reset as never }, d)
+    const r = await provision({ config, plan: { count: 1, reason: 'test' }, framework: 'vitest 4.1.12', workerIdVar: 'VITEST_POOL_ID' })
+    runs.push(r)
+    return r
+  }
+  /** What a setup file does, then the hooks it registers, as a framework would hold them. */
+  async function worker(r: Provisioned) {
+    const env: NodeJS.ProcessEnv = { [MANIFEST_ENV]: r.manifestPath, VITEST_POOL_ID: '1' }
+    setupWorker(env)
+    expect(await resetWorkerDatabase(env)).toBe(true)
+    const hooks: { beforeEach: Array<() => unknown>; afterAll: Array<() => unknown> } = { beforeEach: [], afterAll: [] }
+    const registered = registerTestReset({ beforeEach: (fn) => hooks.beforeEach.push(fn), afterAll: (fn) => hooks.afterAll.push(fn) })
+    return {
+      registered, hooks,
+      beforeEach: async () => { for (const fn of hooks.beforeEach) await fn() },
+      afterAll: async () => { for (const fn of hooks.afterAll) await fn() },
+    }
+  }
+  const resetSessions = (c: pg.Client) => c.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'workerdb reset'").then((x) => x.rows[0]!.n)
+  const files = (c: pg.Client) => c.query<{ relname: string; relfilenode: string }>(
+    "select relname, relfilenode::text from pg_class where relname in ('tenants', 'users', 'scratch')").then((x) => Object.fromEntries(x.rows.map((y) => [y.relname, y.relfilenode])))
+
+  it('empties what each test wrote before the next one over one connection, which it closes after the file; a clean check truncates nothing', async () => {
+    const r = await run(`${SCHEMA}${ROWS}`)
+    expect(r.manifest.reset?.per).toBe('test')
+    const w = await worker(r)
+    expect(w.registered).toBe(true)
+    expect(w.hooks.beforeEach).toHaveLength(1)
+    expect(w.hooks.afterAll).toHaveLength(1)
+    const url = r.manifest.clones[0]!.url
+    await withClient(url, async (app) => {
+      // The setup file's reset emptied the seeded rows: the file starts clean.
+      expect(await count(app, 'users')).toBe(0)
+      expect(await count(app, 'countries')).toBe(2)
+      for (let test = 1; test <= 3; test++) {
+        await w.beforeEach()
+        expect(await count(app, 'tenants'), `test ${test}`).toBe(0)
+        // Identities restart: every test's first row gets id 1.
+        expect((await app.query("insert into tenants (name) values ('t') returning id")).rows[0].id, `test ${test}`).toBe(1)
+      }
+      // One connection for the file, not one per test, named so that it can be told apart.
+      expect(await resetSessions(app)).toBe(1)
+      // Nothing written since the last test: the check finds nothing and no table gets a new file.
+      await w.beforeEach()
+      const clean = await files(app)
+      await w.beforeEach()
+      expect(await files(app)).toEqual(clean)
+      // One dirty table: only it and the tables that reference it are emptied.
+      await app.query("insert into scratch values (7)")
+      await w.beforeEach()
+      const after = await files(app)
+      expect(after.scratch).not.toBe(clean.scratch)
+      expect(after.tenants).toBe(clean.tenants)
+      expect(await count(app, 'countries')).toBe(2)
+      await w.afterAll()
+      // Closed at the end of the file: nothing of workerdb's is left connected to the clone (the server ends the backend just after).
+      await expect.poll(() => resetSessions(app), { timeout: 2_000 }).toBe(0)
+    })
+    // The clone-use check counts the file's one session as workerdb's own, not the tests'.
+    expect(readOwnSessions(r.manifestPath).get(r.manifest.clones[0]!.database)).toBe(1)
+    await r.teardown()
+  })
+
+  it('steps aside in a file whose tests run in a test transaction: their writes are rolled back already', async () => {
+    const r = await run(`${SCHEMA}`)
+    const w = await worker(r)
+    const url = r.manifest.clones[0]!.url
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    try {
+      const tx = testTransaction(client)
+      await w.beforeEach()
+      await tx.begin()
+      await client.query("insert into tenants (name) values ('in tx')")
+      await tx.rollback()
+      // The sequence advanced, which alone would cost a TRUNCATE before every test: the reset stays out.
+      const before = await files(client)
+      await w.beforeEach()
+      expect(await files(client)).toEqual(before)
+      await tx.begin()
+      expect((await client.query("insert into tenants (name) values ('in tx') returning id")).rows[0].id).toBe(2)
+      await tx.rollback()
+      await w.afterAll()
+    } finally {
+      await client.end()
+    }
+    // The next file starts from empty tables again, identities included.
+    const next = await worker(r)
+    await withClient(url, async (c) => expect((await c.query("insert into tenants (name) values ('x') returning id")).rows[0].id).toBe(1))
+    await next.beforeEach()
+    await next.afterAll()
+    await r.teardown()
+  })
+
+  it('opens a new connection when its own was ended under it, and counts that one too', async () => {
+    const r = await run(`${SCHEMA}`)
+    const w = await worker(r)
+    await withClient(r.manifest.clones[0]!.url, async (app) => {
+      await app.query("select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = 'workerdb reset'")
+      await app.query("insert into users (name) values ('u')")
+      await w.beforeEach()
+      expect(await count(app, 'users')).toBe(0)
+      await w.afterAll()
+    })
+    expect(readOwnSessions(r.manifestPath).get(r.manifest.clones[0]!.database)).toBe(2)
+    await r.teardown()
+  })
+
+  it('fails that test with E_RESET, saying a test left a transaction open, when a lock outlasts the timeout', async () => {
+    const reset = planReset(await withClient(dbUrl(DB), readResetCatalog), { keep: ['countries'] })!
+    const session = await openResetSession(dbUrl(DB), { ...reset, per: 'test' }, "worker 1's database", { lockTimeoutMs: 300 })
+    const holder = new pg.Client({ connectionString: dbUrl(DB) })
+    await holder.connect()
+    try {
+      await holder.query("begin; insert into users (name) values ('left open')")
+      const e = await session.run('test').catch((err) => err)
+      expect(e).toBeInstanceOf(WorkerDbError)
+      expect(e.code).toBe('E_RESET')
+      expect(e.message).toContain("cannot empty the 5 tables of worker 1's database before this test (reset per test)")
+      expect(e.hint).toContain('a test that began a transaction and did not end it')
+    } finally {
+      await holder.query('rollback')
+      await holder.end()
+      await session.close()
+    }
+    await withClient(dbUrl(DB), (c) => c.query(ROWS))
+  })
+
+  it('Vitest\'s setup file registers on the running Vitest\'s hooks, and refuses sequence.hooks: \'parallel\'', async () => {
+    const r = await run(`${SCHEMA}`)
+    const lonely = mkdtempSync(join(tmpdir(), 'workerdb-setup-hooks-'))
+    try {
+      for (const f of ['setup.js', 'setup-wait.js']) copyFileSync(join(REPO, 'packages', 'vitest', 'dist', f), join(lonely, f))
+      writeFileSync(join(lonely, 'package.json'), '{"type":"module"}')
+      // What Vitest puts on globalThis before setup files run: its exports (import.meta.vitest) and the worker's config.
+      const probe = (hooksOrder: string) => `const seen = []
+globalThis.__vitest_worker__ = { config: { sequence: { hooks: ${JSON.stringify(hooksOrder)} } } }
+Object.defineProperty(globalThis, '__vitest_index__', { value: { beforeEach: (fn) => seen.push(['beforeEach', fn]), afterAll: (fn) => seen.push(['afterAll', fn]) } })
+try {
+  await import(${JSON.stringify(pathToFileURL(join(lonely, 'setup.js')).href)})
+} catch (err) {
+  console.log(JSON.stringify({ code: err.code, message: err.message }))
+  process.exit(0)
+}
+for (const [, fn] of seen.filter(([h]) => h === 'beforeEach')) await fn()
+for (const [, fn] of seen.filter(([h]) => h === 'afterAll')) await fn()
+console.log(JSON.stringify({ hooks: seen.map(([h]) => h) }))`
+      const spawnProbe = (order: string) => spawnSync(process.execPath, ['--input-type=module', '-e', probe(order)], {
+        cwd: lonely, encoding: 'utf8', env: { ...process.env, [MANIFEST_ENV]: r.manifestPath, VITEST_POOL_ID: '1' },
+      })
+      const ok = spawnProbe('stack')
+      expect(ok.status, ok.stderr).toBe(0)
+      expect(JSON.parse(ok.stdout.trim())).toEqual({ hooks: ['beforeEach', 'afterAll'] })
+      const refused = spawnProbe('parallel')
+      expect(refused.status, refused.stderr).toBe(0)
+      const e = JSON.parse(refused.stdout.trim())
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.message).toContain("sequence.hooks: 'parallel'")
+    } finally {
+      rmSync(lonely, { recursive: true, force: true })
+      await r.teardown()
+    }
+  })
+
+  it('registers nothing in a file of a run without a reset per test', async () => {
+    const r = await run('create table t (id serial);', 'truncate')
+    expect(r.manifest.reset?.per).toBe('file')
+    const w = await worker(r)
+    expect(w.registered).toBe(false)
+    expect(w.hooks.beforeEach).toHaveLength(0)
+    await r.teardown()
   })
 })
 

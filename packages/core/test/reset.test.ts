@@ -86,15 +86,29 @@ describe('planReset', () => {
     expect(r?.refs).toEqual([t('orders'), t('users'), t('tags')])
     expect(r?.check).toBe(dirtyCheckStatement(r!.refs))
   })
+
+  it('puts each emptied table\'s owned sequences (partitions folded in by the catalog) into the check, and none of a kept table', () => {
+    const r = planReset({
+      ...catalog(['users', 'countries']),
+      sequences: [{ table: t('users'), sequence: t('users_id_seq') }, { table: t('countries'), sequence: t('countries_n_seq') }, { table: t('users'), sequence: t('audit.users_ref_seq') }],
+    }, { keep: ['countries'] })
+    expect(r?.check).toBe(dirtyCheckStatement([t('users')], [[t('users_id_seq'), t('audit.users_ref_seq')]]))
+  })
 })
 
 describe('dirtyCheckStatement and withReferencing', () => {
-  it('asks each table for a row or an advanced owned sequence, by index', () => {
-    const sql = dirtyCheckStatement([t('users'), { schema: 'A b', name: "it's" }])
-    expect(sql).toMatch(/^select array_remove\(array\[case when exists \(select from "public"\."users"\) or exists \(.*'"public"\."users"'::regclass.*\) then 0 end, /)
-    expect(sql).toContain(`exists (select from "A b"."it's")`)
-    expect(sql).toContain(`'"A b"."it''s"'::regclass`)
-    expect(sql).toMatch(/then 1 end\]::int\[\], null\) as dirty$/)
+  it('asks each table for a row or an advanced owned sequence, by index, naming the sequences (no catalog join)', () => {
+    const sql = dirtyCheckStatement([t('users'), { schema: 'A b', name: "it's" }], [[t('users_id_seq')], [{ schema: 'A b', name: "it's_id_seq" }, t('x')]])
+    expect(sql).toBe('select array_remove(array[' +
+      'case when exists (select from "public"."users") or pg_sequence_last_value(\'"public"."users_id_seq"\'::regclass) is not null then 0 end, ' +
+      'case when exists (select from "A b"."it\'s") or pg_sequence_last_value(\'"A b"."it\'\'s_id_seq"\'::regclass) is not null or pg_sequence_last_value(\'"public"."x"\'::regclass) is not null then 1 end' +
+      ']::int[], null) as dirty')
+    // The old form joined pg_depend per table: ~17 ms a check on 50 tables even prepared, against ~0.6 ms.
+    expect(sql).not.toContain('pg_depend')
+  })
+
+  it('asks only for rows where a table owns no sequence', () => {
+    expect(dirtyCheckStatement([t('tags')])).toBe('select array_remove(array[case when exists (select from "public"."tags") then 0 end]::int[], null) as dirty')
   })
 
   it('adds every table that references a dirty one, transitively, cycles included', () => {
@@ -108,15 +122,18 @@ describe('dirtyCheckStatement and withReferencing', () => {
 })
 
 describe('the reset option', () => {
-  it('accepts none, truncate and { truncate: true, keep }', async () => {
-    for (const reset of ['none', 'truncate', { truncate: true }, { truncate: true, keep: ['countries', 'ref.kinds'] }] as const) {
+  it('accepts none, truncate and { truncate: true, per, keep }', async () => {
+    for (const reset of ['none', 'truncate', { truncate: true }, { truncate: true, keep: ['countries', 'ref.kinds'] }, { truncate: true, per: 'test' }, { truncate: true, per: 'file', keep: ['a'] }] as const) {
       expect(() => validateOptions({ reset }, 'inline options')).not.toThrow()
     }
     const cwd = '/'
-    expect((await resolveConfig({ server: { url: 'postgresql://x@h/p' } }, cwd)).reset).toBeUndefined()
-    expect((await resolveConfig({ server: { url: 'postgresql://x@h/p' }, reset: 'none' }, cwd)).reset).toBeUndefined()
-    expect((await resolveConfig({ server: { url: 'postgresql://x@h/p' }, reset: 'truncate' }, cwd)).reset).toEqual({ keep: [] })
-    expect((await resolveConfig({ server: { url: 'postgresql://x@h/p' }, reset: { truncate: true, keep: ['a'] } }, cwd)).reset).toEqual({ keep: ['a'] })
+    const resolved = async (reset?: unknown) => (await resolveConfig({ server: { url: 'postgresql://x@h/p' }, ...(reset === undefined ? {} : { reset: reset as never }) }, cwd)).reset
+    expect(await resolved()).toBeUndefined()
+    expect(await resolved('none')).toBeUndefined()
+    expect(await resolved('truncate')).toEqual({ keep: [], per: 'file' })
+    expect(await resolved({ truncate: true, keep: ['a'] })).toEqual({ keep: ['a'], per: 'file' })
+    expect(await resolved({ truncate: true, per: 'test' })).toEqual({ keep: [], per: 'test' })
+    expect(await resolved({ truncate: true, per: 'test', keep: ['countries'] })).toEqual({ keep: ['countries'], per: 'test' })
   })
 
   it.each([
@@ -124,15 +141,33 @@ describe('the reset option', () => {
     [true, '"none", "truncate" or { truncate: true'],
     [['users'], '"none", "truncate" or { truncate: true'],
     [{ keep: ['a'] }, 'needs truncate: true'],
+    [{ per: 'test' }, 'needs truncate: true'],
     [{ truncate: true, keep: 'users' }, '`reset.keep` must be an array'],
     [{ truncate: true, keep: ['users', 3] }, '`reset.keep` must be an array'],
     [{ truncate: true, keep: ['public.'] }, '`reset.keep` must be an array'],
     [{ truncate: true, kep: [] }, 'unknown key "kep"'],
+    [{ truncate: true, per: 'tests' }, "`reset.per` must be 'file' or 'test' (got \"tests\")"],
+    [{ truncate: true, per: 'suite' }, "`reset.per` must be 'file' or 'test'"],
+    [{ truncate: true, per: true }, "`reset.per` must be 'file' or 'test'"],
   ])('rejects reset: %j', (reset, message) => {
     const e = thrown(() => validateOptions({ reset }, 'workerdb.config.ts'))
     expect(e.code).toBe('E_CONFIG')
     expect(e.message).toContain(message)
     expect(e.hint).toContain("reset: 'truncate'")
+    expect(e.hint).toContain("reset: { truncate: true, per: 'test' }")
+  })
+
+  it('points a string that asks for a reset per test to the object form', () => {
+    for (const reset of ['truncate-per-test', 'per-test', 'test', 'truncate per test', 'beforeEach']) {
+      const e = thrown(() => validateOptions({ reset }, 'workerdb.config.ts'))
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.hint, reset).toMatch(/^For a reset before every test, write reset: \{ truncate: true, per: 'test' \}/)
+    }
+  })
+
+  it('suggests the closest value of reset.per', () => {
+    expect(thrown(() => validateOptions({ reset: { truncate: true, per: 'tests' } }, 'x')).hint).toContain("Did you mean per: 'test'?")
+    expect(thrown(() => validateOptions({ reset: { truncate: true, per: 'files' } }, 'x')).hint).toContain("Did you mean per: 'file'?")
   })
 
   it('suggests reset for a typo of the key', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { WorkerDbError } from '../src/errors.js'
 import { MANIFEST_ENV, writeFailedManifest, writeManifest, writePendingManifest, type Manifest } from '../src/manifest.js'
-import { cloneFor, getWorkerDatabase, readManifest, readyManifest, setupWorker, waitForManifest } from '../src/worker.js'
+import { cloneFor, getWorkerDatabase, readManifest, readyManifest, registerTestReset, setupWorker, waitForManifest } from '../src/worker.js'
 import type { EnvSpec } from '../src/env.js'
 import { thrownError as error } from './helpers.js'
 
@@ -232,12 +232,20 @@ describe('readyManifest: the common case a setup file can map at once', () => {
     writePendingManifest(pending, run)
     const failed = join(dir, `ready-failed-${++n}.json`)
     writeFailedManifest(failed, run, new WorkerDbError('E_CLONE', 'boom', 'fix'))
-    const reset = envWith(manifest({ reset: { statement: 'TRUNCATE TABLE "t"', refs: [{ schema: 'public', name: 't' }], referencedBy: [[]], check: 'select' } }))
+    const reset = envWith(manifest({ reset: { statement: 'TRUNCATE TABLE "t"', refs: [{ schema: 'public', name: 't' }], referencedBy: [[]], check: 'select', per: 'file' } }))
     expect(readyManifest({ [MANIFEST_ENV]: pending })).toBeUndefined()
     expect(readyManifest({ [MANIFEST_ENV]: failed })).toBeUndefined()
     expect(readyManifest(reset)).toBeUndefined()
     expect(readyManifest({ [MANIFEST_ENV]: join(dir, 'no-such-manifest.json') })).toBeUndefined()
     expect(readyManifest({})).toBeUndefined()
+  })
+})
+
+describe('registerTestReset', () => {
+  it('registers no hook in a file that opened no reset per test (no reset, or per file)', () => {
+    const hooks: string[] = []
+    expect(registerTestReset({ beforeEach: () => hooks.push('beforeEach'), afterAll: () => hooks.push('afterAll') })).toBe(false)
+    expect(hooks).toEqual([])
   })
 })
 

@@ -7,7 +7,8 @@
  * Jest takes one globalSetup, one globalTeardown and one testSequencer, each by path: workerdb's take
  * their place and run the project's own from there (named in the env vars below, which this process's
  * globalSetup, globalTeardown and sequencer read; Jest evaluates the config in that same process).
- * Setup files and reporters are lists: workerdb's setup file goes first, its reporter last.
+ * Setup files and reporters are lists: workerdb's setup files go first (setupFiles, and setupFilesAfterEnv
+ * for a reset per test), its reporter last.
  */
 import { isAbsolute, join, resolve } from 'node:path'
 
@@ -25,6 +26,7 @@ export interface JestConfigLike {
   globalTeardown?: string
   testSequencer?: string
   setupFiles?: string[]
+  setupFilesAfterEnv?: string[]
   reporters?: unknown[]
   /** Everything else Jest takes, passed through. */
   [key: string]: unknown
@@ -36,6 +38,7 @@ export type WorkerDbPieces = {
   globalTeardown: string
   testSequencer: string
   setupFiles: string[]
+  setupFilesAfterEnv: string[]
   reporters: unknown[]
 }
 
@@ -64,6 +67,7 @@ export function mergeJestConfig<C extends JestConfigLike>(config: C, env: NodeJS
   const globalTeardown = ours('global-teardown.js')
   const testSequencer = ours('sequencer.js')
   const setup = ours('setup.js')
+  const afterEnv = ours('setup-after-env.js')
   const reporter = ours('reporter.js')
   handOver(config.globalSetup, globalSetup, PROJECT_GLOBAL_SETUP_ENV)
   handOver(config.globalTeardown, globalTeardown, PROJECT_GLOBAL_TEARDOWN_ENV)
@@ -74,6 +78,7 @@ export function mergeJestConfig<C extends JestConfigLike>(config: C, env: NodeJS
     globalTeardown,
     testSequencer,
     setupFiles: [setup, ...(config.setupFiles ?? []).filter((f) => f !== setup)],
+    setupFilesAfterEnv: [afterEnv, ...(config.setupFilesAfterEnv ?? []).filter((f) => f !== afterEnv)],
     reporters: [...(config.reporters ?? ['default']).filter((r) => r !== reporter && !(Array.isArray(r) && r[0] === reporter)), reporter],
   }
 }

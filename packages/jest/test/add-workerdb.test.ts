@@ -10,6 +10,10 @@ describe('mergeJestConfig', () => {
     expect(merged.preset).toBe('ts-jest')
     expect(merged.testEnvironment).toBe('node')
     expect(merged.setupFiles).toEqual([expect.stringMatching(/setup\.js$/), './a.js'])
+    // Where a reset per test registers its beforeEach: first, so it runs before the project's own.
+    expect(merged.setupFilesAfterEnv).toEqual([expect.stringMatching(/setup-after-env\.js$/)])
+    expect(mergeJestConfig({ setupFilesAfterEnv: ['<rootDir>/jest.setup.ts'] }, env).setupFilesAfterEnv)
+      .toEqual([expect.stringMatching(/setup-after-env\.js$/), '<rootDir>/jest.setup.ts'])
     expect(merged.reporters).toEqual(['default', ['jest-junit', { outputDirectory: 'r' }], expect.stringMatching(/reporter\.js$/)])
     expect(merged.globalSetup).toMatch(/global-setup\.js$/)
     expect(env).toEqual({})

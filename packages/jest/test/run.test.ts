@@ -119,6 +119,30 @@ describe('one Jest run in one process', () => {
     expect(lines().join('')).toMatch(/warning: the test files of project "jobs" run without workerdb's setup file.*require\.resolve\('@workerdb\/jest\/setup'\)/)
   })
 
+  it('with a reset per test, a project without workerdb\'s setupFilesAfterEnv entry fails globalSetup, naming it and the fix', async () => {
+    const perTest = mkdtempSync(join(tmpdir(), 'workerdb-jest-pertest-'))
+    try {
+      writeFileSync(join(perTest, 'workerdb.config.json'), JSON.stringify({ prefix, reset: { truncate: true, per: 'test' } }))
+      writeRecord({ files: 2, unmapped: [], noAfterEnv: ['api'] })
+      const e = await globalSetup({ rootDir: perTest, maxWorkers: 2 }).catch((err) => err)
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.message).toContain('project "api"')
+      expect(e.message).toContain('setupFilesAfterEnv')
+      expect(e.hint).toContain("setupFilesAfterEnv: [require.resolve('@workerdb/jest/setup-after-env')]")
+      expect(currentRun()).toBeUndefined()
+      // No sequencer record (a sequencer of the project's own): the project config globalSetup gets is checked.
+      const alone = await globalSetup({ rootDir: perTest, maxWorkers: 2 }, { rootDir: perTest, setupFilesAfterEnv: [] }).catch((err) => err)
+      expect(alone.code).toBe('E_CONFIG')
+      // Per file, nothing is needed after the environment: the same project runs.
+      writeFileSync(join(perTest, 'workerdb.config.json'), JSON.stringify({ prefix, reset: 'truncate' }))
+      writeRecord({ files: 1, unmapped: [], noAfterEnv: ['api'] })
+      await globalSetup({ rootDir: perTest, maxWorkers: 2 })
+      expect((await currentRun()!.provisioned).manifest.clones).toHaveLength(1)
+    } finally {
+      rmSync(perTest, { recursive: true, force: true })
+    }
+  })
+
   it('a bad config fails globalSetup itself, before any worker starts, and does not stick to the next run', async () => {
     const bad = mkdtempSync(join(tmpdir(), 'workerdb-jest-bad-'))
     try {

@@ -93,14 +93,22 @@ describe('describeRun: projects whose files would run without the setup file', (
     ]
     // Each project's config object is shared by its tests, as in Jest.
     tests[2]!.context.config = tests[1]!.context.config
-    expect(describeRun(tests, setup)).toEqual({ files: 5, unmapped: ['jobs', join('packages', 'web')] })
+    expect(describeRun(tests, setup, join(dir, 'setup-after-env.js'))).toEqual({
+      files: 5, unmapped: ['jobs', join('packages', 'web')],
+      // Mapped, but without the setupFilesAfterEnv entry a reset per test registers its beforeEach from.
+      noAfterEnv: ['api', 'later'],
+    })
   })
 
-  it('lists nobody when every project has it', () => {
+  it('lists nobody when every project has both', () => {
     const dir = tmp()
     const setup = join(dir, 'setup.js')
+    const afterEnv = join(dir, 'setup-after-env.js')
     writeFileSync(setup, '')
-    expect(describeRun([test_('/a.test.js', { setupFiles: [setup] })], setup)).toEqual({ files: 1, unmapped: [] })
+    writeFileSync(afterEnv, '')
+    symlinkSync(afterEnv, join(dir, 'linked-after-env.js'))
+    expect(describeRun([test_('/a.test.js', { setupFiles: [setup], setupFilesAfterEnv: ['/own.js', join(dir, 'linked-after-env.js')] })], setup, afterEnv))
+      .toEqual({ files: 1, unmapped: [], noAfterEnv: [] })
   })
 })
 

@@ -5,7 +5,7 @@
 import type {} from 'vitest'
 import type { WorkerDbOptions } from '@workerdb/core'
 import { loadDriver, manifestPathFor, newRunId, MANIFEST_ENV } from '@workerdb/core/runner'
-import { externalPattern, GLOBAL_SETUP_FILE, OWN_DIST_DIRS, SETUP_FILE } from './runner/paths.js'
+import { externalPattern, filePattern, GLOBAL_SETUP_FILE, OWN_DIST_DIRS, SETUP_FILE } from './runner/paths.js'
 import { SpecReporter } from './runner/spec-reporter.js'
 import { runs, type ProjectLike, type VitestLike } from './runner/state.js'
 
@@ -16,7 +16,7 @@ export type { WorkerDbOptions, WorkerDatabase, TestTransaction, TransactionHooks
 /** The Vite plugin shape we use; typed structurally so that any Vitest 3–5 config accepts it. */
 export interface WorkerDbPlugin {
   name: string
-  config(): { test: { globalSetup: string[]; server: { deps: { external: RegExp[] } } } }
+  config(): { test: { globalSetup: string[]; server: { deps: { external: RegExp[]; inline: RegExp[] } } } }
   configureVitest(ctx: { vitest: unknown; project: unknown }): void
 }
 
@@ -27,8 +27,11 @@ export function workerDb(options: WorkerDbOptions = {}): WorkerDbPlugin {
   return {
     name: 'workerdb',
     config() {
-      // The root's globalSetup runs even when the root project has no test files of its own.
-      return { test: { globalSetup: [GLOBAL_SETUP_FILE], server: { deps: { external: OWN_DIST_DIRS.map(externalPattern) } } } }
+      // The root's globalSetup runs even when the root project has no test files of its own. The setup file
+      // itself runs through Vitest's module runner (inline), not natively: with isolate: false one process
+      // runs file after file, and Vitest re-evaluates a setup file before each only when it loaded it —
+      // a native module runs once per process, so every file after the first got no reset and no hooks.
+      return { test: { globalSetup: [GLOBAL_SETUP_FILE], server: { deps: { external: OWN_DIST_DIRS.map(externalPattern), inline: [filePattern(SETUP_FILE)] } } } }
     },
     configureVitest(ctx) {
       const vitest = ctx.vitest as VitestLike

@@ -44,6 +44,14 @@ export interface TransactionHooks {
 const SAVEPOINT = 'workerdb_tx'
 
 /**
+ * Set on globalThis when a test transaction begins: a file whose tests run in one has each test's rows
+ * rolled back already, so the reset per test (reset.ts) steps aside for the rest of that file — it would
+ * otherwise find the sequences the rolled-back inserts advanced, and truncate before every test. A global
+ * rather than module state: the setup file and the test file may load this module as two instances.
+ */
+export const TEST_TRANSACTION_BEGUN = /* @__PURE__ */ Symbol.for('workerdb.testTransactionBegun')
+
+/**
  * Pure: what a statement the code under test sends becomes inside the test's transaction, at savepoint
  * depth `depth`; undefined leaves it alone. Only whole statements are recognised ("BEGIN", "begin
  * isolation level serializable;", "COMMIT", "END", "ROLLBACK", "ABORT"), not ones inside a multi-statement string.
@@ -122,6 +130,7 @@ export function testTransaction(target: TransactionTarget | (() => TransactionTa
     },
     async begin() {
       const t = resolveTarget()
+      ;(globalThis as unknown as Record<symbol, unknown>)[TEST_TRANSACTION_BEGUN] = true
       if (inTransaction.has(t)) {
         throw new WorkerDbError('E_TRANSACTION', 'this client or pool is already inside a test transaction',
           'Call useTransaction() once per client or pool (e.g. in one shared setup file, not in every describe block).')

@@ -9,7 +9,7 @@ import { createClones, dropClones, durabilityHint } from '../clones.js'
 import { connect, driverPath, ownSessions } from '../db.js'
 import { deferredStart, WORKERS_BOOT_MS } from '../deferred-start.js'
 import { WorkerDbError } from '../errors.js'
-import { planReset, readResetCatalog, type ManifestReset } from '../isolation/reset.js'
+import { planReset, readResetCatalog, type ManifestReset, type ResetPer } from '../isolation/reset.js'
 import { ms, plural, type Logger } from '../log.js'
 import { MANIFEST_ENV, removeManifest } from '../manifest.js'
 import { cloneName } from '../naming.js'
@@ -87,10 +87,11 @@ export class Run {
     // Read from the first clone: the template itself is sealed against connections, and a clone's
     // catalog is the template's. Before the manifest is written, so no worker ever sees a run without it.
     if (config.reset && !this.resetPlanned && this.manifest.clones[0]) {
-      this.manifest.reset = await planResetFor(this.manifest.clones[0].url, config.reset.keep, await config.migrator?.ledgerTables?.())
+      this.manifest.reset = await planResetFor(this.manifest.clones[0].url, config.reset, await config.migrator?.ledgerTables?.())
       this.resetPlanned = true
       const n = this.manifest.reset?.refs.length ?? 0
-      this.log.info(`reset: ${n ? `${plural(n, 'table')} emptied before every test file` : 'no tables to empty'}`)
+      const when = config.reset.per === 'test' ? 'before every test file and every test' : 'before every test file'
+      this.log.info(`reset: ${n ? `${plural(n, 'table')} emptied ${when}` : 'no tables to empty'}`)
     }
     this.manifest.plan = plan
     this.file.doneCreating(copies, { ready: true })
@@ -228,10 +229,10 @@ export class Run {
   }
 }
 
-async function planResetFor(url: string, keep: string[], ledger: readonly string[] | undefined): Promise<ManifestReset | undefined> {
+async function planResetFor(url: string, o: { keep: string[]; per: ResetPer }, ledger: readonly string[] | undefined): Promise<ManifestReset | undefined> {
   const client = await connect(url, 'the first clone')
   try {
-    const reset = planReset(await readResetCatalog(client), { keep, ledger })
+    const reset = planReset(await readResetCatalog(client), { keep: o.keep, per: o.per, ledger })
     return reset && { ...reset, driver: driverPath() }
   } finally {
     await client.end().catch(() => {})

@@ -9,23 +9,24 @@
  * run's own error, and globalTeardown reports it in full.
  */
 import {
-  createLogger, manifestPathFor, MANIFEST_ENV, newRunId, planJest, provision, resolveConfig, writeFailedManifest, writePendingManifest,
+  createLogger, manifestPathFor, MANIFEST_ENV, newRunId, planJest, provision, resolveConfig, WorkerDbError, writeFailedManifest, writePendingManifest,
   type RunIdentity,
 } from '@workerdb/core/runner'
 import { collectFacts, type JestGlobalConfigLike } from './facts.js'
 import { jestModules } from './jest-modules.js'
+import { hasAfterEnvFile } from './mixin.js'
 import { PROJECT_GLOBAL_SETUP_ENV } from '../add-workerdb.js'
 import { hasProjectHook, runProjectHook } from './project-hooks.js'
 import { currentRun, firstTime, setRun, takeRecord, type JestRun, type SequencerRecord } from './state.js'
 
 const WORKER_ID_VAR = 'JEST_WORKER_ID'
 
-function startRun(globalConfig: JestGlobalConfigLike): JestRun {
+function startRun(globalConfig: JestGlobalConfigLike, projectConfig: unknown): JestRun {
   // Taken now, synchronously: the record belongs to the sort() that ran just before this globalSetup.
   const record = takeRecord()
   const version = jestModules().version
   const run = { jestVersion: version ?? 'unknown', startedAt: performance.now(), silent: false } as JestRun
-  const planned = planRun(run, globalConfig, version, record)
+  const planned = planRun(run, globalConfig, version, record, projectConfig)
   run.planned = planned.then(() => undefined)
   run.provisioned = planned.then((identity) => provisionRun(run, identity))
   // Awaited by the reporter and globalTeardown; until then a failure must not count as unhandled.
@@ -33,8 +34,9 @@ function startRun(globalConfig: JestGlobalConfigLike): JestRun {
   return run
 }
 
-async function planRun(run: JestRun, globalConfig: JestGlobalConfigLike, version: string | undefined, record: SequencerRecord | undefined) {
+async function planRun(run: JestRun, globalConfig: JestGlobalConfigLike, version: string | undefined, record: SequencerRecord | undefined, projectConfig: unknown) {
   const config = await resolveConfig({}, globalConfig.rootDir)
+  if (config.reset?.per === 'test') checkTestResetHook(record, projectConfig)
   run.configMs = performance.now() - run.startedAt
   run.silent = config.silent
   const log = createLogger({ silent: config.silent })
@@ -53,6 +55,22 @@ async function planRun(run: JestRun, globalConfig: JestGlobalConfigLike, version
   // Set before Jest forks its workers, so that every one inherits it.
   process.env[MANIFEST_ENV] = manifestPath
   return { identity, config, log, manifestPath }
+}
+
+/**
+ * A reset per test registers its beforeEach from workerdb's setupFilesAfterEnv entry (beforeEach does not
+ * exist yet in setupFiles). Without it the tests would silently share rows: refuse the run instead. The
+ * sequencer's record covers every project; without it (a sequencer of the project's own), the project
+ * config Jest hands this globalSetup.
+ */
+function checkTestResetHook(record: SequencerRecord | undefined, projectConfig: unknown): void {
+  const project = projectConfig as { setupFilesAfterEnv?: string[]; displayName?: { name: string } | string } | undefined
+  const missing = record ? record.noAfterEnv ?? []
+    : project && !hasAfterEnvFile(project.setupFilesAfterEnv) ? [typeof project.displayName === 'string' ? project.displayName : project.displayName?.name ?? '.'] : []
+  if (!missing.length) return
+  throw new WorkerDbError('E_CONFIG',
+    `reset per test empties the tables before each test from workerdb's setupFilesAfterEnv entry, which ${missing.map((n) => `project "${n}"`).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not list, so its tests would share rows`,
+    "Use preset: '@workerdb/jest' or addWorkerDb(config), which add it; in a config put together by hand (or in inline projects, where a root preset's lists do not reach), add setupFilesAfterEnv: [require.resolve('@workerdb/jest/setup-after-env')] before your own entries. Or reset per file: reset: 'truncate'.")
 }
 
 async function provisionRun(run: JestRun, planned: Awaited<ReturnType<typeof planRun>>) {
@@ -76,7 +94,7 @@ export default async function globalSetup(globalConfig: JestGlobalConfigLike, pr
   let run = currentRun()
   // A run already torn down is the previous watch-mode run: this one provisions afresh.
   if (!run || run.tornDown) {
-    run = startRun(globalConfig)
+    run = startRun(globalConfig, projectConfig)
     setRun(run)
   }
   try {

@@ -28,6 +28,8 @@ export type SequencerClass = new (...args: any[]) => { sort(tests: any[]): any }
 
 /** dist/setup.js: every entry that bundles this file sits in dist/ beside it. */
 export const SETUP_FILE = join(__dirname, 'setup.js')
+/** dist/setup-after-env.js: where a reset per test registers its beforeEach (setupFilesAfterEnv). */
+export const SETUP_AFTER_ENV_FILE = join(__dirname, 'setup-after-env.js')
 
 function real(file: string): string {
   try {
@@ -43,21 +45,34 @@ function projectName(config: TestLike['context']['config']): string {
   return name || relative(process.cwd(), config.rootDir) || '.'
 }
 
-/** What the sequencer hands to globalSetup; exported for tests. */
-export function describeRun(tests: TestLike[], setupFile = SETUP_FILE): { files: number; unmapped: string[] } {
+/** Whether a project's setupFilesAfterEnv lists workerdb's entry (compared by real path: pnpm links). */
+export function hasAfterEnvFile(setupFilesAfterEnv: readonly string[] | undefined, afterEnvFile = real(SETUP_AFTER_ENV_FILE)): boolean {
+  return (setupFilesAfterEnv ?? []).some((f) => real(f) === afterEnvFile)
+}
+
+/**
+ * What the sequencer hands to globalSetup; exported for tests. `unmapped`: projects without workerdb's
+ * setup file; `noAfterEnv`: projects with it but without its setupFilesAfterEnv entry, which only a reset
+ * per test needs (globalSetup, which knows the config, decides).
+ */
+export function describeRun(tests: TestLike[], setupFile = SETUP_FILE, afterEnvFile = SETUP_AFTER_ENV_FILE): { files: number; unmapped: string[]; noAfterEnv: string[] } {
   const ours = real(setupFile)
+  const oursAfterEnv = real(afterEnvFile)
   const unmapped = new Set<string>()
-  const checked = new Map<object, boolean>()
+  const noAfterEnv = new Set<string>()
+  const checked = new Map<object, 'mapped' | 'unmapped' | 'noAfterEnv'>()
   for (const t of tests) {
     const config = t.context.config
-    let mapped = checked.get(config)
-    if (mapped === undefined) {
-      mapped = [...(config.setupFiles ?? []), ...(config.setupFilesAfterEnv ?? [])].some((f) => real(f) === ours)
-      checked.set(config, mapped)
+    let state = checked.get(config)
+    if (state === undefined) {
+      const files = [...(config.setupFiles ?? []), ...(config.setupFilesAfterEnv ?? [])].map(real)
+      state = !files.includes(ours) ? 'unmapped' : hasAfterEnvFile(config.setupFilesAfterEnv, oursAfterEnv) ? 'mapped' : 'noAfterEnv'
+      checked.set(config, state)
     }
-    if (!mapped) unmapped.add(projectName(config))
+    if (state === 'unmapped') unmapped.add(projectName(config))
+    if (state === 'noAfterEnv') noAfterEnv.add(projectName(config))
   }
-  return { files: tests.length, unmapped: [...unmapped] }
+  return { files: tests.length, unmapped: [...unmapped], noAfterEnv: [...noAfterEnv] }
 }
 
 export function withWorkerDb<T extends SequencerClass>(Base: T): T {

@@ -7,7 +7,7 @@
  */
 import type { Provisioned } from '@workerdb/core/runner'
 
-/** The sequencer's record: JSON `{ pid, files, unmapped }`. */
+/** The sequencer's record: JSON `{ pid, files, unmapped, noAfterEnv }`. */
 export const FILES_ENV = 'WORKERDB_JEST_FILES'
 
 export interface SequencerRecord {
@@ -17,6 +17,8 @@ export interface SequencerRecord {
   files: number
   /** Projects whose files run without workerdb's setup file (names or rootDirs). */
   unmapped: string[]
+  /** Projects with it but without its setupFilesAfterEnv entry: a reset per test cannot register there. */
+  noAfterEnv?: string[]
 }
 
 export function writeRecord(r: Omit<SequencerRecord, 'pid'>, env: NodeJS.ProcessEnv = process.env): void {

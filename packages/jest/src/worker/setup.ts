@@ -6,7 +6,8 @@
  * When the clones exist and nothing needs resetting, the mapping happens right here, as the file loads.
  * Otherwise the function this file exports does it: Jest (28+) awaits it before the test framework and
  * the test module load. It waits while the runner is still provisioning (globalSetup returns before the
- * clones exist, so workers boot meanwhile), then maps, then resets (`reset: 'truncate'`).
+ * clones exist, so workers boot meanwhile), then maps, then resets (`reset: 'truncate'`). With `per:
+ * 'test'` the reset's connection stays open for setup-after-env.ts, which registers the per-test hooks.
  */
 import { readManifest, readyManifest, resetWorkerDatabase, setupWorker, waitForManifest } from '@workerdb/core/worker'
 import { globalSetupReplacedError } from './global-setup-replaced.js'
