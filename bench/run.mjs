@@ -38,7 +38,9 @@
  *
  * Every row's result is written to --out (default bench/results/latest.json) as soon as it is measured,
  * so a run cut short keeps what it measured; at the end docs/performance.md is rendered from
- * it (bench/render.mjs). Flags: --reps N (3) · --only rows · --servers embedded,url · --url URL ·
+ * it (bench/render.mjs). Flags: --reps N (3) · --only rows · --servers embedded,url (add `container`: a
+ * PostgreSQL container the bench starts with testcontainers, --image NAME, default WORKERDB_TESTCONTAINERS_IMAGE
+ * or the local image of scripts/pg-image.mjs; the package comes from e2e/fixtures/testcontainers) · --url URL ·
  * --ns 2,4 · --k 4 · --suite-tx 40 · --overhead-files 8,32 · --budget SECONDS (550: each row on each server
  * gets a weighted share of what is left and stops after the rep under way once past it; a row that would
  * start past the budget is skipped, and 30 s past it the row under way is cut; the record says which) ·
@@ -765,6 +767,7 @@ function save() {
 
 const work = mkdtempSync(join(tmpdir(), 'workerdb-bench-'))
 let embedded
+let container
 const servers = {} // key → admin url
 let interrupted = false
 let cut = false
@@ -850,6 +853,20 @@ try {
     embedded = await core.startEmbedded({}, core.createLogger({ silent: true }))
     servers.embedded = embedded.adminUrl
   }
+  const image = flag('image', process.env.WORKERDB_TESTCONTAINERS_IMAGE || 'workerdb/postgres:15-local')
+  let containerStartMs
+  if (serverKeys.includes('container')) {
+    // Ryuk cannot be pulled without a registry; workerdb's guard removes the container if the bench dies.
+    process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'
+    const t0 = performance.now()
+    try {
+      container = await core.startTestcontainers({ image }, core.createLogger({ silent: true }), { dirs: [join(root, 'e2e', 'fixtures', 'testcontainers')] })
+      containerStartMs = r0(performance.now() - t0)
+      servers.container = container.adminUrl
+    } catch (err) {
+      result.skipped.push({ row: '*', server: 'container', why: String(err.message ?? err).split('\n')[0] })
+    }
+  }
   if (serverKeys.includes('url')) {
     const url = flag('url', process.env.WORKERDB_URL) ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
     if (await reachable(url)) servers.url = url
@@ -861,8 +878,11 @@ try {
     await a.end()
     const u = new URL(url)
     result.servers[key] = {
-      label: key === 'embedded' ? `embedded PostgreSQL ${v.version.split(' ')[0]} (started by the bench, fsync off, RAM disk)` : `PostgreSQL ${v.version.split(' ')[0]} at ${u.hostname}:${u.port || 5432} (fsync ${v.fsync})`,
-      version: v.version.split(' ')[0], fsync: v.fsync, synchronousCommit: v.sc, fullPageWrites: v.fpw, kind: key === 'embedded' ? 'embedded' : 'url',
+      label: key === 'embedded' ? `embedded PostgreSQL ${v.version.split(' ')[0]} (started by the bench, fsync off, RAM disk)`
+        : key === 'container' ? `PostgreSQL ${v.version.split(' ')[0]} in a container (${image} via testcontainers, started by the bench in ${containerStartMs} ms, fsync ${v.fsync})`
+          : `PostgreSQL ${v.version.split(' ')[0]} at ${u.hostname}:${u.port || 5432} (fsync ${v.fsync})`,
+      version: v.version.split(' ')[0], fsync: v.fsync, synchronousCommit: v.sc, fullPageWrites: v.fpw, kind: key,
+      ...(key === 'container' ? { image, startMs: containerStartMs } : {}),
       ...(key === 'url' ? { host: `${u.hostname}:${u.port || 5432}`, from: flag('url') ? '--url' : process.env.WORKERDB_URL ? 'WORKERDB_URL' : 'default (127.0.0.1:5432)' } : {}),
     }
   }
@@ -1123,6 +1143,7 @@ try {
   for (const url of Object.values(servers)) await dropOurs(url).catch((e) => process.stderr.write(`bench: cleanup on ${new URL(url).host}: ${e.message}\n`))
   rmSync(work, { recursive: true, force: true })
   await embedded?.stop().catch(() => {})
+  await container?.stop().catch(() => {})
   result.finishedAt = new Date().toISOString()
   result.load.end = loadavg().map(r2)
   save()

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 
 export const SKIPS_ENV = 'WORKERDB_TEST_SKIPS'
 
-/** @typedef {'linux' | 'script(1)' | 'trust auth'} Capability */
+/** @typedef {'linux' | 'script(1)' | 'trust auth' | 'container engine'} Capability */
 
 /** @type {Record<Capability, () => boolean>} */
 const DETECT = {
@@ -20,6 +20,8 @@ const DETECT = {
   'script(1)': () => process.platform !== 'win32' && spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0,
   // Known only by connecting: callers pass what they found.
   'trust auth': () => true,
+  // A Docker engine that answers, with the PostgreSQL image the container e2e runs: callers pass what they found.
+  'container engine': () => true,
 }
 
 /**

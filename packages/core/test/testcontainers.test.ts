@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,9 +9,10 @@ import { isWorkerDbError, type WorkerDbError } from '../src/errors.js'
 import type { Logger } from '../src/log.js'
 import { chooseServer, startServer, type ServerProbe } from '../src/server/index.js'
 import {
-  detectContainerRuntime, detectLocalRuntime, findTestcontainers, installHint, startTestcontainers, testcontainersMajorFor,
+  detectContainerRuntime, detectLocalRuntime, findTestcontainers, installHint, startTestcontainers, testcontainersMajorFor, testcontainersUsable,
   type RuntimeDetection,
 } from '../src/server/testcontainers.js'
+import { removeOrphanContainers } from '../src/server/testcontainers/guard.js'
 
 const CORE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const HOME = '/home/ada'
@@ -164,9 +166,11 @@ describe('chooseServer', () => {
     expect(chooseServer({ testcontainers: true }, {}, probe(noRuntime))).toMatchObject({ kind: 'testcontainers', runtime: noRuntime, testcontainers: undefined })
   })
 
-  // A machine with an engine: the fake-probe cases above cover it.
-  it.skipIf(detectLocalRuntime().found)('on this machine (no engine), auto picks the embedded server', () => {
-    expect(chooseServer('auto', {}).kind).toBe('embedded')
+  // Whether or not this machine has an engine (CI starts one): the fake-probe cases above cover both ways.
+  it('on this machine, auto follows what it detects here', () => {
+    const tc = findTestcontainers()
+    const expected = detectLocalRuntime({}).found && tc && testcontainersUsable(tc.version) ? 'testcontainers' : 'embedded'
+    expect(chooseServer('auto', {}).kind).toBe(expected)
   })
 })
 
@@ -196,9 +200,10 @@ describe('starting testcontainers without an engine (real @testcontainers/postgr
     }
   })
 
-  it.runIf(!detectLocalRuntime().found)('fails with E_NO_RUNTIME naming what was checked and the fallbacks', async () => {
-    delete process.env.WORKERDB_URL
-    const err = await rejection(startServer({ testcontainers: {} }, captureLog(), { dirs: [CORE_DIR] }))
+  it('fails with E_NO_RUNTIME naming what was checked and the fallbacks', async () => {
+    // A machine without an engine, whatever this one has (the live runs are in e2e/test/containers.test.ts).
+    const none = () => detectContainerRuntime({}, () => false, HOME, { platform: 'linux', uid: 1000 })
+    const err = await rejection(startTestcontainers({}, captureLog(), { dirs: [CORE_DIR], detect: none }))
     expect(err.code).toBe('E_NO_RUNTIME')
     expect(err.message).toMatch(/no container runtime found/)
     expect(err.message).toContain('/var/run/docker.sock')
@@ -207,14 +212,22 @@ describe('starting testcontainers without an engine (real @testcontainers/postgr
     expect(err.hint).toMatch(/remove `server`/)
   })
 
-  it('wraps testcontainers\' own failure when DOCKER_HOST points at nothing', async () => {
+  it('refuses a DOCKER_HOST socket that does not exist (testcontainers would fall through to another engine)', async () => {
     delete process.env.WORKERDB_URL
     process.env.DOCKER_HOST = 'unix:///tmp/nonexistent-docker.sock'
     const err = await rejection(startServer({ testcontainers: { image: 'postgres:17-alpine' } }, captureLog(), { dirs: [CORE_DIR] }))
     expect(err.code).toBe('E_NO_RUNTIME')
-    expect(err.message).toMatch(/container runtime found at DOCKER_HOST=unix:\/\/\/tmp\/nonexistent-docker.sock/)
-    expect(err.message).toMatch(/Could not find a working container runtime strategy/)
+    // Refused before testcontainers, which would fall through to /var/run/docker.sock where one exists.
+    expect(err.message).toMatch(/DOCKER_HOST=unix:\/\/\/tmp\/nonexistent-docker.sock names a socket that does not exist/)
     expect(err.hint).toContain('WORKERDB_URL')
+  })
+
+  it('wraps testcontainers\' own failure when DOCKER_HOST names an address where no engine answers', async () => {
+    delete process.env.WORKERDB_URL
+    process.env.DOCKER_HOST = 'tcp://127.0.0.1:1'
+    // An image no registry has: with an engine behind the fall-through, the start fails anyway.
+    const err = await rejection(startServer({ testcontainers: { image: 'workerdb-test/no-such-image:never' } }, captureLog(), { dirs: [CORE_DIR] }))
+    expect(err.message).toMatch(/testcontainers could not (use the container runtime found at|start)/)
     expect(err.cause).toBeInstanceOf(Error)
   })
 
@@ -224,5 +237,42 @@ describe('starting testcontainers without an engine (real @testcontainers/postgr
       .finally(() => fs.rmSync(empty, { recursive: true, force: true }))
     expect(err.code).toBe('E_CONFIG')
     expect(err.hint).toContain(installHint())
+  })
+})
+
+describe('removeOrphanContainers (the sweep behind the guard)', () => {
+  it('removes containers of this host whose runner is gone, keeps those of live runners, and never throws', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workerdb-tc-fake-'))
+    try {
+      // A stand-in for the testcontainers package: its runtime client, recording what workerdb asks.
+      const entry = path.join(dir, 'index.js')
+      fs.writeFileSync(entry, `
+const calls = []
+const containers = [
+  { Id: 'aaaaaaaaaaaaaaaa', Labels: { 'org.workerdb.guard': 't1', 'org.workerdb.pid': '111', 'org.workerdb.host': 'h' } },
+  { Id: 'bbbbbbbbbbbbbbbb', Labels: { 'org.workerdb.guard': 't2', 'org.workerdb.pid': '222', 'org.workerdb.host': 'h' } },
+  { Id: 'cccccccccccccccc', Labels: { 'org.workerdb.guard': 't3', 'org.workerdb.pid': 'x', 'org.workerdb.host': 'h' } },
+]
+module.exports = {
+  calls,
+  async getContainerRuntimeClient() {
+    return { container: { dockerode: {
+      async listContainers(o) { calls.push(['list', o]); return containers },
+      getContainer(id) { return { async remove(o) { calls.push(['remove', id, o]) } } },
+    } } }
+  },
+}`)
+      const removed = await removeOrphanContainers(entry, 'h', (pid) => pid === 222)
+      expect(removed).toEqual(['aaaaaaaaaaaa'])
+      const { calls } = createRequire(entry)(entry) as { calls: unknown[] }
+      expect(calls).toEqual([
+        ['list', { all: true, filters: { label: ['org.workerdb.guard', 'org.workerdb.host=h'] } }],
+        ['remove', 'aaaaaaaaaaaaaaaa', { force: true, v: true }],
+      ])
+      // An engine that does not answer (or no package) sweeps nothing and lets the start report the problem.
+      expect(await removeOrphanContainers(path.join(dir, 'missing.js'))).toEqual([])
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -2,25 +2,30 @@
  * A throwaway PostgreSQL in a container, via `@testcontainers/postgresql` installed in the user's project
  * (not a dependency of @workerdb/core: most users never need Docker, and its major must match their Node).
  *
- * No container engine runs where workerdb is developed, so the live path (`startTestcontainers` past the
- * runtime checks) is kept deliberately small; detection and the errors are what the tests cover.
+ * Runs live in CI: .ci/run starts Docker when none answers and builds a local image from Debian's packages
+ * (scripts/pg-image.mjs), and e2e/test/containers.test.ts runs Vitest and Jest on it. Every container that
+ * is not reused gets a guard (testcontainers/guard.ts) that removes it when the runner dies, since Ryuk (the
+ * reaper testcontainers pulls from a registry) is often off where no registry is reachable; the next start
+ * removes what a dead guard left.
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { WorkerDbError } from '../errors.js'
-import { ms, type Logger } from '../log.js'
+import { ms, plural, type Logger } from '../log.js'
 import { installedPackageJson } from '../installed.js'
 import { redactedCause, redactText, redactUserinfo } from '../url.js'
+import { createRequire } from 'node:module'
 import { FAST_SETTINGS, settingArgs } from './settings.js'
+import { removeOrphanContainers, startContainerGuard, type ContainerGuard } from './testcontainers/guard.js'
 import type { ServerHandle } from './types.js'
 
 export const TESTCONTAINERS_PACKAGE = '@testcontainers/postgresql'
 export const DEFAULT_TESTCONTAINERS_IMAGE = 'postgres:17-alpine'
 
 export interface TestcontainersOptions {
-  /** Docker image to run. Default 'postgres:17-alpine'. */
+  /** Docker image to run. Default: WORKERDB_TESTCONTAINERS_IMAGE, else 'postgres:17-alpine'. */
   image?: string
   /**
    * Keep the container between runs (testcontainers' `withReuse()`), so templates survive and warm runs
@@ -190,6 +195,7 @@ interface StartedPg {
 }
 interface PgContainer {
   withCommand(command: string[]): PgContainer
+  withLabels(labels: Record<string, string>): PgContainer
   withReuse(): PgContainer
   start(): Promise<StartedPg>
 }
@@ -206,12 +212,20 @@ export interface StartTestcontainersDeps {
 
 export async function startTestcontainers(opts: TestcontainersOptions, log: Logger, deps: StartTestcontainersDeps = {}): Promise<ServerHandle> {
   const env = deps.env ?? process.env
-  const image = opts.image || DEFAULT_TESTCONTAINERS_IMAGE
+  // The variable lets a CI without registry access point every project at its own image without editing configs.
+  const image = opts.image || env.WORKERDB_TESTCONTAINERS_IMAGE || DEFAULT_TESTCONTAINERS_IMAGE
   const runtime = (deps.detect ?? (() => detectLocalRuntime(env)))()
   if (!runtime.found) {
     throw new WorkerDbError('E_NO_RUNTIME', `no container runtime found for testcontainers (checked ${runtime.checked.join(', ')})`, NO_RUNTIME_HINT)
   }
-  const PostgreSqlContainer = await loadPostgreSqlContainer(deps.dirs ?? [process.cwd()])
+  // testcontainers quietly falls through a DOCKER_HOST that leads nowhere to /var/run/docker.sock: a run
+  // would then use another engine than the one the user named. A socket that does not exist is refused here.
+  const socket = /^unix:\/\/(\/.*)$/.exec(env.DOCKER_HOST ?? '')?.[1]
+  if (socket && !fs.existsSync(socket)) {
+    throw new WorkerDbError('E_NO_RUNTIME', `DOCKER_HOST=${redactUserinfo(env.DOCKER_HOST!)} names a socket that does not exist (no container runtime there)`,
+      `Point DOCKER_HOST at a running engine, or unset it. ${NO_RUNTIME_HINT}`)
+  }
+  const { PostgreSqlContainer, testcontainersEntry } = await loadPostgreSqlContainer(deps.dirs ?? [process.cwd()])
 
   // testcontainers reads DOCKER_HOST when it first looks for a runtime: the only way to point it at Podman.
   if (runtime.dockerHost && !env.DOCKER_HOST) env.DOCKER_HOST = runtime.dockerHost
@@ -220,13 +234,31 @@ export async function startTestcontainers(opts: TestcontainersOptions, log: Logg
   const reuse = Boolean(opts.reuse) && env.TESTCONTAINERS_REUSE_ENABLE !== 'false'
   const t0 = performance.now()
   log.progress(`starting ${image} with testcontainers…`)
+  // Containers whose runner and guard both died (the guard's session killed too, a reboot): gone before we start.
+  if (testcontainersEntry) {
+    const orphans = await removeOrphanContainers(testcontainersEntry)
+    if (orphans.length) log.info(`removed ${plural(orphans.length, 'container')} of dead runs (${orphans.join(', ')})`)
+  }
+  // A reused container outlives the run on purpose; any other one is removed by the guard if the runner
+  // dies first. (No labels on a reused one: testcontainers finds it again by a hash of its settings.)
+  const guard: ContainerGuard | undefined = reuse || !testcontainersEntry ? undefined : startContainerGuard(testcontainersEntry, env)
   let container: StartedPg
   try {
     let c = new PostgreSqlContainer(image).withCommand(['postgres', ...settingArgs(FAST_SETTINGS)])
+    if (guard) c = c.withLabels(guard.labels)
     if (reuse) c = c.withReuse()
     container = await c.start()
   } catch (err) {
+    // A container created before the failure (a health check that timed out) goes now, not at the run's end.
+    guard?.abandon()
     const why = redactText((err as Error)?.message ?? String(err))
+    if (/testcontainers\/ryuk/i.test(why) || (/registry|pull/i.test(why) && env.TESTCONTAINERS_RYUK_DISABLED !== 'true')) {
+      throw new WorkerDbError('E_SERVER_UNREACHABLE', `testcontainers could not start ${image}: ${why}`,
+        'No image registry answers. testcontainers first pulls its reaper, Ryuk: set TESTCONTAINERS_RYUK_DISABLED=true (workerdb removes its ' +
+        'containers itself), and TESTCONTAINERS_HOST_OVERRIDE=localhost when testcontainers runs inside a container; use an image that is ' +
+        `already on this machine (\`node scripts/pg-image.mjs\` in the workerdb repo builds one from Debian packages). ${NO_RUNTIME_HINT}`,
+        { cause: redactedCause(err) })
+    }
     if (looksLikeNoRuntime(why)) {
       throw new WorkerDbError('E_NO_RUNTIME', `testcontainers could not use the container runtime found at ${runtime.via}: ${why}`, NO_RUNTIME_HINT, { cause: redactedCause(err) })
     }
@@ -245,7 +277,10 @@ export async function startTestcontainers(opts: TestcontainersOptions, log: Logg
     // A reused container outlives the run (so templates are kept); a fresh one goes with it.
     persistent: reuse,
     async stop() {
-      if (!reuse) await container.stop()
+      if (reuse) return
+      await container.stop()
+      // Only once it is gone: if stopping failed, the guard removes it when this process exits.
+      guard?.release()
     },
   }
 }
@@ -254,7 +289,8 @@ function looksLikeNoRuntime(message: string): boolean {
   return /container runtime strategy|ENOENT|ECONNREFUSED|EACCES|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|docker daemon|Cannot connect/i.test(message)
 }
 
-async function loadPostgreSqlContainer(dirs: string[]): Promise<PgContainerClass> {
+/** The class to start containers with, and the `testcontainers` package it uses (for the guard). */
+async function loadPostgreSqlContainer(dirs: string[]): Promise<{ PostgreSqlContainer: PgContainerClass; testcontainersEntry?: string }> {
   const found = findTestcontainers(dirs)
   if (!found) {
     throw new WorkerDbError('E_CONFIG', `\`server: { testcontainers }\` needs ${TESTCONTAINERS_PACKAGE}, which is not installed in ${dirs.join(' or ')}`,
@@ -276,5 +312,12 @@ async function loadPostgreSqlContainer(dirs: string[]): Promise<PgContainerClass
   if (typeof cls !== 'function') {
     throw new WorkerDbError('E_CONFIG', `${TESTCONTAINERS_PACKAGE}@${found.version} has no PostgreSqlContainer export`, `Install a supported version: \`${installHint()}\`.`)
   }
-  return cls
+  let testcontainersEntry: string | undefined
+  try {
+    // From its real location: under pnpm, testcontainers sits beside the package in the store, not above the link.
+    testcontainersEntry = createRequire(fs.realpathSync(found.packageJson)).resolve('testcontainers')
+  } catch {
+    // not resolvable from there: no guard, the rest works
+  }
+  return { PostgreSqlContainer: cls, testcontainersEntry }
 }

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+/**
+ * `node scripts/pg-image.mjs [--image NAME] [--force]`: builds a PostgreSQL 15 image from Debian's packages
+ * alone, for a machine that reaches Debian's package mirror but no image registry (workerdb's CI; a
+ * locked-down network). Prints the image name on stdout, progress on stderr.
+ *
+ *   1. a Debian bookworm root file system: `debootstrap --variant=minbase` (root only), cached as a tarball
+ *      in ~/.cache/workerdb/ (WORKERDB_IMAGE_CACHE), so a rebuild does not download it again;
+ *   2. `docker import` of that tarball as workerdb/debian:bookworm-minbase;
+ *   3. `docker build` of scripts/pg-image/ on it (Debian's postgresql-15, a cluster made at build time, an
+ *      entrypoint honouring the official image's POSTGRES_* variables).
+ *
+ * Idempotent: an image whose recipe label matches this recipe (Dockerfile + entrypoint) is kept as it is,
+ * and each step is skipped when its result exists. Temporary dirs are removed however the build ends.
+ */
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const DEFAULT_IMAGE = 'workerdb/postgres:15-local'
+export const BASE_IMAGE = 'workerdb/debian:bookworm-minbase'
+const RECIPE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'pg-image')
+const MIRROR = process.env.WORKERDB_DEBIAN_MIRROR || 'http://deb.debian.org/debian'
+
+const log = (line) => process.stderr.write(`pg-image · ${line}\n`)
+const secs = (t0) => `${((performance.now() - t0) / 1000).toFixed(1)} s`
+
+function run(cmd, args, o = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...o })
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`)
+  return r
+}
+
+function must(cmd, args, o = {}) {
+  const r = run(cmd, args, o)
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})\n${(r.stderr ?? '').slice(-4000)}`)
+  return r
+}
+
+/** The hash of what makes the image: a changed Dockerfile or entrypoint builds a new one. */
+export function recipeHash() {
+  const h = createHash('sha256')
+  for (const f of ['Dockerfile', 'docker-entrypoint.sh']) h.update(f).update(readFileSync(join(RECIPE_DIR, f)))
+  return h.digest('hex').slice(0, 16)
+}
+
+function imageLabel(image, label) {
+  const r = run('docker', ['image', 'inspect', '--format', `{{ index .Config.Labels "${label}" }}`, image])
+  return r.status === 0 ? r.stdout.trim() : undefined
+}
+
+const cacheDir = () => process.env.WORKERDB_IMAGE_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'workerdb')
+
+/** The debootstrap root file system as a tarball, made once and cached. */
+function rootfsTarball() {
+  const tarball = join(cacheDir(), 'debian-bookworm-minbase.tar')
+  if (existsSync(tarball)) {
+    log(`root file system: cached ${tarball}`)
+    return tarball
+  }
+  if (process.getuid?.() !== 0) throw new Error('debootstrap needs root: run this script as root once (the tarball is cached for later builds)')
+  if (run('debootstrap', ['--version']).status !== 0) throw new Error('debootstrap is not installed: `apt-get install debootstrap`')
+  mkdirSync(cacheDir(), { recursive: true })
+  const scratch = mkdtempSync(join(tmpdir(), 'workerdb-rootfs-'))
+  const t0 = performance.now()
+  try {
+    const rootfs = join(scratch, 'rootfs')
+    log(`debootstrap --variant=minbase bookworm (${MIRROR})…`)
+    must('debootstrap', ['--variant=minbase', 'bookworm', rootfs, MIRROR], { stdio: ['ignore', 'ignore', 'pipe'] })
+    // The same suites the host has: security fixes come with the package install in the Dockerfile.
+    must('sh', ['-c', `printf 'deb %s bookworm main\\ndeb %s bookworm-updates main\\ndeb http://deb.debian.org/debian-security bookworm-security main\\n' "$1" "$1" > "$2/etc/apt/sources.list"`, 'sh', MIRROR, rootfs])
+    rmSync(join(rootfs, 'var', 'cache', 'apt', 'archives'), { recursive: true, force: true })
+    mkdirSync(join(rootfs, 'var', 'cache', 'apt', 'archives', 'partial'), { recursive: true })
+    const partial = join(scratch, 'rootfs.tar')
+    must('tar', ['-C', rootfs, '--numeric-owner', '-cf', partial, '.'])
+    renameSync(partial, tarball)
+  } finally {
+    rmSync(scratch, { recursive: true, force: true })
+  }
+  log(`root file system: ${tarball} (${secs(t0)})`)
+  return tarball
+}
+
+/**
+ * Makes sure `image` exists and was built from this recipe; builds what is missing. Returns the image name.
+ * @param {{ image?: string, force?: boolean }} [o]
+ */
+export function ensurePgImage(o = {}) {
+  const image = o.image || DEFAULT_IMAGE
+  const recipe = recipeHash()
+  if (run('docker', ['version', '--format', '{{.Server.Version}}']).status !== 0) {
+    throw new Error('no Docker engine answers (`docker version` failed): start one first')
+  }
+  if (!o.force && imageLabel(image, 'org.workerdb.recipe') === recipe) {
+    log(`${image}: up to date (recipe ${recipe})`)
+    return image
+  }
+  const t0 = performance.now()
+  if (o.force || imageLabel(BASE_IMAGE, 'org.workerdb.base') === undefined) {
+    const tarball = rootfsTarball()
+    const t1 = performance.now()
+    must('docker', ['import', '--change', 'LABEL org.workerdb.base=bookworm-minbase', tarball, BASE_IMAGE])
+    log(`${BASE_IMAGE}: imported (${secs(t1)})`)
+  }
+  log(`${image}: building (Debian postgresql-15)…`)
+  const t2 = performance.now()
+  // Host networking: the build's apt-get then reaches the mirror however the engine's bridge is set up.
+  must('docker', ['build', '--network', 'host', '--build-arg', `BASE=${BASE_IMAGE}`, '--label', `org.workerdb.recipe=${recipe}`, '-t', image, RECIPE_DIR], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  log(`${image}: built (${secs(t2)}; ${secs(t0)} in all)`)
+  return image
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2)
+  const at = args.indexOf('--image')
+  try {
+    process.stdout.write(`${ensurePgImage({ image: at >= 0 ? args[at + 1] : undefined, force: args.includes('--force') })}\n`)
+  } catch (err) {
+    log(`FAILED: ${err.message}`)
+    process.exit(1)
+  }
+}
