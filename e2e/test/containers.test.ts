@@ -99,6 +99,7 @@ describe.skipIf(skip)('testcontainers on a real engine', () => {
     expectIsolated(project, r)
     expect(r.done.every((d) => d.template && !d.template.reused), info).toBe(true)
     // Stopped and removed by the run itself (testcontainers' stop), its port closed: no clone can remain.
+    expect(r.stderr, info).toMatch(/removed the container; its data goes with it/)
     expect(containers(), info).toEqual([])
     expect(await portRefuses(c!.port)).toBe(true)
   })

@@ -217,7 +217,11 @@ export class Run {
       summary.teardownMs = performance.now() - started
       if (summary.dropperPid) log.info(`dropping ${plural(clones.length, 'clone')} in the background (pid ${summary.dropperPid}); template kept for the next run`)
       else if (dropped) log.info(`dropped ${plural(dropped, 'clone')} in ${ms(started)}; template kept for the next run`)
-      else if (!server.persistent) log.info('stopped the embedded server; its data goes with it (WORKERDB_EMBEDDED_DATA_DIR keeps templates between runs)')
+      else if (!server.persistent) {
+        log.info(server.kind === 'testcontainers'
+          ? 'removed the container; its data goes with it (testcontainers: { reuse: true } keeps templates between runs)'
+          : 'stopped the embedded server; its data goes with it (WORKERDB_EMBEDDED_DATA_DIR keeps templates between runs)')
+      }
     } finally {
       await hold.release()
       removeManifest(this.file.path)
