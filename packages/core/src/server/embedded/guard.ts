@@ -1,6 +1,5 @@
 /** The guard: an embedded server never outlives the runner that started it, however the runner dies. */
-import { spawn, type ChildProcess } from 'node:child_process'
-import os from 'node:os'
+import { startGuardProcess } from '../guard-process.js'
 
 /**
  * A test runner killed with SIGKILL (CI timeouts, the OOM killer, `kill -9`) runs no exit hook, and Linux
@@ -42,32 +41,10 @@ export interface Guard {
 /** Starts the guard of one scratch dir; undefined where there is no POSIX shell (Windows). */
 export function startGuard(scratch: string, env: NodeJS.ProcessEnv = process.env): Guard | undefined {
   if (process.platform === 'win32') return undefined
-  let child: ChildProcess
-  try {
-    child = spawn('/bin/sh', ['-c', GUARD_SCRIPT, 'workerdb-guard', scratch], {
-      detached: true, stdio: ['pipe', 'ignore', 'ignore'], env, cwd: os.tmpdir(),
-    })
-  } catch {
-    return undefined
-  }
-  child.once('error', () => {})
-  const stdin = child.stdin!
-  stdin.on('error', () => {})
-  // Neither the guard nor its pipe may keep the runner alive.
-  child.unref()
-  ;(stdin as unknown as { unref?: () => void }).unref?.()
-  let released = false
-  const send = (line: string) => {
-    if (!released && stdin.writable) stdin.write(`${line}\n`)
-  }
+  const pipe = startGuardProcess('/bin/sh', ['-c', GUARD_SCRIPT, 'workerdb-guard', scratch], env)
+  if (!pipe) return undefined
   return {
-    watch(pid) {
-      send(pid === undefined ? 'nopid' : `pid ${pid}`)
-    },
-    release() {
-      send('done')
-      released = true
-      stdin.end()
-    },
+    watch: (pid) => pipe.send(pid === undefined ? 'nopid' : `pid ${pid}`),
+    release: () => pipe.close('done'),
   }
 }

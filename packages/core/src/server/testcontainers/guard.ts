@@ -1,8 +1,8 @@
 /** The container guard: a container workerdb starts for one run never outlives that run, however it dies. */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import os from 'node:os'
+import { startGuardProcess } from '../guard-process.js'
 
 /** Labels every throwaway container carries: the guard finds its containers by the first. */
 export const GUARD_LABEL = 'org.workerdb.guard'
@@ -62,33 +62,12 @@ export interface ContainerGuard {
  */
 export function startContainerGuard(testcontainersEntry: string, env: NodeJS.ProcessEnv = process.env): ContainerGuard | undefined {
   const token = randomBytes(8).toString('hex')
-  let child: ChildProcess
-  try {
-    child = spawn(process.execPath, ['-e', GUARD_SOURCE, testcontainersEntry, token], {
-      detached: true, stdio: ['pipe', 'ignore', 'ignore'], env, cwd: os.tmpdir(), windowsHide: true,
-    })
-  } catch {
-    return undefined
-  }
-  child.once('error', () => {})
-  const stdin = child.stdin!
-  stdin.on('error', () => {})
-  // Neither the guard nor its pipe may keep the runner alive.
-  child.unref()
-  ;(stdin as unknown as { unref?: () => void }).unref?.()
-  let settled = false
+  const pipe = startGuardProcess(process.execPath, ['-e', GUARD_SOURCE, testcontainersEntry, token], env)
+  if (!pipe) return undefined
   return {
     labels: { [GUARD_LABEL]: token, [PID_LABEL]: String(process.pid), [HOST_LABEL]: os.hostname() },
-    release() {
-      if (settled) return
-      settled = true
-      if (stdin.writable) stdin.end('done\n')
-    },
-    abandon() {
-      if (settled) return
-      settled = true
-      stdin.end()
-    },
+    release: () => pipe.close('done'),
+    abandon: () => pipe.close(),
   }
 }
 
