@@ -38,8 +38,8 @@
  *
  * Every row's result is written to --out (default bench/results/latest.json) as soon as it is measured,
  * so a run cut short keeps what it measured; at the end docs/performance.md is rendered from
- * it (bench/render.mjs). Flags: --reps N (3) · --only rows · --servers embedded,url (add `container`: a
- * PostgreSQL container the bench starts with testcontainers, --image NAME, default WORKERDB_TESTCONTAINERS_IMAGE
+ * it (bench/render.mjs). Flags: --reps N (3) · --only rows · --servers embedded,url (add `container`, measured
+ * on the cold and warm rows: a PostgreSQL container the bench starts with testcontainers, --image NAME, default WORKERDB_TESTCONTAINERS_IMAGE
  * or the local image of scripts/pg-image.mjs; the package comes from e2e/fixtures/testcontainers) · --url URL ·
  * --ns 2,4 · --k 4 · --suite-tx 40 · --overhead-files 8,32 · --budget SECONDS (550: each row on each server
  * gets a weighted share of what is left and stops after the rep under way once past it; a row that would
@@ -807,8 +807,16 @@ function repsLoop(count = REPS) {
   }
 }
 
+/**
+ * The container answers one question, what a run costs on it against the other servers: the rows a run is
+ * made of. The rest (strategy, suite, reset…) measure the server's PostgreSQL, which the URL row already has.
+ */
+const CONTAINER_ROWS = ['cold', 'warm']
+const runsOn = (row, serverKey) => serverKey !== 'container' || CONTAINER_ROWS.includes(row)
+
 /** Measures one row on one server and records it at once. */
 async function measure(row, serverKey, f) {
+  if (!runsOn(row, serverKey)) return
   const weightLeft = planned.reduce((a, [r]) => a + WEIGHTS[r], 0)
   planned = planned.filter(([r, k]) => !(r === row && k === serverKey))
   if (interrupted) return
@@ -894,7 +902,7 @@ try {
     else if (row === 'fsync') planned.push([row, 'embedded-disk'])
     else if (row === 'config') planned.push([row, 'none'])
     else if (row === 'overhead' || row === 'scaling') { if (servers.embedded) planned.push([row, 'embedded']) }
-    else for (const k of keys) planned.push([row, k])
+    else for (const k of keys) if (runsOn(row, k)) planned.push([row, k])
   }
   const sqlDir = join(work, 'migrations'); writeSqlMigrations(sqlDir)
   const knexDir = knexPackageDir()
