@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
-import { manifestDir } from '../../packages/core/src/manifest.js'
+import { manifestDir } from '../../packages/core/src/runfile/manifest.js'
 import { adminQuery, portRefuses, serverUrl, vitestBin, type Project } from './harness.js'
 import { FIXTURES_DIR, type JestProject } from './jest-harness.js'
 

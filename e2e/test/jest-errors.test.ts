@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
-import { manifestPathFor } from '../../packages/core/src/manifest.js'
+import { manifestPathFor } from '../../packages/core/src/runfile/manifest.js'
 import { databasesWithPrefix, describeRun, expectIsolated, leftoverClones, runJest, useJestScenarios, type JestMajor, jestMatrixRow } from '../support/jest-harness.js'
 
 const scenarios = useJestScenarios()

@@ -13,7 +13,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { manifestDir } from '../../packages/core/src/manifest.js'
+import { manifestDir } from '../../packages/core/src/runfile/manifest.js'
 import {
   adminQuery, describeRun, isolationProblems, runVitest, useScenarios, type Project, type RunResult,
 } from '../support/harness.js'

@@ -21,5 +21,5 @@ export default defineConfig([
     splitting: false,
   },
   // The detached process teardown hands its drops to (background-drop.ts): run by path, never imported.
-  { ...shared, entry: ['src/dropper.ts'], format: ['esm'], dts: false },
+  { ...shared, entry: { dropper: 'src/cleanup/dropper.ts' }, format: ['esm'], dts: false },
 ])

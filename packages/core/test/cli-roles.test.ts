@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { main } from '../src/cli.js'
-import { makeMarker } from '../src/marker.js'
-import { cloneName, quoteIdent, quoteLiteral, roleName } from '../src/naming.js'
+import { makeMarker } from '../src/catalog/marker.js'
+import { cloneName, quoteIdent, quoteLiteral, roleName } from '../src/catalog/names.js'
 import { dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
 
 const prefix = uniquePrefix('clr')

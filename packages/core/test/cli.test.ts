@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { main } from '../src/cli.js'
 import { age, table } from '../src/cli/output.js'
-import { makeMarker } from '../src/marker.js'
-import { quoteIdent, quoteLiteral } from '../src/naming.js'
+import { makeMarker } from '../src/catalog/marker.js'
+import { quoteIdent, quoteLiteral } from '../src/catalog/names.js'
 import { databasesWithPrefix, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
 
 const prefix = uniquePrefix('cli')

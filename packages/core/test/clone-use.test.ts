@@ -4,10 +4,10 @@
  * "2 clones ready". Pure rules first, then real runs on the test server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cloneUse, unusedClonesMessage } from '../src/clone-use.js'
-import { resolveConfig } from '../src/config.js'
-import { MANIFEST_ENV } from '../src/manifest.js'
-import { provision } from '../src/provision.js'
+import { cloneUse, unusedClonesMessage } from '../src/runfile/clone-use.js'
+import { resolveConfig } from '../src/config/config.js'
+import { MANIFEST_ENV } from '../src/runfile/manifest.js'
+import { provision } from '../src/engine/provision.js'
 import { databasesWithPrefix, dbUrl, dropPrefix, rejectionError, testUrl, uniquePrefix, withClient } from './helpers.js'
 
 const map = (entries: Record<string, number>) => new Map(Object.entries(entries))

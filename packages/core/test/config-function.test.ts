@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { findPackageDir, resolveConfig } from '../src/config.js'
+import { findPackageDir, resolveConfig } from '../src/config/config.js'
 
 const root = mkdtempSync(join(tmpdir(), 'workerdb-cfgfn-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))

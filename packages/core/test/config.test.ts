@@ -3,7 +3,7 @@ import { Module } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { findConfigFile, resolveConfig, validateOptions } from '../src/config.js'
+import { findConfigFile, resolveConfig, validateOptions } from '../src/config/config.js'
 import { rejectionError as configErrorAsync, thrownError as configError } from './helpers.js'
 
 const roots: string[] = []

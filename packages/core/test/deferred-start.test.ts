@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { deferredStart } from '../src/deferred-start.js'
+import { deferredStart } from '../src/engine/deferred-start.js'
 
 const settled = async (p: Promise<void>, withinMs: number) =>
   Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), withinMs))])

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { templateHash, type HashInputs } from '../src/hash.js'
+import { templateHash, type HashInputs } from '../src/catalog/hash.js'
 import { rng } from './helpers.js'
 
 const base: HashInputs = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { lock, spareClaimLock, templateLock, tryLock, unlock, withLock, withLockIfFree } from '../src/locks.js'
+import { lock, spareClaimLock, templateLock, tryLock, unlock, withLock, withLockIfFree } from '../src/catalog/locks.js'
 import { testUrl, withClient } from './helpers.js'
 
 const HASH = 'f'.repeat(16) + '0123456789abcdef' + '0'.repeat(32)

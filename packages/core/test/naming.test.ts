@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WorkerDbError } from '../src/errors.js'
 import {
   MAX_IDENTIFIER_BYTES, checkIdentifier, cloneName, isOwnName, newRunId, parseName, quoteIdent, quoteLiteral, spareName, sparePrefix, templateName, validatePrefix,
-} from '../src/naming.js'
+} from '../src/catalog/names.js'
 import { dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8')

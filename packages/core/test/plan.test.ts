@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { planVitest, vitest3MixedPools, vitestDefaultWorkers, type VitestFacts, type VitestPoolOptions, type VitestProjectFacts } from '../src/plan/vitest.js'
 import { cloneFor } from '../src/worker.js'
-import type { Manifest } from '../src/manifest.js'
+import type { Manifest } from '../src/runfile/manifest.js'
 import { rng } from './helpers.js'
 
 /** One project with `files` spec files in `pool`; everything else at Vitest's defaults on an 8-core box. */

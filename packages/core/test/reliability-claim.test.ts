@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { flag } from '../src/cli/output.js'
 import { WorkerDbError } from '../src/errors.js'
-import type { Manifest } from '../src/manifest.js'
+import type { Manifest } from '../src/runfile/manifest.js'
 import { claimWorkerDatabase, getWorkerDatabase } from '../src/worker.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'workerdb-claim-'))

@@ -1,4 +1,4 @@
-import { resolveConfig, type ResolvedConfig } from '../config.js'
+import { resolveConfig, type ResolvedConfig } from '../config/config.js'
 import { WorkerDbError } from '../errors.js'
 import { chooseServer, NO_PROBE } from '../server/index.js'
 

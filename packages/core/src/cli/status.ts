@@ -1,8 +1,8 @@
 /** `workerdb status`: templates, clones and per-worker roles on the server, with their runs and whether those are alive. */
-import { connect, listDatabases, listRoles, serverInfo, type Client } from '../db.js'
-import { parseMarker } from '../marker.js'
-import { parseRoleName } from '../naming.js'
-import { ownerAlive } from '../sweep.js'
+import { connect, listDatabases, listRoles, serverInfo, type Client } from '../catalog/db.js'
+import { parseMarker } from '../catalog/marker.js'
+import { parseRoleName } from '../catalog/names.js'
+import { ownerAlive } from '../cleanup/sweep.js'
 import { redactUrl } from '../url.js'
 import { age, mb, table, type CommandOutput } from './output.js'
 import { urlServer } from './server-url.js'

@@ -9,7 +9,7 @@ import { requirePg } from '../require-pg.js'
 import type pg from 'pg'
 import { WorkerDbError } from '../errors.js'
 import { TEST_TRANSACTION_BEGUN } from './transaction.js'
-import { quoteIdent, quoteLiteral } from '../naming.js'
+import { quoteIdent, quoteLiteral } from '../catalog/names.js'
 import { redactedCause, redactText } from '../url.js'
 import { plural } from '../log.js'
 

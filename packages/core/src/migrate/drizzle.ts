@@ -6,9 +6,9 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
-import { loadDriver } from '../db.js'
+import { loadDriver } from '../catalog/db.js'
 import { WorkerDbError } from '../errors.js'
-import { quoteIdent } from '../naming.js'
+import { quoteIdent } from '../catalog/names.js'
 import { hashFiles } from './files.js'
 import { importFromProject, importUserFile, migrationFailed } from './project.js'
 import type { Migrator } from './types.js'

@@ -7,7 +7,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { loadDriver } from '../db.js'
+import { loadDriver } from '../catalog/db.js'
 import { WorkerDbError } from '../errors.js'
 import { redactedCause, redactText } from '../url.js'
 import { hashFiles, listFiles } from './files.js'

@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { SpareJob } from './spares.js'
+import type { SpareJob } from '../engine/spares.js'
 
 /** The job, in the dropper's environment: its argv would show the password in `ps`, its environment does not. */
 export const DROP_JOB_ENV = 'WORKERDB_DROP_JOB'
@@ -31,7 +31,7 @@ export const DROPPER_DEADLINE_MS = 60_000
 
 /** Next to the bundle that imports this module (dist/); from the sources (tests), the built one in dist/. */
 const besideBundle = fileURLToPath(new URL('./dropper.js', import.meta.url))
-export const DROPPER = existsSync(besideBundle) ? besideBundle : fileURLToPath(new URL('../dist/dropper.js', import.meta.url))
+export const DROPPER = existsSync(besideBundle) ? besideBundle : fileURLToPath(new URL('../../dist/dropper.js', import.meta.url))
 
 /**
  * Starts the dropper and returns at once, with its pid. Its output goes nowhere (it has no terminal to

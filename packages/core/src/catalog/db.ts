@@ -4,9 +4,9 @@
  */
 import { createRequire } from 'node:module'
 import type pg from 'pg'
-import { WorkerDbError } from './errors.js'
-import { requirePg } from './require-pg.js'
-import { redactText, redactUrl } from './url.js'
+import { WorkerDbError } from '../errors.js'
+import { requirePg } from '../require-pg.js'
+import { redactText, redactUrl } from '../url.js'
 
 export type Client = pg.Client
 

@@ -3,25 +3,25 @@
  * workers), spares made while the tests run, the check that the tests used their clones, and the
  * teardown that undoes exactly what this run made.
  */
-import { dropInBackground } from '../background-drop.js'
-import { cloneUse, readOwnSessions, readSessions, UNUSED_CLONES_HINT, unusedClonesMessage } from '../clone-use.js'
-import { createClones, dropClones, durabilityHint } from '../clones.js'
-import { connect, driverPath, ownSessions } from '../db.js'
-import { deferredStart, WORKERS_BOOT_MS } from '../deferred-start.js'
+import { dropInBackground } from '../cleanup/background-drop.js'
+import { cloneUse, readOwnSessions, readSessions, UNUSED_CLONES_HINT, unusedClonesMessage } from '../runfile/clone-use.js'
+import { createClones, dropClones, durabilityHint } from './clones.js'
+import { connect, driverPath, ownSessions } from '../catalog/db.js'
+import { deferredStart, WORKERS_BOOT_MS } from './deferred-start.js'
 import { WorkerDbError } from '../errors.js'
 import { planReset, readResetCatalog, type ManifestReset, type ResetPer } from '../isolation/reset.js'
 import { ms, plural, type Logger } from '../log.js'
-import { MANIFEST_ENV, removeManifest } from '../manifest.js'
-import { cloneName } from '../naming.js'
+import { MANIFEST_ENV, removeManifest } from '../runfile/manifest.js'
+import { cloneName } from '../catalog/names.js'
 import type { Plan } from '../plan/plan.js'
-import type { ProvisionOptions } from '../provision.js'
-import { createRoles } from '../roles.js'
-import { claimSpares, makeSpares, type SpareJob, type SpareMaker } from '../spares.js'
+import type { ProvisionOptions } from './provision.js'
+import { createRoles } from './roles.js'
+import { claimSpares, makeSpares, type SpareJob, type SpareMaker } from './spares.js'
 import { connectionParts, redactText, withDatabase } from '../url.js'
 import type { RunFile } from './run-file.js'
 import type { RunStart } from './start.js'
 import { recordSummary, type ProvisionSummary } from './summary.js'
-import { sweepDeadRuns } from './sweep-dead-runs.js'
+import { sweepDeadRuns } from '../cleanup/dead-runs.js'
 
 export class Run {
   readonly summary: ProvisionSummary

@@ -1,9 +1,9 @@
 /** What a run reports about itself: the summary the adapters print, and the file CI dashboards read. */
 import { writeFileSync } from 'node:fs'
-import type { CloneUse } from '../clone-use.js'
+import type { CloneUse } from '../runfile/clone-use.js'
 import type { Logger } from '../log.js'
 import type { Plan } from '../plan/plan.js'
-import type { TemplateResult } from '../template.js'
+import type { TemplateResult } from './template.js'
 
 export interface ProvisionSummary {
   runId: string

@@ -1,21 +1,21 @@
 /**
  * One run's provisioning, start to end: server → template (built or reused) → clones → manifest, and
  * the teardown that undoes exactly what this run made. Framework packages call this from their runner
- * side; nothing here knows which framework it serves. The parts live in provision/: start (server and
- * template), run (clones, spares, teardown), run-file (the manifest while the run lives).
+ * side; nothing here knows which framework it serves. The parts live beside it in engine/: start (server
+ * and template), run (clones, spares, teardown), run-file (the manifest while the run lives).
  */
-import type { ResolvedConfig } from './config.js'
-import { createLogger, type Logger } from './log.js'
-import { baseManifest, MANIFEST_ENV, manifestPathFor, type Manifest } from './manifest.js'
-import { newRunId } from './naming.js'
-import type { Plan } from './plan/plan.js'
-import { Run } from './provision/run.js'
-import { RunFile } from './provision/run-file.js'
-import { startRun } from './provision/start.js'
-import { recordSummary, type ProvisionSummary } from './provision/summary.js'
+import type { ResolvedConfig } from '../config/config.js'
+import { createLogger, type Logger } from '../log.js'
+import { baseManifest, MANIFEST_ENV, manifestPathFor, type Manifest } from '../runfile/manifest.js'
+import { newRunId } from '../catalog/names.js'
+import type { Plan } from '../plan/plan.js'
+import { Run } from './run.js'
+import { RunFile } from './run-file.js'
+import { startRun } from './start.js'
+import { recordSummary, type ProvisionSummary } from './summary.js'
 
-export { connectionWarning, CONNECTIONS_PER_WORKER } from './provision/connections.js'
-export type { ProvisionSummary } from './provision/summary.js'
+export { connectionWarning, CONNECTIONS_PER_WORKER } from './connections.js'
+export type { ProvisionSummary } from './summary.js'
 
 export interface ProvisionOptions {
   config: ResolvedConfig

@@ -7,14 +7,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { dropAll } from './clones.js'
-import { connect, listDatabases, listRoles, type Client, type DatabaseRow, type RoleRow } from './db.js'
-import { templateLock, withLockIfFree } from './locks.js'
-import { parseName, parseRoleName, quoteIdent } from './naming.js'
-import { dropRoles } from './roles.js'
-import { manifestDir, removeManifest, type CreatingEntry, type Manifest } from './manifest.js'
-import { isMarkerAlive, parseMarker, processStartedAt, type Marker } from './marker.js'
-import { connectionParts } from './url.js'
+import { dropAll } from '../engine/clones.js'
+import { connect, listDatabases, listRoles, type Client, type DatabaseRow, type RoleRow } from '../catalog/db.js'
+import { templateLock, withLockIfFree } from '../catalog/locks.js'
+import { parseName, parseRoleName, quoteIdent } from '../catalog/names.js'
+import { dropRoles } from '../engine/roles.js'
+import { manifestDir, removeManifest, type CreatingEntry, type Manifest } from '../runfile/manifest.js'
+import { isMarkerAlive, parseMarker, processStartedAt, type Marker } from '../catalog/marker.js'
+import { connectionParts } from '../url.js'
 
 export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000
 /** Templates of this many hashes per prefix are kept (the newest), so switching branches back and forth stays warm. */

@@ -3,7 +3,7 @@
  * (workers may already be waiting on the file), and naming each database before its copy starts, so a
  * run killed before the copy's marker is written leaves the next run's sweep proof that it is ours.
  */
-import { writeManifest, type CreatingEntry, type Manifest } from '../manifest.js'
+import { writeManifest, type CreatingEntry, type Manifest } from '../runfile/manifest.js'
 import { withDatabase } from '../url.js'
 
 export class RunFile {

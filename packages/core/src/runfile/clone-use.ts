@@ -9,7 +9,7 @@
  */
 import { appendFileSync, readFileSync, rmSync } from 'node:fs'
 import type pg from 'pg'
-import { plural } from './log.js'
+import { plural } from '../log.js'
 
 /** The file beside the manifest where workers note the sessions they open themselves: one database name a line. */
 export function ownSessionsFile(manifestPath: string): string {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { Client } from './db.js'
-import { quoteIdent, quoteLiteral } from './naming.js'
+import { quoteIdent, quoteLiteral } from './names.js'
 
 export const TOOL = 'workerdb'
 export const MARKER_VERSION = 1

@@ -1,7 +1,7 @@
 /**
  * Per-worker roles (config `roles`). Roles are cluster-wide: a clone cannot carry one, and two workers that
  * `ALTER ROLE` one shared role at the same moment fail with "tuple concurrently updated". With
- * `roles: ['app']`, each clone gets a LOGIN role of its own per key, `<clone>_role_<key>` (naming.ts),
+ * `roles: ['app']`, each clone gets a LOGIN role of its own per key, `<clone>_role_<key>` (names.ts),
  * marked as workerdb's like its databases (COMMENT ON ROLE, marker.ts), allowed everything inside its clone
  * and nothing server-wide, and a member of the existing roles its `memberOf` names.
  *
@@ -10,11 +10,11 @@
  * our prefix, a name that parses as a clone's role, AND our marker are ever dropped.
  */
 import { createHash, createHmac, pbkdf2, randomBytes } from 'node:crypto'
-import { connect, listRoles, type Client, type ServerInfo } from './db.js'
-import { WorkerDbError } from './errors.js'
-import { makeMarker, markRole, parseMarker, type Marker } from './marker.js'
-import { parseRoleName, quoteIdent, quoteLiteral, roleName } from './naming.js'
-import { redactText } from './url.js'
+import { connect, listRoles, type Client, type ServerInfo } from '../catalog/db.js'
+import { WorkerDbError } from '../errors.js'
+import { makeMarker, markRole, parseMarker, type Marker } from '../catalog/marker.js'
+import { parseRoleName, quoteIdent, quoteLiteral, roleName } from '../catalog/names.js'
+import { redactText } from '../url.js'
 
 export interface RoleSpec {
   /** The key in `roles`: part of the role's name, and of the env parts `role:<key>`, `roleUrl:<key>`. */

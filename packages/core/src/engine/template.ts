@@ -4,14 +4,14 @@
  * is sealed (IS_TEMPLATE, no connections) AND its marker says 'ready': a build that died half way is
  * never mistaken for a good one.
  */
-import { WorkerDbError } from './errors.js'
-import { listDatabases, type Client, type DatabaseRow } from './db.js'
-import { lock, templateLock, unlock, withLock } from './locks.js'
-import type { Logger } from './log.js'
-import { makeMarker, markDatabase, parseMarker } from './marker.js'
-import type { Migrator } from './migrate/types.js'
-import { quoteIdent, templateName } from './naming.js'
-import { withDatabase } from './url.js'
+import { WorkerDbError } from '../errors.js'
+import { listDatabases, type Client, type DatabaseRow } from '../catalog/db.js'
+import { lock, templateLock, unlock, withLock } from '../catalog/locks.js'
+import type { Logger } from '../log.js'
+import { makeMarker, markDatabase, parseMarker } from '../catalog/marker.js'
+import type { Migrator } from '../migrate/types.js'
+import { quoteIdent, templateName } from '../catalog/names.js'
+import { withDatabase } from '../url.js'
 
 export interface TemplateResult {
   name: string

@@ -4,20 +4,20 @@
  * while this run clones it.
  */
 import { dirname } from 'node:path'
-import { chooseStrategy } from '../clones.js'
-import { readSessions } from '../clone-use.js'
-import { connect, ownSessions, requireCreateDb, serverInfo, type Client, type ServerInfo } from '../db.js'
+import { chooseStrategy } from './clones.js'
+import { readSessions } from '../runfile/clone-use.js'
+import { connect, ownSessions, requireCreateDb, serverInfo, type Client, type ServerInfo } from '../catalog/db.js'
 import { envFor } from '../env.js'
-import { templateHash } from '../hash.js'
+import { templateHash } from '../catalog/hash.js'
 import { plural, type Logger } from '../log.js'
 import type { Migrator } from '../migrate/types.js'
-import type { ProvisionOptions } from '../provision.js'
-import { checkRoles } from '../roles.js'
+import type { ProvisionOptions } from './provision.js'
+import { checkRoles } from './roles.js'
 import { startServer, type ServerHandle } from '../server/index.js'
-import { ensureTemplate, releaseTemplate, type TemplateResult } from '../template.js'
+import { ensureTemplate, releaseTemplate, type TemplateResult } from './template.js'
 import { connectionParts } from '../url.js'
 import { cloneLanes, connectionFacts, connectionWarning } from './connections.js'
-import { sweepDeadRuns } from './sweep-dead-runs.js'
+import { sweepDeadRuns } from '../cleanup/dead-runs.js'
 
 export interface RunStart {
   server: ServerHandle

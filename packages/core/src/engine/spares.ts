@@ -5,10 +5,10 @@
  * runs, so nothing has to stay running. Opt-in (`spares`): they hold disk (one template's size each) and
  * add copy I/O while tests run.
  */
-import { connect, type Client } from './db.js'
-import { lock, lockForTransaction, spareClaimLock, templateLock } from './locks.js'
-import { makeMarker, markDatabase, parseMarker, type Marker } from './marker.js'
-import { quoteIdent, spareName, sparePrefix } from './naming.js'
+import { connect, type Client } from '../catalog/db.js'
+import { lock, lockForTransaction, spareClaimLock, templateLock } from '../catalog/locks.js'
+import { makeMarker, markDatabase, parseMarker, type Marker } from '../catalog/marker.js'
+import { quoteIdent, spareName, sparePrefix } from '../catalog/names.js'
 
 /** Pure: the spares of this template among these rows, oldest first (claims take those first). */
 export function sparesOf(rows: Array<{ name: string; comment: string | null }>, prefix: string, hash: string): string[] {

@@ -1,7 +1,7 @@
 /** Will a run's workers find enough connections, and how many copies may run at once? */
 import { availableParallelism } from 'node:os'
-import { cloneConcurrency } from '../clones.js'
-import type { Client, ServerInfo } from '../db.js'
+import { cloneConcurrency } from './clones.js'
+import type { Client, ServerInfo } from '../catalog/db.js'
 import { plural } from '../log.js'
 import type { ServerHandle } from '../server/types.js'
 import { connectionParts } from '../url.js'

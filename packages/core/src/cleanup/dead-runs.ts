@@ -1,7 +1,7 @@
 /** After a run's clones exist: what dead runs left behind goes, in the background, with one log line per kind. */
-import type { ResolvedConfig } from '../config.js'
+import type { ResolvedConfig } from '../config/config.js'
 import { plural, type Logger } from '../log.js'
-import { deadManifests, removeManifests, sweep, type DeadManifest } from '../sweep.js'
+import { deadManifests, removeManifests, sweep, type DeadManifest } from './sweep.js'
 
 export function sweepDeadRuns(adminUrl: string, config: ResolvedConfig, runId: string, hash: string, log: Logger): Promise<unknown> {
   let dead: DeadManifest[] = []

@@ -5,11 +5,11 @@
  * that if it dies between CREATE DATABASE and the marker, the next run's sweep drops that copy.
  */
 import { DROP_JOB_ENV, DROPPER_DEADLINE_MS, type DropJob } from './background-drop.js'
-import { dropClones } from './clones.js'
-import { baseManifest, manifestPathFor, removeManifest, writeManifest, type Manifest } from './manifest.js'
-import { newRunId } from './naming.js'
-import { withDatabase } from './url.js'
-import { makeSpares } from './spares.js'
+import { dropClones } from '../engine/clones.js'
+import { baseManifest, manifestPathFor, removeManifest, writeManifest, type Manifest } from '../runfile/manifest.js'
+import { newRunId } from '../catalog/names.js'
+import { withDatabase } from '../url.js'
+import { makeSpares } from '../engine/spares.js'
 
 setTimeout(() => process.exit(1), DROPPER_DEADLINE_MS).unref()
 const job = JSON.parse(process.env[DROP_JOB_ENV] ?? 'null') as DropJob | null

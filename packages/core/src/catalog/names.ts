@@ -2,7 +2,7 @@
  * Database names. PostgreSQL silently truncates identifiers to 63 bytes, so two long names that share a
  * prefix would collide without anyone noticing: every name here is built to fit, and checked.
  */
-import { WorkerDbError } from './errors.js'
+import { WorkerDbError } from '../errors.js'
 
 export const MAX_IDENTIFIER_BYTES = 63
 export const DEFAULT_PREFIX = 'wdb'

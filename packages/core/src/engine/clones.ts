@@ -3,12 +3,12 @@
  * its own (it cannot share a transaction or a session), so concurrency is a handful of clients working
  * through the list.
  */
-import { WorkerDbError } from './errors.js'
-import { connect, type Client, type ServerInfo } from './db.js'
-import { makeMarker, markDatabase, parseMarker, type Marker } from './marker.js'
-import { quoteIdent } from './naming.js'
+import { WorkerDbError } from '../errors.js'
+import { connect, type Client, type ServerInfo } from '../catalog/db.js'
+import { makeMarker, markDatabase, parseMarker, type Marker } from '../catalog/marker.js'
+import { quoteIdent } from '../catalog/names.js'
 import { dropRoles, rolesOfClones } from './roles.js'
-import { redactText } from './url.js'
+import { redactText } from '../url.js'
 
 export type CloneStrategy = 'auto' | 'WAL_LOG' | 'FILE_COPY'
 
