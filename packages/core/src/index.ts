@@ -4,8 +4,8 @@
  * helpers and the errors. The framework adapters use `@workerdb/core/runner` (the main process) and
  * `@workerdb/core/worker` (each test file's process); no test framework is imported here.
  */
-export { defineConfig } from './config/config.js'
-export type { WorkerDbOptions, ServerOption, MigrateOption, ConfigContext, ConfigExport, RolesOption } from './config/config.js'
+export { defineConfig } from './config/options.js'
+export type { WorkerDbOptions, ServerOption, MigrateOption, ConfigContext, ConfigExport, RolesOption } from './config/options.js'
 export type { EnvOption, EnvSpec, EnvPart, ConnectionPart, RolePart } from './env.js'
 export type { ResetOption, ResetPer } from './isolation/reset.js'
 export type { Migrator } from './migrate/types.js'

@@ -3,8 +3,10 @@
  * drive a run themselves: resolve the config, plan the workers, provision, hand the manifest to workers.
  * Users' test code needs none of this: see the main entry.
  */
-export { resolveConfig, findConfigFile, findPackageDir, validateOptions, CONFIG_FILES } from './config/config.js'
-export type { ResolvedConfig } from './config/config.js'
+export { findConfigFile, findPackageDir, CONFIG_FILES } from './config/load.js'
+export { resolveConfig } from './config/resolve.js'
+export { validateOptions } from './config/validate.js'
+export type { ResolvedConfig } from './config/options.js'
 export type { Plan } from './plan/plan.js'
 export { planJest } from './plan/jest.js'
 export type { JestFacts } from './plan/jest.js'

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cloneUse, unusedClonesMessage } from '../src/runfile/clone-use.js'
-import { resolveConfig } from '../src/config/config.js'
+import { resolveConfig } from '../src/config/resolve.js'
 import { MANIFEST_ENV } from '../src/runfile/manifest.js'
 import { provision } from '../src/engine/provision.js'
 import { databasesWithPrefix, dbUrl, dropPrefix, rejectionError, testUrl, uniquePrefix, withClient } from './helpers.js'

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { findPackageDir, resolveConfig } from '../src/config/config.js'
+import { findPackageDir } from '../src/config/load.js'
+import { resolveConfig } from '../src/config/resolve.js'
 
 const root = mkdtempSync(join(tmpdir(), 'workerdb-cfgfn-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))

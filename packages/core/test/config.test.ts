@@ -3,7 +3,9 @@ import { Module } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { findConfigFile, resolveConfig, validateOptions } from '../src/config/config.js'
+import { findConfigFile } from '../src/config/load.js'
+import { resolveConfig } from '../src/config/resolve.js'
+import { validateOptions } from '../src/config/validate.js'
 import { rejectionError as configErrorAsync, thrownError as configError } from './helpers.js'
 
 const roots: string[] = []

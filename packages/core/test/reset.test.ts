@@ -3,7 +3,8 @@
  * option's validation, and how the transaction helper rewrites the code's own BEGIN/COMMIT/ROLLBACK.
  */
 import { describe, expect, it } from 'vitest'
-import { resolveConfig, validateOptions } from '../src/config/config.js'
+import { resolveConfig } from '../src/config/resolve.js'
+import { validateOptions } from '../src/config/validate.js'
 import { dirtyCheckStatement, KNOWN_LEDGERS, parseTableName, planReset, tableKey, truncateStatement, withReferencing, type ResetCatalog } from '../src/isolation/reset.js'
 import { rewriteTransactionStatement, useTransaction } from '../src/isolation/transaction.js'
 import { thrownError as thrown } from './helpers.js'

@@ -7,14 +7,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { resolveConfig, type ResolvedConfig } from '../src/config/config.js'
+import type { ResolvedConfig } from '../src/config/options.js'
+import { resolveConfig } from '../src/config/resolve.js'
 import { makeMarker, parseMarker } from '../src/catalog/marker.js'
 import { manifestDir, manifestPathFor, type Manifest } from '../src/runfile/manifest.js'
 import { newRunId, quoteIdent, quoteLiteral } from '../src/catalog/names.js'
 import { provision, type Provisioned } from '../src/engine/provision.js'
 import { spareName } from '../src/catalog/names.js'
 import { sparesOf } from '../src/engine/spares.js'
-import { orphanSpares, sweep } from '../src/cleanup/sweep.js'
+import { sweep } from '../src/cleanup/sweep.js'
+import { orphanSpares } from '../src/cleanup/sweep-rules.js'
 import { alive, databasesWithPrefix, dbUrl, dropPrefix, eventually, testUrl, uniquePrefix, withClient } from './helpers.js'
 
 const HASH = 'ab'.repeat(32)

@@ -3,9 +3,11 @@ import { hostname } from 'node:os'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseRow } from '../src/catalog/db.js'
-import { isMarkerAlive, isZombie, makeMarker, type Marker } from '../src/catalog/marker.js'
+import { makeMarker, type Marker } from '../src/catalog/marker.js'
+import { isPidAlive, isZombie } from '../src/runfile/liveness.js'
 import { quoteIdent, quoteLiteral } from '../src/catalog/names.js'
-import { sweep, sweepCandidates, type SweepPolicy } from '../src/cleanup/sweep.js'
+import { sweep } from '../src/cleanup/sweep.js'
+import { sweepCandidates, type SweepPolicy } from '../src/cleanup/sweep-rules.js'
 import { databasesWithPrefix, dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
 import { lacks } from '../../../test-support/skips.mjs'
 
@@ -135,16 +137,16 @@ describe('sweepCandidates (pure)', () => {
   })
 })
 
-describe('isMarkerAlive', () => {
+describe('isPidAlive', () => {
   it('is true for this process, false for an exited one, unknown for another host', () => {
     const pid = deadPid()
-    expect(isMarkerAlive(makeMarker({ kind: 'clone', run: 'r' }))).toBe(true)
-    expect(isMarkerAlive(makeMarker({ kind: 'clone', run: 'r', pid }))).toBe(false)
-    expect(isMarkerAlive(makeMarker({ kind: 'clone', run: 'r', host: 'not-' + hostname() }))).toBe('unknown')
+    expect(isPidAlive(makeMarker({ kind: 'clone', run: 'r' }))).toBe(true)
+    expect(isPidAlive(makeMarker({ kind: 'clone', run: 'r', pid }))).toBe(false)
+    expect(isPidAlive(makeMarker({ kind: 'clone', run: 'r', host: 'not-' + hostname() }))).toBe('unknown')
   })
 })
 
-describe('isMarkerAlive: zombies', () => {
+describe('isPidAlive: zombies', () => {
   it.skipIf(lacks('linux', import.meta.url))('is false for a process that exited but was not reaped yet', async () => {
     // A child that exits while nobody waits for it: Node reaps it only on the next turn of the event loop.
     const { spawn } = await import('node:child_process')
@@ -164,7 +166,7 @@ describe('isMarkerAlive: zombies', () => {
     while (!zombie() && Date.now() < until) { /* spin */ }
     expect(zombie()).toBe(true)
     expect(isZombie(pid)).toBe(true)
-    expect(isMarkerAlive(makeMarker({ kind: 'clone', run: 'r', pid }))).toBe(false)
+    expect(isPidAlive(makeMarker({ kind: 'clone', run: 'r', pid }))).toBe(false)
     expect(isZombie(process.pid)).toBe(false)
     await new Promise((r) => child.once('exit', r))
   })

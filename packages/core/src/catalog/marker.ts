@@ -3,7 +3,6 @@
  * so does every per-worker role (`COMMENT ON ROLE`); only databases and roles with our prefix AND a valid
  * marker are ever dropped, so a look-alike name made by someone else is safe.
  */
-import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { Client } from './db.js'
 import { quoteIdent, quoteLiteral } from './names.js'
@@ -73,46 +72,4 @@ export function parseMarker(comment: string | null | undefined): Marker | null {
     // Not JSON: not ours.
   }
   return null
-}
-
-/** Is the process that wrote this marker still running? Only answerable on the same host. */
-export function isMarkerAlive(m: Marker, host = hostname()): boolean | 'unknown' {
-  if (m.host !== host) return 'unknown'
-  try {
-    process.kill(m.pid, 0)
-  } catch (err) {
-    // EPERM: the pid exists but belongs to another user, so it is alive.
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-  // A killed runner whose parent died too is reparented to pid 1, and stays a zombie until pid 1 reaps it —
-  // never, in a container whose pid 1 is not an init (npm, a shell): signal 0 still succeeds. Dead all the same.
-  return !isZombie(m.pid)
-}
-
-/** Linux: the process has exited and only its exit status remains. Elsewhere: false (no /proc to ask). */
-export function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z'
-  } catch {
-    return false
-  }
-}
-
-/**
- * Linux: when the process with this pid started (ms since the epoch), to tell a live owner from a later
- * process that got the same pid. Undefined elsewhere, or when /proc cannot be read. Precision ~1 s (the
- * boot time is given in whole seconds; 100 clock ticks per second, as on every Linux workerdb runs on).
- */
-export function processStartedAt(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const ticks = Number(fields[19]) // field 22 of stat, counted from `state` (field 3)
-    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1])
-    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return undefined
-    return btime * 1000 + (ticks / 100) * 1000
-  } catch {
-    return undefined
-  }
 }

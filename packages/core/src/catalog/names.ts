@@ -20,6 +20,12 @@ export function validatePrefix(prefix: string): string {
 }
 
 /** A run id is unique per test-runner process: clone names of concurrent runs (shards, terminals) never meet. */
+export const RUN_ID_PATTERN = '[0-9a-z]{8}'
+/** What follows `<prefix>_` in a spare's, a clone's and a role's name; the names are made below. */
+const SPARE_REST = new RegExp(`^sp_([0-9a-f]{10})_${RUN_ID_PATTERN}$`)
+const CLONE_REST = new RegExp(`^(${RUN_ID_PATTERN})_(?:([a-z0-9]+)_)?(\\d+)$`)
+const ROLE_REST = new RegExp(`^(${RUN_ID_PATTERN}_(?:[A-Za-z0-9]+_)?\\d+)_role_([a-z][a-z0-9_]{0,19})$`)
+
 export function newRunId(): string {
   // 8 base36 chars ≈ 41 bits: collisions between concurrent runs on one server are not a practical concern.
   // Web Crypto, not node:crypto: the worker side imports this module for quoting, and every fresh
@@ -56,9 +62,9 @@ export function parseName(prefix: string, name: string): ParsedName | null {
   const rest = name.slice(prefix.length + 1)
   const template = /^tpl_([0-9a-f]{16})$/.exec(rest)
   if (template) return { kind: 'template', hash: template[1]! }
-  const spare = /^sp_([0-9a-f]{10})_[0-9a-z]{8}$/.exec(rest)
+  const spare = SPARE_REST.exec(rest)
   if (spare) return { kind: 'spare', hash: spare[1]! }
-  const clone = /^([0-9a-z]{8})_(?:([a-z0-9]+)_)?(\d+)$/.exec(rest)
+  const clone = CLONE_REST.exec(rest)
   if (clone) return { kind: 'clone', runId: clone[1]!, ...(clone[2] ? { pool: clone[2] } : {}), slot: Number(clone[3]) }
   return null
 }
@@ -88,7 +94,7 @@ export function roleName(clone: string, key: string): string {
  */
 export function parseRoleName(prefix: string, name: string): { clone: string; key: string } | null {
   if (Buffer.byteLength(name) > MAX_IDENTIFIER_BYTES || !name.startsWith(`${prefix}_`)) return null
-  const m = /^([0-9a-z]{8}_(?:[A-Za-z0-9]+_)?\d+)_role_([a-z][a-z0-9_]{0,19})$/.exec(name.slice(prefix.length + 1))
+  const m = ROLE_REST.exec(name.slice(prefix.length + 1))
   return m ? { clone: `${prefix}_${m[1]}`, key: m[2]! } : null
 }
 

@@ -1,7 +1,18 @@
-/** After a run's clones exist: what dead runs left behind goes, in the background, with one log line per kind. */
-import type { ResolvedConfig } from '../config/config.js'
+/**
+ * Dead runs: runs that were killed, or that Jest 29 ended without globalTeardown, leave their manifest and
+ * databases behind. After a run's clones exist, what dead runs left goes, in the background, with one log
+ * line per kind: first their databases (sweep.ts), then their manifests, the only proof of what they were
+ * creating when they died.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import type { ResolvedConfig } from '../config/options.js'
 import { plural, type Logger } from '../log.js'
-import { deadManifests, removeManifests, sweep, type DeadManifest } from './sweep.js'
+import { manifestDir, parseManifestFileName, removeManifest, type CreatingEntry, type Manifest } from '../runfile/manifest.js'
+import { isPidAlive, ownerAlive } from '../runfile/liveness.js'
+import { sweep } from './sweep.js'
+import { DEFAULT_TTL_MS } from './sweep-rules.js'
 
 export function sweepDeadRuns(adminUrl: string, config: ResolvedConfig, runId: string, hash: string, log: Logger): Promise<unknown> {
   let dead: DeadManifest[] = []
@@ -26,4 +37,55 @@ export function sweepDeadRuns(adminUrl: string, config: ResolvedConfig, runId: s
       if (templates) log.info(`swept ${plural(templates, 'template')} (older than the newest ${config.keepTemplates} hashes, or unfinished builds)`)
     })
     .catch((err) => log.warn(`sweep failed (harmless, retried next run): ${err.message}`))
+}
+
+export interface DeadManifest {
+  file: string
+  /** The databases the run was creating when it died (see unmarkedOrphans). */
+  creating: CreatingEntry[]
+}
+
+/**
+ * Manifest files (os.tmpdir()/workerdb/<run>.json) of runs that died: a run that is killed, or that Jest 29
+ * ends without globalTeardown, never removes its own. Dead when their run's process is gone, or (for
+ * `workerdb provision` runs and older manifests without an owner) when older than the TTL.
+ */
+export function deadManifests(opts: { ttlMs?: number; now?: number; dir?: string; keepRuns?: string[] } = {}): DeadManifest[] {
+  const dir = opts.dir ?? manifestDir()
+  const now = opts.now ?? Date.now()
+  const ttl = opts.ttlMs ?? DEFAULT_TTL_MS
+  const dead: DeadManifest[] = []
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return dead
+  }
+  for (const name of names) {
+    const file = join(dir, name)
+    const run = parseManifestFileName(name)
+    if (!run || opts.keepRuns?.includes(run.runId)) continue
+    try {
+      const age = now - statSync(file).mtimeMs
+      if (run.writerPid !== undefined) {
+        // A write that never got renamed into place.
+        if (isPidAlive({ pid: run.writerPid, host: hostname() }) === false || age > ttl) dead.push({ file, creating: [] })
+      } else {
+        const m = JSON.parse(readFileSync(file, 'utf8')) as Partial<Manifest>
+        const owner = typeof m.pid === 'number' && typeof m.host === 'string' && !m.detached
+          ? ownerAlive({ pid: m.pid, host: m.host, createdAt: m.createdAt ?? new Date(0).toISOString() })
+          : 'unknown'
+        if (owner === false || (owner === 'unknown' && age > ttl)) dead.push({ file, creating: Array.isArray(m.creating) ? m.creating : [] })
+      }
+    } catch {
+      // Unreadable or half-written: leave it to its owner, or to a later sweep.
+    }
+  }
+  return dead
+}
+
+/** Removes the manifests of dead runs (after the sweep that needed what they list); returns their paths. */
+export function removeManifests(dead: readonly DeadManifest[]): string[] {
+  for (const d of dead) removeManifest(d.file)
+  return dead.map((d) => d.file)
 }

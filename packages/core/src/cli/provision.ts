@@ -7,13 +7,11 @@
  *
  * Passwords never reach stdout: the manifest file (mode 0600) holds the URLs, the output names databases.
  */
-import { readdirSync, rmSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
 import { dropAll } from '../engine/clones.js'
 import { connect, listDatabases } from '../catalog/db.js'
 import { WorkerDbError } from '../errors.js'
 import { createLogger, plural } from '../log.js'
-import { manifestPathFor } from '../runfile/manifest.js'
+import { manifestPathFor, removeManifest } from '../runfile/manifest.js'
 import { parseMarker } from '../catalog/marker.js'
 import { provision } from '../engine/provision.js'
 import { dropRoles, rolesOfRun } from '../engine/roles.js'
@@ -82,26 +80,11 @@ export async function teardownCommand(out: CommandOutput, argv: string[], cwd: s
   } finally {
     await admin.end().catch(() => {})
   }
-  const manifestPath = manifestPathFor(runId)
-  const removed: string[] = []
-  for (const name of safeList(dirname(manifestPath))) {
-    if (name === basename(manifestPath) || name.startsWith(`${basename(manifestPath)}.slot-`)) {
-      rmSync(join(dirname(manifestPath), name), { force: true })
-      removed.push(name)
-    }
-  }
-  out.data = { runId, dropped: names, roles, ...(failed.length ? { rolesFailed: failed } : {}), manifestRemoved: removed.includes(basename(manifestPath)) }
+  const manifestRemoved = removeManifest(manifestPathFor(runId))
+  out.data = { runId, dropped: names, roles, ...(failed.length ? { rolesFailed: failed } : {}), manifestRemoved }
   const what = [names.length ? plural(names.length, 'clone') : '', roles.length ? plural(roles.length, 'role') : ''].filter(Boolean).join(' and ')
   out.lines.push(what
     ? `dropped ${what} of run ${runId}; template kept for the next run`
     : `run ${runId} has no clones on this server (already torn down?)`)
   for (const f of failed) out.lines.push(`note: could not drop the role ${f}; the sweep tries again`)
-}
-
-function safeList(dir: string): string[] {
-  try {
-    return readdirSync(dir)
-  } catch {
-    return []
-  }
 }

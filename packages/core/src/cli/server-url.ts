@@ -1,4 +1,5 @@
-import { resolveConfig, type ResolvedConfig } from '../config/config.js'
+import type { ResolvedConfig } from '../config/options.js'
+import { resolveConfig } from '../config/resolve.js'
 import { WorkerDbError } from '../errors.js'
 import { chooseServer, NO_PROBE } from '../server/index.js'
 

@@ -2,7 +2,7 @@
 import { connect, listDatabases, listRoles, serverInfo, type Client } from '../catalog/db.js'
 import { parseMarker } from '../catalog/marker.js'
 import { parseRoleName } from '../catalog/names.js'
-import { ownerAlive } from '../cleanup/sweep.js'
+import { ownerAlive } from '../runfile/liveness.js'
 import { redactUrl } from '../url.js'
 import { age, mb, table, type CommandOutput } from './output.js'
 import { urlServer } from './server-url.js'

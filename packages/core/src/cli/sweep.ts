@@ -1,6 +1,7 @@
 /** `workerdb sweep [--dry-run]`: what dead runs left, dropped by the same ownership rules a run's sweep uses. */
 import { plural } from '../log.js'
-import { deadManifests, removeManifests, sweep } from '../cleanup/sweep.js'
+import { deadManifests, removeManifests } from '../cleanup/dead-runs.js'
+import { sweep } from '../cleanup/sweep.js'
 import type { CommandOutput } from './output.js'
 import { urlServer } from './server-url.js'
 

@@ -4,7 +4,7 @@
  * side; nothing here knows which framework it serves. The parts live beside it in engine/: start (server
  * and template), run (clones, spares, teardown), run-file (the manifest while the run lives).
  */
-import type { ResolvedConfig } from '../config/config.js'
+import type { ResolvedConfig } from '../config/options.js'
 import { createLogger, type Logger } from '../log.js'
 import { baseManifest, MANIFEST_ENV, manifestPathFor, type Manifest } from '../runfile/manifest.js'
 import { newRunId } from '../catalog/names.js'

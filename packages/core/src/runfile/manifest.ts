@@ -4,13 +4,14 @@
  * because env reaches every pool type of every framework version, and a file can be rewritten when a
  * watch rerun grows the clone set.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type { EnvSpec } from '../env.js'
 import type { CloneRoles } from '../engine/roles.js'
 import { isWorkerDbError, type WorkerDbErrorCode } from '../errors.js'
 import { redactText } from '../url.js'
+import { RUN_ID_PATTERN } from '../catalog/names.js'
 import { removeOwnSessions } from './clone-use.js'
 import type { Plan } from '../plan/plan.js'
 import type { ManifestReset } from '../isolation/reset.js'
@@ -70,6 +71,20 @@ export function manifestPathFor(runId: string): string {
   return join(manifestDir(), `${runId}.json`)
 }
 
+/** A write in progress, renamed into place once whole; its writer's pid is in the name. */
+function tempPathFor(path: string): string {
+  return `${path}.${process.pid}.tmp`
+}
+
+const FILE_NAME = new RegExp(`^(${RUN_ID_PATTERN})\\.json(?:\\.(\\d+)\\.tmp)?$`)
+
+/** The run a file in the manifest folder belongs to, and the writer's pid if it is a write in progress. */
+export function parseManifestFileName(name: string): { runId: string; writerPid?: number } | undefined {
+  const m = FILE_NAME.exec(name)
+  if (!m) return undefined
+  return m[2] ? { runId: m[1]!, writerPid: Number(m[2]) } : { runId: m[1]! }
+}
+
 /** Reads a manifest; throws what reading or parsing threw (a missing file: the run has ended). */
 export function loadManifest(path: string): Manifest {
   return JSON.parse(readFileSync(path, 'utf8')) as Manifest
@@ -78,15 +93,30 @@ export function loadManifest(path: string): Manifest {
 /** Written atomically (a worker reading mid-write sees the old or the new file), readable only by us: URLs may hold a password. */
 export function writeManifest(path: string, manifest: Manifest): void {
   mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 })
-  const tmp = `${path}.${process.pid}.tmp`
+  const tmp = tempPathFor(path)
   writeFileSync(tmp, JSON.stringify(manifest), { mode: 0o600 })
   renameSync(tmp, path)
 }
 
-/** The manifest and what workers wrote beside it. */
-export function removeManifest(path: string): void {
+/** A test process's claim on a clone of a `workerdb provision` run (worker/claim.ts), created exclusively beside the manifest. */
+export function slotLockPath(path: string, slot: number): string {
+  return `${path}.slot-${slot}.lock`
+}
+
+/** The manifest and what workers wrote beside it: their sessions and their claims. True if the manifest was there. */
+export function removeManifest(path: string): boolean {
+  const existed = existsSync(path)
   rmSync(path, { force: true })
   removeOwnSessions(path)
+  const claims = `${basename(path)}.slot-`
+  let names: string[] = []
+  try {
+    names = readdirSync(dirname(path))
+  } catch {
+    // No folder: nothing beside it.
+  }
+  for (const name of names) if (name.startsWith(claims)) rmSync(join(dirname(path), name), { force: true })
+  return existed
 }
 
 /** What a run is known by before anything is provisioned. */

@@ -4,7 +4,7 @@
  * @testcontainers/postgresql; otherwise workerdb starts its embedded server, so nothing has to be set up by hand.
  */
 import { WorkerDbError } from '../errors.js'
-import type { ServerOption } from '../config/config.js'
+import type { ServerOption } from '../config/options.js'
 import type { Logger } from '../log.js'
 import { startEmbedded } from './embedded.js'
 import {
