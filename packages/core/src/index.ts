@@ -7,7 +7,7 @@
 export { defineConfig } from './config/options.js'
 export type { WorkerDbOptions, ServerOption, MigrateOption, ConfigContext, ConfigExport, RolesOption } from './config/options.js'
 export type { EnvOption, EnvSpec, EnvPart, ConnectionPart, RolePart } from './env.js'
-export type { ResetOption, ResetPer } from './isolation/reset.js'
+export type { ResetOption, ResetPer } from './isolation/reset-plan.js'
 export type { Migrator } from './migrate/types.js'
 export type { EmbeddedOptions } from './server/embedded.js'
 export type { TestcontainersOptions } from './server/testcontainers.js'

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest'
 import { resolveConfig } from '../src/config/resolve.js'
 import { validateOptions } from '../src/config/validate.js'
-import { dirtyCheckStatement, KNOWN_LEDGERS, parseTableName, planReset, tableKey, truncateStatement, withReferencing, type ResetCatalog } from '../src/isolation/reset.js'
+import { dirtyCheckStatement, KNOWN_LEDGERS, parseTableName, planReset, tableKey, type ResetCatalog } from '../src/isolation/reset-plan.js'
+import { truncateStatement, withReferencing } from '../src/isolation/truncate.js'
 import { rewriteTransactionStatement, useTransaction } from '../src/isolation/transaction.js'
 import { thrownError as thrown } from './helpers.js'
 

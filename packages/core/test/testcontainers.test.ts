@@ -8,10 +8,9 @@ import { validateOptions } from '../src/config/validate.js'
 import { isWorkerDbError, type WorkerDbError } from '../src/errors.js'
 import type { Logger } from '../src/log.js'
 import { chooseServer, startServer, type ServerProbe } from '../src/server/index.js'
-import {
-  detectContainerRuntime, detectLocalRuntime, findTestcontainers, installHint, startTestcontainers, testcontainersMajorFor, testcontainersUsable,
-  type RuntimeDetection,
-} from '../src/server/testcontainers.js'
+import { startTestcontainers } from '../src/server/testcontainers.js'
+import { detectContainerRuntime, detectLocalRuntime, type RuntimeDetection } from '../src/server/testcontainers/detect.js'
+import { findTestcontainers, installHint, testcontainersMajorFor, testcontainersUsable } from '../src/server/testcontainers/package.js'
 import { removeOrphanContainers } from '../src/server/testcontainers/guard.js'
 
 const CORE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')

@@ -8,7 +8,7 @@ import type { MigrateOption } from '../migrate/registry.js'
 import type { Migrator } from '../migrate/types.js'
 import type { RoleSpec } from '../engine/roles.js'
 import type { EmbeddedOptions } from '../server/embedded.js'
-import type { ResetOption, ResetPer } from '../isolation/reset.js'
+import type { ResetOption, ResetPer } from '../isolation/reset-plan.js'
 import type { TestcontainersOptions } from '../server/testcontainers.js'
 
 export type ServerOption =

@@ -14,7 +14,7 @@ import { redactText } from '../url.js'
 import { RUN_ID_PATTERN } from '../catalog/names.js'
 import { removeOwnSessions } from './clone-use.js'
 import type { Plan } from '../plan/plan.js'
-import type { ManifestReset } from '../isolation/reset.js'
+import type { ManifestReset } from '../isolation/reset-plan.js'
 
 export const MANIFEST_ENV = 'WORKERDB_MANIFEST'
 

@@ -7,10 +7,9 @@ import { WorkerDbError } from '../errors.js'
 import type { ServerOption } from '../config/options.js'
 import type { Logger } from '../log.js'
 import { startEmbedded } from './embedded.js'
-import {
-  detectLocalRuntime, findTestcontainers, startTestcontainers, testcontainersUsable, TESTCONTAINERS_PACKAGE,
-  type RuntimeDetection, type TestcontainersPackage,
-} from './testcontainers.js'
+import { startTestcontainers } from './testcontainers.js'
+import { detectLocalRuntime, type RuntimeDetection } from './testcontainers/detect.js'
+import { findTestcontainers, testcontainersUsable, TESTCONTAINERS_PACKAGE, type TestcontainersPackage } from './testcontainers/package.js'
 import type { ServerHandle } from './types.js'
 import { urlServer } from './url.js'
 

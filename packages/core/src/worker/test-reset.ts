@@ -2,7 +2,7 @@
  * The worker side of `reset`: emptying this worker's clone before a test file, and with `per: 'test'`
  * before every test, on a connection kept for the file (isolation/reset.ts does the SQL).
  */
-import { openResetSession, runReset, type ResetSession } from '../isolation/reset.js'
+import { openResetSession, runReset, type ResetSession } from '../isolation/reset-run.js'
 import { TEST_TRANSACTION_BEGUN } from '../isolation/transaction.js'
 import { noteOwnSession } from '../runfile/clone-use.js'
 import { MANIFEST_ENV, type Manifest } from '../runfile/manifest.js'

@@ -6,9 +6,9 @@
  * awaits this one's top-level await before importing the test module. With `per: 'test'` it also registers
  * the beforeEach that empties them before every test (hooks in a setup file apply to the file's tests).
  *
- * Every test file's process loads this file afresh, and its cost grows with its code: 10 KB cost ~6.5 ms
- * a file on 2 cores, this 4.4 KB ~2.3 ms (pnpm bench). So the common case — clones ready, no reset — loads only the
- * mapping; waiting for provisioning and resetting load from setup-wait.js when a file needs them.
+ * Every test file's process loads this file afresh, and its cost grows with its code (docs/how-it-works.md,
+ * measured choices). So the common case — clones ready, no reset — loads only the mapping; waiting for
+ * provisioning and resetting load from setup-wait.js when a file needs them.
  */
 import { readyManifest, setupWorker } from '@workerdb/core/worker'
 

@@ -1,0 +1,104 @@
+/**
+ * `@testcontainers/postgresql`, found in the user's project and loaded from there: not a dependency of
+ * @workerdb/core (most users never need Docker, and its major must match their Node).
+ */
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { WorkerDbError } from '../../errors.js'
+import { installedPackageJson } from '../../installed.js'
+import { redactedCause, redactText } from '../../url.js'
+
+export const TESTCONTAINERS_PACKAGE = '@testcontainers/postgresql'
+
+export interface TestcontainersPackage {
+  /** The package's package.json. */
+  packageJson: string
+  /** The entry point to import. */
+  entry: string
+  version: string
+}
+
+/** Whether this installed version loads on this Node: v12 and later need Node 22.22 (v12 crashes on import under older Node). */
+export function testcontainersUsable(version: string, nodeVersion: string = process.versions.node): boolean {
+  return Number(version.split('.')[0]) < 12 || testcontainersMajorFor(nodeVersion) >= 12
+}
+
+/** Pure: v12 needs Node >= 22.22 (it crashes on import under Node 20); v11 works on Node 20. */
+export function testcontainersMajorFor(nodeVersion: string = process.versions.node): 11 | 12 {
+  const [major, minor] = nodeVersion.replace(/^v/, '').split('.').map(Number)
+  return major > 22 || (major === 22 && minor >= 22) ? 12 : 11
+}
+
+export function installHint(nodeVersion: string = process.versions.node): string {
+  return `npm i -D ${TESTCONTAINERS_PACKAGE}@${testcontainersMajorFor(nodeVersion)}`
+}
+
+/**
+ * Finds the package in the user's project dirs (first hit wins): workerdb must use the copy the user
+ * chose, and with pnpm it can't see the user's devDependencies from its own location anyway. Not with
+ * require.resolve (see installed.ts): 'auto' would pick testcontainers because some unrelated package in
+ * a monorepo depends on it.
+ */
+export function findTestcontainers(dirs: string[] = [process.cwd()]): TestcontainersPackage | undefined {
+  for (const start of dirs) {
+    const packageJson = installedPackageJson(TESTCONTAINERS_PACKAGE, start)
+    if (!packageJson) continue
+    try {
+      const pkg = JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { version?: string; main?: string }
+      return { packageJson, entry: path.join(path.dirname(packageJson), pkg.main ?? 'index.js'), version: pkg.version ?? '0.0.0' }
+    } catch {
+      // unreadable: try the next project dir
+    }
+  }
+  return undefined
+}
+
+// Minimal shapes of what we use, so @workerdb/core needs no type dependency on testcontainers.
+export interface StartedPg {
+  getConnectionUri(): string
+  getHost(): string
+  getPort(): number
+  stop(): Promise<unknown>
+}
+export interface PgContainer {
+  withCommand(command: string[]): PgContainer
+  withLabels(labels: Record<string, string>): PgContainer
+  withReuse(): PgContainer
+  start(): Promise<StartedPg>
+}
+export type PgContainerClass = new (image: string) => PgContainer
+
+/** The class to start containers with, and the `testcontainers` package it uses (for the guard). */
+export async function loadPostgreSqlContainer(dirs: string[]): Promise<{ PostgreSqlContainer: PgContainerClass; testcontainersEntry?: string }> {
+  const found = findTestcontainers(dirs)
+  if (!found) {
+    throw new WorkerDbError('E_CONFIG', `\`server: { testcontainers }\` needs ${TESTCONTAINERS_PACKAGE}, which is not installed in ${dirs.join(' or ')}`,
+      `Install it: \`${installHint()}\` (the major that works on Node ${process.versions.node}), or remove \`server\` to use the embedded server.`)
+  }
+  if (!testcontainersUsable(found.version)) {
+    // Checked before importing: v12 crashes on import under older Node, with an error that names neither.
+    throw new WorkerDbError('E_CONFIG', `${TESTCONTAINERS_PACKAGE}@${found.version} needs Node >= 22.22, and this is Node ${process.versions.node}`,
+      `Install the Node 20 line: \`npm i -D ${TESTCONTAINERS_PACKAGE}@11\`, or run on Node 22.22+.`)
+  }
+  let mod: { PostgreSqlContainer?: PgContainerClass; default?: { PostgreSqlContainer?: PgContainerClass } }
+  try {
+    mod = await import(pathToFileURL(found.entry).href)
+  } catch (err) {
+    throw new WorkerDbError('E_CONFIG', `cannot load ${TESTCONTAINERS_PACKAGE}@${found.version} from ${found.entry}: ${redactText((err as Error)?.message ?? String(err))}`,
+      `Reinstall it: \`${installHint()}\`.`, { cause: redactedCause(err) })
+  }
+  const cls = mod.PostgreSqlContainer ?? mod.default?.PostgreSqlContainer
+  if (typeof cls !== 'function') {
+    throw new WorkerDbError('E_CONFIG', `${TESTCONTAINERS_PACKAGE}@${found.version} has no PostgreSqlContainer export`, `Install a supported version: \`${installHint()}\`.`)
+  }
+  let testcontainersEntry: string | undefined
+  try {
+    // From its real location: under pnpm, testcontainers sits beside the package in the store, not above the link.
+    testcontainersEntry = createRequire(fs.realpathSync(found.packageJson)).resolve('testcontainers')
+  } catch {
+    // not resolvable from there: no guard, the rest works
+  }
+  return { PostgreSqlContainer: cls, testcontainersEntry }
+}
