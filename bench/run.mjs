@@ -53,10 +53,12 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { awaitDropperPids } from '../e2e/support/scenario.mjs'
+import { createJiti } from 'jiti'
 import { renderToReadme } from './render.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+/** The test support is TypeScript, as the tests load it: jiti loads it here. */
+const { awaitDropperPids } = await createJiti(import.meta.url).import('../test-support/processes.ts')
 const core = await import(join(root, 'packages/core/dist/runner.js'))
 
 const args = process.argv.slice(2)

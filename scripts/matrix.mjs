@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Renders the fidelity matrix into docs/fidelity.md, between `<!-- matrix:start -->` and `<!-- matrix:end -->`,
- * from ONE e2e run: the results file that run started (e2e/support/matrix.mjs; by default the latest run's),
+ * from ONE e2e run: the results file that run started (test-support/matrix.ts; by default the latest run's),
  * grouped by framework × version × pool × mode. Every scenario of the committed list
  * (e2e/matrix-scenarios.json) gets a cell: passed, failed, or skipped when the run recorded nothing for it —
  * so a scenario that did not run never keeps an old ✅. A stamp line above the table names the run's commit.
@@ -22,13 +22,15 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createJiti } from 'jiti'
 import { option, readmeSection } from './readme-section.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const section = readmeSection('matrix')
 export const { START, END } = section
-export const DEFAULT_SCENARIOS = join(root, 'e2e', 'matrix-scenarios.json')
-const LATEST = join(root, 'e2e', '.results', 'matrix-latest')
+/** Where the e2e runs keep their results (test-support/matrix.ts, TypeScript: loaded through jiti). */
+const { LATEST_FILE, SCENARIOS_FILE } = await createJiti(import.meta.url).import('../test-support/matrix.ts')
+export const DEFAULT_SCENARIOS = SCENARIOS_FILE
 
 const MODE_ORDER = ['run', 'watch', 'projects', 'shard', 'stress']
 const modeRank = (m) => {
@@ -147,7 +149,7 @@ function writeScenarios(file, scenarios) {
 
 function main(argv) {
   let latest
-  try { latest = readFileSync(LATEST, 'utf8').trim() } catch {}
+  try { latest = readFileSync(LATEST_FILE, 'utf8').trim() } catch {}
   const input = option(argv, '--input', process.env.E2E_MATRIX_FILE || latest)
   const readmePath = option(argv, '--readme', join(root, 'docs', 'fidelity.md'))
   const scenariosPath = option(argv, '--scenarios', DEFAULT_SCENARIOS)

@@ -15,7 +15,6 @@ import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { option, readmeSection } from './readme-section.mjs'
 
-export { gitState } from '../e2e/support/matrix.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 /** The committed record; WORKERDB_STRESS_RECORD or --record puts a run's record elsewhere (the e2e test does). */

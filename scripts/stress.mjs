@@ -3,7 +3,7 @@
  * `pnpm stress`: the seed scenario (2 files, maxWorkers 4) and a 20-file scenario, for each Vitest and Jest
  * major of e2e/fixtures, N times each (default 200). The bug class workerdb exists for shows up only now and
  * then (which worker ids a run gets varies), so only many runs say anything. Same scenarios and the same
- * checks as the e2e suite (e2e/support/scenario.mjs, e2e/support/jest-scenario.mjs): every file passed, on
+ * checks as the e2e suite (e2e/support/vitest/, e2e/support/jest/): every file passed, on
  * the clone of its VITEST_POOL_ID / JEST_WORKER_ID, never two files on one database at once, nothing left
  * running, no clone left on the server, the template reused after the first run; for Jest also what
  * jest-seed.test.ts checks: the planned clone count, and every run cold (timing cache forgotten) and so on
@@ -19,10 +19,10 @@
  * Full output of each failed run: e2e/.results/stress/<row>-<run>.log.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DEFAULT_RECORD, gitState, machineNow, makeRecord, renderIntoReadme, writeRecord } from './stress-record.mjs'
+import { createJiti } from 'jiti'
+import { DEFAULT_RECORD, machineNow, makeRecord, renderIntoReadme, writeRecord } from './stress-record.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const ROWS = {}
@@ -87,23 +87,27 @@ async function ensureServer() {
     process.env.WORKERDB_TEST_URL = process.env.WORKERDB_URL
     return undefined
   }
-  const { createJiti } = createRequire(join(root, 'packages', 'core', 'package.json'))('jiti')
-  const { default: start } = await createJiti(import.meta.url).import(join(root, 'test-support', 'server.ts'))
+  const { default: start } = await jiti.import('../test-support/server.ts')
   const stop = await start()
   process.stdout.write(`stress · embedded PostgreSQL at ${process.env.WORKERDB_TEST_URL}\n`)
   return stop
 }
 
+/** The test support is TypeScript, as the tests load it: jiti loads it here. */
+const jiti = createJiti(import.meta.url)
 const o = parseArgs(process.argv.slice(2))
 const startedAt = new Date()
+const { gitState, recordMatrix } = await jiti.import('../test-support/matrix.ts')
 const git = gitState()
 const loadAtStart = machineNow().load
 const stopServer = await ensureServer()
-// Imported after the server is known: scenario.mjs reads WORKERDB_TEST_URL.
-const s = await import('../e2e/support/scenario.mjs')
-const j = await import('../e2e/support/jest-scenario.mjs')
-const { recordMatrix } = await import('../e2e/support/matrix.mjs')
-const logDir = join(s.E2E_DIR, '.results', 'stress')
+// The e2e scenarios, loaded after the server is known.
+const s = await jiti.import('../e2e/support/vitest/index.ts')
+const j = await jiti.import('../e2e/support/jest/index.ts')
+const { adminQuery, dropDatabase, dropPrefix, leftoverClones } = await jiti.import('../test-support/pg.ts')
+const { killAll } = await jiti.import('../test-support/processes.ts')
+const { E2E_DIR } = await jiti.import('../e2e/support/scenario.ts')
+const logDir = join(E2E_DIR, '.results', 'stress')
 
 /**
  * One framework's way of making, running and checking a scenario, so that one loop below serves both: the
@@ -160,10 +164,10 @@ async function stressRow(name) {
         const run = await runner.run(project)
         r = run.r
         problems = run.problems
-        const left = await s.leftoverClones(project.prefix)
+        const left = await leftoverClones(project.prefix)
         if (left.length) {
           problems.push(`clones left on the server after the run: ${left.join(', ')}`)
-          for (const db of left) await s.dropDatabase(db) // the next run starts from the same state
+          for (const db of left) await dropDatabase(db) // the next run starts from the same state
         }
         if (i > 1 && !/workerdb · template \w+: reused/.test(r.stderr)) problems.push('the template was not reused')
         for (const id of run.ids) poolIds.set(id, (poolIds.get(id) ?? 0) + 1)
@@ -180,7 +184,7 @@ async function stressRow(name) {
       if (i % 50 === 0 || i === o.runs) process.stdout.write(` ${i}/${o.runs}\n`)
     }
   } finally {
-    await s.dropPrefix(project.prefix).catch((err) => process.stderr.write(`could not drop ${project.prefix}_*: ${err.message}\n`))
+    await dropPrefix(project.prefix).catch((err) => process.stderr.write(`could not drop ${project.prefix}_*: ${err.message}\n`))
     project.remove()
   }
   const msPerRun = Math.round((performance.now() - started) / o.runs)
@@ -202,7 +206,7 @@ async function stressRow(name) {
 /** The server, for the record: its version and where it listens (never its credentials). */
 async function describeServer() {
   try {
-    const [{ server_version: v }] = await s.adminQuery('show server_version')
+    const [{ server_version: v }] = await adminQuery('show server_version')
     const u = new URL(process.env.WORKERDB_TEST_URL)
     return `PostgreSQL ${v.split(' ')[0]} ${stopServer ? '(embedded)' : `at ${u.hostname}:${u.port || 5432}`}`
   } catch {
@@ -221,7 +225,7 @@ try {
   aborted = String(err?.message ?? err).split('\n')[0].slice(0, 200)
   exitCode = 2
 } finally {
-  s.killAll()
+  killAll()
   await stopServer?.()
 }
 

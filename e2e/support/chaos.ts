@@ -10,59 +10,20 @@
  * name, what survived it: nothing may.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
 import { manifestDir } from '../../packages/core/src/runfile/manifest.js'
-import { adminQuery, portRefuses, serverUrl, vitestBin, type Project } from './harness.js'
+import { adminQuery, portRefuses, serverUrl } from '../../test-support/pg.js'
+import { procs, running as isAlive, treeOf, type Proc } from '../../test-support/processes.js'
+import { vitestBin, type Project } from './harness.js'
 import { FIXTURES_DIR, type JestProject } from './jest-harness.js'
-
-// ---------------------------------------------------------------------------------------------------
-// Processes
-// ---------------------------------------------------------------------------------------------------
-
-export interface Proc {
-  pid: number
-  ppid: number
-  pgrp: number
-  state: string
-  cmd: string
-}
-
-export function procs(): Proc[] {
-  const out: Proc[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const close = stat.lastIndexOf(')')
-      const [state, ppid, pgrp] = stat.slice(close + 2).split(' ')
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim()
-      out.push({ pid: Number(entry), ppid: Number(ppid), pgrp: Number(pgrp), state: state!, cmd })
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out
-}
+import { PROBE_FILE } from './scenario.js'
 
 /** Live (non-zombie) processes below `pid`, whatever group or session they moved to. */
-export function descendants(pid: number, all = procs()): Proc[] {
-  const tree = new Set([pid])
-  for (let grew = true; grew;) {
-    grew = false
-    for (const p of all) if (!tree.has(p.pid) && tree.has(p.ppid)) { tree.add(p.pid); grew = true }
-  }
+export function descendants(pid: number, all: Proc[] = procs()): Proc[] {
+  const tree = treeOf(pid, all)
   return all.filter((p) => p.pid !== pid && tree.has(p.pid) && p.state !== 'Z')
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z'
-  } catch {
-    return false
-  }
 }
 
 export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, o: { timeoutMs?: number; everyMs?: number; while?: () => boolean } = {}): Promise<T> {
@@ -75,10 +36,6 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
     await new Promise((r) => setTimeout(r, o.everyMs ?? 15))
   }
 }
-
-// ---------------------------------------------------------------------------------------------------
-// Runs that get killed
-// ---------------------------------------------------------------------------------------------------
 
 export interface Victim {
   pid: number
@@ -153,10 +110,6 @@ export function victimLines(v: Victim): Array<{ event: string; file: string }> {
   if (!existsSync(v.resultsFile)) return []
   return readFileSync(v.resultsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
 }
-
-// ---------------------------------------------------------------------------------------------------
-// Evidence and leaks
-// ---------------------------------------------------------------------------------------------------
 
 export interface Evidence {
   /** What the victim was doing when it was hit, in words (for failure messages). */
@@ -272,10 +225,6 @@ export async function templatesOf(prefix: string): Promise<Array<{ name: string;
   })
 }
 
-// ---------------------------------------------------------------------------------------------------
-// The tally: one summary line per fault class
-// ---------------------------------------------------------------------------------------------------
-
 export interface Tally {
   injected: number
   survived: number
@@ -304,21 +253,13 @@ export function removeDir(dir: string): void {
 }
 
 /**
- * Moves a Jest scenario onto another prefix (its config file and the prefix its test files check), so a
- * Jest and a Vitest scenario can share one prefix — and with the same migrations, one template hash.
+ * Moves a Jest scenario onto another prefix (its config file and the probe's parameters), so a Jest and a
+ * Vitest scenario can share one prefix — and with the same migrations, one template hash.
  */
 export function retargetJestProject(project: JestProject, prefix: string): JestProject {
-  const old = project.prefix
-  const config = join(project.dir, 'workerdb.config.json')
-  writeFileSync(config, readFileSync(config, 'utf8').split(JSON.stringify(old)).join(JSON.stringify(prefix)))
-  for (const dir of ['test', ...readdirSync(project.dir).filter((d) => d !== 'test' && d !== 'node_modules')]) {
-    const full = join(project.dir, dir)
-    if (!existsSync(full) || !statSync(full).isDirectory()) continue
-    for (const f of readdirSync(full)) {
-      if (!/\.test\.(js|ts)$/.test(f)) continue
-      const file = join(full, f)
-      writeFileSync(file, readFileSync(file, 'utf8').replace(`const PREFIX = ${JSON.stringify(old)}`, `const PREFIX = ${JSON.stringify(prefix)}`))
-    }
+  for (const name of ['workerdb.config.json', PROBE_FILE]) {
+    const file = join(project.dir, name)
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), prefix }))
   }
   return { ...project, prefix }
 }

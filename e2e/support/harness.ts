@@ -1,28 +1,34 @@
 /**
- * e2e harness: writes a small user project (a "scenario") inside a fixture package, runs the REAL vitest
- * binary of that fixture in a child process group, and reads back what every test file saw.
+ * The Vitest e2e harness: writes a small user project (a "scenario") inside a fixture package, runs the REAL
+ * vitest binary of that fixture in a child process group, and reads back what every test file saw.
  *
- * The mechanics live in `scenario.mjs` (plain JavaScript, shared with `scripts/stress.mjs`; types in
- * `scenario.d.mts`): scenario files, running vitest (and watch mode on a pseudo-terminal), the isolation
- * checks, the server helpers. This file adds what needs Vitest itself: the per-test-file cleanup.
+ * The mechanics live in vitest/ (fixture, run, watch, checks; shared with `scripts/stress.mjs`), the
+ * processes and the server in test-support/. This file adds what needs Vitest itself: the per-test-file
+ * cleanup and the matrix rows.
  */
 import { relative } from 'node:path'
 import { afterAll, afterEach, expect } from 'vitest'
+import { withMatrix, type MatrixRow } from '../../test-support/matrix.js'
+import { dropPrefix } from '../../test-support/pg.js'
+import { killAll } from '../../test-support/processes.js'
+import { E2E_DIR } from './scenario.js'
 import {
-  dropPrefix, E2E_DIR, isolationProblems, killAll, makeProject, sweepStale, uniquePrefix, VITEST_VERSIONS,
-  describeRun, type Major, type Project, type ProjectOptions, type RunResult,
-} from './scenario.mjs'
-import { withMatrix, type MatrixRow } from './matrix.mjs'
+  describeRun, isolationProblems, makeProject, sweepStale, uniquePrefix, VITEST_VERSIONS,
+  type Major, type Project, type ProjectOptions, type RunResult,
+} from './vitest/index.js'
 
-export * from './scenario.mjs'
-export { recordMatrix, withMatrix, type MatrixRow } from './matrix.mjs'
+export * from '../../test-support/processes.js'
+export * from '../../test-support/pg.js'
+export { recordMatrix, withMatrix, type MatrixRow } from '../../test-support/matrix.js'
+export { childEnv, E2E_DIR, E2E_PREFIX_START, FIXTURES_DIR, MIGRATION_SQL, node22Path, plannedFrom, readLines, setProbeHold, type BaseResultLine } from './scenario.js'
+export * from './vitest/index.js'
 
 /**
  * Registers the cleanup of one test file and returns its scenario factory: after each test the process
  * groups of its runs are killed and its scenario dirs removed (pass or fail); after the file, every
  * database of its prefixes (templates too) is dropped, and leftovers of e2e runs that died are swept.
  */
-export function useScenarios(): { project(o: ProjectOptions & { tag?: string }): Project } {
+export function useScenarios(): { project(opts: ProjectOptions & { tag?: string }): Project } {
   const prefixes = new Set<string>()
   const projects = new Set<Project>()
   afterEach(() => {
@@ -36,18 +42,18 @@ export function useScenarios(): { project(o: ProjectOptions & { tag?: string }):
     await sweepStale()
   })
   return {
-    project(o) {
-      const prefix = o.prefix ?? uniquePrefix(o.tag ?? `x${o.vitest}`)
+    project(opts) {
+      const prefix = opts.prefix ?? uniquePrefix(opts.tag ?? `x${opts.vitest}`)
       prefixes.add(prefix)
-      const p = makeProject({ ...o, prefix })
+      const p = makeProject({ ...opts, prefix })
       projects.add(p)
       return p
     },
   }
 }
 
-export function expectIsolated(project: Project, r: RunResult, o: { files?: string[] } = {}): void {
-  const p = isolationProblems(project, r, o)
+export function expectIsolated(project: Project, r: RunResult, opts: { files?: string[] } = {}): void {
+  const p = isolationProblems(project, r, opts)
   if (p.length) throw new Error(`run in ${project.dir} broke isolation:\n  - ${p.join('\n  - ')}\n${describeRun(r)}`)
 }
 

@@ -1,30 +1,33 @@
 /**
- * Jest e2e harness: writes a small user project (a "scenario") inside a Jest fixture package, runs that
+ * The Jest e2e harness: writes a small user project (a "scenario") inside a Jest fixture package, runs that
  * fixture's REAL jest binary in a child process group, and reads back what every test file saw.
  *
- * The mechanics live in `jest-scenario.mjs` (plain JavaScript, shared with `scripts/stress.mjs`; types in
- * `jest-scenario.d.mts`): scenario files, running jest (and watch mode), the isolation checks; the server
- * helpers there are the Vitest harness's. This file adds what needs Vitest itself: the per-test-file
+ * The mechanics live in jest/ (fixture, run, watch, checks; shared with `scripts/stress.mjs`), the
+ * processes and the server in test-support/. This file adds what needs Vitest itself: the per-test-file
  * cleanup and the matrix rows recorded when a test finishes.
- *
- * Kept apart from the Vitest harness (harness.ts): another runner, other fixtures, another report format.
  */
 import { relative } from 'node:path'
 import { afterAll, afterEach, expect, onTestFinished } from 'vitest'
-import { recordMatrix } from './matrix.mjs'
+import { recordMatrix } from '../../test-support/matrix.js'
+import { dropPrefix } from '../../test-support/pg.js'
+import { killAll } from '../../test-support/processes.js'
+import { E2E_DIR } from './scenario.js'
 import {
-  describeRun, dropPrefix, E2E_DIR, isolationProblems, JEST_VERSIONS, killAll, makeProject, sweepStale,
+  describeRun, isolationProblems, JEST_VERSIONS, makeProject, sweepStale,
   type JestMajor, type JestProject, type JestProjectOptions, type JestRunResult,
-} from './jest-scenario.mjs'
+} from './jest/index.js'
 
-export * from './jest-scenario.mjs'
+export * from '../../test-support/processes.js'
+export * from '../../test-support/pg.js'
+export { E2E_DIR, FIXTURES_DIR, MIGRATION_SQL, setProbeHold } from './scenario.js'
+export * from './jest/index.js'
 
 /**
  * Registers the cleanup of one test file and returns its scenario factory: after each test the process
  * groups of its runs are killed and its scenario dirs removed (pass or fail); after the file, every
  * database of its prefixes (templates too) is dropped, and leftovers of Jest e2e runs that died are swept.
  */
-export function useJestScenarios(): { project(o: JestProjectOptions): JestProject } {
+export function useJestScenarios(): { project(opts: JestProjectOptions): JestProject } {
   const prefixes = new Set<string>()
   const projects = new Set<JestProject>()
   afterEach(() => {
@@ -38,8 +41,8 @@ export function useJestScenarios(): { project(o: JestProjectOptions): JestProjec
     await sweepStale()
   })
   return {
-    project(o) {
-      const p = makeProject(o)
+    project(opts) {
+      const p = makeProject(opts)
       prefixes.add(p.prefix)
       projects.add(p)
       return p
@@ -51,10 +54,6 @@ export function expectIsolated(project: JestProject, r: JestRunResult, expectFil
   const p = isolationProblems(project, r, expectFiles)
   if (p.length) throw new Error(`run in ${project.dir} broke isolation:\n  - ${p.join('\n  - ')}\n${describeRun(r)}`)
 }
-
-// ---------------------------------------------------------------------------------------------------
-// The fidelity matrix
-// ---------------------------------------------------------------------------------------------------
 
 /**
  * Records this test's outcome as a Jest row of the README's fidelity matrix, once it has finished (so a

@@ -6,7 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { awaitDroppers, describeRun, jestMatrixRow, killGroup, leftoverClones, runJest, startJestWatch, useJestScenarios, type JestMajor } from '../support/jest-harness.js'
+import {
+  awaitDroppers, describeRun, jestMatrixRow, killGroup, leftoverClones, runJest, setProbeHold, startJestWatch, useJestScenarios, type JestMajor,
+} from '../support/jest-harness.js'
 
 const scenarios = useJestScenarios()
 
@@ -41,7 +43,8 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
 
     // Killed mid-session (no teardown on SIGKILL): a third rerun's clones may be left; the next run sweeps them.
     // The changed file holds its clone for 4 s (under Jest's 5 s test timeout), so the kill lands mid-run.
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/const HOLD_MS = \d+/, 'const HOLD_MS = 4000'))
+    setProbeHold(project.dir, project.files[0]!, 4000)
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n// held longer\n`)
     await watch.until('the third run to connect', () => watch.lines().filter((l) => l.event === 'connected').length >= 5)
     killGroup(watch.pid)
     // The first two runs' droppers are detached from the killed group: what they drop is not a leftover.

@@ -1,5 +1,5 @@
 /**
- * The fidelity matrix (scripts/matrix.mjs, e2e/support/matrix.mjs): rendered from one e2e run only, grouped
+ * The fidelity matrix (scripts/matrix.mjs, test-support/matrix.ts): rendered from one e2e run only, grouped
  * by framework × version × pool × mode; a listed scenario the run did not record shows as skipped; the stamp
  * names the run's commit; --check compares the table rows, not the stamp.
  */
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { END, renderMatrix, replaceBetweenMarkers, splitRun, START, tableRows } from '../../scripts/matrix.mjs'
-import { gitState, latestRunFile, recordMatrix, startMatrixRun } from '../support/matrix.mjs'
+import { gitState, latestRunFile, recordMatrix, startMatrixRun } from '../../test-support/matrix.js'
 import { E2E_DIR } from '../support/harness.js'
 
 const row = (over: Record<string, unknown>) => ({ framework: 'vitest', version: '4.1.12', pool: 'forks', mode: 'run', scenario: 'seed ×30', result: 'pass', at: '2026-06-30T12:00:00Z', ...over })
@@ -68,7 +68,7 @@ describe('renderMatrix', () => {
   })
 })
 
-describe('e2e/support/matrix.mjs', () => {
+describe('test-support/matrix.ts', () => {
   test('each run starts a fresh results file, headed with the commit it runs on, and records go to it', () => {
     const saved = process.env.E2E_MATRIX_FILE
     try {

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { databasesWithPrefix, E2E_DIR, killTree, readLines, serverUrl, sweepStale } from '../support/harness.js'
 import { JEST_VERSIONS } from '../support/jest-harness.js'
-import { gitState } from '../support/matrix.mjs'
+import { gitState } from '../../test-support/matrix.js'
 
 const STRESS = join(E2E_DIR, '..', 'scripts', 'stress.mjs')
 const tmp = mkdtempSync(join(tmpdir(), 'workerdb-stress-e2e-'))

@@ -45,16 +45,38 @@ export function ownerAlive(owner: Owner, host = hostname()): boolean | 'unknown'
   return started <= Date.parse(owner.createdAt) + 5000
 }
 
-/** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses), from `state` on. */
-function statFields(pid: number): string[] {
+/** A process as /proc/<pid>/stat describes it (Linux). */
+export interface ProcStat {
+  pid: number
+  /** R, S, D, Z (zombie), T… */
+  state: string
+  ppid: number
+  /** Its process group and session. */
+  pgrp: number
+  session: number
+  /** The command name (may hold spaces and parentheses). */
+  comm: string
+  /** When it started, in clock ticks after boot. */
+  startTicks: number
+}
+
+/** Reads /proc/<pid>/stat; throws when the process is gone or there is no /proc. */
+export function readProcStat(pid: number): ProcStat {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // pid (comm) state ppid pgrp session …: comm may hold spaces and parentheses, so split after the last ')'.
+  const close = stat.lastIndexOf(')')
+  const fields = stat.slice(close + 2).split(' ')
+  return {
+    pid, state: fields[0]!, ppid: Number(fields[1]), pgrp: Number(fields[2]), session: Number(fields[3]),
+    comm: stat.slice(stat.indexOf('(') + 1, close),
+    startTicks: Number(fields[19]), // field 22 of stat, counted from `state` (field 3)
+  }
 }
 
 /** Linux: the process has exited and only its exit status remains. Elsewhere: false (no /proc to ask). */
 export function isZombie(pid: number): boolean {
   try {
-    return statFields(pid)[0] === 'Z'
+    return readProcStat(pid).state === 'Z'
   } catch {
     return false
   }
@@ -67,7 +89,7 @@ export function isZombie(pid: number): boolean {
  */
 export function processStartedAt(pid: number): number | undefined {
   try {
-    const ticks = Number(statFields(pid)[19]) // field 22 of stat, counted from `state` (field 3)
+    const ticks = readProcStat(pid).startTicks
     const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1])
     if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return undefined
     return btime * 1000 + (ticks / 100) * 1000

@@ -1,0 +1,5 @@
+/** The Vitest scenarios, without Vitest itself: what harness.ts adds hooks to, and what `pnpm stress` runs. */
+export * from './fixture.js'
+export * from './run.js'
+export * from './watch.js'
+export * from './checks.js'
