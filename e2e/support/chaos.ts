@@ -14,11 +14,11 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
 import { manifestDir } from '../../packages/core/src/runfile/manifest.js'
-import { adminQuery, portRefuses, serverUrl } from '../../test-support/pg.js'
-import { procs, running as isAlive, treeOf, type Proc } from '../../test-support/processes.js'
-import { vitestBin, type Project } from './harness.js'
-import { FIXTURES_DIR, type JestProject } from './jest-harness.js'
-import { PROBE_FILE } from './scenario.js'
+import { adminQuery, portRefuses } from '../../test-support/pg.js'
+import { groupMembers, killAll, killGroup, procs, running as isAlive, track, treeOf, type Proc } from '../../test-support/processes.js'
+import { jestBin, type JestProject } from './jest/fixture.js'
+import { childEnv, PROBE_FILE, readLines, type BaseResultLine } from './scenario.js'
+import { vitestBin, type Project } from './vitest/fixture.js'
 
 /** Live (non-zombie) processes below `pid`, whatever group or session they moved to. */
 export function descendants(pid: number, all: Proc[] = procs()): Proc[] {
@@ -47,42 +47,16 @@ export interface Victim {
   resultsFile: string
 }
 
-const live = new Set<number>()
-
-/** Every process group this file started: killed after each test, whatever happened. */
-export function killAllVictims(): void {
-  for (const pgid of live) {
-    try { process.kill(-pgid, 'SIGKILL') } catch { /* gone */ }
-  }
-  live.clear()
-}
-afterEach(killAllVictims)
-process.once('exit', killAllVictims)
-
-function env(resultsFile: string, embedded: boolean, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {}
-  // This process is a vitest worker: nothing of its vitest/jest/workerdb/PG settings may reach the run.
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(VITEST|JEST_|WORKERDB_|PG)/.test(k) || ['TEST', 'NODE_ENV', 'DATABASE_URL', 'FORCE_COLOR', 'FORCE_TTY'].includes(k)) continue
-    out[k] = v
-  }
-  out.NO_COLOR = '1'
-  out.E2E_RESULTS = resultsFile
-  if (!embedded) out.WORKERDB_URL = serverUrl()
-  for (const [k, v] of Object.entries(extra)) {
-    if (v === undefined) delete out[k]
-    else out[k] = v
-  }
-  return out
-}
+// Every run started here is in the one registry of test-support/processes.ts: killed after each test, whatever happened.
+afterEach(killAll)
 
 function start(framework: 'vitest' | 'jest', dir: string, args: string[], resultsFile: string, embedded: boolean, extra?: Record<string, string | undefined>): Victim {
   writeFileSync(resultsFile, '')
   const child: ChildProcess = spawn(process.execPath, args, {
-    cwd: dir, env: env(resultsFile, embedded, extra), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    cwd: dir, env: childEnv(extra, resultsFile, embedded), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   })
   const pid = child.pid!
-  live.add(pid)
+  track(pid)
   let out = ''
   child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d })
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d })
@@ -100,15 +74,13 @@ export function startVitest(project: Project, o: { embedded?: boolean; args?: st
 }
 
 export function startJest(project: JestProject, o: { embedded?: boolean; args?: string[] } = {}): Victim {
-  const bin = join(FIXTURES_DIR, `jest${project.jest}`, 'node_modules', 'jest', 'bin', 'jest.js')
   const resultsFile = join(project.dir, 'results-victim.jsonl')
-  return start('jest', project.dir, [bin, ...(o.args ?? [])], resultsFile, o.embedded ?? false)
+  return start('jest', project.dir, [jestBin(project.jest), ...(o.args ?? [])], resultsFile, o.embedded ?? false)
 }
 
 /** Lines the victim's test files wrote so far. */
-export function victimLines(v: Victim): Array<{ event: string; file: string }> {
-  if (!existsSync(v.resultsFile)) return []
-  return readFileSync(v.resultsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+export function victimLines(v: Victim): BaseResultLine[] {
+  return readLines(v.resultsFile)
 }
 
 export interface Evidence {
@@ -176,9 +148,8 @@ export async function kill(v: Victim, how: 'group' | 'runner' | 'sigint', graceM
 
 /** Processes of the run's own group left after the runner died (workers that outlived it, …), then killed. */
 export function reapGroup(v: Victim): string[] {
-  const left = procs().filter((p) => p.pgrp === v.pid && p.state !== 'Z').map((p) => `${p.pid} ${p.cmd.slice(0, 120)}`)
-  try { process.kill(-v.pid, 'SIGKILL') } catch { /* gone */ }
-  live.delete(v.pid)
+  const left = groupMembers(v.pid).map((line) => line.slice(0, 120))
+  killGroup(v.pid)
   return left
 }
 

@@ -7,10 +7,9 @@
  * cleanup and the matrix rows.
  */
 import { relative } from 'node:path'
-import { afterAll, afterEach, expect } from 'vitest'
+import { expect } from 'vitest'
 import { withMatrix, type MatrixRow } from '../../test-support/matrix.js'
-import { dropPrefix } from '../../test-support/pg.js'
-import { killAll } from '../../test-support/processes.js'
+import { useScenarioCleanup } from './cleanup.js'
 import { E2E_DIR } from './scenario.js'
 import {
   describeRun, isolationProblems, makeProject, sweepStale, uniquePrefix, VITEST_VERSIONS,
@@ -23,32 +22,11 @@ export { recordMatrix, withMatrix, type MatrixRow } from '../../test-support/mat
 export { childEnv, E2E_DIR, E2E_PREFIX_START, FIXTURES_DIR, MIGRATION_SQL, node22Path, plannedFrom, readLines, setProbeHold, type BaseResultLine } from './scenario.js'
 export * from './vitest/index.js'
 
-/**
- * Registers the cleanup of one test file and returns its scenario factory: after each test the process
- * groups of its runs are killed and its scenario dirs removed (pass or fail); after the file, every
- * database of its prefixes (templates too) is dropped, and leftovers of e2e runs that died are swept.
- */
+/** The scenario factory of one test file, whose scenarios are cleaned up after it (cleanup.ts). */
 export function useScenarios(): { project(opts: ProjectOptions & { tag?: string }): Project } {
-  const prefixes = new Set<string>()
-  const projects = new Set<Project>()
-  afterEach(() => {
-    killAll()
-    for (const p of projects) p.remove()
-    projects.clear()
-  })
-  afterAll(async () => {
-    killAll()
-    for (const p of prefixes) await dropPrefix(p)
-    await sweepStale()
-  })
+  const cleaned = useScenarioCleanup<Project>(sweepStale)
   return {
-    project(opts) {
-      const prefix = opts.prefix ?? uniquePrefix(opts.tag ?? `x${opts.vitest}`)
-      prefixes.add(prefix)
-      const p = makeProject({ ...opts, prefix })
-      projects.add(p)
-      return p
-    },
+    project: (opts) => cleaned(makeProject({ ...opts, prefix: opts.prefix ?? uniquePrefix(opts.tag ?? `x${opts.vitest}`) })),
   }
 }
 

@@ -7,10 +7,9 @@
  * cleanup and the matrix rows recorded when a test finishes.
  */
 import { relative } from 'node:path'
-import { afterAll, afterEach, expect, onTestFinished } from 'vitest'
+import { expect, onTestFinished } from 'vitest'
 import { recordMatrix } from '../../test-support/matrix.js'
-import { dropPrefix } from '../../test-support/pg.js'
-import { killAll } from '../../test-support/processes.js'
+import { useScenarioCleanup } from './cleanup.js'
 import { E2E_DIR } from './scenario.js'
 import {
   describeRun, isolationProblems, JEST_VERSIONS, makeProject, sweepStale,
@@ -22,32 +21,10 @@ export * from '../../test-support/pg.js'
 export { E2E_DIR, FIXTURES_DIR, MIGRATION_SQL, setProbeHold } from './scenario.js'
 export * from './jest/index.js'
 
-/**
- * Registers the cleanup of one test file and returns its scenario factory: after each test the process
- * groups of its runs are killed and its scenario dirs removed (pass or fail); after the file, every
- * database of its prefixes (templates too) is dropped, and leftovers of Jest e2e runs that died are swept.
- */
+/** The scenario factory of one test file, whose scenarios are cleaned up after it (cleanup.ts). */
 export function useJestScenarios(): { project(opts: JestProjectOptions): JestProject } {
-  const prefixes = new Set<string>()
-  const projects = new Set<JestProject>()
-  afterEach(() => {
-    killAll()
-    for (const p of projects) p.remove()
-    projects.clear()
-  })
-  afterAll(async () => {
-    killAll()
-    for (const p of prefixes) await dropPrefix(p)
-    await sweepStale()
-  })
-  return {
-    project(opts) {
-      const p = makeProject(opts)
-      prefixes.add(p.prefix)
-      projects.add(p)
-      return p
-    },
-  }
+  const cleaned = useScenarioCleanup<JestProject>(sweepStale)
+  return { project: (opts) => cleaned(makeProject(opts)) }
 }
 
 export function expectIsolated(project: JestProject, r: JestRunResult, expectFiles?: string[]): void {

@@ -11,35 +11,14 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { adminQuery, describeRun, dropDatabase, leftoverClones, runVitest, serverUrl, uniquePrefix, useScenarios, type Major } from '../support/harness.js'
 import { describeRun as describeJestRun, runJest, useJestScenarios, type JestMajor } from '../support/jest-harness.js'
+import { fileHead, RESET_MIGRATION, type FileKind } from '../support/reset-files.js'
 
 const vitestScenarios = useScenarios()
 const jestScenarios = useJestScenarios()
 
-const MIGRATION = `create table items (id int generated always as identity primary key, name text not null);
-create table tags (id serial primary key, item_id int not null references items (id), tag text);
-create table countries (code text primary key);
-insert into countries values ('de'), ('fr');
-create table knex_migrations (id serial primary key, name text not null);
-insert into knex_migrations (name) values ('0002_app.js');
-`
 const RESET = { truncate: true, per: 'test', keep: ['countries'] }
 const FILES = ['a', 'b', 'c', 'd']
 
-type Kind = 'vitest' | 'jest'
-
-function head(kind: Kind): string {
-  return kind === 'vitest'
-    ? `import { appendFileSync } from 'node:fs'
-import pg from 'pg'
-import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'vitest'
-import { useTransaction } from '@workerdb/vitest'
-`
-    : `const { appendFileSync } = require('node:fs')
-const pg = require('pg')
-const { afterAll, afterEach, beforeAll, beforeEach, expect, test } = require('@jest/globals')
-const { useTransaction } = require('@workerdb/jest')
-`
-}
 
 const COMMON = `
 const log = (line) => appendFileSync(process.env.E2E_RESULTS, JSON.stringify({ file: FILE, pid: process.pid, workerId: process.env.VITEST_POOL_ID ?? process.env.JEST_WORKER_ID, ...line }) + '\\n')
@@ -62,8 +41,8 @@ afterAll(async () => {
 `
 
 /** Test 1 writes; test 2 must see none of it; the file's own beforeEach seeds one row after workerdb's reset. */
-function writerFile(kind: Kind, name: string): string {
-  return `${head(kind)}const FILE = ${JSON.stringify(name)}
+function writerFile(kind: FileKind, name: string): string {
+  return `${fileHead(kind, { jestGlobals: true })}const FILE = ${JSON.stringify(name)}
 ${COMMON}
 beforeEach(async () => {
   await rows("insert into items (name) values ('seed')")
@@ -90,9 +69,9 @@ test('test 2 sees none of it', async () => {
 }
 
 /** A file in a test transaction: the reset per test steps aside, so ids keep growing while rows are rolled back. */
-function transactionFile(kind: Kind): string {
+function transactionFile(kind: FileKind): string {
   const hooks = ', { beforeEach, afterEach }'
-  return `${head(kind)}const FILE = 'tx'
+  return `${fileHead(kind, { jestGlobals: true })}const FILE = 'tx'
 ${COMMON}
 useTransaction(() => client${hooks})
 
@@ -131,7 +110,7 @@ describe('reset per test', () => {
   test.each([
     [4, 'isolated', {}], [3, 'isolated', {}], [4, 'isolate: false', { isolate: false }], [3, 'isolate: false', { isolate: false }],
   ] as const)('vitest %i (%s): with 2 workers, test 2 of every file sees none of the rows test 1 wrote', async (major: Major, _how: string, extra: object) => {
-    const files: Record<string, string> = { 'migrations/0002_app.sql': MIGRATION, 'test/tx.test.mjs': transactionFile('vitest') }
+    const files: Record<string, string> = { 'migrations/0002_app.sql': RESET_MIGRATION, 'test/tx.test.mjs': transactionFile('vitest') }
     for (const f of FILES) files[`test/${f}.test.mjs`] = writerFile('vitest', f)
     const project = vitestScenarios.project({
       vitest: major, files: 0, tag: `rt${major}`, extraFiles: files, workerDb: { reset: RESET },
@@ -146,7 +125,7 @@ describe('reset per test', () => {
   })
 
   test.each([30, 29] as const)('jest %i: with 2 workers, test 2 of every file sees none of the rows test 1 wrote', async (major: JestMajor) => {
-    const files: Record<string, string> = { 'migrations/0002_app.sql': MIGRATION, 'test/tx.test.js': transactionFile('jest') }
+    const files: Record<string, string> = { 'migrations/0002_app.sql': RESET_MIGRATION, 'test/tx.test.js': transactionFile('jest') }
     for (const f of FILES) files[`test/${f}.test.js`] = writerFile('jest', f)
     const project = jestScenarios.project({
       jest: major, files: 0, tag: 'rpt', extraFiles: files,

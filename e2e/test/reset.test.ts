@@ -9,34 +9,14 @@ import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { describeRun, leftoverClones, runVitest, useScenarios, type Major } from '../support/harness.js'
 import { describeRun as describeJestRun, runJest, useJestScenarios, type JestMajor } from '../support/jest-harness.js'
+import { fileHead, RESET_MIGRATION, type FileKind } from '../support/reset-files.js'
 
 const vitestScenarios = useScenarios()
 const jestScenarios = useJestScenarios()
 
-const MIGRATION = `create table items (id int generated always as identity primary key, name text not null);
-create table tags (id serial primary key, item_id int not null references items (id), tag text);
-create table countries (code text primary key);
-insert into countries values ('de'), ('fr');
-create table knex_migrations (id serial primary key, name text not null);
-insert into knex_migrations (name) values ('0002_app.js');
-`
 const RESET = { truncate: true, keep: ['countries'] }
 const FILES = ['a', 'b', 'c']
 
-type Kind = 'vitest' | 'jest'
-
-function head(kind: Kind): string {
-  return kind === 'vitest'
-    ? `import { appendFileSync } from 'node:fs'
-import pg from 'pg'
-import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'vitest'
-import { useTransaction } from '@workerdb/vitest'
-`
-    : `const { appendFileSync } = require('node:fs')
-const pg = require('pg')
-const { useTransaction } = require('@workerdb/jest')
-`
-}
 
 /** What every file checks first: the state the reset must have left, read before this file wrote anything. */
 const COMMON = `
@@ -57,8 +37,8 @@ afterAll(async () => {
 })
 `
 
-function writerFile(kind: Kind, name: string): string {
-  return `${head(kind)}const FILE = ${JSON.stringify(name)}
+function writerFile(kind: FileKind, name: string): string {
+  return `${fileHead(kind)}const FILE = ${JSON.stringify(name)}
 ${COMMON}
 test('starts from empty tables with identities reset, then writes', async () => {
   const before = await state()
@@ -73,9 +53,9 @@ test('starts from empty tables with identities reset, then writes', async () => 
 }
 
 /** The transaction helper: each test's writes are rolled back, so the next test (and file) sees none. */
-function transactionFile(kind: Kind): string {
+function transactionFile(kind: FileKind): string {
   const hooks = kind === 'vitest' ? ', { beforeEach, afterEach }' : ''
-  return `${head(kind)}const FILE = 'tx'
+  return `${fileHead(kind)}const FILE = 'tx'
 ${COMMON}
 useTransaction(() => client${hooks})
 
@@ -114,7 +94,7 @@ describe('reset: truncate between test files', () => {
   test.each([
     [4, 'a process per file', {}], [3, 'a process per file', {}], [4, 'isolate: false', { isolate: false }],
   ] as const)('vitest %i (%s): files sharing one worker each start from empty tables; ledger and kept rows survive', async (major: Major, _how: string, extra: object) => {
-    const files: Record<string, string> = { 'migrations/0002_app.sql': MIGRATION, 'test/tx.test.mjs': transactionFile('vitest') }
+    const files: Record<string, string> = { 'migrations/0002_app.sql': RESET_MIGRATION, 'test/tx.test.mjs': transactionFile('vitest') }
     for (const f of FILES) files[`test/${f}.test.mjs`] = writerFile('vitest', f)
     const project = vitestScenarios.project({
       vitest: major, files: 0, tag: `rs${major}`, extraFiles: files, workerDb: { reset: RESET },
@@ -130,7 +110,7 @@ describe('reset: truncate between test files', () => {
   })
 
   test.each([29, 30] as const)('jest %i: files sharing one worker process each start from empty tables; ledger and kept rows survive', async (major: JestMajor) => {
-    const files: Record<string, string> = { 'migrations/0002_app.sql': MIGRATION, 'test/tx.test.js': transactionFile('jest') }
+    const files: Record<string, string> = { 'migrations/0002_app.sql': RESET_MIGRATION, 'test/tx.test.js': transactionFile('jest') }
     for (const f of FILES) files[`test/${f}.test.js`] = writerFile('jest', f)
     const project = jestScenarios.project({
       jest: major, files: 0, tag: 'rst', extraFiles: files,
