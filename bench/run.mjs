@@ -57,8 +57,10 @@ import { createJiti } from 'jiti'
 import { renderToReadme } from './render.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-/** The test support is TypeScript, as the tests load it: jiti loads it here. */
-const { awaitDropperPids } = await createJiti(import.meta.url).import('../test-support/processes.ts')
+/** The test support and core's sources are TypeScript: jiti loads them here, as Vitest does for the tests. */
+const jiti = createJiti(import.meta.url)
+const { awaitDropperPids } = await jiti.import('../test-support/processes.ts')
+const { quoteIdent: q } = await jiti.import('../packages/core/src/catalog/names.ts')
 const core = await import(join(root, 'packages/core/dist/runner.js'))
 
 const args = process.argv.slice(2)
@@ -147,7 +149,6 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const r0 = (x) => Math.round(x)
 const r1 = (x) => +x.toFixed(1)
 const r2 = (x) => +x.toFixed(2)
-const q = (s) => `"${s.replace(/"/g, '""')}"`
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 async function client(url) {

@@ -4,6 +4,8 @@
  */
 import net from 'node:net'
 import pg from 'pg'
+import { parseMarker } from '../packages/core/src/catalog/marker.js'
+import { quoteIdent } from '../packages/core/src/catalog/names.js'
 
 /** The server the root globalSetup chose (the machine's PostgreSQL, or an embedded one). */
 export function serverUrl(): string {
@@ -46,27 +48,21 @@ export async function dropPrefix(prefix: string, url = serverUrl()): Promise<voi
   for (const name of await rolesWithPrefix(prefix, url)) await dropRole(name, url)
 }
 
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`
-
 /** After the databases it had objects in: what it owns or was granted in the admin database goes first. */
 export async function dropRole(name: string, url = serverUrl()): Promise<void> {
-  await adminQuery(`drop owned by ${quote(name)}`, [], url).catch(() => {})
-  await adminQuery(`drop role if exists ${quote(name)}`, [], url)
+  await adminQuery(`drop owned by ${quoteIdent(name)}`, [], url).catch(() => {})
+  await adminQuery(`drop role if exists ${quoteIdent(name)}`, [], url)
 }
 
 export async function dropDatabase(name: string, url = serverUrl()): Promise<void> {
-  await adminQuery(`alter database ${quote(name)} with is_template false allow_connections true`, [], url).catch(() => {})
-  await adminQuery(`drop database if exists ${quote(name)} with (force)`, [], url)
+  await adminQuery(`alter database ${quoteIdent(name)} with is_template false allow_connections true`, [], url).catch(() => {})
+  await adminQuery(`drop database if exists ${quoteIdent(name)} with (force)`, [], url)
 }
 
 /** When workerdb's marker in this comment says the object was made, in ms; NaN when it is not workerdb's. */
 function markedAt(comment: string | null): number {
-  try {
-    const marker = JSON.parse(comment ?? '') as { tool?: string; createdAt?: string } | null
-    return marker?.tool === 'workerdb' && marker.createdAt ? Date.parse(marker.createdAt) : NaN
-  } catch {
-    return NaN
-  }
+  const marker = parseMarker(comment)
+  return marker ? Date.parse(marker.createdAt) : NaN
 }
 
 /**
