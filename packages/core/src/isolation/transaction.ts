@@ -45,7 +45,7 @@ const SAVEPOINT = 'workerdb_tx'
 
 /**
  * Set on globalThis when a test transaction begins: a file whose tests run in one has each test's rows
- * rolled back already, so the reset per test (reset.ts) steps aside for the rest of that file — it would
+ * rolled back already, so the reset per test (reset-run.ts) steps aside for the rest of that file — it would
  * otherwise find the sequences the rolled-back inserts advanced, and truncate before every test. A global
  * rather than module state: the setup file and the test file may load this module as two instances.
  */

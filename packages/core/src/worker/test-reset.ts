@@ -1,6 +1,6 @@
 /**
  * The worker side of `reset`: emptying this worker's clone before a test file, and with `per: 'test'`
- * before every test, on a connection kept for the file (isolation/reset.ts does the SQL).
+ * before every test, on a connection kept for the file (isolation/reset-run.ts does the SQL).
  */
 import { openResetSession, runReset, type ResetSession } from '../isolation/reset-run.js'
 import { TEST_TRANSACTION_BEGUN } from '../isolation/transaction.js'
