@@ -26,7 +26,7 @@ async function finish(job: DropJob): Promise<void> {
   try {
     await makeSpares({
       ...job.spares,
-      announce: (name, on) => {
+      markCreating: (name, on) => {
         manifest.creating = on ? [{ database: name, url: withDatabase(job.adminUrl, name) }] : []
         writeManifest(path, manifest)
       },

@@ -144,7 +144,7 @@ export class Run {
     this.spareMaker = makeSpares({
       ...this.spareJob,
       onError: (err) => this.log.warn(`making spare clones failed (harmless; the next run copies instead): ${redactText(err.message)}`),
-      announce: (name, on) => (on ? this.file.markCreating([name]) : this.file.doneCreating([name])),
+      markCreating: (name, on) => (on ? this.file.markCreating([name]) : this.file.doneCreating([name])),
       startAfter: this.background.ready,
     })
   }

@@ -91,8 +91,8 @@ export interface SpareJob {
  */
 export function makeSpares(opts: SpareJob & {
   onError?: (err: Error) => void
-  /** Told each name before its copy starts (on) and once it is marked (off): see Manifest.creating. */
-  announce?: (name: string, on: boolean) => void
+  /** Each name before its copy starts (on) and once it is marked (off): see Manifest.creating. */
+  markCreating?: (name: string, on: boolean) => void
   /** Copies start once this resolves (see deferred-start.ts). */
   startAfter?: Promise<void>
 }): SpareMaker {
@@ -111,7 +111,7 @@ export function makeSpares(opts: SpareJob & {
       const strategy = opts.strategy ? ` strategy ${opts.strategy}` : ''
       for (let i = have; i < opts.target && !stopping; i++) {
         const name = spareName(opts.prefix, opts.hash)
-        opts.announce?.(name, true)
+        opts.markCreating?.(name, true)
         await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(opts.template)}${strategy}`)
         const marker = makeMarker({ kind: 'spare', run: opts.runId, hash: opts.hash, project: opts.project })
         try {
@@ -121,7 +121,7 @@ export function makeSpares(opts: SpareJob & {
           await client.query(`drop database if exists ${quoteIdent(name)}`).catch(() => {})
           throw err
         }
-        opts.announce?.(name, false)
+        opts.markCreating?.(name, false)
         made++
       }
     } finally {
