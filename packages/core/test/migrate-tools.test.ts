@@ -3,7 +3,8 @@
  * the template gets the tool's schema and the tool's own ledger (so the tool, run again, finds nothing
  * to do), the files the tool reads shape the hash, and failures name the migration or the missing package.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -148,6 +149,84 @@ describe('migrate: sql, one folder per migration (Prisma\'s prisma/migrations)',
     const log = { info() {}, progress() {}, warn: (line: string) => { warnings.push(line) } }
     expect(await resolveMigrator({ sql: dir }, dir)!.migrate(await freshDatabase(), { ...ctx, log })).toBe(0)
     expect(warnings.join('\n')).toMatch(/holds no \.sql file: the template is empty/)
+  })
+})
+
+describe('migrate: prisma', () => {
+  function prismaProject(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'workerdb-prisma-'))
+    scratch.push(dir)
+    const put = (rel: string, text: string) => {
+      mkdirSync(join(dir, rel, '..'), { recursive: true })
+      writeFileSync(join(dir, rel), text)
+    }
+    put('prisma/schema.prisma', 'datasource db {\n  provider = "postgresql"\n}\n')
+    put('prisma/migrations/20240102000000_add_email/migration.sql', '-- AlterTable\nALTER TABLE "User" ADD COLUMN "email" TEXT;\n')
+    put('prisma/migrations/20240101000000_init/migration.sql', '-- CreateTable\nCREATE TABLE "User" (\n    "id" SERIAL NOT NULL,\n    "name" TEXT NOT NULL,\n\n    CONSTRAINT "User_pkey" PRIMARY KEY ("id")\n);\n')
+    put('prisma/migrations/migration_lock.toml', 'provider = "postgresql"\n')
+    return dir
+  }
+
+  it('applies the migrations in folder order and writes _prisma_migrations as Prisma does: its columns, checksums, finished steps', async () => {
+    const dir = prismaProject()
+    const migrator = resolveMigrator({ prisma: './prisma' }, dir)!
+    expect(migrator.describe).toBe('prisma prisma/migrations')
+    expect(await migrator.ledgerTables!()).toEqual(['public._prisma_migrations'])
+    const url = await freshDatabase()
+    expect(await migrator.migrate(url, ctx)).toBe(2)
+    await withClient(url, async (c) => {
+      const columns = (await c.query(`select column_name from information_schema.columns where table_name = 'User' order by ordinal_position`)).rows.map((r) => r.column_name)
+      expect(columns).toEqual(['id', 'name', 'email'])
+      // The ledger's shape, as Prisma's schema engine creates it on PostgreSQL.
+      const ledger = (await c.query(`select column_name, data_type, character_maximum_length as len, is_nullable, column_default
+        from information_schema.columns where table_schema = 'public' and table_name = '_prisma_migrations' order by ordinal_position`)).rows
+      expect(ledger.map((r) => [r.column_name, r.data_type, r.len, r.is_nullable])).toEqual([
+        ['id', 'character varying', 36, 'NO'], ['checksum', 'character varying', 64, 'NO'], ['finished_at', 'timestamp with time zone', null, 'YES'],
+        ['migration_name', 'character varying', 255, 'NO'], ['logs', 'text', null, 'YES'], ['rolled_back_at', 'timestamp with time zone', null, 'YES'],
+        ['started_at', 'timestamp with time zone', null, 'NO'], ['applied_steps_count', 'integer', null, 'NO'],
+      ])
+      const rows = (await c.query('select * from _prisma_migrations order by started_at, migration_name')).rows
+      expect(rows.map((r) => r.migration_name)).toEqual(['20240101000000_init', '20240102000000_add_email'])
+      for (const r of rows) {
+        const script = readFileSync(join(dir, 'prisma', 'migrations', r.migration_name, 'migration.sql'))
+        expect(r.checksum).toBe(createHash('sha256').update(script).digest('hex'))
+        expect(r.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+        expect(r.applied_steps_count).toBe(1)
+        expect(r.finished_at).toBeInstanceOf(Date)
+        expect([r.logs, r.rolled_back_at]).toEqual([null, null])
+      }
+    })
+  })
+
+  it('hashes the migration scripts (and inputs), not the Prisma schema: an edited migration is a new template', async () => {
+    const dir = prismaProject()
+    const hash = () => hashOf(resolveMigrator({ prisma: join(dir, 'prisma') }, dir)!)
+    const before = await hash()
+    writeFileSync(join(dir, 'prisma', 'schema.prisma'), 'datasource db {\n  provider = "postgresql"\n}\n// edited\n')
+    expect(await hash()).toBe(before)
+    writeFileSync(join(dir, 'prisma', 'migrations', '20240102000000_add_email', 'migration.sql'), 'ALTER TABLE "User" ADD COLUMN "mail" TEXT;\n')
+    expect(await hash()).not.toBe(before)
+    // The migrations folder itself names the same migrations.
+    expect(await hashOf(resolveMigrator({ prisma: join(dir, 'prisma', 'migrations') }, dir)!)).toBe(await hash())
+  })
+
+  it('a failing migration: E_MIGRATION naming its folder, with the server\'s error', async () => {
+    const dir = prismaProject()
+    mkdirSync(join(dir, 'prisma', 'migrations', '20240103000000_broken'))
+    writeFileSync(join(dir, 'prisma', 'migrations', '20240103000000_broken', 'migration.sql'), 'ALTER TABLE "NoSuchTable" ADD COLUMN "x" TEXT;\n')
+    const err = await resolveMigrator({ prisma: './prisma' }, dir)!.migrate(await freshDatabase(), ctx).then(() => null, (e: unknown) => e as WorkerDbError)
+    expect(err?.code).toBe('E_MIGRATION')
+    expect(err?.message).toMatch(/prisma migration 20240103000000_broken failed.*NoSuchTable/)
+    expect(err?.hint).toContain(join('20240103000000_broken', 'migration.sql'))
+  })
+
+  it('a folder of plain .sql files is not Prisma\'s: E_CONFIG pointing at migrate: { sql }', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'workerdb-prisma-flat-'))
+    scratch.push(dir)
+    writeFileSync(join(dir, '0001_init.sql'), 'create table t (id int);')
+    const e = await resolveMigrator({ prisma: dir }, dir)!.hashInputs().then(() => null, (err: unknown) => err as WorkerDbError)
+    expect(e?.code).toBe('E_CONFIG')
+    expect(e?.hint).toContain('migrate: { sql }')
   })
 })
 

@@ -10,6 +10,7 @@ import { functionMigrator, type FunctionMigrateOptions, type MigrateFunction } f
 import { knexMigrator, type KnexMigrateOptions } from './knex.js'
 import { kyselyMigrator, type KyselyMigrateOptions } from './kysely.js'
 import { nodePgMigrateMigrator, type NodePgMigrateOptions } from './node-pg-migrate.js'
+import { prismaMigrator, type PrismaMigrateOptions } from './prisma.js'
 import { sqlMigrator } from './sql.js'
 import type { Migrator } from './types.js'
 
@@ -20,6 +21,7 @@ export type MigrateOption =
   | KnexMigrateOptions
   | DrizzleMigrateOptions
   | NodePgMigrateOptions
+  | PrismaMigrateOptions
   | FunctionMigrateOptions
   /** The same as `{ run: fn }` with no `inputs`: the hash sees only the function's source. */
   | MigrateFunction
@@ -72,6 +74,10 @@ export const MIGRATE_TOOLS: readonly MigrateTool[] = [
     key: 'nodePgMigrate', takes: 'path', example: 'migrate: { nodePgMigrate: "./migrations", table: "pgmigrations" }',
     extraKeys: { table: { check: (v) => typeof v === 'string' && v !== '', hint: 'the ledger table name, e.g. table: "pgmigrations"' } },
     create: (m, source, inputs) => nodePgMigrateMigrator(path(m, 'nodePgMigrate', source), source.baseDir, { table: m.table as string | undefined, inputs }),
+  },
+  {
+    key: 'prisma', takes: 'path', example: 'migrate: { prisma: "./prisma" }',
+    create: (m, source, inputs) => prismaMigrator(path(m, 'prisma', source), source.baseDir, inputs),
   },
   {
     key: 'run', takes: 'function', example: 'migrate: { run: async (url) => { … }, inputs: ["./src/models"] }',

@@ -1,0 +1,111 @@
+/**
+ * `{ prisma: './prisma' }`: Prisma Migrate's migrations (`migrations/<timestamp>_<name>/migration.sql`),
+ * applied the way `prisma migrate deploy` applies them, without Prisma's native schema engine (which no npm
+ * package ships): in folder order, each script as it is, each recorded in `_prisma_migrations` exactly as
+ * Prisma records it (the table's columns and types, the SHA-256 of the script as its checksum, a finished
+ * step), so that Prisma's own `migrate status` / `migrate deploy` find nothing to do on a clone.
+ */
+import { createHash, randomUUID } from 'node:crypto'
+import { existsSync, statSync } from 'node:fs'
+import { readdir, readFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
+import { loadDriver } from '../catalog/db.js'
+import { WorkerDbError } from '../errors.js'
+import { redactedCause, redactText } from '../url.js'
+import { hashFiles } from './files.js'
+import type { Migrator } from './types.js'
+
+export interface PrismaMigrateOptions {
+  /** The folder holding `migrations/` (usually `./prisma`), or the migrations folder itself. */
+  prisma: string
+  /** More files that shape the schema (seeds it reads…), hashed. */
+  inputs?: string[]
+}
+
+/** Prisma's ledger, as its schema engine creates it on PostgreSQL. */
+export const PRISMA_LEDGER_DDL = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
+    "checksum"              VARCHAR(64) NOT NULL,
+    "finished_at"           TIMESTAMPTZ,
+    "migration_name"        VARCHAR(255) NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        TIMESTAMPTZ,
+    "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
+)`
+
+/** Prisma's checksum of a migration: the SHA-256 of the script's bytes, in hex. */
+export function prismaChecksum(script: Buffer | string): string {
+  return createHash('sha256').update(script).digest('hex')
+}
+
+/** The migrations folder: `<path>/migrations` when it exists, else `path` itself. */
+export function prismaMigrationsDir(path: string): string {
+  const inner = join(path, 'migrations')
+  return existsSync(inner) && statSync(inner).isDirectory() ? inner : path
+}
+
+/** Byte order, as Prisma sorts its migration folders (their names start with a timestamp). */
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/** The migration folders, in the order Prisma applies them: every subfolder holding a migration.sql. */
+export async function prismaMigrations(dir: string): Promise<string[]> {
+  let entries
+  try {
+    entries = await readdir(dir, { withFileTypes: true })
+  } catch (err) {
+    throw new WorkerDbError('E_CONFIG', `migrate.prisma: ${dir} cannot be read: ${(err as Error).message}`,
+      'Point `migrate: { prisma }` at the folder holding `migrations/` (usually ./prisma), relative to the config file.', { cause: err })
+  }
+  const names = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.') && existsSync(join(dir, e.name, 'migration.sql'))).map((e) => e.name)
+  if (names.length === 0 && entries.some((e) => e.isFile() && e.name.endsWith('.sql'))) {
+    throw new WorkerDbError('E_CONFIG', `migrate.prisma: ${dir} holds .sql files but no <name>/migration.sql folder: it is not a Prisma migrations folder`,
+      'For plain .sql files, use `migrate: { sql }`; for Prisma, point `migrate: { prisma }` at the folder holding `migrations/`.')
+  }
+  return names.sort(byteOrder)
+}
+
+export function prismaMigrator(path: string, baseDir: string, inputs: string[] = []): Migrator {
+  const dir = prismaMigrationsDir(path)
+  const script = (name: string) => readFile(join(dir, name, 'migration.sql'))
+  return {
+    describe: `prisma ${relative(baseDir, dir) || '.'}`,
+    async ledgerTables() {
+      return ['public._prisma_migrations']
+    },
+    async hashInputs() {
+      const scripts = await Promise.all((await prismaMigrations(dir)).map(async (n) => [`prisma/${n}`, await script(n)] as [string, Buffer]))
+      return [...scripts, ...(await hashFiles(inputs, baseDir, 'migrate.inputs'))]
+    },
+    async migrate(url, { log, secrets }) {
+      const names = await prismaMigrations(dir)
+      if (names.length === 0) log.warn(`migrate.prisma ${relative(process.cwd(), dir) || '.'} holds no migration: the template is empty. Create one (npx prisma migrate dev), or remove \`migrate\` if an empty database is what the tests want.`)
+      const client = new (await loadDriver()).Client({ connectionString: url })
+      client.on('error', () => {})
+      await client.connect()
+      try {
+        await client.query(PRISMA_LEDGER_DDL)
+        for (const [i, name] of names.entries()) {
+          log.progress(`migrating ${i + 1}/${names.length}: ${name}`)
+          const bytes = await script(name)
+          const id = randomUUID()
+          // As Prisma does: the row first (started, no step applied), the script as it is, then the row finished.
+          await client.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
+            [id, prismaChecksum(bytes), name])
+          try {
+            await client.query(bytes.toString('utf8'))
+          } catch (err) {
+            const e = err as { message?: string; position?: string }
+            const where = e.position ? ` (at character ${e.position})` : ''
+            throw new WorkerDbError('E_MIGRATION', `prisma migration ${name} failed${where}: ${redactText(e.message ?? String(err), secrets)}`,
+              `Fix ${join(relative(process.cwd(), dir), name, 'migration.sql')}; the template was not kept, so the next run rebuilds it.`, { cause: redactedCause(err, secrets) })
+          }
+          await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = applied_steps_count + 1 WHERE id = $1', [id])
+        }
+        return names.length
+      } finally {
+        await client.end().catch(() => {})
+      }
+    },
+  }
+}
