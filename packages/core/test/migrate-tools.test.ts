@@ -3,10 +3,12 @@
  * the template gets the tool's schema and the tool's own ledger (so the tool, run again, finds nothing
  * to do), the files the tool reads shape the hash, and failures name the migration or the missing package.
  */
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { resolveMigrator, type MigrateOption } from '../src/migrate/registry.js'
@@ -46,8 +48,10 @@ async function tables(url: string): Promise<string[]> {
     "select table_schema || '.' || table_name as t from information_schema.tables where table_schema not in ('pg_catalog','information_schema') order by 1")).rows.map((r) => r.t))
 }
 
+/** Rows in `schema.table` or `table` (names as the catalog has them: SequelizeMeta keeps its capitals). */
 async function count(url: string, table: string): Promise<number> {
-  return withClient(url, async (c) => Number((await c.query(`select count(*) from ${table}`)).rows[0].count))
+  const name = table.split('.').map((part) => `"${part}"`).join('.')
+  return withClient(url, async (c) => Number((await c.query(`select count(*) from ${name}`)).rows[0].count))
 }
 
 async function hashOf(m: Migrator): Promise<string> {
@@ -60,6 +64,7 @@ const TOOLS: Array<{ tool: string; option: (dir: string) => MigrateOption; ledge
   { tool: 'knex', option: (dir) => ({ knex: join(dir, 'knexfile.cjs') }), ledger: ['public.knex_ledger', 'public.knex_ledger_lock'] },
   { tool: 'drizzle', option: (dir) => ({ drizzle: dir }), ledger: ['drizzle.__drizzle_migrations'] },
   { tool: 'node-pg-migrate', option: (dir) => ({ nodePgMigrate: dir }), ledger: ['public.pgmigrations'] },
+  { tool: 'sequelize', option: (dir) => ({ sequelize: join(dir, 'migrations') }), ledger: ['public.SequelizeMeta'] },
 ]
 
 describe.each(TOOLS)('migrate: $tool', ({ tool, option, ledger }) => {
@@ -230,11 +235,36 @@ describe('migrate: prisma', () => {
   })
 })
 
+describe('migrate: sequelize, against sequelize-cli itself', () => {
+  const cliDir = dirname(createRequire(import.meta.url).resolve('sequelize-cli/package.json'))
+  const cli = (cwd: string, ...args: string[]) => execFileSync(process.execPath, [join(cliDir, 'lib', 'sequelize'), ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  const ledgerShape = (url: string) => withClient(url, async (c) => ({
+    columns: (await c.query(`select column_name, data_type, character_maximum_length, is_nullable, column_default from information_schema.columns
+      where table_schema = 'public' and table_name = 'SequelizeMeta' order by ordinal_position`)).rows,
+    indexes: (await c.query(`select indexname, indexdef from pg_indexes where schemaname = 'public' and tablename = 'SequelizeMeta' order by 1`)).rows,
+  }))
+
+  it('the ledger is the one sequelize-cli makes, and its db:migrate finds nothing to do on the template', async () => {
+    const dir = join(FIXTURES, 'sequelize')
+    const ours = await freshDatabase()
+    expect(await resolveMigrator({ sequelize: './migrations' }, dir)!.migrate(ours, ctx)).toBe(2)
+    // sequelize-cli itself on the plain-JavaScript migration (it cannot load TypeScript on this Node).
+    const plain = copyFixture('sequelize')
+    rmSync(join(plain, 'migrations', '20240102000000-books.ts'))
+    const theirs = await freshDatabase()
+    cli(plain, 'db:migrate', '--url', theirs, '--migrations-path', './migrations')
+    expect(await ledgerShape(ours)).toEqual(await ledgerShape(theirs))
+    expect(cli(dir, 'db:migrate', '--url', ours, '--migrations-path', './migrations')).toMatch(/No migrations were executed, database schema was already up to date/)
+    expect(cli(dir, 'db:migrate:status', '--url', ours, '--migrations-path', './migrations')).toMatch(/up 20240101000000-authors\.cjs\s+up 20240102000000-books\.ts/)
+  })
+})
+
 describe('a failing migration', () => {
   it.each([
     ['kysely', (dir: string) => ({ kysely: dir }), '0003_broken.ts', "import { sql } from 'kysely'\nexport async function up(db: any) { await sql`select * from no_such_table`.execute(db) }\n", /0003_broken/],
     ['knex', (dir: string) => ({ knex: join(dir, 'migrations') }), 'migrations/20240103000000_broken.cjs', "exports.up = (knex) => knex.raw('select * from no_such_table')\nexports.down = () => {}\n", /20240103000000_broken/],
     ['node-pg-migrate', (dir: string) => ({ nodePgMigrate: dir }), '1700000000002_broken.js', "export const up = (pgm) => { pgm.sql('select * from no_such_table') }\n", /no_such_table/],
+    ['sequelize', (dir: string) => ({ sequelize: join(dir, 'migrations') }), 'migrations/20240103000000-broken.cjs', "module.exports = { up: (queryInterface) => queryInterface.sequelize.query('select * from no_such_table') }\n", /20240103000000-broken/],
   ])('%s: E_MIGRATION with the server\'s error and the step that failed', async (tool, option, file, text, step) => {
     const dir = copyFixture(tool)
     writeFileSync(join(dir, file), text)

@@ -11,6 +11,7 @@ import { knexMigrator, type KnexMigrateOptions } from './knex.js'
 import { kyselyMigrator, type KyselyMigrateOptions } from './kysely.js'
 import { nodePgMigrateMigrator, type NodePgMigrateOptions } from './node-pg-migrate.js'
 import { prismaMigrator, type PrismaMigrateOptions } from './prisma.js'
+import { sequelizeMigrator, type SequelizeMigrateOptions } from './sequelize.js'
 import { sqlMigrator } from './sql.js'
 import type { Migrator } from './types.js'
 
@@ -22,6 +23,7 @@ export type MigrateOption =
   | DrizzleMigrateOptions
   | NodePgMigrateOptions
   | PrismaMigrateOptions
+  | SequelizeMigrateOptions
   | FunctionMigrateOptions
   /** The same as `{ run: fn }` with no `inputs`: the hash sees only the function's source. */
   | MigrateFunction
@@ -78,6 +80,10 @@ export const MIGRATE_TOOLS: readonly MigrateTool[] = [
   {
     key: 'prisma', takes: 'path', example: 'migrate: { prisma: "./prisma" }',
     create: (m, source, inputs) => prismaMigrator(path(m, 'prisma', source), source.baseDir, inputs),
+  },
+  {
+    key: 'sequelize', takes: 'path', example: 'migrate: { sequelize: "./migrations" }',
+    create: (m, source, inputs) => sequelizeMigrator(path(m, 'sequelize', source), source.baseDir, inputs),
   },
   {
     key: 'run', takes: 'function', example: 'migrate: { run: async (url) => { … }, inputs: ["./src/models"] }',
