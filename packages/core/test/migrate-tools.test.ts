@@ -43,6 +43,17 @@ function copyFixture(tool: string, into = join(FIXTURES, '..')): string {
   return dir
 }
 
+/** A scratch folder in the temp dir holding these files (removed after the file's tests). */
+function scratchTree(prefix: string, files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  scratch.push(dir)
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true })
+    writeFileSync(join(dir, rel), text)
+  }
+  return dir
+}
+
 async function tables(url: string): Promise<string[]> {
   return withClient(url, async (c) => (await c.query(
     "select table_schema || '.' || table_name as t from information_schema.tables where table_schema not in ('pg_catalog','information_schema') order by 1")).rows.map((r) => r.t))
@@ -116,18 +127,11 @@ describe('migrate: sql', () => {
 })
 
 describe('migrate: sql, one folder per migration (Prisma\'s prisma/migrations)', () => {
-  function prismaLayout(): string {
-    const dir = mkdtempSync(join(tmpdir(), 'workerdb-prisma-layout-'))
-    scratch.push(dir)
-    const put = (rel: string, text: string) => {
-      mkdirSync(join(dir, rel, '..'), { recursive: true })
-      writeFileSync(join(dir, rel), text)
-    }
-    put('migrations/20240102000000_add_email/migration.sql', 'alter table "User" add column email text;')
-    put('migrations/20240101000000_init/migration.sql', 'create table "User" (id serial primary key, name text not null);')
-    put('migrations/migration_lock.toml', 'provider = "postgresql"\n')
-    return dir
-  }
+  const prismaLayout = () => scratchTree('workerdb-prisma-layout-', {
+    'migrations/20240102000000_add_email/migration.sql': 'alter table "User" add column email text;',
+    'migrations/20240101000000_init/migration.sql': 'create table "User" (id serial primary key, name text not null);',
+    'migrations/migration_lock.toml': 'provider = "postgresql"\n',
+  })
 
   it('applies each folder\'s migration.sql in folder order, and hashes them', async () => {
     const dir = prismaLayout()
@@ -158,19 +162,12 @@ describe('migrate: sql, one folder per migration (Prisma\'s prisma/migrations)',
 })
 
 describe('migrate: prisma', () => {
-  function prismaProject(): string {
-    const dir = mkdtempSync(join(tmpdir(), 'workerdb-prisma-'))
-    scratch.push(dir)
-    const put = (rel: string, text: string) => {
-      mkdirSync(join(dir, rel, '..'), { recursive: true })
-      writeFileSync(join(dir, rel), text)
-    }
-    put('prisma/schema.prisma', 'datasource db {\n  provider = "postgresql"\n}\n')
-    put('prisma/migrations/20240102000000_add_email/migration.sql', '-- AlterTable\nALTER TABLE "User" ADD COLUMN "email" TEXT;\n')
-    put('prisma/migrations/20240101000000_init/migration.sql', '-- CreateTable\nCREATE TABLE "User" (\n    "id" SERIAL NOT NULL,\n    "name" TEXT NOT NULL,\n\n    CONSTRAINT "User_pkey" PRIMARY KEY ("id")\n);\n')
-    put('prisma/migrations/migration_lock.toml', 'provider = "postgresql"\n')
-    return dir
-  }
+  const prismaProject = () => scratchTree('workerdb-prisma-', {
+    'prisma/schema.prisma': 'datasource db {\n  provider = "postgresql"\n}\n',
+    'prisma/migrations/20240102000000_add_email/migration.sql': '-- AlterTable\nALTER TABLE "User" ADD COLUMN "email" TEXT;\n',
+    'prisma/migrations/20240101000000_init/migration.sql': '-- CreateTable\nCREATE TABLE "User" (\n    "id" SERIAL NOT NULL,\n    "name" TEXT NOT NULL,\n\n    CONSTRAINT "User_pkey" PRIMARY KEY ("id")\n);\n',
+    'prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n',
+  })
 
   it('applies the migrations in folder order and writes _prisma_migrations as Prisma does: its columns, checksums, finished steps', async () => {
     const dir = prismaProject()

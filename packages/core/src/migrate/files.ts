@@ -6,6 +6,9 @@ import { readFile, readdir, stat } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { WorkerDbError } from '../errors.js'
 
+/** Byte order, not locale order: the same sequence on every machine. */
+export const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
 export async function listFiles(path: string, option: string): Promise<string[]> {
   const s = await stat(path).catch(() => null)
   if (!s) {
@@ -14,7 +17,7 @@ export async function listFiles(path: string, option: string): Promise<string[]>
   }
   if (s.isFile()) return [path]
   const out: string[] = []
-  const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => byteOrder(a.name, b.name))
   for (const e of entries) {
     if (e.name === 'node_modules' || e.name.startsWith('.')) continue
     out.push(...(await listFiles(join(path, e.name), option)))

@@ -11,8 +11,8 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { loadDriver } from '../catalog/db.js'
 import { WorkerDbError } from '../errors.js'
-import { redactedCause, redactText } from '../url.js'
-import { hashFiles } from './files.js'
+import { byteOrder, hashFiles } from './files.js'
+import { scriptFailed } from './sql.js'
 import type { Migrator } from './types.js'
 
 export interface PrismaMigrateOptions {
@@ -45,9 +45,6 @@ export function prismaMigrationsDir(path: string): string {
   return existsSync(inner) && statSync(inner).isDirectory() ? inner : path
 }
 
-/** Byte order, as Prisma sorts its migration folders (their names start with a timestamp). */
-const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
-
 /** The migration folders, in the order Prisma applies them: every subfolder holding a migration.sql. */
 export async function prismaMigrations(dir: string): Promise<string[]> {
   let entries
@@ -62,6 +59,7 @@ export async function prismaMigrations(dir: string): Promise<string[]> {
     throw new WorkerDbError('E_CONFIG', `migrate.prisma: ${dir} holds .sql files but no <name>/migration.sql folder: it is not a Prisma migrations folder`,
       'For plain .sql files, use `migrate: { sql }`; for Prisma, point `migrate: { prisma }` at the folder holding `migrations/`.')
   }
+  // Byte order, as Prisma sorts them (their names start with a timestamp).
   return names.sort(byteOrder)
 }
 
@@ -95,10 +93,7 @@ export function prismaMigrator(path: string, baseDir: string, inputs: string[] =
           try {
             await client.query(bytes.toString('utf8'))
           } catch (err) {
-            const e = err as { message?: string; position?: string }
-            const where = e.position ? ` (at character ${e.position})` : ''
-            throw new WorkerDbError('E_MIGRATION', `prisma migration ${name} failed${where}: ${redactText(e.message ?? String(err), secrets)}`,
-              `Fix ${join(relative(process.cwd(), dir), name, 'migration.sql')}; the template was not kept, so the next run rebuilds it.`, { cause: redactedCause(err, secrets) })
+            throw scriptFailed(`prisma migration ${name}`, join(dir, name, 'migration.sql'), err, secrets)
           }
           await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = applied_steps_count + 1 WHERE id = $1', [id])
         }

@@ -10,11 +10,8 @@ import { join, relative } from 'node:path'
 import { loadDriver } from '../catalog/db.js'
 import { WorkerDbError } from '../errors.js'
 import { redactedCause, redactText } from '../url.js'
-import { hashFiles, listFiles } from './files.js'
+import { byteOrder, hashFiles, listFiles } from './files.js'
 import type { Migrator } from './types.js'
-
-/** Byte order, not locale order: the same sequence on every machine. */
-const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 /** The migration files under `dir`, relative to it ('/'-separated): top level, and one folder down. */
 export async function sqlFiles(dir: string): Promise<string[]> {
@@ -69,10 +66,7 @@ export function sqlMigrator(dir: string, baseDir: string, inputs: string[] = [])
             await client.query('commit')
           } catch (err) {
             await client.query('rollback').catch(() => {})
-            const e = err as { message?: string; position?: string }
-            const where = e.position ? ` (at character ${e.position})` : ''
-            throw new WorkerDbError('E_MIGRATION', `migration ${name} failed${where}: ${redactText(e.message ?? String(err), secrets)}`,
-              `Fix ${join(relative(process.cwd(), dir), name)}; the template was not kept, so the next run rebuilds it.`, { cause: redactedCause(err, secrets) })
+            throw scriptFailed(`migration ${name}`, join(dir, name), err, secrets)
           }
         }
         return names.length
@@ -81,4 +75,12 @@ export function sqlMigrator(dir: string, baseDir: string, inputs: string[] = [])
       }
     },
   }
+}
+
+/** E_MIGRATION for a SQL script the server refused: where in the script, and which file to fix. */
+export function scriptFailed(what: string, file: string, err: unknown, secrets: string[]): WorkerDbError {
+  const e = err as { message?: string; position?: string }
+  const where = e.position ? ` (at character ${e.position})` : ''
+  return new WorkerDbError('E_MIGRATION', `${what} failed${where}: ${redactText(e.message ?? String(err), secrets)}`,
+    `Fix ${relative(process.cwd(), file)}; the template was not kept, so the next run rebuilds it.`, { cause: redactedCause(err, secrets) })
 }
