@@ -10,7 +10,7 @@ import {
   describeRun, dropDatabase, isolationProblems, JEST_VERSIONS, leftoverClones, runJest, useJestScenarios, type JestMajor, jestMatrixRow
 } from '../support/jest-harness.js'
 
-const RUNS = Number(process.env.E2E_SEED_RUNS ?? 5)
+const RUNS = Number(process.env.E2E_SEED_RUNS ?? 3)
 const scenarios = useJestScenarios()
 
 describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {

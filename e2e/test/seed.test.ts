@@ -9,7 +9,7 @@ import {
   describeRun, dropDatabase, isolationProblems, leftoverClones, runVitest, useScenarios, vitestMatrix, type Major,
 } from '../support/harness.js'
 
-const RUNS = Number(process.env.E2E_SEED_RUNS ?? 5)
+const RUNS = Number(process.env.E2E_SEED_RUNS ?? 3)
 const scenarios = useScenarios()
 
 describe.each([4, 3] as const)('vitest %i', (major: Major) => {

@@ -14,7 +14,7 @@ import {
   VITEST_VERSIONS, vitestMatrix,
 } from '../support/harness.js'
 
-const RUNS = Number(process.env.E2E_SEED_RUNS_V5 ?? process.env.E2E_SEED_RUNS ?? 5)
+const RUNS = Number(process.env.E2E_SEED_RUNS_V5 ?? process.env.E2E_SEED_RUNS ?? 3)
 const scenarios = useScenarios()
 
 describe('vitest 5', () => {

@@ -64,7 +64,7 @@ export interface JestProjectOptions {
   dirs?: string[]
   /** 'ts' writes TypeScript test files (a transform must be configured). */
   ext?: 'js' | 'ts'
-  /** How long each test file holds the advisory lock. Default 150 ms. */
+  /** How long each test file holds the advisory lock. Default 100 ms. */
   holdMs?: number
   /** Extra files to write, relative to the scenario dir. */
   extraFiles?: Record<string, string>
@@ -87,7 +87,7 @@ export function makeProject(opts: JestProjectOptions): JestProject {
   const prefix = uniquePrefix(opts.tag)
   const dir = join(jestRunsDir(opts.jest), `${prefix}-${Date.now().toString(36)}`)
   const cacheDir = join(dir, '.jest-cache')
-  writeScenarioBase(dir, { prefix, configFile: 'workerdb.config.json', holdMs: opts.holdMs ?? 150 })
+  writeScenarioBase(dir, { prefix, configFile: 'workerdb.config.json', holdMs: opts.holdMs ?? 100 })
   const ext = opts.ext ?? 'js'
   const config = {
     preset: '@workerdb/jest',

@@ -51,7 +51,7 @@ export interface ProjectOptions {
   workerDb?: Record<string, unknown>
   /** Source of extra plugin expressions, appended after workerDb(...) in `plugins`. */
   plugins?: string[]
-  /** How long each test file holds the advisory lock. Default 150 ms. */
+  /** How long each test file holds the advisory lock. Default 100 ms. */
   holdMs?: number
   /** Extra files to write, relative to the scenario dir. */
   extraFiles?: Record<string, string>
@@ -73,7 +73,7 @@ export interface Project {
 export function makeProject(opts: ProjectOptions): Project {
   const prefix = opts.prefix ?? uniquePrefix('e')
   const dir = join(runsDir(opts.vitest), `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`)
-  writeScenarioBase(dir, { prefix, configFile: 'workerdb.config.mjs', holdMs: opts.holdMs ?? 150 })
+  writeScenarioBase(dir, { prefix, configFile: 'workerdb.config.mjs', holdMs: opts.holdMs ?? 100 })
   const test = { include: ['test/**/*.test.mjs'], ...opts.config }
   const plugins = [`workerDb(${JSON.stringify(opts.workerDb ?? {})})`, ...(opts.plugins ?? [])]
   writeConfig(dir, plugins, test)
