@@ -3,7 +3,7 @@
  * inside a fixture package (`e2e/fixtures/<framework><N>/.runs/<id>/`), so that node resolution from its
  * files finds that fixture's runner, `pg` and the built `@workerdb/*` package; it is run by the REAL runner
  * binary in a child process group, and its test files are copies of one probe file (vitest/probe.mjs,
- * jest/probe.js) that report what they saw as JSON lines (E2E_RESULTS).
+ * jest/probe.ts) that report what they saw as JSON lines (E2E_RESULTS).
  */
 import { randomBytes } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
