@@ -59,7 +59,7 @@ import { renderToReadme } from './render.mjs'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 /** The test support and core's sources are TypeScript: jiti loads them here, as Vitest does for the tests. */
 const jiti = createJiti(import.meta.url)
-const { awaitDropperPids } = await jiti.import('../test-support/processes.ts')
+const { awaitDropperPids, killAll, killGroup, track } = await jiti.import('../test-support/processes.ts')
 const { quoteIdent: q } = await jiti.import('../packages/core/src/catalog/names.ts')
 const core = await import(join(root, 'packages/core/dist/runner.js'))
 
@@ -218,14 +218,7 @@ async function timed(f) {
 }
 
 // ── child processes: each in its own process group, ended as a group on timeout, failure or exit ────────
-const liveGroups = new Set()
-function killGroup(pid) {
-  try { process.kill(-pid, 'SIGKILL') } catch { /* gone */ }
-}
-function endAllGroups() {
-  for (const pid of liveGroups) killGroup(pid)
-  liveGroups.clear()
-}
+// The registry is test-support/processes.ts's, the one the tests use: killAll() ends every group still there.
 
 function runChild(cmd, argv, { cwd, env, timeoutMs = RUN_TIMEOUT_MS }) {
   if (cut || interrupted) return Promise.resolve({ code: null, signal: 'SIGKILL', out: 'not started: the bench is ending', timedOut: false })
@@ -235,7 +228,7 @@ function runChild(cmd, argv, { cwd, env, timeoutMs = RUN_TIMEOUT_MS }) {
     const keep = (d) => { out = (out + d).slice(-20_000) }
     child.stdout.on('data', keep)
     child.stderr.on('data', keep)
-    liveGroups.add(child.pid)
+    track(child.pid)
     let timedOut = false
     const timer = setTimeout(() => { timedOut = true; killGroup(child.pid) }, timeoutMs)
     child.on('error', (err) => { out += String(err) })
@@ -243,7 +236,6 @@ function runChild(cmd, argv, { cwd, env, timeoutMs = RUN_TIMEOUT_MS }) {
       clearTimeout(timer)
       // Whatever the run left in its group (a fork still exiting) goes with it.
       killGroup(child.pid)
-      liveGroups.delete(child.pid)
       resolve({ code, signal, out, timedOut })
     })
   })
@@ -777,13 +769,13 @@ let cut = false
 setTimeout(() => {
   cut = true
   process.stderr.write(`bench: ${HARD_MS / 1000} s: cutting the row under way\n`)
-  endAllGroups()
+  killAll()
 }, HARD_MS).unref()
 const onSignal = (sig) => {
   if (interrupted) return
   interrupted = true
   process.stderr.write(`bench: ${sig}: ending child runs, cleaning up\n`)
-  endAllGroups()
+  killAll()
   result.status = 'interrupted'
   result.load.end = loadavg().map(r2)
   try { save() } catch { /* nothing more to do */ }
@@ -1150,7 +1142,7 @@ try {
   process.stderr.write(`bench: ${err.stack ?? err}\n`)
   process.exitCode = 1
 } finally {
-  endAllGroups()
+  killAll()
   for (const url of Object.values(servers)) await dropOurs(url).catch((e) => process.stderr.write(`bench: cleanup on ${new URL(url).host}: ${e.message}\n`))
   rmSync(work, { recursive: true, force: true })
   await embedded?.stop().catch(() => {})
