@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type DatabaseRow } from '../src/catalog/db.js'
 import { createLogger } from '../src/log.js'
 import { makeMarker, type Marker } from '../src/catalog/marker.js'
-import { ownerAlive, processStartedAt } from '../src/runfile/liveness.js'
+import { ownerAlive, ownStartTicks, processStartedAt } from '../src/runfile/liveness.js'
 import { quoteIdent, quoteLiteral } from '../src/catalog/names.js'
 import { deadManifests, removeManifests } from '../src/cleanup/dead-runs.js'
 import { sweep } from '../src/cleanup/sweep.js'
@@ -142,8 +142,17 @@ describe('ownerAlive: pid reuse', () => {
     expect(ownerAlive(makeMarker({ kind: 'clone', run: 'r' }))).toBe(true)
   })
 
-  it.skipIf(lacks('linux', import.meta.url))('a live pid that started after the marker was written is not its owner: dead', () => {
-    expect(ownerAlive(makeMarker({ kind: 'clone', run: 'r', createdAt: iso(48 * HOUR) }))).toBe(false)
+  it.skipIf(lacks('linux', import.meta.url))('without a recorded start time, a live pid that started after the marker was written is not its owner: dead', () => {
+    expect(ownerAlive(makeMarker({ kind: 'clone', run: 'r', createdAt: iso(48 * HOUR), startTicks: undefined }))).toBe(false)
+  })
+
+  it.skipIf(lacks('linux', import.meta.url))('a pid reused within seconds of the marker (another start time than the one recorded) is not its owner: dead', () => {
+    // The process at this pid started within the 5 s the wall clock cannot tell apart, but it is not the
+    // one that wrote the marker: the start time recorded with the marker says so.
+    const own = makeMarker({ kind: 'clone', run: 'r' })
+    expect(own.startTicks).toBeGreaterThan(0)
+    expect(ownerAlive({ ...own, startTicks: own.startTicks! + 1 })).toBe(false)
+    expect(ownerAlive(own)).toBe(true)
   })
 
   it('a gone pid is dead, another host unknown, a detached (`workerdb provision`) clone unknown', () => {
@@ -266,8 +275,10 @@ describe('sweep() against a real server', () => {
 
     beforeAll(async () => {
       // This process's pid, but markers from two days ago: a process that started later reused the pid.
-      await create(names.reused, makeMarker({ kind: 'clone', run: 'reused01', createdAt: iso(48 * HOUR) }))
-      await create(names.reusedBusy, makeMarker({ kind: 'clone', run: 'reused02', createdAt: iso(48 * HOUR) }))
+      // Written by an earlier process at this pid: another start time, and long ago.
+      const reused = { createdAt: iso(48 * HOUR), startTicks: ownStartTicks()! - 1 }
+      await create(names.reused, makeMarker({ kind: 'clone', run: 'reused01', ...reused }))
+      await create(names.reusedBusy, makeMarker({ kind: 'clone', run: 'reused02', ...reused }))
       await create(names.mine, makeMarker({ kind: 'clone', run: 'mine0001' }))
       await create(names.detachedOld, makeMarker({ kind: 'clone', run: 'detach01', detached: true, createdAt: iso(30 * HOUR) }))
       await create(names.detachedYoung, makeMarker({ kind: 'clone', run: 'detach02', detached: true }))

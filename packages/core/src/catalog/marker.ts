@@ -6,6 +6,7 @@
 import { hostname } from 'node:os'
 import type { Client } from './db.js'
 import { quoteIdent, quoteLiteral } from './names.js'
+import { ownStartTicks } from '../runfile/liveness.js'
 
 export const TOOL = 'workerdb'
 export const MARKER_VERSION = 1
@@ -36,6 +37,8 @@ export interface Marker {
   project?: string
   /** No process owns it (`workerdb provision`): dropped by `workerdb teardown <run>`, or by the sweep after the TTL. */
   detached?: boolean
+  /** The writing process's start time (Linux clock ticks after boot): tells it from a later process that reused its pid. */
+  startTicks?: number
 }
 
 export function makeMarker(fields: Pick<Marker, 'kind' | 'run'> & Partial<Marker>): Marker {
@@ -45,6 +48,7 @@ export function makeMarker(fields: Pick<Marker, 'kind' | 'run'> & Partial<Marker
     host: hostname(),
     pid: process.pid,
     createdAt: new Date().toISOString(),
+    ...(ownStartTicks() !== undefined ? { startTicks: ownStartTicks() } : {}),
     ...fields,
   }
 }

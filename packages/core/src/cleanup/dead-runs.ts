@@ -73,7 +73,7 @@ export function deadManifests(opts: { ttlMs?: number; now?: number; dir?: string
       } else {
         const m = JSON.parse(readFileSync(file, 'utf8')) as Partial<Manifest>
         const owner = typeof m.pid === 'number' && typeof m.host === 'string' && !m.detached
-          ? ownerAlive({ pid: m.pid, host: m.host, createdAt: m.createdAt ?? new Date(0).toISOString() })
+          ? ownerAlive({ pid: m.pid, host: m.host, createdAt: m.createdAt ?? new Date(0).toISOString(), startTicks: m.startTicks })
           : 'unknown'
         if (owner === false || (owner === 'unknown' && age > ttl)) dead.push({ file, creating: Array.isArray(m.creating) ? m.creating : [] })
       }

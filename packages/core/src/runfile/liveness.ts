@@ -14,6 +14,8 @@ export interface Owner {
   createdAt?: string
   /** Written by a detached process that may outlive its run (a dropper): its pid says nothing. */
   detached?: boolean
+  /** The writer's start time in clock ticks after boot (Linux): a process at its pid with another one reused the pid. */
+  startTicks?: number
 }
 
 /** Does the owner's pid still run? 'unknown' on another host. */
@@ -31,14 +33,23 @@ export function isPidAlive(owner: Pick<Owner, 'host' | 'pid'>, host = hostname()
 }
 
 /**
- * Is the owner alive: its pid runs AND started before it wrote its record (a later process with a reused
- * pid is not the owner)? Where that cannot be checked (no /proc, a detached writer), an alive pid counts as
- * unknown, so the caller's TTL applies.
+ * Is the owner alive: its pid runs AND is the same process (a later process with a reused pid is not the
+ * owner)? The start time the writer recorded (`startTicks`) tells exactly; without one (records written
+ * before it existed), the process must have started before the record was written, which the wall clock
+ * tells only to a few seconds. Where neither can be checked (no /proc, a detached writer), an alive pid
+ * counts as unknown, so the caller's TTL applies.
  */
 export function ownerAlive(owner: Owner, host = hostname()): boolean | 'unknown' {
   if (owner.detached) return 'unknown'
   const alive = isPidAlive(owner, host)
   if (alive !== true) return alive
+  if (owner.startTicks !== undefined) {
+    try {
+      return readProcStat(owner.pid).startTicks === owner.startTicks
+    } catch {
+      return false // gone since isPidAlive asked
+    }
+  }
   const started = processStartedAt(owner.pid)
   if (started === undefined || owner.createdAt === undefined) return 'unknown'
   // /proc gives the boot time in whole seconds: allow for that.
@@ -96,4 +107,17 @@ export function processStartedAt(pid: number): number | undefined {
   } catch {
     return undefined
   }
+}
+
+let ownTicks: number | undefined | null = null
+/** This process's start time in clock ticks after boot (recorded with what it writes); undefined without /proc. */
+export function ownStartTicks(): number | undefined {
+  if (ownTicks === null) {
+    try {
+      ownTicks = readProcStat(process.pid).startTicks
+    } catch {
+      ownTicks = undefined
+    }
+  }
+  return ownTicks
 }

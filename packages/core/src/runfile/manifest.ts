@@ -12,6 +12,7 @@ import type { CloneRoles } from '../engine/roles.js'
 import { isWorkerDbError, type WorkerDbErrorCode } from '../errors.js'
 import { redactText } from '../url.js'
 import { RUN_ID_PATTERN } from '../catalog/names.js'
+import { ownStartTicks } from './liveness.js'
 import { removeOwnSessions } from './clone-use.js'
 import type { Plan } from '../plan/plan.js'
 import type { ManifestReset } from '../isolation/reset-plan.js'
@@ -44,6 +45,8 @@ export interface Manifest {
   pid?: number
   host?: string
   createdAt?: string
+  /** The owner's start time (Linux clock ticks after boot): a process that reused its pid is not the owner. */
+  startTicks?: number
   /** `workerdb provision`: no process owns the run; `workerdb teardown <run>` (or the TTL) ends it. */
   detached?: boolean
   /** `reset: 'truncate'`: what each worker runs on its clone before every test file (and every test, with `per: 'test'`). */
@@ -133,6 +136,7 @@ export function baseManifest(run: RunIdentity): Manifest {
   return {
     version: 1, runId: run.runId, framework: run.framework, plan: run.plan, server: '', env: run.env, workerIdVar: run.workerIdVar,
     template: null, clones: [], pid: process.pid, host: hostname(), createdAt: new Date().toISOString(),
+    ...(ownStartTicks() !== undefined ? { startTicks: ownStartTicks() } : {}),
   }
 }
 
