@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { WorkerDbError } from '../src/errors.js'
 import { MANIFEST_ENV, writeFailedManifest, writeManifest, writePendingManifest, type Manifest } from '../src/runfile/manifest.js'
+import { ownStartTicks } from '../src/runfile/liveness.js'
 import { cloneFor, getWorkerDatabase, readManifest, readyManifest, registerTestReset, setupWorker, waitForManifest } from '../src/worker.js'
 import type { EnvSpec } from '../src/env.js'
 import { thrownError as error } from './helpers.js'
@@ -289,6 +290,14 @@ describe('waitForManifest: the pool starts while the runner provisions', () => {
     const path = join(dir, `orphan-${++n}.json`)
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
     writeManifest(path, { ...manifest(), clones: [], pending: true, pid: Number(dead.stdout), host: hostname() })
+    const e = await waitForManifest({ [MANIFEST_ENV]: path }, 2).then(() => undefined, (err: Error) => err)
+    expect(e?.message).toMatch(/^E_NO_MANIFEST: the runner of run run12345 \(pid \d+\) ended while it was provisioning/)
+  })
+
+  it.skipIf(process.platform !== 'linux')('gives up when the runner\'s pid now belongs to another process (another start time than the manifest records)', async () => {
+    const path = join(dir, `reused-${++n}.json`)
+    const startTicks = ownStartTicks()! - 1
+    writeManifest(path, { ...manifest(), clones: [], pending: true, pid: process.pid, host: hostname(), createdAt: new Date().toISOString(), startTicks })
     const e = await waitForManifest({ [MANIFEST_ENV]: path }, 2).then(() => undefined, (err: Error) => err)
     expect(e?.message).toMatch(/^E_NO_MANIFEST: the runner of run run12345 \(pid \d+\) ended while it was provisioning/)
   })

@@ -4,7 +4,7 @@
  */
 import { WorkerDbError } from '../errors.js'
 import { loadManifest, MANIFEST_ENV, type Manifest } from '../runfile/manifest.js'
-import { isPidAlive } from '../runfile/liveness.js'
+import { ownerAlive } from '../runfile/liveness.js'
 
 export function readManifest(env: NodeJS.ProcessEnv = process.env): Manifest {
   const path = env[MANIFEST_ENV]
@@ -76,7 +76,8 @@ export async function waitForManifest(env: NodeJS.ProcessEnv = process.env, poll
       if (!manifest.pending) return manifest
       sawPending = true
       vanishedAt = undefined
-      if (manifest.pid && manifest.host && isPidAlive({ pid: manifest.pid, host: manifest.host }) === false) {
+      const { pid, host, createdAt, startTicks } = manifest
+      if (pid && host && ownerAlive({ pid, host, createdAt, startTicks }) === false) {
         throw new WorkerDbError('E_NO_MANIFEST', `the runner of run ${manifest.runId} (pid ${manifest.pid}) ended while it was provisioning`,
           'Run the tests again; the next run sweeps what it left.')
       }
