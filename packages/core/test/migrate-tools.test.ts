@@ -126,16 +126,19 @@ describe('migrate: sql', () => {
   })
 })
 
+/** A Prisma project as `prisma migrate dev` leaves it: its schema, and one folder per migration. */
+const prismaProject = () => scratchTree('workerdb-prisma-', {
+  'prisma/schema.prisma': 'datasource db {\n  provider = "postgresql"\n}\n',
+  'prisma/migrations/20240102000000_add_email/migration.sql': '-- AlterTable\nALTER TABLE "User" ADD COLUMN "email" TEXT;\n',
+  'prisma/migrations/20240101000000_init/migration.sql': '-- CreateTable\nCREATE TABLE "User" (\n    "id" SERIAL NOT NULL,\n    "name" TEXT NOT NULL,\n\n    CONSTRAINT "User_pkey" PRIMARY KEY ("id")\n);\n',
+  'prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n',
+})
+
 describe('migrate: sql, one folder per migration (Prisma\'s prisma/migrations)', () => {
-  const prismaLayout = () => scratchTree('workerdb-prisma-layout-', {
-    'migrations/20240102000000_add_email/migration.sql': 'alter table "User" add column email text;',
-    'migrations/20240101000000_init/migration.sql': 'create table "User" (id serial primary key, name text not null);',
-    'migrations/migration_lock.toml': 'provider = "postgresql"\n',
-  })
 
   it('applies each folder\'s migration.sql in folder order, and hashes them', async () => {
-    const dir = prismaLayout()
-    const migrator = resolveMigrator({ sql: './migrations' }, dir)!
+    const dir = prismaProject()
+    const migrator = resolveMigrator({ sql: './prisma/migrations' }, dir)!
     expect((await migrator.hashInputs()).map(([name]) => name)).toEqual(['sql/20240101000000_init/migration.sql', 'sql/20240102000000_add_email/migration.sql'])
     const url = await freshDatabase()
     expect(await migrator.migrate(url, ctx)).toBe(2)
@@ -144,7 +147,7 @@ describe('migrate: sql, one folder per migration (Prisma\'s prisma/migrations)',
   })
 
   it('refuses a folder whose .sql files are all deeper than one folder down (it would build an empty template)', async () => {
-    const dir = prismaLayout()
+    const dir = prismaProject()
     const e = await resolveMigrator({ sql: '.' }, dir)!.hashInputs().then(() => null, (err: unknown) => err as WorkerDbError)
     expect(e?.code).toBe('E_CONFIG')
     expect(e?.message).toContain('deeper')
@@ -162,12 +165,6 @@ describe('migrate: sql, one folder per migration (Prisma\'s prisma/migrations)',
 })
 
 describe('migrate: prisma', () => {
-  const prismaProject = () => scratchTree('workerdb-prisma-', {
-    'prisma/schema.prisma': 'datasource db {\n  provider = "postgresql"\n}\n',
-    'prisma/migrations/20240102000000_add_email/migration.sql': '-- AlterTable\nALTER TABLE "User" ADD COLUMN "email" TEXT;\n',
-    'prisma/migrations/20240101000000_init/migration.sql': '-- CreateTable\nCREATE TABLE "User" (\n    "id" SERIAL NOT NULL,\n    "name" TEXT NOT NULL,\n\n    CONSTRAINT "User_pkey" PRIMARY KEY ("id")\n);\n',
-    'prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n',
-  })
 
   it('applies the migrations in folder order and writes _prisma_migrations as Prisma does: its columns, checksums, finished steps', async () => {
     const dir = prismaProject()
