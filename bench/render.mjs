@@ -38,6 +38,10 @@ export function renderPerformance(rec) {
   const load = `${(rec.load?.start ?? []).join(' ')} → ${(rec.load?.end ?? ['?']).join(' ')}`
   const kind = rec.full && rec.status === 'complete' ? 'a full run' : `**a ${rec.status === 'complete' ? 'partial' : rec.status} run** (rows: ${(rec.rowsAsked ?? []).join(', ')}) — not a full \`pnpm bench\``
   lines.push(`Run of ${String(rec.startedAt ?? '?').replace('T', ' ').slice(0, 16)} UTC, ${kind}: commit \`${rec.commit ?? '?'}\`${rec.dirty ? ' (with uncommitted changes)' : ''}, Node ${rec.node ?? '?'}, ${rec.cores ?? '?'} cores, load average (1, 5, 15 min) ${load}, ${rec.durationS ?? '?'} s, median of ${rec.reps ?? '?'}, status ${rec.status}.`)
+  for (const update of rec.updates ?? []) {
+    lines.push('')
+    lines.push(`Re-measured by a later run (\`pnpm bench --only ${update.rowsAsked.join(',')} --update\`) of ${String(update.startedAt).replace('T', ' ').slice(0, 16)} UTC: ${update.rows.join(', ')}, at commit \`${update.commit}\`${update.dirty ? ' (with uncommitted changes)' : ''}, Node ${update.node}, load average ${(update.load?.start ?? []).join(' ')} → ${(update.load?.end ?? ['?']).join(' ')}, status ${update.status}.`)
+  }
   lines.push('')
   lines.push('Servers:')
   for (const k of serverKeys) lines.push(`- **${k}**: ${rec.servers[k].label}${rec.servers[k].synchronousCommit ? ` (synchronous_commit ${rec.servers[k].synchronousCommit}, full_page_writes ${rec.servers[k].fullPageWrites})` : ''}`)

@@ -7,7 +7,7 @@
  * server and its work. Rows (medians of --reps, contenders interleaved so that drift hits all alike):
  *
  *   config      finding and loading workerdb.config.* in a fresh process, per form (.json, .cjs, .mjs, .js in
- *               a CommonJS and in an ESM package, .ts the first time and once jiti's cache has it); no server
+ *               a CommonJS and in an ESM package, .ts bundled by esbuild); no server
  *   strategy    per clone of the 50-table template: CREATE DATABASE with WAL_LOG vs FILE_COPY, one alone
  *               and 4 at once, the DROP that follows each, and a bare CHECKPOINT (FILE_COPY takes two)
  *   fsync       what durability costs: two more embedded servers with their data on disk, one with fsync,
@@ -44,7 +44,8 @@
  * --ns 2,4 · --k 4 · --suite-tx 40 · --overhead-files 8,32 · --budget SECONDS (550: each row on each server
  * gets a weighted share of what is left and stops after the rep under way once past it; a row that would
  * start past the budget is skipped, and 30 s past it the row under way is cut; the record says which) ·
- * --run-timeout SECONDS (180, per child run) · --out FILE · --no-readme · --json · --loud
+ * --run-timeout SECONDS (180, per child run) · --out FILE · --update (keep the record at --out, replacing only the rows
+ * measured now; the record lists such updates) · --no-readme · --json · --loud
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -69,6 +70,7 @@ const flag = (name, dflt) => {
   return i === -1 ? dflt : args[i + 1]
 }
 const JSON_OUT = args.includes('--json')
+const UPDATE = args.includes('--update')
 const LOUD = args.includes('--loud')
 const REPS = Number(flag('reps', 3))
 // In the order they run: the costliest to cut short on a busy machine come before the ones that adapt.
@@ -275,17 +277,9 @@ async function configRow(work) {
     forms[form] = dir
   }
   const t = Object.fromEntries(Object.keys(forms).map((form) => [form, []]))
-  t['ts, first load'] = []
   const more = repsLoop(REPS)
   for (let r = 0; more(r); r++) {
-    for (const [form, dir] of Object.entries(forms)) {
-      if (form === 'ts') {
-        // jiti keeps what it compiled in node_modules/.cache: the first load after an edit compiles.
-        rmSync(join(dir, 'node_modules', '.cache'), { recursive: true, force: true })
-        t['ts, first load'].push(await configLoadMs(dir))
-      }
-      t[form].push(await configLoadMs(dir))
-    }
+    for (const [form, dir] of Object.entries(forms)) t[form].push(await configLoadMs(dir))
   }
   const loadMs = Object.fromEntries(Object.entries(t).map(([form, v]) => [form, r1(median(v))]))
   return { loadMs, slowest: Object.entries(loadMs).sort((a, b) => b[1] - a[1])[0] }
@@ -752,11 +746,26 @@ const result = {
   errors: [],
 }
 
+/**
+ * With --update, the record at --out keeps its run and its other rows; the rows measured now replace theirs,
+ * and `updates` says which rows a later run re-measured, when, at which commit.
+ */
+const base = UPDATE ? (existsSync(OUT) ? JSON.parse(readFileSync(OUT, 'utf8')) : undefined) : undefined
+if (UPDATE && !base) throw new Error(`--update: there is no record at ${OUT} to update`)
+
+function merged() {
+  if (!base) return result
+  const { rows, servers, ...run } = result
+  const mergedRows = { ...base.rows }
+  for (const [row, byServer] of Object.entries(rows)) mergedRows[row] = { ...base.rows[row], ...byServer }
+  return { ...base, servers: { ...base.servers, ...servers }, rows: mergedRows, updates: [...(base.updates ?? []), { ...run, rows: Object.keys(rows) }] }
+}
+
 function save() {
   result.durationS = Math.round(elapsed() / 1000)
   mkdirSync(dirname(OUT), { recursive: true })
   const tmp = `${OUT}.tmp-${process.pid}`
-  writeFileSync(tmp, JSON.stringify(result, null, 2) + '\n')
+  writeFileSync(tmp, JSON.stringify(merged(), null, 2) + '\n')
   renameSync(tmp, OUT)
 }
 

@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { Module } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { findConfigFile } from '../src/config/load.js'
 import { resolveConfig } from '../src/config/resolve.js'
@@ -214,7 +214,7 @@ describe('resolveConfig', () => {
     it.each([
       ['workerdb.config.mjs', 'import { prefix } from "./prefix.ts"\nexport default { prefix }'],
       ['workerdb.config.cjs', 'module.exports = { prefix: require("./prefix.ts").prefix }'],
-    ])('%s importing a TypeScript module goes through jiti, as before', async (name, text) => {
+    ])('%s importing a TypeScript module is bundled', async (name, text) => {
       const root = tree({ [name]: text, 'prefix.ts': 'export const prefix: string = "ts"\n' })
       expect((await resolveConfig({}, root)).prefix).toBe('ts')
     })
@@ -225,6 +225,49 @@ describe('resolveConfig', () => {
       writeFileSync(join(root, 'workerdb.config.mjs'), 'export default { prefix: "two" }')
       utimesSync(join(root, 'workerdb.config.mjs'), new Date(), new Date(Date.now() + 5000))
       expect((await resolveConfig({}, root)).prefix).toBe('two')
+    })
+  })
+
+  describe('TypeScript configs are bundled (bundle.ts)', () => {
+    it('import.meta.url, __dirname and require mean in each bundled file what they mean in that file', async () => {
+      const root = tree({
+        'package.json': JSON.stringify({ name: 'p' }),
+        'workerdb.config.ts': [
+          "import { here } from './lib/where.ts'",
+          "const { basename } = require('node:path') as typeof import('node:path')",
+          'export default { key: [basename(here.url), basename(here.dir), basename(new URL(import.meta.url).pathname), basename(__dirname)].join(" ") }',
+        ].join('\n'),
+        'lib/where.ts': 'export const here: { url: string, dir: string } = { url: import.meta.url, dir: __dirname }\n',
+      })
+      expect((await resolveConfig({}, root)).key).toBe(`where.ts lib workerdb.config.ts ${basename(root)}`)
+    })
+
+    it('tsconfig paths resolve as the project\'s tools resolve them', async () => {
+      const root = tree({
+        'tsconfig.json': JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@db/*': ['src/db/*'] } } }),
+        'workerdb.config.ts': "import { prefix } from '@db/settings'\nexport default { prefix }\n",
+        'src/db/settings.ts': 'export const prefix: string = "aliased"\n',
+      })
+      expect((await resolveConfig({}, root)).prefix).toBe('aliased')
+    })
+
+    it('leaves no bundle behind, and removes one a killed load left (its writer is gone), not one a live load is using', async () => {
+      const root = tree({ 'workerdb.config.ts': 'export default { prefix: "swept" as string }\n' })
+      const deadPid = 2 ** 22 + 1 // above Linux's pid_max: never a running process
+      const left = `workerdb.config.ts.workerdb-${deadPid}-0123abcd.mjs`
+      const live = `workerdb.config.ts.workerdb-${process.ppid}-0123abcd.mjs`
+      const other = 'workerdb.config.ts.workerdb-notes.txt'
+      for (const name of [left, live, other]) writeFileSync(join(root, name), '')
+      expect((await resolveConfig({}, root)).prefix).toBe('swept')
+      expect(readdirSync(root).sort()).toEqual([live, other, 'workerdb.config.ts'].sort())
+    })
+
+    it('a syntax error is E_CONFIG naming the file and line', async () => {
+      const root = tree({ 'workerdb.config.ts': 'const x: number = \nexport default {}\n' })
+      const e = await configErrorAsync(resolveConfig({}, root))
+      expect(e.code).toBe('E_CONFIG')
+      expect(e.message).toMatch(/workerdb\.config\.ts:2/)
+      expect(readdirSync(root)).toEqual(['workerdb.config.ts'])
     })
   })
 

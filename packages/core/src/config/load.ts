@@ -1,6 +1,6 @@
 /**
  * Finding and loading `workerdb.config.*`: found from the working directory upward (so one file at a
- * monorepo root serves every package), loaded natively when Node can, through jiti when it cannot.
+ * monorepo root serves every package), loaded natively when Node can, bundled by esbuild when it cannot.
  */
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { WorkerDbError } from '../errors.js'
 import { redactedCause, redactText } from '../url.js'
+import { importBundled } from './bundle.js'
 import type { ConfigExport } from './options.js'
 
 export function findPackageDir(from: string): string {
@@ -51,7 +52,7 @@ export function findConfigFile(from: string): string | undefined {
  * would compile the config through ts-jest on every run. CommonJS is compiled as a fresh module (no
  * `Module._extensions` hook sees it), ESM is imported (the ESM loader has no such hooks), with its mtime in
  * the URL so that a watch-mode rerun sees an edited file. TypeScript, and ESM syntax in a CommonJS .js,
- * go through jiti.
+ * are bundled (bundle.ts).
  */
 async function loadNative(file: string): Promise<unknown | typeof NOT_NATIVE> {
   const esm = file.endsWith('.mjs') || (file.endsWith('.js') && packageType(dirname(file)) === 'module')
@@ -60,7 +61,7 @@ async function loadNative(file: string): Promise<unknown | typeof NOT_NATIVE> {
       const mod = await import(`${pathToFileURL(file).href}?mtime=${statSync(file).mtimeMs}`) as { default?: unknown }
       return mod.default ?? mod
     } catch (err) {
-      if (needsJiti(err)) return NOT_NATIVE
+      if (needsBundling(err)) return NOT_NATIVE
       throw err
     }
   }
@@ -71,7 +72,7 @@ async function loadNative(file: string): Promise<unknown | typeof NOT_NATIVE> {
   try {
     (mod as unknown as { _compile(code: string, file: string): void })._compile(readFileSync(file, 'utf8'), file)
   } catch (err) {
-    if (needsJiti(err)) return NOT_NATIVE
+    if (needsBundling(err)) return NOT_NATIVE
     throw err
   }
   const exported = mod.exports as { default?: unknown; __esModule?: boolean }
@@ -81,10 +82,10 @@ async function loadNative(file: string): Promise<unknown | typeof NOT_NATIVE> {
 const NOT_NATIVE = Symbol('not native')
 
 /**
- * What Node cannot load but jiti can: ESM syntax in a CommonJS .js, a TypeScript module the config imports,
- * ESM required from CommonJS. An error the config itself throws is the user's, and is not retried.
+ * What Node cannot load but a bundle can: ESM syntax in a CommonJS .js, a TypeScript module the config
+ * imports, ESM required from CommonJS. An error the config itself throws is the user's, and is not retried.
  */
-function needsJiti(err: unknown): boolean {
+function needsBundling(err: unknown): boolean {
   const code = (err as { code?: string })?.code
   return err instanceof SyntaxError || code === 'ERR_UNKNOWN_FILE_EXTENSION' || code === 'ERR_REQUIRE_ESM'
 }
@@ -106,11 +107,8 @@ export async function loadConfigFile(file: string): Promise<ConfigExport> {
     }
     const native = await loadNative(file)
     if (native !== NOT_NATIVE) return native as ConfigExport
-    // jiti loads TypeScript (and ESM syntax in CommonJS) without a build step.
-    const { createJiti } = await import('jiti')
-    const jiti = createJiti(pathToFileURL(file).href, { interopDefault: true })
-    const mod = await jiti.import<{ default?: ConfigExport } | ConfigExport>(file)
-    return ((mod as { default?: ConfigExport }).default ?? mod) as ConfigExport
+    const mod = await importBundled(file)
+    return (mod.default ?? mod) as ConfigExport
   } catch (err) {
     throw new WorkerDbError('E_CONFIG', `cannot load ${file}: ${redactText((err as Error).message)}`,
       'Fix the error in the config file; it must `export default defineConfig({ … })`.', { cause: redactedCause(err) })
