@@ -41,6 +41,12 @@ describe('renderPerformance', () => {
     expect(rows[1]).toMatch(/^\| suite, 2 workers .* \| embedded \| 5000 ms; with spares 5100 ms \| .*9000 ms.* \| 1.8× \(spares 1.76×\) vs ceiling 1.84× \|$/)
   })
 
+  test('rows a later run re-measured (--update) are stamped with that run, not passed off as the full run\'s', () => {
+    const md = renderPerformance(record({ updates: [{ rowsAsked: ['config'], rows: ['config'], startedAt: '2026-12-05T20:29:00.000Z', commit: 'fedcba987654', dirty: false, node: 'v20.20.2', load: { start: [2, 1, 0.5], end: [1.9, 1, 0.5] }, status: 'complete' }] }))
+    expect(md).toContain('commit `abc123def456`')
+    expect(md).toContain('Re-measured by a later run (`pnpm bench --only config --update`) of 2026-12-05 20:29 UTC: config, at commit `fedcba987654`')
+  })
+
   test('a ratio below 1 reads as slower, never as "0.68× faster"; the Jest row names its Jest', () => {
     const md = renderPerformance(record({ rows: {
       naive: { url: { byN: { 2: { reps: 3, sql: { naiveMs: 949, workerdbMs: 1405, workerdbFrom: 'cold row', speedup: 0.68 } } } } },
