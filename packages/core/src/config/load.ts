@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { WorkerDbError } from '../errors.js'
 import { redactedCause, redactText } from '../url.js'
-import { importBundled } from './bundle.js'
+import { importBundled } from '../bundle.js'
 import type { ConfigExport } from './options.js'
 
 export function findPackageDir(from: string): string {
