@@ -74,6 +74,8 @@ export async function bundle(file: string, opts: BundleOptions = {}): Promise<Bu
     target: `node${process.versions.node.split('.')[0]}`,
     write: false,
     metafile: true,
+    // Bundling renames colliding names; classes keep their own (TypeORM finds entities by class name).
+    keepNames: true,
     logLevel: 'silent',
     define: {
       'import.meta.url': FILE_VALUES.url,

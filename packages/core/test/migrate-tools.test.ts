@@ -76,6 +76,8 @@ const TOOLS: Array<{ tool: string; option: (dir: string) => MigrateOption; ledge
   { tool: 'drizzle', option: (dir) => ({ drizzle: dir }), ledger: ['drizzle.__drizzle_migrations'] },
   { tool: 'node-pg-migrate', option: (dir) => ({ nodePgMigrate: dir }), ledger: ['public.pgmigrations'] },
   { tool: 'sequelize', option: (dir) => ({ sequelize: join(dir, 'migrations') }), ledger: ['public.SequelizeMeta'] },
+  // Its data source file: migrations by glob, its own ledger name (typeorm_ledger), decorated entities.
+  { tool: 'typeorm', option: (dir) => ({ typeorm: join(dir, 'src', 'data-source.ts') }), ledger: ['public.typeorm_ledger', 'public.typeorm_metadata'] },
 ]
 
 describe.each(TOOLS)('migrate: $tool', ({ tool, option, ledger }) => {
@@ -85,7 +87,8 @@ describe.each(TOOLS)('migrate: $tool', ({ tool, option, ledger }) => {
     const url = await freshDatabase()
     expect(await migrator.migrate(url, ctx)).toBe(2)
     const have = await tables(url)
-    expect(have).toEqual(expect.arrayContaining(['public.authors', 'public.books', ...ledger]))
+    // TypeORM makes typeorm_metadata only for schemas that need it (views, generated columns).
+    expect(have).toEqual(expect.arrayContaining(['public.authors', 'public.books', ...ledger.filter((t) => t !== 'public.typeorm_metadata')]))
     expect(await count(url, 'authors')).toBe(1)
     expect(await count(url, ledger[0]!)).toBe(2)
     // The ledger is the tool's: run again on the migrated database, it finds every step applied.
@@ -253,12 +256,59 @@ describe('migrate: sequelize, against sequelize-cli itself', () => {
   })
 })
 
+describe('migrate: typeorm, checked by TypeORM itself', () => {
+  const typeormOption = (dir: string) => ({ typeorm: join(dir, 'src', 'data-source.ts') })
+
+  /** TypeORM's own DataSource on `url`, with the fixture's migrations and ledger: what its CLI would build. */
+  async function theirs(url: string, dir: string) {
+    const { DataSource } = await import('typeorm')
+    const migrations = await Promise.all(['1704067200000-Authors', '1704153600000-Books'].map(async (name) => Object.values(await import(join(dir, 'src', 'migrations', `${name}.ts`)))[0] as new () => object))
+    const ds = new DataSource({ type: 'postgres', url, migrations, migrationsTableName: 'typeorm_ledger', logging: false })
+    await ds.initialize()
+    return ds
+  }
+
+  it('the template\'s ledger is TypeORM\'s: it shows no pending migration and runs none', async () => {
+    const dir = join(FIXTURES, 'typeorm')
+    const url = await freshDatabase()
+    expect(await resolveMigrator(typeormOption(dir), dir)!.migrate(url, ctx)).toBe(2)
+    const ds = await theirs(url, dir)
+    try {
+      expect(await ds.showMigrations()).toBe(false)
+      expect(await ds.runMigrations()).toEqual([])
+    } finally {
+      await ds.destroy()
+    }
+  })
+
+  it('synchronize: the entities\' schema, made by TypeORM from decorator metadata, with nothing left to sync', async () => {
+    const dir = join(FIXTURES, 'typeorm')
+    const url = await freshDatabase()
+    const migrator = resolveMigrator({ ...typeormOption(dir), synchronize: true }, dir)!
+    expect(migrator.describe).toContain('(synchronize)')
+    expect(await migrator.migrate(url, ctx)).toBe(2)
+    expect(await tables(url)).toEqual(['public.authors', 'public.books'])
+    // Column types came from the metadata TypeScript emitted (no type is given in the entities).
+    const columns = await withClient(url, async (c) => (await c.query("select column_name, data_type from information_schema.columns where table_name = 'authors' order by 1")).rows)
+    expect(columns).toEqual([{ column_name: 'id', data_type: 'integer' }, { column_name: 'name', data_type: 'character varying' }])
+  })
+
+  it('a migration file added to the glob is a new template, though the data source file is unchanged (the globs are remembered, not the files)', async () => {
+    const dir = copyFixture('typeorm')
+    const before = await hashOf(resolveMigrator(typeormOption(dir), dir)!)
+    expect(await hashOf(resolveMigrator(typeormOption(dir), dir)!)).toBe(before)
+    writeFileSync(join(dir, 'src', 'migrations', '1704240000000-More.ts'), 'export class More1704240000000 { async up() {} async down() {} }\n')
+    expect(await hashOf(resolveMigrator(typeormOption(dir), dir)!)).not.toBe(before)
+  })
+})
+
 describe('a failing migration', () => {
   it.each([
     ['kysely', (dir: string) => ({ kysely: dir }), '0003_broken.ts', "import { sql } from 'kysely'\nexport async function up(db: any) { await sql`select * from no_such_table`.execute(db) }\n", /0003_broken/],
     ['knex', (dir: string) => ({ knex: join(dir, 'migrations') }), 'migrations/20240103000000_broken.cjs', "exports.up = (knex) => knex.raw('select * from no_such_table')\nexports.down = () => {}\n", /20240103000000_broken/],
     ['node-pg-migrate', (dir: string) => ({ nodePgMigrate: dir }), '1700000000002_broken.js', "export const up = (pgm) => { pgm.sql('select * from no_such_table') }\n", /no_such_table/],
     ['sequelize', (dir: string) => ({ sequelize: join(dir, 'migrations') }), 'migrations/20240103000000-broken.cjs', "module.exports = { up: (queryInterface) => queryInterface.sequelize.query('select * from no_such_table') }\n", /20240103000000-broken/],
+    ['typeorm', (dir: string) => ({ typeorm: join(dir, 'src', 'data-source.ts') }), 'src/migrations/1704240000000-Broken.ts', "export class Broken1704240000000 { async up(queryRunner: any) { await queryRunner.query('select * from no_such_table') } async down() {} }\n", /Broken1704240000000/],
   ])('%s: E_MIGRATION with the server\'s error and the step that failed', async (tool, option, file, text, step) => {
     const dir = copyFixture(tool)
     writeFileSync(join(dir, file), text)

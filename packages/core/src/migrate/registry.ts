@@ -13,6 +13,7 @@ import { nodePgMigrateMigrator, type NodePgMigrateOptions } from './node-pg-migr
 import { prismaMigrator, type PrismaMigrateOptions } from './prisma.js'
 import { sequelizeMigrator, type SequelizeMigrateOptions } from './sequelize.js'
 import { sqlMigrator } from './sql.js'
+import { typeormMigrator, type TypeOrmMigrateOptions } from './typeorm.js'
 import type { Migrator } from './types.js'
 
 export type MigrateOption =
@@ -24,6 +25,7 @@ export type MigrateOption =
   | NodePgMigrateOptions
   | PrismaMigrateOptions
   | SequelizeMigrateOptions
+  | TypeOrmMigrateOptions
   | FunctionMigrateOptions
   /** The same as `{ run: fn }` with no `inputs`: the hash sees only the function's source. */
   | MigrateFunction
@@ -84,6 +86,11 @@ export const MIGRATE_TOOLS: readonly MigrateTool[] = [
   {
     key: 'sequelize', takes: 'path', example: 'migrate: { sequelize: "./migrations" }',
     create: (m, source, inputs) => sequelizeMigrator(path(m, 'sequelize', source), source.baseDir, inputs),
+  },
+  {
+    key: 'typeorm', takes: 'path', example: 'migrate: { typeorm: "./src/data-source.ts" }',
+    extraKeys: { synchronize: { check: (v) => typeof v === 'boolean', hint: 'true to build the schema from the entities (schema:sync) instead of the migrations' } },
+    create: (m, source, inputs) => typeormMigrator(path(m, 'typeorm', source), source.baseDir, { synchronize: m.synchronize as boolean | undefined, inputs }),
   },
   {
     key: 'run', takes: 'function', example: 'migrate: { run: async (url) => { … }, inputs: ["./src/models"] }',
