@@ -16,6 +16,7 @@ describe.each([
   { name: 'vitest-kysely', bin: 'vitest/vitest.mjs', args: ['run'], files: 3, workers: 2 },
   { name: 'jest-knex', bin: 'jest/bin/jest.js', args: ['--ci'], files: 3, workers: 2 },
   { name: 'jest-sequelize', bin: 'jest/bin/jest.js', args: ['--ci'], files: 3, workers: 2 },
+  { name: 'jest-nestjs-typeorm', bin: 'jest/bin/jest.js', args: ['--ci'], files: 3, workers: 2 },
   { name: 'vitest-drizzle', bin: 'vitest/vitest.mjs', args: ['run'], files: 3, workers: 2 },
   // Discrete PG* / APP_DB_NAME variables only, read at import time, over a test.env that says otherwise.
   { name: 'vitest-pg-env', bin: 'vitest/vitest.mjs', args: ['run'], files: 2, workers: 2 },
