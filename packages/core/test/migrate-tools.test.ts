@@ -78,6 +78,8 @@ const TOOLS: Array<{ tool: string; option: (dir: string) => MigrateOption; ledge
   { tool: 'sequelize', option: (dir) => ({ sequelize: join(dir, 'migrations') }), ledger: ['public.SequelizeMeta'] },
   // Its data source file: migrations by glob, its own ledger name (typeorm_ledger), decorated entities.
   { tool: 'typeorm', option: (dir) => ({ typeorm: join(dir, 'src', 'data-source.ts') }), ledger: ['public.typeorm_ledger', 'public.typeorm_metadata'] },
+  // Its config file: migrations in pathTs, its own ledger name (mikro_ledger).
+  { tool: 'mikro-orm', option: (dir) => ({ mikroOrm: join(dir, 'mikro-orm.config.ts') }), ledger: ['public.mikro_ledger'] },
 ]
 
 describe.each(TOOLS)('migrate: $tool', ({ tool, option, ledger }) => {
@@ -114,7 +116,7 @@ describe.each(TOOLS)('migrate: $tool', ({ tool, option, ledger }) => {
     const err = await resolveMigrator(option(dir), dir)!.migrate(await freshDatabase(), ctx).then(() => null, (e: unknown) => e)
     expect(err).toBeInstanceOf(WorkerDbError)
     expect((err as WorkerDbError).code).toBe('E_CONFIG')
-    expect((err as WorkerDbError).hint).toContain(`npm i -D ${tool === 'drizzle' ? 'drizzle-orm' : tool}`)
+    expect((err as WorkerDbError).hint).toContain(`npm i -D ${{ drizzle: 'drizzle-orm', 'mikro-orm': '@mikro-orm/core' }[tool] ?? tool}`)
   })
 })
 
@@ -302,12 +304,41 @@ describe('migrate: typeorm, checked by TypeORM itself', () => {
   })
 })
 
+describe('migrate: mikro-orm, checked by MikroORM itself', () => {
+  it('the template\'s ledger is MikroORM\'s: its migrator, finding the files as its CLI does, has nothing pending', async () => {
+    const dir = join(FIXTURES, 'mikro-orm')
+    const url = await freshDatabase()
+    expect(await resolveMigrator({ mikroOrm: join(dir, 'mikro-orm.config.ts') }, dir)!.migrate(url, ctx)).toBe(2)
+    const { MikroORM } = await import('@mikro-orm/postgresql')
+    const { Migrator } = await import('@mikro-orm/migrations')
+    const theirs = (on: string) => MikroORM.init({
+      clientUrl: on, entities: [], discovery: { warnWhenNoEntities: false }, extensions: [Migrator], debug: false,
+      migrations: { pathTs: join(dir, 'migrations'), tableName: 'mikro_ledger', silent: true },
+    })
+    // On an empty database, the same migrator sees both files pending: it does find them.
+    const empty = await theirs(await freshDatabase())
+    try {
+      expect((await empty.migrator.getPendingMigrations()).map((m) => m.name)).toEqual(['Migration20240101000000_authors', 'Migration20240102000000_books'])
+    } finally {
+      await empty.close(true)
+    }
+    const orm = await theirs(url)
+    try {
+      expect((await orm.migrator.getExecutedMigrations()).map((m) => m.name)).toEqual(['Migration20240101000000_authors', 'Migration20240102000000_books'])
+      expect(await orm.migrator.getPendingMigrations()).toEqual([])
+    } finally {
+      await orm.close(true)
+    }
+  })
+})
+
 describe('a failing migration', () => {
   it.each([
     ['kysely', (dir: string) => ({ kysely: dir }), '0003_broken.ts', "import { sql } from 'kysely'\nexport async function up(db: any) { await sql`select * from no_such_table`.execute(db) }\n", /0003_broken/],
     ['knex', (dir: string) => ({ knex: join(dir, 'migrations') }), 'migrations/20240103000000_broken.cjs', "exports.up = (knex) => knex.raw('select * from no_such_table')\nexports.down = () => {}\n", /20240103000000_broken/],
     ['node-pg-migrate', (dir: string) => ({ nodePgMigrate: dir }), '1700000000002_broken.js', "export const up = (pgm) => { pgm.sql('select * from no_such_table') }\n", /no_such_table/],
     ['sequelize', (dir: string) => ({ sequelize: join(dir, 'migrations') }), 'migrations/20240103000000-broken.cjs', "module.exports = { up: (queryInterface) => queryInterface.sequelize.query('select * from no_such_table') }\n", /20240103000000-broken/],
+    ['mikro-orm', (dir: string) => ({ mikroOrm: join(dir, 'mikro-orm.config.ts') }), 'migrations/Migration20240103000000_broken.ts', "import { Migration } from '@mikro-orm/migrations'\nexport class Migration20240103000000_broken extends Migration { async up() { this.addSql('select * from no_such_table') } }\n", /Migration20240103000000_broken/],
     ['typeorm', (dir: string) => ({ typeorm: join(dir, 'src', 'data-source.ts') }), 'src/migrations/1704240000000-Broken.ts', "export class Broken1704240000000 { async up(queryRunner: any) { await queryRunner.query('select * from no_such_table') } async down() {} }\n", /Broken1704240000000/],
   ])('%s: E_MIGRATION with the server\'s error and the step that failed', async (tool, option, file, text, step) => {
     const dir = copyFixture(tool)

@@ -8,6 +8,7 @@ import { commandMigrator, type CommandMigrateOptions } from './command.js'
 import { drizzleMigrator, type DrizzleMigrateOptions } from './drizzle.js'
 import { functionMigrator, type FunctionMigrateOptions, type MigrateFunction } from './function.js'
 import { knexMigrator, type KnexMigrateOptions } from './knex.js'
+import { mikroOrmMigrator, type MikroOrmMigrateOptions } from './mikro-orm.js'
 import { kyselyMigrator, type KyselyMigrateOptions } from './kysely.js'
 import { nodePgMigrateMigrator, type NodePgMigrateOptions } from './node-pg-migrate.js'
 import { prismaMigrator, type PrismaMigrateOptions } from './prisma.js'
@@ -26,6 +27,7 @@ export type MigrateOption =
   | PrismaMigrateOptions
   | SequelizeMigrateOptions
   | TypeOrmMigrateOptions
+  | MikroOrmMigrateOptions
   | FunctionMigrateOptions
   /** The same as `{ run: fn }` with no `inputs`: the hash sees only the function's source. */
   | MigrateFunction
@@ -91,6 +93,10 @@ export const MIGRATE_TOOLS: readonly MigrateTool[] = [
     key: 'typeorm', takes: 'path', example: 'migrate: { typeorm: "./src/data-source.ts" }',
     extraKeys: { synchronize: { check: (v) => typeof v === 'boolean', hint: 'true to build the schema from the entities (schema:sync) instead of the migrations' } },
     create: (m, source, inputs) => typeormMigrator(path(m, 'typeorm', source), source.baseDir, { synchronize: m.synchronize as boolean | undefined, inputs }),
+  },
+  {
+    key: 'mikroOrm', takes: 'path', example: 'migrate: { mikroOrm: "./mikro-orm.config.ts" }',
+    create: (m, source, inputs) => mikroOrmMigrator(path(m, 'mikroOrm', source), source.baseDir, inputs),
   },
   {
     key: 'run', takes: 'function', example: 'migrate: { run: async (url) => { … }, inputs: ["./src/models"] }',

@@ -5,15 +5,10 @@
  * as `typeorm schema:sync` (and a test set-up with `synchronize: true`) does.
  *
  * The file is bundled with its project imports (bundle.ts), decorated entities compiled by the project's
- * TypeScript with decorator metadata, as tsc and ts-jest compile them. Running it loads TypeScript and
- * TypeORM (~0.7 s), so the hash does not: it covers the bundle's own files plus the files its
- * `migrations` (or `entities`) globs match, and the globs are remembered per content of the bundle's files.
+ * TypeScript with decorator metadata, as tsc and ts-jest compile them. The hash covers the bundle's own
+ * files plus the files its `migrations` (or `entities`) globs match; the globs are remembered (remembered.ts).
  */
-import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { bundle, importBundle } from '../bundle.js'
 import { findPackageDir } from '../config/load.js'
@@ -22,6 +17,7 @@ import { installedPackageJson } from '../installed.js'
 import { connectionParts } from '../url.js'
 import { byteOrder, hashFiles } from './files.js'
 import { exportsOf, importUserFile, migrationFailed } from './project.js'
+import { remembered } from './remembered.js'
 import type { Migrator } from './types.js'
 
 export interface TypeOrmMigrateOptions {
@@ -104,20 +100,8 @@ export function typeormMigrator(file: string, baseDir: string, opts: { synchroni
   }
 
   const getFacts = () => facts ??= (async () => {
-    const bundled = await bundle(file).catch((err: Error) => {
-      throw new WorkerDbError('E_CONFIG', `${option}: cannot read ${relative(baseDir, file)}: ${err.message}`,
-        'Point `migrate: { typeorm }` at the file that exports your DataSource, relative to the config file.', { cause: err })
-    })
-    const inputs = bundled.inputs.filter((input) => !input.split(/[\\/]/).includes('node_modules')).sort(byteOrder)
-    // The patterns it remembers are absolute: another checkout of the same files is another entry.
-    const key = createHash('sha256').update(`${file}\0`)
-    for (const input of inputs) key.update(`${relative(baseDir, input)}\0`).update(await readFile(input)).update('\0')
-    const cacheFile = join(cacheDir(baseDir), `typeorm-${synchronize ? 'sync-' : ''}${key.digest('hex').slice(0, 24)}.json`)
-    let known = readCache(cacheFile)
-    if (!known) {
-      known = readFacts(await load())
-      writeCache(cacheFile, known)
-    }
+    const { facts: known, inputs } = await remembered(file, baseDir, synchronize ? 'typeorm-sync' : 'typeorm',
+      'Point `migrate: { typeorm }` at the file that exports your DataSource, relative to the config file.', async () => readFacts(await load()))
     return { facts: known, files: [...inputs, ...expand(known.patterns, baseDir)] }
   })()
 
@@ -193,31 +177,4 @@ function expand(patterns: string[], baseDir: string): string[] {
   const { globSync } = requireFromTypeorm('tinyglobby') as { globSync(patterns: string[], opts: object): string[] }
   return globSync(patterns.map((pattern) => pattern.replace(/\\/g, '/')), { absolute: true, onlyFiles: true })
     .filter((match) => !/\.d\.[cm]?ts$/.test(match)).sort(byteOrder)
-}
-
-/** node_modules/.cache/workerdb in the nearest folder with a node_modules, where tools keep their caches. */
-function cacheDir(baseDir: string): string {
-  for (let dir = baseDir; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'node_modules'))) return join(dir, 'node_modules', '.cache', 'workerdb')
-    if (dirname(dir) === dir) return join(tmpdir(), 'workerdb-cache')
-  }
-}
-
-function readCache(file: string): DataSourceFacts | undefined {
-  try {
-    const facts = JSON.parse(readFileSync(file, 'utf8')) as DataSourceFacts
-    return Array.isArray(facts.patterns) && Array.isArray(facts.ledger) ? facts : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** A cache that cannot be written only costs the next run the load. */
-function writeCache(file: string, facts: DataSourceFacts): void {
-  try {
-    mkdirSync(dirname(file), { recursive: true })
-    writeFileSync(file, JSON.stringify(facts))
-  } catch {
-    // ignored: see above
-  }
 }
