@@ -18,6 +18,7 @@ describe.each([
   { name: 'jest-sequelize', bin: 'jest/bin/jest.js', args: ['--ci'], files: 3, workers: 2 },
   { name: 'jest-nestjs-typeorm', bin: 'jest/bin/jest.js', args: ['--ci'], files: 3, workers: 2 },
   { name: 'vitest-drizzle', bin: 'vitest/vitest.mjs', args: ['run'], files: 3, workers: 2 },
+  { name: 'vitest-mikro-orm', bin: 'vitest/vitest.mjs', args: ['run'], files: 3, workers: 2 },
   // Discrete PG* / APP_DB_NAME variables only, read at import time, over a test.env that says otherwise.
   { name: 'vitest-pg-env', bin: 'vitest/vitest.mjs', args: ['run'], files: 2, workers: 2 },
 ])('examples/$name', ({ name, bin, args, files, workers }) => {
