@@ -30,6 +30,8 @@ describe.each([
   { name: 'jest-knex', bin: 'jest/bin/jest.js', args: ['--ci'], files: 3, workers: 2 },
   { name: 'jest-sequelize', bin: 'jest/bin/jest.js', args: ['--ci'], files: 3, workers: 2 },
   { name: 'jest-nestjs-typeorm', bin: 'jest/bin/jest.js', args: ['--ci'], files: 3, workers: 2 },
+  // An app that syncs its own schema (sequelize.sync()), once into the template by a migrate function.
+  { name: 'jest-sequelize-sync', bin: 'jest/bin/jest.js', args: ['--ci'], files: 3, workers: 2 },
   { name: 'vitest-drizzle', bin: 'vitest/vitest.mjs', args: ['run'], files: 3, workers: 2 },
   { name: 'vitest-mikro-orm', bin: 'vitest/vitest.mjs', args: ['run'], files: 3, workers: 2 },
   // Its test script runs `prisma generate` first: done here the same way (see PRISMA_GENERATE).
