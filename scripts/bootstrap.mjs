@@ -48,7 +48,7 @@ export function bootstrap({ buildOnly = false } = {}) {
     say(`dependencies ready (${((Date.now() - started) / 1000).toFixed(1)} s)`)
   }
   // core first: the framework packages' type declarations import it.
-  for (const pkg of ['core', 'vitest', 'jest']) {
+  for (const pkg of ['core', 'vitest', 'jest', 'playwright']) {
     const dir = join(root, 'packages', pkg)
     if (!existsSync(join(dir, 'package.json'))) continue
     const dist = join(dir, 'dist')

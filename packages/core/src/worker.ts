@@ -8,5 +8,6 @@ export { cloneFor, getWorkerDatabase, setupWorker, type WorkerDatabase } from '.
 export { claimWorkerDatabase } from './worker/claim.js'
 export { registerTestReset, resetWorkerDatabase, type TestResetHooks } from './worker/test-reset.js'
 export { WorkerDbError } from './errors.js'
+export { PLAYWRIGHT_SLOT_ENV, playwrightSlot } from './worker/playwright-slot.js'
 export { useTransaction, testTransaction } from './isolation/transaction.js'
 export type { TestTransaction, TransactionHooks, TransactionTarget } from './isolation/transaction.js'

@@ -1,0 +1,159 @@
+/**
+ * Playwright Test, for real (@playwright/test 1.65 and 1.60, e2e/fixtures/playwright<NN>): every worker on
+ * its own clone, keyed by parallelIndex — which a replaced worker inherits — never by workerIndex, which
+ * grows with every replacement (Playwright's twin of the bug this project exists to prevent).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { adminQuery } from '../../test-support/pg.js'
+import { awaitDropperPids, killAll, runGroup } from '../../test-support/processes.js'
+import {
+  childEnv, cut, E2E_PREFIX_START, FIXTURES_DIR, fixturePackageVersion, MIGRATION_SQL, randomPrefix, readJson, readLines, removeScenario, sweepStaleIn,
+} from '../support/scenario.js'
+
+const FIXTURES = ['playwright165', 'playwright160'] as const
+const runsDir = (fixture: string) => join(FIXTURES_DIR, fixture, '.runs')
+const PREFIX_START = `${E2E_PREFIX_START}p`
+
+afterEach(killAll)
+beforeAll(() => sweepStaleIn(FIXTURES.map(runsDir)))
+
+/** What each test of a scenario logs: where it ran, as Playwright and as the server say. */
+interface Line {
+  title: string
+  parallelIndex: number
+  workerIndex: number
+  database: string
+  slot: number
+  /** Rows in the table when the test started: what an earlier test on this clone left. */
+  rowsBefore: number
+}
+
+/** A spec file: each test logs its line, holds a little (so workers overlap), and leaves a row behind. */
+function spec(tests: Array<{ title: string; fail?: boolean }>): string {
+  return `const { appendFileSync } = require('node:fs')
+const { Client } = require('pg')
+const { test, expect } = require('@workerdb/playwright/test')
+
+async function probe(workerDatabase, testInfo) {
+  const client = new Client({ connectionString: process.env.DATABASE_URL })
+  await client.connect()
+  try {
+    const { rows: [{ db }] } = await client.query('select current_database() as db')
+    const { rows: [{ n }] } = await client.query('select count(*)::int as n from e2e_rows')
+    await client.query('insert into e2e_rows (title) values ($1)', [testInfo.title])
+    appendFileSync(process.env.E2E_RESULTS, JSON.stringify({ title: testInfo.title, parallelIndex: testInfo.parallelIndex, workerIndex: testInfo.workerIndex, database: db, slot: workerDatabase.workerId, rowsBefore: n }) + '\\n')
+    await new Promise((r) => setTimeout(r, 100))
+  } finally {
+    await client.end()
+  }
+}
+${tests.map((t) => `
+test(${JSON.stringify(t.title)}, async ({ workerDatabase }, testInfo) => {
+  await probe(workerDatabase, testInfo)
+  ${t.fail ? 'expect(\'deliberately failing\').toBe(\'passing\')' : ''}
+})`).join('\n')}
+`
+}
+
+interface Scenario {
+  dir: string
+  prefix: string
+  results: string
+  summary: string
+}
+
+function writeScenario(fixture: string, name: string, specs: Record<string, string>, config: Record<string, unknown>): Scenario {
+  const prefix = randomPrefix(PREFIX_START, name.slice(0, 3))
+  const dir = join(runsDir(fixture), `${name}-${prefix}`)
+  mkdirSync(join(dir, 'migrations'), { recursive: true })
+  writeFileSync(join(dir, 'migrations', '0001_seed.sql'), `${MIGRATION_SQL}\ncreate table e2e_rows (id serial primary key, title text not null);\n`)
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `e2e-${name}`, private: true }))
+  writeFileSync(join(dir, 'workerdb.config.json'), JSON.stringify({ prefix, migrate: { sql: './migrations' }, reset: 'truncate' }))
+  writeFileSync(join(dir, 'playwright.config.js'), `const { withWorkerDb } = require('@workerdb/playwright')
+module.exports = withWorkerDb(${JSON.stringify({ testDir: '.', testMatch: '*.spec.js', reporter: 'line', outputDir: './test-results', ...config }, null, 2)})
+`)
+  for (const [file, text] of Object.entries(specs)) writeFileSync(join(dir, file), text)
+  return { dir, prefix, results: join(dir, 'results.ndjson'), summary: join(dir, 'summary.json') }
+}
+
+/** `playwright test` in the scenario, in its own process group; waits for the dropper of its clones. */
+async function runPlaywright(fixture: string, s: Scenario, args: string[] = []) {
+  const cli = join(FIXTURES_DIR, fixture, 'node_modules', '@playwright', 'test', 'cli.js')
+  const r = await runGroup(process.execPath, [cli, 'test', ...args], {
+    cwd: s.dir, env: childEnv({ WORKERDB_SUMMARY_FILE: s.summary, CI: '1' }, s.results, false), timeoutMs: 120_000,
+  })
+  const output = cut(`${r.stdout}\n${r.stderr}`)
+  const summary = readJson<{ runId: string; plan: { count: number; reason: string }; clones: number; dropperPid?: number }>(s.summary)
+  const stuck = [...r.leftovers, ...await awaitDropperPids(summary.dropperPid ? [summary.dropperPid] : [])]
+  expect(stuck, output).toEqual([])
+  return { code: r.code, output, summary, lines: readLines<Line>(s.results) }
+}
+
+/** Databases of this scenario's prefix still on the server, the template aside (kept by design). */
+async function clonesLeft(prefix: string): Promise<string[]> {
+  const rows = await adminQuery<{ datname: string }>("select datname from pg_database where datname like $1 and datname not like $2", [`${prefix}\\_%`, `${prefix}\\_tpl\\_%`])
+  return rows.map((r) => r.datname)
+}
+
+const scenarios: Scenario[] = []
+afterAll(async () => {
+  for (const s of scenarios) {
+    removeScenario(s.dir)
+    for (const { datname } of await adminQuery<{ datname: string }>('select datname from pg_database where datname like $1', [`${s.prefix}\\_%`])) {
+      await adminQuery(`alter database "${datname}" is_template false`)
+      await adminQuery(`drop database "${datname}" with (force)`)
+    }
+  }
+})
+
+describe.each(FIXTURES)('%s', (fixture) => {
+  const version = fixturePackageVersion(fixture, '@playwright/test')
+
+  test(`playwright ${version}: the seed scenario (2 spec files, workers: 4), 3 runs: every test on its own worker's clone`, async () => {
+    for (let run = 0; run < 3; run++) {
+      const s = writeScenario(fixture, 'seed', {
+        'a.spec.js': spec([{ title: 'a1' }, { title: 'a2' }]),
+        'b.spec.js': spec([{ title: 'b1' }, { title: 'b2' }]),
+      }, { workers: 4 })
+      scenarios.push(s)
+      const r = await runPlaywright(fixture, s)
+      expect(r.code, r.output).toBe(0)
+      expect(r.summary.plan).toEqual({ count: 4, reason: `playwright ${version}, workers 4` })
+      expect(r.lines.map((l) => l.title).sort()).toEqual(['a1', 'a2', 'b1', 'b2'])
+      for (const line of r.lines) {
+        // parallelIndex + 1 picks the clone: <prefix>_<run id>_<slot>.
+        expect(line.database).toBe(`${s.prefix}_${r.summary.runId}_${line.parallelIndex + 1}`)
+        expect(line.slot).toBe(line.parallelIndex + 1)
+      }
+      // Two files, two workers: each on its own clone; a file's second test sees its first test's row.
+      expect(new Set(r.lines.map((l) => l.database)).size).toBe(2)
+      expect(r.lines.filter((l) => l.title.endsWith('2')).map((l) => l.rowsBefore)).toEqual([1, 1])
+      expect(await clonesLeft(s.prefix)).toEqual([])
+    }
+  })
+
+  test(`playwright ${version}: a failing test replaces its worker (a new workerIndex); the replacement gets the same clone, emptied`, async () => {
+    const s = writeScenario(fixture, 'restart', {
+      'a.spec.js': spec([{ title: 'a1' }, { title: 'a2-fails', fail: true }, { title: 'a3' }, { title: 'a4' }]),
+      'b.spec.js': spec([{ title: 'b1' }, { title: 'b2' }]),
+    }, { workers: 2 })
+    scenarios.push(s)
+    const r = await runPlaywright(fixture, s)
+    // The failing test fails the run; every other test passes.
+    expect(r.code, r.output).toBe(1)
+    expect(r.output).toMatch(/1 failed/)
+    expect(r.output).toMatch(/5 passed/)
+    const byTitle = Object.fromEntries(r.lines.map((l) => [l.title, l]))
+    const [failed, after] = [byTitle['a2-fails']!, byTitle.a3!]
+    expect(after.workerIndex).toBeGreaterThan(failed.workerIndex)
+    for (const line of r.lines) expect(line.database).toBe(`${s.prefix}_${r.summary.runId}_${line.parallelIndex + 1}`)
+    // The replacement emptied its clone before its first test: the failed worker's rows are gone.
+    expect(after.rowsBefore).toBe(0)
+    expect(byTitle.a4!.rowsBefore).toBe(1)
+    // workerIndex went past workers - 1: naming databases after it is what fails elsewhere.
+    expect(Math.max(...r.lines.map((l) => l.workerIndex))).toBeGreaterThanOrEqual(2)
+    expect(await clonesLeft(s.prefix)).toEqual([])
+  })
+})
