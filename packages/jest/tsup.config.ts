@@ -1,8 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs'
 import { defineConfig } from 'tsup'
-
-const INTEROP_TAIL = /\nexports\.default = ([\w$]+);\s*module\.exports = exports\.default;\s*$/
-const ES_MODULE_MARK = /^"use strict";\s*Object\.defineProperty\(exports, "__esModule", \{\s*value: true\s*\}\);/
+import { plainCommonJsDefaults } from '../../scripts/tsup-plain-cjs.mjs'
 
 const ENTRY = {
   index: 'src/index.ts',
@@ -30,18 +27,8 @@ export default defineConfig({
   splitting: true,
   // @jest/globals: answered by the Jest runtime in the test's module registry, never resolved from here.
   external: ['@workerdb/core', '@workerdb/core/worker', '@jest/globals'],
-  // For a default-only entry, cjsInterop leaves `__esModule` + `exports.default = fn` ahead of its
-  // `module.exports = exports.default`: harmless at run time (that exports object is replaced), but the
-  // pattern that breaks default imports in some bundlers, so publint rejects it. Reduce each such entry to
-  // the plain `module.exports = fn` it means.
+  // Default-only entries as the plain `module.exports = fn` they mean (scripts/tsup-plain-cjs.mjs says why).
   async onSuccess() {
-    for (const name of Object.keys(ENTRY)) {
-      const file = `dist/${name}.js`
-      const code = readFileSync(file, 'utf8')
-      const tail = INTEROP_TAIL.exec(code)
-      if (!tail) continue
-      if (!ES_MODULE_MARK.test(code)) throw new Error(`${file}: not the expected cjsInterop output`)
-      writeFileSync(file, `${code.slice(0, tail.index).replace(ES_MODULE_MARK, '"use strict";')}\nmodule.exports = ${tail[1]};\n`)
-    }
+    plainCommonJsDefaults(Object.keys(ENTRY))
   },
 })

@@ -1,8 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs'
 import { defineConfig } from 'tsup'
-
-const INTEROP_TAIL = /\nexports\.default = ([\w$]+);\s*module\.exports = exports\.default;\s*$/
-const ES_MODULE_MARK = /^"use strict";\s*Object\.defineProperty\(exports, "__esModule", \{\s*value: true\s*\}\);/
+import { plainCommonJsDefaults } from '../../scripts/tsup-plain-cjs.mjs'
 
 const ENTRY = {
   // The config's side: withWorkerDb(config), and the globalSetup it adds (Playwright's main process).
@@ -23,15 +20,8 @@ export default defineConfig({
   cjsInterop: true,
   splitting: true,
   external: ['@workerdb/core', '@workerdb/core/runner', '@workerdb/core/worker', '@playwright/test'],
-  // As in @workerdb/jest: a default-only entry becomes the plain `module.exports = fn` it means.
+  // Default-only entries as the plain `module.exports = fn` they mean (scripts/tsup-plain-cjs.mjs says why).
   async onSuccess() {
-    for (const name of Object.keys(ENTRY)) {
-      const file = `dist/${name}.js`
-      const code = readFileSync(file, 'utf8')
-      const tail = INTEROP_TAIL.exec(code)
-      if (!tail) continue
-      if (!ES_MODULE_MARK.test(code)) throw new Error(`${file}: not the expected cjsInterop output`)
-      writeFileSync(file, `${code.slice(0, tail.index).replace(ES_MODULE_MARK, '"use strict";')}\nmodule.exports = ${tail[1]};\n`)
-    }
+    plainCommonJsDefaults(Object.keys(ENTRY))
   },
 })

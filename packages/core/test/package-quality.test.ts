@@ -18,11 +18,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 // Core first: the framework packages' declarations import it.
-const PACKAGES = ['core', 'vitest', 'jest'] as const
+const PACKAGES = ['core', 'vitest', 'jest', 'playwright'] as const
 
 const PEERS: Record<string, Record<string, string>> = {
   vitest: { vitest: '^3.2.0 || ^4.1.0 || ^5.1.0' },
   jest: { jest: '>=29.7.0 <31', '@jest/reporters': '>=29.7.0 <31', '@jest/test-sequencer': '>=29.7.0 <31' },
+  playwright: { '@playwright/test': '>=1.49.0 <2' },
 }
 
 /** The pinned pnpm (package.json#packageManager), as scripts/bootstrap.mjs picks it. */
@@ -126,7 +127,7 @@ describe('@workerdb/core entry points', () => {
 
   it('the runner entry has what the adapters import', async () => {
     const runner = await import(pathToFileURL(join(root, 'packages', 'core', 'dist', 'runner.js')).href)
-    for (const name of ['resolveConfig', 'planVitest', 'planJest', 'provision', 'writePendingManifest', 'createLogger']) {
+    for (const name of ['resolveConfig', 'planVitest', 'planJest', 'planPlaywright', 'provision', 'writePendingManifest', 'createLogger']) {
       expect(typeof runner[name], name).toBe('function')
     }
   })

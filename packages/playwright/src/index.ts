@@ -5,7 +5,10 @@
 import { join } from 'node:path'
 
 export { defineConfig } from '@workerdb/core'
-export type { WorkerDbOptions } from '@workerdb/core'
+import type { WorkerDbOptions as CoreWorkerDbOptions } from '@workerdb/core'
+
+// An alias rather than `export type { … } from`: the bundled .d.ts drops the `type` modifier (as in @workerdb/jest).
+export type WorkerDbOptions = CoreWorkerDbOptions
 
 /** workerdb's globalSetup, by path (Playwright requires globalSetup files by path). */
 export const GLOBAL_SETUP = join(__dirname, 'global-setup.js')

@@ -12,8 +12,11 @@ import { realpathSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type * as PlaywrightTest from '@playwright/test'
 import {
-  getWorkerDatabase, PLAYWRIGHT_SLOT_ENV, playwrightSlot, readManifest, registerTestReset, resetWorkerDatabase, setupWorker, type WorkerDatabase,
+  getWorkerDatabase, PLAYWRIGHT_SLOT_ENV, playwrightSlot, readManifest, registerTestReset, resetWorkerDatabase, setupWorker, type WorkerDatabase as CoreWorkerDatabase,
 } from '@workerdb/core/worker'
+
+/** This worker's clone: its url and parts, as `getWorkerDatabase()` returns them. */
+export type WorkerDatabase = CoreWorkerDatabase
 
 /**
  * The Playwright that runs this process: resolved from its own entry script (the worker's, or the CLI's),
@@ -73,4 +76,4 @@ export const test = base.extend<{ workerDatabaseReset: void }, { workerDatabase:
 })
 
 export const expect = playwright.expect
-export { getWorkerDatabase, type WorkerDatabase }
+export { getWorkerDatabase }
