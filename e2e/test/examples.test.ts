@@ -58,6 +58,23 @@ describe.each([
   })
 })
 
+describe('examples/playwright-api', () => {
+  test('passes as written: an app server per Playwright worker, each on its own clone (workers: 2), no clone left', async () => {
+    const r = await runExample(join(EXAMPLES, 'playwright-api'), '@playwright/test/cli.js', ['test'])
+    try {
+      expect(r.code, r.output).toBe(0)
+      expect(r.output).toMatch(/7 passed/)
+      // Playwright's globalSetup runs before the test list exists: a clone for every worker it may start.
+      expect(r.summary.plan).toEqual({ count: 2, reason: expect.stringMatching(/^playwright 1\.\d+\.\d+, workers 2$/) })
+      expect(r.summary.clones).toBe(2)
+      expect(r.summary.dropperPid).toBeGreaterThan(0)
+      expect(await leftovers(r.summary.runId)).toEqual([])
+    } finally {
+      if (!r.summary.template.reused) await dropDatabase(r.summary.template.name)
+    }
+  })
+})
+
 describe('examples/monorepo', () => {
   test('one root config; the Vitest and the Jest package run at the same time, each on its own template, no collision', async () => {
     const root = join(EXAMPLES, 'monorepo', 'packages')
