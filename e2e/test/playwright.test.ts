@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { adminQuery } from '../../test-support/pg.js'
 import { awaitDropperPids, killAll, killGroup, runGroup, track } from '../../test-support/processes.js'
 import { waitFor } from '../support/chaos.js'
+import { withMatrix } from '../../test-support/matrix.js'
 import {
   childEnv, cut, E2E_PREFIX_START, FIXTURES_DIR, fixturePackageVersion, MIGRATION_SQL, randomPrefix, readJson, readLines, removeScenario, sweepStaleIn,
 } from '../support/scenario.js'
@@ -109,6 +110,10 @@ async function clonesLeft(prefix: string): Promise<string[]> {
   return rows.map((r) => r.datname)
 }
 
+/** A Playwright row of the fidelity matrix (docs/fidelity.md), recording whether `fn` passed. */
+const matrix = (version: string, mode: string, scenario: string, fn: () => Promise<void>) =>
+  withMatrix({ framework: 'playwright', version, pool: 'workers', mode, scenario }, fn)
+
 const scenarios: Scenario[] = []
 afterAll(async () => {
   for (const s of scenarios) {
@@ -123,51 +128,51 @@ afterAll(async () => {
 describe.each(FIXTURES)('%s', (fixture) => {
   const version = fixturePackageVersion(fixture, '@playwright/test')
 
-  test(`playwright ${version}: the seed scenario (2 spec files, workers: 4), 3 runs: every test on its own worker's clone`, async () => {
-    for (let run = 0; run < 3; run++) {
-      const s = writeScenario(fixture, 'seed', {
-        'a.spec.js': spec([{ title: 'a1' }, { title: 'a2' }]),
+  test(`playwright ${version}: the seed scenario (2 spec files, workers: 4), 3 runs: every test on its own worker's clone`, () => matrix(version, 'run', 'seed ×3', async () => {
+      for (let run = 0; run < 3; run++) {
+        const s = writeScenario(fixture, 'seed', {
+          'a.spec.js': spec([{ title: 'a1' }, { title: 'a2' }]),
+          'b.spec.js': spec([{ title: 'b1' }, { title: 'b2' }]),
+        }, { workers: 4 })
+        scenarios.push(s)
+        const r = await runPlaywright(fixture, s)
+        expect(r.code, r.output).toBe(0)
+        expect(r.summary.plan).toEqual({ count: 4, reason: `playwright ${version}, workers 4` })
+        expect(r.lines.map((l) => l.title).sort()).toEqual(['a1', 'a2', 'b1', 'b2'])
+        for (const line of r.lines) {
+          // parallelIndex + 1 picks the clone: <prefix>_<run id>_<slot>.
+          expect(line.database).toBe(`${s.prefix}_${r.summary.runId}_${line.parallelIndex + 1}`)
+          expect(line.slot).toBe(line.parallelIndex + 1)
+        }
+        // Two files, two workers: each on its own clone; a file's second test sees its first test's row.
+        expect(new Set(r.lines.map((l) => l.database)).size).toBe(2)
+        expect(r.lines.filter((l) => l.title.endsWith('2')).map((l) => l.rowsBefore)).toEqual([1, 1])
+        expect(await clonesLeft(s.prefix)).toEqual([])
+      }
+  }))
+
+  test(`playwright ${version}: a failing test replaces its worker (a new workerIndex); the replacement gets the same clone, emptied`, () => matrix(version, 'run', 'failing test → replaced worker, same clone emptied', async () => {
+      const s = writeScenario(fixture, 'restart', {
+        'a.spec.js': spec([{ title: 'a1' }, { title: 'a2-fails', fail: true }, { title: 'a3' }, { title: 'a4' }]),
         'b.spec.js': spec([{ title: 'b1' }, { title: 'b2' }]),
-      }, { workers: 4 })
+      }, { workers: 2 })
       scenarios.push(s)
       const r = await runPlaywright(fixture, s)
-      expect(r.code, r.output).toBe(0)
-      expect(r.summary.plan).toEqual({ count: 4, reason: `playwright ${version}, workers 4` })
-      expect(r.lines.map((l) => l.title).sort()).toEqual(['a1', 'a2', 'b1', 'b2'])
-      for (const line of r.lines) {
-        // parallelIndex + 1 picks the clone: <prefix>_<run id>_<slot>.
-        expect(line.database).toBe(`${s.prefix}_${r.summary.runId}_${line.parallelIndex + 1}`)
-        expect(line.slot).toBe(line.parallelIndex + 1)
-      }
-      // Two files, two workers: each on its own clone; a file's second test sees its first test's row.
-      expect(new Set(r.lines.map((l) => l.database)).size).toBe(2)
-      expect(r.lines.filter((l) => l.title.endsWith('2')).map((l) => l.rowsBefore)).toEqual([1, 1])
+      // The failing test fails the run; every other test passes.
+      expect(r.code, r.output).toBe(1)
+      expect(r.output).toMatch(/1 failed/)
+      expect(r.output).toMatch(/5 passed/)
+      const byTitle = Object.fromEntries(r.lines.map((l) => [l.title, l]))
+      const [failed, after] = [byTitle['a2-fails']!, byTitle.a3!]
+      expect(after.workerIndex).toBeGreaterThan(failed.workerIndex)
+      for (const line of r.lines) expect(line.database).toBe(`${s.prefix}_${r.summary.runId}_${line.parallelIndex + 1}`)
+      // The replacement emptied its clone before its first test: the failed worker's rows are gone.
+      expect(after.rowsBefore).toBe(0)
+      expect(byTitle.a4!.rowsBefore).toBe(1)
+      // workerIndex went past workers - 1: naming databases after it is what fails elsewhere.
+      expect(Math.max(...r.lines.map((l) => l.workerIndex))).toBeGreaterThanOrEqual(2)
       expect(await clonesLeft(s.prefix)).toEqual([])
-    }
-  })
-
-  test(`playwright ${version}: a failing test replaces its worker (a new workerIndex); the replacement gets the same clone, emptied`, async () => {
-    const s = writeScenario(fixture, 'restart', {
-      'a.spec.js': spec([{ title: 'a1' }, { title: 'a2-fails', fail: true }, { title: 'a3' }, { title: 'a4' }]),
-      'b.spec.js': spec([{ title: 'b1' }, { title: 'b2' }]),
-    }, { workers: 2 })
-    scenarios.push(s)
-    const r = await runPlaywright(fixture, s)
-    // The failing test fails the run; every other test passes.
-    expect(r.code, r.output).toBe(1)
-    expect(r.output).toMatch(/1 failed/)
-    expect(r.output).toMatch(/5 passed/)
-    const byTitle = Object.fromEntries(r.lines.map((l) => [l.title, l]))
-    const [failed, after] = [byTitle['a2-fails']!, byTitle.a3!]
-    expect(after.workerIndex).toBeGreaterThan(failed.workerIndex)
-    for (const line of r.lines) expect(line.database).toBe(`${s.prefix}_${r.summary.runId}_${line.parallelIndex + 1}`)
-    // The replacement emptied its clone before its first test: the failed worker's rows are gone.
-    expect(after.rowsBefore).toBe(0)
-    expect(byTitle.a4!.rowsBefore).toBe(1)
-    // workerIndex went past workers - 1: naming databases after it is what fails elsewhere.
-    expect(Math.max(...r.lines.map((l) => l.workerIndex))).toBeGreaterThanOrEqual(2)
-    expect(await clonesLeft(s.prefix)).toEqual([])
-  })
+  }))
 })
 
 describe(`${FIXTURES[0]}: shards, setup projects, retries, a killed run`, () => {
@@ -175,102 +180,102 @@ describe(`${FIXTURES[0]}: shards, setup projects, retries, a killed run`, () => 
   const version = fixturePackageVersion(fixture, '@playwright/test')
   const clone = (s: Scenario, runId: string, line: Line) => `${s.prefix}_${runId}_${line.parallelIndex + 1}`
 
-  test(`playwright ${version}: --shard 1/2 and --shard 2/2 at once on one server, one template: each shard's workers on its own run's clones`, async () => {
-    const prefix = randomPrefix(PREFIX_START, 'shd')
-    const specs = Object.fromEntries(['a', 'b', 'c', 'd'].map((f) => [`${f}.spec.js`, spec([{ title: `${f}1` }, { title: `${f}2` }])]))
-    const shards = [1, 2].map((n) => writeScenario(fixture, `shard${n}`, specs, { workers: 2 }, { prefix }))
-    scenarios.push(...shards)
-    const runs = await Promise.all(shards.map((s, i) => runPlaywright(fixture, s, [`--shard=${i + 1}/2`])))
-    runs.forEach((r, i) => {
-      expect(r.code, r.output).toBe(0)
-      expect(r.summary.plan).toEqual({ count: 2, reason: `playwright ${version}, workers 2, shard ${i + 1}/2` })
-      for (const line of r.lines) expect(line.database).toBe(clone(shards[i]!, r.summary.runId, line))
-    })
-    expect(runs[0]!.summary.runId).not.toBe(runs[1]!.summary.runId)
-    // Every test ran once, in one shard or the other; no database served both shards.
-    expect(runs.flatMap((r) => r.lines.map((l) => l.title)).sort()).toEqual(['a1', 'a2', 'b1', 'b2', 'c1', 'c2', 'd1', 'd2'])
-    const [one, two] = runs.map((r) => new Set(r.lines.map((l) => l.database)))
-    expect([...one!].filter((db) => two!.has(db))).toEqual([])
-    expect(await clonesLeft(prefix)).toEqual([])
-  })
+  test(`playwright ${version}: --shard 1/2 and --shard 2/2 at once on one server, one template: each shard's workers on its own run's clones`, () => matrix(version, 'shard 1/2 + 2/2', '8 tests, both at once', async () => {
+      const prefix = randomPrefix(PREFIX_START, 'shd')
+      const specs = Object.fromEntries(['a', 'b', 'c', 'd'].map((f) => [`${f}.spec.js`, spec([{ title: `${f}1` }, { title: `${f}2` }])]))
+      const shards = [1, 2].map((n) => writeScenario(fixture, `shard${n}`, specs, { workers: 2 }, { prefix }))
+      scenarios.push(...shards)
+      const runs = await Promise.all(shards.map((s, i) => runPlaywright(fixture, s, [`--shard=${i + 1}/2`])))
+      runs.forEach((r, i) => {
+        expect(r.code, r.output).toBe(0)
+        expect(r.summary.plan).toEqual({ count: 2, reason: `playwright ${version}, workers 2, shard ${i + 1}/2` })
+        for (const line of r.lines) expect(line.database).toBe(clone(shards[i]!, r.summary.runId, line))
+      })
+      expect(runs[0]!.summary.runId).not.toBe(runs[1]!.summary.runId)
+      // Every test ran once, in one shard or the other; no database served both shards.
+      expect(runs.flatMap((r) => r.lines.map((l) => l.title)).sort()).toEqual(['a1', 'a2', 'b1', 'b2', 'c1', 'c2', 'd1', 'd2'])
+      const [one, two] = runs.map((r) => new Set(r.lines.map((l) => l.database)))
+      expect([...one!].filter((db) => two!.has(db))).toEqual([])
+      expect(await clonesLeft(prefix)).toEqual([])
+  }))
 
-  test(`playwright ${version}: a setup project runs first on a clone; the dependent project's workers (new workerIndex) get theirs, emptied`, async () => {
-    const s = writeScenario(fixture, 'setup', {
-      'setup.spec.js': spec([{ title: 'setup' }]),
-      'a.spec.js': spec([{ title: 'a1' }, { title: 'a2' }]),
-      'b.spec.js': spec([{ title: 'b1' }, { title: 'b2' }]),
-    }, {}, {
-      configSource: `{
-  testDir: '.', reporter: 'line', outputDir: './test-results', workers: 2,
-  projects: [
-    { name: 'setup', testMatch: /setup\\.spec\\.js/ },
-    { name: 'main', testMatch: /[ab]\\.spec\\.js/, dependencies: ['setup'] },
-  ],
-}`,
-    })
-    scenarios.push(s)
-    const r = await runPlaywright(fixture, s)
-    expect(r.code, r.output).toBe(0)
-    const setup = r.lines.find((l) => l.project === 'setup')!
-    const main = r.lines.filter((l) => l.project === 'main')
-    expect(main.map((l) => l.title).sort()).toEqual(['a1', 'a2', 'b1', 'b2'])
-    for (const line of r.lines) expect(line.database).toBe(clone(s, r.summary.runId, line))
-    // The main project's workers are new workers, some on the setup worker's parallelIndex.
-    expect(Math.min(...main.map((l) => l.workerIndex))).toBeGreaterThan(setup.workerIndex)
-    expect(main.some((l) => l.database === setup.database)).toBe(true)
-    // What the setup project wrote stayed in its worker's clone, and went with that worker: every main
-    // worker started on an emptied clone (seed data belongs in the template, which every clone has).
-    for (const first of main.filter((l) => l.title.endsWith('1'))) expect(first.rowsBefore).toBe(0)
-    expect(await clonesLeft(s.prefix)).toEqual([])
-  })
-
-  test(`playwright ${version}: retries: the retry runs on a new worker with the same clone, emptied, and passes`, async () => {
-    const s = writeScenario(fixture, 'retry', {
-      'a.spec.js': spec([{ title: 'a1' }, { title: 'a2-flaky', failFirst: true }]),
-      'b.spec.js': spec([{ title: 'b1' }]),
-    }, { workers: 2, retries: 1 })
-    scenarios.push(s)
-    const r = await runPlaywright(fixture, s)
-    expect(r.code, r.output).toBe(0)
-    expect(r.output).toMatch(/1 flaky/)
-    const attempts = r.lines.filter((l) => l.title === 'a2-flaky')
-    expect(attempts.map((l) => l.retry)).toEqual([0, 1])
-    const [first, retry] = attempts as [Line, Line]
-    expect(retry.workerIndex).toBeGreaterThan(first.workerIndex)
-    expect(retry.database).toBe(first.database)
-    expect(first.rowsBefore).toBe(1)
-    expect(retry.rowsBefore).toBe(0)
-    expect(await clonesLeft(s.prefix)).toEqual([])
-  })
-
-  test(`playwright ${version}: a run killed with SIGKILL leaves its clones; the next run sweeps them and leaves none`, async () => {
-    const s = writeScenario(fixture, 'kill', {
-      'a.spec.js': spec([{ title: 'a1', hold: true }]),
-      'b.spec.js': spec([{ title: 'b1', hold: true }]),
-    }, { workers: 2 })
-    scenarios.push(s)
-    const hold = join(s.dir, 'hold')
-    writeFileSync(hold, '')
-    const cli = join(FIXTURES_DIR, fixture, 'node_modules', '@playwright', 'test', 'cli.js')
-    const victim = spawn(process.execPath, [cli, 'test'], {
-      cwd: s.dir, env: childEnv({ WORKERDB_SUMMARY_FILE: s.summary, CI: '1' }, s.results, false), stdio: 'ignore', detached: true,
-    })
-    track(victim.pid!)
-    const exited = new Promise((resolve) => victim.once('exit', resolve))
-    try {
-      await waitFor('both workers on their clones', () => existsSync(s.results) && readLines<Line>(s.results).length >= 2, { timeoutMs: 60_000 })
-      const dead = await clonesLeft(s.prefix)
-      expect(dead).toHaveLength(2)
-      killGroup(victim.pid!)
-      await exited
-      expect(await clonesLeft(s.prefix)).toEqual(dead)
-      rmSync(hold)
-      rmSync(s.results)
+  test(`playwright ${version}: a setup project runs first on a clone; the dependent project's workers (new workerIndex) get theirs, emptied`, () => matrix(version, 'projects', 'setup project dependency', async () => {
+      const s = writeScenario(fixture, 'setup', {
+        'setup.spec.js': spec([{ title: 'setup' }]),
+        'a.spec.js': spec([{ title: 'a1' }, { title: 'a2' }]),
+        'b.spec.js': spec([{ title: 'b1' }, { title: 'b2' }]),
+      }, {}, {
+        configSource: `{
+    testDir: '.', reporter: 'line', outputDir: './test-results', workers: 2,
+    projects: [
+      { name: 'setup', testMatch: /setup\\.spec\\.js/ },
+      { name: 'main', testMatch: /[ab]\\.spec\\.js/, dependencies: ['setup'] },
+    ],
+  }`,
+      })
+      scenarios.push(s)
       const r = await runPlaywright(fixture, s)
       expect(r.code, r.output).toBe(0)
+      const setup = r.lines.find((l) => l.project === 'setup')!
+      const main = r.lines.filter((l) => l.project === 'main')
+      expect(main.map((l) => l.title).sort()).toEqual(['a1', 'a2', 'b1', 'b2'])
+      for (const line of r.lines) expect(line.database).toBe(clone(s, r.summary.runId, line))
+      // The main project's workers are new workers, some on the setup worker's parallelIndex.
+      expect(Math.min(...main.map((l) => l.workerIndex))).toBeGreaterThan(setup.workerIndex)
+      expect(main.some((l) => l.database === setup.database)).toBe(true)
+      // What the setup project wrote stayed in its worker's clone, and went with that worker: every main
+      // worker started on an emptied clone (seed data belongs in the template, which every clone has).
+      for (const first of main.filter((l) => l.title.endsWith('1'))) expect(first.rowsBefore).toBe(0)
       expect(await clonesLeft(s.prefix)).toEqual([])
-    } finally {
-      killGroup(victim.pid!)
-    }
-  })
+  }))
+
+  test(`playwright ${version}: retries: the retry runs on a new worker with the same clone, emptied, and passes`, () => matrix(version, 'retries', 'flaky test retried on its clone', async () => {
+      const s = writeScenario(fixture, 'retry', {
+        'a.spec.js': spec([{ title: 'a1' }, { title: 'a2-flaky', failFirst: true }]),
+        'b.spec.js': spec([{ title: 'b1' }]),
+      }, { workers: 2, retries: 1 })
+      scenarios.push(s)
+      const r = await runPlaywright(fixture, s)
+      expect(r.code, r.output).toBe(0)
+      expect(r.output).toMatch(/1 flaky/)
+      const attempts = r.lines.filter((l) => l.title === 'a2-flaky')
+      expect(attempts.map((l) => l.retry)).toEqual([0, 1])
+      const [first, retry] = attempts as [Line, Line]
+      expect(retry.workerIndex).toBeGreaterThan(first.workerIndex)
+      expect(retry.database).toBe(first.database)
+      expect(first.rowsBefore).toBe(1)
+      expect(retry.rowsBefore).toBe(0)
+      expect(await clonesLeft(s.prefix)).toEqual([])
+  }))
+
+  test(`playwright ${version}: a run killed with SIGKILL leaves its clones; the next run sweeps them and leaves none`, () => matrix(version, 'killed', 'SIGKILL → next run sweeps', async () => {
+      const s = writeScenario(fixture, 'kill', {
+        'a.spec.js': spec([{ title: 'a1', hold: true }]),
+        'b.spec.js': spec([{ title: 'b1', hold: true }]),
+      }, { workers: 2 })
+      scenarios.push(s)
+      const hold = join(s.dir, 'hold')
+      writeFileSync(hold, '')
+      const cli = join(FIXTURES_DIR, fixture, 'node_modules', '@playwright', 'test', 'cli.js')
+      const victim = spawn(process.execPath, [cli, 'test'], {
+        cwd: s.dir, env: childEnv({ WORKERDB_SUMMARY_FILE: s.summary, CI: '1' }, s.results, false), stdio: 'ignore', detached: true,
+      })
+      track(victim.pid!)
+      const exited = new Promise((resolve) => victim.once('exit', resolve))
+      try {
+        await waitFor('both workers on their clones', () => existsSync(s.results) && readLines<Line>(s.results).length >= 2, { timeoutMs: 60_000 })
+        const dead = await clonesLeft(s.prefix)
+        expect(dead).toHaveLength(2)
+        killGroup(victim.pid!)
+        await exited
+        expect(await clonesLeft(s.prefix)).toEqual(dead)
+        rmSync(hold)
+        rmSync(s.results)
+        const r = await runPlaywright(fixture, s)
+        expect(r.code, r.output).toBe(0)
+        expect(await clonesLeft(s.prefix)).toEqual([])
+      } finally {
+        killGroup(victim.pid!)
+      }
+  }))
 })
