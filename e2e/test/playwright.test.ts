@@ -92,10 +92,10 @@ module.exports = withWorkerDb(${opts.configSource ?? JSON.stringify({ testDir: '
 }
 
 /** `playwright test` in the scenario, in its own process group; waits for the dropper of its clones. */
-async function runPlaywright(fixture: string, s: Scenario, args: string[] = []) {
+async function runPlaywright(fixture: string, s: Scenario, args: string[] = [], env: Record<string, string> = {}) {
   const cli = join(FIXTURES_DIR, fixture, 'node_modules', '@playwright', 'test', 'cli.js')
   const r = await runGroup(process.execPath, [cli, 'test', ...args], {
-    cwd: s.dir, env: childEnv({ WORKERDB_SUMMARY_FILE: s.summary, CI: '1' }, s.results, false), timeoutMs: 120_000,
+    cwd: s.dir, env: childEnv({ WORKERDB_SUMMARY_FILE: s.summary, CI: '1', ...env }, s.results, false), timeoutMs: 120_000,
   })
   const output = cut(`${r.stdout}\n${r.stderr}`)
   const summary = readJson<{ runId: string; plan: { count: number; reason: string }; clones: number; dropperPid?: number }>(s.summary)
@@ -113,6 +113,9 @@ async function clonesLeft(prefix: string): Promise<string[]> {
 /** A Playwright row of the fidelity matrix (docs/fidelity.md), recording whether `fn` passed. */
 const matrix = (version: string, mode: string, scenario: string, fn: () => Promise<void>) =>
   withMatrix({ framework: 'playwright', version, pool: 'workers', mode, scenario }, fn)
+
+/** The clone a line's test ran on, by its run id and parallelIndex. */
+const clone = (s: Scenario, runId: string, line: Pick<Line, 'parallelIndex'>) => `${s.prefix}_${runId}_${line.parallelIndex + 1}`
 
 const scenarios: Scenario[] = []
 afterAll(async () => {
@@ -173,12 +176,27 @@ describe.each(FIXTURES)('%s', (fixture) => {
       expect(Math.max(...r.lines.map((l) => l.workerIndex))).toBeGreaterThanOrEqual(2)
       expect(await clonesLeft(s.prefix)).toEqual([])
   }))
+
+  test(`playwright ${version}: a spec that imports '@playwright/test' itself gets its worker's clone too, never the DATABASE_URL around it`, () => matrix(version, 'run', "spec importing '@playwright/test'", async () => {
+    const raw = `const { appendFileSync } = require('node:fs')
+const { test } = require('@playwright/test')
+test('raw', async ({}, testInfo) => {
+  appendFileSync(process.env.E2E_RESULTS, JSON.stringify({ title: testInfo.title, parallelIndex: testInfo.parallelIndex, database: new URL(process.env.DATABASE_URL).pathname.slice(1) }) + '\\n')
+})
+`
+    const s = writeScenario(fixture, 'raw', { 'a.spec.js': raw, 'b.spec.js': raw.replace("'raw'", "'raw2'") }, { workers: 2 })
+    scenarios.push(s)
+    // The environment's own database (what a .env gives): no test may end up on it.
+    const r = await runPlaywright(fixture, s, [], { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/shared_app_db' })
+    expect(r.code, r.output).toBe(0)
+    expect(r.lines).toHaveLength(2)
+    for (const line of r.lines) expect(line.database).toBe(clone(s, r.summary.runId, line))
+  }))
 })
 
 describe(`${FIXTURES[0]}: shards, setup projects, retries, a killed run`, () => {
   const fixture = FIXTURES[0]
   const version = fixturePackageVersion(fixture, '@playwright/test')
-  const clone = (s: Scenario, runId: string, line: Line) => `${s.prefix}_${runId}_${line.parallelIndex + 1}`
 
   test(`playwright ${version}: --shard 1/2 and --shard 2/2 at once on one server, one template: each shard's workers on its own run's clones`, () => matrix(version, 'shard 1/2 + 2/2', '8 tests, both at once', async () => {
       const prefix = randomPrefix(PREFIX_START, 'shd')

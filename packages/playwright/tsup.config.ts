@@ -7,6 +7,8 @@ const ENTRY = {
   'global-setup': 'src/runner/global-setup.ts',
   // The test files' side, loaded in every worker: the fixtures, and the mapping to the worker's clone.
   test: 'src/worker/test.ts',
+  // Preloaded into every worker (NODE_OPTIONS): maps it to its clone before anything else loads.
+  preload: 'src/worker/preload.ts',
 }
 
 export default defineConfig({

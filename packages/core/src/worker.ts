@@ -4,10 +4,10 @@
  * export it into the environment before any test module loads — or fail right here, saying why.
  */
 export { readManifest, readyManifest, waitForManifest } from './worker/read-manifest.js'
+export { MANIFEST_ENV } from './runfile/manifest.js'
 export { cloneFor, getWorkerDatabase, setupWorker, type WorkerDatabase } from './worker/setup.js'
 export { claimWorkerDatabase } from './worker/claim.js'
 export { registerTestReset, resetWorkerDatabase, type TestResetHooks } from './worker/test-reset.js'
 export { WorkerDbError } from './errors.js'
-export { PLAYWRIGHT_SLOT_ENV, playwrightSlot } from './worker/playwright-slot.js'
 export { useTransaction, testTransaction } from './isolation/transaction.js'
 export type { TestTransaction, TransactionHooks, TransactionTarget } from './isolation/transaction.js'

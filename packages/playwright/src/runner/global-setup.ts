@@ -4,8 +4,13 @@
  * clone per worker that may run, provisions them, and sets WORKERDB_MANIFEST, which every worker inherits.
  * Returns the teardown, which Playwright calls after the last worker has finished.
  */
-import { dirname } from 'node:path'
-import { createLogger, planPlaywright, PLAYWRIGHT_SLOT_ENV, provision, resolveConfig } from '@workerdb/core/runner'
+import { dirname, join } from 'node:path'
+import { createLogger, planPlaywright, provision, resolveConfig } from '@workerdb/core/runner'
+import { PLAYWRIGHT_SLOT_ENV } from '../slot.js'
+import { withPreload } from './preload-option.js'
+
+/** The worker preload, built next to this file (dist/preload.js). */
+const PRELOAD = join(__dirname, 'preload.js')
 
 /** What Playwright hands globalSetup (its FullConfig), as far as workerdb reads it. */
 export interface PlaywrightConfigLike {
@@ -24,6 +29,13 @@ export default async function globalSetup(config: PlaywrightConfigLike): Promise
   const provisioned = await provision({
     config: resolved, plan, log, framework: `playwright ${config.version}`, workerIdVar: PLAYWRIGHT_SLOT_ENV, dropInBackground: true,
   })
+  // Every worker maps itself to its clone as it starts, whatever its test files import (worker/preload.ts).
+  const nodeOptions = process.env.NODE_OPTIONS
+  process.env.NODE_OPTIONS = withPreload(nodeOptions, PRELOAD)
   log.info(`playwright ${config.version}: ${plan.count} ${plan.count === 1 ? 'clone' : 'clones'} for up to ${plan.count} ${plan.count === 1 ? 'worker' : 'workers'}; ready in ${Math.round(performance.now() - started)} ms`)
-  return () => provisioned.teardown()
+  return async () => {
+    if (nodeOptions === undefined) delete process.env.NODE_OPTIONS
+    else process.env.NODE_OPTIONS = nodeOptions
+    await provisioned.teardown()
+  }
 }

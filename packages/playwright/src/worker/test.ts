@@ -12,8 +12,9 @@ import { realpathSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type * as PlaywrightTest from '@playwright/test'
 import {
-  getWorkerDatabase, PLAYWRIGHT_SLOT_ENV, playwrightSlot, readManifest, registerTestReset, resetWorkerDatabase, setupWorker, type WorkerDatabase as CoreWorkerDatabase,
+  getWorkerDatabase, readManifest, registerTestReset, resetWorkerDatabase, setupWorker, type WorkerDatabase as CoreWorkerDatabase,
 } from '@workerdb/core/worker'
+import { mapPlaywrightWorker } from '../slot.js'
 
 /** This worker's clone: its url and parts, as `getWorkerDatabase()` returns them. */
 export type WorkerDatabase = CoreWorkerDatabase
@@ -39,11 +40,9 @@ function runningPlaywright(): typeof PlaywrightTest {
 const playwright = runningPlaywright()
 const base = playwright.test
 
-const slot = playwrightSlot(process.env.TEST_PARALLEL_INDEX)
-if (slot !== undefined) {
-  process.env[PLAYWRIGHT_SLOT_ENV] = slot
-  setupWorker(process.env)
-}
+// Done already by the preload (globalSetup puts it in NODE_OPTIONS); again here, idempotent, for a worker
+// started without it (NODE_OPTIONS replaced by the project). Throws E_NO_CLONE / E_NO_MANIFEST saying why.
+const inWorker = mapPlaywrightWorker(process.env)
 
 /** The reset per test, when the config asks for one: run before each test, closed with the worker. */
 interface PerTestReset {
@@ -55,7 +54,7 @@ export const test = base.extend<{ workerDatabaseReset: void }, { workerDatabase:
   workerDatabasePerTest: [async ({}, use) => {
     // Not in a Playwright worker (TEST_PARALLEL_INDEX unset): readManifest and setupWorker say what is wrong.
     const manifest = readManifest(process.env)
-    if (slot === undefined) setupWorker(process.env, manifest)
+    if (!inWorker) setupWorker(process.env, manifest)
     await resetWorkerDatabase(process.env, manifest)
     const perTest: PerTestReset = {}
     registerTestReset({ beforeEach: (fn) => { perTest.beforeEach = fn }, afterAll: (fn) => { perTest.close = fn } })
