@@ -23,13 +23,13 @@ export function useExampleRuns(): void {
   afterEach(killAll)
 }
 
-/** `node <dir>/node_modules/<bin> …` in `dir`, against the test server, in a process group of its own. */
-export async function runExample(dir: string, bin: string, args: string[]): Promise<ExampleRun> {
+/** `node <dir>/node_modules/<bin> …` in `dir`, against the test server (`env` added), in a process group of its own. */
+export async function runExample(dir: string, bin: string, args: string[], env: Record<string, string> = {}): Promise<ExampleRun> {
   const scratch = mkdtempSync(join(tmpdir(), 'workerdb-example-'))
   const summaryFile = join(scratch, 'summary.json')
   try {
     const r = await runGroup(process.execPath, [join(dir, 'node_modules', bin), ...args], {
-      cwd: dir, env: { ...process.env, WORKERDB_URL: serverUrl(), WORKERDB_SUMMARY_FILE: summaryFile, CI: '1' }, timeoutMs: 180_000,
+      cwd: dir, env: { ...process.env, WORKERDB_URL: serverUrl(), WORKERDB_SUMMARY_FILE: summaryFile, CI: '1', ...env }, timeoutMs: 180_000,
     })
     const output = `${r.stdout}\n${r.stderr}`
     let summary: ExampleRun['summary']

@@ -2,11 +2,31 @@
  * The examples are what users copy: they must run as written, through their own package's test command,
  * with one clone per worker and nothing left on the server afterwards.
  */
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { EXAMPLES, leftovers, runExample, useExampleRuns } from '../support/example-run.js'
 import { dropDatabase } from '../support/jest-harness.js'
 import { runGroup } from '../../test-support/processes.js'
+import { adminQuery, serverUrl } from '../../test-support/pg.js'
+
+/** `url` with its database replaced. */
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url)
+  u.pathname = `/${database}`
+  return u.toString()
+}
+
+/** A TCP port nothing listens on right now (for the shared app server). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
 
 /**
  * `prisma generate`, as the Prisma example's test script runs it. Prisma 7 downloads its native schema
@@ -71,6 +91,33 @@ describe('examples/playwright-api', () => {
       expect(await leftovers(r.summary.runId)).toEqual([])
     } finally {
       if (!r.summary.template.reused) await dropDatabase(r.summary.template.name)
+    }
+  })
+})
+
+describe('examples/playwright-api, shared webServer', () => {
+  test('passes as written with one app server for every worker: its writes in its own database, each worker\'s clone untouched', async () => {
+    const dir = join(EXAMPLES, 'playwright-api')
+    // The one database the shared app server uses, migrated like the project: made here, dropped after.
+    const shared = `e2e_shared_app_${process.pid}`
+    await adminQuery(`drop database if exists "${shared}"`)
+    await adminQuery(`create database "${shared}"`)
+    let r: Awaited<ReturnType<typeof runExample>> | undefined
+    try {
+      const sharedUrl = withDatabase(serverUrl(), shared)
+      await adminQuery(readFileSync(join(dir, 'migrations', '0001_todos.sql'), 'utf8'), [], sharedUrl)
+      r = await runExample(dir, '@playwright/test/cli.js', ['test', '--config', 'playwright.shared-server.config.ts'], {
+        SHARED_DATABASE_URL: sharedUrl, SHARED_APP_PORT: String(await freePort()),
+      })
+      expect(r.code, r.output).toBe(0)
+      expect(r.output).toMatch(/5 passed/)
+      // Everything the tests posted went to the shared database.
+      const [{ n }] = await adminQuery<{ n: number }>('select count(*)::int as n from todos', [], sharedUrl)
+      expect(n).toBe(5)
+      expect(await leftovers(r.summary.runId)).toEqual([])
+    } finally {
+      if (r && !r.summary.template.reused) await dropDatabase(r.summary.template.name)
+      await adminQuery(`drop database if exists "${shared}" with (force)`)
     }
   })
 })
