@@ -6,7 +6,7 @@
  * [0, workers), and never gives one parallelIndex to two live workers. Playwright exports it as
  * TEST_PARALLEL_INDEX (from 0); workerdb exports the slot in an env var of its own.
  */
-import { setupWorker } from '@workerdb/core/worker'
+import { readManifest, setupWorker, WorkerDbError } from '@workerdb/core/worker'
 
 /** The env var the slot is exported in: the manifest's workerIdVar for a Playwright run. */
 export const PLAYWRIGHT_SLOT_ENV = 'WORKERDB_PLAYWRIGHT_SLOT'
@@ -26,6 +26,20 @@ export function mapPlaywrightWorker(from: NodeJS.ProcessEnv, into: NodeJS.Proces
   const slot = playwrightSlot(from.TEST_PARALLEL_INDEX)
   if (slot === undefined) return false
   into[PLAYWRIGHT_SLOT_ENV] = slot
-  setupWorker(into)
+  try {
+    setupWorker(into)
+  } catch (err) {
+    if (!(err instanceof WorkerDbError) || err.code !== 'E_NO_CLONE') throw err
+    throw new WorkerDbError('E_NO_CLONE', err.detail, noCloneHint(readManifest(into).clones.length), { cause: err })
+  }
   return true
+}
+
+/**
+ * Playwright's own words for a worker beyond the plan. globalSetup sized the clones from `workers` when it
+ * ran; UI and watch mode run it once, then may run tests with another worker count.
+ */
+function noCloneHint(clones: number): string {
+  return `This run's globalSetup made ${clones} ${clones === 1 ? 'clone' : 'clones'} for workers: ${clones}. In UI or watch mode, `
+    + 'restart it after changing workers (its globalSetup runs once, when the mode starts); otherwise report this with the lines above.'
 }

@@ -2,10 +2,13 @@
  * The Playwright worker's slot and the plan together: every parallelIndex Playwright can hand a worker has
  * its clone, and the NODE_OPTIONS that preloads the mapping into every worker.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { planPlaywright } from '../../core/src/plan/playwright.js'
 import type { Manifest } from '../../core/src/runfile/manifest.js'
-import { cloneFor } from '../../core/src/worker.js'
+import { cloneFor, MANIFEST_ENV } from '../../core/src/worker.js'
 import { withPreload } from '../src/runner/preload-option.js'
 import { mapPlaywrightWorker, PLAYWRIGHT_SLOT_ENV, playwrightSlot } from '../src/slot.js'
 
@@ -47,6 +50,29 @@ describe('mapPlaywrightWorker', () => {
   it('in a worker of a run that provisioned nothing, fails with E_NO_MANIFEST instead of leaving the shared database', () => {
     expect(() => mapPlaywrightWorker({ TEST_PARALLEL_INDEX: '0', DATABASE_URL: 'postgresql://shared/app' }))
       .toThrow(expect.objectContaining({ code: 'E_NO_MANIFEST' }))
+  })
+})
+
+describe('mapPlaywrightWorker beyond the plan', () => {
+  it('fails with E_NO_CLONE in Playwright\'s words: the workers globalSetup planned for, and what to do in UI or watch mode', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'workerdb-slot-'))
+    try {
+      const file = join(dir, 'manifest.json')
+      writeFileSync(file, JSON.stringify({
+        version: 1, runId: 'abcd1234', framework: 'playwright 1.65.2', plan: { count: 2, reason: 'playwright 1.65.2, workers 2' }, server: 'test',
+        env: { DATABASE_URL: 'url' }, workerIdVar: PLAYWRIGHT_SLOT_ENV, template: null,
+        clones: [1, 2].map((slot) => ({ slot, database: `db_${slot}`, url: `postgresql://u@h/db_${slot}` })),
+      }))
+      const env: NodeJS.ProcessEnv = { TEST_PARALLEL_INDEX: '3', [MANIFEST_ENV]: file }
+      expect(() => mapPlaywrightWorker(env)).toThrow(expect.objectContaining({
+        code: 'E_NO_CLONE', detail: expect.stringContaining('worker 4 has no database'), hint: expect.stringContaining('workers: 2. In UI or watch mode'),
+      }))
+      env.TEST_PARALLEL_INDEX = '1'
+      expect(mapPlaywrightWorker(env)).toBe(true)
+      expect(env.DATABASE_URL).toBe('postgresql://u@h/db_2')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 
