@@ -4,118 +4,32 @@
  * grows with every replacement (Playwright's twin of the bug this project exists to prevent).
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { adminQuery } from '../../test-support/pg.js'
-import { awaitDropperPids, killAll, killGroup, runGroup, track } from '../../test-support/processes.js'
-import { waitFor } from '../support/chaos.js'
 import { withMatrix } from '../../test-support/matrix.js'
+import { adminQuery } from '../../test-support/pg.js'
+import { killAll, killGroup, track } from '../../test-support/processes.js'
+import { waitFor } from '../support/chaos.js'
 import {
-  childEnv, cut, E2E_PREFIX_START, FIXTURES_DIR, fixturePackageVersion, MIGRATION_SQL, randomPrefix, readJson, readLines, removeScenario, sweepStaleIn,
-} from '../support/scenario.js'
-
-const FIXTURES = ['playwright165', 'playwright160'] as const
-const runsDir = (fixture: string) => join(FIXTURES_DIR, fixture, '.runs')
-const PREFIX_START = `${E2E_PREFIX_START}p`
+  cloneOf as clone, clonesLeft, type Line, PLAYWRIGHT_FIXTURES as FIXTURES, playwrightRunsDir as runsDir, playwrightVersion, RESTART,
+  runPlaywright as run, type Scenario, SEED, spec, writeScenario,
+} from '../support/playwright.js'
+import { childEnv, E2E_PREFIX_START, FIXTURES_DIR, randomPrefix, readLines, removeScenario, sweepStaleIn } from '../support/scenario.js'
 
 afterEach(killAll)
 beforeAll(() => sweepStaleIn(FIXTURES.map(runsDir)))
 
-/** What each test of a scenario logs: where it ran, as Playwright and as the server say. */
-interface Line {
-  title: string
-  parallelIndex: number
-  workerIndex: number
-  database: string
-  slot: number
-  retry: number
-  project: string
-  /** Rows in the table when the test started: what an earlier test on this clone left. */
-  rowsBefore: number
-}
-
-/**
- * A spec file: each test logs its line, holds a little (so workers overlap), and leaves a row behind.
- * `fail`: then fails; `failFirst`: fails on its first attempt only (a retry passes); `hold`: then waits
- * while the file `hold` exists in the scenario (a run to kill in the middle of).
- */
-function spec(tests: Array<{ title: string; fail?: boolean; failFirst?: boolean; hold?: boolean }>): string {
-  return `const { appendFileSync, existsSync } = require('node:fs')
-const { join } = require('node:path')
-const { Client } = require('pg')
-const { test, expect } = require('@workerdb/playwright/test')
-
-async function probe(workerDatabase, testInfo) {
-  const client = new Client({ connectionString: process.env.DATABASE_URL })
-  await client.connect()
-  try {
-    const { rows: [{ db }] } = await client.query('select current_database() as db')
-    const { rows: [{ n }] } = await client.query('select count(*)::int as n from e2e_rows')
-    await client.query('insert into e2e_rows (title) values ($1)', [testInfo.title])
-    appendFileSync(process.env.E2E_RESULTS, JSON.stringify({ title: testInfo.title, parallelIndex: testInfo.parallelIndex, workerIndex: testInfo.workerIndex, retry: testInfo.retry, project: testInfo.project.name, database: db, slot: workerDatabase.workerId, rowsBefore: n }) + '\\n')
-    await new Promise((r) => setTimeout(r, 100))
-  } finally {
-    await client.end()
-  }
-}
-${tests.map((t) => `
-test(${JSON.stringify(t.title)}, async ({ workerDatabase }, testInfo) => {
-  await probe(workerDatabase, testInfo)
-  ${t.hold ? "while (existsSync(join(__dirname, 'hold'))) await new Promise((r) => setTimeout(r, 50))" : ''}
-  ${t.fail ? 'expect(\'deliberately failing\').toBe(\'passing\')' : ''}
-  ${t.failFirst ? 'expect(testInfo.retry, \'the first attempt fails\').toBeGreaterThan(0)' : ''}
-})`).join('\n')}
-`
-}
-
-interface Scenario {
-  dir: string
-  prefix: string
-  results: string
-  summary: string
-}
-
-/** `config` is the Playwright config's; `configSource` (JS), when given, replaces it. */
-function writeScenario(fixture: string, name: string, specs: Record<string, string>, config: Record<string, unknown>, opts: { prefix?: string; configSource?: string } = {}): Scenario {
-  const prefix = opts.prefix ?? randomPrefix(PREFIX_START, name.slice(0, 3))
-  const dir = join(runsDir(fixture), `${name}-${prefix}`)
-  mkdirSync(join(dir, 'migrations'), { recursive: true })
-  writeFileSync(join(dir, 'migrations', '0001_seed.sql'), `${MIGRATION_SQL}\ncreate table e2e_rows (id serial primary key, title text not null);\n`)
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `e2e-${name}`, private: true }))
-  writeFileSync(join(dir, 'workerdb.config.json'), JSON.stringify({ prefix, migrate: { sql: './migrations' }, reset: 'truncate' }))
-  writeFileSync(join(dir, 'playwright.config.js'), `const { withWorkerDb } = require('@workerdb/playwright')
-module.exports = withWorkerDb(${opts.configSource ?? JSON.stringify({ testDir: '.', testMatch: '*.spec.js', reporter: 'line', outputDir: './test-results', ...config }, null, 2)})
-`)
-  for (const [file, text] of Object.entries(specs)) writeFileSync(join(dir, file), text)
-  return { dir, prefix, results: join(dir, 'results.ndjson'), summary: join(dir, 'summary.json') }
-}
-
-/** `playwright test` in the scenario, in its own process group; waits for the dropper of its clones. */
-async function runPlaywright(fixture: string, s: Scenario, args: string[] = [], env: Record<string, string> = {}) {
-  const cli = join(FIXTURES_DIR, fixture, 'node_modules', '@playwright', 'test', 'cli.js')
-  const r = await runGroup(process.execPath, [cli, 'test', ...args], {
-    cwd: s.dir, env: childEnv({ WORKERDB_SUMMARY_FILE: s.summary, CI: '1', ...env }, s.results, false), timeoutMs: 120_000,
-  })
-  const output = cut(`${r.stdout}\n${r.stderr}`)
-  const summary = readJson<{ runId: string; plan: { count: number; reason: string }; clones: number; dropperPid?: number }>(s.summary)
-  const stuck = [...r.leftovers, ...await awaitDropperPids(summary.dropperPid ? [summary.dropperPid] : [])]
-  expect(stuck, output).toEqual([])
-  return { code: r.code, output, summary, lines: readLines<Line>(s.results) }
-}
-
-/** Databases of this scenario's prefix still on the server, the template aside (kept by design). */
-async function clonesLeft(prefix: string): Promise<string[]> {
-  const rows = await adminQuery<{ datname: string }>("select datname from pg_database where datname like $1 and datname not like $2", [`${prefix}\\_%`, `${prefix}\\_tpl\\_%`])
-  return rows.map((r) => r.datname)
+/** A run whose processes all ended with it (its group, its dropper): the check every test makes. */
+async function runPlaywright(...args: Parameters<typeof run>) {
+  const r = await run(...args)
+  expect(r.stuck, r.output).toEqual([])
+  return r
 }
 
 /** A Playwright row of the fidelity matrix (docs/fidelity.md), recording whether `fn` passed. */
 const matrix = (version: string, mode: string, scenario: string, fn: () => Promise<void>) =>
   withMatrix({ framework: 'playwright', version, pool: 'workers', mode, scenario }, fn)
-
-/** The clone a line's test ran on, by its run id and parallelIndex. */
-const clone = (s: Scenario, runId: string, line: Pick<Line, 'parallelIndex'>) => `${s.prefix}_${runId}_${line.parallelIndex + 1}`
 
 const scenarios: Scenario[] = []
 afterAll(async () => {
@@ -129,52 +43,28 @@ afterAll(async () => {
 })
 
 describe.each(FIXTURES)('%s', (fixture) => {
-  const version = fixturePackageVersion(fixture, '@playwright/test')
+  const version = playwrightVersion(fixture)
 
   test(`playwright ${version}: the seed scenario (2 spec files, workers: 4), 3 runs: every test on its own worker's clone`, () => matrix(version, 'run', 'seed ×3', async () => {
-      for (let run = 0; run < 3; run++) {
-        const s = writeScenario(fixture, 'seed', {
-          'a.spec.js': spec([{ title: 'a1' }, { title: 'a2' }]),
-          'b.spec.js': spec([{ title: 'b1' }, { title: 'b2' }]),
-        }, { workers: 4 })
-        scenarios.push(s)
-        const r = await runPlaywright(fixture, s)
-        expect(r.code, r.output).toBe(0)
-        expect(r.summary.plan).toEqual({ count: 4, reason: `playwright ${version}, workers 4` })
-        expect(r.lines.map((l) => l.title).sort()).toEqual(['a1', 'a2', 'b1', 'b2'])
-        for (const line of r.lines) {
-          // parallelIndex + 1 picks the clone: <prefix>_<run id>_<slot>.
-          expect(line.database).toBe(`${s.prefix}_${r.summary.runId}_${line.parallelIndex + 1}`)
-          expect(line.slot).toBe(line.parallelIndex + 1)
-        }
-        // Two files, two workers: each on its own clone; a file's second test sees its first test's row.
-        expect(new Set(r.lines.map((l) => l.database)).size).toBe(2)
-        expect(r.lines.filter((l) => l.title.endsWith('2')).map((l) => l.rowsBefore)).toEqual([1, 1])
-        expect(await clonesLeft(s.prefix)).toEqual([])
-      }
+    for (let i = 0; i < 3; i++) {
+    const s = writeScenario(fixture, 'seed', SEED.specs(), SEED.config)
+    scenarios.push(s)
+    const r = await runPlaywright(fixture, s)
+    // Each test on the clone of its parallelIndex + 1 (<prefix>_<run id>_<slot>); 2 files on 2 clones.
+    expect(SEED.problems(s, r, version), r.output).toEqual([])
+    expect(await clonesLeft(s.prefix)).toEqual([])
+    }
   }))
 
   test(`playwright ${version}: a failing test replaces its worker (a new workerIndex); the replacement gets the same clone, emptied`, () => matrix(version, 'run', 'failing test → replaced worker, same clone emptied', async () => {
-      const s = writeScenario(fixture, 'restart', {
-        'a.spec.js': spec([{ title: 'a1' }, { title: 'a2-fails', fail: true }, { title: 'a3' }, { title: 'a4' }]),
-        'b.spec.js': spec([{ title: 'b1' }, { title: 'b2' }]),
-      }, { workers: 2 })
-      scenarios.push(s)
-      const r = await runPlaywright(fixture, s)
-      // The failing test fails the run; every other test passes.
-      expect(r.code, r.output).toBe(1)
-      expect(r.output).toMatch(/1 failed/)
-      expect(r.output).toMatch(/5 passed/)
-      const byTitle = Object.fromEntries(r.lines.map((l) => [l.title, l]))
-      const [failed, after] = [byTitle['a2-fails']!, byTitle.a3!]
-      expect(after.workerIndex).toBeGreaterThan(failed.workerIndex)
-      for (const line of r.lines) expect(line.database).toBe(`${s.prefix}_${r.summary.runId}_${line.parallelIndex + 1}`)
-      // The replacement emptied its clone before its first test: the failed worker's rows are gone.
-      expect(after.rowsBefore).toBe(0)
-      expect(byTitle.a4!.rowsBefore).toBe(1)
-      // workerIndex went past workers - 1: naming databases after it is what fails elsewhere.
-      expect(Math.max(...r.lines.map((l) => l.workerIndex))).toBeGreaterThanOrEqual(2)
-      expect(await clonesLeft(s.prefix)).toEqual([])
+    const s = writeScenario(fixture, 'restart', RESTART.specs(), RESTART.config)
+    scenarios.push(s)
+    const r = await runPlaywright(fixture, s)
+    // Only the failing test fails; its replacement (a new workerIndex) runs on the same clone, emptied.
+    expect(RESTART.problems(s, r), r.output).toEqual([])
+    // workerIndex went past workers - 1: naming databases after it is what fails elsewhere.
+    expect(Math.max(...r.lines.map((l) => l.workerIndex))).toBeGreaterThanOrEqual(2)
+    expect(await clonesLeft(s.prefix)).toEqual([])
   }))
 
   test(`playwright ${version}: a spec that imports '@playwright/test' itself gets its worker's clone too, never the DATABASE_URL around it`, () => matrix(version, 'run', "spec importing '@playwright/test'", async () => {
@@ -196,104 +86,104 @@ test('raw', async ({}, testInfo) => {
 
 describe(`${FIXTURES[0]}: shards, setup projects, retries, a killed run`, () => {
   const fixture = FIXTURES[0]
-  const version = fixturePackageVersion(fixture, '@playwright/test')
+  const version = playwrightVersion(fixture)
 
   test(`playwright ${version}: --shard 1/2 and --shard 2/2 at once on one server, one template: each shard's workers on its own run's clones`, () => matrix(version, 'shard 1/2 + 2/2', '8 tests, both at once', async () => {
-      const prefix = randomPrefix(PREFIX_START, 'shd')
-      const specs = Object.fromEntries(['a', 'b', 'c', 'd'].map((f) => [`${f}.spec.js`, spec([{ title: `${f}1` }, { title: `${f}2` }])]))
-      const shards = [1, 2].map((n) => writeScenario(fixture, `shard${n}`, specs, { workers: 2 }, { prefix }))
-      scenarios.push(...shards)
-      const runs = await Promise.all(shards.map((s, i) => runPlaywright(fixture, s, [`--shard=${i + 1}/2`])))
-      runs.forEach((r, i) => {
-        expect(r.code, r.output).toBe(0)
-        expect(r.summary.plan).toEqual({ count: 2, reason: `playwright ${version}, workers 2, shard ${i + 1}/2` })
-        for (const line of r.lines) expect(line.database).toBe(clone(shards[i]!, r.summary.runId, line))
-      })
-      expect(runs[0]!.summary.runId).not.toBe(runs[1]!.summary.runId)
-      // Every test ran once, in one shard or the other; no database served both shards.
-      expect(runs.flatMap((r) => r.lines.map((l) => l.title)).sort()).toEqual(['a1', 'a2', 'b1', 'b2', 'c1', 'c2', 'd1', 'd2'])
-      const [one, two] = runs.map((r) => new Set(r.lines.map((l) => l.database)))
-      expect([...one!].filter((db) => two!.has(db))).toEqual([])
-      expect(await clonesLeft(prefix)).toEqual([])
+    const prefix = randomPrefix(`${E2E_PREFIX_START}p`, 'shd')
+    const specs = Object.fromEntries(['a', 'b', 'c', 'd'].map((f) => [`${f}.spec.js`, spec([{ title: `${f}1` }, { title: `${f}2` }])]))
+    const shards = [1, 2].map((n) => writeScenario(fixture, `shard${n}`, specs, { workers: 2 }, { prefix }))
+    scenarios.push(...shards)
+    const runs = await Promise.all(shards.map((s, i) => runPlaywright(fixture, s, [`--shard=${i + 1}/2`])))
+    runs.forEach((r, i) => {
+      expect(r.code, r.output).toBe(0)
+      expect(r.summary.plan).toEqual({ count: 2, reason: `playwright ${version}, workers 2, shard ${i + 1}/2` })
+      for (const line of r.lines) expect(line.database).toBe(clone(shards[i]!, r.summary.runId, line))
+    })
+    expect(runs[0]!.summary.runId).not.toBe(runs[1]!.summary.runId)
+    // Every test ran once, in one shard or the other; no database served both shards.
+    expect(runs.flatMap((r) => r.lines.map((l) => l.title)).sort()).toEqual(['a1', 'a2', 'b1', 'b2', 'c1', 'c2', 'd1', 'd2'])
+    const [one, two] = runs.map((r) => new Set(r.lines.map((l) => l.database)))
+    expect([...one!].filter((db) => two!.has(db))).toEqual([])
+    expect(await clonesLeft(prefix)).toEqual([])
   }))
 
   test(`playwright ${version}: a setup project runs first on a clone; the dependent project's workers (new workerIndex) get theirs, emptied`, () => matrix(version, 'projects', 'setup project dependency', async () => {
-      const s = writeScenario(fixture, 'setup', {
-        'setup.spec.js': spec([{ title: 'setup' }]),
-        'a.spec.js': spec([{ title: 'a1' }, { title: 'a2' }]),
-        'b.spec.js': spec([{ title: 'b1' }, { title: 'b2' }]),
-      }, {}, {
-        configSource: `{
-    testDir: '.', reporter: 'line', outputDir: './test-results', workers: 2,
-    projects: [
-      { name: 'setup', testMatch: /setup\\.spec\\.js/ },
-      { name: 'main', testMatch: /[ab]\\.spec\\.js/, dependencies: ['setup'] },
-    ],
-  }`,
-      })
-      scenarios.push(s)
-      const r = await runPlaywright(fixture, s)
-      expect(r.code, r.output).toBe(0)
-      const setup = r.lines.find((l) => l.project === 'setup')!
-      const main = r.lines.filter((l) => l.project === 'main')
-      expect(main.map((l) => l.title).sort()).toEqual(['a1', 'a2', 'b1', 'b2'])
-      for (const line of r.lines) expect(line.database).toBe(clone(s, r.summary.runId, line))
-      // The main project's workers are new workers, some on the setup worker's parallelIndex.
-      expect(Math.min(...main.map((l) => l.workerIndex))).toBeGreaterThan(setup.workerIndex)
-      expect(main.some((l) => l.database === setup.database)).toBe(true)
-      // What the setup project wrote stayed in its worker's clone, and went with that worker: every main
-      // worker started on an emptied clone (seed data belongs in the template, which every clone has).
-      for (const first of main.filter((l) => l.title.endsWith('1'))) expect(first.rowsBefore).toBe(0)
-      expect(await clonesLeft(s.prefix)).toEqual([])
+    const s = writeScenario(fixture, 'setup', {
+      'setup.spec.js': spec([{ title: 'setup' }]),
+      'a.spec.js': spec([{ title: 'a1' }, { title: 'a2' }]),
+      'b.spec.js': spec([{ title: 'b1' }, { title: 'b2' }]),
+    }, {}, {
+      configSource: `{
+  testDir: '.', reporter: 'line', outputDir: './test-results', workers: 2,
+  projects: [
+    { name: 'setup', testMatch: /setup\\.spec\\.js/ },
+    { name: 'main', testMatch: /[ab]\\.spec\\.js/, dependencies: ['setup'] },
+  ],
+}`,
+    })
+    scenarios.push(s)
+    const r = await runPlaywright(fixture, s)
+    expect(r.code, r.output).toBe(0)
+    const setup = r.lines.find((l) => l.project === 'setup')!
+    const main = r.lines.filter((l) => l.project === 'main')
+    expect(main.map((l) => l.title).sort()).toEqual(['a1', 'a2', 'b1', 'b2'])
+    for (const line of r.lines) expect(line.database).toBe(clone(s, r.summary.runId, line))
+    // The main project's workers are new workers, some on the setup worker's parallelIndex.
+    expect(Math.min(...main.map((l) => l.workerIndex))).toBeGreaterThan(setup.workerIndex)
+    expect(main.some((l) => l.database === setup.database)).toBe(true)
+    // What the setup project wrote stayed in its worker's clone, and went with that worker: every main
+    // worker started on an emptied clone (seed data belongs in the template, which every clone has).
+    for (const first of main.filter((l) => l.title.endsWith('1'))) expect(first.rowsBefore).toBe(0)
+    expect(await clonesLeft(s.prefix)).toEqual([])
   }))
 
   test(`playwright ${version}: retries: the retry runs on a new worker with the same clone, emptied, and passes`, () => matrix(version, 'retries', 'flaky test retried on its clone', async () => {
-      const s = writeScenario(fixture, 'retry', {
-        'a.spec.js': spec([{ title: 'a1' }, { title: 'a2-flaky', failFirst: true }]),
-        'b.spec.js': spec([{ title: 'b1' }]),
-      }, { workers: 2, retries: 1 })
-      scenarios.push(s)
-      const r = await runPlaywright(fixture, s)
-      expect(r.code, r.output).toBe(0)
-      expect(r.output).toMatch(/1 flaky/)
-      const attempts = r.lines.filter((l) => l.title === 'a2-flaky')
-      expect(attempts.map((l) => l.retry)).toEqual([0, 1])
-      const [first, retry] = attempts as [Line, Line]
-      expect(retry.workerIndex).toBeGreaterThan(first.workerIndex)
-      expect(retry.database).toBe(first.database)
-      expect(first.rowsBefore).toBe(1)
-      expect(retry.rowsBefore).toBe(0)
-      expect(await clonesLeft(s.prefix)).toEqual([])
+    const s = writeScenario(fixture, 'retry', {
+      'a.spec.js': spec([{ title: 'a1' }, { title: 'a2-flaky', failFirst: true }]),
+      'b.spec.js': spec([{ title: 'b1' }]),
+    }, { workers: 2, retries: 1 })
+    scenarios.push(s)
+    const r = await runPlaywright(fixture, s)
+    expect(r.code, r.output).toBe(0)
+    expect(r.output).toMatch(/1 flaky/)
+    const attempts = r.lines.filter((l) => l.title === 'a2-flaky')
+    expect(attempts.map((l) => l.retry)).toEqual([0, 1])
+    const [first, retry] = attempts as [Line, Line]
+    expect(retry.workerIndex).toBeGreaterThan(first.workerIndex)
+    expect(retry.database).toBe(first.database)
+    expect(first.rowsBefore).toBe(1)
+    expect(retry.rowsBefore).toBe(0)
+    expect(await clonesLeft(s.prefix)).toEqual([])
   }))
 
   test(`playwright ${version}: a run killed with SIGKILL leaves its clones; the next run sweeps them and leaves none`, () => matrix(version, 'killed', 'SIGKILL → next run sweeps', async () => {
-      const s = writeScenario(fixture, 'kill', {
-        'a.spec.js': spec([{ title: 'a1', hold: true }]),
-        'b.spec.js': spec([{ title: 'b1', hold: true }]),
-      }, { workers: 2 })
-      scenarios.push(s)
-      const hold = join(s.dir, 'hold')
-      writeFileSync(hold, '')
-      const cli = join(FIXTURES_DIR, fixture, 'node_modules', '@playwright', 'test', 'cli.js')
-      const victim = spawn(process.execPath, [cli, 'test'], {
-        cwd: s.dir, env: childEnv({ WORKERDB_SUMMARY_FILE: s.summary, CI: '1' }, s.results, false), stdio: 'ignore', detached: true,
-      })
-      track(victim.pid!)
-      const exited = new Promise((resolve) => victim.once('exit', resolve))
-      try {
-        await waitFor('both workers on their clones', () => existsSync(s.results) && readLines<Line>(s.results).length >= 2, { timeoutMs: 60_000 })
-        const dead = await clonesLeft(s.prefix)
-        expect(dead).toHaveLength(2)
-        killGroup(victim.pid!)
-        await exited
-        expect(await clonesLeft(s.prefix)).toEqual(dead)
-        rmSync(hold)
-        rmSync(s.results)
-        const r = await runPlaywright(fixture, s)
-        expect(r.code, r.output).toBe(0)
-        expect(await clonesLeft(s.prefix)).toEqual([])
-      } finally {
-        killGroup(victim.pid!)
-      }
+    const s = writeScenario(fixture, 'kill', {
+      'a.spec.js': spec([{ title: 'a1', hold: true }]),
+      'b.spec.js': spec([{ title: 'b1', hold: true }]),
+    }, { workers: 2 })
+    scenarios.push(s)
+    const hold = join(s.dir, 'hold')
+    writeFileSync(hold, '')
+    const cli = join(FIXTURES_DIR, fixture, 'node_modules', '@playwright', 'test', 'cli.js')
+    const victim = spawn(process.execPath, [cli, 'test'], {
+      cwd: s.dir, env: childEnv({ WORKERDB_SUMMARY_FILE: s.summary, CI: '1' }, s.results, false), stdio: 'ignore', detached: true,
+    })
+    track(victim.pid!)
+    const exited = new Promise((resolve) => victim.once('exit', resolve))
+    try {
+      await waitFor('both workers on their clones', () => existsSync(s.results) && readLines<Line>(s.results).length >= 2, { timeoutMs: 60_000 })
+      const dead = await clonesLeft(s.prefix)
+      expect(dead).toHaveLength(2)
+      killGroup(victim.pid!)
+      await exited
+      expect(await clonesLeft(s.prefix)).toEqual(dead)
+      rmSync(hold)
+      rmSync(s.results)
+      const r = await runPlaywright(fixture, s)
+      expect(r.code, r.output).toBe(0)
+      expect(await clonesLeft(s.prefix)).toEqual([])
+    } finally {
+      killGroup(victim.pid!)
+    }
   }))
 })
