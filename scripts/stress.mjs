@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `pnpm stress`: the seed scenario (2 files, maxWorkers 4) and a 20-file scenario, for each Vitest and Jest
- * major of e2e/fixtures, N times each (default 200). The bug class workerdb exists for shows up only now and
+ * major of e2e/fixtures, and Playwright's seed and restart scenarios (e2e/support/playwright.ts) for each
+ * Playwright fixture, N times each (default 200). The bug class workerdb exists for shows up only now and
  * then (which worker ids a run gets varies), so only many runs say anything. Same scenarios and the same
  * checks as the e2e suite (e2e/support/vitest/, e2e/support/jest/): every file passed, on
  * the clone of its VITEST_POOL_ID / JEST_WORKER_ID, never two files on one database at once, nothing left
@@ -18,7 +19,7 @@
  * Server: WORKERDB_TEST_URL or WORKERDB_URL; without either, an embedded PostgreSQL for the whole stress run.
  * Full output of each failed run: e2e/.results/stress/<row>-<run>.log.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createJiti } from 'jiti'
@@ -40,6 +41,13 @@ for (const framework of ['vitest', 'jest']) {
       }
     }
   }
+}
+
+// Playwright: the seed scenario (2 spec files, workers: 4) and the restart scenario (a failing test replaces
+// its worker, whose replacement must get the same clone, emptied), for each fixture version.
+for (const fixture of ['playwright165', 'playwright160']) {
+  ROWS[`${fixture}-seed`] = { framework: 'playwright', fixture, scenario: 'SEED', label: 'seed (2 spec files, workers 4)', short: 'seed' }
+  ROWS[`${fixture}-restart`] = { framework: 'playwright', fixture, scenario: 'RESTART', label: 'a failing test restarts its worker (workers 2)', short: 'restart' }
 }
 
 function usage(code) {
@@ -104,6 +112,7 @@ const stopServer = await ensureServer()
 // The e2e scenarios, loaded after the server is known.
 const s = await jiti.import('../e2e/support/vitest/index.ts')
 const j = await jiti.import('../e2e/support/jest/index.ts')
+const p = await jiti.import('../e2e/support/playwright.ts')
 const { adminQuery, dropDatabase, dropPrefix, leftoverClones } = await jiti.import('../test-support/pg.ts')
 const { killAll } = await jiti.import('../test-support/processes.ts')
 const { E2E_DIR } = await jiti.import('../e2e/support/scenario.ts')
@@ -114,6 +123,24 @@ const logDir = join(E2E_DIR, '.results', 'stress')
  * two harnesses differ in their project options, run results and checks, not in what a stress row does.
  */
 function runnerFor(row) {
+  if (row.framework === 'playwright') {
+    const version = p.playwrightVersion(row.fixture)
+    const scenario = p[row.scenario]
+    return {
+      version,
+      pool: 'workers',
+      make: () => {
+        const made = p.writeScenario(row.fixture, `stress-${row.short}`, scenario.specs(), scenario.config, { prefix: s.uniquePrefix('stp') })
+        return { ...made, remove: () => rmSync(made.dir, { recursive: true, force: true }) }
+      },
+      run: async (project) => {
+        rmSync(project.results, { force: true })
+        const r = await p.runPlaywright(row.fixture, project, [], o.env)
+        return { r: { ...r, stderr: r.output }, problems: scenario.problems(project, r, version), ids: r.lines.map((l) => l.parallelIndex + 1) }
+      },
+      describeRun: (r) => r.output,
+    }
+  }
   if (row.framework === 'vitest') {
     return {
       version: s.VITEST_VERSIONS[row.major],
