@@ -74,7 +74,8 @@ export function renderStress(record) {
     `${record.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${fmtDuration(record.durationMs)}; ${m.cpus} CPUs, load ${m.loadAtStart[0]} at the start and ` +
     `${m.loadAtEnd[0]} at the end (1-minute average), Node ${m.node}, ${m.server}. A run passes when every file ran on the clone of its ` +
     'own worker id and never shared a database with another file at once, nothing was left running, no clone was left on the server, and ' +
-    'the template was reused after the first run (Jest rows: also the planned clone count, and worker processes, never in band).',
+    'the template was reused after the first run (Jest rows: also the planned clone count, and worker processes, never in band; Playwright rows, ' +
+    'counted per test: every test on the clone of its parallelIndex + 1, and in the restart row only the failing test failed and its replacement got the same clone, emptied).',
     '',
     '| row | version | runs | failed | worker ids used (id×files) | ms/run |',
     '|---|---|---|---|---|---|',

@@ -44,32 +44,32 @@ const base = playwright.test
 // started without it (NODE_OPTIONS replaced by the project). Throws E_NO_CLONE / E_NO_MANIFEST saying why.
 const inWorker = mapPlaywrightWorker(process.env)
 
-/** The reset per test, when the config asks for one: run before each test, closed with the worker. */
-interface PerTestReset {
+/** What the worker's setup fixture keeps: the reset per test, when the config asks for one (run before each test, closed with the worker). */
+interface WorkerDatabaseSetup {
   beforeEach?: () => Promise<void>
   close?: () => Promise<void>
 }
 
-export const test = base.extend<{ workerDatabaseReset: void }, { workerDatabase: WorkerDatabase; workerDatabasePerTest: PerTestReset }>({
-  workerDatabasePerTest: [async ({}, use) => {
+export const test = base.extend<{ workerDatabaseReset: void }, { workerDatabase: WorkerDatabase; workerDatabaseSetup: WorkerDatabaseSetup }>({
+  workerDatabaseSetup: [async ({}, use) => {
     // Not in a Playwright worker (TEST_PARALLEL_INDEX unset): readManifest and setupWorker say what is wrong.
     const manifest = readManifest(process.env)
     if (!inWorker) setupWorker(process.env, manifest)
     await resetWorkerDatabase(process.env, manifest)
-    const perTest: PerTestReset = {}
-    registerTestReset({ beforeEach: (fn) => { perTest.beforeEach = fn }, afterAll: (fn) => { perTest.close = fn } })
+    const setup: WorkerDatabaseSetup = {}
+    registerTestReset({ beforeEach: (fn) => { setup.beforeEach = fn }, afterAll: (fn) => { setup.close = fn } })
     try {
-      await use(perTest)
+      await use(setup)
     } finally {
-      await perTest.close?.()
+      await setup.close?.()
     }
   }, { scope: 'worker', auto: true }],
-  workerDatabase: [async ({ workerDatabasePerTest }, use) => {
-    void workerDatabasePerTest
+  workerDatabase: [async ({ workerDatabaseSetup }, use) => {
+    void workerDatabaseSetup
     await use(getWorkerDatabase(process.env))
   }, { scope: 'worker' }],
-  workerDatabaseReset: [async ({ workerDatabasePerTest }, use) => {
-    await workerDatabasePerTest.beforeEach?.()
+  workerDatabaseReset: [async ({ workerDatabaseSetup }, use) => {
+    await workerDatabaseSetup.beforeEach?.()
     await use()
   }, { auto: true }],
 })
