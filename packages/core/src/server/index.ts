@@ -77,13 +77,7 @@ export interface StartServerOptions {
 export async function startServer(option: ServerOption, log: Logger, where: StartServerOptions = {}): Promise<ServerHandle> {
   const dirs = where.dirs ?? [process.cwd()]
   const choice = chooseServer(option, process.env, localProbe(dirs))
-  if (choice.kind === 'url') {
-    try {
-      return urlServer(choice.url!, choice.source)
-    } catch (err) {
-      throw new WorkerDbError('E_CONFIG', (err as Error).message, 'Use a URL like postgresql://user@127.0.0.1:5432/postgres.')
-    }
-  }
+  if (choice.kind === 'url') return urlServer(choice.url!, choice.source)
   if (choice.kind === 'testcontainers') {
     const tcOpts = typeof option === 'object' && 'testcontainers' in option && option.testcontainers !== true ? option.testcontainers : {}
     const started = startTestcontainers(tcOpts, log, { dirs, detect: () => choice.runtime! })
