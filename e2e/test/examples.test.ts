@@ -10,13 +10,7 @@ import { EXAMPLES, leftovers, runExample, useExampleRuns } from '../support/exam
 import { dropDatabase } from '../support/jest-harness.js'
 import { runGroup } from '../../test-support/processes.js'
 import { adminQuery, serverUrl } from '../../test-support/pg.js'
-
-/** `url` with its database replaced. */
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url)
-  u.pathname = `/${database}`
-  return u.toString()
-}
+import { withDatabase } from '../../packages/core/src/url.js'
 
 /** A TCP port nothing listens on right now (for the shared app server). */
 function freePort(): Promise<number> {
