@@ -115,7 +115,7 @@ const j = await jiti.import('../e2e/support/jest/index.ts')
 const p = await jiti.import('../e2e/support/playwright.ts')
 const { adminQuery, dropDatabase, dropPrefix, leftoverClones } = await jiti.import('../test-support/pg.ts')
 const { killAll } = await jiti.import('../test-support/processes.ts')
-const { E2E_DIR } = await jiti.import('../e2e/support/scenario.ts')
+const { E2E_DIR, removeScenario } = await jiti.import('../e2e/support/scenario.ts')
 const logDir = join(E2E_DIR, '.results', 'stress')
 
 /**
@@ -131,7 +131,7 @@ function runnerFor(row) {
       pool: 'workers',
       make: () => {
         const made = p.writeScenario(row.fixture, `stress-${row.short}`, scenario.specs(), scenario.config, { prefix: s.uniquePrefix('stp') })
-        return { ...made, remove: () => rmSync(made.dir, { recursive: true, force: true }) }
+        return { ...made, remove: () => removeScenario(made.dir) }
       },
       run: async (project) => {
         rmSync(project.results, { force: true })

@@ -94,7 +94,7 @@ describe('examples/playwright-api, shared webServer', () => {
     const dir = join(EXAMPLES, 'playwright-api')
     // The one database the shared app server uses, migrated like the project: made here, dropped after.
     const shared = `e2e_shared_app_${process.pid}`
-    await adminQuery(`drop database if exists "${shared}"`)
+    await dropDatabase(shared)
     await adminQuery(`create database "${shared}"`)
     let r: Awaited<ReturnType<typeof runExample>> | undefined
     try {
@@ -111,7 +111,7 @@ describe('examples/playwright-api, shared webServer', () => {
       expect(await leftovers(r.summary.runId)).toEqual([])
     } finally {
       if (r && !r.summary.template.reused) await dropDatabase(r.summary.template.name)
-      await adminQuery(`drop database if exists "${shared}" with (force)`)
+      await dropDatabase(shared)
     }
   })
 })

@@ -8,7 +8,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { withMatrix } from '../../test-support/matrix.js'
-import { adminQuery } from '../../test-support/pg.js'
+import { dropPrefix } from '../../test-support/pg.js'
 import { killAll, killGroup, track } from '../../test-support/processes.js'
 import { waitFor } from '../support/chaos.js'
 import {
@@ -35,10 +35,7 @@ const scenarios: Scenario[] = []
 afterAll(async () => {
   for (const s of scenarios) {
     removeScenario(s.dir)
-    for (const { datname } of await adminQuery<{ datname: string }>('select datname from pg_database where datname like $1', [`${s.prefix}\\_%`])) {
-      await adminQuery(`alter database "${datname}" is_template false`)
-      await adminQuery(`drop database "${datname}" with (force)`)
-    }
+    await dropPrefix(s.prefix)
   }
 })
 
