@@ -1,7 +1,14 @@
-/** Connection URLs: derive a database's URL from the server's, and print them without passwords. */
+/**
+ * Connection URLs of every kind, pure (workers load this): derive a database's URL from the server's, read
+ * a URL's parts, and print them without passwords. A SQLite URL names a directory or a file, not a server.
+ */
 import { inspect } from 'node:util'
+import { sqliteDatabaseUrl, sqlitePath } from './catalog/sqlite/url.js'
+
+const isSqlite = (url: string) => /^(file|sqlite):/i.test(url)
 
 export function withDatabase(serverUrl: string, database: string): string {
+  if (isSqlite(serverUrl)) return sqliteDatabaseUrl(serverUrl, database)
   const u = new URL(serverUrl)
   u.pathname = '/' + encodeURIComponent(database)
   return u.toString()
@@ -33,7 +40,7 @@ export function redactText(text: string, secrets: Array<string | undefined> = []
   // password up to the last `@` before whitespace, so `p@ss` cannot leave `ss` behind.
   let out = text
   for (const s of secrets) if (s && s.length >= 3) out = out.split(s).join('***')
-  return out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)\S*@/g, '$1***@')
+  return out.replace(/((?:postgres(?:ql)?|mysql|mariadb):\/\/[^:/@\s]*:)\S*@/g, '$1***@')
 }
 
 /**
@@ -60,13 +67,18 @@ export interface ConnectionParts {
   database: string
 }
 
+/** Ports when a URL names none, by scheme. */
+const DEFAULT_PORTS: Record<string, string> = { 'mysql:': '3306', 'mariadb:': '3306' }
+
+/** A SQLite URL's database is its file's absolute path, and it has no host, port, user or password. */
 export function connectionParts(url: string): ConnectionParts {
+  if (isSqlite(url)) return { url, host: '', port: '', user: '', password: '', database: sqlitePath(url) }
   const u = new URL(url)
   return {
     url,
     // IPv6 hosts come bracketed from URL ("[::1]"); PGHOST and drivers want them bare.
     host: decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1'),
-    port: u.port || '5432',
+    port: u.port || DEFAULT_PORTS[u.protocol] || '5432',
     user: decodeURIComponent(u.username),
     password: decodeURIComponent(u.password),
     database: decodeURIComponent(u.pathname.replace(/^\//, '')),

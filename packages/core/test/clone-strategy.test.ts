@@ -1,6 +1,7 @@
 /** The two clone decisions made before any CREATE DATABASE: which strategy, and how many at once. */
 import { describe, expect, it } from 'vitest'
-import { chooseStrategy, cloneConcurrency, durabilityHint, SLOW_COPY_MS } from '../src/engine/clones.js'
+import { chooseStrategy } from '../src/catalog/postgres/strategy.js'
+import { cloneConcurrency, durabilityHint, SLOW_COPY_MS } from '../src/engine/clones.js'
 
 describe('chooseStrategy', () => {
   const MB = 1024 * 1024

@@ -13,6 +13,7 @@ import { createClones, dropClones } from '../src/engine/clones.js'
 import type { MigrateOption, ResolvedConfig, WorkerDbOptions } from '../src/config/options.js'
 import { resolveConfig } from '../src/config/resolve.js'
 import { connect } from '../src/catalog/db.js'
+import { PostgresSession } from '../src/catalog/postgres/index.js'
 import { WorkerDbError } from '../src/errors.js'
 import { templateHash } from '../src/catalog/hash.js'
 import { MANIFEST_ENV } from '../src/runfile/manifest.js'
@@ -427,19 +428,20 @@ describe('createClones', () => {
     const r = await run(cfg, 1)
     const runId = `lane${randomBytes(3).toString('hex')}`
     const made = [1, 2, 3].map((i) => `${PREFIX}_${runId}_${i}`)
-    const admin = await connect(testUrl())
+    const client = await connect(testUrl())
+    const admin = new PostgresSession(client)
     const statements: string[] = []
-    const query = admin.query.bind(admin)
-    admin.query = ((text: string, ...rest: unknown[]) => { statements.push(String(text)); return (query as (...a: unknown[]) => unknown)(text, ...rest) }) as typeof admin.query
+    const query = client.query.bind(client)
+    client.query = ((text: string, ...rest: unknown[]) => { statements.push(String(text)); return (query as (...a: unknown[]) => unknown)(text, ...rest) }) as typeof client.query
     try {
       // One lane: every clone goes through the given session, and no session of its own is opened.
-      await createClones({ adminUrl: testUrl(), template: r.manifest.template!.name, names: made, runId, concurrency: 1, first: admin })
+      await createClones({ adminUrl: testUrl(), template: r.manifest.template!.name, names: made, runId, plan: {}, concurrency: 1, first: admin })
       expect(statements.filter((t) => t.startsWith('create database')).length).toBe(3)
-      expect((await admin.query('select 1 as one')).rows).toEqual([{ one: 1 }])
+      expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }])
       const marked = (await rowsOfRun(runId)).map((row) => row.name).sort()
       expect(marked).toEqual(made)
     } finally {
-      await admin.end()
+      await admin.close()
       await dropClones(testUrl(), made, runId)
       await r.teardown()
     }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { lock, spareClaimLock, templateLock, tryLock, unlock, withLock, withLockIfFree } from '../src/catalog/locks.js'
+import { spareClaimLock, templateLock, withLock, withLockIfFree } from '../src/catalog/locks.js'
+import { lock, tryLock, unlock } from '../src/catalog/postgres/locks.js'
+import { PostgresSession } from '../src/catalog/postgres/index.js'
 import { testUrl, withClient } from './helpers.js'
 
 const HASH = 'f'.repeat(16) + '0123456789abcdef' + '0'.repeat(32)
@@ -17,11 +19,11 @@ describe('advisory locks', () => {
     await withClient(testUrl(), (a) => withClient(testUrl(), (b) => withClient(testUrl(), async (c) => {
       await lock(a, l, 'shared')
       await lock(b, l, 'shared')
-      expect(await withLockIfFree(c, l, async () => 'ran')).toBeUndefined()
+      expect(await withLockIfFree(new PostgresSession(c), l, async () => 'ran')).toBeUndefined()
       await unlock(a, l, 'shared')
       expect(await tryLock(c, l)).toBe(false)
       await unlock(b, l, 'shared')
-      expect(await withLockIfFree(c, l, async () => 'ran')).toBe('ran')
+      expect(await withLockIfFree(new PostgresSession(c), l, async () => 'ran')).toBe('ran')
       // …and let go of it afterwards.
       expect(await tryLock(a, l)).toBe(true)
       await unlock(a, l)
@@ -31,7 +33,7 @@ describe('advisory locks', () => {
   it('lets go of the exclusive lock when the work throws', async () => {
     const l = templateLock(HASH)
     await withClient(testUrl(), (a) => withClient(testUrl(), async (b) => {
-      await expect(withLock(a, l, async () => { throw new Error('boom') })).rejects.toThrow('boom')
+      await expect(withLock(new PostgresSession(a), l, async () => { throw new Error('boom') })).rejects.toThrow('boom')
       expect(await tryLock(b, l)).toBe(true)
       await unlock(b, l)
     }))

@@ -10,7 +10,8 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type DatabaseRow } from '../src/catalog/db.js'
+import type { DatabaseRow } from '../src/catalog/dialect.js'
+import { postgresDialect } from '../src/catalog/postgres/index.js'
 import { createLogger } from '../src/log.js'
 import { makeMarker, type Marker } from '../src/catalog/marker.js'
 import { ownerAlive, ownStartTicks, processStartedAt } from '../src/runfile/liveness.js'
@@ -19,7 +20,8 @@ import { deadManifests, removeManifests } from '../src/cleanup/dead-runs.js'
 import { sweep } from '../src/cleanup/sweep.js'
 import { templateCandidates, unmarkedLookalikes, unmarkedOrphans } from '../src/cleanup/sweep-rules.js'
 import { ensureTemplate, releaseTemplate } from '../src/engine/template.js'
-import { lock, templateLock } from '../src/catalog/locks.js'
+import { templateLock } from '../src/catalog/locks.js'
+import { lock } from '../src/catalog/postgres/locks.js'
 import { databasesWithPrefix, dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
 import { lacks } from '../../../test-support/skips.mjs'
 
@@ -36,7 +38,7 @@ const iso = (agoMs: number) => new Date(Date.now() - agoMs).toISOString()
 
 function tplRow(name: string, m: Partial<Marker>, isTemplate = true): DatabaseRow {
   return {
-    name, isTemplate, allowConnections: !isTemplate,
+    name, isTemplate,
     comment: JSON.stringify({ tool: 'workerdb', v: 1, kind: 'template', state: 'ready', run: 'r', host: 'h', pid: 1, createdAt: iso(HOUR), ...m }),
   }
 }
@@ -88,8 +90,8 @@ describe('templateCandidates (pure)', () => {
 
   it('never offers clones, unmarked databases, or templates without a hash', () => {
     const others: DatabaseRow[] = [
-      { name: 'wdb_tpl_x', isTemplate: true, allowConnections: false, comment: null },
-      { name: 'wdb_abcdefgh_1', isTemplate: false, allowConnections: true, comment: JSON.stringify(makeMarker({ kind: 'clone', run: 'abcdefgh' })) },
+      { name: 'wdb_tpl_x', isTemplate: true, comment: null },
+      { name: 'wdb_abcdefgh_1', isTemplate: false, comment: JSON.stringify(makeMarker({ kind: 'clone', run: 'abcdefgh' })) },
       tplRow('wdb_tpl_nohash', { createdAt: iso(100 * HOUR) }),
     ]
     expect(templateCandidates(others, { keep: 0, keepHashes: new Set(), busy: new Set(), project: 'app' })).toEqual([])
@@ -99,7 +101,7 @@ describe('templateCandidates (pure)', () => {
 describe('unmarkedOrphans (pure): what a run killed between CREATE DATABASE and its marker left', () => {
   const admin = 'postgresql://postgres:pw@db.example:5433/postgres'
   const at = (database: string, server = 'postgresql://postgres:pw@db.example:5433') => ({ database, url: `${server}/${database}` })
-  const row = (name: string, comment: string | null = null): DatabaseRow => ({ name, isTemplate: false, allowConnections: true, comment })
+  const row = (name: string, comment: string | null = null): DatabaseRow => ({ name, isTemplate: false, comment })
 
   it('offers an unmarked database a dead run\'s manifest was creating, on this server, without sessions', () => {
     const rows = [row('wdb_dead0001_1'), row('wdb_dead0001_2'), row('wdb_sp_0123456789_abcdefgh')]
@@ -121,7 +123,7 @@ describe('unmarkedOrphans (pure): what a run killed between CREATE DATABASE and 
 
 describe('unmarkedLookalikes (pure)', () => {
   it('names unmarked databases shaped exactly like our clones and templates, nothing else', () => {
-    const row = (name: string, comment: string | null = null): DatabaseRow => ({ name, isTemplate: false, allowConnections: true, comment })
+    const row = (name: string, comment: string | null = null): DatabaseRow => ({ name, isTemplate: false, comment })
     const rows = [
       row('wdb_abcd1234_1'), row('wdb_abcd1234_forks_12'), row(`wdb_tpl_${'a'.repeat(16)}`),
       row('wdb_lookalike_1'), row('wdb_abcd1234_1_extra'), row('wdbx_abcd1234_1'),
@@ -245,10 +247,10 @@ describe('sweep() against a real server', () => {
   })
 
   it('a template ensureTemplate handed to a run (shared lock until its clones exist) survives a sweep that would drop it', async () => {
-    const admin = await connect(testUrl())
+    const admin = await postgresDialect.connect(testUrl())
     try {
       const log = createLogger({ silent: true })
-      const r = await ensureTemplate({ admin, adminUrl: testUrl(), prefix, hash: hashOf(3), runId: 'run3', project: 'app', migrator: { describe: 'x', async hashInputs() { return [] }, async migrate() { throw new Error('must not build') } }, log, envFor: () => ({}), secrets: [] })
+      const r = await ensureTemplate({ admin, dialect: postgresDialect, adminUrl: testUrl(), prefix, hash: hashOf(3), runId: 'run3', project: 'app', migrator: { describe: 'x', async hashInputs() { return [] }, async migrate() { throw new Error('must not build') } }, log, envFor: () => ({}), secrets: [] })
       expect(r).toMatchObject({ name: t(3), reused: true })
       expect((await sweep(testUrl(), { prefix, project: 'app', keepTemplates: 1 })).map((c) => c.name)).toEqual([t(2)])
       expect(await present()).toEqual([t(1), t(3)])
@@ -256,7 +258,7 @@ describe('sweep() against a real server', () => {
       expect((await sweep(testUrl(), { prefix, project: 'app', keepTemplates: 1 })).map((c) => c.name)).toEqual([t(3)])
       expect(await present()).toEqual([t(1)])
     } finally {
-      await admin.end()
+      await admin.close()
     }
   })
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { hostname } from 'node:os'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseRow } from '../src/catalog/db.js'
+import type { DatabaseRow } from '../src/catalog/dialect.js'
 import { makeMarker, type Marker } from '../src/catalog/marker.js'
 import { isPidAlive, isZombie } from '../src/runfile/liveness.js'
 import { quoteIdent, quoteLiteral } from '../src/catalog/names.js'
@@ -21,7 +21,7 @@ function row(name: string, marker: Partial<Marker> | string | null, isTemplate =
   const comment = marker === null ? null : typeof marker === 'string' ? marker : JSON.stringify({
     tool: 'workerdb', v: 1, kind: 'clone', run: 'r-' + name, host: HOST, pid: DEAD, createdAt: new Date(NOW - HOUR).toISOString(), ...marker,
   })
-  return { name, isTemplate, allowConnections: !isTemplate, comment }
+  return { name, isTemplate, comment }
 }
 
 function policy(over: Partial<SweepPolicy> = {}): SweepPolicy {

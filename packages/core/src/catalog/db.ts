@@ -7,6 +7,7 @@ import type pg from 'pg'
 import { WorkerDbError } from '../errors.js'
 import { requirePg } from '../require-pg.js'
 import { redactText, redactUrl } from '../url.js'
+import type { DatabaseRow } from './dialect.js'
 
 export type Client = pg.Client
 
@@ -112,26 +113,10 @@ export async function serverInfo(client: Client): Promise<ServerInfo> {
   }
 }
 
-export function requireCreateDb(info: ServerInfo): void {
-  if (!info.canCreateDb) {
-    throw new WorkerDbError('E_NO_CREATEDB',
-      `role "${info.user}" cannot create databases, and workerdb needs to create the template and its clones`,
-      `Grant it: ALTER ROLE "${info.user}" CREATEDB; (or connect as a role that has CREATEDB).`)
-  }
-}
-
-export interface DatabaseRow {
-  name: string
-  isTemplate: boolean
-  allowConnections: boolean
-  comment: string | null
-}
-
 /** Databases whose names start with `prefix_`, with their comments (where markers live). */
 export async function listDatabases(client: Client, prefix: string): Promise<DatabaseRow[]> {
   const { rows } = await client.query(
-    `select datname as name, datistemplate as "isTemplate", datallowconn as "allowConnections",
-            shobj_description(oid, 'pg_database') as comment
+    `select datname as name, datistemplate as "isTemplate", shobj_description(oid, 'pg_database') as comment
        from pg_database where starts_with(datname, $1) order by datname`,
     [`${prefix}_`],
   )

@@ -3,6 +3,7 @@
  * only when it would have built the very same one (pgtestdb's rule).
  */
 import { createHash } from 'node:crypto'
+import type { DialectName } from './dialect.js'
 
 /** Bump when the way workerdb builds templates changes: old templates then stop matching. */
 export const FORMAT_VERSION = 1
@@ -14,6 +15,8 @@ export interface HashInputs {
   serverMajor: number
   /** A user-chosen key, to force a rebuild or to separate otherwise identical setups. */
   key?: string
+  /** The database kind. PostgreSQL's adds nothing, so hashes made before there were other kinds still match. */
+  dialect?: DialectName
 }
 
 export function templateHash(inputs: HashInputs): string {
@@ -28,6 +31,7 @@ export function templateHash(inputs: HashInputs): string {
   field('format', String(FORMAT_VERSION))
   field('server', String(inputs.serverMajor))
   field('key', inputs.key ?? '')
+  if (inputs.dialect && inputs.dialect !== 'postgres') field('dialect', inputs.dialect)
   // Sorted, so the order in which a directory happens to be listed never changes the hash.
   const parts = [...inputs.migrator].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   for (const [name, value] of parts) field(`m:${name}`, value)

@@ -4,67 +4,52 @@
  * - the template lock: a build holds it exclusively; a run holds it shared while it clones (so no sweep,
  *   which needs it exclusively, takes the template away) and a spare maker while it copies;
  * - the spare-claim lock: serialises runs renaming one template's spares into clones.
- * Session locks go with the session: a killed run releases everything it held.
+ * Session locks go with the session: a killed run releases everything it held. Each kind takes them its
+ * own way (AdminSession.lock); withLock and withLockIfFree are the one way workerdb holds one around work.
  */
-import type { Client } from './db.js'
 
 export interface AdvisoryLock {
-  /** The 64-bit key, as text: pg takes a bigint parameter that way. */
+  /** The 64-bit key, as text: PostgreSQL's advisory locks take a bigint parameter that way. */
   key: string
+  /** The same lock as a name of at most 64 characters, for kinds that lock by name (MySQL's GET_LOCK, lock files). */
+  name: string
 }
 
 /** 64 bits of the hash: different templates build in parallel. */
 export function templateLock(hash: string): AdvisoryLock {
-  return { key: BigInt.asIntN(64, BigInt('0x' + hash.slice(0, 16))).toString() }
+  return { key: BigInt.asIntN(64, BigInt('0x' + hash.slice(0, 16))).toString(), name: `workerdb_t_${hash.slice(0, 16)}` }
 }
 
 /** The next 64 bits: claims never wait on builds. */
 export function spareClaimLock(hash: string): AdvisoryLock {
-  return { key: BigInt.asIntN(64, BigInt('0x' + hash.slice(16, 32))).toString() }
+  return { key: BigInt.asIntN(64, BigInt('0x' + hash.slice(16, 32))).toString(), name: `workerdb_s_${hash.slice(16, 32)}` }
 }
 
 export type LockMode = 'exclusive' | 'shared'
 
-const LOCK = { exclusive: 'pg_advisory_lock', shared: 'pg_advisory_lock_shared' } as const
-const UNLOCK = { exclusive: 'pg_advisory_unlock', shared: 'pg_advisory_unlock_shared' } as const
-
-/** Waits for the lock in `client`'s session. */
-export async function lock(client: Client, l: AdvisoryLock, mode: LockMode = 'exclusive'): Promise<void> {
-  await client.query(`select ${LOCK[mode]}($1::bigint)`, [l.key])
-}
-
-/** Takes the exclusive lock only if no one holds the lock in any mode; true when taken. */
-export async function tryLock(client: Client, l: AdvisoryLock): Promise<boolean> {
-  const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1::bigint) as locked', [l.key])
-  return rows[0]!.locked
-}
-
-/** Never throws: a session that broke has released its locks already. */
-export async function unlock(client: Client, l: AdvisoryLock, mode: LockMode = 'exclusive'): Promise<void> {
-  await client.query(`select ${UNLOCK[mode]}($1::bigint)`, [l.key]).catch(() => {})
-}
-
-/** Held until the transaction `client` is in ends, however it ends. */
-export async function lockForTransaction(client: Client, l: AdvisoryLock): Promise<void> {
-  await client.query('select pg_advisory_xact_lock($1::bigint)', [l.key])
+/** What holds locks: an admin session (dialect.ts). */
+export interface Locker {
+  lock(l: AdvisoryLock, mode?: LockMode): Promise<void>
+  tryLock(l: AdvisoryLock): Promise<boolean>
+  unlock(l: AdvisoryLock, mode?: LockMode): Promise<void>
 }
 
 /** Runs `fn` holding the exclusive lock, waiting for it. */
-export async function withLock<T>(client: Client, l: AdvisoryLock, fn: () => Promise<T>): Promise<T> {
-  await lock(client, l)
+export async function withLock<T>(session: Locker, l: AdvisoryLock, fn: () => Promise<T>): Promise<T> {
+  await session.lock(l)
   try {
     return await fn()
   } finally {
-    await unlock(client, l)
+    await session.unlock(l)
   }
 }
 
 /** Runs `fn` holding the exclusive lock if it is free right now; undefined when it is not. */
-export async function withLockIfFree<T>(client: Client, l: AdvisoryLock, fn: () => Promise<T>): Promise<T | undefined> {
-  if (!(await tryLock(client, l))) return undefined
+export async function withLockIfFree<T>(session: Locker, l: AdvisoryLock, fn: () => Promise<T>): Promise<T | undefined> {
+  if (!(await session.tryLock(l))) return undefined
   try {
     return await fn()
   } finally {
-    await unlock(client, l)
+    await session.unlock(l)
   }
 }

@@ -5,10 +5,12 @@
  */
 import { hostname } from 'node:os'
 import { dropAll } from '../engine/clones.js'
-import { connect, listDatabases, listRoles, type Client } from '../catalog/db.js'
+import { listRoles } from '../catalog/db.js'
+import type { AdminSession } from '../catalog/dialect.js'
+import { dialectFor } from '../catalog/dialects.js'
 import { templateLock, withLockIfFree } from '../catalog/locks.js'
-import { quoteIdent } from '../catalog/names.js'
 import { parseMarker } from '../catalog/marker.js'
+import { pgClientOf } from '../catalog/postgres/index.js'
 import { dropRoles } from '../engine/roles.js'
 import type { CreatingEntry } from '../runfile/manifest.js'
 import { ownerAlive } from '../runfile/liveness.js'
@@ -35,14 +37,12 @@ export interface SweepOptions {
 }
 
 export async function sweep(adminUrl: string, opts: SweepOptions): Promise<SweepCandidate[]> {
-  const admin = await connect(adminUrl)
+  const dialect = dialectFor(adminUrl)
+  const admin = await dialect.connect(adminUrl)
   try {
-    const { rows: [{ db }] } = await admin.query('select current_database() as db')
-    // The database named in the URL is the user's, whatever its name or comment says.
-    const rows = (await listDatabases(admin, opts.prefix)).filter((r) => r.name !== db)
-    const { rows: busyRows } = await admin.query(
-      'select distinct datname from pg_stat_activity where starts_with(datname, $1) and pid <> pg_backend_pid()', [`${opts.prefix}_`])
-    const busy = new Set(busyRows.map((r) => r.datname as string))
+    // Never the database named in the URL (list leaves it out): it is the user's, whatever its name or comment says.
+    const rows = await admin.list(opts.prefix)
+    const busy = new Set((await admin.sessions(opts.prefix)).keys())
     const clones = sweepCandidates(rows, {
       now: Date.now(),
       ttlMs: opts.ttlMs ?? DEFAULT_TTL_MS,
@@ -57,12 +57,13 @@ export async function sweep(adminUrl: string, opts: SweepOptions): Promise<Sweep
     const orphaned = new Set(clones.map((c) => c.name))
     const unmarked = unmarkedLookalikes(rows, opts.prefix).filter((n) => !orphaned.has(n))
     if (unmarked.length && opts.warn) {
-      opts.warn(`${unmarked.join(', ')} look${unmarked.length === 1 ? 's' : ''} like workerdb's but carr${unmarked.length === 1 ? 'ies' : 'y'} no marker, so workerdb leaves ${unmarked.length === 1 ? 'it' : 'them'} alone; if a killed run left ${unmarked.length === 1 ? 'it' : 'them'}, drop ${unmarked.length === 1 ? 'it' : 'them'} by hand (DROP DATABASE … WITH (FORCE))`)
+      opts.warn(`${unmarked.join(', ')} look${unmarked.length === 1 ? 's' : ''} like workerdb's but carr${unmarked.length === 1 ? 'ies' : 'y'} no marker, so workerdb leaves ${unmarked.length === 1 ? 'it' : 'them'} alone; if a killed run left ${unmarked.length === 1 ? 'it' : 'them'}, drop ${unmarked.length === 1 ? 'it' : 'them'} by hand (${dialect.dropByHand('…')})`)
     }
-    const roleRows = await listRoles(admin, opts.prefix)
+    const pg = pgClientOf(admin)
+    const roleRows = pg ? await listRoles(pg, opts.prefix) : []
     const roles = async (left: ReadonlySet<string>) => {
-      if (!roleRows.length) return []
-      const { rows: sessions } = await admin.query(
+      if (!roleRows.length || !pg) return []
+      const { rows: sessions } = await pg.query(
         'select distinct usename from pg_stat_activity where starts_with(usename, $1) and pid <> pg_backend_pid()', [`${opts.prefix}_`])
       return roleCandidates(roleRows, {
         now: Date.now(), ttlMs: opts.ttlMs ?? DEFAULT_TTL_MS, host: hostname(), keepRuns: new Set(opts.keepRuns ?? []), isAlive: (m) => ownerAlive(m),
@@ -82,36 +83,26 @@ export async function sweep(adminUrl: string, opts: SweepOptions): Promise<Sweep
     await dropAll(adminUrl, spares.map((c) => c.name), 2, admin)
     dropped.push(...spares)
     // Roles after the databases, against what is on the server now: a role goes only once its clone has.
-    if (roleRows.length) {
-      const left = new Set((await listDatabases(admin, opts.prefix)).map((r) => r.name))
+    if (roleRows.length && pg) {
+      const left = new Set((await admin.list(opts.prefix)).map((r) => r.name))
       const candidates = await roles(left)
-      const { dropped: gone, failed } = await dropRoles(admin, candidates.map((c) => c.name))
+      const { dropped: gone, failed } = await dropRoles(pg, candidates.map((c) => c.name))
       dropped.push(...candidates.filter((c) => gone.includes(c.name)))
       if (failed.length && opts.warn) opts.warn(`could not drop ${failed.length === 1 ? 'a per-worker role' : 'per-worker roles'} of dead runs (retried next time): ${failed.join('; ')}`)
     }
     return dropped
   } finally {
-    await admin.end().catch(() => {})
+    await admin.close()
   }
 }
 
 /** Drops a template only while holding its build lock (taken without waiting) and if its marker still says what it said. */
-async function dropTemplateIfFree(admin: Client, t: SweepCandidate, comment: string | null, prefix: string): Promise<boolean> {
+async function dropTemplateIfFree(admin: AdminSession, t: SweepCandidate, comment: string | null, prefix: string): Promise<boolean> {
   const dropped = await withLockIfFree(admin, templateLock(t.hash!), async () => {
     // Under the lock nobody builds or clones it; re-read, since a build may have finished meanwhile.
-    const now = (await listDatabases(admin, prefix)).find((r) => r.name === t.name)
+    const now = (await admin.list(prefix)).find((r) => r.name === t.name)
     if (!now || now.comment !== comment || parseMarker(now.comment)?.kind !== 'template') return false
-    const { rows: [{ n }] } = await admin.query('select count(*)::int as n from pg_stat_activity where datname = $1', [t.name])
-    if (n > 0) return false
-    await admin.query(`alter database ${quoteIdent(t.name)} with is_template false`)
-    try {
-      await admin.query(`drop database if exists ${quoteIdent(t.name)}`)
-    } catch {
-      // Someone started using it after all (a watch-mode run growing without the lock): leave it as it was.
-      await admin.query(`alter database ${quoteIdent(t.name)} with is_template true`).catch(() => {})
-      return false
-    }
-    return true
+    return admin.dropTemplateIfIdle(t.name)
   })
   return dropped ?? false
 }

@@ -3,9 +3,11 @@ import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
-import { DURABILITY_FIX } from '../engine/clones.js'
+import { DURABILITY_FIX } from '../catalog/postgres/strategy.js'
 import { resolveConfig } from '../config/resolve.js'
-import { connect, serverInfo, type Client, type ServerInfo } from '../catalog/db.js'
+import type { Client, ServerInfo } from '../catalog/db.js'
+import { dialectFor } from '../catalog/dialects.js'
+import { PostgresSession } from '../catalog/postgres/index.js'
 import { isWorkerDbError } from '../errors.js'
 import { checkRoles, type RoleSpec } from '../engine/roles.js'
 import { findEmbeddedBinaries } from '../server/embedded/binaries.js'
@@ -53,7 +55,7 @@ export async function doctor(out: CommandOutput, cwd: string): Promise<boolean> 
     add({ check: 'config', ok: false, detail: (err as Error).message, fix: isWorkerDbError(err) ? err.hint : undefined })
   }
   if (config) {
-    const choice = chooseServer(config.server, process.env, localProbe([cwd, ...(config.file ? [dirname(config.file)] : [])]))
+    const choice = chooseServer(config.server, process.env, localProbe([cwd, ...(config.file ? [dirname(config.file)] : [])]), { dialect: config.dialect, dir: config.file ? dirname(config.file) : cwd })
     if (choice.runtime) add(runtimeCheck(choice))
     if (choice.kind === 'testcontainers') {
       add(testcontainersCheck(choice, config.server))
@@ -66,24 +68,31 @@ export async function doctor(out: CommandOutput, cwd: string): Promise<boolean> 
       }
     } else {
       try {
-        const admin = await connect(choice.url!, choice.source)
+        const dialect = dialectFor(choice.url!)
+        const admin = await dialect.connect(choice.url!, choice.source)
         try {
-          const info = await serverInfo(admin)
-          add({ check: 'server', ok: true, detail: `${redactUrl(choice.url!)} (from ${choice.source}): PostgreSQL ${info.major}` })
-          add(info.canCreateDb
-            ? { check: 'privileges', ok: true, detail: `role ${info.user} can create databases` }
-            : { check: 'privileges', ok: false, detail: `role ${info.user} lacks CREATEDB`, fix: `ALTER ROLE "${info.user}" CREATEDB;` })
-          if (config.roles.length) add(await rolesCheck(admin, info, config.roles))
+          const facts = await admin.facts()
+          add({ check: 'server', ok: true, detail: `${redactUrl(choice.url!)} (from ${choice.source}): ${facts.product}` })
+          add(facts.canCreate
+            ? { check: 'privileges', ok: true, detail: `${facts.user} can create databases` }
+            : { check: 'privileges', ok: false, detail: `${facts.user} cannot create databases`, fix: dialect.grantCreate(facts.user) })
           const workers = availableParallelism()
-          add(info.maxConnections >= workers * 4 + 10
-            ? { check: 'max_connections', ok: true, detail: `${info.maxConnections} (≥ 4 per worker on ${workers} cores)` }
-            : { check: 'max_connections', ok: 'warn', detail: `${info.maxConnections} for ${workers} cores: tests with connection pools may hit "too many clients"`, fix: 'Raise max_connections or lower maxWorkers / pool sizes.' })
-          add({ check: 'clone strategy', ok: true, detail: info.major < 15 ? 'server default (PostgreSQL < 15 has one strategy)' : info.fsync ? 'WAL_LOG for small templates, FILE_COPY above 64 MB (fsync on)' : 'FILE_COPY (fsync off)' })
-          add(info.fsync
-            ? { check: 'durability', ok: 'warn', detail: 'fsync is on: every migration and every clone waits for the disk (docs/performance.md, the "durability" row, shows what that costs)', fix: DURABILITY_FIX }
-            : { check: 'durability', ok: true, detail: 'fsync off: copies do not wait for the disk' })
+          const max = facts.connections?.max
+          if (max !== undefined) {
+            add(max >= workers * 4 + 10
+              ? { check: 'max_connections', ok: true, detail: `${max} (≥ 4 per worker on ${workers} cores)` }
+              : { check: 'max_connections', ok: 'warn', detail: `${max} for ${workers} cores: tests with connection pools may hit "too many clients"`, fix: 'Raise max_connections or lower maxWorkers / pool sizes.' })
+          }
+          if (admin instanceof PostgresSession) {
+            const info = await admin.serverInfo()
+            if (config.roles.length) add(await rolesCheck(admin.client, info, config.roles))
+            add({ check: 'clone strategy', ok: true, detail: info.major < 15 ? 'server default (PostgreSQL < 15 has one strategy)' : info.fsync ? 'WAL_LOG for small templates, FILE_COPY above 64 MB (fsync on)' : 'FILE_COPY (fsync off)' })
+            add(info.fsync
+              ? { check: 'durability', ok: 'warn', detail: 'fsync is on: every migration and every clone waits for the disk (docs/performance.md, the "durability" row, shows what that costs)', fix: DURABILITY_FIX }
+              : { check: 'durability', ok: true, detail: 'fsync off: copies do not wait for the disk' })
+          }
         } finally {
-          await admin.end().catch(() => {})
+          await admin.close()
         }
       } catch (err) {
         add({ check: 'server', ok: false, detail: (err as Error).message.split('\n')[0], fix: isWorkerDbError(err) ? err.hint : undefined })

@@ -8,7 +8,8 @@
  * Passwords never reach stdout: the manifest file (mode 0600) holds the URLs, the output names databases.
  */
 import { dropAll } from '../engine/clones.js'
-import { connect, listDatabases } from '../catalog/db.js'
+import { connectAdmin } from '../catalog/dialects.js'
+import { pgClientOf } from '../catalog/postgres/index.js'
 import { WorkerDbError } from '../errors.js'
 import { createLogger, plural } from '../log.js'
 import { manifestPathFor, removeManifest } from '../runfile/manifest.js'
@@ -65,20 +66,21 @@ export async function teardownCommand(out: CommandOutput, argv: string[], cwd: s
       'Example: workerdb teardown k3x9q2ab')
   }
   const { config, url } = await urlServer(cwd, 'teardown')
-  const admin = await connect(url, 'WORKERDB_URL / server.url')
+  const admin = await connectAdmin(url, 'WORKERDB_URL / server.url')
   let names: string[]
-  let roles: string[]
-  let failed: string[]
+  let roles: string[] = []
+  let failed: string[] = []
   try {
     // By marker, never by name alone: only clones whose marker names this run.
-    names = (await listDatabases(admin, config.prefix))
+    names = (await admin.list(config.prefix))
       .filter((r) => { const m = parseMarker(r.comment); return m?.kind === 'clone' && m.run === runId })
       .map((r) => r.name)
     await dropAll(url, names, 4, admin)
     // Then their per-worker roles, by name and marker: also those whose clone someone dropped already.
-    ;({ dropped: roles, failed } = await dropRoles(admin, await rolesOfRun(admin, config.prefix, runId)))
+    const pg = pgClientOf(admin)
+    if (pg) ({ dropped: roles, failed } = await dropRoles(pg, await rolesOfRun(pg, config.prefix, runId)))
   } finally {
-    await admin.end().catch(() => {})
+    await admin.close()
   }
   const manifestRemoved = removeManifest(manifestPathFor(runId))
   out.data = { runId, dropped: names, roles, ...(failed.length ? { rolesFailed: failed } : {}), manifestRemoved }

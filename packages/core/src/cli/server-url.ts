@@ -1,3 +1,4 @@
+import { dirname } from 'node:path'
 import type { ResolvedConfig } from '../config/options.js'
 import { resolveConfig } from '../config/resolve.js'
 import { WorkerDbError } from '../errors.js'
@@ -11,7 +12,7 @@ import { parseServerUrl } from '../server/url.js'
  */
 export async function urlServer(cwd: string, command: string): Promise<{ config: ResolvedConfig; url: string }> {
   const config = await resolveConfig({}, cwd)
-  const choice = chooseServer(config.server, process.env, NO_PROBE)
+  const choice = chooseServer(config.server, process.env, NO_PROBE, { dialect: config.dialect, dir: config.file ? dirname(config.file) : cwd })
   if (choice.kind !== 'url') {
     throw new WorkerDbError('E_CONFIG', `\`workerdb ${command}\` needs a server that outlives this command, and an embedded server or a container lives only as long as the process that started it`,
       'Set WORKERDB_URL (or `server: { url }` in workerdb.config) to the server your tests use.')

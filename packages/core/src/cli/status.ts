@@ -1,5 +1,7 @@
 /** `workerdb status`: templates, clones and per-worker roles on the server, with their runs and whether those are alive. */
-import { connect, listDatabases, listRoles, serverInfo, type Client } from '../catalog/db.js'
+import { listRoles, type Client } from '../catalog/db.js'
+import { connectAdmin } from '../catalog/dialects.js'
+import { pgClientOf } from '../catalog/postgres/index.js'
 import { parseMarker } from '../catalog/marker.js'
 import { parseRoleName } from '../catalog/names.js'
 import { ownerAlive } from '../runfile/liveness.js'
@@ -10,30 +12,28 @@ import { urlServer } from './server-url.js'
 export async function status(out: CommandOutput, cwd: string): Promise<void> {
   const { config, url } = await urlServer(cwd, 'status')
   const { prefix } = config
-  const admin = await connect(url, 'WORKERDB_URL / server.url')
+  const admin = await connectAdmin(url, 'WORKERDB_URL / server.url')
   try {
-    const info = await serverInfo(admin)
-    const rows = await listDatabases(admin, prefix)
-    const { rows: sizes } = await admin.query(
-      `select datname, pg_database_size(oid)::text as size, (select count(*) from pg_stat_activity a where a.datname = d.datname)::int as sessions
-         from pg_database d where starts_with(datname, $1)`, [`${prefix}_`])
-    const extra = new Map(sizes.map((r) => [r.datname as string, r]))
+    const facts = await admin.facts()
+    const rows = await admin.list(prefix)
+    const sessions = await admin.sessions(prefix)
+    const sizes = new Map(await Promise.all(rows.map(async (r) => [r.name, await admin.size(r.name)] as const)))
     const templates = []
     const clones = []
     const spares = new Map<string, number>()
     for (const row of rows) {
       const m = parseMarker(row.comment)
-      const e = extra.get(row.name)
-      const base = { name: row.name, sizeBytes: Number(e?.size ?? 0), sessions: e?.sessions ?? 0 }
+      const base = { name: row.name, sizeBytes: sizes.get(row.name) ?? 0, sessions: sessions.get(row.name) ?? 0 }
       if (m?.kind === 'template') templates.push({ ...base, hash: m.hash, state: m.state, createdAt: m.createdAt, sealed: row.isTemplate })
       else if (m?.kind === 'spare') spares.set(m.hash ?? '?', (spares.get(m.hash ?? '?') ?? 0) + 1)
       else if (m?.kind === 'clone') clones.push({ ...base, run: m.run, host: m.host, pid: m.pid, alive: ownerAlive(m), detached: Boolean(m.detached), createdAt: m.createdAt })
       else clones.push({ ...base, run: null, host: null, pid: null, alive: 'not workerdb\'s (no marker): never touched', createdAt: null })
     }
     const withSpares = templates.map((t) => ({ ...t, spares: spares.get(t.hash ?? '?') ?? 0 }))
-    const roles = await roleStatus(admin, prefix, new Set(rows.map((r) => r.name)))
-    out.data = { server: redactUrl(url), version: info.versionNum, prefix, templates: withSpares, clones, roles }
-    out.lines.push(`server ${redactUrl(url)} · PostgreSQL ${info.major} · prefix ${prefix}_`)
+    const pg = pgClientOf(admin)
+    const roles = pg ? await roleStatus(pg, prefix, new Set(rows.map((r) => r.name))) : []
+    out.data = { server: redactUrl(url), product: facts.product, version: facts.major, prefix, templates: withSpares, clones, roles }
+    out.lines.push(`server ${redactUrl(url)} · ${facts.product} · prefix ${prefix}_`)
     out.lines.push('')
     out.lines.push(templates.length ? `templates (${templates.length})` : 'templates: none')
     if (templates.length) {
@@ -54,7 +54,7 @@ export async function status(out: CommandOutput, cwd: string): Promise<void> {
         r.createdAt ? age(r.createdAt) : '-', String(r.sessions)])]))
     }
   } finally {
-    await admin.end().catch(() => {})
+    await admin.close()
   }
 }
 

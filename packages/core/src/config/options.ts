@@ -3,7 +3,8 @@
  * (resolve.ts). Where each option is read: docs/configuration.md.
  */
 import type { EnvOption, EnvSpec } from '../env.js'
-import type { CloneStrategy } from '../engine/clones.js'
+import type { CloneStrategy } from '../catalog/postgres/strategy.js'
+import type { DialectName } from '../catalog/dialect.js'
 import type { MigrateOption } from '../migrate/registry.js'
 import type { Migrator } from '../migrate/types.js'
 import type { RoleSpec } from '../engine/roles.js'
@@ -26,6 +27,11 @@ export type RolesOption = string[] | Record<string, { memberOf?: string[] }>
 export interface WorkerDbOptions {
   /** Where databases live. 'auto': WORKERDB_URL, else `{ url }`, else an embedded server workerdb starts. */
   server?: ServerOption
+  /**
+   * The database kind, when no URL names it: 'sqlite' keeps its files in node_modules/.cache/workerdb/sqlite;
+   * 'mysql' needs a URL. A URL's scheme (postgresql://, mysql://, mariadb://, file:) otherwise decides. Default 'postgres'.
+   */
+  dialect?: DialectName
   /** How to build the template. Omit for an empty database. */
   migrate?: MigrateOption
   /** Env vars that carry each worker's database: a name for the URL, or a map name → part. Default DATABASE_URL. */
@@ -77,6 +83,8 @@ export interface WorkerDbOptions {
 
 export interface ResolvedConfig {
   server: ServerOption
+  /** Set in the config; undefined: the URL's scheme decides (PostgreSQL without one). */
+  dialect?: DialectName
   migrator: Migrator | undefined
   env: EnvSpec
   key: string

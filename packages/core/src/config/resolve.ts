@@ -25,6 +25,7 @@ export async function resolveConfig(inline: WorkerDbOptions = {}, cwd = process.
   const migrateBase = inline.migrate !== undefined || !file ? cwd : dirname(file)
   return {
     server: merged.server ?? 'auto',
+    ...(merged.dialect ? { dialect: merged.dialect } : {}),
     migrator: resolveMigrator(merged.migrate, migrateBase, inline.migrate === undefined ? file : undefined),
     env: normalizeEnv(merged.env),
     key: merged.key ?? '',

@@ -4,9 +4,10 @@ import { CONNECTION_PARTS, parseRolePart, ROLE_PARTS } from '../env.js'
 import { MIGRATE_TOOLS, migrateToolOf } from '../migrate/registry.js'
 import { ROLE_KEY_RE } from '../catalog/names.js'
 import type { WorkerDbOptions } from './options.js'
+import { DIALECTS, type DialectName } from '../catalog/dialect.js'
 
 const KEYS: Record<keyof WorkerDbOptions, true> = {
-  server: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, spares: true, silent: true, reset: true, unusedClones: true, project: true, roles: true,
+  server: true, dialect: true, migrate: true, env: true, key: true, prefix: true, cloneStrategy: true, sweepTtlHours: true, keepTemplates: true, spares: true, silent: true, reset: true, unusedClones: true, project: true, roles: true,
 }
 
 const ROLES_EXAMPLE = "Example: roles: ['app'], or roles: { app: { memberOf: ['readonly_base'] } }"
@@ -96,6 +97,7 @@ export function validateOptions(input: unknown, where: string): asserts input is
   validateReset(opts.reset, fail)
   validateRoles(opts.roles, fail)
   if (opts.project !== undefined && (typeof opts.project !== 'string' || !opts.project)) fail('`project` must be a non-empty string', 'Example: project: "billing-api" (default: the package name).')
+  if (opts.dialect !== undefined && !DIALECTS.includes(opts.dialect as DialectName)) fail(`\`dialect\` must be ${DIALECTS.map((d) => JSON.stringify(d)).join(', ')} (got ${JSON.stringify(opts.dialect)})`, 'Or leave it unset and let the server URL\'s scheme decide.')
   const u = opts.unusedClones
   if (u !== undefined && u !== 'warn' && u !== 'error' && u !== 'ignore') fail(`\`unusedClones\` must be 'warn', 'error' or 'ignore' (got ${JSON.stringify(u)})`, "Use unusedClones: 'error' in CI to fail a run whose tests never used their clones.")
 }

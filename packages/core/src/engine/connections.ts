@@ -1,7 +1,7 @@
 /** Will a run's workers find enough connections, and how many copies may run at once? */
 import { availableParallelism } from 'node:os'
 import { cloneConcurrency } from './clones.js'
-import type { Client, ServerInfo } from '../catalog/db.js'
+import type { ServerFacts } from '../catalog/dialect.js'
 import { plural } from '../log.js'
 import type { ServerHandle } from '../server/types.js'
 import { connectionParts } from '../url.js'
@@ -31,18 +31,16 @@ export function connectionWarning(facts: ConnectionFacts): string | undefined {
     'Raise max_connections, lower maxWorkers, or keep each worker\'s pool small.'
 }
 
-/** The connection facts of this server for `workers`, read now. */
-export async function connectionFacts(admin: Client, info: ServerInfo, workers: number): Promise<ConnectionFacts> {
-  const { rows } = await admin.query("select count(*)::int as n from pg_stat_activity where backend_type = 'client backend'")
-  return {
-    maxConnections: info.maxConnections, reserved: info.superuser ? 0 : info.reservedConnections,
-    inUse: rows[0]?.n ?? 0, workers, perWorker: CONNECTIONS_PER_WORKER,
-  }
+/** Pure: the connection facts of this server for `workers`; undefined where the kind has no session limit (SQLite). */
+export function connectionFacts(facts: ServerFacts, workers: number): ConnectionFacts | undefined {
+  const c = facts.connections
+  return c && { maxConnections: c.max, reserved: c.reserved, inUse: c.inUse, workers, perWorker: CONNECTIONS_PER_WORKER }
 }
 
 /** How many copies run at once. Cores bound them only where the server shares them: a remote server's are unknown. */
-export function cloneLanes(facts: ConnectionFacts, server: ServerHandle): number {
-  return cloneConcurrency({ ...facts, cores: isLocalServer(server) ? availableParallelism() : 8 })
+export function cloneLanes(facts: ConnectionFacts | undefined, server: ServerHandle): number {
+  const cores = isLocalServer(server) ? availableParallelism() : 8
+  return cloneConcurrency(facts ? { ...facts, cores } : { cores, maxConnections: Infinity, reserved: 0, inUse: 0, workers: 0, perWorker: 0 })
 }
 
 function isLocalServer(server: ServerHandle): boolean {

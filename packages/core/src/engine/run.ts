@@ -7,6 +7,7 @@ import { dropInBackground } from '../cleanup/background-drop.js'
 import { cloneUse, readOwnSessions, readSessions, UNUSED_CLONES_HINT, unusedClonesMessage } from '../runfile/clone-use.js'
 import { createClones, dropClones, durabilityHint } from './clones.js'
 import { connect, driverPath, ownSessions } from '../catalog/db.js'
+import { pgClientOf } from '../catalog/postgres/index.js'
 import { deferredStart, WORKERS_BOOT_MS } from './deferred-start.js'
 import { WorkerDbError } from '../errors.js'
 import { planReset, readResetCatalog, type ManifestReset, type ResetPer } from '../isolation/reset-plan.js'
@@ -17,7 +18,7 @@ import type { Plan } from '../plan/plan.js'
 import type { ProvisionOptions } from './provision.js'
 import { createRoles } from './roles.js'
 import { claimSpares, makeSpares, type SpareJob, type SpareMaker } from './spares.js'
-import { connectionParts, redactText, withDatabase } from '../url.js'
+import { connectionParts, redactText } from '../url.js'
 import type { RunFile } from './run-file.js'
 import type { RunStart } from './start.js'
 import { recordSummary, type ProvisionSummary } from './summary.js'
@@ -45,8 +46,8 @@ export class Run {
     private readonly log: Logger,
     readonly runId: string,
   ) {
-    const { server, serverMs, template, strategy } = start
-    this.summary = { runId, server: server.describe, serverMs, template, clones: 0, clonesMs: 0, strategy: strategy ?? 'default', plan: opts.plan }
+    const { server, serverMs, template, copyPlan } = start
+    this.summary = { runId, server: server.describe, serverMs, template, clones: 0, clonesMs: 0, strategy: copyPlan.label ?? 'default', plan: opts.plan }
     this.cloneMarker = { project: opts.config.project, ...(opts.detached ? { detached: true } : {}) }
     // `workerdb provision` has no workers to wait for.
     this.background = deferredStart(opts.detached ? 0 : WORKERS_BOOT_MS)
@@ -59,27 +60,28 @@ export class Run {
   /** Makes clones for slots up to `plan.count`; the first call makes the run's first clones. */
   async grow(plan: Plan): Promise<void> {
     const { config } = this.opts
-    const { server, template, strategy, lanes, info, hold } = this.start
+    const { server, dialect, template, copyPlan, lanes, facts, hold } = this.start
     const have = this.manifest.clones.length
     if (plan.count <= have) return
     const started = performance.now()
     const names = Array.from({ length: plan.count - have }, (_, i) => cloneName(config.prefix, this.runId, have + i + 1))
     this.clones.push(...names)
     this.log.info(`plan: ${plural(plan.count, 'clone')} (${plan.reason})`)
-    const renamed = config.spares ? await this.takeSpares(names) : []
+    const renamed = config.spares && dialect.name === 'postgres' ? await this.takeSpares(names) : []
     const copies = names.filter((n) => !renamed.includes(n))
     if (copies.length) this.file.markCreating(copies)
     await createClones({
-      adminUrl: server.adminUrl, template: template.name, names: copies, runId: this.runId, strategy, marker: this.cloneMarker,
-      concurrency: lanes, first: hold.client,
+      adminUrl: server.adminUrl, template: template.name, names: copies, runId: this.runId, plan: copyPlan, marker: this.cloneMarker,
+      concurrency: lanes, first: hold.admin,
       onProgress: (done, total) => this.log.progress(`cloning ${done}/${total}`),
     })
-    const made = names.map((database) => ({ database, url: withDatabase(server.adminUrl, database) }))
+    const made = names.map((database) => ({ database, url: dialect.databaseUrl(server.adminUrl, database) }))
     // Per-worker roles, once their clones exist (made or taken from spares): marked, so teardown and the
-    // sweep drop them after their clone.
-    const roles = await createRoles({
-      adminUrl: server.adminUrl, clones: made, specs: config.roles, runId: this.runId, marker: this.cloneMarker, concurrency: lanes, first: hold.client, major: info.major,
-    })
+    // sweep drop them after their clone. (Only PostgreSQL has them: startRun refuses `roles` elsewhere.)
+    const roles = config.roles.length ? await createRoles({
+      adminUrl: server.adminUrl, clones: made, specs: config.roles, runId: this.runId, marker: this.cloneMarker, concurrency: lanes,
+      first: hold.admin && pgClientOf(hold.admin), major: facts.major,
+    }) : new Map()
     for (const [i, clone] of made.entries()) {
       const own = roles.get(clone.database)
       this.manifest.clones.push({ slot: have + i + 1, ...clone, ...(own ? { roles: own } : {}) })
@@ -102,12 +104,12 @@ export class Run {
     summary.fromSpares = (summary.fromSpares ?? 0) + renamed.length
     const roleKeys = config.roles.map((r) => r.key)
     const how = [
-      renamed.length ? `${renamed.length} from spares` : '', renamed.length < names.length ? strategy : '',
+      renamed.length ? `${renamed.length} from spares` : '', renamed.length < names.length ? copyPlan.label : '',
       roleKeys.length ? `per-worker role${roleKeys.length === 1 ? '' : 's'} ${roleKeys.join(', ')}` : '',
     ].filter(Boolean).join(', ')
     this.log.info(`${plural(names.length, 'clone')} ready in ${ms(started)}${how ? ` (${how})` : ''}`)
     // Once per run: a watch rerun's few new clones need not repeat it.
-    const hint = this.durabilityHintShown ? undefined : durabilityHint({ fsync: info.fsync, copies: copies.length, copyMs: performance.now() - started })
+    const hint = this.durabilityHintShown ? undefined : durabilityHint({ fsync: facts.durable, copies: copies.length, copyMs: performance.now() - started })
     if (hint) {
       this.durabilityHintShown = true
       this.log.info(hint)
@@ -117,7 +119,7 @@ export class Run {
   /** Best effort: a failed claim only means copying instead. */
   private async takeSpares(names: string[]): Promise<string[]> {
     const { server, template, hold } = this.start
-    const client = hold.client ?? await connect(server.adminUrl).catch(() => undefined)
+    const client = (hold.admin && pgClientOf(hold.admin)) ?? await connect(server.adminUrl).catch(() => undefined)
     if (!client) return []
     try {
       const { filled, failed } = await claimSpares(client, { prefix: this.opts.config.prefix, hash: template.hash, names, runId: this.runId, marker: this.cloneMarker })
@@ -127,18 +129,19 @@ export class Run {
       this.log.warn(`could not take spare clones (copying instead): ${redactText((err as Error).message)}`)
       return []
     } finally {
-      if (client !== hold.client) await client.end().catch(() => {})
+      if (!hold.admin || client !== pgClientOf(hold.admin)) await client.end().catch(() => {})
     }
   }
 
   /** While the tests run, copies for the next run: it then starts by renaming (see spares.ts). */
   startSpares(): void {
     const { config, detached } = this.opts
-    const { server, template, strategy } = this.start
+    const { server, dialect, template, copyPlan } = this.start
     // A throwaway server takes spares with it; `workerdb provision` exits before they could be made.
-    if (!config.spares || !server.persistent || detached) return
+    if (!config.spares || !server.persistent || detached || dialect.name !== 'postgres') return
     this.spareJob = {
-      adminUrl: server.adminUrl, template: template.name, prefix: config.prefix, hash: template.hash, runId: this.runId, project: config.project, strategy,
+      adminUrl: server.adminUrl, template: template.name, prefix: config.prefix, hash: template.hash, runId: this.runId, project: config.project,
+      strategy: copyPlan.label as SpareJob['strategy'],
       target: config.spares === 'plan' ? this.manifest.clones.length : config.spares,
     }
     this.spareMaker = makeSpares({
@@ -162,14 +165,14 @@ export class Run {
    * the error for teardown to throw once everything is cleaned up.
    */
   private async checkCloneUse(): Promise<WorkerDbError | undefined> {
-    const { server, info, sessions } = this.start
+    const { server, facts, sessions } = this.start
     const { config } = this.opts
     if (!sessions || !this.clones.length) return undefined
     const client = await connect(server.adminUrl, server.describe).catch(() => undefined)
     if (!client) return undefined
     let after: Map<string, number> | undefined
     try {
-      after = await readSessions(client, info)
+      after = await readSessions(client, facts)
     } finally {
       await client.end().catch(() => {})
     }

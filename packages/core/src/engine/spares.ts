@@ -6,7 +6,8 @@
  * add copy I/O while tests run.
  */
 import { connect, type Client } from '../catalog/db.js'
-import { lock, lockForTransaction, spareClaimLock, templateLock } from '../catalog/locks.js'
+import { spareClaimLock, templateLock } from '../catalog/locks.js'
+import { lock, lockForTransaction } from '../catalog/postgres/locks.js'
 import { makeMarker, markDatabase, parseMarker, type Marker } from '../catalog/marker.js'
 import { quoteIdent, spareName, sparePrefix } from '../catalog/names.js'
 

@@ -4,10 +4,13 @@
  * while this run clones it.
  */
 import { dirname } from 'node:path'
-import { chooseStrategy } from './clones.js'
 import { readSessions } from '../runfile/clone-use.js'
-import { connect, ownSessions, requireCreateDb, serverInfo, type Client, type ServerInfo } from '../catalog/db.js'
+import { ownSessions } from '../catalog/db.js'
+import { requireCreate, type AdminSession, type CopyPlan, type Dialect, type ServerFacts } from '../catalog/dialect.js'
+import { dialectFor } from '../catalog/dialects.js'
+import { PostgresSession } from '../catalog/postgres/index.js'
 import { envFor } from '../env.js'
+import { WorkerDbError } from '../errors.js'
 import { templateHash } from '../catalog/hash.js'
 import { plural, type Logger } from '../log.js'
 import type { Migrator } from '../migrate/types.js'
@@ -21,12 +24,13 @@ import { sweepDeadRuns } from '../cleanup/dead-runs.js'
 
 export interface RunStart {
   server: ServerHandle
-  info: ServerInfo
+  dialect: Dialect
+  facts: ServerFacts
   /** Starting the server (embedded, container) and reaching it, as the first line says. */
   serverMs: number
   template: TemplateResult
-  /** Undefined: the server's default. */
-  strategy: 'WAL_LOG' | 'FILE_COPY' | undefined
+  /** How this run copies the template (its label, e.g. WAL_LOG, is the summary's). */
+  copyPlan: CopyPlan
   /** How many copies run at once. */
   lanes: number
   /** Sessions per database when the run started (PostgreSQL 14+), unless unusedClones is 'ignore'. */
@@ -37,9 +41,9 @@ export interface RunStart {
 
 /** The admin session that holds the template's shared lock while the run's first clones are made. */
 export class TemplateHold {
-  constructor(private session: Client | undefined, private readonly hash: string) {}
+  constructor(private session: AdminSession | undefined, private readonly hash: string) {}
 
-  get client(): Client | undefined {
+  get admin(): AdminSession | undefined {
     return this.session
   }
 
@@ -49,7 +53,7 @@ export class TemplateHold {
     if (!session) return
     this.session = undefined
     await releaseTemplate(session, this.hash)
-    await session.end().catch(() => {})
+    await session.close()
   }
 }
 
@@ -61,45 +65,51 @@ export async function startRun(opts: ProvisionOptions, log: Logger, runId: strin
   const t0 = performance.now()
   const { config } = opts
   // @testcontainers/postgresql is the user's dependency: look for it where the run is, then by the config file.
-  const server = await startServer(config.server, log, { dirs: [process.cwd(), ...(config.file ? [dirname(config.file)] : [])] })
-  let admin: Client | undefined
+  const server = await startServer(config.server, log, { dirs: [process.cwd(), ...(config.file ? [dirname(config.file)] : [])], dialect: config.dialect })
+  let admin: AdminSession | undefined
   let hash: string | undefined
   try {
-    admin = await connect(server.adminUrl, server.describe)
-    const info = await serverInfo(admin)
+    const dialect = dialectFor(server.adminUrl)
+    admin = await dialect.connect(server.adminUrl, server.describe)
+    const facts = await admin.facts()
     const serverMs = performance.now() - t0
-    requireCreateDb(info)
-    // Before the template is built: a run that cannot make its roles says so at once.
-    await checkRoles(admin, info, config.roles)
-    const before = config.unusedClones === 'ignore' ? undefined : await readSessions(admin, info)
-    const sessions = before && { before, ownBefore: new Map(ownSessions()) }
-    if (server.kind === 'url') log.info(`${server.describe}: PostgreSQL ${info.major} (${Math.round(serverMs)} ms)`)
+    requireCreate(dialect, facts)
+    let sessions: RunStart['sessions']
+    if (admin instanceof PostgresSession) {
+      // Before the template is built: a run that cannot make its roles says so at once.
+      await checkRoles(admin.client, await admin.serverInfo(), config.roles)
+      const before = config.unusedClones === 'ignore' ? undefined : await readSessions(admin.client, facts)
+      sessions = before && { before, ownBefore: new Map(ownSessions()) }
+    } else if (config.roles.length) {
+      throw new WorkerDbError('E_CONFIG', `\`roles\` (per-worker roles) needs PostgreSQL; this run's server is ${facts.product}`,
+        'Remove `roles` from the workerdb config for this database kind.')
+    }
+    if (server.kind === 'url') log.info(`${server.describe}: ${facts.product} (${Math.round(serverMs)} ms)`)
     const migrator = config.migrator ?? EMPTY
+    if (migrator.dialects && !migrator.dialects.includes(dialect.name)) {
+      throw new WorkerDbError('E_CONFIG', `migrate: ${migrator.describe} is driven on ${migrator.dialects.join(', ')} only so far, and this run's server is ${facts.product}`,
+        'For this database kind use migrate: { sql }, { command } (your tool\'s own CLI) or { run } (a function).')
+    }
     for (const warning of migrator.warnings ?? []) log.warn(warning)
-    hash = templateHash({ migrator: await migrator.hashInputs(), serverMajor: info.major, key: config.key })
-    const facts = await connectionFacts(admin, info, opts.plan.count)
-    const tooFew = connectionWarning(facts)
+    hash = templateHash({ migrator: await migrator.hashInputs(), serverMajor: facts.major, key: config.key, dialect: dialect.name })
+    const connections = connectionFacts(facts, opts.plan.count)
+    const tooFew = connections && connectionWarning(connections)
     if (tooFew) log.warn(tooFew)
     const password = safePassword(server.adminUrl)
     const template = await ensureTemplate({
-      admin, adminUrl: server.adminUrl, prefix: config.prefix, hash, runId, project: config.project, migrator, log,
+      admin, dialect, adminUrl: server.adminUrl, prefix: config.prefix, hash, runId, project: config.project, migrator, log,
       envFor: (url) => envFor(config.env, url), secrets: password ? [password] : [],
     })
     const how = template.reused ? 'reused' : `built in ${Math.round(template.ms)} ms${template.migrationsRun !== undefined ? ` (${plural(template.migrationsRun, 'migration')})` : ''}`
     log.info(`template ${template.hash.slice(0, 10)}: ${how}${template.reused ? '' : ` with ${migrator.describe}`}`)
-    const strategy = chooseStrategy(info, await databaseSize(admin, template.name), config.cloneStrategy)
-    return { server, info, serverMs, template, strategy, lanes: cloneLanes(facts, server), sessions, hold: new TemplateHold(admin, template.hash) }
+    const copyPlan = await admin.copyPlan(template.name, config.cloneStrategy)
+    return { server, dialect, facts, serverMs, template, copyPlan, lanes: cloneLanes(connections, server), sessions, hold: new TemplateHold(admin, template.hash) }
   } catch (err) {
-    await admin?.end().catch(() => {})
+    await admin?.close()
     if (hash) await sweepDeadRuns(server.adminUrl, config, runId, hash, log)
     await server.stop().catch(() => {})
     throw err
   }
-}
-
-async function databaseSize(admin: Client, name: string): Promise<number> {
-  const { rows } = await admin.query('select pg_database_size(datname)::text as size from pg_database where datname = $1', [name])
-  return Number(rows[0]?.size ?? 0)
 }
 
 function safePassword(url: string): string | undefined {

@@ -5,13 +5,12 @@
  * never mistaken for a good one.
  */
 import { WorkerDbError } from '../errors.js'
-import { listDatabases, type Client, type DatabaseRow } from '../catalog/db.js'
-import { lock, templateLock, unlock, withLock } from '../catalog/locks.js'
+import type { AdminSession, DatabaseRow, Dialect } from '../catalog/dialect.js'
+import { templateLock, withLock } from '../catalog/locks.js'
 import type { Logger } from '../log.js'
-import { makeMarker, markDatabase, parseMarker } from '../catalog/marker.js'
+import { makeMarker, parseMarker } from '../catalog/marker.js'
 import type { Migrator } from '../migrate/types.js'
-import { quoteIdent, templateName } from '../catalog/names.js'
-import { withDatabase } from '../url.js'
+import { templateName } from '../catalog/names.js'
 
 export interface TemplateResult {
   name: string
@@ -23,7 +22,8 @@ export interface TemplateResult {
 }
 
 export interface EnsureTemplateOptions {
-  admin: Client
+  admin: AdminSession
+  dialect: Dialect
   adminUrl: string
   prefix: string
   hash: string
@@ -49,74 +49,57 @@ export async function ensureTemplate(opts: EnsureTemplateOptions): Promise<Templ
   const reused = (): TemplateResult => ({ name, hash: opts.hash, reused: true, migrationsRun: 0, ms: performance.now() - started })
   // The warm path: a shared lock is enough to find a ready template and use it, so runs that reuse one
   // never wait for each other; only a build takes the exclusive lock.
-  await lock(opts.admin, buildLock, 'shared')
-  if (isReady((await listDatabases(opts.admin, opts.prefix)).find((d) => d.name === name))) return reused()
-  await unlock(opts.admin, buildLock, 'shared')
+  await opts.admin.lock(buildLock, 'shared')
+  if (isReady((await opts.admin.list(opts.prefix)).find((d) => d.name === name))) return reused()
+  await opts.admin.unlock(buildLock, 'shared')
   opts.log.progress(`template ${opts.hash.slice(0, 10)}: waiting for lock`)
   return withLock(opts.admin, buildLock, async () => {
-    const existing = (await listDatabases(opts.admin, opts.prefix)).find((d) => d.name === name)
+    const existing = (await opts.admin.list(opts.prefix)).find((d) => d.name === name)
     if (existing) {
       const marker = parseMarker(existing.comment)
       if (isReady(existing)) {
         // Built by another run while this one waited. Shared before the exclusive one goes (same session).
-        await lock(opts.admin, buildLock, 'shared')
+        await opts.admin.lock(buildLock, 'shared')
         return reused()
       }
       if (!marker) {
         // Our name, but not our marker: someone else's database. Never touch it.
-        // (A run killed in the instant between CREATE DATABASE and COMMENT leaves this too; only a person
+        // (A run killed in the instant between creating it and marking it leaves this too; only a person
         // can tell the two apart, so say exactly what to run.)
         throw new WorkerDbError('E_CONFIG', `database ${name} exists but carries no workerdb marker, so workerdb will not touch it`,
-          `If it is a leftover of a killed workerdb run, drop it: ALTER DATABASE ${quoteIdent(name)} IS_TEMPLATE false; DROP DATABASE ${quoteIdent(name)}; otherwise choose another \`prefix\`.`)
+          `If it is a leftover of a killed workerdb run, drop it: ${opts.dialect.dropByHand(name)}; otherwise choose another \`prefix\`.`)
       }
       // Ours, but never sealed: a build that crashed. We hold the lock, so no one else is building it.
       opts.log.progress(`template ${opts.hash.slice(0, 10)}: removing an unfinished build`)
-      await dropDatabase(opts.admin, name)
+      await opts.admin.drop(name, { template: true })
     }
 
     if (opts.migrator.prepare) await opts.migrator.prepare(opts.adminUrl)
     const marker = makeMarker({ kind: 'template', state: 'building', run: opts.runId, hash: opts.hash, project: opts.project })
-    await opts.admin.query(`create database ${quoteIdent(name)}`)
-    await markDatabase(opts.admin, name, marker)
-    const url = withDatabase(opts.adminUrl, name)
+    await opts.admin.create(name, marker)
+    const url = opts.dialect.databaseUrl(opts.adminUrl, name)
     let migrationsRun: number | undefined
     try {
       opts.log.progress(`template ${opts.hash.slice(0, 10)}: migrating (${opts.migrator.describe})`)
       migrationsRun = await opts.migrator.migrate(url, { log: opts.log, env: opts.envFor(url), secrets: opts.secrets })
-      await seal(opts.admin, name)
-      await markDatabase(opts.admin, name, { ...marker, state: 'ready' })
+      await opts.admin.seal(name)
+      await opts.admin.mark(name, { ...marker, state: 'ready' })
     } catch (err) {
-      await dropDatabase(opts.admin, name).catch(() => {})
+      await opts.admin.drop(name, { template: true }).catch(() => {})
       throw err
     }
-    await lock(opts.admin, buildLock, 'shared')
+    await opts.admin.lock(buildLock, 'shared')
     return { name, hash: opts.hash, reused: false, migrationsRun, ms: performance.now() - started }
   })
 }
 
 /** Lets go of the shared lock ensureTemplate returned with (the clones exist now). */
-export async function releaseTemplate(admin: Client, hash: string): Promise<void> {
-  await unlock(admin, templateLock(hash), 'shared')
+export async function releaseTemplate(admin: AdminSession, hash: string): Promise<void> {
+  await admin.unlock(templateLock(hash), 'shared')
 }
 
 function isReady(row: DatabaseRow | undefined): boolean {
   if (!row?.isTemplate) return false
   const marker = parseMarker(row.comment)
   return marker?.kind === 'template' && marker.state === 'ready'
-}
-
-/**
- * Cloning waits ~5 s and then fails while anyone is connected to the template ("source database is
- * being accessed by other users"): refuse new connections first, then end the stragglers a migration
- * tool may have left open.
- */
-async function seal(admin: Client, name: string): Promise<void> {
-  await admin.query(`alter database ${quoteIdent(name)} with is_template true allow_connections false`)
-  await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name])
-}
-
-/** Drops one of our databases; a template must be unmarked first. */
-export async function dropDatabase(admin: Client, name: string): Promise<void> {
-  await admin.query(`alter database ${quoteIdent(name)} with is_template false`).catch(() => {})
-  await admin.query(`drop database if exists ${quoteIdent(name)} with (force)`)
 }

@@ -16,6 +16,10 @@ import { sequelizeMigrator, type SequelizeMigrateOptions } from './sequelize.js'
 import { sqlMigrator } from './sql.js'
 import { typeormMigrator, type TypeOrmMigrateOptions } from './typeorm.js'
 import type { Migrator } from './types.js'
+import type { DialectName } from '../catalog/dialect.js'
+
+/** The adapters written against node-postgres so far. */
+const POSTGRES_ONLY: readonly DialectName[] = ['postgres']
 
 export type MigrateOption =
   | { sql: string; /** More files that shape the schema (seeds it reads…), hashed. */ inputs?: string[] }
@@ -45,6 +49,8 @@ export interface MigrateTool {
   takes: 'path' | 'command' | 'function'
   /** A working example of the whole option, for error hints. */
   example: string
+  /** The database kinds workerdb drives it on; undefined: any. */
+  dialects?: readonly DialectName[]
   /** Its keys besides the tool's own and `inputs`: whether a value is right, and what a right one is. */
   extraKeys?: Record<string, { check: (value: unknown) => boolean; hint: string }>
   create(option: Record<string, unknown>, source: MigrateSource, inputs: string[]): Migrator
@@ -65,37 +71,37 @@ export const MIGRATE_TOOLS: readonly MigrateTool[] = [
     create: (m, source) => commandMigrator(m as unknown as CommandMigrateOptions, source.baseDir),
   },
   {
-    key: 'kysely', takes: 'path', example: 'migrate: { kysely: "./migrations" }',
+    key: 'kysely', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { kysely: "./migrations" }',
     create: (m, source, inputs) => kyselyMigrator(path(m, 'kysely', source), source.baseDir, inputs),
   },
   {
-    key: 'knex', takes: 'path', example: 'migrate: { knex: "./knexfile.js" }',
+    key: 'knex', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { knex: "./knexfile.js" }',
     create: (m, source, inputs) => knexMigrator(path(m, 'knex', source), source.baseDir, inputs),
   },
   {
-    key: 'drizzle', takes: 'path', example: 'migrate: { drizzle: "./drizzle.config.ts" }',
+    key: 'drizzle', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { drizzle: "./drizzle.config.ts" }',
     create: (m, source, inputs) => drizzleMigrator(path(m, 'drizzle', source), source.baseDir, inputs),
   },
   {
-    key: 'nodePgMigrate', takes: 'path', example: 'migrate: { nodePgMigrate: "./migrations", table: "pgmigrations" }',
+    key: 'nodePgMigrate', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { nodePgMigrate: "./migrations", table: "pgmigrations" }',
     extraKeys: { table: { check: (v) => typeof v === 'string' && v !== '', hint: 'the ledger table name, e.g. table: "pgmigrations"' } },
     create: (m, source, inputs) => nodePgMigrateMigrator(path(m, 'nodePgMigrate', source), source.baseDir, { table: m.table as string | undefined, inputs }),
   },
   {
-    key: 'prisma', takes: 'path', example: 'migrate: { prisma: "./prisma" }',
+    key: 'prisma', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { prisma: "./prisma" }',
     create: (m, source, inputs) => prismaMigrator(path(m, 'prisma', source), source.baseDir, inputs),
   },
   {
-    key: 'sequelize', takes: 'path', example: 'migrate: { sequelize: "./migrations" }',
+    key: 'sequelize', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { sequelize: "./migrations" }',
     create: (m, source, inputs) => sequelizeMigrator(path(m, 'sequelize', source), source.baseDir, inputs),
   },
   {
-    key: 'typeorm', takes: 'path', example: 'migrate: { typeorm: "./src/data-source.ts" }',
+    key: 'typeorm', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { typeorm: "./src/data-source.ts" }',
     extraKeys: { synchronize: { check: (v) => typeof v === 'boolean', hint: 'true to build the schema from the entities (schema:sync) instead of the migrations' } },
     create: (m, source, inputs) => typeormMigrator(path(m, 'typeorm', source), source.baseDir, { synchronize: m.synchronize as boolean | undefined, inputs }),
   },
   {
-    key: 'mikroOrm', takes: 'path', example: 'migrate: { mikroOrm: "./mikro-orm.config.ts" }',
+    key: 'mikroOrm', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { mikroOrm: "./mikro-orm.config.ts" }',
     create: (m, source, inputs) => mikroOrmMigrator(path(m, 'mikroOrm', source), source.baseDir, inputs),
   },
   {
@@ -116,5 +122,8 @@ export function resolveMigrator(option: MigrateOption | undefined, baseDir: stri
   if (typeof option === 'function') return functionMigrator(option, source.baseDir, [], source.configFile)
   const m = option as Record<string, unknown>
   const inputs = ((m.inputs as string[] | undefined) ?? []).map((input) => resolve(source.baseDir, input))
-  return migrateToolOf(m)!.create(m, source, inputs)
+  const tool = migrateToolOf(m)!
+  const migrator = tool.create(m, source, inputs)
+  if (tool.dialects) migrator.dialects = tool.dialects
+  return migrator
 }

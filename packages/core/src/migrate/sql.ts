@@ -2,12 +2,13 @@
  * `{ sql: './migrations' }`: the folder's *.sql files, and the *.sql files of its subfolders — the
  * one-folder-per-migration layout of Prisma (`<timestamp>_<name>/migration.sql`) and others — applied
  * in path order (0001_…, 0002_…, 20240101_init/migration.sql), each in a transaction of its own, so a
- * failure points at one file and leaves no half-applied file. A folder whose .sql files are all deeper
+ * failure points at one file and leaves no half-applied file (where the kind has transactional DDL; the
+ * template is dropped after a failed build either way). The files are the run's kind's SQL. A folder whose .sql files are all deeper
  * than that is refused: building an empty template from it would fail every test far from the cause.
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { loadDriver } from '../catalog/db.js'
+import { dialectFor } from '../catalog/dialects.js'
 import { WorkerDbError } from '../errors.js'
 import { redactedCause, redactText } from '../url.js'
 import { byteOrder, hashFiles, listFiles } from './files.js'
@@ -53,25 +54,20 @@ export function sqlMigrator(dir: string, baseDir: string, inputs: string[] = [])
     async migrate(url, { log, secrets }) {
       const names = await files()
       if (names.length === 0) log.warn(`migrate.sql ${relative(process.cwd(), dir) || '.'} holds no .sql file: the template is empty. Add migrations there, or remove \`migrate\` if an empty database is what the tests want.`)
-      const client = new (await loadDriver()).Client({ connectionString: url })
-      client.on('error', () => {})
-      await client.connect()
+      const scripts = await dialectFor(url).openScripts(url)
       try {
         for (const [i, name] of names.entries()) {
           log.progress(`migrating ${i + 1}/${names.length}: ${name}`)
           const text = await readFile(join(dir, name), 'utf8')
           try {
-            await client.query('begin')
-            await client.query(text)
-            await client.query('commit')
+            await scripts.run(text)
           } catch (err) {
-            await client.query('rollback').catch(() => {})
             throw scriptFailed(`migration ${name}`, join(dir, name), err, secrets)
           }
         }
         return names.length
       } finally {
-        await client.end().catch(() => {})
+        await scripts.close()
       }
     },
   }

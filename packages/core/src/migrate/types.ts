@@ -1,3 +1,4 @@
+import type { DialectName } from '../catalog/dialect.js'
 import type { Logger } from '../log.js'
 
 /**
@@ -7,6 +8,8 @@ import type { Logger } from '../log.js'
 export interface Migrator {
   /** Shown in summaries: "sql ./migrations", "command npx kysely migrate:latest". */
   readonly describe: string
+  /** The database kinds it can migrate; undefined: any (the run refuses others before building anything). */
+  dialects?: readonly DialectName[]
   /**
    * Where the tool keeps its own bookkeeping (schema-qualified, e.g. "public.knex_migrations"): rows the
    * migration wrote that tests must never lose, so `reset: 'truncate'` leaves these tables alone.

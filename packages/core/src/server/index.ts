@@ -3,7 +3,10 @@
  * container via testcontainers, but only when a container runtime is detected and the user installed
  * @testcontainers/postgresql; otherwise workerdb starts its embedded server, so nothing has to be set up by hand.
  */
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { WorkerDbError } from '../errors.js'
+import { dialectOf, type DialectName } from '../catalog/dialect.js'
 import type { ServerOption } from '../config/options.js'
 import type { Logger } from '../log.js'
 import { startEmbedded } from './embedded.js'
@@ -42,17 +45,36 @@ export function localProbe(dirs: string[] = [process.cwd()], env: NodeJS.Process
   return { runtime: () => detectLocalRuntime(env), testcontainers: () => findTestcontainers(dirs) }
 }
 
+/** Config `dialect`, and the directory a SQLite run keeps its files under when no URL names one. */
+export interface DialectChoice {
+  dialect?: DialectName
+  /** The project's directory (the config file's, else the working directory). */
+  dir: string
+}
+
+/** Where SQLite files go when no URL says: the project's cache, so templates outlive the run. */
+export const SQLITE_DEFAULT_DIR = join('node_modules', '.cache', 'workerdb', 'sqlite')
+
 /**
  * The decision, for summaries and `doctor`, before anything starts: pure but for `probe` (sockets and
  * node_modules, looked at only when 'auto' or testcontainers needs them; pass NO_PROBE to never look).
  */
-export function chooseServer(option: ServerOption, env: NodeJS.ProcessEnv = process.env, probe: ServerProbe = localProbe(undefined, env)): ServerChoice {
-  if (env.WORKERDB_URL) return { kind: 'url', url: env.WORKERDB_URL, source: 'WORKERDB_URL' }
-  if (typeof option === 'object' && 'url' in option) {
-    if (!option.url) {
-      throw new WorkerDbError('E_CONFIG', '`server.url` is empty', 'Set it to a postgresql:// URL, or remove `server` to use the embedded server.')
+export function chooseServer(option: ServerOption, env: NodeJS.ProcessEnv = process.env, probe: ServerProbe = localProbe(undefined, env), kind: DialectChoice = { dir: process.cwd() }): ServerChoice {
+  const byUrl = urlChoice(option, env)
+  if (byUrl) {
+    const named = dialectOf(byUrl.url!)
+    if (kind.dialect && named && named !== kind.dialect) {
+      throw new WorkerDbError('E_CONFIG', `\`dialect: '${kind.dialect}'\` in the workerdb config, but the URL from ${byUrl.source} is a ${named} URL`,
+        'Make them agree: remove `dialect` (the URL\'s scheme decides), or point the URL at a server of that kind.')
     }
-    return { kind: 'url', url: option.url, source: 'server.url in the workerdb config' }
+    return byUrl
+  }
+  if (kind.dialect === 'sqlite') {
+    return { kind: 'url', url: pathToFileURL(join(kind.dir, SQLITE_DEFAULT_DIR)).href + '/', source: `dialect: 'sqlite' (files in ${SQLITE_DEFAULT_DIR})` }
+  }
+  if (kind.dialect === 'mysql') {
+    throw new WorkerDbError('E_CONFIG', "`dialect: 'mysql'` needs a server: no MySQL or MariaDB binaries ship on npm for workerdb to start",
+      'Set WORKERDB_URL (or `server: { url }`) to a MySQL/MariaDB server, e.g. mysql://root@127.0.0.1:3306.')
   }
   if (typeof option === 'object' && 'testcontainers' in option) {
     return { kind: 'testcontainers', source: 'server.testcontainers in the workerdb config', runtime: probe.runtime(), testcontainers: probe.testcontainers() }
@@ -69,14 +91,28 @@ export function chooseServer(option: ServerOption, env: NodeJS.ProcessEnv = proc
   return { kind: 'testcontainers', source: `auto: container runtime at ${runtime.via}, ${TESTCONTAINERS_PACKAGE}@${tc.version} installed`, runtime, testcontainers: tc }
 }
 
+/** WORKERDB_URL, else `server.url`; undefined when neither names a server. */
+function urlChoice(option: ServerOption, env: NodeJS.ProcessEnv): ServerChoice | undefined {
+  if (env.WORKERDB_URL) return { kind: 'url', url: env.WORKERDB_URL, source: 'WORKERDB_URL' }
+  if (typeof option === 'object' && 'url' in option) {
+    if (!option.url) {
+      throw new WorkerDbError('E_CONFIG', '`server.url` is empty', 'Set it to a server URL (postgresql://, mysql://, file:), or remove `server` to use the embedded server.')
+    }
+    return { kind: 'url', url: option.url, source: 'server.url in the workerdb config' }
+  }
+  return undefined
+}
+
 export interface StartServerOptions {
   /** The user's project dirs, to find @testcontainers/postgresql in (first hit wins). Default: the working directory. */
   dirs?: string[]
+  /** Config `dialect`. */
+  dialect?: DialectName
 }
 
 export async function startServer(option: ServerOption, log: Logger, where: StartServerOptions = {}): Promise<ServerHandle> {
   const dirs = where.dirs ?? [process.cwd()]
-  const choice = chooseServer(option, process.env, localProbe(dirs))
+  const choice = chooseServer(option, process.env, localProbe(dirs), { dialect: where.dialect, dir: dirs.at(-1)! })
   if (choice.kind === 'url') return urlServer(choice.url!, choice.source)
   if (choice.kind === 'testcontainers') {
     const tcOpts = typeof option === 'object' && 'testcontainers' in option && option.testcontainers !== true ? option.testcontainers : {}

@@ -1,0 +1,136 @@
+/**
+ * The seam between workerdb and a database kind. Everything above it (planning, the manifest, the sweep's
+ * rules, the reporter line, the CLI) works on these operations only; every statement of one kind's SQL
+ * lives behind them, in catalog/<kind>/. A kind is picked by the URL's scheme (dialectOf).
+ */
+import { WorkerDbError } from '../errors.js'
+import type { AdvisoryLock, LockMode } from './locks.js'
+import type { Marker } from './marker.js'
+
+export type DialectName = 'postgres' | 'mysql' | 'sqlite'
+
+export const DIALECTS: readonly DialectName[] = ['postgres', 'mysql', 'sqlite']
+
+/** What a run needs to know about the server before it builds anything. */
+export interface ServerFacts {
+  /** For people: "PostgreSQL 15", "MariaDB 10.11", "SQLite 3.46". */
+  product: string
+  /** Goes into the template hash: a template made on one major version is not one for another. */
+  major: number
+  user: string
+  /** Every commit waits for the disk (fsync on, innodb_flush_log_at_trx_commit=1): slow copies then get a hint. */
+  durable: boolean
+  /** The user may create databases (CREATEDB, the CREATE privilege, a writable directory). */
+  canCreate: boolean
+  /** The server's session limit and its use now; undefined where there is none (SQLite). */
+  connections?: { max: number; reserved: number; inUse: number }
+}
+
+/** One database whose name has our prefix, as the sweep rules and `status` read it. */
+export interface DatabaseRow {
+  name: string
+  /** Sealed after its build: no new sessions, safe to copy (PostgreSQL's IS_TEMPLATE). */
+  isTemplate: boolean
+  /** The ownership marker's text as stored (marker.ts parses it), or null: not ours. */
+  comment: string | null
+}
+
+/** How the run copies the template, chosen once per run (AdminSession.copyPlan). */
+export interface CopyPlan {
+  /** Shown in the summary line ("WAL_LOG"); undefined: the server's default way. */
+  label?: string
+  /** Copies at once never exceed this (a kind whose copies contend on one lock or file). */
+  maxLanes?: number
+}
+
+/** An open admin session on one server. Its locks die with it: a killed run releases everything it held. */
+export interface AdminSession {
+  readonly dialect: DialectName
+  facts(): Promise<ServerFacts>
+  /** `prefix_*` databases with their markers, never the database this session is connected to (the user's). */
+  list(prefix: string): Promise<DatabaseRow[]>
+  /** Sessions open now per `prefix_*` database, other than this one (only databases that have any); empty where the kind cannot tell. */
+  sessions(prefix: string): Promise<Map<string, number>>
+  size(name: string): Promise<number>
+  /** An empty database carrying `marker`. */
+  create(name: string, marker: Marker): Promise<void>
+  /** Replaces `name`'s marker. */
+  mark(name: string, marker: Marker): Promise<void>
+  /** After its build: no new sessions, stragglers ended, ready to be copied. */
+  seal(name: string): Promise<void>
+  /** Chooses how this run copies `template` (`requested`: config cloneStrategy). */
+  copyPlan(template: string, requested?: string): Promise<CopyPlan>
+  /** Copies the sealed template into a new database `name` (unmarked: the caller marks it). Throws E_CLONE / E_NO_CREATEDB. */
+  copy(template: string, name: string, plan: CopyPlan): Promise<void>
+  /** Drops a database already known to be ours, sessions or not. `template`: unseal it first. No error if it is gone. */
+  drop(name: string, opts?: { template?: boolean }): Promise<void>
+  /** Caller holds the template's lock exclusively: drops the sealed template only while nobody uses it; false leaves it as it was. */
+  dropTemplateIfIdle(name: string): Promise<boolean>
+  /** Waits for the lock. */
+  lock(lock: AdvisoryLock, mode?: LockMode): Promise<void>
+  /** Takes the exclusive lock only if nobody holds it in any mode; true when taken. */
+  tryLock(lock: AdvisoryLock): Promise<boolean>
+  /** Never throws: a session that broke has released its locks already. */
+  unlock(lock: AdvisoryLock, mode?: LockMode): Promise<void>
+  close(): Promise<void>
+}
+
+/** Runs migration scripts (`migrate: { sql }`) on one database. */
+export interface ScriptRunner {
+  /** One script, all of it or none where the kind allows (MySQL commits each DDL statement as it runs). */
+  run(sql: string): Promise<void>
+  close(): Promise<void>
+}
+
+/** One database kind. */
+export interface Dialect {
+  readonly name: DialectName
+  /** For people: "PostgreSQL", "MySQL/MariaDB", "SQLite". */
+  readonly label: string
+  /** The admin URL for a configured server URL (PostgreSQL: /postgres when the URL names no database). */
+  adminUrl(url: string): string
+  /** The URL of database `name` on the server `adminUrl` names. */
+  databaseUrl(adminUrl: string, name: string): string
+  /** An admin session; the classic failures become E_AUTH / E_SERVER_UNREACHABLE naming the fix. `source`: where the URL came from. */
+  connect(url: string, source?: string): Promise<AdminSession>
+  /** A session on database `url` that runs migration scripts. */
+  openScripts(url: string): Promise<ScriptRunner>
+  /** The statement a person runs to drop one of these databases by hand. */
+  dropByHand(name: string): string
+  /** What gives `user` the right to create databases (ServerFacts.canCreate). */
+  grantCreate(user: string): string
+}
+
+/** E_NO_CREATEDB before anything is built, naming the grant that fixes it. */
+export function requireCreate(dialect: Dialect, facts: ServerFacts): void {
+  if (!facts.canCreate) {
+    throw new WorkerDbError('E_NO_CREATEDB',
+      `${facts.user} cannot create databases on this ${facts.product} server, and workerdb needs to create the template and its clones`,
+      `Grant it: ${dialect.grantCreate(facts.user)} (or connect as a user that can).`)
+  }
+}
+
+const SCHEMES: Record<string, DialectName> = {
+  'postgres:': 'postgres', 'postgresql:': 'postgres',
+  'mysql:': 'mysql', 'mariadb:': 'mysql',
+  'sqlite:': 'sqlite', 'file:': 'sqlite',
+}
+
+/** Pure: the kind a URL names by its scheme, or undefined for a scheme no kind has. */
+export function dialectOf(url: string): DialectName | undefined {
+  try {
+    return SCHEMES[new URL(url).protocol]
+  } catch {
+    return undefined
+  }
+}
+
+/** The kind a URL names, or E_CONFIG naming the schemes there are. */
+export function requireDialectOf(url: string, source: string): DialectName {
+  const name = dialectOf(url)
+  if (!name) {
+    throw new WorkerDbError('E_CONFIG', `the URL from ${source} names no database kind workerdb knows`,
+      'Use postgresql://…, mysql://… (MariaDB too) or file:/path/to/dir (SQLite).')
+  }
+  return name
+}
