@@ -76,6 +76,12 @@ async function child(script: string, env: Record<string, string>, ready = 'ready
   return { proc, out: () => out }
 }
 
+async function waitFor(ok: () => boolean, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !ok(); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() > end) throw new Error('timed out waiting')
+  }
+}
+
 async function kill9(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return
   const exited = new Promise((r) => proc.once('exit', r))
@@ -103,6 +109,7 @@ if (process.env.MODE === 'hammer') {
   console.log('tries ' + tries)
   process.exit(0)
 }
+console.log('locking')
 await s.lock(l, process.env.MODE)
 console.log('ready')
 setInterval(() => {}, 1 << 30)
@@ -383,6 +390,34 @@ describe('SQLite templates and copies', () => {
     expect(readdirSync(dir).filter((f) => f.includes('wdb_abcd1234_1'))).toEqual([])
   })
 
+  it('a copy killed half way leaves no file under the clone\'s name, and drop() removes what it left', async () => {
+    const dir = newDir()
+    const s = await connect(`file:${dir}`)
+    await s.create('wdb_tpl_big', marker('template'))
+    writeFileSync(join(dir, 'wdb_tpl_big.db'), Buffer.alloc(256 * 1024 * 1024, 7)) // not a database: copy() does not look
+    chmodSync(join(dir, 'wdb_tpl_big.db'), 0o444)
+    const script = `
+      const { createJiti } = await import(process.env.JITI)
+      const { sqliteDialect } = await createJiti(import.meta.url).import(process.env.DIALECT)
+      const s = await sqliteDialect.connect(process.env.URL)
+      console.log('ready')
+      await s.copy('wdb_tpl_big', 'wdb_abcd1234_9', { label: 'file copy' })
+      console.log('copied')
+      setInterval(() => {}, 1 << 30)`
+    const { proc, out } = await child(script, lockChildEnv(`file:${dir}`, lockOf('8'), ''))
+    // Kill it the moment any file of the clone shows up (a busy loop: the copy takes a few hundred ms).
+    const deadline = Date.now() + 10_000
+    let seen: string[] = []
+    while (Date.now() < deadline && seen.length === 0) seen = readdirSync(dir).filter((f) => f.includes('wdb_abcd1234_9'))
+    await kill9(proc)
+    expect(out()).not.toContain('copied')
+    expect(seen.length).toBeGreaterThan(0)
+    expect(existsSync(join(dir, 'wdb_abcd1234_9.db'))).toBe(false)
+    await s.drop('wdb_abcd1234_9')
+    expect(readdirSync(dir).filter((f) => f.includes('wdb_abcd1234_9'))).toEqual([])
+    await s.drop('wdb_tpl_big')
+  })
+
   it('never copies over a database that is already there', async () => {
     const dir = newDir()
     const s = await connect(`file:${dir}`)
@@ -393,6 +428,36 @@ describe('SQLite templates and copies', () => {
     expect(err.code).toBe('E_CLONE')
     expect(readFileSync(join(dir, 'wdb_users_1.db'), 'utf8')).toBe('someone else\'s')
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('runs migration scripts on a database, each all or nothing, or as written when it manages transactions itself', async () => {
+    const dir = newDir()
+    const s = await connect(`file:${dir}`)
+    await s.create('wdb_tpl_sql', marker('template', { state: 'building' }))
+    const url = sqliteDialect.databaseUrl(sqliteDialect.adminUrl(`file:${dir}`), 'wdb_tpl_sql')
+    const scripts = await sqliteDialect.openScripts(url)
+    try {
+      await scripts.run(`create table a (id integer primary key, v text);
+        create table log (v text);
+        create trigger a_log after insert on a begin insert into log values (new.v); end;
+        insert into a (v) values ('one');`)
+      await expect(scripts.run("insert into a (v) values ('two'); insert into nope values (1);")).rejects.toThrow(/nope/)
+      // SQLite's table-rebuild recipe: foreign keys off (outside any transaction), then its own transaction.
+      await scripts.run(`PRAGMA foreign_keys = OFF;
+        BEGIN TRANSACTION;
+        create table a_new (id integer primary key, v text not null);
+        insert into a_new select * from a;
+        drop table a;
+        alter table a_new rename to a;
+        COMMIT;
+        PRAGMA foreign_keys = ON;`)
+    } finally {
+      await scripts.close()
+    }
+    const db = new Database(join(dir, 'wdb_tpl_sql.db'), { fileMustExist: true })
+    expect(db.prepare('select v from a').pluck().all()).toEqual(['one'])
+    expect(db.prepare('select v from log').pluck().all()).toEqual(['one'])
+    db.close()
   })
 
   it('drops a sealed template when asked (the caller\'s exclusive lock is the only guard)', async () => {
@@ -494,11 +559,11 @@ describe('SQLite locks', () => {
     expect(await within(waiting, 1000)).toBeUndefined()
 
     // And the other way round: our exclusive lock keeps the child waiting…
-    const exclusive = child(LOCK_CHILD, lockChildEnv(url, l, 'exclusive'))
-    const early = await within(exclusive, 2000)
-    expect(early).toBe('pending')
+    const held = await child(LOCK_CHILD, lockChildEnv(url, l, 'exclusive'), 'locking')
+    await new Promise((r) => setTimeout(r, 300))
+    expect(held.out()).not.toContain('ready')
     await s.unlock(l)
-    const held = await exclusive
+    await waitFor(() => held.out().includes('ready'))
     // …and its exclusive lock keeps us out until it is killed.
     expect(await s.tryLock(l)).toBe(false)
     const reader = s.lock(l, 'shared')

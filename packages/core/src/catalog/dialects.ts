@@ -2,8 +2,9 @@
 import { WorkerDbError } from '../errors.js'
 import { dialectOf, type AdminSession, type Dialect, type DialectName } from './dialect.js'
 import { postgresDialect } from './postgres/index.js'
+import { sqliteDialect } from './sqlite/index.js'
 
-const DIALECTS: Partial<Record<DialectName, Dialect>> = { postgres: postgresDialect }
+const DIALECTS: Partial<Record<DialectName, Dialect>> = { postgres: postgresDialect, sqlite: sqliteDialect }
 
 /** The dialect of a server or database URL, or E_CONFIG naming what is served. */
 export function dialectFor(url: string): Dialect {

@@ -1,11 +1,10 @@
 /**
- * Ownership markers. Every database workerdb creates carries a JSON comment (`COMMENT ON DATABASE`), and
- * so does every per-worker role (`COMMENT ON ROLE`); only databases and roles with our prefix AND a valid
- * marker are ever dropped, so a look-alike name made by someone else is safe.
+ * Ownership markers. Every database workerdb creates carries one as JSON, where its kind keeps such things
+ * (PostgreSQL: `COMMENT ON DATABASE`; MariaDB: the database's comment; SQLite: a file beside the database),
+ * and so does every per-worker role; only databases and roles with our prefix AND a valid marker are ever
+ * dropped, so a look-alike name made by someone else is safe.
  */
 import { hostname } from 'node:os'
-import type { Client } from './db.js'
-import { quoteIdent, quoteLiteral } from './names.js'
 import { ownStartTicks } from '../runfile/liveness.js'
 
 export const TOOL = 'workerdb'
@@ -51,16 +50,6 @@ export function makeMarker(fields: Pick<Marker, 'kind' | 'run'> & Partial<Marker
     ...(ownStartTicks() !== undefined ? { startTicks: ownStartTicks() } : {}),
     ...fields,
   }
-}
-
-/** Writes `marker` as the database's comment: the one way a marker reaches the server. */
-export async function markDatabase(client: Client, name: string, marker: Marker): Promise<void> {
-  await client.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
-}
-
-/** Writes `marker` as a per-worker role's comment (roles.ts): the same marker, on the role. */
-export async function markRole(client: Client, name: string, marker: Marker): Promise<void> {
-  await client.query(`comment on role ${quoteIdent(name)} is ${quoteLiteral(JSON.stringify(marker))}`)
 }
 
 export function parseMarker(comment: string | null | undefined): Marker | null {

@@ -4,7 +4,7 @@
  * safe); what a live run may still use is never one; another project's leftovers go only when their run is
  * known dead, never by age.
  */
-import type { RoleRow } from '../catalog/db.js'
+import type { RoleRow } from '../catalog/postgres/db.js'
 import type { DatabaseRow } from '../catalog/dialect.js'
 import { parseMarker, type Marker } from '../catalog/marker.js'
 import { parseName, parseRoleName } from '../catalog/names.js'

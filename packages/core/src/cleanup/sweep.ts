@@ -5,13 +5,13 @@
  */
 import { hostname } from 'node:os'
 import { dropAll } from '../engine/clones.js'
-import { listRoles } from '../catalog/db.js'
+import { listRoles } from '../catalog/postgres/db.js'
 import type { AdminSession } from '../catalog/dialect.js'
 import { dialectFor } from '../catalog/dialects.js'
 import { templateLock, withLockIfFree } from '../catalog/locks.js'
 import { parseMarker } from '../catalog/marker.js'
 import { pgClientOf } from '../catalog/postgres/index.js'
-import { dropRoles } from '../engine/roles.js'
+import { dropRoles, roleSessions } from '../engine/roles.js'
 import type { CreatingEntry } from '../runfile/manifest.js'
 import { ownerAlive } from '../runfile/liveness.js'
 import {
@@ -63,11 +63,10 @@ export async function sweep(adminUrl: string, opts: SweepOptions): Promise<Sweep
     const roleRows = pg ? await listRoles(pg, opts.prefix) : []
     const roles = async (left: ReadonlySet<string>) => {
       if (!roleRows.length || !pg) return []
-      const { rows: sessions } = await pg.query(
-        'select distinct usename from pg_stat_activity where starts_with(usename, $1) and pid <> pg_backend_pid()', [`${opts.prefix}_`])
+      const sessions = await roleSessions(pg, opts.prefix)
       return roleCandidates(roleRows, {
         now: Date.now(), ttlMs: opts.ttlMs ?? DEFAULT_TTL_MS, host: hostname(), keepRuns: new Set(opts.keepRuns ?? []), isAlive: (m) => ownerAlive(m),
-        busy: new Set(sessions.map((r) => r.usename as string)), project: opts.project, prefix: opts.prefix, clones: left,
+        busy: new Set(sessions.keys()), project: opts.project, prefix: opts.prefix, clones: left,
       })
     }
     if (opts.dryRun) {

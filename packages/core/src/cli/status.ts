@@ -1,9 +1,10 @@
 /** `workerdb status`: templates, clones and per-worker roles on the server, with their runs and whether those are alive. */
-import { listRoles, type Client } from '../catalog/db.js'
+import { listRoles, type Client } from '../catalog/postgres/db.js'
 import { connectAdmin } from '../catalog/dialects.js'
 import { pgClientOf } from '../catalog/postgres/index.js'
 import { parseMarker } from '../catalog/marker.js'
 import { parseRoleName } from '../catalog/names.js'
+import { roleSessions } from '../engine/roles.js'
 import { ownerAlive } from '../runfile/liveness.js'
 import { redactUrl } from '../url.js'
 import { age, mb, table, type CommandOutput } from './output.js'
@@ -62,9 +63,7 @@ export async function status(out: CommandOutput, cwd: string): Promise<void> {
 async function roleStatus(admin: Client, prefix: string, databases: ReadonlySet<string>) {
   const rows = (await listRoles(admin, prefix)).filter((r) => parseRoleName(prefix, r.name))
   if (!rows.length) return []
-  const { rows: sessions } = await admin.query(
-    'select usename, count(*)::int as n from pg_stat_activity where starts_with(usename, $1) group by usename', [`${prefix}_`])
-  const count = new Map(sessions.map((r) => [r.usename as string, r.n as number]))
+  const count = await roleSessions(admin, prefix)
   return rows.map((row) => {
     const { clone, key } = parseRoleName(prefix, row.name)!
     const m = parseMarker(row.comment)

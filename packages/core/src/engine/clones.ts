@@ -12,12 +12,6 @@ import { dropRoles, rolesOfClones } from './roles.js'
 /** Per copied clone, from this a run on a durable server says what would make its copies cheaper. */
 export const SLOW_COPY_MS = 100
 
-/** How to make a test-only server stop waiting for its disk; `workerdb doctor` prints it. */
-export const DURABILITY_FIX = 'For a server that only runs tests: start it with `-c fsync=off -c full_page_writes=off -c synchronous_commit=off` ' +
-  '(`docker run … postgres -c fsync=off …`), or on a running one `ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET full_page_writes = off; ' +
-  'ALTER SYSTEM SET synchronous_commit = off; SELECT pg_reload_conf();` (no restart). Its data on tmpfs (`--tmpfs /var/lib/postgresql/data`) ' +
-  'saves more. Never on a server whose data must survive a crash.'
-
 /**
  * Pure: the line a run prints when its copies were slow because the server waits for its disk (fsync on),
  * or undefined. docs/performance.md (the "durability" row) has what fsync and a tmpfs data dir cost.

@@ -10,9 +10,10 @@
  * our prefix, a name that parses as a clone's role, AND our marker are ever dropped.
  */
 import { createHash, createHmac, pbkdf2, randomBytes } from 'node:crypto'
-import { connect, listRoles, type Client, type ServerInfo } from '../catalog/db.js'
+import { connect, listRoles, type Client, type ServerInfo } from '../catalog/postgres/db.js'
 import { WorkerDbError } from '../errors.js'
-import { makeMarker, markRole, parseMarker, type Marker } from '../catalog/marker.js'
+import { makeMarker, parseMarker, type Marker } from '../catalog/marker.js'
+import { markRole } from '../catalog/postgres/marks.js'
 import { parseRoleName, quoteIdent, quoteLiteral, roleName } from '../catalog/names.js'
 import { redactText } from '../url.js'
 
@@ -209,6 +210,13 @@ export async function rolesOfClones(admin: Client, clones: readonly string[], ru
        from pg_roles r where not r.rolsuper and exists (select 1 from unnest($1::text[]) c where starts_with(r.rolname, c || '_role_'))
       order by 1`, [clones])
   return rows.filter((r) => { const m = parseMarker(r.comment); return m?.kind === 'role' && m.run === runId }).map((r) => r.name)
+}
+
+/** Sessions open now per `prefix_*` role, other than `admin`'s own: a role in use is never dropped. */
+export async function roleSessions(admin: Client, prefix: string): Promise<Map<string, number>> {
+  const { rows } = await admin.query(
+    'select usename, count(*)::int as n from pg_stat_activity where starts_with(usename, $1) and pid <> pg_backend_pid() group by usename', [`${prefix}_`])
+  return new Map(rows.map((r) => [r.usename as string, r.n as number]))
 }
 
 /** Every per-worker role of one run of this prefix (`workerdb teardown <run>`): by name, and by marker. */

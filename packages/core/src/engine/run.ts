@@ -6,7 +6,7 @@
 import { dropInBackground } from '../cleanup/background-drop.js'
 import { cloneUse, readOwnSessions, readSessions, UNUSED_CLONES_HINT, unusedClonesMessage } from '../runfile/clone-use.js'
 import { createClones, dropClones, durabilityHint } from './clones.js'
-import { connect, driverPath, ownSessions } from '../catalog/db.js'
+import { connect, driverPath, ownSessions } from '../catalog/postgres/db.js'
 import { pgClientOf } from '../catalog/postgres/index.js'
 import { deferredStart, WORKERS_BOOT_MS } from './deferred-start.js'
 import { WorkerDbError } from '../errors.js'
@@ -109,7 +109,8 @@ export class Run {
     ].filter(Boolean).join(', ')
     this.log.info(`${plural(names.length, 'clone')} ready in ${ms(started)}${how ? ` (${how})` : ''}`)
     // Once per run: a watch rerun's few new clones need not repeat it.
-    const hint = this.durabilityHintShown ? undefined : durabilityHint({ fsync: facts.durable, copies: copies.length, copyMs: performance.now() - started })
+    // PostgreSQL's: `workerdb doctor` names its settings (fsync off), and only its copies are cheap without them.
+    const hint = this.durabilityHintShown || dialect.name !== 'postgres' ? undefined : durabilityHint({ fsync: facts.durable, copies: copies.length, copyMs: performance.now() - started })
     if (hint) {
       this.durabilityHintShown = true
       this.log.info(hint)

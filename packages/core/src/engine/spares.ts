@@ -5,10 +5,11 @@
  * runs, so nothing has to stay running. Opt-in (`spares`): they hold disk (one template's size each) and
  * add copy I/O while tests run.
  */
-import { connect, type Client } from '../catalog/db.js'
+import { connect, type Client } from '../catalog/postgres/db.js'
 import { spareClaimLock, templateLock } from '../catalog/locks.js'
 import { lock, lockForTransaction } from '../catalog/postgres/locks.js'
-import { makeMarker, markDatabase, parseMarker, type Marker } from '../catalog/marker.js'
+import { makeMarker, parseMarker, type Marker } from '../catalog/marker.js'
+import { markDatabase } from '../catalog/postgres/marks.js'
 import { quoteIdent, spareName, sparePrefix } from '../catalog/names.js'
 
 /** Pure: the spares of this template among these rows, oldest first (claims take those first). */

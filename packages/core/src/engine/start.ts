@@ -5,7 +5,7 @@
  */
 import { dirname } from 'node:path'
 import { readSessions } from '../runfile/clone-use.js'
-import { ownSessions } from '../catalog/db.js'
+import { ownSessions } from '../catalog/postgres/db.js'
 import { requireCreate, type AdminSession, type CopyPlan, type Dialect, type ServerFacts } from '../catalog/dialect.js'
 import { dialectFor } from '../catalog/dialects.js'
 import { PostgresSession } from '../catalog/postgres/index.js'
@@ -80,9 +80,14 @@ export async function startRun(opts: ProvisionOptions, log: Logger, runId: strin
       await checkRoles(admin.client, await admin.serverInfo(), config.roles)
       const before = config.unusedClones === 'ignore' ? undefined : await readSessions(admin.client, facts)
       sessions = before && { before, ownBefore: new Map(ownSessions()) }
-    } else if (config.roles.length) {
-      throw new WorkerDbError('E_CONFIG', `\`roles\` (per-worker roles) needs PostgreSQL; this run's server is ${facts.product}`,
-        'Remove `roles` from the workerdb config for this database kind.')
+    } else {
+      // What only PostgreSQL has so far: refused before anything is built, rather than half done.
+      const needsPostgres = [config.roles.length ? '`roles` (per-worker roles)' : '', config.reset ? '`reset`' : ''].filter(Boolean)
+      if (needsPostgres.length) {
+        throw new WorkerDbError('E_CONFIG', `${needsPostgres.join(' and ')} needs PostgreSQL so far; this run's server is ${facts.product}`,
+          `Remove ${needsPostgres.length === 1 ? 'it' : 'them'} from the workerdb config for this database kind.`)
+      }
+      if (config.spares) log.warn(`spares: PostgreSQL only so far; on ${facts.product} every clone is copied`)
     }
     if (server.kind === 'url') log.info(`${server.describe}: ${facts.product} (${Math.round(serverMs)} ms)`)
     const migrator = config.migrator ?? EMPTY

@@ -6,7 +6,7 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
-import { loadDriver } from '../catalog/db.js'
+import { loadDriver } from '../catalog/postgres/db.js'
 import { WorkerDbError } from '../errors.js'
 import { quoteIdent } from '../catalog/names.js'
 import { hashFiles } from './files.js'

@@ -5,7 +5,7 @@
  */
 import { readdir } from 'node:fs/promises'
 import { basename, extname, join, relative } from 'node:path'
-import { loadDriver } from '../catalog/db.js'
+import { loadDriver } from '../catalog/postgres/db.js'
 import { WorkerDbError } from '../errors.js'
 import { hashFiles } from './files.js'
 import { exportsOf, importFromProject, importUserFile, migrationFailed, migrationScripts } from './project.js'

@@ -1,5 +1,5 @@
 /** PostgreSQL's advisory locks, on a node-postgres client: the SQL behind PostgresSession's locks (catalog/locks.ts has the keys). */
-import type { Client } from '../db.js'
+import type { Client } from './db.js'
 import type { AdvisoryLock, LockMode } from '../locks.js'
 
 const LOCK = { exclusive: 'pg_advisory_lock', shared: 'pg_advisory_lock_shared' } as const

@@ -1,5 +1,5 @@
 /** How PostgreSQL copies a template, and how a test-only server stops waiting for its disk. */
-import type { ServerInfo } from '../db.js'
+import type { ServerInfo } from './db.js'
 
 export type CloneStrategy = 'auto' | 'WAL_LOG' | 'FILE_COPY'
 

@@ -4,10 +4,10 @@
  */
 import { createRequire } from 'node:module'
 import type pg from 'pg'
-import { WorkerDbError } from '../errors.js'
-import { requirePg } from '../require-pg.js'
-import { redactText, redactUrl } from '../url.js'
-import type { DatabaseRow } from './dialect.js'
+import { WorkerDbError } from '../../errors.js'
+import { requirePg } from '../../require-pg.js'
+import { redactText, redactUrl } from '../../url.js'
+import type { DatabaseRow } from '../dialect.js'
 
 export type Client = pg.Client
 

@@ -1,0 +1,27 @@
+/**
+ * The SQLite dialect: the "server" is a directory (a file: URL), each database a file in it. The driver,
+ * better-sqlite3, is the user's to install and is loaded on connect. session.ts says how the catalog maps
+ * onto files, lock.ts how the locks work. Workers need only url.ts (sqlitePath), which loads no driver.
+ */
+import type { Dialect } from '../dialect.js'
+import { loadSqlite } from './driver.js'
+import { openScripts } from './scripts.js'
+import { openDirectory } from './session.js'
+import { sqliteAdminUrl, sqliteDatabaseUrl, sqlitePath } from './url.js'
+
+export { sqlitePath } from './url.js'
+
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  label: 'SQLite',
+  adminUrl: sqliteAdminUrl,
+  databaseUrl: sqliteDatabaseUrl,
+  async connect(url, source = 'the configured URL') {
+    const dir = sqlitePath(url)
+    loadSqlite()
+    return openDirectory(dir, source)
+  },
+  openScripts,
+  dropByHand: (name) => `rm -f <dir>/${name}.db* (<dir>: the SQLite directory the file: URL names)`,
+  grantCreate: (user) => `make the SQLite directory writable for ${user} (chown ${user} <dir>, or chmod u+rwx <dir>)`,
+}

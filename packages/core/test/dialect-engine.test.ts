@@ -1,0 +1,273 @@
+/**
+ * The engine on each kind beyond PostgreSQL, through provision() as the framework packages call it: the
+ * template built once and reused, one clone per slot holding the template's rows, concurrent runs, the
+ * sweep (a dead run's clones go, a look-alike stays), a killed run cleaned up by the next, status.
+ * MariaDB at WORKERDB_TEST_MYSQL_URL (default the machine's 127.0.0.1:3306); SQLite in a temp directory.
+ */
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectAdmin } from '../src/catalog/dialects.js'
+import { makeMarker, parseMarker } from '../src/catalog/marker.js'
+import { resolveConfig } from '../src/config/resolve.js'
+import type { WorkerDbOptions } from '../src/config/options.js'
+import { provision, type Provisioned } from '../src/engine/provision.js'
+import { sweep } from '../src/cleanup/sweep.js'
+import { main } from '../src/cli.js'
+import { sqlitePath } from '../src/catalog/sqlite/url.js'
+import { uniquePrefix } from './helpers.js'
+
+const require = createRequire(import.meta.url)
+const root = mkdtempSync(join(tmpdir(), 'workerdb-dialects-'))
+const saved = { url: process.env.WORKERDB_URL, summary: process.env.WORKERDB_SUMMARY_FILE }
+
+/** A kind under test: its server URL and a way to read rows from one of its databases. */
+interface Kind {
+  name: 'mysql' | 'sqlite'
+  url: string
+  rows(url: string, sql: string): Promise<Array<Record<string, unknown>>>
+  /** Makes a database with our prefix that workerdb did not make (no marker). */
+  lookalike(name: string): Promise<void>
+}
+
+const mysqlUrl = process.env.WORKERDB_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
+
+async function mysqlQuery(url: string, sql: string): Promise<Array<Record<string, unknown>>> {
+  const mysql = require('mysql2/promise') as typeof import('mysql2/promise')
+  const u = new URL(url)
+  const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: u.pathname.slice(1) || undefined })
+  try {
+    const [rows] = await conn.query(sql)
+    return rows as Array<Record<string, unknown>>
+  } finally {
+    await conn.end()
+  }
+}
+
+function sqliteQuery(url: string, sql: string): Promise<Array<Record<string, unknown>>> {
+  const Database = require('better-sqlite3') as typeof import('better-sqlite3')
+  const db = new Database(sqlitePath(url), { readonly: true, fileMustExist: true })
+  try {
+    return Promise.resolve(db.prepare(sql).all() as Array<Record<string, unknown>>)
+  } finally {
+    db.close()
+  }
+}
+
+const sqliteDir = join(root, 'sqlite-server')
+const KINDS: Kind[] = [
+  {
+    name: 'mysql', url: mysqlUrl, rows: mysqlQuery,
+    lookalike: async (name) => { await mysqlQuery(mysqlUrl, `create database \`${name}\``) },
+  },
+  {
+    name: 'sqlite', url: pathToFileURL(sqliteDir).href, rows: sqliteQuery,
+    lookalike: async (name) => {
+      mkdirSync(sqliteDir, { recursive: true })
+      const Database = require('better-sqlite3') as typeof import('better-sqlite3')
+      new Database(join(sqliteDir, `${name}.db`)).close()
+    },
+  },
+]
+
+const MIGRATION = `create table items (id integer primary key, name varchar(50) not null);
+insert into items (id, name) values (1, 'seed'), (2, 'two');
+`
+
+beforeAll(() => {
+  // These runs choose their server; and they must not write a summary the outer run may be recording.
+  delete process.env.WORKERDB_URL
+  delete process.env.WORKERDB_SUMMARY_FILE
+})
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true })
+  if (saved.url !== undefined) process.env.WORKERDB_URL = saved.url
+  if (saved.summary !== undefined) process.env.WORKERDB_SUMMARY_FILE = saved.summary
+})
+
+describe.each(KINDS)('$name', (kind) => {
+  const prefix = uniquePrefix(`dk${kind.name.slice(0, 2)}`)
+  const runs: Provisioned[] = []
+  const migrations = join(root, `${kind.name}-migrations`)
+  mkdirSync(migrations, { recursive: true })
+  writeFileSync(join(migrations, '001_items.sql'), MIGRATION)
+
+  const config = (extra: WorkerDbOptions = {}) =>
+    resolveConfig({ server: { url: kind.url }, migrate: { sql: migrations }, prefix, silent: true, ...extra }, root)
+  const run = async (count: number, extra: WorkerDbOptions = {}) => {
+    const r = await provision({ config: await config(extra), plan: { count, reason: `test plan of ${count}` }, framework: 'vitest 4.1.12', workerIdVar: 'VITEST_POOL_ID' })
+    runs.push(r)
+    return r
+  }
+  const ours = async () => {
+    const admin = await connectAdmin(kind.url)
+    try {
+      return await admin.list(prefix)
+    } finally {
+      await admin.close()
+    }
+  }
+
+  afterAll(async () => {
+    for (const r of runs) await r.teardown().catch(() => {})
+    // Everything with this prefix is this file's, marked or not.
+    const admin = await connectAdmin(kind.url)
+    try {
+      for (const row of await admin.list(prefix)) await admin.drop(row.name, { template: true })
+    } finally {
+      await admin.close()
+    }
+  })
+
+  it('builds the template once, gives each slot its own clone holding the template\'s rows, and teardown drops only the clones', async () => {
+    const cold = await run(3)
+    expect(cold.summary.template).toMatchObject({ reused: false, migrationsRun: 1 })
+    expect(cold.manifest.clones.map((c) => c.slot)).toEqual([1, 2, 3])
+    for (const clone of cold.manifest.clones) {
+      expect(clone.database).toBe(`${prefix}_${cold.runId}_${clone.slot}`)
+      expect(await kind.rows(clone.url, 'select id, name from items order by id')).toEqual([{ id: 1, name: 'seed' }, { id: 2, name: 'two' }])
+    }
+    const rows = await ours()
+    const marked = rows.map((r) => ({ name: r.name, kind: parseMarker(r.comment)?.kind }))
+    expect(marked.filter((m) => m.kind === 'clone').map((m) => m.name).sort()).toEqual(cold.manifest.clones.map((c) => c.database).sort())
+    expect(marked.filter((m) => m.kind === 'template')).toHaveLength(1)
+
+    const warm = await run(2)
+    expect(warm.summary.template).toMatchObject({ reused: true, name: cold.summary.template!.name })
+    await cold.teardown()
+    await warm.teardown()
+    const left = await ours()
+    expect(left.map((r) => parseMarker(r.comment)?.kind)).toEqual(['template'])
+  })
+
+  it('a clone is its own: a write in one is not in another, nor in the template', async () => {
+    const r = await run(2)
+    const [a, b] = r.manifest.clones
+    if (kind.name === 'mysql') await mysqlQuery(a!.url, "insert into items values (3, 'only in a')")
+    else {
+      const Database = require('better-sqlite3') as typeof import('better-sqlite3')
+      const db = new Database(sqlitePath(a!.url))
+      db.prepare("insert into items values (3, 'only in a')").run()
+      db.close()
+    }
+    expect(await kind.rows(a!.url, 'select count(*) as n from items')).toEqual([{ n: 3 }])
+    expect(await kind.rows(b!.url, 'select count(*) as n from items')).toEqual([{ n: 2 }])
+    await r.teardown()
+    const again = await run(1)
+    expect(await kind.rows(again.manifest.clones[0]!.url, 'select count(*) as n from items')).toEqual([{ n: 2 }])
+    await again.teardown()
+  })
+
+  it('two runs at once with a template to build: built once, each run gets its own clones', async () => {
+    const key = `concurrent-${randomBytes(3).toString('hex')}`
+    const [a, b] = await Promise.all([run(2, { key }), run(2, { key })])
+    expect([a.summary.template!.reused, b.summary.template!.reused].sort()).toEqual([false, true])
+    expect(a.summary.template!.name).toBe(b.summary.template!.name)
+    const names = [...a.manifest.clones, ...b.manifest.clones].map((c) => c.database)
+    expect(new Set(names).size).toBe(4)
+    for (const c of [...a.manifest.clones, ...b.manifest.clones]) expect(await kind.rows(c.url, 'select count(*) as n from items')).toEqual([{ n: 2 }])
+    await Promise.all([a.teardown(), b.teardown()])
+  })
+
+  it('the sweep drops a dead run\'s clones and never a look-alike without a marker', async () => {
+    const r = await run(1)
+    const admin = await connectAdmin(kind.url)
+    const dead = `${prefix}_deadrun1_1`
+    const lookalike = `${prefix}_lookalik_1`
+    try {
+      // A clone whose process is gone: this host, a pid that cannot be alive.
+      await admin.copy(r.manifest.template!.name, dead, await admin.copyPlan(r.manifest.template!.name))
+      await admin.mark(dead, { ...makeMarker({ kind: 'clone', run: 'deadrun1' }), host: hostname(), pid: 2 ** 22 + 1, startTicks: undefined })
+      await kind.lookalike(lookalike)
+      const warned: string[] = []
+      const swept = await sweep(kind.url, { prefix, project: (await config()).project, keepRuns: [r.runId], warn: (l) => warned.push(l) })
+      expect(swept.map((c) => c.name)).toEqual([dead])
+      const left = (await admin.list(prefix)).map((row) => row.name)
+      expect(left).toContain(lookalike)
+      expect(left).not.toContain(dead)
+      expect(warned.join('\n')).toContain(lookalike)
+    } finally {
+      await admin.drop(lookalike).catch(() => {})
+      await admin.close()
+      await r.teardown()
+    }
+  })
+
+  it('a run killed with SIGKILL leaves its clones, and the next run sweeps them', async () => {
+    const script = join(root, `${kind.name}-killed.mjs`)
+    const src = (file: string) => JSON.stringify(fileURLToPath(new URL(`../src/${file}`, import.meta.url)))
+    writeFileSync(script, `
+      import { createRequire } from 'node:module'
+      const { createJiti } = createRequire(import.meta.url)(${JSON.stringify(require.resolve('jiti'))})
+      const jiti = createJiti(import.meta.url)
+      const { provision } = await jiti.import(${src('engine/provision.ts')})
+      const { resolveConfig } = await jiti.import(${src('config/resolve.ts')})
+      const config = await resolveConfig(${JSON.stringify({ server: { url: kind.url }, migrate: { sql: migrations }, prefix, silent: true })}, ${JSON.stringify(root)})
+      const r = await provision({ config, plan: { count: 2, reason: 'killed' }, framework: 'vitest 4.1.12', workerIdVar: 'VITEST_POOL_ID' })
+      console.log(JSON.stringify(r.manifest.clones.map((c) => c.database)))
+      setInterval(() => {}, 1000)
+    `)
+    const child = spawn(process.execPath, [script], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORKERDB_URL: '' } })
+    try {
+      const clones = await new Promise<string[]>((resolve, reject) => {
+        let out = ''
+        let err = ''
+        child.stdout!.on('data', (d) => { out += d; const line = out.split('\n').find((l) => l.startsWith('[')); if (line) resolve(JSON.parse(line)) })
+        child.stderr!.on('data', (d) => { err += d })
+        child.on('exit', (code) => reject(new Error(`the run exited (${code}) before printing its clones: ${err}`)))
+        setTimeout(() => reject(new Error(`no clones after 60 s: ${err}`)), 60_000)
+      })
+      process.kill(-child.pid!, 'SIGKILL')
+      await new Promise((resolve) => child.once('exit', resolve))
+      const before = (await ours()).map((r) => r.name)
+      for (const c of clones) expect(before).toContain(c)
+      // The next run sweeps in the background once its workers would have booted; its teardown waits for that.
+      await (await run(1)).teardown()
+      const after = (await ours()).map((r) => r.name)
+      for (const c of clones) expect(after).not.toContain(c)
+    } finally {
+      try { process.kill(-child.pid!, 'SIGKILL') } catch { /* gone */ }
+    }
+  })
+
+  it('`workerdb status` lists the template and a live run\'s clones with their kind\'s server line', async () => {
+    const r = await run(2)
+    const cwd = join(root, `${kind.name}-status`)
+    mkdirSync(cwd, { recursive: true })
+    writeFileSync(join(cwd, 'workerdb.config.json'), JSON.stringify({ server: { url: kind.url }, prefix }))
+    try {
+      const { code, text } = await main(['status'], cwd)
+      expect(code).toBe(0)
+      expect(text).toMatch(kind.name === 'mysql' ? /MariaDB \d+\.\d+|MySQL \d+/ : /SQLite 3\.\d+/)
+      for (const c of r.manifest.clones) expect(text).toContain(c.database)
+      expect(text).toMatch(/templates \(\d+\)/)
+      expect(text).toContain(r.manifest.template!.hash.slice(0, 10))
+    } finally {
+      await r.teardown()
+    }
+  })
+
+  it('a migration the server refuses: E_MIGRATION naming the file, and no template left behind', async () => {
+    const bad = join(root, `${kind.name}-bad`)
+    mkdirSync(bad, { recursive: true })
+    writeFileSync(join(bad, '001_bad.sql'), 'create table broken (id integer primary key;\n')
+    const before = (await ours()).map((r) => r.name)
+    const err = await run(1, { migrate: { sql: bad } }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'E_MIGRATION', hint: expect.stringContaining('001_bad.sql') })
+    expect((await ours()).map((r) => r.name)).toEqual(before)
+  })
+
+  it('refuses what needs PostgreSQL before building anything: per-worker roles, and an adapter written for node-postgres', async () => {
+    const before = (await ours()).map((r) => r.name)
+    await expect(run(1, { roles: ['app'] })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('needs PostgreSQL') })
+    await expect(run(1, { migrate: { knex: join(root, 'knexfile.js') } })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('postgres only so far') })
+    expect((await ours()).map((r) => r.name)).toEqual(before)
+    expect(existsSync(root)).toBe(true)
+  })
+})
