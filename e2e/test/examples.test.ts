@@ -2,7 +2,7 @@
  * The examples are what users copy: they must run as written, through their own package's test command,
  * with one clone per worker and nothing left on the server afterwards.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -68,6 +68,25 @@ describe.each([
       // The example's template is kept by design for its next run; this test's server is left as found: a
       // template this run built is dropped, one it reused (another run's) is not.
       if (!r.summary.template.reused) await dropDatabase(r.summary.template.name)
+    }
+  })
+})
+
+describe('examples/vitest-sqlite', () => {
+  test('passes as written with no server at all (dialect: sqlite): a database file per worker (2), no clone file left', async () => {
+    const dir = join(EXAMPLES, 'vitest-sqlite')
+    const files = join(dir, 'node_modules', '.cache', 'workerdb', 'sqlite')
+    // No WORKERDB_URL: the config's `dialect` chooses the files' default directory.
+    const r = await runExample(dir, 'vitest/vitest.mjs', ['run'], { WORKERDB_URL: '' })
+    try {
+      expect(r.code, r.output).toBe(0)
+      expect(r.output).toMatch(/directory .*node_modules\/\.cache\/workerdb\/sqlite .*: SQLite 3\.\d+/)
+      expect(r.summary.plan).toEqual({ count: 2, reason: expect.stringContaining('2 test files') })
+      expect(r.summary.clones).toBe(2)
+      expect(readdirSync(files).filter((f) => f.includes(`_${r.summary.runId}_`))).toEqual([])
+    } finally {
+      // The template is kept for the next run by design; the directory is the example's own cache.
+      rmSync(files, { recursive: true, force: true })
     }
   })
 })

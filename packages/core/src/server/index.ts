@@ -70,7 +70,7 @@ export function chooseServer(option: ServerOption, env: NodeJS.ProcessEnv = proc
     return byUrl
   }
   if (kind.dialect === 'sqlite') {
-    return { kind: 'url', url: pathToFileURL(join(kind.dir, SQLITE_DEFAULT_DIR)).href + '/', source: `dialect: 'sqlite' (files in ${SQLITE_DEFAULT_DIR})` }
+    return { kind: 'url', url: pathToFileURL(join(kind.dir, SQLITE_DEFAULT_DIR)).href + '/', source: "dialect: 'sqlite', its default directory" }
   }
   if (kind.dialect === 'mysql') {
     throw new WorkerDbError('E_CONFIG', "`dialect: 'mysql'` needs a server: no MySQL or MariaDB binaries ship on npm for workerdb to start",

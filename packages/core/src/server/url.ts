@@ -3,6 +3,7 @@ import { dialectOf } from '../catalog/dialect.js'
 import { dialectFor } from '../catalog/dialects.js'
 import { WorkerDbError } from '../errors.js'
 import { redactUrl } from '../url.js'
+import { sqlitePath } from '../catalog/sqlite/url.js'
 import type { ServerHandle } from './types.js'
 
 const URL_FORMS = 'Use a URL like postgresql://user@127.0.0.1:5432/postgres, mysql://root@127.0.0.1:3306 or file:./.workerdb (SQLite), or remove it to let workerdb start its embedded PostgreSQL.'
@@ -26,11 +27,12 @@ export function parseServerUrl(url: string, source: string): URL {
 
 export function urlServer(url: string, source: string): ServerHandle {
   parseServerUrl(url, source)
-  const adminUrl = dialectFor(url).adminUrl(url)
+  const dialect = dialectFor(url)
+  const adminUrl = dialect.adminUrl(url)
   return {
     kind: 'url',
     adminUrl,
-    describe: `server ${redactUrl(adminUrl)} (from ${source})`,
+    describe: dialect.name === 'sqlite' ? `directory ${sqlitePath(adminUrl)} (from ${source})` : `server ${redactUrl(adminUrl)} (from ${source})`,
     persistent: true,
     async stop() {},
   }

@@ -1,0 +1,60 @@
+// What the dialect scenarios' test files do, whichever runner loads them (vitest.mjs / jest.js wrappers,
+// e2e/support/dialect/scenario.ts): connect to DATABASE_URL with the kind's own driver, read which database
+// that is and the template's seed row, hold the database alone for a while (MariaDB: GET_LOCK on the
+// database's name; SQLite: BEGIN EXCLUSIVE on its file — either fails while another file holds it), and
+// return the `done` line the e2e checks read (the same shape as the PostgreSQL probes').
+const { readFileSync } = require('node:fs')
+const { basename } = require('node:path')
+const { fileURLToPath } = require('node:url')
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+async function onMysql(url, holdMs) {
+  const mysql = require('mysql2/promise')
+  const conn = await mysql.createConnection(url)
+  try {
+    const [[{ db }]] = await conn.query('select database() as db')
+    const [[{ locked }]] = await conn.query('select get_lock(database(), 0) as locked')
+    await sleep(holdMs)
+    const [[seed]] = await conn.query('select built_at, txid from e2e_seed where id = 1')
+    await conn.query('select release_lock(database())')
+    return { db, locked: locked === 1, seed: { built_at: seed.built_at, txid: String(seed.txid) } }
+  } finally {
+    await conn.end()
+  }
+}
+
+async function onSqlite(url, holdMs) {
+  const Database = require('better-sqlite3')
+  const path = fileURLToPath(url)
+  const db = new Database(path, { fileMustExist: true, timeout: 0 })
+  try {
+    let locked = true
+    try {
+      db.exec('begin exclusive')
+    } catch {
+      locked = false
+    }
+    await sleep(holdMs)
+    const seed = db.prepare('select built_at, txid from e2e_seed where id = 1').get()
+    if (locked) db.exec('rollback')
+    return { db: basename(path, '.db'), locked, seed: { built_at: seed.built_at, txid: String(seed.txid) } }
+  } finally {
+    db.close()
+  }
+}
+
+/** `idVar`: VITEST_POOL_ID or JEST_WORKER_ID; the line carries it as `poolId` and `workerId` both. */
+exports.probe = async function probe({ file, idVar, holdMs, wdb }) {
+  const id = process.env[idVar]
+  const manifest = JSON.parse(readFileSync(process.env.WORKERDB_MANIFEST, 'utf8'))
+  const assigned = manifest.clones.find((c) => c.slot === Number(id))
+  const url = process.env.DATABASE_URL
+  const start = Date.now()
+  const seen = url.startsWith('file:') ? await onSqlite(url, holdMs) : await onMysql(url, holdMs)
+  return {
+    file, pid: process.pid, event: 'done', poolId: id, workerId: id, database: seen.db, start, end: Date.now(), locked: seen.locked,
+    wdbDatabase: wdb.database, wdbWorkerId: wdb.workerId, runId: wdb.runId, assigned: assigned ? assigned.database : null,
+    clones: manifest.clones.length, plan: manifest.plan, template: manifest.template, seed: seen.seed, manifest: process.env.WORKERDB_MANIFEST,
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The seed scenario on the kinds beyond PostgreSQL: the same Vitest and Jest projects as the PostgreSQL
+ * scenarios (vitest/fixture.ts, jest/fixture.ts), with only WORKERDB_URL changed, a migration all kinds
+ * read, and test files that talk to the kind with its own driver (probe-body.cjs).
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const require = createRequire(import.meta.url)
+const PROBE_BODY = fileURLToPath(new URL('./probe-body.cjs', import.meta.url))
+
+/** Read by every kind: no serial, no clock function, nothing one kind lacks. */
+export const PORTABLE_SEED_SQL = `create table e2e_seed (id integer primary key, built_at varchar(40) not null, txid bigint not null);
+insert into e2e_seed values (1, 'template', 0);
+`
+
+export const vitestProbe = (holdMs: number) => `import { appendFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { basename } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { expect, test } from 'vitest'
+import { getWorkerDatabase } from '@workerdb/vitest'
+
+const { probe } = createRequire(import.meta.url)(${JSON.stringify(PROBE_BODY)})
+const FILE = basename(fileURLToPath(import.meta.url)).replace(/\\.test\\.mjs$/, '')
+
+test(FILE, async () => {
+  const line = await probe({ file: FILE, idVar: 'VITEST_POOL_ID', holdMs: ${holdMs}, wdb: getWorkerDatabase() })
+  appendFileSync(process.env.E2E_RESULTS, JSON.stringify(line) + '\\n')
+  expect(line.database).toBe(line.assigned)
+  expect(line.locked).toBe(true)
+})
+`
+
+export const jestProbe = (holdMs: number) => `const { appendFileSync } = require('node:fs')
+const { basename } = require('node:path')
+const { getWorkerDatabase } = require('@workerdb/jest')
+const { probe } = require(${JSON.stringify(PROBE_BODY)})
+
+const FILE = basename(__filename).replace(/\\.test\\.js$/, '')
+
+test(FILE, async () => {
+  const line = await probe({ file: FILE, idVar: 'JEST_WORKER_ID', holdMs: ${holdMs}, wdb: getWorkerDatabase() })
+  appendFileSync(process.env.E2E_RESULTS, JSON.stringify(line) + '\\n')
+  expect(line.database).toBe(line.assigned)
+  expect(line.locked).toBe(true)
+})
+`
+
+/** A kind's server for one e2e file: its URL, what is on it with a prefix, and how to clear a prefix. */
+export interface KindServer {
+  name: 'mysql' | 'sqlite'
+  url: string
+  /** Databases named `prefix_…`. */
+  databases(prefix: string): Promise<string[]>
+  /** Drops every database named `prefix_…` (templates too). */
+  dropPrefix(prefix: string): Promise<void>
+  /** Removes what the server itself is (SQLite's directory). */
+  close(): void
+}
+
+export const MYSQL_URL = process.env.WORKERDB_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
+
+async function mysql<T>(fn: (conn: import('mysql2/promise').Connection) => Promise<T>): Promise<T> {
+  const conn = await (require('mysql2/promise') as typeof import('mysql2/promise')).createConnection(MYSQL_URL)
+  try {
+    return await fn(conn)
+  } finally {
+    await conn.end()
+  }
+}
+
+export function mysqlServer(): KindServer {
+  const databases = (prefix: string) => mysql(async (conn) => {
+    const [rows] = await conn.query('select schema_name as name from information_schema.schemata where left(schema_name, ?) = ? order by 1', [prefix.length + 1, `${prefix}_`])
+    return (rows as Array<{ name: string }>).map((r) => r.name)
+  })
+  return {
+    name: 'mysql', url: MYSQL_URL, databases,
+    async dropPrefix(prefix) {
+      const names = await databases(prefix)
+      await mysql(async (conn) => { for (const n of names) await conn.query(`drop database if exists \`${n}\``) })
+    },
+    close() {},
+  }
+}
+
+export function sqliteServer(): KindServer {
+  const dir = mkdtempSync(join(tmpdir(), 'workerdb-e2e-sqlite-'))
+  const databases = async (prefix: string) =>
+    readdirSync(dir).filter((f) => f.startsWith(`${prefix}_`) && f.endsWith('.db')).map((f) => f.slice(0, -3)).sort()
+  return {
+    name: 'sqlite', url: pathToFileURL(dir).href, databases,
+    async dropPrefix(prefix) {
+      for (const f of readdirSync(dir)) if (f.startsWith(`${prefix}_`)) rmSync(join(dir, f), { force: true })
+    },
+    close() {
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}

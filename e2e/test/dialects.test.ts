@@ -1,0 +1,72 @@
+/**
+ * The seed scenario on MariaDB and SQLite, under Vitest 4 and Jest 30: the same projects as on PostgreSQL
+ * (2 files, maxWorkers 4) with only WORKERDB_URL changed. Every run: each file on the clone of its worker id,
+ * holding it alone, reading the template's seed row; nothing left but the template; the template reused
+ * after the first run. `npm test` runs each E2E_SEED_RUNS times (default 3).
+ */
+import { afterAll, describe, expect, test } from 'vitest'
+import { describeRun, isolationProblems, runVitest, useScenarios, vitestMatrix } from '../support/harness.js'
+import {
+  describeRun as describeJestRun, isolationProblems as jestIsolationProblems, jestMatrixRow, runJest, useJestScenarios,
+} from '../support/jest-harness.js'
+import { jestProbe, mysqlServer, PORTABLE_SEED_SQL, sqliteServer, vitestProbe, type KindServer } from '../support/dialect/scenario.js'
+
+const RUNS = Number(process.env.E2E_SEED_RUNS ?? 3)
+const HOLD_MS = 80
+const vitestScenarios = useScenarios()
+const jestScenarios = useJestScenarios()
+const servers: KindServer[] = [mysqlServer(), sqliteServer()]
+const prefixes: Array<[KindServer, string]> = []
+
+afterAll(async () => {
+  for (const [server, prefix] of prefixes) await server.dropPrefix(prefix)
+  for (const server of servers) server.close()
+})
+
+/** Runs `once` RUNS times; each run's problems, plus what it left and whether it reused the template. */
+async function repeat(server: KindServer, prefix: string, once: () => Promise<{ problems: string[]; stderr: string; describe: string }>): Promise<string[]> {
+  const failures: string[] = []
+  for (let i = 1; i <= RUNS; i++) {
+    const r = await once()
+    const left = (await server.databases(prefix)).filter((n) => !n.startsWith(`${prefix}_tpl_`))
+    if (left.length) r.problems.push(`clones left after the run: ${left.join(', ')}`)
+    if (i > 1 && !/workerdb · template \w+: reused/.test(r.stderr)) r.problems.push('the template was not reused')
+    if (r.problems.length) {
+      failures.push(`run ${i}:\n  - ${r.problems.join('\n  - ')}\n${r.describe}`)
+      await server.dropPrefix(prefix)
+    }
+  }
+  return failures
+}
+
+describe.each(servers)('$name', (server) => {
+  const label = server.name === 'mysql' ? 'MariaDB' : 'SQLite'
+
+  test(`vitest 4, 2 files, maxWorkers 4, forks: ${RUNS} runs, 0 failures`, () => vitestMatrix(4, { pool: 'forks', mode: 'run', scenario: `${label} seed ×${RUNS}` }, async () => {
+    const project = vitestScenarios.project({
+      vitest: 4, files: 2, tag: `d${server.name[0]}`, holdMs: HOLD_MS, config: { pool: 'forks', maxWorkers: 4 },
+      extraFiles: { 'migrations/0001_seed.sql': PORTABLE_SEED_SQL, 'test/file01.test.mjs': vitestProbe(HOLD_MS), 'test/file02.test.mjs': vitestProbe(HOLD_MS) },
+    })
+    prefixes.push([server, project.prefix])
+    const failures = await repeat(server, project.prefix, async () => {
+      const r = await runVitest(project, { timeoutMs: 60_000, env: { WORKERDB_URL: server.url } })
+      return { problems: isolationProblems(project, r), stderr: r.stderr, describe: describeRun(r) }
+    })
+    expect(failures.length, `${failures.length}/${RUNS} runs failed\n\n${failures.slice(0, 3).join('\n\n')}`).toBe(0)
+  }))
+
+  test(`jest 30, 2 files, maxWorkers 4: ${RUNS} runs, 0 failures`, async () => {
+    jestMatrixRow(30, { mode: 'run', scenario: `${label} seed ×${RUNS}` })
+    const project = jestScenarios.project({
+      jest: 30, files: 2, tag: `d${server.name[0]}`, holdMs: HOLD_MS, config: { maxWorkers: 4 },
+      extraFiles: { 'migrations/0001_seed.sql': PORTABLE_SEED_SQL, 'test/file01.test.js': jestProbe(HOLD_MS), 'test/file02.test.js': jestProbe(HOLD_MS) },
+    })
+    prefixes.push([server, project.prefix])
+    const failures = await repeat(server, project.prefix, async () => {
+      project.forgetTimings()
+      const r = await runJest(project, { timeoutMs: 60_000, env: { WORKERDB_URL: server.url } })
+      return { problems: jestIsolationProblems(project, r), stderr: r.stderr, describe: describeJestRun(r) }
+    })
+    expect(failures.length, `${failures.length}/${RUNS} runs failed\n\n${failures.slice(0, 3).join('\n\n')}`).toBe(0)
+  })
+})

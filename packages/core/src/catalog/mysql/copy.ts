@@ -1,0 +1,259 @@
+/**
+ * Copying a sealed template on MySQL/MariaDB, which has no CREATE DATABASE … TEMPLATE: the template's
+ * definitions are read once per process (a sealed template never changes), and each copy replays them
+ * into a new database in one round trip — tables (sequences first, foreign keys kept, checks off, so the
+ * order does not matter; AUTO_INCREMENT as the template's), then `INSERT … SELECT` per table, then the
+ * routines, the views (views on views after the views they read), the triggers (after the rows, so they
+ * do not fire on them) and the events, each under the sql_mode and collation it was made with.
+ *
+ * Not copied: sequences' unused cache (a copied sequence goes on from the template's next uncached value,
+ * as mysqldump's does), the history of system-versioned tables, grants on the template's objects.
+ */
+import { WorkerDbError } from '../../errors.js'
+import { batch, ident, lit, redact, rows, type Conn } from './session.js'
+
+/** The session's own sql_mode: nothing strict in the way of copying rows as they are, 0 in an AUTO_INCREMENT column kept. */
+export const SESSION_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO'
+
+interface TableDef {
+  name: string
+  ddl: string
+  /** Stored columns in order: generated ones are computed again, invisible ones are named to be copied. */
+  columns: string[]
+}
+
+interface ObjectDef {
+  ddl: string
+  sqlMode?: string
+  collation?: string
+  timeZone?: string
+}
+
+export interface TemplateDefs {
+  template: string
+  /** The template's marker when read: a template made again under the same name is read again. */
+  comment: string
+  charset: string
+  collation: string
+  tables: TableDef[]
+  /** Routines, views, triggers, events: in the order they are made. */
+  objects: ObjectDef[]
+}
+
+/** Per template name: the definitions last read (module level: a sealed template never changes). */
+const cache = new Map<string, Promise<TemplateDefs>>()
+
+/** The cached definitions of `template`, read again when its marker changed (dropped and made again). */
+export async function templateDefs(conn: Conn, template: string, comment?: string): Promise<TemplateDefs> {
+  const cached = cache.get(template)
+  if (cached) {
+    const defs = await cached.catch(() => undefined)
+    if (defs && (comment === undefined || defs.comment === comment)) return defs
+  }
+  const reading = readDefs(conn, template)
+  cache.set(template, reading)
+  reading.catch(() => { if (cache.get(template) === reading) cache.delete(template) })
+  return reading
+}
+
+/** The template's marker as stored now, or undefined when there is no such database. */
+export async function templateComment(conn: Conn, template: string): Promise<string | undefined> {
+  const [row] = await rows<{ c: string }>(conn, 'SELECT SCHEMA_COMMENT AS c FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [template])
+  return row?.c
+}
+
+async function readDefs(conn: Conn, template: string): Promise<TemplateDefs> {
+  const t = lit(template)
+  const [schema, tables, columns, views, triggers, routines, events] = await batch(conn, [
+    `SELECT SCHEMA_COMMENT AS comment, DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation
+       FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${t}`,
+    // Sequences first: a table's DEFAULT NEXTVAL(…) needs its sequence.
+    `SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${t} AND TABLE_TYPE <> 'VIEW'
+      ORDER BY TABLE_TYPE <> 'SEQUENCE', TABLE_NAME`,
+    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS
+      WHERE TABLE_SCHEMA = ${t} AND IS_GENERATED = 'NEVER' ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+    `SELECT TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ${t} ORDER BY TABLE_NAME`,
+    // Several triggers per table and event fire in ACTION_ORDER: made in that order, each goes last, so it stays.
+    `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ${t}
+      ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER`,
+    `SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES
+      WHERE ROUTINE_SCHEMA = ${t} AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION') ORDER BY ROUTINE_TYPE, ROUTINE_NAME`,
+    `SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ${t} ORDER BY EVENT_NAME`,
+  ]) as Array<Array<Record<string, string>>>
+  const s = schema![0]
+  if (!s) {
+    throw new WorkerDbError('E_CLONE', `cannot copy template ${template}: there is no such database`,
+      'Something dropped the template while this run used it; run again to build it anew.')
+  }
+  const q = ident(template)
+  const show: string[] = [
+    ...tables!.map((r) => `SHOW CREATE TABLE ${q}.${ident(r.name!)}`),
+    ...views!.map((r) => `SHOW CREATE VIEW ${q}.${ident(r.name!)}`),
+    ...triggers!.map((r) => `SHOW CREATE TRIGGER ${q}.${ident(r.name!)}`),
+    ...routines!.map((r) => `SHOW CREATE ${r.type === 'FUNCTION' ? 'FUNCTION' : 'PROCEDURE'} ${q}.${ident(r.name!)}`),
+    ...events!.map((r) => `SHOW CREATE EVENT ${q}.${ident(r.name!)}`),
+  ]
+  const shown = (await batch(conn, show)).map((r) => (r as Array<Record<string, string | null>>)[0]!)
+  let at = 0
+  const next = (n: number) => shown.slice(at, (at += n))
+
+  const cols = new Map<string, string[]>()
+  for (const r of columns!) cols.set(r.t!, [...(cols.get(r.t!) ?? []), r.c!])
+  const tableDefs = next(tables!.length).map((r, i) => {
+    const name = tables![i]!.name!
+    return { name, ddl: need(r['Create Table'], template, name), columns: cols.get(name) ?? [] }
+  })
+  const viewDefs = orderViews(next(views!.length).map((r, i) => ({
+    name: views![i]!.name!, ddl: need(r['Create View'], template, views![i]!.name!), collation: r['collation_connection'] ?? undefined,
+  })))
+  const triggerDefs = next(triggers!.length).map((r, i) => ({
+    ddl: need(r['SQL Original Statement'], template, triggers![i]!.name!), sqlMode: r['sql_mode'] ?? '', collation: r['collation_connection'] ?? undefined,
+  }))
+  const routineDefs = next(routines!.length).map((r, i) => ({
+    ddl: need(r['Create Procedure'] ?? r['Create Function'], template, routines![i]!.name!), sqlMode: r['sql_mode'] ?? '', collation: r['collation_connection'] ?? undefined,
+  }))
+  const eventDefs = next(events!.length).map((r, i) => ({
+    ddl: need(r['Create Event'], template, events![i]!.name!), sqlMode: r['sql_mode'] ?? '', collation: r['collation_connection'] ?? undefined,
+    timeZone: r['time_zone'] ?? undefined,
+  }))
+  return {
+    template,
+    comment: s.comment ?? '',
+    charset: s.charset!,
+    collation: s.collation!,
+    tables: tableDefs,
+    // Routines before the views that may call them; triggers after the rows; events last.
+    objects: [...routineDefs, ...viewDefs.map(({ ddl, collation }) => ({ ddl, collation })), ...triggerDefs, ...eventDefs],
+  }
+}
+
+/** A definition the server would not show (NULL: the user lacks a privilege on it). */
+function need(ddl: string | null | undefined, template: string, name: string): string {
+  if (ddl) return ddl
+  throw new WorkerDbError('E_CLONE', `cannot copy template ${template}: the server does not show the definition of ${name} to this user`,
+    'Connect as a user with SELECT and SHOW VIEW on every database (or run the migrations as this user).')
+}
+
+/** Pure: views ordered so that each comes after the views it reads (by the names its definition quotes). */
+export function orderViews<T extends { name: string; ddl: string }>(views: T[]): T[] {
+  const left = new Map(views.map((v) => [v.name, v]))
+  const out: T[] = []
+  const reads = (v: T) => {
+    const body = v.ddl.slice(v.ddl.search(/ AS /i) + 1)
+    return [...left.keys()].filter((n) => n !== v.name && body.includes(ident(n)))
+  }
+  while (left.size) {
+    const ready = [...left.values()].filter((v) => reads(v).length === 0)
+    // A cycle can only come of a name that merely looks like a view's: make them in name order then.
+    for (const v of ready.length ? ready : [...left.values()]) {
+      out.push(v)
+      left.delete(v.name)
+    }
+  }
+  return out
+}
+
+/** Pure: a definition of the template's with every `template`. qualifier turned into the copy's. */
+export function rebind(ddl: string, template: string, name: string): string {
+  return ddl.split(`${ident(template)}.`).join(`${ident(name)}.`)
+}
+
+/** Pure: the statements that fill an empty database `name` (the session's default then) from `defs`. */
+export function copyStatements(defs: TemplateDefs, name: string): string[] {
+  const out = [
+    'SET @wdb_collation = @@SESSION.collation_connection, @wdb_time_zone = @@SESSION.time_zone',
+    'SET SESSION foreign_key_checks = 0, unique_checks = 0',
+  ]
+  for (const t of defs.tables) out.push(rebind(t.ddl, defs.template, name))
+  for (const t of defs.tables) {
+    if (!t.columns.length) continue
+    const list = t.columns.map(ident).join(', ')
+    out.push(`INSERT INTO ${ident(t.name)} (${list}) SELECT ${list} FROM ${ident(defs.template)}.${ident(t.name)}`)
+  }
+  for (const o of defs.objects) {
+    const set = [
+      ...(o.sqlMode !== undefined ? [`sql_mode = ${lit(o.sqlMode)}`] : []),
+      ...(o.collation ? [`collation_connection = ${lit(o.collation)}`] : []),
+      ...(o.timeZone ? [`time_zone = ${lit(o.timeZone)}`] : []),
+    ]
+    if (set.length) out.push(`SET SESSION ${set.join(', ')}`)
+    out.push(rebind(o.ddl, defs.template, name))
+  }
+  return out
+}
+
+/** What a copy changed about the session, undone; then back to the session's own default database. */
+export function restoreStatements(home: string | undefined): string[] {
+  return [
+    `SET SESSION sql_mode = ${lit(SESSION_SQL_MODE)}, foreign_key_checks = 1, unique_checks = 1, ` +
+      'collation_connection = COALESCE(@wdb_collation, @@SESSION.collation_connection), time_zone = COALESCE(@wdb_time_zone, @@SESSION.time_zone)',
+    // No way back to "no database": information_schema is one nobody drops, and one no sweep reads as busy.
+    `USE ${ident(home ?? 'information_schema')}`,
+  ]
+}
+
+export interface CopyContext {
+  conn: Conn
+  home: string | undefined
+  password: string
+  /** A fresh connection, to clean up with when this one broke mid-copy. */
+  reopen(): Promise<Conn>
+}
+
+/** Copies `template` into a new database `name`; on failure drops what it made and throws E_CLONE / E_NO_CREATEDB. */
+export async function copyDatabase(ctx: CopyContext, template: string, name: string): Promise<void> {
+  const { conn } = ctx
+  let defs: TemplateDefs
+  try {
+    defs = await templateDefs(conn, template)
+  } catch (err) {
+    throw copyError(err, template, name, ctx.password)
+  }
+  try {
+    await conn.query(`CREATE DATABASE ${ident(name)} CHARACTER SET ${lit(defs.charset)} COLLATE ${lit(defs.collation)}`)
+  } catch (err) {
+    // Nothing made (or not ours: it existed already): nothing to drop.
+    throw copyError(err, template, name, ctx.password)
+  }
+  try {
+    await batch(conn, [`USE ${ident(name)}`, ...copyStatements(defs, name), ...restoreStatements(ctx.home)])
+  } catch (err) {
+    const restored = await batch(conn, restoreStatements(ctx.home)).then(() => true, () => false)
+    await dropHalfCopy(ctx, name, restored)
+    throw copyError(err, template, name, ctx.password)
+  }
+}
+
+async function dropHalfCopy(ctx: CopyContext, name: string, sessionOk: boolean): Promise<void> {
+  if (sessionOk && await ctx.conn.query(`DROP DATABASE IF EXISTS ${ident(name)}`).then(() => true, () => false)) return
+  const conn = await ctx.reopen().catch(() => undefined)
+  if (!conn) return
+  try {
+    await conn.query(`DROP DATABASE IF EXISTS ${ident(name)}`).catch(() => {})
+  } finally {
+    await conn.end().catch(() => conn.destroy())
+  }
+}
+
+function copyError(err: unknown, template: string, name: string, password: string): WorkerDbError {
+  if (err instanceof WorkerDbError) return err
+  const e = err as { errno?: number; code?: string; message?: string }
+  const detail = redact(e?.message ?? String(err), password)
+  // The driver's error carries the whole batch of statements: the cause keeps what it says, not that.
+  const cause = Object.assign(new Error(detail), { code: e?.code, errno: e?.errno })
+  if (e?.errno === 1044 || e?.errno === 1142) {
+    return new WorkerDbError('E_NO_CREATEDB', `permission denied to create clone ${name}: ${detail}`,
+      'The user needs CREATE, DROP, INSERT, CREATE VIEW, TRIGGER, CREATE ROUTINE and EVENT on the `<prefix>_%` databases ' +
+      '(GRANT ALL ON `wdb\\_%`.* TO …), and SELECT on the template; or connect as a user that has them.', { cause })
+  }
+  if (e?.errno === 1227) {
+    return new WorkerDbError('E_CLONE', `copying ${template} into ${name} failed: ${detail}`,
+      'A view, trigger or routine of the template names another DEFINER: connect as a user with SET USER (SUPER), or let the migrations make them as this user.', { cause })
+  }
+  if (e?.errno === 1007) {
+    return new WorkerDbError('E_CLONE', `cannot create clone ${name}: a database of that name exists already`,
+      'It is not one this run made; `npx workerdb status` lists leftovers, and the next run\'s sweep drops dead runs\' clones.', { cause })
+  }
+  return new WorkerDbError('E_CLONE', `copying ${template} into ${name} failed: ${detail}`,
+    'Check the server log; if the template itself is broken, drop it (the next run builds it again).', { cause })
+}

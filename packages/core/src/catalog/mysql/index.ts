@@ -1,0 +1,328 @@
+/**
+ * The MySQL/MariaDB kind (mysql:// and mariadb:// URLs), on the mysql2 driver the user installs.
+ * Markers live in the database comment (`CREATE DATABASE … COMMENT`, MariaDB ≥ 10.5, read back from
+ * information_schema.SCHEMATA.SCHEMA_COMMENT); MySQL 8 has no database comment and is refused for now.
+ * There is no server-side "sealed" flag and no way to refuse connections to one database: a template
+ * is sealed by its marker ('ready') and by ending the sessions on it. Copies replay the template's
+ * definitions and rows (copy.ts); locks are GET_LOCK names (lock.ts).
+ */
+import type { AdminSession, CopyPlan, DatabaseRow, Dialect, ScriptRunner, ServerFacts } from '../dialect.js'
+import { WorkerDbError } from '../../errors.js'
+import type { AdvisoryLock, LockMode } from '../locks.js'
+import { parseMarker, type Marker } from '../marker.js'
+import { copyDatabase, SESSION_SQL_MODE, templateComment, templateDefs } from './copy.js'
+import { lockMysql, tryLockMysql, unlockMysql, type HeldSlots } from './lock.js'
+import {
+  batch, connectionError, ident, lit, mysqlDatabaseUrl, openConnection, parseMysqlUrl, rows, type Conn, type ConnectOptions,
+} from './session.js'
+
+export { parseMysqlUrl, mysqlDatabaseUrl } from './session.js'
+
+/**
+ * Copies at once. A copy is CPU work on the server (rows through the B-trees, redo), not a file copy:
+ * past the server's cores more lanes only queue (bench/mysql-clone.mjs).
+ */
+export const MYSQL_COPY_LANES = 4
+
+/** MariaDB keeps at most this many characters of a database comment. */
+export const MAX_COMMENT_CHARS = 1024
+
+/** How long seal and drop wait for the sessions they ended to be gone. */
+const KILL_WAIT_MS = 5_000
+
+/** Pure: "MariaDB 10.11" / "MySQL 8.0" and the major version, from VERSION(). */
+export function productOf(version: string): { product: string; major: number } {
+  const [, major = '0', minor = '0'] = /^(\d+)\.(\d+)/.exec(version) ?? []
+  return { product: `${/mariadb/i.test(version) ? 'MariaDB' : 'MySQL'} ${major}.${minor}`, major: Number(major) }
+}
+
+/**
+ * Pure: whether SHOW GRANTS lets the user create databases. True for ALL PRIVILEGES or CREATE on *.*;
+ * false only when no grant could (no CREATE or ALL anywhere, no role); true when unsure (a grant on a
+ * database pattern, a role), and CREATE DATABASE then says E_NO_CREATEDB itself.
+ */
+export function grantsAllowCreate(grants: string[]): boolean {
+  let unsure = false
+  for (const line of grants) {
+    const m = /^GRANT\s+(.+?)\s+ON\s+(\S+)\s+TO\s/i.exec(line)
+    if (!m) {
+      if (/^GRANT\s/i.test(line)) unsure = true // a role granted: its privileges are not listed here
+      continue
+    }
+    const privileges = m[1]!.replace(/\([^)]*\)/g, '')
+    const can = /\bALL(\s+PRIVILEGES)?\b/i.test(privileges) || /\bCREATE\b(?!\s+(VIEW|ROUTINE|TEMPORARY|USER|TABLESPACE|ROLE))/i.test(privileges)
+    if (can && m[2] === '*.*') return true
+    if (can) unsure = true
+  }
+  return unsure
+}
+
+class MysqlSession implements AdminSession {
+  readonly dialect = 'mysql' as const
+  /** The reader slots this session holds (lock.ts). */
+  private readonly held: HeldSlots = new Map()
+
+  constructor(
+    private readonly conn: Conn,
+    private readonly opts: ConnectOptions,
+    private readonly url: string,
+    private readonly source: string,
+  ) {}
+
+  async facts(): Promise<ServerFacts> {
+    const [info, status, grants] = await batch(this.conn, [
+      'SELECT VERSION() AS version, CURRENT_USER() AS user, @@GLOBAL.innodb_flush_log_at_trx_commit AS flush, @@GLOBAL.max_connections AS max',
+      "SHOW GLOBAL STATUS LIKE 'Threads_connected'",
+      'SHOW GRANTS',
+    ]) as Array<Array<Record<string, unknown>>>
+    const r = info![0]!
+    const { product, major } = productOf(String(r.version))
+    return {
+      product,
+      major,
+      user: String(r.user),
+      durable: Number(r.flush) === 1,
+      canCreate: grantsAllowCreate(grants!.map((g) => String(Object.values(g)[0]))),
+      // The one connection past max_connections is for SUPER users only: everyone else gets max_connections.
+      connections: { max: Number(r.max), reserved: 0, inUse: Number(status![0]?.Value ?? 0) },
+    }
+  }
+
+  async list(prefix: string): Promise<DatabaseRow[]> {
+    const start = `${prefix}_`
+    // LEFT(…) =, not LIKE: `_` is a LIKE wildcard. The collation is case-insensitive, so startsWith decides.
+    const found = await rows<{ name: string; comment: string | null }>(this.conn,
+      'SELECT SCHEMA_NAME AS name, SCHEMA_COMMENT AS comment FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ? ORDER BY SCHEMA_NAME',
+      [start.length, start])
+    return found
+      // The database named in the URL is the user's, whatever its name or comment says.
+      .filter((r) => r.name.startsWith(start) && r.name !== this.opts.database)
+      .map((r) => {
+        const comment = r.comment ? r.comment : null
+        const marker = parseMarker(comment)
+        return { name: r.name, isTemplate: marker?.kind === 'template' && marker.state === 'ready', comment }
+      })
+  }
+
+  async sessions(prefix: string): Promise<Map<string, number>> {
+    const start = `${prefix}_`
+    // Without the PROCESS privilege the list holds this user's sessions only.
+    const found = await rows<{ db: string; n: number | string }>(this.conn,
+      'SELECT DB AS db, COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE LEFT(DB, ?) = ? AND ID <> CONNECTION_ID() GROUP BY DB',
+      [start.length, start])
+    return new Map(found.filter((r) => r.db.startsWith(start)).map((r) => [r.db, Number(r.n)]))
+  }
+
+  async size(name: string): Promise<number> {
+    const [r] = await rows<{ n: string | number }>(this.conn,
+      'SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [name])
+    return Number(r?.n ?? 0)
+  }
+
+  async create(name: string, marker: Marker): Promise<void> {
+    try {
+      await this.conn.query(`CREATE DATABASE ${ident(name)} COMMENT ${comment(marker)}`)
+    } catch (err) {
+      const e = err as { errno?: number; message?: string }
+      if (e.errno === 1044 || e.errno === 1142) {
+        throw new WorkerDbError('E_NO_CREATEDB', `user ${this.opts.user || '(none)'} cannot create database ${name}: ${e.message}`,
+          'Grant it: GRANT ALL ON `<prefix>\\_%`.* TO … (or connect as a user with CREATE on *.*).', { cause: err })
+      }
+      throw err
+    }
+  }
+
+  async mark(name: string, marker: Marker): Promise<void> {
+    await this.conn.query(`ALTER DATABASE ${ident(name)} COMMENT ${comment(marker)}`)
+  }
+
+  /** No server flag refuses new sessions to one database: sealing ends the sessions on it. */
+  async seal(name: string): Promise<void> {
+    await this.endSessionsOn(name)
+  }
+
+  async copyPlan(template: string, _requested?: string): Promise<CopyPlan> {
+    const marker = await templateComment(this.conn, template)
+    if (marker === undefined) {
+      throw new WorkerDbError('E_CLONE', `cannot copy template ${template}: there is no such database`,
+        'Something dropped the template while this run used it; run again to build it anew.')
+    }
+    await templateDefs(this.conn, template, marker)
+    return { label: 'table copy', maxLanes: MYSQL_COPY_LANES }
+  }
+
+  async copy(template: string, name: string, _plan: CopyPlan): Promise<void> {
+    await copyDatabase({
+      conn: this.conn,
+      home: this.opts.database,
+      password: this.opts.password,
+      reopen: () => openConnection(this.url, this.opts, this.source),
+    }, template, name)
+  }
+
+  async drop(name: string, _opts?: { template?: boolean }): Promise<void> {
+    await this.endSessionsOn(name)
+    await this.conn.query(`DROP DATABASE IF EXISTS ${ident(name)}`)
+  }
+
+  async dropTemplateIfIdle(name: string): Promise<boolean> {
+    const [r] = await rows<{ n: number | string }>(this.conn,
+      'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [name])
+    if (Number(r?.n) > 0) return false
+    try {
+      // A session inside a transaction on it holds its tables' metadata locks: give up rather than wait.
+      // DROP DATABASE takes every table's lock before it drops any, so giving up leaves it whole.
+      await this.conn.query(`SET STATEMENT lock_wait_timeout = 2 FOR DROP DATABASE IF EXISTS ${ident(name)}`)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  lock(l: AdvisoryLock, mode?: LockMode): Promise<void> {
+    return lockMysql(this.conn, this.held, l, mode)
+  }
+
+  tryLock(l: AdvisoryLock): Promise<boolean> {
+    return tryLockMysql(this.conn, l)
+  }
+
+  unlock(l: AdvisoryLock, mode?: LockMode): Promise<void> {
+    return unlockMysql(this.conn, this.held, l, mode)
+  }
+
+  async close(): Promise<void> {
+    const ended = this.conn.end().then(() => true, () => false)
+    const late = new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, false).unref())
+    if (!(await Promise.race([ended, late]))) {
+      try {
+        this.conn.destroy()
+      } catch {
+        // Gone already.
+      }
+    }
+  }
+
+  /** KILLs every other session whose database is `name`, and waits (a little) until they are gone. */
+  private async endSessionsOn(name: string): Promise<void> {
+    const sessions = () => rows<{ id: number | string }>(this.conn,
+      'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [name])
+    const ids = (await sessions()).map((r) => Number(r.id))
+    if (!ids.length) return
+    // One by one: a statement that fails (gone already, 1094; another user's, 1095) stops a batch.
+    for (const id of ids) await this.conn.query(`KILL CONNECTION ${id}`).catch(() => {})
+    const until = Date.now() + KILL_WAIT_MS
+    while (Date.now() < until && (await sessions()).some((r) => ids.includes(Number(r.id)))) {
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+  }
+}
+
+function comment(marker: Marker): string {
+  const text = JSON.stringify(marker)
+  if ([...text].length > MAX_COMMENT_CHARS) {
+    throw new WorkerDbError('E_CONFIG', `the workerdb marker is ${[...text].length} characters; MariaDB keeps only ${MAX_COMMENT_CHARS} of a database comment`,
+      'Use a shorter `project` name in your workerdb config.')
+  }
+  return lit(text)
+}
+
+async function connectMysql(url: string, source = 'the configured URL'): Promise<AdminSession> {
+  const opts = parseMysqlUrl(url)
+  const conn = await openConnection(url, opts, source)
+  try {
+    // Whether the server keeps database comments (MariaDB ≥ 10.5); then a sql_mode of our own (backslashes
+    // escape in literals, ANSI_QUOTES off, no strict mode to refuse rows the template holds), and no
+    // reading of the optimizer's statistics tables: copies need no plan, and several copies reading a
+    // new template's statistics at once crashed MariaDB 10.11.19 here (read_statistics_for_tables, SIGSEGV).
+    await batch(conn, [
+      'SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA LIMIT 0',
+      `SET SESSION sql_mode = ${lit(SESSION_SQL_MODE)}, use_stat_tables = 'NEVER'`,
+    ])
+  } catch (err) {
+    const e = err as { errno?: number }
+    const [v] = e.errno === 1054 ? await rows<{ v: string }>(conn, 'SELECT VERSION() AS v').catch(() => []) : []
+    await conn.end().catch(() => conn.destroy())
+    if (e.errno === 1054) {
+      const { product, major } = productOf(v?.v ?? '')
+      const name = product.startsWith('MySQL') ? `MySQL ${major}` : product
+      throw new WorkerDbError('E_CONFIG', `${name} is not supported yet; MariaDB ≥ 10.5 is`,
+        'workerdb keeps its ownership marker in the database comment, which MySQL lacks (MariaDB has it since 10.5): point the URL at a MariaDB ≥ 10.5 server.')
+    }
+    throw connectionError(err, url, opts, source)
+  }
+  return new MysqlSession(conn, opts, url, source)
+}
+
+/** Migration scripts on one database, under the server's own sql_mode (the one the application gets). */
+async function openScripts(url: string): Promise<ScriptRunner> {
+  const opts = parseMysqlUrl(url)
+  const conn = await openConnection(url, opts, 'the template URL')
+  return {
+    async run(sql) {
+      try {
+        // DDL commits as it runs; the rest of a script is all or nothing.
+        await conn.query('BEGIN')
+        for (const part of scriptStatements(sql)) await conn.query(part)
+        await conn.query('COMMIT')
+      } catch (err) {
+        await conn.query('ROLLBACK').catch(() => {})
+        throw err
+      }
+    },
+    async close() {
+      await conn.end().catch(() => conn.destroy())
+    },
+  }
+}
+
+/**
+ * Pure: a script as the server takes it, in multi-statement pieces. The server finds statement ends
+ * itself (BEGIN … END bodies included); only the mysql client's `DELIMITER` lines need undoing: each
+ * statement ended by a custom delimiter is a piece of its own, without it.
+ */
+export function scriptStatements(sql: string): string[] {
+  const pieces: string[] = []
+  let delimiter = ';'
+  let chunk: string[] = []
+  const flush = () => {
+    const text = chunk.join('\n').trim()
+    if (text) pieces.push(text)
+    chunk = []
+  }
+  for (const line of sql.split(/\r?\n/)) {
+    const d = /^\s*DELIMITER\s+(\S+)\s*$/i.exec(line)
+    if (d) {
+      flush()
+      delimiter = d[1]!
+      continue
+    }
+    if (delimiter !== ';' && line.trimEnd().endsWith(delimiter)) {
+      chunk.push(line.trimEnd().slice(0, -delimiter.length))
+      flush()
+      continue
+    }
+    chunk.push(line)
+  }
+  flush()
+  return pieces
+}
+
+/** Pure: `user@host` (CURRENT_USER()) as an account in a GRANT. */
+export function account(user: string): string {
+  const at = user.lastIndexOf('@')
+  return at < 0 ? lit(user) : `${lit(user.slice(0, at))}@${lit(user.slice(at + 1))}`
+}
+
+export const mysqlDialect: Dialect = {
+  name: 'mysql',
+  label: 'MySQL/MariaDB',
+  adminUrl: (url) => url,
+  databaseUrl: (adminUrl, name) => mysqlDatabaseUrl(adminUrl, name),
+  connect: connectMysql,
+  openScripts,
+  dropByHand: (name) => `DROP DATABASE ${ident(name)};`,
+  // PROCESS and CONNECTION ADMIN: to see and end other sessions on a template or a clone (seal, drop, the sweep).
+  grantCreate: (user) => `GRANT ALL PRIVILEGES ON \`wdb\\_%\`.* TO ${account(user)}; GRANT PROCESS, CONNECTION ADMIN ON *.* TO ${account(user)}; ` +
+    '(with your `prefix` in place of wdb)',
+}
