@@ -182,8 +182,8 @@ describe.each(KINDS)('$name', (kind) => {
     const lookalike = `${prefix}_lookalik_1`
     try {
       // A clone whose process is gone: this host, a pid that cannot be alive.
-      await admin.copy(r.manifest.template!.name, dead, await admin.copyPlan(r.manifest.template!.name))
-      await admin.mark(dead, { ...makeMarker({ kind: 'clone', run: 'deadrun1' }), host: hostname(), pid: 2 ** 22 + 1, startTicks: undefined })
+      await admin.copy(r.manifest.template!.name, dead, await admin.copyPlan(r.manifest.template!.name),
+        { ...makeMarker({ kind: 'clone', run: 'deadrun1' }), host: hostname(), pid: 2 ** 22 + 1, startTicks: undefined })
       await kind.lookalike(lookalike)
       const warned: string[] = []
       const swept = await sweep(kind.url, { prefix, project: (await config()).project, keepRuns: [r.runId], warn: (l) => warned.push(l) })

@@ -159,7 +159,8 @@ describe('@workerdb/core/worker, loaded afresh by every test file', () => {
     const imported = [...readFileSync(path, 'utf8').matchAll(/(?:\bfrom|^import)\s*"([^"]+)"/gm)].map((m) => m[1])
     expect(imported.length).toBeGreaterThan(0)
     const builtins = new Set(imported.map((s) => s.replace(/^node:/, '')))
-    for (const name of builtins) expect(['fs', 'os', 'path', 'util', 'module']).toContain(name)
+    // url: SQLite's file: URLs (catalog/sqlite/url.ts); Node has it loaded before any user code runs.
+    for (const name of builtins) expect(['fs', 'os', 'path', 'util', 'module', 'url']).toContain(name)
   })
 
   it('the Vitest setup file maps a ready run without loading its other half', () => {

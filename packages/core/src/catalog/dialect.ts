@@ -60,8 +60,12 @@ export interface AdminSession {
   seal(name: string): Promise<void>
   /** Chooses how this run copies `template` (`requested`: config cloneStrategy). */
   copyPlan(template: string, requested?: string): Promise<CopyPlan>
-  /** Copies the sealed template into a new database `name` (unmarked: the caller marks it). Throws E_CLONE / E_NO_CREATEDB. */
-  copy(template: string, name: string, plan: CopyPlan): Promise<void>
+  /**
+   * Copies the sealed template into a new database `name`, carrying `marker` when it returns — from the
+   * statement that creates it where the kind can, so a run killed mid-copy leaves a database its sweep
+   * recognises. Without `marker`, unmarked. Throws E_CLONE / E_NO_CREATEDB.
+   */
+  copy(template: string, name: string, plan: CopyPlan, marker?: Marker): Promise<void>
   /** Drops a database already known to be ours, sessions or not. `template`: unseal it first. No error if it is gone. */
   drop(name: string, opts?: { template?: boolean }): Promise<void>
   /** Caller holds the template's lock exclusively: drops the sealed template only while nobody uses it; false leaves it as it was. */

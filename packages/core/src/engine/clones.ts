@@ -62,12 +62,11 @@ export async function createClones(opts: CreateClonesOptions): Promise<void> {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
         const marker = makeMarker({ ...opts.marker, kind: 'clone', run: opts.runId })
         try {
-          await session.copy(opts.template, name, opts.plan)
+          await session.copy(opts.template, name, opts.plan, marker)
         } catch (err) {
           queue.length = 0
           throw err
         }
-        await session.mark(name, marker)
         opts.onProgress?.(++done, opts.names.length)
       }
     }))

@@ -40,19 +40,23 @@ export interface TemplateDefs {
   objects: ObjectDef[]
 }
 
-/** Per template name: the definitions last read (module level: a sealed template never changes). */
+/** Per server and template: the definitions last read (module level: a sealed template never changes). */
 const cache = new Map<string, Promise<TemplateDefs>>()
 
-/** The cached definitions of `template`, read again when its marker changed (dropped and made again). */
-export async function templateDefs(conn: Conn, template: string, comment?: string): Promise<TemplateDefs> {
-  const cached = cache.get(template)
+/**
+ * The cached definitions of `template` on `server` (host:port), read again when its marker is not the
+ * one they were read with (the template was dropped and made again under its name).
+ */
+export async function templateDefs(conn: Conn, server: string, template: string, comment?: string): Promise<TemplateDefs> {
+  const key = `${server}/${template}`
+  const cached = cache.get(key)
   if (cached) {
     const defs = await cached.catch(() => undefined)
     if (defs && (comment === undefined || defs.comment === comment)) return defs
   }
   const reading = readDefs(conn, template)
-  cache.set(template, reading)
-  reading.catch(() => { if (cache.get(template) === reading) cache.delete(template) })
+  cache.set(key, reading)
+  reading.catch(() => { if (cache.get(key) === reading) cache.delete(key) })
   return reading
 }
 
@@ -194,6 +198,10 @@ export function restoreStatements(home: string | undefined): string[] {
 
 export interface CopyContext {
   conn: Conn
+  /** The marker, as the SQL literal of a database comment: written by the CREATE DATABASE itself. */
+  comment?: string
+  /** host:port (or the socket): the definitions cache's key, with the template's name. */
+  server: string
   home: string | undefined
   password: string
   /** A fresh connection, to clean up with when this one broke mid-copy. */
@@ -205,12 +213,12 @@ export async function copyDatabase(ctx: CopyContext, template: string, name: str
   const { conn } = ctx
   let defs: TemplateDefs
   try {
-    defs = await templateDefs(conn, template)
+    defs = await templateDefs(conn, ctx.server, template)
   } catch (err) {
     throw copyError(err, template, name, ctx.password)
   }
   try {
-    await conn.query(`CREATE DATABASE ${ident(name)} CHARACTER SET ${lit(defs.charset)} COLLATE ${lit(defs.collation)}`)
+    await conn.query(`CREATE DATABASE ${ident(name)} CHARACTER SET ${lit(defs.charset)} COLLATE ${lit(defs.collation)}${ctx.comment ? ` COMMENT ${ctx.comment}` : ''}`)
   } catch (err) {
     // Nothing made (or not ours: it existed already): nothing to drop.
     throw copyError(err, template, name, ctx.password)

@@ -56,6 +56,7 @@ async function takeGate(conn: Conn, l: AdvisoryLock): Promise<void> {
 }
 
 export async function lockMysql(conn: Conn, held: HeldSlots, l: AdvisoryLock, mode: LockMode = 'exclusive'): Promise<void> {
+  if (mode === 'shared') return lockShared(conn, held, l)
   // The gate and a first look at the slots in one round trip: most of the time nobody reads.
   const [gate, others] = await batch(conn, [gateSql(l, WAIT_SECONDS), othersSql(l)])
   const g = got(gate)

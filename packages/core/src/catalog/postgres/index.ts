@@ -78,12 +78,14 @@ export class PostgresSession implements AdminSession {
     return label ? { label } : {}
   }
 
-  async copy(template: string, name: string, plan: CopyPlan): Promise<void> {
+  /** CREATE DATABASE takes no comment: the marker follows (see db.ts's connect for a kill between the two). */
+  async copy(template: string, name: string, plan: CopyPlan, marker?: Marker): Promise<void> {
     try {
       await this.client.query(`create database ${quoteIdent(name)} template ${quoteIdent(template)}${plan.label ? ` strategy ${plan.label}` : ''}`)
     } catch (err) {
       throw cloneError(err, name, template)
     }
+    if (marker) await this.mark(name, marker)
   }
 
   /**

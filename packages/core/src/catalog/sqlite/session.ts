@@ -165,18 +165,29 @@ export class SqliteSession implements AdminSession {
     return { label: can ? 'reflink' : 'file copy' }
   }
 
-  /** Copies under a hidden name, makes it writable, then links it into place: no half copy, and no clobbering, under `name`. */
-  async copy(template: string, name: string, _plan?: CopyPlan): Promise<void> {
+  /**
+   * Copies under a hidden name, makes it writable, then links it into place: no half copy, and no clobbering,
+   * under `name`. The marker goes first, as in create: a database file of ours is never unmarked.
+   */
+  async copy(template: string, name: string, _plan?: CopyPlan, marker?: Marker): Promise<void> {
     const from = this.file(template)
     const to = this.file(name)
+    let marked = false
     try {
       if (await exists(`${from}-wal`)) throw Object.assign(new Error(`${from}-wal exists: the template is not sealed`), { code: 'EUNSEALED' })
+      if (await exists(to)) throw Object.assign(new Error(`${to} exists`), { code: 'EEXIST' })
+      if (marker) {
+        await placeNew(to + SIDECAR, (tmp) => writeFile(tmp, JSON.stringify(marker)))
+        marked = true
+      }
       await placeNew(to, async (tmp) => {
         // FICLONE: a reflink where the file system has them, a plain copy where not.
         await copyFile(from, tmp, fsc.COPYFILE_FICLONE)
         await chmod(tmp, 0o644)
       })
     } catch (err) {
+      // Our marker only: a file of that name that appeared meanwhile is not ours.
+      if (marked) await rm(to + SIDECAR, { force: true })
       throw copyError(err, template, name, this.dir)
     }
   }
