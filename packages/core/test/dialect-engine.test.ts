@@ -20,6 +20,7 @@ import { provision, type Provisioned } from '../src/engine/provision.js'
 import { sweep } from '../src/cleanup/sweep.js'
 import { main } from '../src/cli.js'
 import { sqlitePath } from '../src/catalog/sqlite/url.js'
+import { openDb } from '../src/catalog/sqlite/driver.js'
 import { uniquePrefix } from './helpers.js'
 
 const require = createRequire(import.meta.url)
@@ -49,11 +50,12 @@ async function mysqlQuery(url: string, sql: string): Promise<Array<Record<string
   }
 }
 
+/** Through workerdb's own driver (better-sqlite3, or node:sqlite where that does not load): one row's worth. */
 function sqliteQuery(url: string, sql: string): Promise<Array<Record<string, unknown>>> {
-  const Database = require('better-sqlite3') as typeof import('better-sqlite3')
-  const db = new Database(sqlitePath(url), { readonly: true, fileMustExist: true })
+  const db = openDb(sqlitePath(url), { mustExist: true })
   try {
-    return Promise.resolve(db.prepare(sql).all() as Array<Record<string, unknown>>)
+    const row = db.get(sql)
+    return Promise.resolve(row ? [{ ...row }] : [])
   } finally {
     db.close()
   }
@@ -69,8 +71,7 @@ const KINDS: Kind[] = [
     name: 'sqlite', url: pathToFileURL(sqliteDir).href, rows: sqliteQuery,
     lookalike: async (name) => {
       mkdirSync(sqliteDir, { recursive: true })
-      const Database = require('better-sqlite3') as typeof import('better-sqlite3')
-      new Database(join(sqliteDir, `${name}.db`)).close()
+      openDb(join(sqliteDir, `${name}.db`)).close()
     },
   },
 ]
@@ -131,7 +132,7 @@ describe.each(KINDS)('$name', (kind) => {
     expect(cold.manifest.clones.map((c) => c.slot)).toEqual([1, 2, 3])
     for (const clone of cold.manifest.clones) {
       expect(clone.database).toBe(`${prefix}_${cold.runId}_${clone.slot}`)
-      expect(await kind.rows(clone.url, 'select id, name from items order by id')).toEqual([{ id: 1, name: 'seed' }, { id: 2, name: 'two' }])
+      expect(await kind.rows(clone.url, 'select count(*) as n, min(name) as first, max(name) as last from items')).toEqual([{ n: 2, first: 'seed', last: 'two' }])
     }
     const rows = await ours()
     const marked = rows.map((r) => ({ name: r.name, kind: parseMarker(r.comment)?.kind }))
@@ -151,9 +152,8 @@ describe.each(KINDS)('$name', (kind) => {
     const [a, b] = r.manifest.clones
     if (kind.name === 'mysql') await mysqlQuery(a!.url, "insert into items values (3, 'only in a')")
     else {
-      const Database = require('better-sqlite3') as typeof import('better-sqlite3')
-      const db = new Database(sqlitePath(a!.url))
-      db.prepare("insert into items values (3, 'only in a')").run()
+      const db = openDb(sqlitePath(a!.url), { mustExist: true })
+      db.exec("insert into items values (3, 'only in a')")
       db.close()
     }
     expect(await kind.rows(a!.url, 'select count(*) as n from items')).toEqual([{ n: 3 }])

@@ -1,7 +1,8 @@
 /**
- * The SQLite dialect: the "server" is a directory (a file: URL), each database a file in it. The driver,
- * better-sqlite3, is the user's to install and is loaded on connect. session.ts says how the catalog maps
- * onto files, lock.ts how the locks work. Workers need only url.ts (sqlitePath), which loads no driver.
+ * The SQLite dialect: the "server" is a directory (a file: URL), each database a file in it. The driver
+ * (better-sqlite3, which the user installs, else Node's own node:sqlite) is loaded on connect: driver.ts.
+ * session.ts says how the catalog maps onto files, lock.ts how the locks work. Workers need only url.ts
+ * (sqlitePath), which loads no driver.
  */
 import type { Dialect } from '../dialect.js'
 import { loadSqlite } from './driver.js'

@@ -25,7 +25,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AdvisoryLock, LockMode } from '../locks.js'
-import { isBusy, loadSqlite, type Db } from './driver.js'
+import { isBusy, openDb, type Db } from './driver.js'
 
 export const RETRY_MS = 20
 
@@ -153,7 +153,7 @@ export class SqliteLocks {
   private open(name: string, kind: 'lock' | 'gate'): Db {
     const dir = join(this.dir, '.workerdb-locks')
     mkdirSync(dir, { recursive: true, mode: 0o700 })
-    return new (loadSqlite())(join(dir, `${name}.${kind}`), { timeout: 0 })
+    return openDb(join(dir, `${name}.${kind}`))
   }
 
   /** Tries once, or (`wait`) every RETRY_MS until it works; false only when not waiting. */
@@ -179,7 +179,7 @@ export class SqliteLocks {
 function tryShared(db: Db): boolean {
   db.exec('BEGIN')
   try {
-    db.prepare('select count(*) from sqlite_schema').get()
+    db.get('select count(*) from sqlite_schema')
     return true
   } catch (err) {
     end(db)
@@ -200,5 +200,5 @@ function tryExclusive(db: Db): boolean {
 }
 
 function end(db: Db): void {
-  if (db.inTransaction) db.exec('ROLLBACK')
+  db.rollback()
 }

@@ -5,14 +5,14 @@
  * BEGIN inside one, so such a script runs exactly as written.
  */
 import type { ScriptRunner } from '../dialect.js'
-import { loadSqlite } from './driver.js'
+import { openDb } from './driver.js'
 import { sqlitePath } from './url.js'
 
 /** `PRAGMA foreign_keys`, or a transaction statement on its own (a trigger's BEGIN … END; is not one). */
 const OWN_TRANSACTIONS = /\bPRAGMA\s+foreign_keys\b|^\s*(BEGIN(\s+(DEFERRED|IMMEDIATE|EXCLUSIVE))?(\s+TRANSACTION)?|(COMMIT|END|ROLLBACK)\s+TRANSACTION|COMMIT|ROLLBACK)\s*;/im
 
 export async function openScripts(url: string): Promise<ScriptRunner> {
-  const db = new (loadSqlite())(sqlitePath(url), { fileMustExist: true, timeout: 0 })
+  const db = openDb(sqlitePath(url), { mustExist: true })
   return {
     async run(sql) {
       if (OWN_TRANSACTIONS.test(sql)) {
@@ -24,7 +24,7 @@ export async function openScripts(url: string): Promise<ScriptRunner> {
         db.exec(sql)
         db.exec('COMMIT')
       } catch (err) {
-        if (db.inTransaction) db.exec('ROLLBACK')
+        db.rollback()
         throw err
       }
     },

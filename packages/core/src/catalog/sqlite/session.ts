@@ -23,7 +23,7 @@ import type { AdminSession, CopyPlan, DatabaseRow, ServerFacts } from '../dialec
 import type { AdvisoryLock, LockMode } from '../locks.js'
 import type { Marker } from '../marker.js'
 import { WorkerDbError } from '../../errors.js'
-import { isBusy, loadSqlite } from './driver.js'
+import { isBusy, openDb } from './driver.js'
 import { SqliteLocks } from './lock.js'
 import { databaseFile } from './url.js'
 
@@ -45,8 +45,8 @@ export class SqliteSession implements AdminSession {
   }
 
   async facts(): Promise<ServerFacts> {
-    const db = new (loadSqlite())(':memory:')
-    const version = db.prepare('select sqlite_version() as v').pluck().get() as string
+    const db = openDb(':memory:')
+    const version = String(db.get('select sqlite_version() as v')!.v)
     db.close()
     return {
       product: `SQLite ${version}`,
@@ -92,9 +92,9 @@ export class SqliteSession implements AdminSession {
     await placeNew(file + SIDECAR, (tmp) => writeFile(tmp, JSON.stringify(marker)))
     try {
       await writeFile(file, '', { flag: 'wx', mode: 0o644 })
-      const db = new (loadSqlite())(file, { timeout: 0, fileMustExist: true })
+      const db = openDb(file, { mustExist: true })
       try {
-        db.pragma('journal_mode = DELETE')
+        db.exec('pragma journal_mode = DELETE')
       } finally {
         db.close()
       }
@@ -130,10 +130,10 @@ export class SqliteSession implements AdminSession {
     const file = this.file(name)
     const deadline = Date.now() + SEAL_WAIT_MS
     for (;;) {
-      const db = new (loadSqlite())(file, { timeout: 0, fileMustExist: true })
+      const db = openDb(file, { mustExist: true })
       try {
-        db.pragma('wal_checkpoint(TRUNCATE)')
-        db.pragma('journal_mode = DELETE')
+        db.exec('pragma wal_checkpoint(TRUNCATE)')
+        db.exec('pragma journal_mode = DELETE')
         break
       } catch (err) {
         if (!isBusy(err)) throw err
