@@ -2,8 +2,10 @@
 /**
  * `pnpm stress`: the seed scenario (2 files, maxWorkers 4) and a 20-file scenario, for each Vitest and Jest
  * major of e2e/fixtures, and Playwright's seed and restart scenarios (e2e/support/playwright.ts) for each
- * Playwright fixture, N times each (default 200). The bug class workerdb exists for shows up only now and
- * then (which worker ids a run gets varies), so only many runs say anything. Same scenarios and the same
+ * Playwright fixture, and the seed scenario on MariaDB and SQLite under Vitest 4 and Jest 30 (as
+ * e2e/test/dialects.test.ts runs it: e2e/support/dialect/scenario.ts), N times each (default 200). The bug
+ * class workerdb exists for shows up only now and then (which worker ids a run gets varies), so only many
+ * runs say anything. Same scenarios and the same
  * checks as the e2e suite (e2e/support/vitest/, e2e/support/jest/): every file passed, on
  * the clone of its VITEST_POOL_ID / JEST_WORKER_ID, never two files on one database at once, nothing left
  * running, no clone left on the server, the template reused after the first run; for Jest also what
@@ -17,6 +19,9 @@
  * (scripts/stress-record.mjs) — or to FILE / WORKERDB_STRESS_RECORD instead (then docs/fidelity.md is left alone).
  *
  * Server: WORKERDB_TEST_URL or WORKERDB_URL; without either, an embedded PostgreSQL for the whole stress run.
+ * The MariaDB rows run against WORKERDB_TEST_MYSQL_URL (default mysql://root@127.0.0.1:3306), the SQLite rows
+ * against a temporary directory each row makes and removes; on those rows WORKERDB_URL is the row's server,
+ * whatever --env says.
  * Full output of each failed run: e2e/.results/stress/<row>-<run>.log.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -48,6 +53,19 @@ for (const framework of ['vitest', 'jest']) {
 for (const fixture of ['playwright165', 'playwright160']) {
   ROWS[`${fixture}-seed`] = { framework: 'playwright', fixture, scenario: 'SEED', label: 'seed (2 spec files, workers 4)', short: 'seed' }
   ROWS[`${fixture}-restart`] = { framework: 'playwright', fixture, scenario: 'RESTART', label: 'a failing test restarts its worker (workers 2)', short: 'restart' }
+}
+
+// MariaDB and SQLite: the seed scenario of e2e/test/dialects.test.ts (a portable seed migration, test files
+// that talk to the kind with its own driver), on the kind's server, for Vitest 4 and Jest 30.
+const KINDS = { mariadb: 'MariaDB', sqlite: 'SQLite' }
+for (const [kind, kindLabel] of Object.entries(KINDS)) {
+  for (const [framework, major] of [['vitest', 4], ['jest', 30]]) {
+    ROWS[`${framework}${major}-${kind}-seed`] = {
+      framework, major, kind, files: 2, holdMs: 80, clones: 2,
+      label: `seed on ${kindLabel} (2 files, maxWorkers 4)`, short: `${kindLabel} seed`,
+      config: framework === 'vitest' ? { pool: 'forks', maxWorkers: 4 } : { maxWorkers: 4 },
+    }
+  }
 }
 
 function usage(code) {
@@ -115,14 +133,42 @@ const j = await jiti.import('../e2e/support/jest/index.ts')
 const p = await jiti.import('../e2e/support/playwright.ts')
 const { adminQuery, dropDatabase, dropPrefix, leftoverClones } = await jiti.import('../test-support/pg.ts')
 const { killAll } = await jiti.import('../test-support/processes.ts')
-const { E2E_DIR, removeScenario } = await jiti.import('../e2e/support/scenario.ts')
+const { E2E_DIR, fileName, removeScenario } = await jiti.import('../e2e/support/scenario.ts')
+const dialect = await jiti.import('../e2e/support/dialect/scenario.ts')
 const logDir = join(E2E_DIR, '.results', 'stress')
+
+/**
+ * Where a row's databases are: the PostgreSQL test server, or for a MariaDB / SQLite row the kind's server
+ * (dialect/scenario.ts: MariaDB at WORKERDB_TEST_MYSQL_URL, SQLite in a temporary directory made here and
+ * removed by close()), with the WORKERDB_URL that points a run at it.
+ */
+function serverFor(row) {
+  if (!row.kind) return { env: {}, leftoverClones, drop: dropDatabase, dropPrefix, close() {} }
+  const kind = row.kind === 'mariadb' ? dialect.mysqlServer() : dialect.sqliteServer()
+  return {
+    env: { WORKERDB_URL: kind.url },
+    describe: () => kind.describe(),
+    leftoverClones: (prefix) => kind.leftoverClones(prefix),
+    drop: (name) => kind.drop(name),
+    dropPrefix: (prefix) => kind.dropPrefix(prefix),
+    close: () => kind.close(),
+  }
+}
+
+/** A dialect row's test files: the kind's probe (its own driver), and the seed migration every kind reads. */
+function dialectFiles(row, ext) {
+  const files = { 'migrations/0001_seed.sql': dialect.PORTABLE_SEED_SQL }
+  const probe = ext === 'mjs' ? dialect.vitestProbe(row.holdMs) : dialect.jestProbe(row.holdMs)
+  for (let i = 1; i <= row.files; i++) files[`test/${fileName(i)}.test.${ext}`] = probe
+  return files
+}
 
 /**
  * One framework's way of making, running and checking a scenario, so that one loop below serves both: the
  * two harnesses differ in their project options, run results and checks, not in what a stress row does.
+ * `env`: the row's server (a dialect row's WORKERDB_URL) over --env.
  */
-function runnerFor(row) {
+function runnerFor(row, env) {
   if (row.framework === 'playwright') {
     const version = p.playwrightVersion(row.fixture)
     const scenario = p[row.scenario]
@@ -135,7 +181,7 @@ function runnerFor(row) {
       },
       run: async (project) => {
         rmSync(project.results, { force: true })
-        const r = await p.runPlaywright(row.fixture, project, [], o.env)
+        const r = await p.runPlaywright(row.fixture, project, [], env)
         return { r: { ...r, stderr: r.output }, problems: scenario.problems(project, r, version), ids: r.lines.map((l) => l.parallelIndex + 1) }
       },
       describeRun: (r) => r.output,
@@ -145,9 +191,14 @@ function runnerFor(row) {
     return {
       version: s.VITEST_VERSIONS[row.major],
       pool: row.config.pool,
-      make: () => s.makeProject({ vitest: row.major, files: row.files, holdMs: row.holdMs, config: row.config, prefix: s.uniquePrefix(`st${row.major}`) }),
+      make: () => s.makeProject({
+        vitest: row.major, files: row.files, holdMs: row.holdMs, config: row.config,
+        // `sm`/`ss`: MariaDB / SQLite rows, told apart from the PostgreSQL ones (`st`).
+        prefix: s.uniquePrefix(`${row.kind ? `s${row.kind[0]}` : 'st'}${row.major}`),
+        ...(row.kind ? { extraFiles: dialectFiles(row, 'mjs') } : {}),
+      }),
       run: async (project) => {
-        const r = await s.runVitest(project, { timeoutMs: 120_000, env: o.env })
+        const r = await s.runVitest(project, { timeoutMs: 120_000, env })
         return { r, problems: s.isolationProblems(project, r), ids: r.done.map((d) => d.poolId) }
       },
       describeRun: s.describeRun,
@@ -156,13 +207,18 @@ function runnerFor(row) {
   return {
     version: j.JEST_VERSIONS[row.major],
     pool: 'workers',
-    // `z`: a tag no Jest e2e test uses, so a stress run's databases are told apart from the suite's.
-    make: () => j.makeProject({ jest: row.major, files: row.files, holdMs: row.holdMs, config: row.config, tag: `z${row.major}` }),
+    // `z`: a tag no Jest e2e test uses, so a stress run's databases are told apart from the suite's (`zm`, `zs`:
+    // MariaDB, SQLite; the major's last digit, within the tag's 3 characters).
+    make: () => j.makeProject({
+      jest: row.major, files: row.files, holdMs: row.holdMs, config: row.config,
+      tag: row.kind ? `z${row.kind[0]}${String(row.major).slice(-1)}` : `z${row.major}`,
+      ...(row.kind ? { extraFiles: dialectFiles(row, 'js') } : {}),
+    }),
     run: async (project) => {
       // Cold every time, as in jest-seed.test.ts: a warm timing cache would (rightly) flip these fast files
       // to in band, and a run in band never exercises the worker ids workerdb has to match.
       project.forgetTimings()
-      const r = await j.runJest(project, { timeoutMs: 120_000, env: o.env })
+      const r = await j.runJest(project, { timeoutMs: 120_000, env })
       const problems = j.isolationProblems(project, r)
       if (r.planned && r.planned.count !== row.clones) problems.push(`planned ${r.planned.count} clones, expected ${row.clones}`)
       if (r.ran?.inBand) problems.push('jest ran the files in band: the run did not exercise its workers')
@@ -174,9 +230,16 @@ function runnerFor(row) {
 
 async function stressRow(name) {
   const row = ROWS[name]
-  const runner = runnerFor(row)
+  const rowServer = serverFor(row)
+  const runner = runnerFor(row, { ...o.env, ...rowServer.env })
   const { version } = runner
-  const project = runner.make()
+  let project
+  try {
+    project = runner.make()
+  } catch (err) {
+    rowServer.close()
+    throw err
+  }
   const failures = []
   const poolIds = new Map()
   const started = performance.now()
@@ -191,10 +254,10 @@ async function stressRow(name) {
         const run = await runner.run(project)
         r = run.r
         problems = run.problems
-        const left = await leftoverClones(project.prefix)
+        const left = await rowServer.leftoverClones(project.prefix)
         if (left.length) {
           problems.push(`clones left on the server after the run: ${left.join(', ')}`)
-          for (const db of left) await dropDatabase(db) // the next run starts from the same state
+          for (const db of left) await rowServer.drop(db) // the next run starts from the same state
         }
         if (i > 1 && !/workerdb · template \w+: reused/.test(r.stderr)) problems.push('the template was not reused')
         for (const id of run.ids) poolIds.set(id, (poolIds.get(id) ?? 0) + 1)
@@ -211,8 +274,9 @@ async function stressRow(name) {
       if (i % 50 === 0 || i === o.runs) process.stdout.write(` ${i}/${o.runs}\n`)
     }
   } finally {
-    await dropPrefix(project.prefix).catch((err) => process.stderr.write(`could not drop ${project.prefix}_*: ${err.message}\n`))
+    await rowServer.dropPrefix(project.prefix).catch((err) => process.stderr.write(`could not drop ${project.prefix}_*: ${err.message}\n`))
     project.remove()
+    rowServer.close()
   }
   const msPerRun = Math.round((performance.now() - started) / o.runs)
   for (const f of failures.slice(0, 5)) {
@@ -230,8 +294,8 @@ async function stressRow(name) {
   }
 }
 
-/** The server, for the record: its version and where it listens (never its credentials). */
-async function describeServer() {
+/** The PostgreSQL server, for the record: its version and where it listens (never its credentials). */
+async function describePostgres() {
   try {
     const [{ server_version: v }] = await adminQuery('show server_version')
     const u = new URL(process.env.WORKERDB_TEST_URL)
@@ -239,6 +303,23 @@ async function describeServer() {
   } catch {
     return 'PostgreSQL (version unknown)'
   }
+}
+
+/** The servers the rows ran on, for the record: PostgreSQL first, then MariaDB and SQLite for their rows. */
+async function describeServer() {
+  const kinds = new Set(o.rows.map((name) => ROWS[name].kind ?? 'postgres'))
+  const found = []
+  if (kinds.has('postgres')) found.push(await describePostgres())
+  for (const kind of ['mariadb', 'sqlite']) {
+    if (!kinds.has(kind)) continue
+    const k = serverFor(ROWS[o.rows.find((name) => ROWS[name].kind === kind)])
+    try {
+      found.push(await k.describe().catch(() => `${KINDS[kind]} (version unknown)`))
+    } finally {
+      k.close()
+    }
+  }
+  return found.join(', ')
 }
 
 const results = []

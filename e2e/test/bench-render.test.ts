@@ -64,6 +64,39 @@ describe('renderPerformance', () => {
     expect(md).toMatch(/^\| reset per test \(`per: 'test'`\), per test, 50 tables \| url \| nothing written 0\.65 ms; one dirty table \(public\.t49\) 31\.7 ms; a test transaction instead \(BEGIN \+ ROLLBACK\) 0\.48 ms \| TRUNCATE of all 50 tables in beforeEach 910 ms; a fresh connection \+ the check \(the per-file path\) 138 ms \| clean: 1400× faster; one table: 28\.7× faster \|$/m)
   })
 
+  test('the MariaDB and SQLite rows name their server and work, the ratio against the goal, and what bounds a MariaDB clone', () => {
+    const schema = '50 tables × 2,000 rows, 2 secondary indexes each, 49 foreign keys (every row\'s parent_id set), in 5 migrations'
+    const md = renderPerformance(record({
+      servers: {
+        mysql: { label: 'MariaDB 10.11.19 at 127.0.0.1:3306 (innodb_flush_log_at_trx_commit=1: every commit waits for the redo log\'s fsync)', kind: 'mysql' },
+        sqlite: { label: 'SQLite 3.53.2 (better-sqlite3 12.11.1), database files in a directory under /tmp on ext4', kind: 'sqlite' },
+      },
+      rows: {
+        mysql: { mysql: {
+          work: { schema, templateMb: 20.4, buildMs: 1566, planMs: 11, copy: 'table copy' },
+          one: { copyMs: 726, dumpMs: 1381, dropMs: 118, copyFsyncs: 2692, dumpFsyncs: 2697, ratio: 1.9 },
+          four: { copyMs: 2182, dumpMs: 7595, dropMs: 388, ratio: 3.48,
+            copyCpu: { serverCores: 0.81, benchCores: 0.1, machineCores: 1.89, iowaitPct: 3.9 }, dumpCpu: { serverCores: 0.81, machineCores: 1.98, iowaitPct: 0.6 } },
+          cores: 2, durable: true, goal: 2, goalMet: true, cpuBound: true, repsDone: 3,
+        } },
+        sqlite: { sqlite: {
+          work: { schema, templateMb: 12.7, buildMs: 177 }, fsType: 'ext4', copy: 'file copy', reflink: false,
+          workerdbMs: 27, dropMs: 31.9, copyFileMs: 25.7, overheadMs: 1.3, overheadRatio: 1.05,
+          migrate: { threadsMs: 981, serialMs: 1220, best: 'threads', bestMs: 981 }, speedupVsMigrate: 36.3, repsDone: 3,
+        } },
+      },
+    }))
+    expect(md).toContain('- **mysql**: MariaDB 10.11.19 at 127.0.0.1:3306')
+    expect(md).toContain('- **sqlite**: SQLite 3.53.2')
+    expect(md).toMatch(/^\| MariaDB clone, one alone \(20\.4 MiB template: 50 tables × 2,000 rows.*\) \| mysql \| workerdb copy 726 ms \(2692 InnoDB fsyncs\); its drop 118 ms \| `mysqldump --single-transaction --skip-lock-tables --routines --events \\\| mysql` into a new database 1381 ms .*\| 1\.9× faster \|$/m)
+    expect(md).toMatch(/^\| MariaDB clones, 4 at once .* \| mysql \| workerdb copy, a lane each 2182 ms \(CPU meanwhile: 1\.89 of 2 cores busy, the server 0\.81, the bench and its clients 0\.1, other work 0\.98; iowait 3\.9%\); their drop 388 ms \| 4 such pipelines at once 7595 ms .*\| 3\.48× faster \(the goal: ≥ 2× faster; met\) \|$/m)
+    expect(md).toMatch(/^\| SQLite, 4 clones \(12\.7 MiB template file: .*; on ext4, no reflinks: plain copies\) \| sqlite \| workerdb copy 27 ms .*\| by hand: the migrations into 4 fresh files 981 ms \(in 4 worker threads, the faster; one after another 1220 ms\); fs\.copyFile .* 25\.7 ms \| 36\.3× faster than migrating; 1\.05× the time of fs\.copyFile \(\+1\.3 ms for 4\) \|$/m)
+    expect(md).toContain('workerdb\'s clone is 3.48× faster than `mysqldump | mysql` with 4 at once (the goal: ≥ 2×, met)')
+    expect(md).toContain('under the redo log\'s fsync (innodb_flush_log_at_trx_commit=1')
+    expect(md).toContain('CPU-bound: 1.89 of 2 cores were busy')
+    expect(md).toContain('need the server\'s datadir')
+  })
+
   test('a partial or cut-short run says so, with what was skipped or failed', () => {
     const md = renderPerformance(record({ status: 'interrupted', full: false, skipped: [{ row: 'suite', server: 'url', why: 'over the 570 s budget' }] }))
     expect(md).toContain('**a interrupted run** (rows: cold, suite) — not a full `pnpm bench`')

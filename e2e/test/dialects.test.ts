@@ -55,6 +55,20 @@ describe.each(servers)('$name', (server) => {
     expect(failures.length, `${failures.length}/${RUNS} runs failed\n\n${failures.slice(0, 3).join('\n\n')}`).toBe(0)
   }))
 
+  // Vitest 5 runs on Node 22, whose own node:sqlite opens the clones instead of better-sqlite3.
+  test.runIf(server.name === 'sqlite')(`vitest 5 on Node 22, the tests on node:sqlite: ${RUNS} runs, 0 failures`, () => vitestMatrix(5, { pool: 'forks', mode: 'run', scenario: `SQLite (node:sqlite) seed ×${RUNS}` }, async () => {
+    const project = vitestScenarios.project({
+      vitest: 5, files: 2, tag: 'dn', holdMs: HOLD_MS, config: { pool: 'forks', maxWorkers: 4 },
+      extraFiles: { 'migrations/0001_seed.sql': PORTABLE_SEED_SQL, 'test/file01.test.mjs': vitestProbe(HOLD_MS), 'test/file02.test.mjs': vitestProbe(HOLD_MS) },
+    })
+    prefixes.push([server, project.prefix])
+    const failures = await repeat(server, project.prefix, async () => {
+      const r = await runVitest(project, { timeoutMs: 90_000, env: { WORKERDB_URL: server.url, E2E_SQLITE_DRIVER: 'node:sqlite' } })
+      return { problems: isolationProblems(project, r), stderr: r.stderr, describe: describeRun(r) }
+    })
+    expect(failures.length, `${failures.length}/${RUNS} runs failed\n\n${failures.slice(0, 3).join('\n\n')}`).toBe(0)
+  }))
+
   test(`jest 30, 2 files, maxWorkers 4: ${RUNS} runs, 0 failures`, async () => {
     jestMatrixRow(30, { mode: 'run', scenario: `${label} seed ×${RUNS}` })
     const project = jestScenarios.project({

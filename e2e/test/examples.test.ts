@@ -7,6 +7,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { EXAMPLES, leftovers, runExample, useExampleRuns } from '../support/example-run.js'
+import { MYSQL_URL, mysqlDropDatabase, mysqlRunLeftovers } from '../support/dialect/scenario.js'
 import { dropDatabase } from '../support/jest-harness.js'
 import { runGroup } from '../../test-support/processes.js'
 import { adminQuery, serverUrl } from '../../test-support/pg.js'
@@ -87,6 +88,26 @@ describe('examples/vitest-sqlite', () => {
     } finally {
       // The template is kept for the next run by design; the directory is the example's own cache.
       rmSync(files, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('examples/jest-mariadb', () => {
+  test('passes as written on MariaDB (WORKERDB_URL=mysql://…): one clone per worker (3), and leaves no clone behind', async () => {
+    // The URL a user puts in WORKERDB_URL, never in the config: the example's config says only `dialect: 'mysql'`.
+    const r = await runExample(join(EXAMPLES, 'jest-mariadb'), 'jest/bin/jest.js', ['--ci'], { WORKERDB_URL: MYSQL_URL })
+    try {
+      expect(r.code, r.output).toBe(0)
+      expect(r.output).toMatch(/Tests: +8 passed, 8 total/)
+      expect(r.summary.plan).toEqual({ count: 3, reason: expect.stringMatching(/^jest 30, .*3 test files/) })
+      expect(r.summary.clones).toBe(3)
+      expect(r.summary.dropperPid).toBeGreaterThan(0)
+      expect(await mysqlRunLeftovers(r.summary.runId)).toEqual([])
+    } finally {
+      // As for the PostgreSQL examples: a template this run built is dropped, one it reused is left; and a
+      // failed run's clones go too.
+      for (const name of await mysqlRunLeftovers(r.summary.runId)) await mysqlDropDatabase(name)
+      if (!r.summary.template.reused) await mysqlDropDatabase(r.summary.template.name)
     }
   })
 })

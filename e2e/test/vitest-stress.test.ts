@@ -4,12 +4,13 @@
  * large numbers (200 runs per row) are for a person to run: see the README.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { databasesWithPrefix, E2E_DIR, killTree, readLines, serverUrl, sweepStale } from '../support/harness.js'
 import { JEST_VERSIONS } from '../support/jest-harness.js'
+import { mysqlServer } from '../support/dialect/scenario.js'
 import { gitState } from '../../test-support/matrix.js'
 
 const STRESS = join(E2E_DIR, '..', 'scripts', 'stress.mjs')
@@ -115,6 +116,27 @@ describe('pnpm stress', () => {
     const prefixes = rowPrefixes(out)
     expect([...prefixes.keys()], out).toEqual(['jest29-seed', 'jest30-20files'])
     for (const prefix of prefixes.values()) expect(await databasesWithPrefix(prefix)).toEqual([])
+  })
+
+  test('MariaDB and SQLite rows: the seed scenario on the kind\'s server, 0 failures, nothing left there', async () => {
+    const matrix = join(tmp, 'dialect-matrix.jsonl')
+    // The SQLite row's directory is a temporary one: under a TMPDIR of this test's, to see it removed.
+    const tmpdir = join(tmp, 'tmpdir')
+    mkdirSync(tmpdir)
+    const { code, out, record } = await stress(['--runs', '1', '--rows', 'jest30-mariadb-seed,vitest4-sqlite-seed'], { E2E_MATRIX_FILE: matrix, TMPDIR: tmpdir })
+    expect(code, out).toBe(0)
+    expect(record, out).toMatchObject({ rowCount: 2, runs: 2, failed: 0 })
+    expect(record!.machine.server).toMatch(/^MariaDB \d+\.\d+\S* at [^,]+, SQLite 3\.\d+\.\d+ in a temporary directory$/)
+    expect(out).toMatch(/\| jest30-mariadb-seed +\| 30\.\d+\.\d+ +\| 1 +\| 0 +\|/)
+    expect(out).toMatch(/\| vitest4-sqlite-seed +\| 4\.\d+\.\d+ +\| 1 +\| 0 +\|/)
+    const rows = readLines(matrix) as unknown as Row[]
+    expect(rows.map((r) => `${r.framework} ${r.mode} ${r.scenario} ${r.result}`)).toEqual([
+      'jest stress MariaDB seed ×1 pass', 'vitest stress SQLite seed ×1 pass',
+    ])
+    const prefixes = rowPrefixes(out)
+    expect([...prefixes.keys()], out).toEqual(['jest30-mariadb-seed', 'vitest4-sqlite-seed'])
+    expect(await mysqlServer().databases(prefixes.get('jest30-mariadb-seed')!)).toEqual([])
+    expect(readdirSync(tmpdir).filter((f) => f.startsWith('workerdb-e2e-sqlite-'))).toEqual([])
   })
 
   test('failed runs are listed per row, with their log, and the exit code is 1', async () => {

@@ -1,5 +1,6 @@
 // What the dialect scenarios' test files do, whichever runner loads them (vitest.mjs / jest.js wrappers,
-// e2e/support/dialect/scenario.ts): connect to DATABASE_URL with the kind's own driver, read which database
+// e2e/support/dialect/scenario.ts): connect to DATABASE_URL with the kind's own driver (SQLite: better-sqlite3,
+// or node:sqlite with E2E_SQLITE_DRIVER=node:sqlite), read which database
 // that is and the template's seed row, hold the database alone for a while (MariaDB: GET_LOCK on the
 // database's name; SQLite: BEGIN EXCLUSIVE on its file — either fails while another file holds it), and
 // return the `done` line the e2e checks read (the same shape as the PostgreSQL probes').
@@ -24,10 +25,16 @@ async function onMysql(url, holdMs) {
   }
 }
 
+/** better-sqlite3, or Node's own node:sqlite (Node 22+) when the scenario asks for it: both read a clone's file. */
+function openSqlite(path) {
+  if (process.env.E2E_SQLITE_DRIVER !== 'node:sqlite') return new (require('better-sqlite3'))(path, { fileMustExist: true, timeout: 0 })
+  const { DatabaseSync } = require('node:sqlite')
+  return new DatabaseSync(path, { timeout: 0 })
+}
+
 async function onSqlite(url, holdMs) {
-  const Database = require('better-sqlite3')
   const path = fileURLToPath(url)
-  const db = new Database(path, { fileMustExist: true, timeout: 0 })
+  const db = openSqlite(path)
   try {
     let locked = true
     try {

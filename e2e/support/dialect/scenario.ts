@@ -56,11 +56,19 @@ export interface KindServer {
   url: string
   /** Databases named `prefix_…`. */
   databases(prefix: string): Promise<string[]>
+  /** Databases named `prefix_…` other than templates: what a finished run must not leave behind. */
+  leftoverClones(prefix: string): Promise<string[]>
+  /** Drops one database (SQLite: its file and what workerdb keeps beside it). */
+  drop(name: string): Promise<void>
   /** Drops every database named `prefix_…` (templates too). */
   dropPrefix(prefix: string): Promise<void>
+  /** The server for a record, never its credentials: `MariaDB 10.11.6 at 127.0.0.1:3306`, `SQLite 3.50.4 in a temporary directory`. */
+  describe(): Promise<string>
   /** Removes what the server itself is (SQLite's directory). */
   close(): void
 }
+
+const withoutTemplates = (prefix: string, names: string[]) => names.filter((n) => !n.startsWith(`${prefix}_tpl_`))
 
 export const MYSQL_URL = process.env.WORKERDB_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 
@@ -73,13 +81,32 @@ async function mysql<T>(fn: (conn: import('mysql2/promise').Connection) => Promi
   }
 }
 
+/** MariaDB databases with this run id in their name (`<prefix>_<run>_<slot>`): what a finished run must not leave. */
+export function mysqlRunLeftovers(runId: string): Promise<string[]> {
+  return mysql(async (conn) => {
+    const [rows] = await conn.query("select schema_name as name from information_schema.schemata where schema_name like concat('%\\_', ?, '\\_%') order by 1", [runId])
+    return (rows as Array<{ name: string }>).map((r) => r.name)
+  })
+}
+
+/** Drops one MariaDB database, if it is there. */
+export function mysqlDropDatabase(name: string): Promise<void> {
+  return mysql(async (conn) => { await conn.query(`drop database if exists \`${name.replace(/`/g, '``')}\``) })
+}
+
 export function mysqlServer(): KindServer {
   const databases = (prefix: string) => mysql(async (conn) => {
     const [rows] = await conn.query('select schema_name as name from information_schema.schemata where left(schema_name, ?) = ? order by 1', [prefix.length + 1, `${prefix}_`])
     return (rows as Array<{ name: string }>).map((r) => r.name)
   })
   return {
-    name: 'mysql', url: MYSQL_URL, databases,
+    name: 'mysql', url: MYSQL_URL, databases, leftoverClones: async (prefix) => withoutTemplates(prefix, await databases(prefix)),
+    drop: mysqlDropDatabase,
+    describe: () => mysql(async (conn) => {
+      const [[{ v }]] = await conn.query('select version() as v') as unknown as [[{ v: string }]]
+      const u = new URL(MYSQL_URL)
+      return `${/mariadb/i.test(v) ? 'MariaDB' : 'MySQL'} ${v.split('-')[0]} at ${u.hostname}:${u.port || 3306}`
+    }),
     async dropPrefix(prefix) {
       const names = await databases(prefix)
       await mysql(async (conn) => { for (const n of names) await conn.query(`drop database if exists \`${n}\``) })
@@ -93,7 +120,20 @@ export function sqliteServer(): KindServer {
   const databases = async (prefix: string) =>
     readdirSync(dir).filter((f) => f.startsWith(`${prefix}_`) && f.endsWith('.db')).map((f) => f.slice(0, -3)).sort()
   return {
-    name: 'sqlite', url: pathToFileURL(dir).href, databases,
+    name: 'sqlite', url: pathToFileURL(dir).href, databases, leftoverClones: async (prefix) => withoutTemplates(prefix, await databases(prefix)),
+    async drop(name) {
+      for (const f of readdirSync(dir)) if (f === `${name}.db` || f.startsWith(`${name}.db.`) || f.startsWith(`${name}.db-`)) rmSync(join(dir, f), { force: true })
+    },
+    async describe() {
+      type Db = { prepare(sql: string): { get(): { v: string } }; close(): void }
+      const Database = require('better-sqlite3') as new (file: string) => Db
+      const db = new Database(':memory:')
+      try {
+        return `SQLite ${db.prepare('select sqlite_version() as v').get().v} in a temporary directory`
+      } finally {
+        db.close()
+      }
+    },
     async dropPrefix(prefix) {
       for (const f of readdirSync(dir)) if (f.startsWith(`${prefix}_`)) rmSync(join(dir, f), { force: true })
     },
