@@ -28,7 +28,7 @@ async function repeat(server: KindServer, prefix: string, once: () => Promise<{ 
   const failures: string[] = []
   for (let i = 1; i <= RUNS; i++) {
     const r = await once()
-    const left = (await server.databases(prefix)).filter((n) => !n.startsWith(`${prefix}_tpl_`))
+    const left = await server.leftoverClones(prefix)
     if (left.length) r.problems.push(`clones left after the run: ${left.join(', ')}`)
     if (i > 1 && !/workerdb · template \w+: reused/.test(r.stderr)) r.problems.push('the template was not reused')
     if (r.problems.length) {
