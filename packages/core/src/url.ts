@@ -16,6 +16,8 @@ export function withDatabase(serverUrl: string, database: string): string {
 
 /** The URL with any password replaced by `***`: the only form that may reach a log or an error. */
 export function redactUrl(url: string): string {
+  // A SQLite URL has no password, and URL parsing would turn a relative path (file:./dbs) into a root one.
+  if (isSqlite(url)) return url
   try {
     const u = new URL(url)
     if (u.password) u.password = '***'
