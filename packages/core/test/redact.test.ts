@@ -12,6 +12,16 @@ function leaks(out: string, password: string): string[] {
 }
 
 describe('redactUrl', () => {
+  it('leaves a SQLite URL as given: no password, and a relative path stays relative', () => {
+    expect(redactUrl('file:./dbs')).toBe('file:./dbs')
+    expect(redactUrl('sqlite:rel/dir')).toBe('sqlite:rel/dir')
+  })
+
+  it('hides a MariaDB password, in a URL and in free text', () => {
+    expect(redactUrl('mysql://root:s3cret@127.0.0.1:3306/app')).toBe('mysql://root:***@127.0.0.1:3306/app')
+    expect(redactText('connect to mariadb://app:s3cret@db/x failed')).toBe('connect to mariadb://app:***@db/x failed')
+  })
+
   it('replaces a plain password with *** and keeps the rest', () => {
     const out = redactUrl('postgresql://alice:s3cretpw@db.example:5432/app?sslmode=require')
     expect(out).not.toContain('s3cretpw')
