@@ -9,6 +9,10 @@
  * foreign key to the one before. A measurement, not a test; every database it makes starts with
  * `wdbbench_<tag>_` and is dropped at the end, also when it fails or is interrupted.
  *
+ * The side-by-side figures docs/performance.md quotes come from `pnpm bench`'s mysql row (bench/run.mjs:
+ * one clone and 4 at once against mysqldump | mysql, the drops, the CPU and fsyncs); this script stays for
+ * what that row does not measure, --lanes (how many copies at once: catalog/mysql's MYSQL_COPY_LANES).
+ *
  * Flags: --url URL (default WORKERDB_BENCH_MYSQL_URL, WORKERDB_TEST_MYSQL_URL or mysql://root@127.0.0.1:3306/)
  * · --rounds 3 · --n 4 · --tables 50 · --rows 2000 · --lanes 1,2,4 (also: --lanes-clones clones through
  * that many lanes at once, the way a run's lanes work through its clones; default 8) · --json

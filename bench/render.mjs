@@ -26,6 +26,34 @@ const bg = (side) => (side.backgroundMs === undefined ? '' : `; then in the back
 /** A speed-up as a reader says it: "1.4× faster", or "1.47× slower" when workerdb took longer. */
 const faster = (r) => (r === undefined || r === null || Number.isNaN(r) ? '–' : r >= 1 ? `${r}× faster` : `${+(1 / r).toFixed(2)}× slower`)
 const esc = (s) => String(s).replace(/\|/g, '\\|')
+/** The cores busy while copies ran, when the record has them: the server's, the bench's (with its client processes), the rest of the machine's. */
+const cpuOf = (c, cores) => {
+  if (c?.machineCores === undefined) return ''
+  const rest = c.serverCores !== undefined && c.benchCores !== undefined ? Math.max(0, c.machineCores - c.serverCores - c.benchCores) : undefined
+  return ` (CPU meanwhile: ${c.machineCores} of ${cores} cores busy${c.serverCores !== undefined ? `, the server ${c.serverCores}` : ''}${c.benchCores !== undefined ? `, the bench and its clients ${c.benchCores}` : ''}${rest !== undefined ? `, other work ${+rest.toFixed(2)}` : ''}; iowait ${c.iowaitPct}%)`
+}
+
+/** Each rep's own ratio, when there are several: how far the machine's load moved it. */
+const perRep = (xs) => (xs?.length > 1 ? ` (per rep: ${xs.map((r) => `${r}×`).join(', ')})` : '')
+const serverCpu = (c) => (c?.serverCpuMsPerClone === undefined ? '' : `server CPU ${ms(c.serverCpuMsPerClone)}, `)
+
+/** The MariaDB rows' reading: the ratio at 4 at once against the goal, and what bounds a clone from below, in the record's figures. */
+function mysqlFloor(my) {
+  const c = my.four.copyCpu ?? {}
+  const durability = my.durable
+    ? `under the redo log's fsync (innodb_flush_log_at_trx_commit=1: ${my.one.copyFsyncs} InnoDB fsyncs for one clone, server-wide count)`
+    : '(this server does not wait for the disk at each commit: innodb_flush_log_at_trx_commit is not 1)'
+  const rest = c.serverCores !== undefined && c.benchCores !== undefined ? Math.max(0, c.machineCores - c.serverCores - c.benchCores) : undefined
+  const busy = c.machineCores === undefined ? ''
+    : `, with ${c.machineCores} of ${my.cores} cores busy${rest === undefined ? '' : ` (${+rest.toFixed(2)} of them other work on the machine)`} and iowait ${c.iowaitPct}%`
+  const verdict = my.cpuBound === undefined ? '' : my.cpuBound ? `: CPU-bound on this ${my.cores}-core machine` : ': not every core was busy, so not CPU-bound alone here'
+  const bound = my.four.cpuFloorMs === undefined ? (c.machineCores === undefined ? '' : `. While workerdb's 4 copies ran, ${c.machineCores} of ${my.cores} cores were busy, iowait ${c.iowaitPct}%${verdict}`)
+    : `. It is the server's CPU: workerdb's 4 copies cost it ${ms(c.serverCpuMsPerClone * 4)} of CPU, so even with all ${my.cores} cores to themselves they could not take less than ${ms(my.four.cpuFloorMs)}; ` +
+      `they took ${ms(my.four.copyMs)}${busy}${verdict}`
+  return `MariaDB (the two rows on **mysql**): workerdb's clone is ${faster(my.four.ratio)} than \`mysqldump | mysql\` with 4 at once (the goal: ≥ ${my.goal}×, ${my.goalMet ? 'met' : 'not met'}) and ${faster(my.one.ratio)} one alone. ` +
+    `Its floor is copying the rows (\`INSERT … SELECT\` per table) ${durability}${bound}. Going below it takes transportable tablespaces ` +
+    '(`FLUSH TABLES … FOR EXPORT`, copying the `.ibd` files, `ALTER TABLE … IMPORT TABLESPACE`), which need the server\'s datadir: a server reached by URL does not give it.'
+}
 
 /** Pure: a bench record → the markdown between the markers. */
 export function renderPerformance(rec) {
@@ -47,7 +75,7 @@ export function renderPerformance(rec) {
   for (const k of serverKeys) lines.push(`- **${k}**: ${rec.servers[k].label}${rec.servers[k].synchronousCommit ? ` (synchronous_commit ${rec.servers[k].synchronousCommit}, full_page_writes ${rec.servers[k].fullPageWrites})` : ''}`)
   if (rec.rows?.zeroconfig) lines.push('- **own-embedded**: the embedded server a zero-config `vitest run` starts, fills and stops itself (fresh each run, so its template is built every run)')
   lines.push('')
-  lines.push(`Work: the schema is ${rec.work?.schema ?? '?'}; the suite is ${rec.work?.suite?.files ?? '?'} test files of ${rec.work?.suite?.transactionsPerFile ?? '?'} transactions × ${rec.work?.suite?.queriesPerTransaction ?? '?'} queries each (${rec.work?.suite?.queries ?? '?'} queries per run, the same in every contender).`)
+  lines.push(`Work: the PostgreSQL rows' schema is ${rec.work?.schema ?? '?'}; the suite is ${rec.work?.suite?.files ?? '?'} test files of ${rec.work?.suite?.transactionsPerFile ?? '?'} transactions × ${rec.work?.suite?.queriesPerTransaction ?? '?'} queries each (${rec.work?.suite?.queries ?? '?'} queries per run, the same in every contender).`)
   lines.push('')
   const rows = rec.rows ?? {}
   const table = ['| measure | server | workerdb | baseline | ratio |', '|---|---|---|---|---|']
@@ -131,8 +159,28 @@ export function renderPerformance(rec) {
   }
   const sc = rows.scaling?.embedded
   if (sc) add(`scaling N = ${sc.points.map((p) => p.n).join(', ')}`, sv('scaling', 'embedded'), sc.points.map((p) => ms(p.ms)).join(', '), '', `≈ ${sc.fixedMs} ms + ${sc.perCloneMs} ms per clone (r² ${sc.r2}); peak RSS ${Math.min(...sc.points.map((p) => p.peakRssMb))}–${Math.max(...sc.points.map((p) => p.peakRssMb))} MB`)
+  const my = rows.mysql?.mysql
+  if (my) {
+    add(`MariaDB clone, one alone (${my.work.templateMb} MiB template: ${my.work.schema})`, sv('mysql', 'mysql'),
+      `workerdb copy ${ms(my.one.copyMs)} (${serverCpu(my.one.copyCpu)}${my.one.copyFsyncs} InnoDB fsyncs); its drop ${ms(my.one.dropMs)}`,
+      my.one.dumpMs === undefined ? `mysqldump \| mysql not measured (${my.baselineSkipped})` : `\`mysqldump --single-transaction --skip-lock-tables --routines --events \| mysql\` into a new database ${ms(my.one.dumpMs)} (${serverCpu(my.one.dumpCpu)}${my.one.dumpFsyncs} InnoDB fsyncs)`,
+      `${faster(my.one.ratio)}${perRep(my.one.perRep)}`)
+    add('MariaDB clones, 4 at once (the same template)', sv('mysql', 'mysql'),
+      `workerdb copy, a lane each ${ms(my.four.copyMs)}${cpuOf(my.four.copyCpu, my.cores)}; their drop ${ms(my.four.dropMs)}`,
+      my.four.dumpMs === undefined ? '' : `4 such pipelines at once ${ms(my.four.dumpMs)}${cpuOf(my.four.dumpCpu, my.cores)}`,
+      my.four.ratio === undefined ? '' : `${faster(my.four.ratio)}${perRep(my.four.perRep)}; the goal: ≥ ${my.goal}× faster, ${my.goalMet ? 'met' : 'not met'}`)
+  }
+  const sq = rows.sqlite?.sqlite
+  if (sq) {
+    const other = sq.migrate.best === 'threads' ? `one after another ${ms(sq.migrate.serialMs)}` : `in 4 worker threads ${ms(sq.migrate.threadsMs)}`
+    add(`SQLite, 4 clones (${sq.work.templateMb} MiB template file: ${sq.work.schema}; on ${sq.fsType ?? 'an unknown file system'}, ${sq.reflink ? 'copies by reflink' : 'no reflinks: plain copies'})`, sv('sqlite', 'sqlite'),
+      `workerdb copy ${fine(sq.workerdbMs)} (template built once in ${ms(sq.work.buildMs)}); their drop ${fine(sq.dropMs)}`,
+      `by hand: the migrations into 4 fresh files ${ms(sq.migrate.bestMs)} (${sq.migrate.best === 'threads' ? 'in 4 worker threads' : 'one after another'}, the faster; ${other}); fs.copyFile of a template file kept by hand into 4 files ${fine(sq.copyFileMs)}`,
+      `${faster(sq.speedupVsMigrate)} than migrating; ${x(sq.overheadRatio)} the time of fs.copyFile (+${fine(sq.overheadMs)} for 4)`)
+  }
   if (table.length > 2) lines.push(...table)
   else lines.push('_The record holds no measured row._')
+  if (my?.four.ratio !== undefined) lines.push('', mysqlFloor(my))
   if (rec.skipped?.length) lines.push('', `Skipped: ${rec.skipped.map((s) => `${s.row} on ${s.server} (${s.why})`).join('; ')}.`)
   if (rec.errors?.length) lines.push('', `Failed: ${rec.errors.map((e) => `${e.row} on ${e.server ?? 'all'} (${String(e.message).split('\n')[0].slice(0, 200)})`).join('; ')}.`)
   return lines.join('\n')

@@ -3,7 +3,8 @@
  * `pnpm bench` (or `npm run bench`) — what provisioning costs, measured side by side in one run on two
  * servers: the embedded PostgreSQL this bench starts (fsync off, RAM disk: what the zero-config default
  * gets) and a server given by URL (WORKERDB_URL or --url, else the machine's PostgreSQL at 127.0.0.1:5432
- * when it answers: fsync on, the kind of server a CI service container gives). Every figure names its
+ * when it answers: fsync on, the kind of server a CI service container gives); the mysql and sqlite rows
+ * measure the other kinds, on a MariaDB server and in a directory of SQLite files. Every figure names its
  * server and its work. Rows (medians of --reps, contenders interleaved so that drift hits all alike):
  *
  *   config      finding and loading workerdb.config.* in a fresh process, per form (.json, .cjs, .mjs, .js in
@@ -35,6 +36,25 @@
  *               so workerdb starts, fills and stops its own embedded server inside the run
  *   overhead    a no-DB Vitest suite with and without the plugin: per test file and per run (embedded only)
  *   scaling     provisioning time and peak RSS for N = 1…16 (embedded only)
+ *   mysql       MariaDB at --mysql-url (WORKERDB_TEST_MYSQL_URL, else mysql://root@127.0.0.1:3306; the row is skipped,
+ *               with the reason recorded, when nothing answers there): the 50-table schema with 49 foreign keys
+ *               (each table's rows point at the one before) as a template, built and sealed as workerdb does; then
+ *               per rep, interleaved: one clone alone and 4 at once by workerdb's copy (engine/clones.ts over
+ *               catalog/mysql: the template's definitions, read once per run, replayed, then INSERT … SELECT per
+ *               table) against `mysqldump --single-transaction --skip-lock-tables --routines --events | mysql`
+ *               into a database made for it (Django's way of cloning a MySQL test database, in its best form),
+ *               one and 4 pipelines at once; workerdb's drop of its clones (teardown's dropClones); InnoDB's
+ *               fsyncs per clone and, on a local server, the CPU the server, the bench (with its clients) and the
+ *               whole machine used during each; the ratio of each rep too, to show how far the load moved it
+ *   sqlite      SQLite in a directory under --sqlite-dir (default the OS temp dir; its file system and whether it
+ *               has reflinks are recorded): the same 50 tables and rows as a template built by workerdb's SQLite
+ *               session (better-sqlite3) and sealed as workerdb seals it; per rep, 4 clones by workerdb's copy
+ *               (engine/clones.ts over the session's copy, markers included; timed 5 times a rep, the rep's figure
+ *               their median, as the copy by hand) and their drop, against what a user does by hand: the
+ *               migrations run into 4 fresh files (in 4 worker threads already started, and one after another in
+ *               one thread: the faster is the baseline), and fs.copyFile of a template file the user keeps into 4
+ *               files (the same work as ours: the difference is workerdb's overhead); a `sync` (untimed) before
+ *               each contender, so none pays for writing back the files of the one before
  *
  * Every row's result is written to --out (default bench/results/latest.json) as soon as it is measured,
  * so a run cut short keeps what it measured; at the end docs/performance.md is rendered from
@@ -44,8 +64,9 @@
  * --ns 2,4 · --k 4 · --suite-tx 40 · --overhead-files 8,32 · --budget SECONDS (550: each row on each server
  * gets a weighted share of what is left and stops after the rep under way once past it; a row that would
  * start past the budget is skipped, and 30 s past it the row under way is cut; the record says which) ·
- * --run-timeout SECONDS (180, per child run) · --out FILE · --update (keep the record at --out, replacing only the rows
- * measured now; the record lists such updates) · --no-readme · --json · --loud
+ * --run-timeout SECONDS (180, per child run) · --mysql-url URL · --sqlite-dir DIR · --out FILE · --update (keep the
+ * record at --out, replacing only the rows measured now; the record lists such updates, each with the rows still
+ * its own) · --no-readme · --json · --loud
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -74,7 +95,9 @@ const UPDATE = args.includes('--update')
 const LOUD = args.includes('--loud')
 const REPS = Number(flag('reps', 3))
 // In the order they run: the costliest to cut short on a busy machine come before the ones that adapt.
-const ALL_ROWS = ['config', 'strategy', 'fsync', 'cold', 'suite', 'jest', 'reset', 'zeroconfig', 'warm', 'naive', 'scaling', 'overhead']
+const ALL_ROWS = ['config', 'strategy', 'fsync', 'cold', 'suite', 'jest', 'reset', 'zeroconfig', 'warm', 'naive', 'scaling', 'overhead', 'mysql', 'sqlite']
+/** Rows measured on no PostgreSQL server: a run of only these starts none. */
+const NOT_PG_ROWS = ['config', 'mysql', 'sqlite']
 const ONLY = flag('only', ALL_ROWS.join(',')).split(',')
 const NS = flag('ns', '2,4').split(',').map(Number)
 const K = Number(flag('k', 4))
@@ -699,6 +722,433 @@ async function resetRow(adminUrl, work) {
   }
 }
 
+// ── mysql and sqlite: the other kinds, each against the best its users do without workerdb ──────────────
+const MYSQL_URL = flag('mysql-url', process.env.WORKERDB_TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306')
+const SQLITE_BASE = flag('sqlite-dir', tmpdir())
+const KIND_TABLES = 50
+const KIND_ROWS = 2000
+/** The sqlite row's copies (milliseconds each) are timed this many times a rep. */
+const SQLITE_COPY_ROUNDS = 5
+const KIND_SCHEMA = `${KIND_TABLES} tables × ${KIND_ROWS.toLocaleString('en')} rows, 2 secondary indexes each, ${KIND_TABLES - 1} foreign keys with every parent_id set, in 5 migrations`
+/** What the bench made on a server other than PostgreSQL, undone in the bench's finally whatever happened (each row also cleans up after itself). */
+const otherCleanups = []
+
+/** The schema in MariaDB's words (bench/mysql-clone.mjs's), in 5 scripts as migrationSql: rows from the Sequence engine. */
+function mysqlMigrationSql() {
+  const files = []
+  for (let f = 0; f < 5; f++) {
+    const out = []
+    for (let t = f * 10; t < f * 10 + 10; t++) {
+      const ref = t > 0 ? `, parent_id bigint, CONSTRAINT t${t}_parent_fk FOREIGN KEY (parent_id) REFERENCES t${t - 1} (id)` : ''
+      out.push(`CREATE TABLE t${t} (id bigint AUTO_INCREMENT PRIMARY KEY, name varchar(255) NOT NULL, email varchar(255), ` +
+        `amount decimal(12,2) NOT NULL DEFAULT 0, status varchar(32) NOT NULL DEFAULT 'new', ` +
+        `created_at timestamp(6) NOT NULL DEFAULT current_timestamp(6)${ref}, KEY t${t}_name_idx (name), KEY t${t}_status_created_idx (status, created_at));`)
+      out.push(`INSERT INTO t${t} (name, email, amount${t > 0 ? ', parent_id' : ''}) ` +
+        `SELECT concat('row ', seq), concat('u', seq, '@example.test'), seq % 1000${t > 0 ? ', seq' : ''} FROM seq_1_to_${KIND_ROWS};`)
+    }
+    files.push(out.join('\n'))
+  }
+  return files
+}
+
+/** The same schema and rows in SQLite's words. */
+function sqliteMigrationSql() {
+  const files = []
+  for (let f = 0; f < 5; f++) {
+    const out = []
+    for (let t = f * 10; t < f * 10 + 10; t++) {
+      const ref = t > 0 ? `, parent_id integer references t${t - 1}(id)` : ''
+      out.push(`create table t${t} (id integer primary key autoincrement, name text not null, email text, amount numeric(12,2) not null default 0, ` +
+        `status text not null default 'new', created_at text not null default (strftime('%Y-%m-%d %H:%M:%f', 'now'))${ref});`)
+      out.push(`create index t${t}_name_idx on t${t} (name);`)
+      out.push(`create index t${t}_status_created_idx on t${t} (status, created_at);`)
+      out.push(`with recursive g(n) as (select 1 union all select n + 1 from g where n < ${KIND_ROWS}) ` +
+        `insert into t${t} (name, email, amount${t > 0 ? ', parent_id' : ''}) select 'row ' || n, 'u' || n || '@example.test', n % 1000${t > 0 ? ', n' : ''} from g;`)
+    }
+    files.push(out.join('\n'))
+  }
+  return files
+}
+
+/** core's sources for what runner.js does not export (the dialects, the engine's clone and drop steps), loaded when a row needs them. */
+async function coreSources() {
+  return {
+    dialects: await jiti.import('../packages/core/src/catalog/dialects.ts'),
+    clones: await jiti.import('../packages/core/src/engine/clones.ts'),
+    marker: await jiti.import('../packages/core/src/catalog/marker.ts'),
+    names: await jiti.import('../packages/core/src/catalog/names.ts'),
+  }
+}
+/** The drivers as core finds them (they are its users' dependencies, installed in packages/core for its tests). */
+const coreRequire = createRequire(join(root, 'packages', 'core', 'package.json'))
+
+// CPU while copying: a server process's own (/proc/<pid>/stat) and the whole machine's (/proc/stat), on Linux.
+const CLK_TCK = Number(spawnSyncText('getconf', ['CLK_TCK'])) || 100
+function processTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(f[11]) + Number(f[12]) // utime + stime
+  } catch {
+    return undefined
+  }
+}
+/** This process's CPU and its waited-for children's (a mysqldump | mysql pipeline's, once it exited). */
+function benchTicks() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) // utime + stime + cutime + cstime
+  } catch {
+    return undefined
+  }
+}
+function machineTicks() {
+  try {
+    const v = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number)
+    return { total: v.reduce((a, b) => a + b, 0), idle: v[3], iowait: v[4] }
+  } catch {
+    return undefined
+  }
+}
+/**
+ * Runs f; its wall time, and the cores busy meanwhile: the server process `pid`'s, the bench's own (with
+ * the child processes it waited for), the whole machine's (the rest is other work on the machine).
+ */
+async function withCpu(pid, f) {
+  const p0 = pid ? processTicks(pid) : undefined
+  const b0 = benchTicks()
+  const m0 = machineTicks()
+  const t0 = performance.now()
+  const value = await f()
+  const ms = performance.now() - t0
+  const p1 = pid ? processTicks(pid) : undefined
+  const b1 = benchTicks()
+  const m1 = machineTicks()
+  const cpu = {}
+  if (p0 !== undefined && p1 !== undefined) cpu.serverCores = (p1 - p0) / CLK_TCK / (ms / 1000)
+  if (b0 !== undefined && b1 !== undefined) cpu.benchCores = (b1 - b0) / CLK_TCK / (ms / 1000)
+  if (m0 && m1 && m1.total > m0.total) {
+    const total = m1.total - m0.total
+    cpu.machineCores = ((total - (m1.idle - m0.idle) - (m1.iowait - m0.iowait)) / total) * availableParallelism()
+    cpu.iowaitPct = ((m1.iowait - m0.iowait) / total) * 100
+  }
+  return { value, ms, cpu }
+}
+const cpuMedians = (xs) => {
+  const of = (k) => { const v = xs.map((c) => c[k]).filter((n) => n !== undefined); return v.length ? median(v) : undefined }
+  const out = { serverCores: of('serverCores'), benchCores: of('benchCores'), machineCores: of('machineCores'), iowaitPct: of('iowaitPct'), serverCpuMsPerClone: of('serverCpuMsPerClone') }
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined).map(([k, v]) => [k, k === 'serverCpuMsPerClone' ? r0(v) : k === 'iowaitPct' ? r1(v) : r2(v)]))
+}
+
+const shq = (s) => `'${String(s).replace(/'/g, "'\\''")}'`
+
+/** The MariaDB server and what the row needs of it; throws when nothing (or no MariaDB ≥ 10.5) answers. */
+async function openMysql() {
+  const src = await coreSources()
+  const mysql = await jiti.import('../packages/core/src/catalog/mysql/index.ts')
+  const parts = mysql.parseMysqlUrl(MYSQL_URL)
+  const where = parts.socketPath ?? `${parts.host}:${parts.port}`
+  const admin = await src.dialects.connectAdmin(MYSQL_URL, '--mysql-url')
+  let mon
+  try {
+    mon = await coreRequire('mysql2/promise').createConnection({
+      host: parts.host, port: parts.port, user: parts.user, password: parts.password, ...(parts.socketPath ? { socketPath: parts.socketPath } : {}),
+    })
+    const facts = await admin.facts()
+    const [[v]] = await mon.query('SELECT VERSION() AS version, @@GLOBAL.innodb_flush_log_at_trx_commit AS flush, @@pid_file AS pidFile')
+    // The server's own CPU is readable when it runs on this machine.
+    let serverPid
+    if (parts.socketPath || ['127.0.0.1', 'localhost', '::1'].includes(parts.host)) {
+      let pid
+      try { pid = Number(readFileSync(String(v.pidFile), 'utf8').trim()) } catch { /* not readable here: no CPU figures */ }
+      if (pid && processTicks(pid) !== undefined) serverPid = pid
+    }
+    const version = String(v.version).split('-')[0]
+    const product = facts.product.split(' ')[0]
+    const cliArgs = [...(parts.socketPath ? ['-S', parts.socketPath] : ['-h', parts.host, '-P', String(parts.port)]), ...(parts.user ? ['-u', parts.user] : [])]
+    const hasCli = ['mysqldump', 'mysql'].every((c) => spawnSyncText(c, ['--version']) !== undefined)
+    return {
+      src, admin, mon, serverPid, cliArgs, hasCli, password: parts.password,
+      server: {
+        label: `${product} ${version} at ${where} (innodb_flush_log_at_trx_commit=${v.flush}${Number(v.flush) === 1 ? ': every commit waits for the redo log\'s fsync' : ''})`,
+        kind: 'mysql', version, host: where, durable: facts.durable, flushLogAtTrxCommit: Number(v.flush),
+        from: flag('mysql-url') ? '--mysql-url' : process.env.WORKERDB_TEST_MYSQL_URL ? 'WORKERDB_TEST_MYSQL_URL' : 'default (127.0.0.1:3306)',
+        ...(serverPid ? { cpuFrom: `/proc/${serverPid}/stat (the server process)` } : {}),
+      },
+    }
+  } catch (err) {
+    await mon?.end().catch(() => {})
+    await admin.close()
+    throw err
+  }
+}
+
+/** Every MariaDB database of this bench run (their names start with PREFIX_), dropped. */
+async function dropOursMysql(admin) {
+  for (const { name } of await admin.list(PREFIX)) {
+    if (!name.startsWith(`${PREFIX}_`)) continue
+    await admin.drop(name)
+  }
+}
+
+async function mysqlRow(ctx) {
+  const { src, admin, mon } = ctx
+  const tpl = `${PREFIX}_mytpl`
+  const benchRun = src.names.newRunId()
+  const mark = (kind, extra = {}) => src.marker.makeMarker({ kind, run: benchRun, ...extra })
+  const fsyncs = async () => Number((await mon.query("SHOW GLOBAL STATUS LIKE 'Innodb_data_fsyncs'"))[0][0]?.Value)
+  const rowsIn = async (db) => Number((await mon.query(`SELECT COUNT(*) AS n FROM \`${db}\`.t${KIND_TABLES - 1}`))[0][0].n)
+  try {
+    // The template as a run builds it: made "building", migrated, marked ready, sealed.
+    const buildMs = await timed(async () => {
+      await admin.create(tpl, mark('template', { state: 'building' }))
+      const scripts = await src.dialects.dialectFor(MYSQL_URL).openScripts(src.dialects.dialectFor(MYSQL_URL).databaseUrl(MYSQL_URL, tpl))
+      try { for (const sql of mysqlMigrationSql()) await scripts.run(sql) } finally { await scripts.close() }
+      await admin.mark(tpl, mark('template', { state: 'ready' }))
+      await admin.seal(tpl)
+    })
+    const bytes = await admin.size(tpl)
+    let plan
+    // Once per run: the template's definitions (a run's copyPlan), cached for every copy after it.
+    const planMs = await timed(async () => { plan = await admin.copyPlan(tpl) })
+
+    // workerdb: the engine's clone step (a lane per clone up to 8, the run's admin session as the first), then teardown's drop.
+    const byCopy = async (n) => {
+      const runId = src.names.newRunId()
+      const names = Array.from({ length: n }, (_, i) => src.names.cloneName(PREFIX, runId, i + 1))
+      const { ms, cpu } = await withCpu(ctx.serverPid, () => src.clones.createClones({ adminUrl: MYSQL_URL, template: tpl, names, runId, plan, concurrency: n, first: admin }))
+      return { ms, cpu, names, drop: () => src.clones.dropClones(MYSQL_URL, names, runId, 4) }
+    }
+    // Django's way: CREATE DATABASE, then `mysqldump … <template> | mysql <clone>`, a pipeline per clone.
+    const env = { ...process.env, ...(ctx.password ? { MYSQL_PWD: ctx.password } : {}) }
+    const dumpCmd = ['mysqldump', ...ctx.cliArgs, '--single-transaction', '--skip-lock-tables', '--routines', '--events', tpl].map(shq).join(' ')
+    const byDump = async (n, tag) => {
+      const names = Array.from({ length: n }, (_, i) => `${PREFIX}_dump${tag}_${i + 1}`)
+      const { ms, cpu } = await withCpu(ctx.serverPid, () => Promise.all(names.map(async (name) => {
+        await admin.create(name, mark('clone'))
+        const r = await runChild('bash', ['-c', `set -o pipefail; ${dumpCmd} | ${['mysql', ...ctx.cliArgs, name].map(shq).join(' ')}`], { cwd: work, env })
+        if (r.code !== 0) throw new Error(`mysqldump | mysql into ${name} failed (exit ${r.code}${r.signal ? `, ${r.signal}` : ''}${r.timedOut ? ', timed out' : ''}): ${r.out.slice(-1000)}`)
+      })))
+      return { ms, cpu, names, drop: async () => { for (const name of names) await admin.drop(name); return names.length } }
+    }
+
+    const t = { copy1: [], dump1: [], copy4: [], dump4: [], drop1: [], drop4: [], copy1Fsyncs: [], dump1Fsyncs: [], copy1Cpu: [], dump1Cpu: [], copy4Cpu: [], dump4Cpu: [] }
+    const more = repsLoop(REPS)
+    for (let r = 0; more(r); r++) {
+      for (const n of [1, 4]) {
+        for (const way of r % 2 ? ['dump', 'copy'] : ['copy', 'dump']) {
+          if (way === 'dump' && !ctx.hasCli) continue
+          const f0 = await fsyncs()
+          const made = way === 'copy' ? await byCopy(n) : await byDump(n, `${r}x${n}`)
+          const f1 = await fsyncs()
+          // Each contender made whole clones: every row of the last table is there.
+          if (r === 0) for (const name of made.names) if (await rowsIn(name) !== KIND_ROWS) throw new Error(`${way}: ${name} does not hold the template's ${KIND_ROWS} rows`)
+          t[`${way}${n}`].push(made.ms)
+          if (n === 1) t[`${way}1Fsyncs`].push(f1 - f0)
+          // The server's CPU per clone, in ms: what n copies cost it, whatever the cores they ran on.
+          t[`${way}${n}Cpu`].push({ ...made.cpu, ...(made.cpu.serverCores !== undefined ? { serverCpuMsPerClone: (made.cpu.serverCores * made.ms) / n } : {}) })
+          const dropped = { n: 0 }
+          const dropMs = await timed(async () => { dropped.n = await made.drop() })
+          if (dropped.n !== n) throw new Error(`${way}: dropped ${dropped.n} of ${n} clones`)
+          if (way === 'copy') t[`drop${n}`].push(dropMs)
+        }
+      }
+    }
+    const m = (k) => (t[k].length ? r0(median(t[k])) : undefined)
+    const cores = availableParallelism()
+    const res = {
+      work: { schema: KIND_SCHEMA, bytes, templateMb: r1(bytes / 1048576), buildMs: r0(buildMs), planMs: r0(planMs), copy: plan.label },
+      baseline: ctx.hasCli ? 'CREATE DATABASE, then mysqldump --single-transaction --skip-lock-tables --routines --events <template> | mysql <clone>' : undefined,
+      ...(ctx.hasCli ? {} : { baselineSkipped: 'mysqldump or mysql not found on PATH' }),
+      one: { copyMs: m('copy1'), dumpMs: m('dump1'), dropMs: m('drop1'), copyFsyncs: m('copy1Fsyncs'), dumpFsyncs: m('dump1Fsyncs'), copyCpu: cpuMedians(t.copy1Cpu), dumpCpu: cpuMedians(t.dump1Cpu) },
+      four: { copyMs: m('copy4'), dumpMs: m('dump4'), dropMs: m('drop4'), copyCpu: cpuMedians(t.copy4Cpu), dumpCpu: cpuMedians(t.dump4Cpu) },
+      cores, durable: ctx.server.durable, goal: 2,
+    }
+    if (ctx.hasCli) {
+      res.one.ratio = r2(median(t.dump1) / median(t.copy1))
+      res.four.ratio = r2(median(t.dump4) / median(t.copy4))
+      // Each rep's own ratio (its contenders ran back to back): how much the machine's load moved the figure.
+      res.one.perRep = t.dump1.map((d, i) => r2(d / t.copy1[i]))
+      res.four.perRep = t.dump4.map((d, i) => r2(d / t.copy4[i]))
+      res.goalMet = res.four.ratio >= res.goal
+    }
+    // CPU-bound: the machine's cores were (nearly) all busy while workerdb's 4 copies ran.
+    if (res.four.copyCpu.machineCores !== undefined) res.cpuBound = res.four.copyCpu.machineCores >= 0.85 * cores
+    // What workerdb's 4 copies could not go below even with every core to themselves: the server's CPU they cost, over the cores.
+    if (res.four.copyCpu.serverCpuMsPerClone !== undefined) res.four.cpuFloorMs = r0((4 * res.four.copyCpu.serverCpuMsPerClone) / cores)
+    return res
+  } finally {
+    await dropOursMysql(admin)
+  }
+}
+
+/** The SQLite directory, its file system, whether reflinks work there: what the row needs. */
+async function openSqlite() {
+  const src = await coreSources()
+  const base = mkdtempSync(join(SQLITE_BASE, 'workerdb-bench-sqlite-'))
+  otherCleanups.push(async () => rmSync(base, { recursive: true, force: true }))
+  const dir = join(base, 'workerdb')
+  const byHand = join(base, 'by-hand')
+  mkdirSync(byHand)
+  const adminUrl = src.dialects.dialectFor(`file:${dir}`).adminUrl(`file:${dir}`)
+  const admin = await src.dialects.connectAdmin(adminUrl, '--sqlite-dir')
+  const facts = await admin.facts()
+  const fsType = spawnSyncText('df', ['--output=fstype', base])?.split('\n')[1]?.trim() || spawnSyncText('stat', ['-f', '-c', '%T', base])
+  const driver = JSON.parse(readFileSync(join(dirname(coreRequire.resolve('better-sqlite3')), '..', 'package.json'), 'utf8'))
+  return {
+    src, admin, adminUrl, dir, byHand, fsType, driverPath: coreRequire.resolve('better-sqlite3'),
+    server: {
+      label: `${facts.product} (better-sqlite3 ${driver.version}), database files in a directory under ${SQLITE_BASE} on ${fsType ?? 'an unknown file system'}`,
+      kind: 'sqlite', version: facts.product.split(' ')[1], fsType, dirBase: SQLITE_BASE, driver: `better-sqlite3 ${driver.version}`,
+    },
+  }
+}
+
+/** A worker thread that runs migrations into a file it is sent (a test worker migrating its own database). */
+const MIGRATE_THREAD = `
+const { parentPort, workerData } = require('node:worker_threads')
+const Database = require(workerData.driver)
+parentPort.on('message', ({ file, scripts }) => {
+  try {
+    const db = new Database(file)
+    for (const sql of scripts) { db.exec('BEGIN'); db.exec(sql); db.exec('COMMIT') }
+    db.close()
+    parentPort.postMessage({ ok: true })
+  } catch (err) {
+    parentPort.postMessage({ ok: false, message: String(err && err.message || err) })
+  }
+})
+parentPort.postMessage({ ready: true })
+`
+
+async function sqliteRow(ctx) {
+  const { src, admin, adminUrl, dir, byHand } = ctx
+  const { Worker } = await import('node:worker_threads')
+  const { copyFile, rm } = await import('node:fs/promises')
+  const { constants: fsc, chmodSync, copyFileSync, statSync } = await import('node:fs')
+  const Database = coreRequire('better-sqlite3')
+  const dialect = src.dialects.dialectFor(adminUrl)
+  const tpl = `${PREFIX}_sqtpl`
+  const benchRun = src.names.newRunId()
+  const mark = (kind, extra = {}) => src.marker.makeMarker({ kind, run: benchRun, ...extra })
+  const scripts = sqliteMigrationSql()
+  const rowsIn = (file) => {
+    const db = new Database(file, { readonly: true, fileMustExist: true })
+    try { return db.prepare(`select count(*) as n from t${KIND_TABLES - 1}`).get().n } finally { db.close() }
+  }
+  const threads = []
+  try {
+    // The template as a run builds it with `migrate: { sql }`: made "building", migrated, marked ready, sealed.
+    const buildMs = await timed(async () => {
+      await admin.create(tpl, mark('template', { state: 'building' }))
+      const runner = await dialect.openScripts(dialect.databaseUrl(adminUrl, tpl))
+      try { for (const sql of scripts) await runner.run(sql) } finally { await runner.close() }
+      await admin.mark(tpl, mark('template', { state: 'ready' }))
+      await admin.seal(tpl)
+    })
+    const tplFile = join(dir, `${tpl}.db`)
+    const bytes = statSync(tplFile).size
+    const plan = await admin.copyPlan(tpl)
+    // The template a user keeps by hand: the same file, writable (made once, untimed).
+    const kept = join(byHand, 'template.db')
+    copyFileSync(tplFile, kept)
+    chmodSync(kept, 0o644)
+    // Test workers that migrate their own file are running already: the threads start (and load the driver) untimed.
+    for (let i = 0; i < 4; i++) {
+      const w = new Worker(MIGRATE_THREAD, { eval: true, workerData: { driver: ctx.driverPath } })
+      threads.push(w)
+      await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject) })
+    }
+    const inThread = (w, file) => new Promise((resolve, reject) => {
+      const failed = (err) => { w.off('message', done); reject(err) }
+      const done = (m) => { w.off('error', failed); if (m.ok) resolve(); else reject(new Error(`migrating ${file} in a worker thread: ${m.message}`)) }
+      w.once('message', done)
+      w.once('error', failed)
+      w.postMessage({ file, scripts })
+    })
+    const migrateHere = (file) => {
+      const db = new Database(file)
+      try { for (const sql of scripts) { db.exec('BEGIN'); db.exec(sql); db.exec('COMMIT') } } finally { db.close() }
+    }
+    const files = (tag) => [1, 2, 3, 4].map((i) => join(byHand, `${tag}_${i}.db`))
+    const removeAll = (fs) => Promise.all(fs.flatMap((f) => [f, `${f}-journal`, `${f}-wal`, `${f}-shm`].map((x) => rm(x, { force: true }))))
+
+    const ways = {
+      async workerdb(r) {
+        const runId = src.names.newRunId()
+        const names = [1, 2, 3, 4].map((i) => src.names.cloneName(PREFIX, runId, i))
+        const ms = await timed(() => src.clones.createClones({ adminUrl, template: tpl, names, runId, plan, concurrency: 4, first: admin }))
+        if (r === 'warm') for (const n of names) if (rowsIn(join(dir, `${n}.db`)) !== KIND_ROWS) throw new Error(`workerdb: ${n} does not hold the template's rows`)
+        let dropped = 0
+        const dropMs = await timed(async () => { dropped = await src.clones.dropClones(adminUrl, names, runId, 4) })
+        if (dropped !== 4) throw new Error(`workerdb: dropped ${dropped} of 4 clones`)
+        return { ms, dropMs }
+      },
+      async copyFile(r) {
+        const fs = files(`copy${r}`)
+        const ms = await timed(() => Promise.all(fs.map((f) => copyFile(kept, f, fsc.COPYFILE_FICLONE))))
+        if (r === 'warm') for (const f of fs) if (rowsIn(f) !== KIND_ROWS) throw new Error(`fs.copyFile: ${f} does not hold the template's rows`)
+        await removeAll(fs)
+        return { ms }
+      },
+      async threads(r) {
+        const fs = files(`thr${r}`)
+        const ms = await timed(() => Promise.all(fs.map((f, i) => inThread(threads[i], f))))
+        if (r === 'warm') for (const f of fs) if (rowsIn(f) !== KIND_ROWS) throw new Error(`migrations in threads: ${f} does not hold the rows`)
+        await removeAll(fs)
+        return { ms }
+      },
+      async serial(r) {
+        const fs = files(`ser${r}`)
+        const ms = await timed(async () => { for (const f of fs) migrateHere(f) })
+        if (r === 'warm') for (const f of fs) if (rowsIn(f) !== KIND_ROWS) throw new Error(`migrations one after another: ${f} does not hold the rows`)
+        await removeAll(fs)
+        return { ms }
+      },
+    }
+    const t = { workerdb: [], drop: [], copyFile: [], threads: [], serial: [] }
+    // One round untimed first (each way's first call pays for loading and compiling its code), as a project's runs after its first.
+    for (const way of Object.keys(ways)) await ways[way]('warm')
+    // Copies take milliseconds, so each rep times them SQLITE_COPY_ROUNDS times (alternating; the rep's figure is
+    // their median) and the migrations, which take half a second or more, once.
+    const groups = [['copies', async (r) => {
+      const c = { workerdb: [], drop: [], copyFile: [] }
+      for (let i = 0; i < SQLITE_COPY_ROUNDS; i++) {
+        for (const way of (r + i) % 2 ? ['copyFile', 'workerdb'] : ['workerdb', 'copyFile']) {
+          spawnSyncText('sync', [])
+          const x = await ways[way](`${r}r${i}`)
+          c[way].push(x.ms)
+          if (x.dropMs !== undefined) c.drop.push(x.dropMs)
+        }
+      }
+      for (const [k, v] of Object.entries(c)) t[k].push(median(v))
+    }], ...['threads', 'serial'].map((way) => [way, async (r) => {
+      spawnSyncText('sync', [])
+      t[way].push((await ways[way](r)).ms)
+    }])]
+    const more = repsLoop(REPS)
+    for (let r = 0; more(r); r++) {
+      // Each rep starts with the next group: none always runs first (or right after another's files went). Each
+      // contender starts with nothing left to write back of the one before (dirty pages stall copies at random).
+      for (const [, run] of [...groups.slice(r % groups.length), ...groups.slice(0, r % groups.length)]) await run(r)
+    }
+    const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)]))
+    const best = m.threads <= m.serial ? 'threads' : 'serial'
+    return {
+      work: { schema: KIND_SCHEMA, bytes, templateMb: r1(bytes / 1048576), buildMs: r0(buildMs) },
+      fsType: ctx.fsType, copy: plan.label, reflink: plan.label === 'reflink',
+      workerdbMs: r1(m.workerdb), dropMs: r1(m.drop), copyFileMs: r1(m.copyFile),
+      overheadMs: r1(m.workerdb - m.copyFile), overheadRatio: r2(m.workerdb / m.copyFile),
+      migrate: { threadsMs: r0(m.threads), serialMs: r0(m.serial), best, bestMs: r0(m[best]) },
+      speedupVsMigrate: r1(m[best] / m.workerdb),
+    }
+  } finally {
+    await Promise.all(threads.map((w) => w.terminate()))
+    for (const { name } of await admin.list(PREFIX).catch(() => [])) await admin.drop(name).catch(() => {})
+  }
+}
+
 // ── main ───────────────────────────────────────────────────────────────────────────────────────────────
 function git(...a) {
   const r = spawnSyncText('git', a)
@@ -758,7 +1208,9 @@ function merged() {
   const { rows, servers, ...run } = result
   const mergedRows = { ...base.rows }
   for (const [row, byServer] of Object.entries(rows)) mergedRows[row] = { ...base.rows[row], ...byServer }
-  return { ...base, servers: { ...base.servers, ...servers }, rows: mergedRows, updates: [...(base.updates ?? []), { ...run, rows: Object.keys(rows) }] }
+  // An earlier update keeps only the rows still its own: a row measured again now is this run's.
+  const earlier = (base.updates ?? []).map((u) => ({ ...u, rows: u.rows.filter((r) => !(r in rows)) })).filter((u) => u.rows.length)
+  return { ...base, servers: { ...base.servers, ...servers }, rows: mergedRows, updates: [...earlier, { ...run, rows: Object.keys(rows) }] }
 }
 
 function save() {
@@ -772,6 +1224,8 @@ function save() {
 const work = mkdtempSync(join(tmpdir(), 'workerdb-bench-'))
 let embedded
 let container
+let mysqlCtx
+let sqliteCtx
 const servers = {} // key → admin url
 let interrupted = false
 let cut = false
@@ -796,7 +1250,7 @@ process.on('SIGTERM', () => onSignal('SIGTERM'))
 
 // Time shares: each (row, server) gets its weight's share of what is left of the budget; past it, a row
 // stops after the rep under way (at least one), and its record says how many reps it took.
-const WEIGHTS = { config: 0.5, strategy: 1, fsync: 1, cold: 2.5, naive: 2.5, warm: 1, suite: 3, jest: 2, reset: 1, zeroconfig: 1.5, overhead: 1.5, scaling: 0.5 }
+const WEIGHTS = { config: 0.5, strategy: 1, fsync: 1, cold: 2.5, naive: 2.5, warm: 1, suite: 3, jest: 2, reset: 1, zeroconfig: 1.5, overhead: 1.5, scaling: 0.5, mysql: 1.5, sqlite: 0.5 }
 let planned = []
 let rowDeadline = Infinity
 let rowReps = []
@@ -848,19 +1302,21 @@ async function measure(row, serverKey, f) {
     if (interrupted) return
     if (cut) {
       result.skipped.push({ row, server: serverKey, why: `cut at the ${HARD_MS / 1000} s limit` })
-      await dropOurs(servers[serverKey]).catch(() => {})
+      if (servers[serverKey]) await dropOurs(servers[serverKey]).catch(() => {})
       return
     }
     result.errors.push({ row, server: serverKey, message: String(err.message ?? err).slice(0, 2000) })
     say(`${row.padEnd(10)} [${serverKey}] FAILED: ${String(err.message ?? err).split('\n')[0]}`)
-    await dropOurs(servers[serverKey]).catch(() => {})
+    // A PostgreSQL server's databases of this run; the other kinds' rows clean up in their own finally.
+    if (servers[serverKey]) await dropOurs(servers[serverKey]).catch(() => {})
   } finally {
     save()
   }
 }
 
 try {
-  const serverKeys = flag('servers', 'embedded,url').split(',')
+  // No PostgreSQL server is started for a run of rows that use none (--only mysql,sqlite).
+  const serverKeys = ONLY.some((r) => ALL_ROWS.includes(r) && !NOT_PG_ROWS.includes(r)) ? flag('servers', 'embedded,url').split(',') : []
   if (serverKeys.includes('embedded')) {
     embedded = await core.startEmbedded({}, core.createLogger({ silent: true }))
     servers.embedded = embedded.adminUrl
@@ -898,14 +1354,44 @@ try {
       ...(key === 'url' ? { host: `${u.hostname}:${u.port || 5432}`, from: flag('url') ? '--url' : process.env.WORKERDB_URL ? 'WORKERDB_URL' : 'default (127.0.0.1:5432)' } : {}),
     }
   }
+  if (ONLY.includes('mysql')) {
+    try {
+      mysqlCtx = await openMysql()
+      result.servers.mysql = mysqlCtx.server
+      otherCleanups.push(async () => {
+        try {
+          await dropOursMysql(mysqlCtx.admin)
+        } finally {
+          // Closed whatever happened: an open connection would keep the bench from exiting.
+          await mysqlCtx.mon.end().catch(() => mysqlCtx.mon.destroy())
+          await mysqlCtx.admin.close()
+        }
+      })
+    } catch (err) {
+      result.skipped.push({ row: 'mysql', server: 'mysql', why: `no MariaDB ≥ 10.5 to use at ${MYSQL_URL.replace(/\/\/[^@/]*@/, '//')}: ${String(err.message ?? err).split('\n')[0]}` })
+      say(`mysql [mysql] skipped: ${result.skipped.at(-1).why}`)
+    }
+  }
+  if (ONLY.includes('sqlite')) {
+    try {
+      sqliteCtx = await openSqlite()
+      result.servers.sqlite = sqliteCtx.server
+      otherCleanups.push(() => sqliteCtx.admin.close())
+    } catch (err) {
+      result.skipped.push({ row: 'sqlite', server: 'sqlite', why: String(err.message ?? err).split('\n')[0] })
+      say(`sqlite [sqlite] skipped: ${result.skipped.at(-1).why}`)
+    }
+  }
   save()
-  say(`workerdb bench · ${Object.values(result.servers).map((s) => s.label).join(' · ')} · ${result.cores} cores · median of ${REPS} · load ${result.load.start.join(' ')} · results → ${relative(process.cwd(), OUT)}`)
+  say(`workerdb bench · ${[...Object.values(result.servers).map((s) => s.label), `${result.cores} cores`].join(' · ')} · median of ${REPS} · load ${result.load.start.join(' ')} · results → ${relative(process.cwd(), OUT)}`)
   const keys = Object.keys(servers)
   for (const row of ALL_ROWS.filter((r) => ONLY.includes(r))) {
     if (row === 'zeroconfig') planned.push([row, 'own-embedded'])
     else if (row === 'fsync') planned.push([row, 'embedded-disk'])
     else if (row === 'config') planned.push([row, 'none'])
     else if (row === 'overhead' || row === 'scaling') { if (servers.embedded) planned.push([row, 'embedded']) }
+    else if (row === 'mysql') { if (mysqlCtx) planned.push([row, 'mysql']) }
+    else if (row === 'sqlite') { if (sqliteCtx) planned.push([row, 'sqlite']) }
     else for (const k of keys) if (runsOn(row, k)) planned.push([row, k])
   }
   const sqlDir = join(work, 'migrations'); writeSqlMigrations(sqlDir)
@@ -1144,6 +1630,19 @@ try {
     })
   }
 
+  if (ONLY.includes('mysql') && mysqlCtx) {
+    const m = await measure('mysql', 'mysql', () => mysqlRow(mysqlCtx))
+    if (m) {
+      const cpu = m.four.copyCpu
+      say(`mysql [mysql] ${m.work.templateMb} MiB template (built in ${m.work.buildMs} ms, definitions read in ${m.work.planMs} ms) · one clone: workerdb ${m.one.copyMs} ms vs mysqldump | mysql ${m.one.dumpMs ?? '–'} ms (${m.one.ratio ?? '–'}×; InnoDB fsyncs ${m.one.copyFsyncs} vs ${m.one.dumpFsyncs ?? '–'}) · 4 at once: ${m.four.copyMs} vs ${m.four.dumpMs ?? '–'} ms (${m.four.ratio ?? '–'}×, goal ≥ ${m.goal}×${m.goalMet === undefined ? '' : m.goalMet ? ': met' : ': NOT met'}) · drop: 1 ${m.one.dropMs} ms, 4 ${m.four.dropMs} ms${cpu.machineCores !== undefined ? ` · during workerdb's 4 copies: server ${cpu.serverCores ?? '–'} cores, machine ${cpu.machineCores} of ${m.cores}, iowait ${cpu.iowaitPct}%` : ''}${m.four.cpuFloorMs !== undefined ? ` · server CPU for the 4 copies ${m.four.copyCpu.serverCpuMsPerClone * 4} ms: on ${m.cores} cores ≥ ${m.four.cpuFloorMs} ms` : ''}${m.four.perRep ? ` · ratio per rep: one ${m.one.perRep.join(', ')}; 4 at once ${m.four.perRep.join(', ')}` : ''}`)
+    }
+  }
+
+  if (ONLY.includes('sqlite') && sqliteCtx) {
+    const q = await measure('sqlite', 'sqlite', () => sqliteRow(sqliteCtx))
+    if (q) say(`sqlite [sqlite] ${q.fsType}, ${q.copy}, ${q.work.templateMb} MiB template: 4 clones by workerdb ${q.workerdbMs} ms (drop ${q.dropMs} ms) · fs.copyFile ×4 ${q.copyFileMs} ms (workerdb +${q.overheadMs} ms) · migrations into 4 fresh files ${q.migrate.bestMs} ms (${q.migrate.best}; threads ${q.migrate.threadsMs}, one after another ${q.migrate.serialMs}) → ${q.speedupVsMigrate}×`)
+  }
+
   result.status = interrupted ? 'interrupted' : result.errors.length ? 'failed' : result.skipped.length ? 'partial' : 'complete'
 } catch (err) {
   result.status = interrupted ? 'interrupted' : 'failed'
@@ -1152,6 +1651,7 @@ try {
   process.exitCode = 1
 } finally {
   killAll()
+  for (const f of otherCleanups.reverse()) await f().catch((e) => process.stderr.write(`bench: cleanup: ${e.message}\n`))
   for (const url of Object.values(servers)) await dropOurs(url).catch((e) => process.stderr.write(`bench: cleanup on ${new URL(url).host}: ${e.message}\n`))
   rmSync(work, { recursive: true, force: true })
   await embedded?.stop().catch(() => {})
