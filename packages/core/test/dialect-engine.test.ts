@@ -266,7 +266,7 @@ describe.each(KINDS)('$name', (kind) => {
   it('refuses what needs PostgreSQL before building anything: per-worker roles, and an adapter written for node-postgres', async () => {
     const before = (await ours()).map((r) => r.name)
     await expect(run(1, { roles: ['app'] })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('needs PostgreSQL') })
-    await expect(run(1, { migrate: { knex: join(root, 'knexfile.js') } })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('postgres only so far') })
+    await expect(run(1, { migrate: { nodePgMigrate: join(root, 'migrations') } })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('postgres only so far') })
     expect((await ours()).map((r) => r.name)).toEqual(before)
     expect(existsSync(root)).toBe(true)
   })

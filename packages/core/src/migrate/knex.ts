@@ -7,6 +7,8 @@
 import { readdir, stat } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { WorkerDbError } from '../errors.js'
+import { connectionParts } from '../url.js'
+import { BETTER_SQLITE3, KIND_LABEL, MYSQL2, kindOf, ledgerName, mysqlConnection, requireDriver } from './drivers.js'
 import { hashFiles } from './files.js'
 import { exportsOf, importFromProject, importUserFile, migrationFailed, migrationScripts } from './project.js'
 import type { Migrator } from './types.js'
@@ -68,9 +70,9 @@ export function knexMigrator(path: string, baseDir: string, inputs: string[] = [
   })())
   return {
     describe: `knex ${relative(baseDir, path) || '.'}`,
-    async ledgerTables() {
+    async ledgerTables(kind) {
       const s = await settings()
-      return [`${s.schemaName ?? 'public'}.${s.tableName}`, `${s.schemaName ?? 'public'}.${s.tableName}_lock`]
+      return [ledgerName(kind, s.schemaName, s.tableName), ledgerName(kind, s.schemaName, `${s.tableName}_lock`)]
     },
     async hashInputs() {
       const s = await settings()
@@ -92,7 +94,7 @@ export function knexMigrator(path: string, baseDir: string, inputs: string[] = [
       const knex = (typeof mod === 'function' ? mod : mod.knex ?? mod.default) as KnexFactory
       const quiet = () => {}
       // Knex prints failures itself; workerdb's E_MIGRATION carries them (redacted) instead.
-      const db = knex({ client: 'pg', connection: url, pool: { min: 0, max: 1 }, log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet } })
+      const db = knex({ ...knexConnection(url, baseDir), pool: { min: 0, max: 1 }, log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet } })
       let current: string | undefined
       try {
         log.progress(`migrating with knex: ${plural(names.length, 'migration')}`)
@@ -115,4 +117,18 @@ export function knexMigrator(path: string, baseDir: string, inputs: string[] = [
       }
     },
   }
+}
+
+/** knex's `client` and `connection` for the run's kind; the driver (knex loads it itself) must be the project's. */
+function knexConnection(url: string, baseDir: string): Record<string, unknown> {
+  const kind = kindOf(url)
+  if (kind === 'mysql') {
+    const client = requireDriver([MYSQL2, 'mysql'], baseDir, 'migrate.knex', `knex on ${KIND_LABEL.mysql}`)
+    return { client, connection: mysqlConnection(url) }
+  }
+  if (kind === 'sqlite') {
+    requireDriver([BETTER_SQLITE3], baseDir, 'migrate.knex', `knex on ${KIND_LABEL.sqlite}`)
+    return { client: BETTER_SQLITE3, connection: { filename: connectionParts(url).database }, useNullAsDefault: true }
+  }
+  return { client: 'pg', connection: url }
 }

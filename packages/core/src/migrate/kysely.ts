@@ -7,6 +7,8 @@ import { readdir } from 'node:fs/promises'
 import { basename, extname, join, relative } from 'node:path'
 import { loadDriver } from '../catalog/postgres/db.js'
 import { WorkerDbError } from '../errors.js'
+import { connectionParts } from '../url.js'
+import { BETTER_SQLITE3, KIND_LABEL, MYSQL2, kindOf, ledgerName, mysqlConnection, requireDriver } from './drivers.js'
 import { hashFiles } from './files.js'
 import { exportsOf, importFromProject, importUserFile, migrationFailed, migrationScripts } from './project.js'
 import type { Migrator } from './types.js'
@@ -23,6 +25,8 @@ interface KyselyModule {
   Kysely: new (config: unknown) => { destroy(): Promise<void> }
   Migrator: new (config: unknown) => { migrateToLatest(): Promise<{ error?: unknown; results?: Array<{ migrationName: string; status: string }> }> }
   PostgresDialect: new (config: unknown) => unknown
+  MysqlDialect: new (config: unknown) => unknown
+  SqliteDialect: new (config: unknown) => unknown
 }
 
 export function kyselyMigrator(dir: string, baseDir: string, inputs: string[] = []): Migrator {
@@ -30,8 +34,8 @@ export function kyselyMigrator(dir: string, baseDir: string, inputs: string[] = 
   const files = async () => (await readdir(dir).catch(() => [])).filter(migrationScripts(['.js', '.ts', '.mjs', '.mts'])).sort()
   return {
     describe: `kysely ${relative(baseDir, dir) || '.'}`,
-    async ledgerTables() {
-      return ['public.kysely_migration', 'public.kysely_migration_lock']
+    async ledgerTables(kind) {
+      return [ledgerName(kind, undefined, 'kysely_migration'), ledgerName(kind, undefined, 'kysely_migration_lock')]
     },
     async hashInputs() {
       return [['tool', 'kysely'], ...(await hashFiles([dir, ...inputs], baseDir, 'migrate.kysely'))]
@@ -41,8 +45,9 @@ export function kyselyMigrator(dir: string, baseDir: string, inputs: string[] = 
       if (!names.length) {
         throw new WorkerDbError('E_CONFIG', `migrate.kysely: no migration files in ${dir}`, 'Point `migrate: { kysely }` at the folder your Kysely migrations live in (relative to the config file).')
       }
-      const { Kysely, Migrator: KyselyMigrator, PostgresDialect } = await importFromProject<KyselyModule>('kysely', baseDir, 'migrate.kysely')
-      const db = new Kysely({ dialect: new PostgresDialect({ pool: new (await loadDriver()).Pool({ connectionString: url, max: 1 }) }) })
+      const kysely = await importFromProject<KyselyModule>('kysely', baseDir, 'migrate.kysely')
+      const { Kysely, Migrator: KyselyMigrator } = kysely
+      const db = new Kysely({ dialect: await kyselyDialect(kysely, url, baseDir) })
       try {
         const provider = {
           // Kysely names a migration by its file name without the extension, as FileMigrationProvider does.
@@ -64,4 +69,22 @@ export function kyselyMigrator(dir: string, baseDir: string, inputs: string[] = 
       }
     },
   }
+}
+
+/** Kysely's dialect for the run's kind, on the project's driver (mysql2, better-sqlite3) or workerdb's pg. */
+async function kyselyDialect(kysely: KyselyModule, url: string, baseDir: string): Promise<unknown> {
+  const kind = kindOf(url)
+  if (kind === 'mysql') {
+    requireDriver([MYSQL2], baseDir, 'migrate.kysely', `kysely on ${KIND_LABEL.mysql}`)
+    const mysql = await importFromProject<{ createPool(options: object): unknown; default?: { createPool(options: object): unknown } }>(MYSQL2, baseDir, 'migrate.kysely')
+    const createPool = mysql.createPool ?? mysql.default!.createPool
+    return new kysely.MysqlDialect({ pool: createPool({ ...mysqlConnection(url), connectionLimit: 1 }) })
+  }
+  if (kind === 'sqlite') {
+    requireDriver([BETTER_SQLITE3], baseDir, 'migrate.kysely', `kysely on ${KIND_LABEL.sqlite}`)
+    const mod = await importFromProject<{ default?: new (path: string) => unknown }>(BETTER_SQLITE3, baseDir, 'migrate.kysely')
+    const Database = (typeof mod === 'function' ? mod : mod.default) as new (path: string) => unknown
+    return new kysely.SqliteDialect({ database: new Database(connectionParts(url).database) })
+  }
+  return new kysely.PostgresDialect({ pool: new (await loadDriver()).Pool({ connectionString: url, max: 1 }) })
 }

@@ -15,6 +15,8 @@ import { WorkerDbError } from '../errors.js'
 import { installedPackageJson } from '../installed.js'
 import { plural } from '../log.js'
 import { connectionParts } from '../url.js'
+import type { DialectName } from '../catalog/dialect.js'
+import { KIND_LABEL, kindOf, requireDriver } from './drivers.js'
 import { byteOrder, hashFiles } from './files.js'
 import { importFromProject, importUserFile, migrationFailed, migrationScripts } from './project.js'
 import { remembered } from './remembered.js'
@@ -45,6 +47,35 @@ interface MikroOrm {
 interface MikroOrmFacts {
   dir: string
   ledger: string[]
+}
+
+/** MikroORM's drivers for each kind, by class name, and the package each comes in (the first: the one to install). */
+const DRIVERS: Record<DialectName, Record<string, string>> = {
+  postgres: { PostgreSqlDriver: '@mikro-orm/postgresql' },
+  mysql: { MySqlDriver: '@mikro-orm/mysql', MariaDbDriver: '@mikro-orm/mariadb' },
+  sqlite: { BetterSqliteDriver: '@mikro-orm/better-sqlite', SqliteDriver: '@mikro-orm/sqlite', LibSqlDriver: '@mikro-orm/libsql' },
+}
+
+/**
+ * The config's driver when it is one for the run's kind (E_CONFIG naming both when it is another kind's), or,
+ * when the config names none, the kind's driver from the project (mariadb:// prefers @mikro-orm/mariadb).
+ */
+async function driverFor(config: MikroOrmConfig, url: string, from: string, option: string): Promise<unknown> {
+  const kind = kindOf(url)
+  const name = typeof config.driver === 'function' ? (config.driver as { name?: string }).name ?? '' : ''
+  if (name) {
+    const other = (Object.keys(DRIVERS) as DialectName[]).find((k) => k !== kind && name in DRIVERS[k])
+    if (other) {
+      throw new WorkerDbError('E_CONFIG', `${option}: the config's driver is ${name} (${KIND_LABEL[other]}), and this run's server is ${KIND_LABEL[kind]}`,
+        `Use ${Object.values(DRIVERS[kind]).join(' or ')}'s defineConfig (or driver) in the config the tests use.`)
+    }
+    return config.driver
+  }
+  const packages = Object.entries(DRIVERS[kind]).map(([cls, pkg]) => ({ cls, pkg }))
+  if (url.startsWith('mariadb:')) packages.reverse()
+  const pkg = requireDriver(packages.map((p) => p.pkg), from, option, `mikro-orm on ${KIND_LABEL[kind]}`)
+  const mod = await importFromProject<Record<string, unknown>>(pkg, from, option)
+  return mod[packages.find((p) => p.pkg === pkg)!.cls]
 }
 
 /** What MikroORM's default `migrations.glob` (`!(*.d).{js,ts,cjs}`) matches. */
@@ -91,8 +122,10 @@ export function mikroOrmMigrator(file: string, baseDir: string, inputs: string[]
 
   return {
     describe: `mikro-orm ${relative(baseDir, file)}`,
-    async ledgerTables() {
-      return (await getFacts()).facts.ledger
+    async ledgerTables(kind) {
+      const { ledger } = (await getFacts()).facts
+      // MariaDB's and SQLite's tables are in the database itself: no schema.
+      return (kind ?? 'postgres') === 'postgres' ? ledger : ledger.map((name) => name.slice(name.indexOf('.') + 1))
     },
     async hashInputs() {
       const { facts: known, inputs: configFiles } = await getFacts()
@@ -119,11 +152,13 @@ export function mikroOrmMigrator(file: string, baseDir: string, inputs: string[]
       }
       const { MikroORM } = await importFromProject<{ MikroORM: { init(options: object): Promise<MikroOrm> } }>('@mikro-orm/core', baseDir, option)
       const { Migrator: MigratorExtension } = await importFromProject<{ Migrator: unknown }>('@mikro-orm/migrations', baseDir, option)
+      const driver = await driverFor(config, url, dirname(file), option)
       const parts = connectionParts(url)
       let orm: MikroOrm | undefined
       try {
         orm = await MikroORM.init({
           ...config,
+          driver,
           clientUrl: url, host: parts.host, port: Number(parts.port), user: parts.user, password: parts.password || undefined, dbName: parts.database,
           // Migrations need no entities; discovering them would load the entity files MikroORM's way.
           entities: [], entitiesTs: [], discovery: { ...(config.discovery as object | undefined), warnWhenNoEntities: false },

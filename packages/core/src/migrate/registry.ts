@@ -20,6 +20,13 @@ import type { DialectName } from '../catalog/dialect.js'
 
 /** The adapters written against node-postgres so far. */
 const POSTGRES_ONLY: readonly DialectName[] = ['postgres']
+/** The adapters that pick their driver by the run's kind (drivers.ts). */
+const EVERY_KIND: readonly DialectName[] = ['postgres', 'mysql', 'sqlite']
+/**
+ * Sequelize's SQLite dialect needs the native sqlite3 package (not better-sqlite3), and MikroORM's SQLite
+ * drivers their own native module: not driven there yet.
+ */
+const NOT_SQLITE: readonly DialectName[] = ['postgres', 'mysql']
 
 export type MigrateOption =
   | { sql: string; /** More files that shape the schema (seeds it reads…), hashed. */ inputs?: string[] }
@@ -71,15 +78,15 @@ export const MIGRATE_TOOLS: readonly MigrateTool[] = [
     create: (m, source) => commandMigrator(m as unknown as CommandMigrateOptions, source.baseDir),
   },
   {
-    key: 'kysely', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { kysely: "./migrations" }',
+    key: 'kysely', takes: 'path', dialects: EVERY_KIND, example: 'migrate: { kysely: "./migrations" }',
     create: (m, source, inputs) => kyselyMigrator(path(m, 'kysely', source), source.baseDir, inputs),
   },
   {
-    key: 'knex', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { knex: "./knexfile.js" }',
+    key: 'knex', takes: 'path', dialects: EVERY_KIND, example: 'migrate: { knex: "./knexfile.js" }',
     create: (m, source, inputs) => knexMigrator(path(m, 'knex', source), source.baseDir, inputs),
   },
   {
-    key: 'drizzle', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { drizzle: "./drizzle.config.ts" }',
+    key: 'drizzle', takes: 'path', dialects: EVERY_KIND, example: 'migrate: { drizzle: "./drizzle.config.ts" }',
     create: (m, source, inputs) => drizzleMigrator(path(m, 'drizzle', source), source.baseDir, inputs),
   },
   {
@@ -92,16 +99,16 @@ export const MIGRATE_TOOLS: readonly MigrateTool[] = [
     create: (m, source, inputs) => prismaMigrator(path(m, 'prisma', source), source.baseDir, inputs),
   },
   {
-    key: 'sequelize', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { sequelize: "./migrations" }',
+    key: 'sequelize', takes: 'path', dialects: NOT_SQLITE, example: 'migrate: { sequelize: "./migrations" }',
     create: (m, source, inputs) => sequelizeMigrator(path(m, 'sequelize', source), source.baseDir, inputs),
   },
   {
-    key: 'typeorm', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { typeorm: "./src/data-source.ts" }',
+    key: 'typeorm', takes: 'path', dialects: EVERY_KIND, example: 'migrate: { typeorm: "./src/data-source.ts" }',
     extraKeys: { synchronize: { check: (v) => typeof v === 'boolean', hint: 'true to build the schema from the entities (schema:sync) instead of the migrations' } },
     create: (m, source, inputs) => typeormMigrator(path(m, 'typeorm', source), source.baseDir, { synchronize: m.synchronize as boolean | undefined, inputs }),
   },
   {
-    key: 'mikroOrm', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { mikroOrm: "./mikro-orm.config.ts" }',
+    key: 'mikroOrm', takes: 'path', dialects: NOT_SQLITE, example: 'migrate: { mikroOrm: "./mikro-orm.config.ts" }',
     create: (m, source, inputs) => mikroOrmMigrator(path(m, 'mikroOrm', source), source.baseDir, inputs),
   },
   {

@@ -8,6 +8,7 @@ import { readdir } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { WorkerDbError } from '../errors.js'
 import { plural } from '../log.js'
+import { KIND_LABEL, MYSQL2, kindOf, ledgerName, mysqlConnection, requireDriver } from './drivers.js'
 import { hashFiles } from './files.js'
 import { exportsOf, importFromProject, importUserFile, migrationFailed, migrationScripts } from './project.js'
 import type { Migrator } from './types.js'
@@ -26,7 +27,7 @@ export const SEQUELIZE_META = 'SequelizeMeta'
 const SEQUELIZE_SCRIPTS = migrationScripts(['.js', '.cjs', '.ts', '.cts'])
 
 interface SequelizeModule {
-  Sequelize: new (url: string, options: object) => SequelizeInstance
+  Sequelize: { new (url: string, options: object): SequelizeInstance; new (options: object): SequelizeInstance }
   DataTypes: { STRING: unknown }
 }
 
@@ -55,8 +56,8 @@ export function sequelizeMigrator(dir: string, baseDir: string, inputs: string[]
   }
   return {
     describe: `sequelize ${relative(baseDir, dir) || '.'}`,
-    async ledgerTables() {
-      return [`public.${SEQUELIZE_META}`]
+    async ledgerTables(kind) {
+      return [ledgerName(kind, undefined, SEQUELIZE_META)]
     },
     async hashInputs() {
       return [['tool', 'sequelize'], ...(await hashFiles([dir, ...inputs], baseDir, 'migrate.sequelize'))]
@@ -69,7 +70,8 @@ export function sequelizeMigrator(dir: string, baseDir: string, inputs: string[]
       }
       const mod = await importFromProject<SequelizeModule & { default?: SequelizeModule }>('sequelize', baseDir, 'migrate.sequelize')
       const { Sequelize, DataTypes } = mod.Sequelize ? mod : mod.default!
-      const sequelize = new Sequelize(url, { logging: false, pool: { min: 0, max: 1 } })
+      const options = { logging: false, pool: { min: 0, max: 1 } }
+      const sequelize = kindOf(url) === 'mysql' ? new Sequelize({ ...mysqlOptions(url, baseDir), ...options }) : new Sequelize(url, options)
       let current: string | undefined
       try {
         // The ledger as umzug's SequelizeStorage defines it for sequelize-cli.
@@ -101,4 +103,16 @@ export function sequelizeMigrator(dir: string, baseDir: string, inputs: string[]
       }
     },
   }
+}
+
+/**
+ * Sequelize's options on MariaDB/MySQL: its `mariadb` dialect where the project has that driver and the URL
+ * says mariadb://, else its `mysql` dialect on mysql2 (which speaks to MariaDB too), else `mariadb`.
+ * Sequelize loads the driver itself; it must be the project's.
+ */
+function mysqlOptions(url: string, baseDir: string): object {
+  const preferred = url.startsWith('mariadb:') ? ['mariadb', MYSQL2] : [MYSQL2, 'mariadb']
+  const driver = requireDriver(preferred, baseDir, 'migrate.sequelize', `sequelize on ${KIND_LABEL.mysql}`)
+  const { host, port, user, password, database } = mysqlConnection(url)
+  return { dialect: driver === 'mariadb' ? 'mariadb' : 'mysql', host, port, username: user, password, database }
 }

@@ -15,6 +15,8 @@ import { findPackageDir } from '../config/load.js'
 import { WorkerDbError } from '../errors.js'
 import { installedPackageJson } from '../installed.js'
 import { connectionParts } from '../url.js'
+import type { DialectName } from '../catalog/dialect.js'
+import { BETTER_SQLITE3, KIND_LABEL, MYSQL2, kindOf, mysqlConnection, requireDriver } from './drivers.js'
 import { byteOrder, hashFiles } from './files.js'
 import { exportsOf, importUserFile, migrationFailed } from './project.js'
 import { remembered } from './remembered.js'
@@ -52,6 +54,13 @@ interface DataSourceFacts {
   /** Absolute glob patterns in the DataSource's `migrations` (or, synchronizing, `entities`). */
   patterns: string[]
   ledger: string[]
+}
+
+/** The DataSource `type`s workerdb drives on each kind, and the driver package each one loads. */
+const TYPES: Record<DialectName, Record<string, readonly string[]>> = {
+  postgres: { postgres: ['pg'] },
+  mysql: { mysql: [MYSQL2, 'mysql'], mariadb: [MYSQL2, 'mysql'] },
+  sqlite: { [BETTER_SQLITE3]: [BETTER_SQLITE3], sqlite: ['sqlite3'] },
 }
 
 const isDataSource = (value: unknown): value is DataSource =>
@@ -107,8 +116,10 @@ export function typeormMigrator(file: string, baseDir: string, opts: { synchroni
 
   return {
     describe: `typeorm ${relative(baseDir, file)}${synchronize ? ' (synchronize)' : ''}`,
-    async ledgerTables() {
-      return (await getFacts()).facts.ledger
+    async ledgerTables(kind) {
+      const { ledger } = (await getFacts()).facts
+      // MariaDB's and SQLite's tables are in the database itself: no schema.
+      return (kind ?? 'postgres') === 'postgres' ? ledger : ledger.map((name) => name.slice(name.indexOf('.') + 1))
     },
     async hashInputs() {
       const { files } = await getFacts()
@@ -116,10 +127,14 @@ export function typeormMigrator(file: string, baseDir: string, opts: { synchroni
     },
     async migrate(url, { log, secrets }) {
       const ds = await load()
-      if (ds.options.type !== 'postgres') {
-        throw new WorkerDbError('E_CONFIG', `${option}: the DataSource's type is ${JSON.stringify(ds.options.type)}, and workerdb's server is PostgreSQL`,
-          'Use `type: "postgres"` in the DataSource the tests use.')
+      const kind = kindOf(url)
+      const drivers = TYPES[kind][ds.options.type ?? '']
+      if (!drivers) {
+        const types = Object.keys(TYPES[kind]).map((t) => `\`type: "${t}"\``).join(' or ')
+        throw new WorkerDbError('E_CONFIG', `${option}: the DataSource's type is ${JSON.stringify(ds.options.type)}, and this run's server is ${KIND_LABEL[kind]}`,
+          `Use ${types} in the DataSource the tests use (or point workerdb at a ${ds.options.type ?? 'matching'} server).`)
       }
+      if (kind !== 'postgres') requireDriver(drivers, dirname(file), option, `typeorm's ${ds.options.type} DataSource`)
       const { patterns } = readFacts(ds)
       const overrides: Record<string, unknown> = {}
       if (patterns.length) {
@@ -135,6 +150,11 @@ export function typeormMigrator(file: string, baseDir: string, opts: { synchroni
         ]
       }
       const parts = connectionParts(url)
+      const connection = kind === 'postgres'
+        ? { url, host: parts.host, port: Number(parts.port), username: parts.user, password: parts.password || undefined, database: parts.database }
+        : kind === 'mysql'
+          ? (({ user, ...rest }) => ({ url: undefined, username: user, ...rest }))(mysqlConnection(url))
+          : { url: undefined, host: undefined, port: undefined, username: undefined, password: undefined, database: parts.database }
       // TypeORM names a failing migration only in its log: keep that line's name for the error.
       let failed: string | undefined
       const quiet = () => {}
@@ -145,8 +165,7 @@ export function typeormMigrator(file: string, baseDir: string, opts: { synchroni
       const template = new ds.constructor({
         ...ds.options,
         ...overrides,
-        url,
-        host: parts.host, port: Number(parts.port), username: parts.user, password: parts.password || undefined, database: parts.database,
+        ...connection,
         // What typeorm's CLI sets before it migrates.
         subscribers: [], synchronize: false, migrationsRun: false, dropSchema: false, logging: false, logger,
       })

@@ -13,8 +13,9 @@ export interface Migrator {
   /**
    * Where the tool keeps its own bookkeeping (schema-qualified, e.g. "public.knex_migrations"): rows the
    * migration wrote that tests must never lose, so `reset: 'truncate'` leaves these tables alone.
+   * `kind`: the database kind the names are for (default PostgreSQL; elsewhere they carry no `public.`).
    */
-  ledgerTables?(): Promise<readonly string[]>
+  ledgerTables?(kind?: DialectName): Promise<readonly string[]>
   /** What the config risks (e.g. files the template hash cannot see), printed once when a run starts. */
   readonly warnings?: readonly string[]
   /** Everything that shapes the schema, as (name, content) pairs; goes into the template hash. */
