@@ -55,8 +55,9 @@ describe.each(servers)('$name', (server) => {
     expect(failures.length, `${failures.length}/${RUNS} runs failed\n\n${failures.slice(0, 3).join('\n\n')}`).toBe(0)
   }))
 
-  // Vitest 5 runs on Node 22, whose own node:sqlite opens the clones instead of better-sqlite3.
-  test.runIf(server.name === 'sqlite')(`vitest 5 on Node 22, the tests on node:sqlite: ${RUNS} runs, 0 failures`, () => vitestMatrix(5, { pool: 'forks', mode: 'run', scenario: `SQLite (node:sqlite) seed ×${RUNS}` }, async () => {
+  // Vitest 5 runs on Node 22, whose own node:sqlite opens the clones instead of better-sqlite3 (and does
+  // workerdb's own work there: the better-sqlite3 built for Node 20 does not load). Defined for SQLite only.
+  if (server.name === 'sqlite') test(`vitest 5 on Node 22, the tests on node:sqlite: ${RUNS} runs, 0 failures`, () => vitestMatrix(5, { pool: 'forks', mode: 'run', scenario: `SQLite (node:sqlite) seed ×${RUNS}` }, async () => {
     const project = vitestScenarios.project({
       vitest: 5, files: 2, tag: 'dn', holdMs: HOLD_MS, config: { pool: 'forks', maxWorkers: 4 },
       extraFiles: { 'migrations/0001_seed.sql': PORTABLE_SEED_SQL, 'test/file01.test.mjs': vitestProbe(HOLD_MS), 'test/file02.test.mjs': vitestProbe(HOLD_MS) },

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -193,9 +193,11 @@ describe('SQLite sessions', () => {
     }
   })
 
-  it.skipIf(isRoot)('refuses a directory it may not write to (root may write anywhere: skipped)', async () => {
-    const dir = newDir()
-    mkdirSync(dir, { mode: 0o500 })
+  it('refuses a directory it cannot make or write to, naming it (a path under a file: nobody can, root included)', async () => {
+    const file = join(newDir(), 'a-file')
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, 'not a directory')
+    const dir = join(file, 'dbs')
     const err = await rejection(sqliteDialect.connect(`file:${dir}`))
     expect(err.code).toBe('E_SERVER_UNREACHABLE')
     expect(err.message).toContain(dir)
