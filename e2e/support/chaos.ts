@@ -68,14 +68,15 @@ function start(framework: 'vitest' | 'jest', dir: string, args: string[], result
   return { pid, framework, output: () => out, running: () => running, exited, resultsFile }
 }
 
-export function startVitest(project: Project, o: { embedded?: boolean; args?: string[] } = {}): Victim {
+/** `env`: extra variables for the run (`undefined` deletes), e.g. WORKERDB_URL of another kind's server. */
+export function startVitest(project: Project, o: { embedded?: boolean; args?: string[]; env?: Record<string, string | undefined> } = {}): Victim {
   const resultsFile = join(project.dir, 'results-victim.jsonl')
-  return start('vitest', project.dir, [vitestBin(4), 'run', '--reporter=default', ...(o.args ?? [])], resultsFile, o.embedded ?? false)
+  return start('vitest', project.dir, [vitestBin(4), 'run', '--reporter=default', ...(o.args ?? [])], resultsFile, o.embedded ?? false, o.env)
 }
 
-export function startJest(project: JestProject, o: { embedded?: boolean; args?: string[] } = {}): Victim {
+export function startJest(project: JestProject, o: { embedded?: boolean; args?: string[]; env?: Record<string, string | undefined> } = {}): Victim {
   const resultsFile = join(project.dir, 'results-victim.jsonl')
-  return start('jest', project.dir, [jestBin(project.jest), ...(o.args ?? [])], resultsFile, o.embedded ?? false)
+  return start('jest', project.dir, [jestBin(project.jest), ...(o.args ?? [])], resultsFile, o.embedded ?? false, o.env)
 }
 
 /** Lines the victim's test files wrote so far. */
