@@ -21,7 +21,7 @@ import { sweep } from '../src/cleanup/sweep.js'
 import { main } from '../src/cli.js'
 import { sqlitePath } from '../src/catalog/sqlite/url.js'
 import { openDb } from '../src/catalog/sqlite/driver.js'
-import { uniquePrefix } from './helpers.js'
+import { dropKindPrefix, uniquePrefix } from './helpers.js'
 
 const require = createRequire(import.meta.url)
 const root = mkdtempSync(join(tmpdir(), 'workerdb-dialects-'))
@@ -118,12 +118,7 @@ describe.each(KINDS)('$name', (kind) => {
   afterAll(async () => {
     for (const r of runs) await r.teardown().catch(() => {})
     // Everything with this prefix is this file's, marked or not.
-    const admin = await connectAdmin(kind.url)
-    try {
-      for (const row of await admin.list(prefix)) await admin.drop(row.name, { template: true })
-    } finally {
-      await admin.close()
-    }
+    await dropKindPrefix(kind.url, prefix)
   })
 
   it('builds the template once, gives each slot its own clone holding the template\'s rows, and teardown drops only the clones', async () => {

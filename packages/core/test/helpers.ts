@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { expect } from 'vitest'
 import { WorkerDbError } from '../src/errors.js'
+import { connectAdmin } from '../src/catalog/dialects.js'
 
 /** The server the root globalSetup chose (the machine's PostgreSQL, or an embedded one). */
 export function testUrl(): string {
@@ -20,6 +21,16 @@ export function uniquePrefix(base: string): string {
   const prefix = base + letters
   if (!/^[a-z][a-z0-9]{0,11}$/.test(prefix)) throw new Error(`bad test prefix ${prefix}`)
   return prefix
+}
+
+/** Drops every database named `prefix_…` on a server of any kind, marked or not: only for a test's own prefix. */
+export async function dropKindPrefix(url: string, prefix: string): Promise<void> {
+  const admin = await connectAdmin(url)
+  try {
+    for (const row of await admin.list(prefix)) await admin.drop(row.name, { template: true })
+  } finally {
+    await admin.close()
+  }
 }
 
 /** The URL of another database on the same server. */

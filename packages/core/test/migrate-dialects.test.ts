@@ -11,14 +11,13 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectAdmin } from '../src/catalog/dialects.js'
 import { openDb } from '../src/catalog/sqlite/driver.js'
 import { sqlitePath } from '../src/catalog/sqlite/url.js'
 import { resolveConfig } from '../src/config/resolve.js'
 import { provision, type Provisioned } from '../src/engine/provision.js'
 import { createLogger } from '../src/log.js'
 import { resolveMigrator, type MigrateOption } from '../src/migrate/registry.js'
-import { uniquePrefix } from './helpers.js'
+import { dropKindPrefix, uniquePrefix } from './helpers.js'
 
 const require = createRequire(import.meta.url)
 const FIXTURES = fileURLToPath(new URL('./fixtures', import.meta.url))
@@ -266,12 +265,7 @@ describe.each(KINDS)('$name', (kind) => {
   afterAll(async () => {
     for (const r of runs) await r.teardown().catch(() => {})
     // Everything with this prefix is this file's: every template and any clone left behind.
-    const admin = await connectAdmin(kind.url)
-    try {
-      for (const row of await admin.list(prefix)) await admin.drop(row.name, { template: true })
-    } finally {
-      await admin.close()
-    }
+    await dropKindPrefix(kind.url, prefix)
   })
 
   it.each(TOOLS.filter((t) => t.kinds.includes(kind.name)))('$tool: the clone has the tables, the seed row and the tool\'s own ledger, with nothing pending', async ({ tool, files, option, ledger }) => {
