@@ -29,16 +29,20 @@ describe('chooseStrategy', () => {
 describe('cloneConcurrency', () => {
   const base = { maxConnections: 100, reserved: 3, inUse: 5, workers: 4, perWorker: 2 }
   it('four lanes per core (copies wait on the disk), at most 8', () => {
-    expect(cloneConcurrency({ ...base, cores: 1 })).toBe(4)
-    expect(cloneConcurrency({ ...base, cores: 2 })).toBe(8)
-    expect(cloneConcurrency({ ...base, cores: 64 })).toBe(8)
+    expect(cloneConcurrency(1, base)).toBe(4)
+    expect(cloneConcurrency(2, base)).toBe(8)
+    expect(cloneConcurrency(64, base)).toBe(8)
+  })
+  it('a kind without a session limit (SQLite): the cores alone', () => {
+    expect(cloneConcurrency(1)).toBe(4)
+    expect(cloneConcurrency(2)).toBe(8)
   })
   it('never takes the connections the workers will need', () => {
     // 20 - 3 reserved - 5 in use - 4 workers × 2 = 4 left.
-    expect(cloneConcurrency({ ...base, maxConnections: 20, cores: 16 })).toBe(4)
+    expect(cloneConcurrency(16, { ...base, maxConnections: 20 })).toBe(4)
   })
   it('one lane even when the server is already short of connections', () => {
-    expect(cloneConcurrency({ ...base, maxConnections: 10, cores: 16 })).toBe(1)
+    expect(cloneConcurrency(16, { ...base, maxConnections: 10 })).toBe(1)
   })
 })
 

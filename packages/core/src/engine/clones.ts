@@ -25,13 +25,16 @@ export function durabilityHint(run: { fsync: boolean; copies: number; copyMs: nu
 }
 
 /**
- * How many CREATE DATABASE statements run at once. A copy waits on the disk far more than on a CPU
- * (docs/how-it-works.md, measured choices), so 4 lanes per core, at most 8 —
- * and never more than the connections left after the workers' share, since each lane holds one. At least one.
+ * How many copies run at once. A copy waits on the disk far more than on a CPU (docs/how-it-works.md,
+ * measured choices), so 4 lanes per core, at most 8 — and, on a server with a session limit
+ * (`connections`), never more than the connections left after the workers' share, since each lane holds
+ * one. At least one.
  */
-export function cloneConcurrency(opts: { cores: number; maxConnections: number; reserved: number; inUse: number; workers: number; perWorker: number }): number {
-  const free = opts.maxConnections - opts.reserved - opts.inUse - opts.workers * opts.perWorker
-  return Math.max(1, Math.min(8, 4 * Math.max(1, opts.cores), free))
+export function cloneConcurrency(cores: number, connections?: { maxConnections: number; reserved: number; inUse: number; workers: number; perWorker: number }): number {
+  const byCores = Math.min(8, 4 * Math.max(1, cores))
+  if (!connections) return byCores
+  const free = connections.maxConnections - connections.reserved - connections.inUse - connections.workers * connections.perWorker
+  return Math.max(1, Math.min(byCores, free))
 }
 
 export interface CreateClonesOptions {

@@ -39,8 +39,7 @@ export function connectionFacts(facts: ServerFacts, workers: number): Connection
 
 /** How many copies run at once. Cores bound them only where the server shares them: a remote server's are unknown. */
 export function cloneLanes(facts: ConnectionFacts | undefined, server: ServerHandle): number {
-  const cores = isLocalServer(server) ? availableParallelism() : 8
-  return cloneConcurrency(facts ? { ...facts, cores } : { cores, maxConnections: Infinity, reserved: 0, inUse: 0, workers: 0, perWorker: 0 })
+  return cloneConcurrency(isLocalServer(server) ? availableParallelism() : 8, facts)
 }
 
 function isLocalServer(server: ServerHandle): boolean {
