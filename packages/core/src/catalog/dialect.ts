@@ -11,6 +11,9 @@ export type DialectName = 'postgres' | 'mysql' | 'sqlite'
 
 export const DIALECTS: readonly DialectName[] = ['postgres', 'mysql', 'sqlite']
 
+/** Each kind's name for people, in messages. */
+export const DIALECT_LABELS: Record<DialectName, string> = { postgres: 'PostgreSQL', mysql: 'MySQL/MariaDB', sqlite: 'SQLite' }
+
 /** What a run needs to know about the server before it builds anything. */
 export interface ServerFacts {
   /** For people: "PostgreSQL 15", "MariaDB 10.11", "SQLite 3.46". */
@@ -89,7 +92,7 @@ export interface ScriptRunner {
 /** One database kind. */
 export interface Dialect {
   readonly name: DialectName
-  /** For people: "PostgreSQL", "MySQL/MariaDB", "SQLite". */
+  /** For people: DIALECT_LABELS. */
   readonly label: string
   /** The admin URL for a configured server URL (PostgreSQL: /postgres when the URL names no database). */
   adminUrl(url: string): string
@@ -127,14 +130,4 @@ export function dialectOf(url: string): DialectName | undefined {
   } catch {
     return undefined
   }
-}
-
-/** The kind a URL names, or E_CONFIG naming the schemes there are. */
-export function requireDialectOf(url: string, source: string): DialectName {
-  const name = dialectOf(url)
-  if (!name) {
-    throw new WorkerDbError('E_CONFIG', `the URL from ${source} names no database kind workerdb knows`,
-      'Use postgresql://…, mysql://… (MariaDB too) or file:/path/to/dir (SQLite).')
-  }
-  return name
 }

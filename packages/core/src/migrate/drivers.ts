@@ -21,7 +21,6 @@ export function kindOf(url: string): DialectName {
   return dialectOf(url) ?? 'postgres'
 }
 
-export const KIND_LABEL: Record<DialectName, string> = { postgres: 'PostgreSQL', mysql: 'MariaDB/MySQL', sqlite: 'SQLite' }
 
 /**
  * The first of `packages` installed in the project at `from` (or above), or E_CONFIG naming the first one's

@@ -9,9 +9,9 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { loadDriver } from '../catalog/postgres/db.js'
 import { WorkerDbError } from '../errors.js'
 import { quoteIdent } from '../catalog/names.js'
-import type { DialectName } from '../catalog/dialect.js'
+import { DIALECT_LABELS, type DialectName } from '../catalog/dialect.js'
 import { connectionParts } from '../url.js'
-import { BETTER_SQLITE3, KIND_LABEL, MYSQL2, kindOf, ledgerName, mysqlConnection, requireDriver } from './drivers.js'
+import { BETTER_SQLITE3, MYSQL2, kindOf, ledgerName, mysqlConnection, requireDriver } from './drivers.js'
 import { hashFiles } from './files.js'
 import { importFromProject, importUserFile, migrationFailed } from './project.js'
 import type { Migrator } from './types.js'
@@ -79,8 +79,8 @@ export function drizzleMigrator(path: string, baseDir: string, inputs: string[] 
       // Migrations drizzle-kit generated for another kind would fail half-way, on SQL this server does not speak.
       for (const [what, dialect] of [[s.configFile ? `${relative(baseDir, s.configFile)}'s dialect` : '', s.dialect], [`${relative(baseDir, journalFile)}'s dialect`, (journal as { dialect?: unknown }).dialect]] as const) {
         if (what && typeof dialect === 'string' && !DRIZZLE_DIALECTS[kind].includes(dialect)) {
-          throw new WorkerDbError('E_CONFIG', `migrate.drizzle: ${what} is ${JSON.stringify(dialect)}, and this run's server is ${KIND_LABEL[kind]}`,
-            `Point \`migrate: { drizzle }\` at the drizzle config (and migrations) for ${KIND_LABEL[kind]}: dialect "${DRIZZLE_DIALECTS[kind][0]}".`)
+          throw new WorkerDbError('E_CONFIG', `migrate.drizzle: ${what} is ${JSON.stringify(dialect)}, and this run's server is ${DIALECT_LABELS[kind]}`,
+            `Point \`migrate: { drizzle }\` at the drizzle config (and migrations) for ${DIALECT_LABELS[kind]}: dialect "${DRIZZLE_DIALECTS[kind][0]}".`)
         }
       }
       const count = journal.entries.length
@@ -123,7 +123,7 @@ async function migratePostgres(url: string, baseDir: string, s: DrizzleSettings,
 
 /** drizzle-orm/mysql2 on the project's mysql2. */
 async function migrateMysql(url: string, baseDir: string, config: MigrateConfig): Promise<number> {
-  requireDriver([MYSQL2], baseDir, 'migrate.drizzle', `drizzle on ${KIND_LABEL.mysql}`)
+  requireDriver([MYSQL2], baseDir, 'migrate.drizzle', `drizzle on ${DIALECT_LABELS.mysql}`)
   const [{ drizzle }, { migrate }, mysql] = await Promise.all([
     importFromProject<{ drizzle: (client: unknown) => unknown }>('drizzle-orm/mysql2', baseDir, 'migrate.drizzle'),
     importFromProject<{ migrate: Migrate }>('drizzle-orm/mysql2/migrator', baseDir, 'migrate.drizzle'),
@@ -148,7 +148,7 @@ interface MysqlConnection {
 
 /** drizzle-orm/better-sqlite3 on the project's better-sqlite3 (drizzle's SQLite migrator is synchronous). */
 async function migrateSqlite(url: string, baseDir: string, config: MigrateConfig): Promise<number> {
-  requireDriver([BETTER_SQLITE3], baseDir, 'migrate.drizzle', `drizzle on ${KIND_LABEL.sqlite}`)
+  requireDriver([BETTER_SQLITE3], baseDir, 'migrate.drizzle', `drizzle on ${DIALECT_LABELS.sqlite}`)
   const [{ drizzle }, { migrate }, mod] = await Promise.all([
     importFromProject<{ drizzle: (client: unknown) => unknown }>('drizzle-orm/better-sqlite3', baseDir, 'migrate.drizzle'),
     importFromProject<{ migrate: Migrate }>('drizzle-orm/better-sqlite3/migrator', baseDir, 'migrate.drizzle'),

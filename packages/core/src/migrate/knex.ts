@@ -8,7 +8,8 @@ import { readdir, stat } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { WorkerDbError } from '../errors.js'
 import { connectionParts } from '../url.js'
-import { BETTER_SQLITE3, KIND_LABEL, MYSQL2, kindOf, ledgerName, mysqlConnection, requireDriver } from './drivers.js'
+import { DIALECT_LABELS } from '../catalog/dialect.js'
+import { BETTER_SQLITE3, MYSQL2, kindOf, ledgerName, mysqlConnection, requireDriver } from './drivers.js'
 import { hashFiles } from './files.js'
 import { exportsOf, importFromProject, importUserFile, migrationFailed, migrationScripts } from './project.js'
 import type { Migrator } from './types.js'
@@ -123,11 +124,11 @@ export function knexMigrator(path: string, baseDir: string, inputs: string[] = [
 function knexConnection(url: string, baseDir: string): Record<string, unknown> {
   const kind = kindOf(url)
   if (kind === 'mysql') {
-    const client = requireDriver([MYSQL2, 'mysql'], baseDir, 'migrate.knex', `knex on ${KIND_LABEL.mysql}`)
+    const client = requireDriver([MYSQL2, 'mysql'], baseDir, 'migrate.knex', `knex on ${DIALECT_LABELS.mysql}`)
     return { client, connection: mysqlConnection(url) }
   }
   if (kind === 'sqlite') {
-    requireDriver([BETTER_SQLITE3], baseDir, 'migrate.knex', `knex on ${KIND_LABEL.sqlite}`)
+    requireDriver([BETTER_SQLITE3], baseDir, 'migrate.knex', `knex on ${DIALECT_LABELS.sqlite}`)
     return { client: BETTER_SQLITE3, connection: { filename: connectionParts(url).database }, useNullAsDefault: true }
   }
   return { client: 'pg', connection: url }

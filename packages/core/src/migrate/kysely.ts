@@ -8,7 +8,8 @@ import { basename, extname, join, relative } from 'node:path'
 import { loadDriver } from '../catalog/postgres/db.js'
 import { WorkerDbError } from '../errors.js'
 import { connectionParts } from '../url.js'
-import { BETTER_SQLITE3, KIND_LABEL, MYSQL2, kindOf, ledgerName, mysqlConnection, requireDriver } from './drivers.js'
+import { DIALECT_LABELS } from '../catalog/dialect.js'
+import { BETTER_SQLITE3, MYSQL2, kindOf, ledgerName, mysqlConnection, requireDriver } from './drivers.js'
 import { hashFiles } from './files.js'
 import { exportsOf, importFromProject, importUserFile, migrationFailed, migrationScripts } from './project.js'
 import type { Migrator } from './types.js'
@@ -75,13 +76,13 @@ export function kyselyMigrator(dir: string, baseDir: string, inputs: string[] = 
 async function kyselyDialect(kysely: KyselyModule, url: string, baseDir: string): Promise<unknown> {
   const kind = kindOf(url)
   if (kind === 'mysql') {
-    requireDriver([MYSQL2], baseDir, 'migrate.kysely', `kysely on ${KIND_LABEL.mysql}`)
+    requireDriver([MYSQL2], baseDir, 'migrate.kysely', `kysely on ${DIALECT_LABELS.mysql}`)
     const mysql = await importFromProject<{ createPool(options: object): unknown; default?: { createPool(options: object): unknown } }>(MYSQL2, baseDir, 'migrate.kysely')
     const createPool = mysql.createPool ?? mysql.default!.createPool
     return new kysely.MysqlDialect({ pool: createPool({ ...mysqlConnection(url), connectionLimit: 1 }) })
   }
   if (kind === 'sqlite') {
-    requireDriver([BETTER_SQLITE3], baseDir, 'migrate.kysely', `kysely on ${KIND_LABEL.sqlite}`)
+    requireDriver([BETTER_SQLITE3], baseDir, 'migrate.kysely', `kysely on ${DIALECT_LABELS.sqlite}`)
     const mod = await importFromProject<{ default?: new (path: string) => unknown }>(BETTER_SQLITE3, baseDir, 'migrate.kysely')
     const Database = (typeof mod === 'function' ? mod : mod.default) as new (path: string) => unknown
     return new kysely.SqliteDialect({ database: new Database(connectionParts(url).database) })

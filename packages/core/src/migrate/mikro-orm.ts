@@ -15,8 +15,8 @@ import { WorkerDbError } from '../errors.js'
 import { installedPackageJson } from '../installed.js'
 import { plural } from '../log.js'
 import { connectionParts } from '../url.js'
-import type { DialectName } from '../catalog/dialect.js'
-import { KIND_LABEL, kindOf, requireDriver } from './drivers.js'
+import { DIALECT_LABELS, type DialectName } from '../catalog/dialect.js'
+import { kindOf, requireDriver } from './drivers.js'
 import { byteOrder, hashFiles } from './files.js'
 import { importFromProject, importUserFile, migrationFailed, migrationScripts } from './project.js'
 import { remembered } from './remembered.js'
@@ -66,14 +66,14 @@ async function driverFor(config: MikroOrmConfig, url: string, from: string, opti
   if (name) {
     const other = (Object.keys(DRIVERS) as DialectName[]).find((k) => k !== kind && name in DRIVERS[k])
     if (other) {
-      throw new WorkerDbError('E_CONFIG', `${option}: the config's driver is ${name} (${KIND_LABEL[other]}), and this run's server is ${KIND_LABEL[kind]}`,
+      throw new WorkerDbError('E_CONFIG', `${option}: the config's driver is ${name} (${DIALECT_LABELS[other]}), and this run's server is ${DIALECT_LABELS[kind]}`,
         `Use ${Object.values(DRIVERS[kind]).join(' or ')}'s defineConfig (or driver) in the config the tests use.`)
     }
     return config.driver
   }
   const packages = Object.entries(DRIVERS[kind]).map(([cls, pkg]) => ({ cls, pkg }))
   if (url.startsWith('mariadb:')) packages.reverse()
-  const pkg = requireDriver(packages.map((p) => p.pkg), from, option, `mikro-orm on ${KIND_LABEL[kind]}`)
+  const pkg = requireDriver(packages.map((p) => p.pkg), from, option, `mikro-orm on ${DIALECT_LABELS[kind]}`)
   const mod = await importFromProject<Record<string, unknown>>(pkg, from, option)
   return mod[packages.find((p) => p.pkg === pkg)!.cls]
 }

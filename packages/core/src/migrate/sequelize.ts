@@ -8,7 +8,8 @@ import { readdir } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { WorkerDbError } from '../errors.js'
 import { plural } from '../log.js'
-import { KIND_LABEL, MYSQL2, kindOf, ledgerName, mysqlConnection, requireDriver } from './drivers.js'
+import { DIALECT_LABELS } from '../catalog/dialect.js'
+import { MYSQL2, kindOf, ledgerName, mysqlConnection, requireDriver } from './drivers.js'
 import { hashFiles } from './files.js'
 import { exportsOf, importFromProject, importUserFile, migrationFailed, migrationScripts } from './project.js'
 import type { Migrator } from './types.js'
@@ -112,7 +113,7 @@ export function sequelizeMigrator(dir: string, baseDir: string, inputs: string[]
  */
 function mysqlOptions(url: string, baseDir: string): object {
   const preferred = url.startsWith('mariadb:') ? ['mariadb', MYSQL2] : [MYSQL2, 'mariadb']
-  const driver = requireDriver(preferred, baseDir, 'migrate.sequelize', `sequelize on ${KIND_LABEL.mysql}`)
+  const driver = requireDriver(preferred, baseDir, 'migrate.sequelize', `sequelize on ${DIALECT_LABELS.mysql}`)
   const { host, port, user, password, database } = mysqlConnection(url)
   return { dialect: driver === 'mariadb' ? 'mariadb' : 'mysql', host, port, username: user, password, database }
 }

@@ -15,8 +15,8 @@ import { findPackageDir } from '../config/load.js'
 import { WorkerDbError } from '../errors.js'
 import { installedPackageJson } from '../installed.js'
 import { connectionParts } from '../url.js'
-import type { DialectName } from '../catalog/dialect.js'
-import { BETTER_SQLITE3, KIND_LABEL, MYSQL2, kindOf, mysqlConnection, requireDriver } from './drivers.js'
+import { DIALECT_LABELS, type DialectName } from '../catalog/dialect.js'
+import { BETTER_SQLITE3, MYSQL2, kindOf, mysqlConnection, requireDriver } from './drivers.js'
 import { byteOrder, hashFiles } from './files.js'
 import { exportsOf, importUserFile, migrationFailed } from './project.js'
 import { remembered } from './remembered.js'
@@ -131,7 +131,7 @@ export function typeormMigrator(file: string, baseDir: string, opts: { synchroni
       const drivers = TYPES[kind][ds.options.type ?? '']
       if (!drivers) {
         const types = Object.keys(TYPES[kind]).map((t) => `\`type: "${t}"\``).join(' or ')
-        throw new WorkerDbError('E_CONFIG', `${option}: the DataSource's type is ${JSON.stringify(ds.options.type)}, and this run's server is ${KIND_LABEL[kind]}`,
+        throw new WorkerDbError('E_CONFIG', `${option}: the DataSource's type is ${JSON.stringify(ds.options.type)}, and this run's server is ${DIALECT_LABELS[kind]}`,
           `Use ${types} in the DataSource the tests use (or point workerdb at a ${ds.options.type ?? 'matching'} server).`)
       }
       if (kind !== 'postgres') requireDriver(drivers, dirname(file), option, `typeorm's ${ds.options.type} DataSource`)

@@ -6,7 +6,7 @@
  * is sealed by its marker ('ready') and by ending the sessions on it. Copies replay the template's
  * definitions and rows (copy.ts); locks are GET_LOCK names (lock.ts).
  */
-import type { AdminSession, CopyPlan, DatabaseRow, Dialect, ScriptRunner, ServerFacts } from '../dialect.js'
+import { DIALECT_LABELS, type AdminSession, type CopyPlan, type DatabaseRow, type Dialect, type ScriptRunner, type ServerFacts } from '../dialect.js'
 import { WorkerDbError } from '../../errors.js'
 import type { AdvisoryLock, LockMode } from '../locks.js'
 import { parseMarker, type Marker } from '../marker.js'
@@ -324,7 +324,7 @@ export function account(user: string): string {
 
 export const mysqlDialect: Dialect = {
   name: 'mysql',
-  label: 'MySQL/MariaDB',
+  label: DIALECT_LABELS.mysql,
   adminUrl: (url) => url,
   databaseUrl: (adminUrl, name) => mysqlDatabaseUrl(adminUrl, name),
   connect: connectMysql,

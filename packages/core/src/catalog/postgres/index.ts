@@ -6,7 +6,7 @@
 import { WorkerDbError } from '../../errors.js'
 import { redactText } from '../../url.js'
 import { withDatabase } from '../../url.js'
-import type { AdminSession, CopyPlan, Dialect, ServerFacts } from '../dialect.js'
+import { DIALECT_LABELS, type AdminSession, type CopyPlan, type Dialect, type ServerFacts } from '../dialect.js'
 import { connect, listDatabases, loadDriver, serverInfo, type Client, type ServerInfo } from './db.js'
 import type { AdvisoryLock, LockMode } from '../locks.js'
 import { lock, tryLock, unlock } from './locks.js'
@@ -150,7 +150,7 @@ export function pgClientOf(session: AdminSession): Client | undefined {
 
 export const postgresDialect: Dialect = {
   name: 'postgres',
-  label: 'PostgreSQL',
+  label: DIALECT_LABELS.postgres,
   adminUrl(url) {
     const parsed = new URL(url)
     // Without a database in the URL, admin work goes through the maintenance database every server has.

@@ -4,7 +4,7 @@
  * session.ts says how the catalog maps onto files, lock.ts how the locks work. Workers need only url.ts
  * (sqlitePath), which loads no driver.
  */
-import type { Dialect } from '../dialect.js'
+import { DIALECT_LABELS, type Dialect } from '../dialect.js'
 import { loadSqlite } from './driver.js'
 import { openScripts } from './scripts.js'
 import { openDirectory } from './session.js'
@@ -14,7 +14,7 @@ export { sqlitePath } from './url.js'
 
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
-  label: 'SQLite',
+  label: DIALECT_LABELS.sqlite,
   adminUrl: sqliteAdminUrl,
   databaseUrl: sqliteDatabaseUrl,
   async connect(url, source = 'the configured URL') {
