@@ -1,29 +1,17 @@
 import { defineConfig } from 'tsup'
-import { plainCommonJsDefaults } from '../../scripts/tsup-plain-cjs.mjs'
+import { plainCommonJsConfig } from '../../scripts/tsup-plain-cjs.mjs'
 
-const ENTRY = {
-  // The config's side: withWorkerDb(config), and the globalSetup it adds (Playwright's main process).
-  index: 'src/index.ts',
-  'global-setup': 'src/runner/global-setup.ts',
-  // The test files' side, loaded in every worker: the fixtures, and the mapping to the worker's clone.
-  test: 'src/worker/test.ts',
-  // Preloaded into every worker (NODE_OPTIONS): maps it to its clone before anything else loads.
-  preload: 'src/worker/preload.ts',
-}
-
-export default defineConfig({
-  // CommonJS, as @playwright/test itself: Playwright requires globalSetup by path, and test files load
-  // this through its own transform either way.
-  entry: ENTRY,
-  format: ['cjs'],
-  dts: true,
-  clean: true,
-  target: 'node20',
-  cjsInterop: true,
-  splitting: true,
-  external: ['@workerdb/core', '@workerdb/core/runner', '@workerdb/core/worker', '@playwright/test'],
-  // Default-only entries as the plain `module.exports = fn` they mean (scripts/tsup-plain-cjs.mjs says why).
-  async onSuccess() {
-    plainCommonJsDefaults(Object.keys(ENTRY))
+// CommonJS, as @playwright/test itself: Playwright requires globalSetup by path, and test files load this
+// through its own transform either way.
+export default defineConfig(plainCommonJsConfig({
+  entry: {
+    // The config's side: withWorkerDb(config), and the globalSetup it adds (Playwright's main process).
+    index: 'src/index.ts',
+    'global-setup': 'src/runner/global-setup.ts',
+    // The test files' side, loaded in every worker: the fixtures, and the mapping to the worker's clone.
+    test: 'src/worker/test.ts',
+    // Preloaded into every worker (NODE_OPTIONS): maps it to its clone before anything else loads.
+    preload: 'src/worker/preload.ts',
   },
-})
+  external: ['@workerdb/core', '@workerdb/core/runner', '@workerdb/core/worker', '@playwright/test'],
+}))
