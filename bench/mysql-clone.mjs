@@ -22,6 +22,7 @@ import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createJiti } from 'jiti'
+import { mysqlTableSql } from './mysql-schema.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
@@ -76,18 +77,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   })
 }
 
-/** The schema: the same shape as bench/run.mjs's PostgreSQL one, in MariaDB's words. */
+/** The schema (bench/mysql-schema.mjs), as one script. */
 function schemaSql() {
-  const out = []
-  for (let t = 0; t < TABLES; t++) {
-    const ref = t > 0 ? `, parent_id bigint, CONSTRAINT t${t}_parent_fk FOREIGN KEY (parent_id) REFERENCES t${t - 1} (id)` : ''
-    out.push(`CREATE TABLE t${t} (id bigint AUTO_INCREMENT PRIMARY KEY, name varchar(255) NOT NULL, email varchar(255), ` +
-      `amount decimal(12,2) NOT NULL DEFAULT 0, status varchar(32) NOT NULL DEFAULT 'new', ` +
-      `created_at timestamp(6) NOT NULL DEFAULT current_timestamp(6)${ref}, KEY t${t}_name_idx (name), KEY t${t}_status_created_idx (status, created_at));`)
-    out.push(`INSERT INTO t${t} (name, email, amount${t > 0 ? ', parent_id' : ''}) ` +
-      `SELECT concat('row ', seq), concat('u', seq, '@example.test'), seq % 1000${t > 0 ? ', seq' : ''} FROM seq_1_to_${ROWS};`)
-  }
-  return out.join('\n')
+  return Array.from({ length: TABLES }, (_, t) => mysqlTableSql(t, ROWS)).flat().join('\n')
 }
 
 async function viaCopy(session, name, plan) {

@@ -77,6 +77,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { createJiti } from 'jiti'
 import { renderToReadme } from './render.mjs'
+import { mysqlTableSql } from './mysql-schema.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 /** The test support and core's sources are TypeScript: jiti loads them here, as Vitest does for the tests. */
@@ -733,22 +734,10 @@ const KIND_SCHEMA = `${KIND_TABLES} tables × ${KIND_ROWS.toLocaleString('en')} 
 /** What the bench made on a server other than PostgreSQL, undone in the bench's finally whatever happened (each row also cleans up after itself). */
 const otherCleanups = []
 
-/** The schema in MariaDB's words (bench/mysql-clone.mjs's), in 5 scripts as migrationSql: rows from the Sequence engine. */
+/** The schema in MariaDB's words (bench/mysql-schema.mjs), in 5 scripts as migrationSql. */
 function mysqlMigrationSql() {
-  const files = []
-  for (let f = 0; f < 5; f++) {
-    const out = []
-    for (let t = f * 10; t < f * 10 + 10; t++) {
-      const ref = t > 0 ? `, parent_id bigint, CONSTRAINT t${t}_parent_fk FOREIGN KEY (parent_id) REFERENCES t${t - 1} (id)` : ''
-      out.push(`CREATE TABLE t${t} (id bigint AUTO_INCREMENT PRIMARY KEY, name varchar(255) NOT NULL, email varchar(255), ` +
-        `amount decimal(12,2) NOT NULL DEFAULT 0, status varchar(32) NOT NULL DEFAULT 'new', ` +
-        `created_at timestamp(6) NOT NULL DEFAULT current_timestamp(6)${ref}, KEY t${t}_name_idx (name), KEY t${t}_status_created_idx (status, created_at));`)
-      out.push(`INSERT INTO t${t} (name, email, amount${t > 0 ? ', parent_id' : ''}) ` +
-        `SELECT concat('row ', seq), concat('u', seq, '@example.test'), seq % 1000${t > 0 ? ', seq' : ''} FROM seq_1_to_${KIND_ROWS};`)
-    }
-    files.push(out.join('\n'))
-  }
-  return files
+  return Array.from({ length: 5 }, (_, f) =>
+    Array.from({ length: 10 }, (_, i) => mysqlTableSql(f * 10 + i, KIND_ROWS)).flat().join('\n'))
 }
 
 /** The same schema and rows in SQLite's words. */
