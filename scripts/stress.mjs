@@ -133,7 +133,7 @@ const j = await jiti.import('../e2e/support/jest/index.ts')
 const p = await jiti.import('../e2e/support/playwright.ts')
 const { adminQuery, dropDatabase, dropPrefix, leftoverClones } = await jiti.import('../test-support/pg.ts')
 const { killAll } = await jiti.import('../test-support/processes.ts')
-const { E2E_DIR, fileName, removeScenario } = await jiti.import('../e2e/support/scenario.ts')
+const { E2E_DIR, removeScenario } = await jiti.import('../e2e/support/scenario.ts')
 const dialect = await jiti.import('../e2e/support/dialect/scenario.ts')
 const logDir = join(E2E_DIR, '.results', 'stress')
 
@@ -153,14 +153,6 @@ function serverFor(row) {
     dropPrefix: (prefix) => kind.dropPrefix(prefix),
     close: () => kind.close(),
   }
-}
-
-/** A dialect row's test files: the kind's probe (its own driver), and the seed migration every kind reads. */
-function dialectFiles(row, ext) {
-  const files = { 'migrations/0001_seed.sql': dialect.PORTABLE_SEED_SQL }
-  const probe = ext === 'mjs' ? dialect.vitestProbe(row.holdMs) : dialect.jestProbe(row.holdMs)
-  for (let i = 1; i <= row.files; i++) files[`test/${fileName(i)}.test.${ext}`] = probe
-  return files
 }
 
 /**
@@ -195,7 +187,7 @@ function runnerFor(row, env) {
         vitest: row.major, files: row.files, holdMs: row.holdMs, config: row.config,
         // `sm`/`ss`: MariaDB / SQLite rows, told apart from the PostgreSQL ones (`st`).
         prefix: s.uniquePrefix(`${row.kind ? `s${row.kind[0]}` : 'st'}${row.major}`),
-        ...(row.kind ? { extraFiles: dialectFiles(row, 'mjs') } : {}),
+        ...(row.kind ? { extraFiles: dialect.dialectFiles('mjs', row.holdMs, row.files) } : {}),
       }),
       run: async (project) => {
         const r = await s.runVitest(project, { timeoutMs: 120_000, env })
@@ -212,7 +204,7 @@ function runnerFor(row, env) {
     make: () => j.makeProject({
       jest: row.major, files: row.files, holdMs: row.holdMs, config: row.config,
       tag: row.kind ? `z${row.kind[0]}${String(row.major).slice(-1)}` : `z${row.major}`,
-      ...(row.kind ? { extraFiles: dialectFiles(row, 'js') } : {}),
+      ...(row.kind ? { extraFiles: dialect.dialectFiles('js', row.holdMs, row.files) } : {}),
     }),
     run: async (project) => {
       // Cold every time, as in jest-seed.test.ts: a warm timing cache would (rightly) flip these fast files

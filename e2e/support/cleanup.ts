@@ -6,6 +6,7 @@
 import { afterAll, afterEach } from 'vitest'
 import { dropPrefix } from '../../test-support/pg.js'
 import { killAll } from '../../test-support/processes.js'
+import { mysqlServer, sqliteServer, type KindServer } from './dialect/scenario.js'
 
 export function useScenarioCleanup<P extends { prefix: string; remove(): void }>(sweepStale: () => Promise<void>): (project: P) => P {
   const prefixes = new Set<string>()
@@ -25,4 +26,18 @@ export function useScenarioCleanup<P extends { prefix: string; remove(): void }>
     projects.add(project)
     return project
   }
+}
+
+/**
+ * The MariaDB and SQLite servers of one e2e test file: after it, every prefix its scenarios used there is
+ * dropped (templates too) and SQLite's directory removed. `used` records a scenario's prefix on a server.
+ */
+export function useKindServers(): { servers: KindServer[]; used(server: KindServer, prefix: string): void } {
+  const servers = [mysqlServer(), sqliteServer()]
+  const prefixes: Array<[KindServer, string]> = []
+  afterAll(async () => {
+    for (const [server, prefix] of prefixes) await server.dropPrefix(prefix)
+    for (const server of servers) server.close()
+  })
+  return { servers, used: (server, prefix) => { prefixes.push([server, prefix]) } }
 }

@@ -8,20 +8,15 @@ import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { kill, reapGroup, startVitest, waitFor } from '../support/chaos.js'
 import { describeRun, isolationProblems, runVitest, useScenarios } from '../support/harness.js'
-import { mysqlServer, PORTABLE_SEED_SQL, sqliteServer, vitestProbe, type KindServer } from '../support/dialect/scenario.js'
+import { useKindServers } from '../support/cleanup.js'
+import { dialectFiles, type KindServer } from '../support/dialect/scenario.js'
 
 const require = createRequire(import.meta.url)
 const scenarios = useScenarios()
-const servers: KindServer[] = [mysqlServer(), sqliteServer()]
-const prefixes: Array<[KindServer, string]> = []
-
-afterAll(async () => {
-  for (const [server, prefix] of prefixes) await server.dropPrefix(prefix)
-  for (const server of servers) server.close()
-})
+const { servers, used } = useKindServers()
 
 /** A database with the run's prefix that workerdb did not make: no marker. */
 async function makeLookalike(server: KindServer, name: string): Promise<void> {
@@ -40,9 +35,9 @@ async function makeLookalike(server: KindServer, name: string): Promise<void> {
 const project = (server: KindServer, tag: string, holdMs: number) => {
   const p = scenarios.project({
     vitest: 4, files: 2, tag, holdMs, config: { pool: 'forks', maxWorkers: 4 },
-    extraFiles: { 'migrations/0001_seed.sql': PORTABLE_SEED_SQL, 'test/file01.test.mjs': vitestProbe(holdMs), 'test/file02.test.mjs': vitestProbe(holdMs) },
+    extraFiles: dialectFiles('mjs', holdMs),
   })
-  prefixes.push([server, p.prefix])
+  used(server, p.prefix)
   return p
 }
 

@@ -4,24 +4,19 @@
  * holding it alone, reading the template's seed row; nothing left but the template; the template reused
  * after the first run. `npm test` runs each E2E_SEED_RUNS times (default 3).
  */
-import { afterAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { describeRun, isolationProblems, runVitest, useScenarios, vitestMatrix } from '../support/harness.js'
 import {
   describeRun as describeJestRun, isolationProblems as jestIsolationProblems, jestMatrixRow, runJest, useJestScenarios,
 } from '../support/jest-harness.js'
-import { jestProbe, mysqlServer, PORTABLE_SEED_SQL, sqliteServer, vitestProbe, type KindServer } from '../support/dialect/scenario.js'
+import { useKindServers } from '../support/cleanup.js'
+import { dialectFiles, type KindServer } from '../support/dialect/scenario.js'
 
 const RUNS = Number(process.env.E2E_SEED_RUNS ?? 3)
 const HOLD_MS = 80
 const vitestScenarios = useScenarios()
 const jestScenarios = useJestScenarios()
-const servers: KindServer[] = [mysqlServer(), sqliteServer()]
-const prefixes: Array<[KindServer, string]> = []
-
-afterAll(async () => {
-  for (const [server, prefix] of prefixes) await server.dropPrefix(prefix)
-  for (const server of servers) server.close()
-})
+const { servers, used } = useKindServers()
 
 /** Runs `once` RUNS times; each run's problems, plus what it left and whether it reused the template. */
 async function repeat(server: KindServer, prefix: string, once: () => Promise<{ problems: string[]; stderr: string; describe: string }>): Promise<string[]> {
@@ -45,9 +40,9 @@ describe.each(servers)('$name', (server) => {
   test(`vitest 4, 2 files, maxWorkers 4, forks: ${RUNS} runs, 0 failures`, () => vitestMatrix(4, { pool: 'forks', mode: 'run', scenario: `${label} seed ×${RUNS}` }, async () => {
     const project = vitestScenarios.project({
       vitest: 4, files: 2, tag: `d${server.name[0]}`, holdMs: HOLD_MS, config: { pool: 'forks', maxWorkers: 4 },
-      extraFiles: { 'migrations/0001_seed.sql': PORTABLE_SEED_SQL, 'test/file01.test.mjs': vitestProbe(HOLD_MS), 'test/file02.test.mjs': vitestProbe(HOLD_MS) },
+      extraFiles: dialectFiles('mjs', HOLD_MS),
     })
-    prefixes.push([server, project.prefix])
+    used(server, project.prefix)
     const failures = await repeat(server, project.prefix, async () => {
       const r = await runVitest(project, { timeoutMs: 60_000, env: { WORKERDB_URL: server.url } })
       return { problems: isolationProblems(project, r), stderr: r.stderr, describe: describeRun(r) }
@@ -60,9 +55,9 @@ describe.each(servers)('$name', (server) => {
   if (server.name === 'sqlite') test(`vitest 5 on Node 22, the tests on node:sqlite: ${RUNS} runs, 0 failures`, () => vitestMatrix(5, { pool: 'forks', mode: 'run', scenario: `SQLite (node:sqlite) seed ×${RUNS}` }, async () => {
     const project = vitestScenarios.project({
       vitest: 5, files: 2, tag: 'dn', holdMs: HOLD_MS, config: { pool: 'forks', maxWorkers: 4 },
-      extraFiles: { 'migrations/0001_seed.sql': PORTABLE_SEED_SQL, 'test/file01.test.mjs': vitestProbe(HOLD_MS), 'test/file02.test.mjs': vitestProbe(HOLD_MS) },
+      extraFiles: dialectFiles('mjs', HOLD_MS),
     })
-    prefixes.push([server, project.prefix])
+    used(server, project.prefix)
     const failures = await repeat(server, project.prefix, async () => {
       const r = await runVitest(project, { timeoutMs: 90_000, env: { WORKERDB_URL: server.url, E2E_SQLITE_DRIVER: 'node:sqlite' } })
       return { problems: isolationProblems(project, r), stderr: r.stderr, describe: describeRun(r) }
@@ -74,9 +69,9 @@ describe.each(servers)('$name', (server) => {
     jestMatrixRow(30, { mode: 'run', scenario: `${label} seed ×${RUNS}` })
     const project = jestScenarios.project({
       jest: 30, files: 2, tag: `d${server.name[0]}`, holdMs: HOLD_MS, config: { maxWorkers: 4 },
-      extraFiles: { 'migrations/0001_seed.sql': PORTABLE_SEED_SQL, 'test/file01.test.js': jestProbe(HOLD_MS), 'test/file02.test.js': jestProbe(HOLD_MS) },
+      extraFiles: dialectFiles('js', HOLD_MS),
     })
-    prefixes.push([server, project.prefix])
+    used(server, project.prefix)
     const failures = await repeat(server, project.prefix, async () => {
       project.forgetTimings()
       const r = await runJest(project, { timeoutMs: 60_000, env: { WORKERDB_URL: server.url } })

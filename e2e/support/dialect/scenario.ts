@@ -8,6 +8,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileName } from '../scenario.js'
 
 const require = createRequire(import.meta.url)
 const PROBE_BODY = fileURLToPath(new URL('./probe-body.cjs', import.meta.url))
@@ -34,6 +35,14 @@ test(FILE, async () => {
   expect(line.locked).toBe(true)
 })
 `
+
+/** What a dialect scenario writes over a generated project: the portable seed, and the probe as every test file. */
+export function dialectFiles(ext: 'mjs' | 'js', holdMs: number, files = 2): Record<string, string> {
+  const probe = ext === 'mjs' ? vitestProbe(holdMs) : jestProbe(holdMs)
+  const out: Record<string, string> = { 'migrations/0001_seed.sql': PORTABLE_SEED_SQL }
+  for (let i = 1; i <= files; i++) out[`test/${fileName(i)}.test.${ext}`] = probe
+  return out
+}
 
 export const jestProbe = (holdMs: number) => `const { appendFileSync } = require('node:fs')
 const { basename } = require('node:path')
