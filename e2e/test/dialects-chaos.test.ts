@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
 import { kill, reapGroup, startVitest, waitFor } from '../support/chaos.js'
+import { groupMembers } from '../../test-support/processes.js'
 import { describeRun, isolationProblems, runVitest, useScenarios } from '../support/harness.js'
 import { useKindServers } from '../support/cleanup.js'
 import { dialectFiles, type KindServer } from '../support/dialect/scenario.js'
@@ -52,6 +53,8 @@ describe.each(servers)('$name', (server) => {
     }, { timeoutMs: 60_000, while: victim.running })
     await new Promise((r) => setTimeout(r, 500))
     await kill(victim, 'group')
+    // The runner is dead; its workers got the same SIGKILL and are gone once the kernel has reaped them.
+    await waitFor('the killed run\'s workers to be gone', () => groupMembers(victim.pid).length === 0, { timeoutMs: 5_000 }).catch(() => {})
     expect(reapGroup(victim)).toEqual([])
     expect(await server.leftoverClones(p.prefix)).toEqual(clones)
 
