@@ -11,11 +11,14 @@
  *
  * The side-by-side figures docs/performance.md quotes come from `pnpm bench`'s mysql row (bench/run.mjs:
  * one clone and 4 at once against mysqldump | mysql, the drops, the CPU and fsyncs); this script stays for
- * what that row does not measure, --lanes (how many copies at once: catalog/mysql's MYSQL_COPY_LANES).
+ * what that row does not measure: --lanes (how many copies at once: catalog/mysql's MYSQL_COPY_LANES) and
+ * --sessions (how many sessions each of N copies at once puts its rows in over: MYSQL_COPY_SESSIONS). The
+ * first rows split the sessions the way a run on this machine does (engine/clones.ts copySessions).
  *
  * Flags: --url URL (default WORKERDB_BENCH_MYSQL_URL, WORKERDB_TEST_MYSQL_URL or mysql://root@127.0.0.1:3306/)
  * · --rounds 3 · --n 4 · --tables 50 · --rows 2000 · --lanes 1,2,4 (also: --lanes-clones clones through
- * that many lanes at once, the way a run's lanes work through its clones; default 8) · --json
+ * that many lanes at once, the way a run's lanes work through its clones; default 8; one session per copy)
+ * · --sessions 1,2,3 · --json
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { availableParallelism } from 'node:os'
@@ -37,6 +40,7 @@ const TABLES = Number(flag('tables', 50))
 const ROWS = Number(flag('rows', 2000))
 const LANES = String(flag('lanes', '')).split(',').filter(Boolean).map(Number)
 const LANES_CLONES = Number(flag('lanes-clones', 8))
+const SESSIONS = String(flag('sessions', '')).split(',').filter(Boolean).map(Number)
 const JSON_OUT = args.includes('--json')
 
 const jiti = createJiti(import.meta.url)
@@ -44,6 +48,8 @@ const jiti = createJiti(import.meta.url)
 const mysql = await jiti.import(join(root, 'packages/core/src/catalog/mysql/index.ts'))
 /** @type {typeof import('../packages/core/src/catalog/marker.ts')} */
 const { makeMarker } = await jiti.import(join(root, 'packages/core/src/catalog/marker.ts'))
+/** @type {typeof import('../packages/core/src/engine/clones.ts')} */
+const { cloneConcurrency, copySessions } = await jiti.import(join(root, 'packages/core/src/engine/clones.ts'))
 const dialect = mysql.mysqlDialect
 
 const TAG = Math.random().toString(36).slice(2, 6).replace(/[^a-z]/g, 'x').padEnd(4, 'x')
@@ -142,19 +148,21 @@ try {
   const bytes = await admin.size(TEMPLATE)
   let plan
   const planMs = await timed(async () => { plan = await admin.copyPlan(TEMPLATE) })
+  const lanesOfRun = cloneConcurrency(availableParallelism())
+  const asRun = (n) => ({ ...plan, sessionsPerCopy: copySessions(lanesOfRun, n, plan.sessionsPerCopy) })
 
   const lanes = await Promise.all(Array.from({ length: N }, () => dialect.connect(URL_, '--url')))
   const rows = { copy1: [], dump1: [], copyN: [], dumpN: [] }
   for (let r = 0; r < ROUNDS; r++) {
     log(`round ${r + 1}/${ROUNDS}`)
-    rows.copy1.push(await timed(() => viaCopy(lanes[0], `${PREFIX}_c${r}`, plan)))
+    rows.copy1.push(await timed(() => viaCopy(lanes[0], `${PREFIX}_c${r}`, asRun(1))))
     await dropAll([`${PREFIX}_c${r}`])
     if (hasCli) {
       rows.dump1.push(await timed(() => viaDump(`${PREFIX}_d${r}`)))
       await dropAll([`${PREFIX}_d${r}`])
     }
     const copies = lanes.map((_, i) => `${PREFIX}_c${r}_${i}`)
-    rows.copyN.push(await timed(() => Promise.all(lanes.map((session, i) => viaCopy(session, copies[i], plan)))))
+    rows.copyN.push(await timed(() => Promise.all(lanes.map((session, i) => viaCopy(session, copies[i], asRun(N))))))
     await dropAll(copies)
     if (hasCli) {
       const dumps = lanes.map((_, i) => `${PREFIX}_d${r}_${i}`)
@@ -172,12 +180,23 @@ try {
       const names = Array.from({ length: LANES_CLONES }, (_, i) => `${PREFIX}_l${k}_${r}_${i}`)
       const queue = [...names]
       times.push(await timed(() => Promise.all(sessions.map(async (session) => {
-        for (let name = queue.shift(); name; name = queue.shift()) await viaCopy(session, name, plan)
+        for (let name = queue.shift(); name; name = queue.shift()) await viaCopy(session, name, { ...plan, sessionsPerCopy: 1 })
       }))))
       await dropAll(names)
     }
     await Promise.all(sessions.map((x) => x.close()))
     laneRows.push({ lanes: k, clones: LANES_CLONES, ms: times })
+  }
+  // Sessions: N copies at once, the rows of each over k sessions.
+  const sessionRows = []
+  for (const k of SESSIONS) {
+    const times = []
+    for (let r = 0; r < ROUNDS; r++) {
+      const names = lanes.map((_, i) => `${PREFIX}_s${k}_${r}_${i}`)
+      times.push(await timed(() => Promise.all(lanes.map((session, i) => viaCopy(session, names[i], { ...plan, sessionsPerCopy: k })))))
+      await dropAll(names)
+    }
+    sessionRows.push({ sessions: k, ms: times })
   }
   await Promise.all(lanes.map((x) => x.close()))
 
@@ -187,11 +206,12 @@ try {
     rounds: ROUNDS,
     n: N,
     rows: {
-      'one clone: workerdb copy': rows.copy1,
+      [`one clone: workerdb copy (${asRun(1).sessionsPerCopy} sessions)`]: rows.copy1,
       ...(hasCli ? { 'one clone: mysqldump | mysql': rows.dump1 } : {}),
-      [`${N} at once: workerdb copy`]: rows.copyN,
+      [`${N} at once: workerdb copy (${asRun(N).sessionsPerCopy} session${asRun(N).sessionsPerCopy === 1 ? '' : 's'} each)`]: rows.copyN,
       ...(hasCli ? { [`${N} at once: mysqldump | mysql`]: rows.dumpN } : {}),
       ...Object.fromEntries(laneRows.map((l) => [`${l.clones} clones through ${l.lanes} lane${l.lanes === 1 ? '' : 's'}: workerdb copy`, l.ms])),
+      ...Object.fromEntries(sessionRows.map((l) => [`${N} at once, ${l.sessions} session${l.sessions === 1 ? '' : 's'} each: workerdb copy`, l.ms])),
     },
   }
   if (JSON_OUT) {

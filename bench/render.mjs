@@ -35,23 +35,30 @@ const cpuOf = (c, cores) => {
 
 /** Each rep's own ratio, when there are several: how far the machine's load moved it. */
 const perRep = (xs) => (xs?.length > 1 ? ` (per rep: ${xs.map((r) => `${r}×`).join(', ')})` : '')
-const serverCpu = (c) => (c?.serverCpuMsPerClone === undefined ? '' : `server CPU ${ms(c.serverCpuMsPerClone)}, `)
+const serverCpu = (c) => (c?.serverCpuMsPerClone === undefined ? ''
+  : `server CPU ${ms(c.serverCpuMsPerClone)}${c.leftCpuMsPerClone === undefined ? '' : ` + ${ms(c.leftCpuMsPerClone)} in the background after it returned`}, `)
+
+/** How many sessions a MariaDB copy put its rows in over, when the record says. */
+const sessionsOf = (n) => (n === undefined ? '' : ` (rows over ${n} session${n === 1 ? '' : 's'})`)
 
 /** The MariaDB rows' reading: the ratio at 4 at once against the goal, and what bounds a clone from below, in the record's figures. */
 function mysqlFloor(my) {
   const c = my.four.copyCpu ?? {}
-  const durability = my.durable
-    ? `under the redo log's fsync (innodb_flush_log_at_trx_commit=1: ${my.one.copyFsyncs} InnoDB fsyncs for one clone, server-wide count)`
-    : '(this server does not wait for the disk at each commit: innodb_flush_log_at_trx_commit is not 1)'
+  const syncs = my.durable
+    ? `Both ways pay the same syncs to disk (${my.one.copyFsyncs} InnoDB fsyncs for workerdb's clone, ${my.one.dumpFsyncs ?? '–'} for the dump's, server-wide counts): ` +
+      'MariaDB syncs its DDL log, the `.frm` and the new `.ibd` at each `CREATE TABLE`, and an `.ibd` twice for each page a table under 64 pages grows by. '
+    : '(This server does not wait for the disk at each commit: innodb_flush_log_at_trx_commit is not 1.) '
+  const cpu = my.one.copyCpu?.serverCpuMsPerClone !== undefined && my.one.dumpCpu?.serverCpuMsPerClone !== undefined
+    ? `What workerdb saves is the server's CPU: ${ms(my.one.copyCpu.serverCpuMsPerClone)} per clone against ${ms(my.one.dumpCpu.serverCpuMsPerClone)} (no text to print and parse, and no statistics recalculated again and again while the rows go in). `
+    : ''
   const rest = c.serverCores !== undefined && c.benchCores !== undefined ? Math.max(0, c.machineCores - c.serverCores - c.benchCores) : undefined
   const busy = c.machineCores === undefined ? ''
     : `, with ${c.machineCores} of ${my.cores} cores busy${rest === undefined ? '' : ` (${+rest.toFixed(2)} of them other work on the machine)`} and iowait ${c.iowaitPct}%`
-  const verdict = my.cpuBound === undefined ? '' : my.cpuBound ? `: CPU-bound on this ${my.cores}-core machine` : ': not every core was busy, so not CPU-bound alone here'
-  const bound = my.four.cpuFloorMs === undefined ? (c.machineCores === undefined ? '' : `. While workerdb's 4 copies ran, ${c.machineCores} of ${my.cores} cores were busy, iowait ${c.iowaitPct}%${verdict}`)
-    : `. It is the server's CPU: workerdb's 4 copies cost it ${ms(c.serverCpuMsPerClone * 4)} of CPU, so even with all ${my.cores} cores to themselves they could not take less than ${ms(my.four.cpuFloorMs)}; ` +
-      `they took ${ms(my.four.copyMs)}${busy}${verdict}`
+  const bound = my.four.cpuFloorMs === undefined ? ''
+    : `workerdb's 4 copies cost the server ${ms(c.serverCpuMsPerClone * 4)} of CPU, so even with all ${my.cores} cores to themselves they could not take less than ${ms(my.four.cpuFloorMs)}; ` +
+      `they took ${ms(my.four.copyMs)}${busy}: the rest is waiting for those syncs. `
   return `MariaDB (the two rows on **mysql**): workerdb's clone is ${faster(my.four.ratio)} than \`mysqldump | mysql\` with 4 at once (the goal: ≥ ${my.goal}×, ${my.goalMet ? 'met' : 'not met'}) and ${faster(my.one.ratio)} one alone. ` +
-    `Its floor is copying the rows (\`INSERT … SELECT\` per table) ${durability}${bound}. Going below it takes transportable tablespaces ` +
+    syncs + cpu + bound + 'Going below the syncs takes transportable tablespaces ' +
     '(`FLUSH TABLES … FOR EXPORT`, copying the `.ibd` files, `ALTER TABLE … IMPORT TABLESPACE`), which need the server\'s datadir: a server reached by URL does not give it.'
 }
 
@@ -162,11 +169,11 @@ export function renderPerformance(rec) {
   const my = rows.mysql?.mysql
   if (my) {
     add(`MariaDB clone, one alone (${my.work.templateMb} MiB template: ${my.work.schema})`, sv('mysql', 'mysql'),
-      `workerdb copy ${ms(my.one.copyMs)} (${serverCpu(my.one.copyCpu)}${my.one.copyFsyncs} InnoDB fsyncs); its drop ${ms(my.one.dropMs)}`,
+      `workerdb copy${sessionsOf(my.work.sessions?.one)} ${ms(my.one.copyMs)} (${serverCpu(my.one.copyCpu)}${my.one.copyFsyncs} InnoDB fsyncs); its drop ${ms(my.one.dropMs)}`,
       my.one.dumpMs === undefined ? `mysqldump \| mysql not measured (${my.baselineSkipped})` : `\`mysqldump --single-transaction --skip-lock-tables --routines --events \| mysql\` into a new database ${ms(my.one.dumpMs)} (${serverCpu(my.one.dumpCpu)}${my.one.dumpFsyncs} InnoDB fsyncs)`,
       `${faster(my.one.ratio)}${perRep(my.one.perRep)}`)
     add('MariaDB clones, 4 at once (the same template)', sv('mysql', 'mysql'),
-      `workerdb copy, a lane each ${ms(my.four.copyMs)}${cpuOf(my.four.copyCpu, my.cores)}; their drop ${ms(my.four.dropMs)}`,
+      `workerdb copy, a lane each${sessionsOf(my.work.sessions?.four)} ${ms(my.four.copyMs)}${cpuOf(my.four.copyCpu, my.cores)}; their drop ${ms(my.four.dropMs)}`,
       my.four.dumpMs === undefined ? '' : `4 such pipelines at once ${ms(my.four.dumpMs)}${cpuOf(my.four.dumpCpu, my.cores)}`,
       my.four.ratio === undefined ? '' : `${faster(my.four.ratio)}${perRep(my.four.perRep)}; the goal: ≥ ${my.goal}× faster, ${my.goalMet ? 'met' : 'not met'}`)
   }

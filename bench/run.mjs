@@ -826,8 +826,29 @@ async function withCpu(pid, f) {
 }
 const cpuMedians = (xs) => {
   const of = (k) => { const v = xs.map((c) => c[k]).filter((n) => n !== undefined); return v.length ? median(v) : undefined }
-  const out = { serverCores: of('serverCores'), benchCores: of('benchCores'), machineCores: of('machineCores'), iowaitPct: of('iowaitPct'), serverCpuMsPerClone: of('serverCpuMsPerClone') }
-  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined).map(([k, v]) => [k, k === 'serverCpuMsPerClone' ? r0(v) : k === 'iowaitPct' ? r1(v) : r2(v)]))
+  const out = {
+    serverCores: of('serverCores'), benchCores: of('benchCores'), machineCores: of('machineCores'), iowaitPct: of('iowaitPct'),
+    serverCpuMsPerClone: of('serverCpuMsPerClone'), leftCpuMsPerClone: of('leftCpuMsPerClone'),
+  }
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined).map(([k, v]) => [k, k.endsWith('MsPerClone') ? r0(v) : k === 'iowaitPct' ? r1(v) : r2(v)]))
+}
+
+/**
+ * Waits until the server process `pid` is idle (at most one clock tick of CPU in 300 ms; 20 s at most),
+ * so that what one contender left the server doing (background statistics, purging dropped tables) is not
+ * charged to the next; the server's CPU meanwhile, in ms.
+ */
+async function serverSettled(pid) {
+  if (!pid) return undefined
+  const start = processTicks(pid)
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    const a = processTicks(pid)
+    await sleep(300)
+    const b = processTicks(pid)
+    if (a === undefined || b === undefined) return undefined
+    if (b - a <= 1 || Date.now() > deadline) return ((b - start) / CLK_TCK) * 1000
+  }
 }
 
 const shq = (s) => `'${String(s).replace(/'/g, "'\\''")}'`
@@ -902,11 +923,13 @@ async function mysqlRow(ctx) {
     // Once per run: the template's definitions (a run's copyPlan), cached for every copy after it.
     const planMs = await timed(async () => { plan = await admin.copyPlan(tpl) })
 
-    // workerdb: the engine's clone step (a lane per clone up to 8, the run's admin session as the first), then teardown's drop.
+    // workerdb: the engine's clone step with a run's lanes on this machine (a lane per clone, the lanes left
+    // over shared out as sessions within each copy; the run's admin session as the first), then teardown's drop.
+    const lanes = src.clones.cloneConcurrency(availableParallelism())
     const byCopy = async (n) => {
       const runId = src.names.newRunId()
       const names = Array.from({ length: n }, (_, i) => src.names.cloneName(PREFIX, runId, i + 1))
-      const { ms, cpu } = await withCpu(ctx.serverPid, () => src.clones.createClones({ adminUrl: MYSQL_URL, template: tpl, names, runId, plan, concurrency: n, first: admin }))
+      const { ms, cpu } = await withCpu(ctx.serverPid, () => src.clones.createClones({ adminUrl: MYSQL_URL, template: tpl, names, runId, plan, concurrency: lanes, first: admin }))
       return { ms, cpu, names, drop: () => src.clones.dropClones(MYSQL_URL, names, runId, 4) }
     }
     // Django's way: CREATE DATABASE, then `mysqldump … <template> | mysql <clone>`, a pipeline per clone.
@@ -935,11 +958,18 @@ async function mysqlRow(ctx) {
           if (r === 0) for (const name of made.names) if (await rowsIn(name) !== KIND_ROWS) throw new Error(`${way}: ${name} does not hold the template's ${KIND_ROWS} rows`)
           t[`${way}${n}`].push(made.ms)
           if (n === 1) t[`${way}1Fsyncs`].push(f1 - f0)
-          // The server's CPU per clone, in ms: what n copies cost it, whatever the cores they ran on.
-          t[`${way}${n}Cpu`].push({ ...made.cpu, ...(made.cpu.serverCores !== undefined ? { serverCpuMsPerClone: (made.cpu.serverCores * made.ms) / n } : {}) })
+          // The server's CPU per clone, in ms: what n copies cost it, whatever the cores they ran on; and
+          // what they left it to do in the background once they returned (statistics recalculated).
+          const left = await serverSettled(ctx.serverPid)
+          t[`${way}${n}Cpu`].push({
+            ...made.cpu,
+            ...(made.cpu.serverCores !== undefined ? { serverCpuMsPerClone: (made.cpu.serverCores * made.ms) / n } : {}),
+            ...(left !== undefined ? { leftCpuMsPerClone: left / n } : {}),
+          })
           const dropped = { n: 0 }
           const dropMs = await timed(async () => { dropped.n = await made.drop() })
           if (dropped.n !== n) throw new Error(`${way}: dropped ${dropped.n} of ${n} clones`)
+          await serverSettled(ctx.serverPid)
           if (way === 'copy') t[`drop${n}`].push(dropMs)
         }
       }
@@ -947,7 +977,11 @@ async function mysqlRow(ctx) {
     const m = (k) => (t[k].length ? r0(median(t[k])) : undefined)
     const cores = availableParallelism()
     const res = {
-      work: { schema: KIND_SCHEMA, bytes, templateMb: r1(bytes / 1048576), buildMs: r0(buildMs), planMs: r0(planMs), copy: plan.label },
+      work: {
+        schema: KIND_SCHEMA, bytes, templateMb: r1(bytes / 1048576), buildMs: r0(buildMs), planMs: r0(planMs), copy: plan.label,
+        // The sessions each copy put its rows in over: one clone alone, and each of 4 at once.
+        sessions: { one: src.clones.copySessions(lanes, 1, plan.sessionsPerCopy), four: src.clones.copySessions(lanes, 4, plan.sessionsPerCopy) },
+      },
       baseline: ctx.hasCli ? 'CREATE DATABASE, then mysqldump --single-transaction --skip-lock-tables --routines --events <template> | mysql <clone>' : undefined,
       ...(ctx.hasCli ? {} : { baselineSkipped: 'mysqldump or mysql not found on PATH' }),
       one: { copyMs: m('copy1'), dumpMs: m('dump1'), dropMs: m('drop1'), copyFsyncs: m('copy1Fsyncs'), dumpFsyncs: m('dump1Fsyncs'), copyCpu: cpuMedians(t.copy1Cpu), dumpCpu: cpuMedians(t.dump1Cpu) },

@@ -1,7 +1,7 @@
 /** The two clone decisions made before any CREATE DATABASE: which strategy, and how many at once. */
 import { describe, expect, it } from 'vitest'
 import { chooseStrategy } from '../src/catalog/postgres/strategy.js'
-import { cloneConcurrency, durabilityHint, SLOW_COPY_MS } from '../src/engine/clones.js'
+import { cloneConcurrency, copySessions, durabilityHint, SLOW_COPY_MS } from '../src/engine/clones.js'
 
 describe('chooseStrategy', () => {
   const MB = 1024 * 1024
@@ -43,6 +43,20 @@ describe('cloneConcurrency', () => {
   })
   it('one lane even when the server is already short of connections', () => {
     expect(cloneConcurrency(16, { ...base, maxConnections: 10 })).toBe(1)
+  })
+})
+
+describe('copySessions', () => {
+  it('gives each copy its share of the lanes the clones leave free, up to what the kind can use', () => {
+    expect(copySessions(8, 4, 3)).toBe(2)
+    expect(copySessions(8, 1, 3)).toBe(3)
+    expect(copySessions(8, 8, 3)).toBe(1)
+    expect(copySessions(4, 3, 3)).toBe(1)
+  })
+  it('one session for a kind that names no more, and never fewer than one', () => {
+    expect(copySessions(8, 1)).toBe(1)
+    expect(copySessions(1, 4, 3)).toBe(1)
+    expect(copySessions(8, 0, 3)).toBe(3)
   })
 })
 

@@ -11,9 +11,9 @@ import type { AdminSession } from '../src/catalog/dialect.js'
 import { templateLock } from '../src/catalog/locks.js'
 import { makeMarker, parseMarker, type Marker } from '../src/catalog/marker.js'
 import {
-  account, grantsAllowCreate, MYSQL_COPY_LANES, mysqlDialect, parseMysqlUrl, productOf, scriptStatements,
+  account, grantsAllowCreate, MYSQL_COPY_LANES, MYSQL_COPY_SESSIONS, mysqlDialect, parseMysqlUrl, productOf, scriptStatements,
 } from '../src/catalog/mysql/index.js'
-import { orderViews, rebind } from '../src/catalog/mysql/copy.js'
+import { orderViews, rebind, statsPause } from '../src/catalog/mysql/copy.js'
 import { eventually, rejectionError, uniquePrefix } from './helpers.js'
 
 type Mysql = typeof import('mysql2/promise')
@@ -117,6 +117,18 @@ describe('pure parts', () => {
     ]
     expect(orderViews(views).map((v) => v.name)).toEqual(['c', 'b', 'a'])
     expect(rebind('select `tpl`.`t`.`a` from `tpl`.`t`, `tpl2`.`t`', 'tpl', 'c1')).toBe('select `c1`.`t`.`a` from `c1`.`t`, `tpl2`.`t`')
+  })
+
+  it('pauses the statistics of InnoDB tables that recalculate them, and says what to set back', () => {
+    expect(statsPause({ type: 'BASE TABLE', engine: 'InnoDB', options: '' })).toBe('DEFAULT')
+    expect(statsPause({ type: 'BASE TABLE', engine: 'InnoDB', options: null })).toBe('DEFAULT')
+    expect(statsPause({ type: 'BASE TABLE', engine: 'InnoDB', options: 'stats_auto_recalc=1' })).toBe('1')
+    expect(statsPause({ type: 'BASE TABLE', engine: 'InnoDB', options: 'stats_auto_recalc=0' })).toBeUndefined()
+    expect(statsPause({ type: 'BASE TABLE', engine: 'InnoDB', options: 'stats_persistent=0 stats_auto_recalc=1' })).toBeUndefined()
+    expect(statsPause({ type: 'BASE TABLE', engine: 'InnoDB', options: 'partitioned' })).toBeUndefined()
+    expect(statsPause({ type: 'SYSTEM VERSIONED', engine: 'InnoDB', options: '' })).toBeUndefined()
+    expect(statsPause({ type: 'SEQUENCE', engine: 'InnoDB', options: '' })).toBeUndefined()
+    expect(statsPause({ type: 'BASE TABLE', engine: 'Aria', options: 'transactional=1' })).toBeUndefined()
   })
 })
 
@@ -336,7 +348,7 @@ describe('copy', () => {
   it('copies tables, rows, foreign keys, AUTO_INCREMENT counters, sequences, views, triggers and routines', async () => {
     const s = await session()
     const plan = await s.copyPlan(template)
-    expect(plan).toEqual({ label: 'table copy', maxLanes: MYSQL_COPY_LANES })
+    expect(plan).toEqual({ label: 'table copy', maxLanes: MYSQL_COPY_LANES, sessionsPerCopy: MYSQL_COPY_SESSIONS })
     const clone = `${prefix}_c1`
     await s.copy(template, clone, plan)
 
@@ -373,6 +385,81 @@ describe('copy', () => {
     await c.end()
     expect(await eventually(async () => !(await other.sessions(prefix)).has(clone), 5_000)).toBe(true)
     expect((await s.list(prefix)).map((r) => r.name)).toContain(clone)
+  })
+
+  it('keeps each table\'s definition, its statistics options included, and the copy\'s statistics are its rows\' when it returns', async () => {
+    const tpl = `${prefix}_tpl_stats`
+    const conn = await raw()
+    await conn.query(`CREATE DATABASE \`${tpl}\`; USE \`${tpl}\``)
+    await conn.query(`
+      CREATE TABLE plain (id INT AUTO_INCREMENT PRIMARY KEY, v INT, KEY v_idx (v));
+      CREATE TABLE recalc_on (id INT PRIMARY KEY) COMMENT 'stats on' STATS_AUTO_RECALC=1;
+      CREATE TABLE recalc_off (id INT PRIMARY KEY) STATS_AUTO_RECALC=0;
+      CREATE TABLE transient (id INT PRIMARY KEY) STATS_PERSISTENT=0;
+      CREATE TABLE aria (id INT PRIMARY KEY) ENGINE=Aria;
+      CREATE TABLE versioned (id INT PRIMARY KEY) WITH SYSTEM VERSIONING;
+      CREATE TABLE parts (id INT PRIMARY KEY) PARTITION BY HASH (id) PARTITIONS 2;
+      INSERT INTO plain (v) SELECT seq % 7 FROM seq_1_to_50000;
+      INSERT INTO recalc_on SELECT seq FROM seq_1_to_5000;
+      INSERT INTO recalc_off SELECT seq FROM seq_1_to_50;
+      INSERT INTO transient SELECT seq FROM seq_1_to_50;
+      INSERT INTO aria SELECT seq FROM seq_1_to_50;
+      INSERT INTO versioned SELECT seq FROM seq_1_to_50;
+      INSERT INTO parts SELECT seq FROM seq_1_to_50;`)
+    const s = await session()
+    const clone = `${prefix}_stats1`
+    await s.copy(tpl, clone, await s.copyPlan(tpl))
+
+    // What the server computed from the copy's rows is there already, not left to its background thread.
+    const stats = await q<{ t: string; n: number }>(admin,
+      'SELECT table_name AS t, n_rows AS n FROM mysql.innodb_table_stats WHERE database_name = ? ORDER BY table_name', [clone])
+    // n_rows is the server's estimate from sampled pages: near the rows copied, not a count taken part way.
+    const estimate = (t: string) => Number(stats.find((r) => r.t === t)?.n)
+    expect(estimate('plain')).toBeGreaterThan(50000 * 0.9)
+    expect(estimate('plain')).toBeLessThan(50000 * 1.1)
+    expect(estimate('recalc_on')).toBeGreaterThan(5000 * 0.9)
+    for (const t of ['plain', 'recalc_on', 'recalc_off', 'transient', 'aria', 'versioned', 'parts']) {
+      const [a] = await q(admin, `SHOW CREATE TABLE \`${tpl}\`.\`${t}\``)
+      const [b] = await q(admin, `SHOW CREATE TABLE \`${clone}\`.\`${t}\``)
+      expect(b).toEqual(a)
+      expect(await dump(clone, t)).toEqual(await dump(tpl, t))
+    }
+  })
+
+  it('copies the rows over several sessions, and over one when the server takes no more connections from the user', async () => {
+    const tpl = `${prefix}_tpl_wide`
+    const conn = await raw()
+    await conn.query(`CREATE DATABASE \`${tpl}\`; USE \`${tpl}\``)
+    for (let t = 0; t < 6; t++) {
+      await conn.query(`CREATE TABLE w${t} (id INT PRIMARY KEY, parent INT${t ? `, CONSTRAINT w${t}_fk FOREIGN KEY (parent) REFERENCES w${t - 1} (id)` : ''});
+        INSERT INTO w${t} SELECT seq, ${t ? 1 : 'NULL'} FROM seq_1_to_${(t + 1) * 1000}`)
+    }
+    const user = `${prefix}_onecon`
+    const password = `pw-${prefix}-one`
+    await admin.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}' WITH MAX_USER_CONNECTIONS 1`)
+    users.push(user)
+    await admin.query(`GRANT ALL ON \`${prefix}\_%\`.* TO '${user}'@'%'`)
+    const u = new URL(URL_)
+    u.username = user
+    u.password = password
+    u.pathname = '/'
+    const seen = new Set<number>()
+    const watch = setInterval(() => {
+      void q<{ n: number }>(admin, "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB LIKE ? AND INFO LIKE 'INSERT INTO%'", [`${prefix}\\_wide%`])
+        .then(([r]) => seen.add(Number(r!.n)), () => {})
+    }, 2)
+    try {
+      for (const [url, clone] of [[URL_, `${prefix}_wide_many`], [u.toString(), `${prefix}_wide_one`]] as const) {
+        const s = await session(url)
+        await s.copy(tpl, clone, { ...(await s.copyPlan(tpl)), sessionsPerCopy: 3 })
+        for (let t = 0; t < 6; t++) expect(await dump(clone, `w${t}`)).toEqual(await dump(tpl, `w${t}`))
+        // No helper is left on the copy.
+        expect(await eventually(async () => !(await s.sessions(prefix)).has(clone), 5_000)).toBe(true)
+      }
+    } finally {
+      clearInterval(watch)
+    }
+    expect(Math.max(...seen)).toBeGreaterThan(1)
   })
 
   it('copies several at once, each from one session of its own', async () => {

@@ -44,6 +44,11 @@ export interface CopyPlan {
   label?: string
   /** Copies at once never exceed this (a kind whose copies contend on one lock or file). */
   maxLanes?: number
+  /**
+   * Sessions one copy may use (a kind that copies several tables at once; 1 when unset). createClones
+   * passes each copy its share of the run's lanes: never more than this, nor than the lanes left free.
+   */
+  sessionsPerCopy?: number
 }
 
 /** An open admin session on one server. Its locks die with it: a killed run releases everything it held. */

@@ -37,6 +37,11 @@ export function cloneConcurrency(cores: number, connections?: { maxConnections: 
   return Math.max(1, Math.min(byCores, free))
 }
 
+/** Pure: the sessions each of `lanes` copies may use out of `concurrency`, at most the kind's `most` (1 when it names none). */
+export function copySessions(concurrency: number, lanes: number, most = 1): number {
+  return Math.max(1, Math.min(most, Math.floor(concurrency / Math.max(1, lanes))))
+}
+
 export interface CreateClonesOptions {
   adminUrl: string
   template: string
@@ -55,6 +60,8 @@ export async function createClones(opts: CreateClonesOptions): Promise<void> {
   const queue = [...opts.names]
   let done = 0
   const lanes = Math.max(1, Math.min(opts.concurrency, opts.plan.maxLanes ?? Infinity, queue.length))
+  // Fewer clones than lanes: each copy gets a share of the lanes left, where its kind can use them.
+  const plan = { ...opts.plan, sessionsPerCopy: copySessions(opts.concurrency, lanes, opts.plan.sessionsPerCopy) }
   const sessions: AdminSession[] = []
   try {
     // allSettled, not all: when one clone fails the other lanes finish their statement and write its
@@ -65,7 +72,7 @@ export async function createClones(opts: CreateClonesOptions): Promise<void> {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
         const marker = makeMarker({ ...opts.marker, kind: 'clone', run: opts.runId })
         try {
-          await session.copy(opts.template, name, opts.plan, marker)
+          await session.copy(opts.template, name, plan, marker)
         } catch (err) {
           queue.length = 0
           throw err

@@ -1,10 +1,19 @@
 /**
  * Copying a sealed template on MySQL/MariaDB, which has no CREATE DATABASE … TEMPLATE: the template's
  * definitions are read once per process (a sealed template never changes), and each copy replays them
- * into a new database in one round trip — tables (sequences first, foreign keys kept, checks off, so the
- * order does not matter; AUTO_INCREMENT as the template's), then `INSERT … SELECT` per table, then the
- * routines, the views (views on views after the views they read), the triggers (after the rows, so they
- * do not fire on them) and the events, each under the sql_mode and collation it was made with.
+ * into a new database — tables (sequences first, foreign keys kept, checks off, so the order does not
+ * matter; AUTO_INCREMENT as the template's), then `INSERT … SELECT` per table, then the routines, the
+ * views (views on views after the views they read), the triggers (after the rows, so they do not fire on
+ * them) and the events, each under the sql_mode and collation it was made with.
+ *
+ * The rows go in over several sessions at once when the plan allows it (CopyPlan.sessionsPerCopy), the
+ * largest tables first: a copy mostly waits for the disk (each page a small table grows by is synced), and
+ * other sessions fill that wait. Everything else runs on the copy's own session, in order.
+ *
+ * InnoDB tables are made with STATS_AUTO_RECALC=0 and set back to the template's option once their rows
+ * are in: otherwise the server's background thread recalculates a table's persistent statistics again and
+ * again while its rows arrive, which costs it more CPU than the copy itself; setting the option back
+ * computes them once, from the copied rows, before the copy returns.
  *
  * Not copied: sequences' unused cache (a copied sequence goes on from the template's next uncached value,
  * as mysqldump's does), the history of system-versioned tables, grants on the template's objects.
@@ -15,11 +24,23 @@ import { batch, ident, lit, redact, rows, type Conn } from './session.js'
 /** The session's own sql_mode: nothing strict in the way of copying rows as they are, 0 in an AUTO_INCREMENT column kept. */
 export const SESSION_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO'
 
+/**
+ * Every admin session's settings: our sql_mode (backslashes escape in literals, ANSI_QUOTES off, no strict
+ * mode to refuse rows the template holds), and no reading of the optimizer's statistics tables: copies
+ * need no plan, and several copies reading a new template's statistics at once crashed MariaDB 10.11.19
+ * here (read_statistics_for_tables, SIGSEGV).
+ */
+export const SESSION_SETTINGS = `SET SESSION sql_mode = ${lit(SESSION_SQL_MODE)}, use_stat_tables = 'NEVER'`
+
 interface TableDef {
   name: string
   ddl: string
   /** Stored columns in order: generated ones are computed again, invisible ones are named to be copied. */
   columns: string[]
+  /** STATS_AUTO_RECALC as the template has it, when the copy pauses it while the rows go in (statsPause). */
+  recalc?: string
+  /** Bytes the server says the table takes (data and indexes): the largest are copied first. */
+  bytes: number
 }
 
 interface ObjectDef {
@@ -72,7 +93,9 @@ async function readDefs(conn: Conn, template: string): Promise<TemplateDefs> {
     `SELECT SCHEMA_COMMENT AS comment, DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation
        FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${t}`,
     // Sequences first: a table's DEFAULT NEXTVAL(…) needs its sequence.
-    `SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${t} AND TABLE_TYPE <> 'VIEW'
+    `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, ENGINE AS engine, CREATE_OPTIONS AS options,
+            COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0) AS bytes
+       FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${t} AND TABLE_TYPE <> 'VIEW'
       ORDER BY TABLE_TYPE <> 'SEQUENCE', TABLE_NAME`,
     `SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS
       WHERE TABLE_SCHEMA = ${t} AND IS_GENERATED = 'NEVER' ORDER BY TABLE_NAME, ORDINAL_POSITION`,
@@ -103,9 +126,10 @@ async function readDefs(conn: Conn, template: string): Promise<TemplateDefs> {
 
   const cols = new Map<string, string[]>()
   for (const r of columns!) cols.set(r.t!, [...(cols.get(r.t!) ?? []), r.c!])
-  const tableDefs = next(tables!.length).map((r, i) => {
-    const name = tables![i]!.name!
-    return { name, ddl: need(r['Create Table'], template, name), columns: cols.get(name) ?? [] }
+  const tableDefs = next(tables!.length).map((r, i): TableDef => {
+    const { name, type, engine, options, bytes } = tables![i]!
+    const recalc = statsPause({ type: type!, engine, options })
+    return { name: name!, ddl: need(r['Create Table'], template, name!), columns: cols.get(name!) ?? [], bytes: Number(bytes), ...(recalc ? { recalc } : {}) }
   })
   const viewDefs = orderViews(next(views!.length).map((r, i) => ({
     name: views![i]!.name!, ddl: need(r['Create View'], template, views![i]!.name!), collation: r['collation_connection'] ?? undefined,
@@ -138,6 +162,19 @@ function need(ddl: string | null | undefined, template: string, name: string): s
     'Connect as a user with SELECT and SHOW VIEW on every database (or run the migrations as this user).')
 }
 
+/**
+ * Pure: the STATS_AUTO_RECALC to set a table back to when its statistics are paused during the copy, or
+ * undefined when they are left alone: not InnoDB, not recalculated anyway (STATS_PERSISTENT=0 or
+ * STATS_AUTO_RECALC=0), or a table no option can be appended to or altered freely (partitioned: its
+ * definition ends in the partitions; system-versioned: ALTER is refused by default).
+ */
+export function statsPause(table: { type: string; engine?: string | null; options?: string | null }): string | undefined {
+  if (table.type !== 'BASE TABLE' || table.engine?.toLowerCase() !== 'innodb') return undefined
+  const options = (table.options ?? '').toLowerCase().split(/\s+/)
+  if (['partitioned', 'stats_persistent=0', 'stats_auto_recalc=0'].some((o) => options.includes(o))) return undefined
+  return options.includes('stats_auto_recalc=1') ? '1' : 'DEFAULT'
+}
+
 /** Pure: views ordered so that each comes after the views it reads (by the names its definition quotes). */
 export function orderViews<T extends { name: string; ddl: string }>(views: T[]): T[] {
   const left = new Map(views.map((v) => [v.name, v]))
@@ -162,28 +199,36 @@ export function rebind(ddl: string, template: string, name: string): string {
   return ddl.split(`${ident(template)}.`).join(`${ident(name)}.`)
 }
 
-/** Pure: the statements that fill an empty database `name` (the session's default then) from `defs`. */
-export function copyStatements(defs: TemplateDefs, name: string): string[] {
-  const out = [
+/** The session settings a copy runs under: foreign keys and unique checks off, the rows taken as they are. */
+export const COPY_SETTINGS = 'SET SESSION foreign_key_checks = 0, unique_checks = 0'
+
+/**
+ * Pure: a copy of `defs` into the empty database `name` (each session's default database then), in its
+ * three steps: the tables made, their rows copied (a statement per table, the largest first, in any order
+ * and on any session), then the rest on the copy's own session — statistics back on, the other objects.
+ */
+export function copySteps(defs: TemplateDefs, name: string): { tables: string[]; rows: string[]; finish: string[] } {
+  const tables = [
     'SET @wdb_collation = @@SESSION.collation_connection, @wdb_time_zone = @@SESSION.time_zone',
-    'SET SESSION foreign_key_checks = 0, unique_checks = 0',
+    COPY_SETTINGS,
+    ...defs.tables.map((t) => rebind(t.ddl, defs.template, name) + (t.recalc ? ' STATS_AUTO_RECALC=0' : '')),
   ]
-  for (const t of defs.tables) out.push(rebind(t.ddl, defs.template, name))
-  for (const t of defs.tables) {
-    if (!t.columns.length) continue
+  const rows = defs.tables.filter((t) => t.columns.length).sort((a, b) => b.bytes - a.bytes).map((t) => {
     const list = t.columns.map(ident).join(', ')
-    out.push(`INSERT INTO ${ident(t.name)} (${list}) SELECT ${list} FROM ${ident(defs.template)}.${ident(t.name)}`)
-  }
+    return `INSERT INTO ${ident(t.name)} (${list}) SELECT ${list} FROM ${ident(defs.template)}.${ident(t.name)}`
+  })
+  // Only once every row is in: an ALTER of a table waits for, and can deadlock with, rows going into the tables its foreign keys join.
+  const finish = defs.tables.filter((t) => t.recalc).map((t) => `ALTER TABLE ${ident(t.name)} STATS_AUTO_RECALC=${t.recalc}`)
   for (const o of defs.objects) {
     const set = [
       ...(o.sqlMode !== undefined ? [`sql_mode = ${lit(o.sqlMode)}`] : []),
       ...(o.collation ? [`collation_connection = ${lit(o.collation)}`] : []),
       ...(o.timeZone ? [`time_zone = ${lit(o.timeZone)}`] : []),
     ]
-    if (set.length) out.push(`SET SESSION ${set.join(', ')}`)
-    out.push(rebind(o.ddl, defs.template, name))
+    if (set.length) finish.push(`SET SESSION ${set.join(', ')}`)
+    finish.push(rebind(o.ddl, defs.template, name))
   }
-  return out
+  return { tables, rows, finish }
 }
 
 /** What a copy changed about the session, undone; then back to the session's own default database. */
@@ -204,8 +249,10 @@ export interface CopyContext {
   server: string
   home: string | undefined
   password: string
-  /** A fresh connection, to clean up with when this one broke mid-copy. */
+  /** A fresh connection: to copy rows on besides `conn`, or to clean up with when `conn` broke mid-copy. */
   reopen(): Promise<Conn>
+  /** Sessions the rows may go in over at once, `conn` included (CopyPlan.sessionsPerCopy). */
+  sessions: number
 }
 
 /** Copies `template` into a new database `name`; on failure drops what it made and throws E_CLONE / E_NO_CREATEDB. */
@@ -223,13 +270,52 @@ export async function copyDatabase(ctx: CopyContext, template: string, name: str
     // Nothing made (or not ours: it existed already): nothing to drop.
     throw copyError(err, template, name, ctx.password)
   }
+  const steps = copySteps(defs, name)
+  // Helpers connect while the tables are made; one that cannot (the server's connection limit) is done without.
+  const opening = Array.from({ length: Math.max(0, Math.min(ctx.sessions, steps.rows.length) - 1) }, () => ctx.reopen().then(
+    async (helper) => {
+      try {
+        await batch(helper, [SESSION_SETTINGS, COPY_SETTINGS, `USE ${ident(name)}`])
+        return helper
+      } catch {
+        helper.destroy()
+        return undefined
+      }
+    },
+    () => undefined))
   try {
-    await batch(conn, [`USE ${ident(name)}`, ...copyStatements(defs, name), ...restoreStatements(ctx.home)])
+    await batch(conn, [`USE ${ident(name)}`, ...steps.tables])
+    const helpers = (await Promise.all(opening)).filter((h): h is Conn => h !== undefined)
+    await copyRows([conn, ...helpers], steps.rows)
+    await batch(conn, [...steps.finish, ...restoreStatements(ctx.home)])
   } catch (err) {
     const restored = await batch(conn, restoreStatements(ctx.home)).then(() => true, () => false)
     await dropHalfCopy(ctx, name, restored)
     throw copyError(err, template, name, ctx.password)
+  } finally {
+    // Every helper, also one that opened after a failure: none is left open.
+    await Promise.all((await Promise.all(opening)).map((helper) => helper?.end().catch(() => helper.destroy())))
   }
+}
+
+/**
+ * Runs the row statements over the sessions, each taking the next as it is free. The first failure stops
+ * the rest, and is thrown once every session is done with the statement it had (none is left writing).
+ */
+async function copyRows(sessions: Conn[], statements: string[]): Promise<void> {
+  const queue = [...statements]
+  const results = await Promise.allSettled(sessions.map(async (session) => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      try {
+        await session.query(next)
+      } catch (err) {
+        queue.length = 0
+        throw err
+      }
+    }
+  }))
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
 }
 
 async function dropHalfCopy(ctx: CopyContext, name: string, sessionOk: boolean): Promise<void> {
@@ -251,7 +337,7 @@ function copyError(err: unknown, template: string, name: string, password: strin
   const cause = Object.assign(new Error(detail), { code: e?.code, errno: e?.errno })
   if (e?.errno === 1044 || e?.errno === 1142) {
     return new WorkerDbError('E_NO_CREATEDB', `permission denied to create clone ${name}: ${detail}`,
-      'The user needs CREATE, DROP, INSERT, CREATE VIEW, TRIGGER, CREATE ROUTINE and EVENT on the `<prefix>_%` databases ' +
+      'The user needs CREATE, DROP, ALTER, INSERT, CREATE VIEW, TRIGGER, CREATE ROUTINE and EVENT on the `<prefix>_%` databases ' +
       '(GRANT ALL ON `wdb\\_%`.* TO …), and SELECT on the template; or connect as a user that has them.', { cause })
   }
   if (e?.errno === 1227) {

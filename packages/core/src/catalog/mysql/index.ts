@@ -10,7 +10,7 @@ import { DIALECT_LABELS, type AdminSession, type CopyPlan, type DatabaseRow, typ
 import { WorkerDbError } from '../../errors.js'
 import type { AdvisoryLock, LockMode } from '../locks.js'
 import { parseMarker, type Marker } from '../marker.js'
-import { copyDatabase, SESSION_SQL_MODE, templateComment, templateDefs } from './copy.js'
+import { copyDatabase, SESSION_SETTINGS, templateComment, templateDefs } from './copy.js'
 import { lockMysql, tryLockMysql, unlockMysql, type HeldSlots } from './lock.js'
 import {
   batch, connectionError, ident, lit, mysqlDatabaseUrl, openConnection, parseMysqlUrl, rows, type Conn, type ConnectOptions,
@@ -20,11 +20,13 @@ export { parseMysqlUrl, mysqlDatabaseUrl } from './session.js'
 
 /**
  * Copies at once: no cap below the engine's own (8). A copy is the server's CPU (rows through the
- * B-trees) and its disk (each CREATE TABLE's files, each commit's redo), and more lanes overlap the two:
- * on 2 cores, 8 clones of the 50-table template took 6.1 s through 1 lane, 4.6 s through 2, 3.5–3.9 s
- * through 4 or 6 and 3.2 s through 8 (bench/mysql-clone.mjs --lanes).
+ * B-trees) and its disk (each CREATE TABLE's files, each page a small table grows by), and more sessions
+ * overlap the two (docs/databases.md has the figures).
  */
 export const MYSQL_COPY_LANES = 8
+
+/** Sessions one copy's rows may go in over, when the run's lanes leave them free (copy.ts). */
+export const MYSQL_COPY_SESSIONS = 3
 
 /** MariaDB keeps at most this many characters of a database comment. */
 export const MAX_COMMENT_CHARS = 1024
@@ -154,10 +156,10 @@ class MysqlSession implements AdminSession {
         'Something dropped the template while this run used it; run again to build it anew.')
     }
     await templateDefs(this.conn, this.server, template, marker)
-    return { label: 'table copy', maxLanes: MYSQL_COPY_LANES }
+    return { label: 'table copy', maxLanes: MYSQL_COPY_LANES, sessionsPerCopy: MYSQL_COPY_SESSIONS }
   }
 
-  async copy(template: string, name: string, _plan: CopyPlan, marker?: Marker): Promise<void> {
+  async copy(template: string, name: string, plan: CopyPlan, marker?: Marker): Promise<void> {
     await copyDatabase({
       comment: marker && comment(marker),
       conn: this.conn,
@@ -165,6 +167,7 @@ class MysqlSession implements AdminSession {
       home: this.opts.database,
       password: this.opts.password,
       reopen: () => openConnection(this.url, this.opts, this.source),
+      sessions: plan.sessionsPerCopy ?? 1,
     }, template, name)
   }
 
@@ -239,14 +242,8 @@ async function connectMysql(url: string, source = 'the configured URL'): Promise
   const opts = parseMysqlUrl(url)
   const conn = await openConnection(url, opts, source)
   try {
-    // Whether the server keeps database comments (MariaDB ≥ 10.5); then a sql_mode of our own (backslashes
-    // escape in literals, ANSI_QUOTES off, no strict mode to refuse rows the template holds), and no
-    // reading of the optimizer's statistics tables: copies need no plan, and several copies reading a
-    // new template's statistics at once crashed MariaDB 10.11.19 here (read_statistics_for_tables, SIGSEGV).
-    await batch(conn, [
-      'SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA LIMIT 0',
-      `SET SESSION sql_mode = ${lit(SESSION_SQL_MODE)}, use_stat_tables = 'NEVER'`,
-    ])
+    // Whether the server keeps database comments (MariaDB ≥ 10.5); then our session settings.
+    await batch(conn, ['SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA LIMIT 0', SESSION_SETTINGS])
   } catch (err) {
     const e = err as { errno?: number }
     const [v] = e.errno === 1054 ? await rows<{ v: string }>(conn, 'SELECT VERSION() AS v').catch(() => []) : []
