@@ -60,7 +60,7 @@
  * so a run cut short keeps what it measured; at the end docs/performance.md is rendered from
  * it (bench/render.mjs). Flags: --reps N (3) · --only rows · --servers embedded,url (add `container`, measured
  * on the cold and warm rows: a PostgreSQL container the bench starts with testcontainers, --image NAME, default WORKERDB_TESTCONTAINERS_IMAGE
- * or the local image of scripts/pg-image.mjs; the package comes from e2e/fixtures/testcontainers) · --url URL ·
+ * or the local image of scripts/db-image.mjs; the package comes from e2e/fixtures/testcontainers) · --url URL ·
  * --ns 2,4 · --k 4 · --suite-tx 40 · --overhead-files 8,32 · --budget SECONDS (550: each row on each server
  * gets a weighted share of what is left and stops after the rep under way once past it; a row that would
  * start past the budget is skipped, and 30 s past it the row under way is cut; the record says which) ·

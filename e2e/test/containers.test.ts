@@ -1,7 +1,8 @@
 /**
  * testcontainers, live: real Vitest 4 and Jest 29 runs with `server: { testcontainers: { image } }` on a
- * real Docker engine, with the image `scripts/pg-image.mjs` builds from Debian packages (no registry is
- * needed; WORKERDB_TEST_PG_IMAGE names another). Every worker gets its own clone in the container, and
+ * real Docker engine, with the images `scripts/db-image.mjs` builds from Debian packages (no registry is
+ * needed; WORKERDB_TEST_PG_IMAGE and WORKERDB_TEST_MARIADB_IMAGE name others). Every worker gets its own
+ * clone in the container (PostgreSQL, and MariaDB for `dialect: 'mysql'`), and
  * nothing is left after the run; `reuse: true` keeps container and template across two runs; `server:
  * 'auto'` picks the container; a DOCKER_HOST leading nowhere is E_NO_RUNTIME; a runner killed with SIGKILL
  * leaves no container behind, without Ryuk (workerdb's guard removes it), and when the guard is killed too,
@@ -11,6 +12,7 @@
  * (.ci/run sets it after starting Docker), when every test fails with the reason instead.
  */
 import { spawnSync } from 'node:child_process'
+import { createRequire } from 'node:module'
 import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -18,10 +20,12 @@ import { afterAll, describe, expect, test } from 'vitest'
 import { lacks } from '../../test-support/skips.mjs'
 import { procs } from '../../test-support/processes.js'
 import { kill, reapGroup, startVitest, victimLines, waitFor } from '../support/chaos.js'
-import { describeRun, expectIsolated, FIXTURES_DIR, portRefuses, runVitest, useScenarios } from '../support/harness.js'
+import { describeRun, expectIsolated, FIXTURES_DIR, isolationProblems, portRefuses, runVitest, useScenarios } from '../support/harness.js'
+import { dialectFiles } from '../support/dialect/scenario.js'
 import { describeRun as describeJestRun, expectIsolated as expectJestIsolated, runJest, useJestScenarios } from '../support/jest-harness.js'
 
 const IMAGE = process.env.WORKERDB_TEST_PG_IMAGE || 'workerdb/postgres:15-local'
+const MARIADB_IMAGE = process.env.WORKERDB_TEST_MARIADB_IMAGE || 'workerdb/mariadb:10.11-local'
 const REQUIRED = process.env.WORKERDB_TEST_CONTAINERS === 'required'
 // The reaper image cannot be pulled without a registry, and these tests prove workerdb needs none:
 // every run here goes without Ryuk (the variable reaches the runs through the environment).
@@ -36,7 +40,9 @@ function docker(args: string[]): { ok: boolean; out: string } {
 function unavailable(): string | undefined {
   const v = docker(['version', '--format', '{{.Server.Version}}'])
   if (!v.ok) return `no Docker engine answers (\`docker version\`: ${v.out.split('\n').at(-1)})`
-  if (!docker(['image', 'inspect', IMAGE]).ok) return `the image ${IMAGE} is not on this engine: build it with \`node scripts/pg-image.mjs\``
+  for (const [image, kind] of [[IMAGE, 'postgres'], [MARIADB_IMAGE, 'mariadb']]) {
+    if (!docker(['image', 'inspect', image!]).ok) return `the image ${image} is not on this engine: build it with \`node scripts/db-image.mjs --kind ${kind}\``
+  }
   return undefined
 }
 
@@ -48,14 +54,14 @@ function requireEngine(): void {
   if (reason) throw new Error(`the container e2e cannot run: ${reason} (WORKERDB_TEST_CONTAINERS=required)`)
 }
 
-/** Containers of the test image that testcontainers started, with their labels. */
-function containers(filter: string[] = []): string[] {
-  const r = docker(['ps', '-a', '--filter', `ancestor=${IMAGE}`, '--filter', 'label=org.testcontainers=true', ...filter.flatMap((f) => ['--filter', f]), '--format', '{{.ID}}'])
+/** Containers of a test image (PostgreSQL's unless named) that testcontainers started, with their labels. */
+function containers(filter: string[] = [], image = IMAGE): string[] {
+  const r = docker(['ps', '-a', '--filter', `ancestor=${image}`, '--filter', 'label=org.testcontainers=true', ...filter.flatMap((f) => ['--filter', f]), '--format', '{{.ID}}'])
   return r.out.split('\n').filter(Boolean)
 }
 
-function removeContainers(filter: string[] = []): void {
-  const ids = containers(filter)
+function removeContainers(filter: string[] = [], image = IMAGE): void {
+  const ids = containers(filter, image)
   if (ids.length) docker(['rm', '-f', '-v', ...ids])
 }
 
@@ -66,14 +72,15 @@ function startedContainer(output: string): { image: string; host: string; port: 
 }
 
 /**
- * Installs @testcontainers/postgresql into one scenario, as a user would in their project: a link to the
- * copy of the e2e/fixtures/testcontainers package. Not in the Vitest or Jest fixtures themselves, where
- * every other scenario would find it and, with Docker present, its 'auto' would try containers.
+ * Installs @testcontainers/postgresql (or @testcontainers/mariadb) into one scenario, as a user would in
+ * their project: a link to the copy of the e2e/fixtures/testcontainers package. Not in the Vitest or Jest
+ * fixtures themselves, where every other scenario would find it and, with Docker present, its 'auto' would
+ * try containers.
  */
-function installTestcontainers<P extends { dir: string }>(project: P): P {
+function installTestcontainers<P extends { dir: string }>(project: P, module: 'postgresql' | 'mariadb' = 'postgresql'): P {
   const scope = join(project.dir, 'node_modules', '@testcontainers')
   mkdirSync(scope, { recursive: true })
-  symlinkSync(realpathSync(join(FIXTURES_DIR, 'testcontainers', 'node_modules', '@testcontainers', 'postgresql')), join(scope, 'postgresql'), 'dir')
+  symlinkSync(realpathSync(join(FIXTURES_DIR, 'testcontainers', 'node_modules', '@testcontainers', module)), join(scope, module), 'dir')
   return project
 }
 
@@ -83,9 +90,12 @@ const scenarios = { project: (o: Parameters<typeof useVitest.project>[0]) => ins
 const jestScenarios = { project: (o: Parameters<typeof useJest.project>[0]) => installTestcontainers(useJest.project(o)) }
 const tc = { server: { testcontainers: { image: IMAGE } } }
 
-// Whatever happened: no container of this file survives it (the image itself stays cached).
+// Whatever happened: no container of this file survives it (the images themselves stay cached).
 afterAll(() => {
-  if (!reason) removeContainers()
+  if (!reason) {
+    removeContainers()
+    removeContainers([], MARIADB_IMAGE)
+  }
 })
 
 describe.skipIf(skip)('testcontainers on a real engine', () => {
@@ -188,6 +198,70 @@ describe.skipIf(skip)('testcontainers on a real engine', () => {
     if (left.length) removeContainers(mine)
     expect(left, 'containers of the killed run').toEqual([])
     console.log(`containers · SIGKILL: the guard removed the container ${Math.round(performance.now() - started)} ms after the kill`)
+  })
+})
+
+describe.skipIf(skip)("MariaDB in a container: `dialect: 'mysql'` with no URL", () => {
+  const HOLD_MS = 80
+  const mariadbProject = (tag: string, workerDb: Record<string, unknown>) => installTestcontainers(useVitest.project({
+    tag, vitest: 4, files: 2, holdMs: HOLD_MS, workerDb, config: { pool: 'forks', maxWorkers: 2 }, extraFiles: dialectFiles('mjs', HOLD_MS),
+  }), 'mariadb')
+
+  test('server: { testcontainers }: every worker on its own clone in a fresh MariaDB container, which is removed after', async () => {
+    requireEngine()
+    const project = mariadbProject('tcm', { dialect: 'mysql', server: { testcontainers: { image: MARIADB_IMAGE } } })
+    const r = await runVitest(project, { embedded: true, timeoutMs: 180_000 })
+    const info = describeRun(r)
+    const c = startedContainer(r.stderr)
+    expect(c, info).toMatchObject({ image: MARIADB_IMAGE })
+    console.log(`containers · MariaDB, vitest 4: container ready in ${c!.took}, whole run ${r.ms} ms`)
+    expect(isolationProblems(project, r), info).toEqual([])
+    expect(r.stderr, info).toMatch(/removed the container; its data goes with it/)
+    expect(containers([], MARIADB_IMAGE), info).toEqual([])
+    expect(await portRefuses(c!.port)).toBe(true)
+  })
+
+  test('reuse: true keeps the MariaDB container and its template across two runs, with the fast settings', async () => {
+    requireEngine()
+    try {
+      const project = mariadbProject('tcw', { dialect: 'mysql', server: { testcontainers: { image: MARIADB_IMAGE, reuse: true } } })
+      const first = await runVitest(project, { embedded: true, timeoutMs: 180_000 })
+      expect(isolationProblems(project, first), describeRun(first)).toEqual([])
+      const c1 = startedContainer(first.stderr)
+      expect(containers([], MARIADB_IMAGE), 'the reused container must outlive the run').toHaveLength(1)
+      const second = await runVitest(project, { embedded: true, timeoutMs: 180_000 })
+      const info = describeRun(second)
+      expect(isolationProblems(project, second), info).toEqual([])
+      expect(startedContainer(second.stderr)?.port, info).toBe(c1!.port)
+      expect(second.stderr, info).toMatch(/workerdb · template \w+: reused/)
+
+      // The server workerdb started (@testcontainers/mariadb's root password): its fast settings, the template kept, no clone left.
+      const conn = await createRequire(import.meta.url)('mysql2/promise').createConnection({ host: c1!.host, port: c1!.port, user: 'root', password: 'test' })
+      try {
+        const [[v]] = await conn.query('SELECT @@innodb_flush_log_at_trx_commit AS flush, @@innodb_doublewrite AS dw, @@log_bin AS bin')
+        expect(v).toEqual({ flush: 0, dw: 0, bin: 0 })
+        const [rows] = await conn.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ?', [project.prefix.length + 1, `${project.prefix}_`])
+        const names = (rows as Array<{ name: string }>).map((r) => r.name)
+        expect(names.filter((n) => !n.startsWith(`${project.prefix}_tpl_`)), 'clones left in the container').toEqual([])
+        expect(names).toHaveLength(1)
+      } finally {
+        await conn.end()
+      }
+    } finally {
+      removeContainers([], MARIADB_IMAGE)
+    }
+    expect(containers([], MARIADB_IMAGE)).toEqual([])
+  })
+
+  test("'auto' starts MariaDB in a container when a runtime and @testcontainers/mariadb are present", async () => {
+    requireEngine()
+    const project = mariadbProject('tcq', { dialect: 'mysql' })
+    // The image comes from the environment: no config names it.
+    const r = await runVitest(project, { embedded: true, env: { WORKERDB_TESTCONTAINERS_MARIADB_IMAGE: MARIADB_IMAGE }, timeoutMs: 180_000 })
+    const info = describeRun(r)
+    expect(startedContainer(r.stderr), info).toMatchObject({ image: MARIADB_IMAGE })
+    expect(isolationProblems(project, r), info).toEqual([])
+    expect(containers([], MARIADB_IMAGE), info).toEqual([])
   })
 })
 

@@ -67,8 +67,44 @@ describe('config `dialect`', () => {
     expect(c).toMatchObject({ kind: 'url', url: pathToFileURL('/work/app/node_modules/.cache/workerdb/sqlite').href + '/' })
   })
 
-  it('mysql without a URL: E_CONFIG saying a server is needed and how to name one', () => {
-    expect(() => chooseServer('auto', {}, NO_PROBE, { dialect: 'mysql', dir: '/work/app' })).toThrow(expect.objectContaining({ code: 'E_CONFIG', hint: expect.stringContaining('mysql://') }))
+  it('mysql without a URL or a container runtime: E_CONFIG saying a server is needed and both ways to have one', () => {
+    expect(() => chooseServer('auto', {}, NO_PROBE, { dialect: 'mysql', dir: '/work/app' })).toThrow(expect.objectContaining({
+      code: 'E_CONFIG', message: expect.stringContaining('no container runtime answers'), hint: expect.stringMatching(/mysql:\/\/.*@testcontainers\/mariadb/),
+    }))
+  })
+
+  describe('mysql and containers', () => {
+    const runtime = { found: true, via: '/var/run/docker.sock', checked: ['/var/run/docker.sock'] }
+    const mariadb = (version: string) => ({ name: '@testcontainers/mariadb', packageJson: '/p/package.json', entry: '/p/index.js', version })
+    const probe = (pkg?: ReturnType<typeof mariadb>) => {
+      const asked: Array<string | undefined> = []
+      return { asked, runtime: () => runtime, testcontainers: (kind?: 'postgres' | 'mysql') => (asked.push(kind), kind === 'mysql' ? pkg : undefined) }
+    }
+    const mysql = { dialect: 'mysql' as const, dir: '/work/app' }
+
+    it("'auto' with a runtime and @testcontainers/mariadb installed: a MariaDB container", () => {
+      const p = probe(mariadb('11.14.0'))
+      const c = chooseServer('auto', {}, p, mysql)
+      expect(c).toMatchObject({ kind: 'testcontainers', testcontainers: { name: '@testcontainers/mariadb' } })
+      expect(c.source).toMatch(/dialect 'mysql'.*@testcontainers\/mariadb@11\.14\.0/)
+      expect(p.asked).toEqual(['mysql'])
+    })
+
+    it("'auto' with a runtime but not the package (or not one this Node loads): E_CONFIG naming it", () => {
+      expect(() => chooseServer('auto', {}, probe(), mysql)).toThrow(expect.objectContaining({ code: 'E_CONFIG', message: expect.stringContaining('@testcontainers/mariadb is not installed') }))
+      if (Number(process.versions.node.split('.')[0]) < 22) {
+        expect(() => chooseServer('auto', {}, probe(mariadb('12.1.0')), mysql)).toThrow(expect.objectContaining({ message: expect.stringContaining('needs Node >= 22.22') }))
+      }
+    })
+
+    it('`server: { testcontainers }` asks for the container; `server: { embedded }` is refused, being PostgreSQL', () => {
+      expect(chooseServer({ testcontainers: {} }, {}, probe(mariadb('11.14.0')), mysql)).toMatchObject({ kind: 'testcontainers' })
+      expect(() => chooseServer({ embedded: {} }, {}, probe(), mysql)).toThrow(expect.objectContaining({ code: 'E_CONFIG', message: expect.stringContaining('server: { embedded }') }))
+    })
+
+    it('a URL still wins', () => {
+      expect(chooseServer('auto', { WORKERDB_URL: 'mysql://root@h:3306/' }, probe(mariadb('11.14.0')), mysql)).toMatchObject({ kind: 'url' })
+    })
   })
 
   it('a URL of another kind than `dialect` says: E_CONFIG naming both', () => {

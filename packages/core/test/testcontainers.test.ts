@@ -121,7 +121,7 @@ describe('chooseServer', () => {
     return {
       looked,
       runtime: () => (looked.push('runtime'), runtime),
-      testcontainers: () => (looked.push('package'), version ? { packageJson: '/p/package.json', entry: '/p/build/index.js', version } : undefined),
+      testcontainers: () => (looked.push('package'), version ? { name: '@testcontainers/postgresql', packageJson: '/p/package.json', entry: '/p/build/index.js', version } : undefined),
     }
   }
 

@@ -12,8 +12,8 @@ import { isWorkerDbError } from '../errors.js'
 import { checkRoles, type RoleSpec } from '../engine/roles.js'
 import { findEmbeddedBinaries } from '../server/embedded/binaries.js'
 import { chooseServer, localProbe, type ServerChoice } from '../server/index.js'
-import { DEFAULT_TESTCONTAINERS_IMAGE, NO_RUNTIME_HINT } from '../server/testcontainers.js'
-import { installHint, TESTCONTAINERS_PACKAGE, testcontainersUsable } from '../server/testcontainers/package.js'
+import { defaultImage, MARIADB_NO_RUNTIME_HINT, NO_RUNTIME_HINT } from '../server/testcontainers.js'
+import { CONTAINER_MODULES, installHint, testcontainersUsable, type ContainerKind } from '../server/testcontainers/package.js'
 import { redactUrl } from '../url.js'
 import type { CommandOutput } from './output.js'
 
@@ -56,9 +56,10 @@ export async function doctor(out: CommandOutput, cwd: string): Promise<boolean> 
   }
   if (config) {
     const choice = chooseServer(config.server, process.env, localProbe([cwd, ...(config.file ? [dirname(config.file)] : [])]), { dialect: config.dialect, dir: config.file ? dirname(config.file) : cwd })
-    if (choice.runtime) add(runtimeCheck(choice))
+    const kind = config.dialect === 'mysql' ? 'mysql' : 'postgres'
+    if (choice.runtime) add(runtimeCheck(choice, kind))
     if (choice.kind === 'testcontainers') {
-      add(testcontainersCheck(choice, config.server))
+      add(testcontainersCheck(choice, config.server, kind))
     } else if (choice.kind === 'embedded') {
       try {
         const b = findEmbeddedBinaries()
@@ -129,22 +130,24 @@ async function rolesCheck(admin: Client, info: ServerInfo, specs: RoleSpec[]): P
 }
 
 /** Only looks for a runtime (sockets, env): doctor never starts a container. */
-function runtimeCheck(choice: ServerChoice): Check {
+function runtimeCheck(choice: ServerChoice, kind: ContainerKind): Check {
   const r = choice.runtime!
   if (r.found) return { check: 'container runtime', ok: true, detail: `${r.via} (found, not contacted)` }
   const checked = `checked ${r.checked.join(', ')}`
   return choice.kind === 'testcontainers'
-    ? { check: 'container runtime', ok: false, detail: `none found (${checked})`, fix: NO_RUNTIME_HINT }
+    ? { check: 'container runtime', ok: false, detail: `none found (${checked})`, fix: kind === 'mysql' ? MARIADB_NO_RUNTIME_HINT : NO_RUNTIME_HINT }
     : { check: 'container runtime', ok: true, detail: `none found (no DOCKER_HOST, no Docker or Podman socket), so 'auto' uses the embedded server` }
 }
 
-function testcontainersCheck(choice: ServerChoice, server: unknown): Check {
+function testcontainersCheck(choice: ServerChoice, server: unknown, kind: ContainerKind): Check {
   const tc = choice.testcontainers
-  if (!tc) return { check: 'server', ok: false, detail: `testcontainers (${choice.source}), but ${TESTCONTAINERS_PACKAGE} is not installed`, fix: `${installHint()}, or remove \`server\` to use the embedded server.` }
+  const { name } = CONTAINER_MODULES[kind]
+  const otherwise = kind === 'mysql' ? 'or set WORKERDB_URL to a MariaDB server' : 'or remove `server` to use the embedded server'
+  if (!tc) return { check: 'server', ok: false, detail: `testcontainers (${choice.source}), but ${name} is not installed`, fix: `${installHint(undefined, name)}, ${otherwise}.` }
   if (!testcontainersUsable(tc.version)) {
-    return { check: 'server', ok: false, detail: `${TESTCONTAINERS_PACKAGE}@${tc.version} needs Node >= 22.22 (this is Node ${process.versions.node})`, fix: `npm i -D ${TESTCONTAINERS_PACKAGE}@11, or run on Node 22.22+.` }
+    return { check: 'server', ok: false, detail: `${name}@${tc.version} needs Node >= 22.22 (this is Node ${process.versions.node})`, fix: `npm i -D ${name}@11, or run on Node 22.22+.` }
   }
   const opts = (server as { testcontainers?: { image?: string } | true }).testcontainers
-  const image = (typeof opts === 'object' && opts.image) || DEFAULT_TESTCONTAINERS_IMAGE
-  return { check: 'server', ok: choice.runtime?.found ? true : false, detail: `testcontainers ${image} with ${TESTCONTAINERS_PACKAGE}@${tc.version} (${choice.source})` }
+  const image = (typeof opts === 'object' && opts.image) || defaultImage(kind)
+  return { check: 'server', ok: choice.runtime?.found ? true : false, detail: `testcontainers ${image} with ${name}@${tc.version} (${choice.source})` }
 }

@@ -2,6 +2,7 @@
  * Which server a run uses. 'auto': an explicit URL wins (WORKERDB_URL, then `server.url`); then a
  * container via testcontainers, but only when a container runtime is detected and the user installed
  * @testcontainers/postgresql; otherwise workerdb starts its embedded server, so nothing has to be set up by hand.
+ * `dialect: 'mysql'` has no embedded server: a URL, else a MariaDB container (@testcontainers/mariadb).
  */
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -12,7 +13,7 @@ import type { Logger } from '../log.js'
 import { startEmbedded } from './embedded.js'
 import { startTestcontainers } from './testcontainers.js'
 import { detectLocalRuntime, type RuntimeDetection } from './testcontainers/detect.js'
-import { findTestcontainers, testcontainersUsable, TESTCONTAINERS_PACKAGE, type TestcontainersPackage } from './testcontainers/package.js'
+import { CONTAINER_MODULES, findTestcontainers, installHint, testcontainersUsable, TESTCONTAINERS_PACKAGE, type ContainerKind, type TestcontainersPackage } from './testcontainers/package.js'
 import type { ServerHandle } from './types.js'
 import { urlServer } from './url.js'
 
@@ -24,14 +25,15 @@ export interface ServerChoice {
   source: string
   /** The container runtime check, when the choice looked at it. */
   runtime?: RuntimeDetection
-  /** The installed @testcontainers/postgresql, when the choice looked for it. */
+  /** The installed @testcontainers/postgresql (or @testcontainers/mariadb), when the choice looked for it. */
   testcontainers?: TestcontainersPackage
 }
 
 /** What chooseServer may look at beyond config and env; lazy, so a URL choice touches no files. */
 export interface ServerProbe {
   runtime(): RuntimeDetection
-  testcontainers(): TestcontainersPackage | undefined
+  /** The testcontainers module of that kind of server (PostgreSQL's unless named). */
+  testcontainers(kind?: ContainerKind): TestcontainersPackage | undefined
 }
 
 /** For callers that only want a URL (`status`, `sweep`, `provision`): no runtime, no package. */
@@ -42,7 +44,7 @@ export const NO_PROBE: ServerProbe = {
 
 /** This machine: its sockets and env, and the package as installed in the user's project dirs. */
 export function localProbe(dirs: string[] = [process.cwd()], env: NodeJS.ProcessEnv = process.env): ServerProbe {
-  return { runtime: () => detectLocalRuntime(env), testcontainers: () => findTestcontainers(dirs) }
+  return { runtime: () => detectLocalRuntime(env), testcontainers: (kind) => findTestcontainers(dirs, kind) }
 }
 
 /** Config `dialect`, and the directory a SQLite run keeps its files under when no URL names one. */
@@ -72,10 +74,7 @@ export function chooseServer(option: ServerOption, env: NodeJS.ProcessEnv = proc
   if (kind.dialect === 'sqlite') {
     return { kind: 'url', url: pathToFileURL(join(kind.dir, SQLITE_DEFAULT_DIR)).href + '/', source: "dialect: 'sqlite', its default directory" }
   }
-  if (kind.dialect === 'mysql') {
-    throw new WorkerDbError('E_CONFIG', "`dialect: 'mysql'` needs a server: no MySQL or MariaDB binaries ship on npm for workerdb to start",
-      'Set WORKERDB_URL (or `server: { url }`) to a MySQL/MariaDB server, e.g. mysql://root@127.0.0.1:3306.')
-  }
+  if (kind.dialect === 'mysql') return mariadbChoice(option, probe)
   if (typeof option === 'object' && 'testcontainers' in option) {
     return { kind: 'testcontainers', source: 'server.testcontainers in the workerdb config', runtime: probe.runtime(), testcontainers: probe.testcontainers() }
   }
@@ -91,6 +90,31 @@ export function chooseServer(option: ServerOption, env: NodeJS.ProcessEnv = proc
   return { kind: 'testcontainers', source: `auto: container runtime at ${runtime.via}, ${TESTCONTAINERS_PACKAGE}@${tc.version} installed`, runtime, testcontainers: tc }
 }
 
+/**
+ * `dialect: 'mysql'` and no URL: no MariaDB binaries ship on npm for workerdb to start, so a container —
+ * asked for (`server: { testcontainers }`), or on 'auto' when a runtime answers and the user installed
+ * @testcontainers/mariadb — else an error naming both ways.
+ */
+function mariadbChoice(option: ServerOption, probe: ServerProbe): ServerChoice {
+  const { name } = CONTAINER_MODULES.mysql
+  const hint = `Set WORKERDB_URL (or \`server: { url }\`) to a MariaDB server, e.g. mysql://root@127.0.0.1:3306; or install ${name} ` +
+    `(\`${installHint(undefined, name)}\`) with Docker or Podman running, and workerdb starts MariaDB in a container.`
+  if (typeof option === 'object' && 'embedded' in option) {
+    throw new WorkerDbError('E_CONFIG', "`server: { embedded }` is a PostgreSQL server, and the config says `dialect: 'mysql'`", hint)
+  }
+  const runtime = probe.runtime()
+  const tc = probe.testcontainers('mysql')
+  if (typeof option === 'object' && 'testcontainers' in option) {
+    return { kind: 'testcontainers', source: 'server.testcontainers in the workerdb config', runtime, testcontainers: tc }
+  }
+  const missing = !runtime.found ? `no container runtime answers (checked ${runtime.checked.join(', ')})`
+    : !tc ? `${name} is not installed`
+    : !testcontainersUsable(tc.version) ? `${name}@${tc.version} needs Node >= 22.22 (this is Node ${process.versions.node})`
+    : undefined
+  if (missing) throw new WorkerDbError('E_CONFIG', `\`dialect: 'mysql'\` needs a server: no MariaDB binaries ship on npm for workerdb to start, and ${missing}`, hint)
+  return { kind: 'testcontainers', source: `auto: dialect 'mysql', container runtime at ${runtime.via}, ${name}@${tc!.version} installed`, runtime, testcontainers: tc }
+}
+
 /** WORKERDB_URL, else `server.url`; undefined when neither names a server. */
 function urlChoice(option: ServerOption, env: NodeJS.ProcessEnv): ServerChoice | undefined {
   if (env.WORKERDB_URL) return { kind: 'url', url: env.WORKERDB_URL, source: 'WORKERDB_URL' }
@@ -104,7 +128,7 @@ function urlChoice(option: ServerOption, env: NodeJS.ProcessEnv): ServerChoice |
 }
 
 export interface StartServerOptions {
-  /** The user's project dirs, to find @testcontainers/postgresql in (first hit wins). Default: the working directory. */
+  /** The user's project dirs, to find the testcontainers module in (first hit wins). Default: the working directory. */
   dirs?: string[]
   /** Config `dialect`. */
   dialect?: DialectName
@@ -116,8 +140,10 @@ export async function startServer(option: ServerOption, log: Logger, where: Star
   if (choice.kind === 'url') return urlServer(choice.url!, choice.source)
   if (choice.kind === 'testcontainers') {
     const tcOpts = typeof option === 'object' && 'testcontainers' in option && option.testcontainers !== true ? option.testcontainers : {}
-    const started = startTestcontainers(tcOpts, log, { dirs, detect: () => choice.runtime! })
-    if (option !== 'auto') return started
+    const kind: ContainerKind = where.dialect === 'mysql' ? 'mysql' : 'postgres'
+    const started = startTestcontainers(tcOpts, log, { dirs, detect: () => choice.runtime!, kind })
+    // Only PostgreSQL has an embedded server to fall back on.
+    if (option !== 'auto' || kind === 'mysql') return started
     try {
       return await started
     } catch (err) {

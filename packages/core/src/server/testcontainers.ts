@@ -1,9 +1,10 @@
 /**
- * A throwaway PostgreSQL in a container, via `@testcontainers/postgresql` installed in the user's project
- * (not a dependency of @workerdb/core: most users never need Docker, and its major must match their Node).
+ * A throwaway PostgreSQL or MariaDB in a container, via `@testcontainers/postgresql` or
+ * `@testcontainers/mariadb` installed in the user's project (not a dependency of @workerdb/core: most users
+ * never need Docker, and its major must match their Node).
  *
- * Runs live in CI: .ci/run starts Docker when none answers and builds a local image from Debian's packages
- * (scripts/pg-image.mjs), and e2e/test/containers.test.ts runs Vitest and Jest on it. Every container that
+ * Runs live in CI: .ci/run starts Docker when none answers and builds local images from Debian's packages
+ * (scripts/db-image.mjs), and e2e/test/containers.test.ts runs Vitest and Jest on them. Every container that
  * is not reused gets a guard (testcontainers/guard.ts) that removes it when the runner dies, since Ryuk (the
  * reaper testcontainers pulls from a registry) is often off where no registry is reachable; the next start
  * removes what a dead guard left.
@@ -15,13 +16,62 @@ import { redactedCause, redactText, redactUserinfo } from '../url.js'
 import { FAST_SETTINGS, settingArgs } from './settings.js'
 import { detectLocalRuntime, type RuntimeDetection } from './testcontainers/detect.js'
 import { removeOrphanContainers, startContainerGuard, type ContainerGuard } from './testcontainers/guard.js'
-import { loadPostgreSqlContainer, type StartedPg } from './testcontainers/package.js'
+import { loadContainerClass, type ContainerKind, type DbContainer, type StartedContainer } from './testcontainers/package.js'
 import type { ServerHandle } from './types.js'
 
 export const DEFAULT_TESTCONTAINERS_IMAGE = 'postgres:17-alpine'
+export const DEFAULT_MARIADB_IMAGE = 'mariadb:11.4'
+
+/**
+ * MariaDB's fast settings for a throwaway server, as FAST_SETTINGS are PostgreSQL's: commits do not wait
+ * for the redo log's fsync, and pages are not written twice. Options every MariaDB ≥ 10.5 knows.
+ */
+export const MARIADB_FAST_ARGS = ['--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=0', '--skip-log-bin']
+
+/** The ways to carry on without a container runtime, for every E_NO_RUNTIME (PostgreSQL's; MariaDB's in KIND). */
+export const NO_RUNTIME_HINT =
+  'Start Docker or Podman; or remove `server` from workerdb.config to use the embedded server (the default, no container needed); ' +
+  'or set WORKERDB_URL to an existing server, e.g. WORKERDB_URL=postgresql://postgres@127.0.0.1:5432/postgres.'
+
+/** MariaDB's: there is no embedded MariaDB to fall back on. */
+export const MARIADB_NO_RUNTIME_HINT = 'Start Docker or Podman; or set WORKERDB_URL to a MariaDB server, e.g. WORKERDB_URL=mysql://root@127.0.0.1:3306.'
+
+/** Per kind: the image when none is named, the variable that names one, and the container's setup. */
+const KIND = {
+  postgres: {
+    image: DEFAULT_TESTCONTAINERS_IMAGE,
+    imageVariable: 'WORKERDB_TESTCONTAINERS_IMAGE',
+    buildKind: 'postgres',
+    noRuntime: NO_RUNTIME_HINT,
+    setup: (c: DbContainer) => c.withCommand(['postgres', ...settingArgs(FAST_SETTINGS)]),
+    // Admin work goes through the maintenance database, as with every other server.
+    adminUrl: (started: StartedContainer) => {
+      const url = new URL(started.getConnectionUri())
+      url.pathname = '/postgres'
+      return url.toString()
+    },
+  },
+  mysql: {
+    image: DEFAULT_MARIADB_IMAGE,
+    imageVariable: 'WORKERDB_TESTCONTAINERS_MARIADB_IMAGE',
+    buildKind: 'mariadb',
+    noRuntime: MARIADB_NO_RUNTIME_HINT,
+    setup: (c: DbContainer) => c.withCommand(['mariadbd', ...MARIADB_FAST_ARGS]),
+    // Root's: workerdb creates and drops databases, and ends sessions on them.
+    adminUrl: (started: StartedContainer) => started.getConnectionUri(true),
+  },
+} as const
+
+/** The image a container of `kind` runs when the config names none (the variable, else the official one). */
+export function defaultImage(kind: ContainerKind, env: NodeJS.ProcessEnv = process.env): string {
+  return env[KIND[kind].imageVariable] || KIND[kind].image
+}
 
 export interface TestcontainersOptions {
-  /** Docker image to run. Default: WORKERDB_TESTCONTAINERS_IMAGE, else 'postgres:17-alpine'. */
+  /**
+   * Docker image to run. Default: WORKERDB_TESTCONTAINERS_IMAGE, else 'postgres:17-alpine'; for
+   * `dialect: 'mysql'`, WORKERDB_TESTCONTAINERS_MARIADB_IMAGE, else 'mariadb:11.4'.
+   */
   image?: string
   /**
    * Keep the container between runs (testcontainers' `withReuse()`), so templates survive and warm runs
@@ -30,35 +80,33 @@ export interface TestcontainersOptions {
   reuse?: boolean
 }
 
-/** The ways to carry on without a container runtime, for every E_NO_RUNTIME. */
-export const NO_RUNTIME_HINT =
-  'Start Docker or Podman; or remove `server` from workerdb.config to use the embedded server (the default, no container needed); ' +
-  'or set WORKERDB_URL to an existing server, e.g. WORKERDB_URL=postgresql://postgres@127.0.0.1:5432/postgres.'
-
 export interface StartTestcontainersDeps {
   /** The user's project dirs to resolve the package from. Default: the working directory. */
   dirs?: string[]
   env?: NodeJS.ProcessEnv
   /** Default: this machine (detectLocalRuntime). */
   detect?: () => RuntimeDetection
+  /** The kind of server: PostgreSQL unless the config's `dialect` is 'mysql'. */
+  kind?: ContainerKind
 }
 
 export async function startTestcontainers(opts: TestcontainersOptions, log: Logger, deps: StartTestcontainersDeps = {}): Promise<ServerHandle> {
   const env = deps.env ?? process.env
+  const kind = KIND[deps.kind ?? 'postgres']
   // The variable lets a CI without registry access point every project at its own image without editing configs.
-  const image = opts.image || env.WORKERDB_TESTCONTAINERS_IMAGE || DEFAULT_TESTCONTAINERS_IMAGE
+  const image = opts.image || defaultImage(deps.kind ?? 'postgres', env)
   const runtime = (deps.detect ?? (() => detectLocalRuntime(env)))()
   if (!runtime.found) {
-    throw new WorkerDbError('E_NO_RUNTIME', `no container runtime found for testcontainers (checked ${runtime.checked.join(', ')})`, NO_RUNTIME_HINT)
+    throw new WorkerDbError('E_NO_RUNTIME', `no container runtime found for testcontainers (checked ${runtime.checked.join(', ')})`, kind.noRuntime)
   }
   // testcontainers quietly falls through a DOCKER_HOST that leads nowhere to /var/run/docker.sock: a run
   // would then use another engine than the one the user named. A socket that does not exist is refused here.
   const socket = /^unix:\/\/(\/.*)$/.exec(env.DOCKER_HOST ?? '')?.[1]
   if (socket && !fs.existsSync(socket)) {
     throw new WorkerDbError('E_NO_RUNTIME', `DOCKER_HOST=${redactUserinfo(env.DOCKER_HOST!)} names a socket that does not exist (no container runtime there)`,
-      `Point DOCKER_HOST at a running engine, or unset it. ${NO_RUNTIME_HINT}`)
+      `Point DOCKER_HOST at a running engine, or unset it. ${kind.noRuntime}`)
   }
-  const { PostgreSqlContainer, testcontainersEntry } = await loadPostgreSqlContainer(deps.dirs ?? [process.cwd()])
+  const { Container, testcontainersEntry } = await loadContainerClass(deps.dirs ?? [process.cwd()], deps.kind ?? 'postgres')
 
   // testcontainers reads DOCKER_HOST when it first looks for a runtime: the only way to point it at Podman.
   if (runtime.dockerHost && !env.DOCKER_HOST) env.DOCKER_HOST = runtime.dockerHost
@@ -75,9 +123,9 @@ export async function startTestcontainers(opts: TestcontainersOptions, log: Logg
   // A reused container outlives the run on purpose; any other one is removed by the guard if the runner
   // dies first. (No labels on a reused one: testcontainers finds it again by a hash of its settings.)
   const guard: ContainerGuard | undefined = reuse || !testcontainersEntry ? undefined : startContainerGuard(testcontainersEntry, env)
-  let container: StartedPg
+  let container: StartedContainer
   try {
-    let c = new PostgreSqlContainer(image).withCommand(['postgres', ...settingArgs(FAST_SETTINGS)])
+    let c = kind.setup(new Container(image))
     if (guard) c = c.withLabels(guard.labels)
     if (reuse) c = c.withReuse()
     container = await c.start()
@@ -89,23 +137,20 @@ export async function startTestcontainers(opts: TestcontainersOptions, log: Logg
       throw new WorkerDbError('E_SERVER_UNREACHABLE', `testcontainers could not start ${image}: ${why}`,
         'No image registry answers. testcontainers first pulls its reaper, Ryuk: set TESTCONTAINERS_RYUK_DISABLED=true (workerdb removes its ' +
         'containers itself), and TESTCONTAINERS_HOST_OVERRIDE=localhost when testcontainers runs inside a container; use an image that is ' +
-        `already on this machine (\`node scripts/pg-image.mjs\` in the workerdb repo builds one from Debian packages). ${NO_RUNTIME_HINT}`,
+        `already on this machine (\`node scripts/db-image.mjs --kind ${kind.buildKind}\` in the workerdb repo builds one from Debian packages). ${kind.noRuntime}`,
         { cause: redactedCause(err) })
     }
     if (looksLikeNoRuntime(why)) {
-      throw new WorkerDbError('E_NO_RUNTIME', `testcontainers could not use the container runtime found at ${runtime.via}: ${why}`, NO_RUNTIME_HINT, { cause: redactedCause(err) })
+      throw new WorkerDbError('E_NO_RUNTIME', `testcontainers could not use the container runtime found at ${runtime.via}: ${why}`, kind.noRuntime, { cause: redactedCause(err) })
     }
     throw new WorkerDbError('E_SERVER_UNREACHABLE', `testcontainers could not start ${image}: ${why}`,
-      `Check that the image name is right and can be pulled. ${NO_RUNTIME_HINT}`, { cause: redactedCause(err) })
+      `Check that the image name is right and can be pulled. ${kind.noRuntime}`, { cause: redactedCause(err) })
   }
-  // Admin work goes through the maintenance database, as with every other server.
-  const admin = new URL(container.getConnectionUri())
-  admin.pathname = '/postgres'
   const where = `${container.getHost()}:${container.getPort()}`
   log.info(`testcontainers ${image} on ${where} (${ms(t0)})`)
   return {
     kind: 'testcontainers',
-    adminUrl: admin.toString(),
+    adminUrl: kind.adminUrl(container),
     describe: `testcontainers ${image} on ${where}`,
     // A reused container outlives the run (so templates are kept); a fresh one goes with it.
     persistent: reuse,

@@ -1,6 +1,7 @@
 /**
- * `@testcontainers/postgresql`, found in the user's project and loaded from there: not a dependency of
- * @workerdb/core (most users never need Docker, and its major must match their Node).
+ * The testcontainers module of each kind of server — `@testcontainers/postgresql`, `@testcontainers/mariadb` —
+ * found in the user's project and loaded from there: not a dependency of @workerdb/core (most users never
+ * need Docker, and its major must match their Node).
  */
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
@@ -10,9 +11,18 @@ import { WorkerDbError } from '../../errors.js'
 import { installedPackageJson } from '../../installed.js'
 import { redactedCause, redactText } from '../../url.js'
 
-export const TESTCONTAINERS_PACKAGE = '@testcontainers/postgresql'
+/** Per kind of server: the module, and the class of it workerdb starts. */
+export const CONTAINER_MODULES = {
+  postgres: { name: '@testcontainers/postgresql', className: 'PostgreSqlContainer' },
+  mysql: { name: '@testcontainers/mariadb', className: 'MariaDbContainer' },
+} as const
+export type ContainerKind = keyof typeof CONTAINER_MODULES
+
+export const TESTCONTAINERS_PACKAGE = CONTAINER_MODULES.postgres.name
 
 export interface TestcontainersPackage {
+  /** The package's name: `@testcontainers/postgresql` or `@testcontainers/mariadb`. */
+  name: string
   /** The package's package.json. */
   packageJson: string
   /** The entry point to import. */
@@ -31,8 +41,8 @@ export function testcontainersMajorFor(nodeVersion: string = process.versions.no
   return major > 22 || (major === 22 && minor >= 22) ? 12 : 11
 }
 
-export function installHint(nodeVersion: string = process.versions.node): string {
-  return `npm i -D ${TESTCONTAINERS_PACKAGE}@${testcontainersMajorFor(nodeVersion)}`
+export function installHint(nodeVersion: string = process.versions.node, name: string = TESTCONTAINERS_PACKAGE): string {
+  return `npm i -D ${name}@${testcontainersMajorFor(nodeVersion)}`
 }
 
 /**
@@ -41,13 +51,14 @@ export function installHint(nodeVersion: string = process.versions.node): string
  * require.resolve (see installed.ts): 'auto' would pick testcontainers because some unrelated package in
  * a monorepo depends on it.
  */
-export function findTestcontainers(dirs: string[] = [process.cwd()]): TestcontainersPackage | undefined {
+export function findTestcontainers(dirs: string[] = [process.cwd()], kind: ContainerKind = 'postgres'): TestcontainersPackage | undefined {
+  const { name } = CONTAINER_MODULES[kind]
   for (const start of dirs) {
-    const packageJson = installedPackageJson(TESTCONTAINERS_PACKAGE, start)
+    const packageJson = installedPackageJson(name, start)
     if (!packageJson) continue
     try {
       const pkg = JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { version?: string; main?: string }
-      return { packageJson, entry: path.join(path.dirname(packageJson), pkg.main ?? 'index.js'), version: pkg.version ?? '0.0.0' }
+      return { name, packageJson, entry: path.join(path.dirname(packageJson), pkg.main ?? 'index.js'), version: pkg.version ?? '0.0.0' }
     } catch {
       // unreadable: try the next project dir
     }
@@ -56,42 +67,44 @@ export function findTestcontainers(dirs: string[] = [process.cwd()]): Testcontai
 }
 
 // Minimal shapes of what we use, so @workerdb/core needs no type dependency on testcontainers.
-export interface StartedPg {
-  getConnectionUri(): string
+export interface StartedContainer {
+  /** PostgreSQL's: its URL; MariaDB's: the user's, or root's with `true`. */
+  getConnectionUri(root?: boolean): string
   getHost(): string
   getPort(): number
   stop(): Promise<unknown>
 }
-export interface PgContainer {
-  withCommand(command: string[]): PgContainer
-  withLabels(labels: Record<string, string>): PgContainer
-  withReuse(): PgContainer
-  start(): Promise<StartedPg>
+export interface DbContainer {
+  withCommand(command: string[]): DbContainer
+  withLabels(labels: Record<string, string>): DbContainer
+  withReuse(): DbContainer
+  start(): Promise<StartedContainer>
 }
-export type PgContainerClass = new (image: string) => PgContainer
+export type DbContainerClass = new (image: string) => DbContainer
 
-/** The class to start containers with, and the `testcontainers` package it uses (for the guard). */
-export async function loadPostgreSqlContainer(dirs: string[]): Promise<{ PostgreSqlContainer: PgContainerClass; testcontainersEntry?: string }> {
-  const found = findTestcontainers(dirs)
+/** The class to start containers of `kind` with, and the `testcontainers` package it uses (for the guard). */
+export async function loadContainerClass(dirs: string[], kind: ContainerKind): Promise<{ Container: DbContainerClass; testcontainersEntry?: string }> {
+  const { name, className } = CONTAINER_MODULES[kind]
+  const found = findTestcontainers(dirs, kind)
   if (!found) {
-    throw new WorkerDbError('E_CONFIG', `\`server: { testcontainers }\` needs ${TESTCONTAINERS_PACKAGE}, which is not installed in ${dirs.join(' or ')}`,
-      `Install it: \`${installHint()}\` (the major that works on Node ${process.versions.node}), or remove \`server\` to use the embedded server.`)
+    throw new WorkerDbError('E_CONFIG', `\`server: { testcontainers }\` needs ${name}, which is not installed in ${dirs.join(' or ')}`,
+      `Install it: \`${installHint(undefined, name)}\` (the major that works on Node ${process.versions.node})${kind === 'postgres' ? ', or remove `server` to use the embedded server' : ', or set WORKERDB_URL to a MariaDB server'}.`)
   }
   if (!testcontainersUsable(found.version)) {
     // Checked before importing: v12 crashes on import under older Node, with an error that names neither.
-    throw new WorkerDbError('E_CONFIG', `${TESTCONTAINERS_PACKAGE}@${found.version} needs Node >= 22.22, and this is Node ${process.versions.node}`,
-      `Install the Node 20 line: \`npm i -D ${TESTCONTAINERS_PACKAGE}@11\`, or run on Node 22.22+.`)
+    throw new WorkerDbError('E_CONFIG', `${name}@${found.version} needs Node >= 22.22, and this is Node ${process.versions.node}`,
+      `Install the Node 20 line: \`npm i -D ${name}@11\`, or run on Node 22.22+.`)
   }
-  let mod: { PostgreSqlContainer?: PgContainerClass; default?: { PostgreSqlContainer?: PgContainerClass } }
+  let mod: Record<string, unknown> & { default?: Record<string, unknown> }
   try {
     mod = await import(pathToFileURL(found.entry).href)
   } catch (err) {
-    throw new WorkerDbError('E_CONFIG', `cannot load ${TESTCONTAINERS_PACKAGE}@${found.version} from ${found.entry}: ${redactText((err as Error)?.message ?? String(err))}`,
-      `Reinstall it: \`${installHint()}\`.`, { cause: redactedCause(err) })
+    throw new WorkerDbError('E_CONFIG', `cannot load ${name}@${found.version} from ${found.entry}: ${redactText((err as Error)?.message ?? String(err))}`,
+      `Reinstall it: \`${installHint(undefined, name)}\`.`, { cause: redactedCause(err) })
   }
-  const cls = mod.PostgreSqlContainer ?? mod.default?.PostgreSqlContainer
+  const cls = mod[className] ?? mod.default?.[className]
   if (typeof cls !== 'function') {
-    throw new WorkerDbError('E_CONFIG', `${TESTCONTAINERS_PACKAGE}@${found.version} has no PostgreSqlContainer export`, `Install a supported version: \`${installHint()}\`.`)
+    throw new WorkerDbError('E_CONFIG', `${name}@${found.version} has no ${className} export`, `Install a supported version: \`${installHint(undefined, name)}\`.`)
   }
   let testcontainersEntry: string | undefined
   try {
@@ -100,5 +113,5 @@ export async function loadPostgreSqlContainer(dirs: string[]): Promise<{ Postgre
   } catch {
     // not resolvable from there: no guard, the rest works
   }
-  return { PostgreSqlContainer: cls, testcontainersEntry }
+  return { Container: cls as DbContainerClass, testcontainersEntry }
 }

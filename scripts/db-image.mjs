@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 /**
- * `node scripts/pg-image.mjs [--image NAME] [--force]`: builds a PostgreSQL 15 image from Debian's packages
- * alone, for a machine that reaches Debian's package mirror but no image registry (workerdb's CI; a
- * locked-down network). Prints the image name on stdout, progress on stderr.
+ * `node scripts/db-image.mjs [--kind postgres|mariadb] [--image NAME] [--force]`: builds a database image from
+ * Debian's packages alone — PostgreSQL 15 (the default) or MariaDB 10.11 — for a machine that reaches
+ * Debian's package mirror but no image registry (workerdb's CI; a locked-down network). Prints the image
+ * name on stdout, progress on stderr.
  *
  *   1. a Debian bookworm root file system: `debootstrap --variant=minbase` (root only), cached as a tarball
  *      in ~/.cache/workerdb/ (WORKERDB_IMAGE_CACHE), so a rebuild does not download it again;
  *   2. `docker import` of that tarball as workerdb/debian:bookworm-minbase;
- *   3. `docker build` of scripts/pg-image/ on it (Debian's postgresql-15, a cluster made at build time, an
- *      entrypoint honouring the official image's POSTGRES_* variables).
+ *   3. `docker build` of scripts/db-image/<kind>/ on it (Debian's package, the data dir made at build time,
+ *      an entrypoint honouring the official image's POSTGRES_* or MARIADB_* variables).
  *
- * Idempotent: an image whose recipe label matches this recipe (Dockerfile + entrypoint) is kept as it is,
+ * Idempotent: an image whose recipe label matches its recipe (Dockerfile + entrypoint) is kept as it is,
  * and each step is skipped when its result exists. Temporary dirs are removed however the build ends.
  */
 import { spawnSync } from 'node:child_process'
@@ -20,12 +21,17 @@ import { homedir, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const DEFAULT_IMAGE = 'workerdb/postgres:15-local'
+/** Per kind: the image's default name, and what it is built of (scripts/db-image/<kind>/). */
+export const KINDS = {
+  postgres: { image: 'workerdb/postgres:15-local', what: "Debian's postgresql-15" },
+  mariadb: { image: 'workerdb/mariadb:10.11-local', what: "Debian's mariadb-server" },
+}
+export const DEFAULT_IMAGE = KINDS.postgres.image
 export const BASE_IMAGE = 'workerdb/debian:bookworm-minbase'
-const RECIPE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'pg-image')
+const recipeDir = (kind) => join(dirname(fileURLToPath(import.meta.url)), 'db-image', kind)
 const MIRROR = process.env.WORKERDB_DEBIAN_MIRROR || 'http://deb.debian.org/debian'
 
-const log = (line) => process.stderr.write(`pg-image · ${line}\n`)
+const log = (line) => process.stderr.write(`db-image · ${line}\n`)
 const secs = (t0) => `${((performance.now() - t0) / 1000).toFixed(1)} s`
 
 function run(cmd, args, o = {}) {
@@ -41,9 +47,9 @@ function must(cmd, args, o = {}) {
 }
 
 /** The hash of what makes the image: a changed Dockerfile or entrypoint builds a new one. */
-export function recipeHash() {
+export function recipeHash(kind = 'postgres') {
   const h = createHash('sha256')
-  for (const f of ['Dockerfile', 'docker-entrypoint.sh']) h.update(f).update(readFileSync(join(RECIPE_DIR, f)))
+  for (const f of ['Dockerfile', 'docker-entrypoint.sh']) h.update(f).update(readFileSync(join(recipeDir(kind), f)))
   return h.digest('hex').slice(0, 16)
 }
 
@@ -85,12 +91,14 @@ function rootfsTarball() {
 }
 
 /**
- * Makes sure `image` exists and was built from this recipe; builds what is missing. Returns the image name.
- * @param {{ image?: string, force?: boolean }} [o]
+ * Makes sure the image of `kind` exists and was built from its recipe; builds what is missing. Returns the image name.
+ * @param {{ kind?: 'postgres' | 'mariadb', image?: string, force?: boolean }} [o]
  */
-export function ensurePgImage(o = {}) {
-  const image = o.image || DEFAULT_IMAGE
-  const recipe = recipeHash()
+export function ensureDbImage(o = {}) {
+  const kind = o.kind ?? 'postgres'
+  if (!KINDS[kind]) throw new Error(`--kind ${kind}: not one of ${Object.keys(KINDS).join(', ')}`)
+  const image = o.image || KINDS[kind].image
+  const recipe = recipeHash(kind)
   if (run('docker', ['version', '--format', '{{.Server.Version}}']).status !== 0) {
     throw new Error('no Docker engine answers (`docker version` failed): start one first')
   }
@@ -105,10 +113,10 @@ export function ensurePgImage(o = {}) {
     must('docker', ['import', '--change', 'LABEL org.workerdb.base=bookworm-minbase', tarball, BASE_IMAGE])
     log(`${BASE_IMAGE}: imported (${secs(t1)})`)
   }
-  log(`${image}: building (Debian postgresql-15)…`)
+  log(`${image}: building (${KINDS[kind].what})…`)
   const t2 = performance.now()
   // Host networking: the build's apt-get then reaches the mirror however the engine's bridge is set up.
-  must('docker', ['build', '--network', 'host', '--build-arg', `BASE=${BASE_IMAGE}`, '--label', `org.workerdb.recipe=${recipe}`, '-t', image, RECIPE_DIR], {
+  must('docker', ['build', '--network', 'host', '--build-arg', `BASE=${BASE_IMAGE}`, '--label', `org.workerdb.recipe=${recipe}`, '-t', image, recipeDir(kind)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   log(`${image}: built (${secs(t2)}; ${secs(t0)} in all)`)
@@ -117,9 +125,9 @@ export function ensurePgImage(o = {}) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2)
-  const at = args.indexOf('--image')
+  const value = (name) => { const at = args.indexOf(name); return at >= 0 ? args[at + 1] : undefined }
   try {
-    process.stdout.write(`${ensurePgImage({ image: at >= 0 ? args[at + 1] : undefined, force: args.includes('--force') })}\n`)
+    process.stdout.write(`${ensureDbImage({ kind: value('--kind'), image: value('--image'), force: args.includes('--force') })}\n`)
   } catch (err) {
     log(`FAILED: ${err.message}`)
     process.exit(1)
