@@ -11,7 +11,6 @@
  * Prisma 7.10.1's engines (d1b3f377…): this is the nearest one, 8.1.0-2.59be4fda….
  */
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import pg from 'pg'
@@ -23,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveMigrator } from '../src/migrate/registry.js'
 import { createLogger } from '../src/log.js'
 import { dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
+import { schemaEngineWasm } from './prisma-wasm.js'
 
 const INIT = '20240101000000_init'
 const ADD_EMAIL = '20240102000000_add_email'
@@ -44,13 +44,7 @@ beforeAll(async () => {
     mkdirSync(dirname(join(prismaDir, rel)), { recursive: true })
     writeFileSync(join(prismaDir, rel), text)
   }
-  // The package's entry imports the .wasm as an ES module, which Node 20 cannot: instantiate it by hand.
-  const g = globalThis as { PRISMA_WASM_PANIC_REGISTRY?: unknown }
-  g.PRISMA_WASM_PANIC_REGISTRY ??= { set_message(m: string) { console.error(`schema engine panic: ${m}`) } }
-  const wasmFile = join(dirname(createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm')
-  const { instance } = await WebAssembly.instantiate(readFileSync(wasmFile), { './schema_engine_bg.js': wasmBindings })
-  wasmBindings.__wbg_set_wasm(instance.exports)
-  ;(instance.exports.__wbindgen_start as () => void)()
+  await schemaEngineWasm()
 })
 
 afterAll(async () => {

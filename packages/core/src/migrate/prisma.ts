@@ -2,15 +2,19 @@
  * `{ prisma: './prisma' }`: Prisma Migrate's migrations (`migrations/<timestamp>_<name>/migration.sql`),
  * applied the way `prisma migrate deploy` applies them, without Prisma's native schema engine (which no npm
  * package ships): in folder order, each script as it is, each recorded in `_prisma_migrations` exactly as
- * Prisma records it (the table's columns and types, the SHA-256 of the script as its checksum, a finished
- * step), so that Prisma's own `migrate status` / `migrate deploy` find nothing to do on a clone.
+ * Prisma records it (the table's columns and types on that kind of database, the SHA-256 of the script as
+ * its checksum, a finished step), so that Prisma's own `migrate status` / `migrate deploy` find nothing to
+ * do on a clone. PostgreSQL, MariaDB and SQLite, the kinds Prisma Migrate's SQL migrations are written for.
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { existsSync, statSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
+import type { DialectName } from '../catalog/dialect.js'
+import { dialectFor } from '../catalog/dialects.js'
 import { loadDriver } from '../catalog/postgres/db.js'
 import { WorkerDbError } from '../errors.js'
+import { kindOf } from './drivers.js'
 import { byteOrder, hashFiles } from './files.js'
 import { scriptFailed } from './sql.js'
 import type { Migrator } from './types.js'
@@ -22,8 +26,9 @@ export interface PrismaMigrateOptions {
   inputs?: string[]
 }
 
-/** Prisma's ledger, as its schema engine creates it on PostgreSQL. */
-export const PRISMA_LEDGER_DDL = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+/** Prisma's ledger, as its schema engine creates it on each kind of database. */
+export const PRISMA_LEDGER_DDL: Record<DialectName, string> = {
+  postgres: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
     "checksum"              VARCHAR(64) NOT NULL,
     "finished_at"           TIMESTAMPTZ,
@@ -32,7 +37,43 @@ export const PRISMA_LEDGER_DDL = `CREATE TABLE IF NOT EXISTS "_prisma_migrations
     "rolled_back_at"        TIMESTAMPTZ,
     "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
     "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
-)`
+)`,
+  mysql: `CREATE TABLE IF NOT EXISTS _prisma_migrations (
+    id                      VARCHAR(36) PRIMARY KEY NOT NULL,
+    checksum                VARCHAR(64) NOT NULL,
+    finished_at             DATETIME(3),
+    migration_name          VARCHAR(255) NOT NULL,
+    logs                    TEXT,
+    rolled_back_at          DATETIME(3),
+    started_at              DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    applied_steps_count     INTEGER UNSIGNED NOT NULL DEFAULT 0
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+  sqlite: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id"                    TEXT PRIMARY KEY NOT NULL,
+    "checksum"              TEXT NOT NULL,
+    "finished_at"           DATETIME,
+    "migration_name"        TEXT NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        DATETIME,
+    "started_at"            DATETIME NOT NULL DEFAULT current_timestamp,
+    "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
+)`,
+}
+
+/**
+ * Pure: the ledger's two writes for one migration on MariaDB or SQLite, as Prisma makes them — the row
+ * started with no step applied, then finished with one — with the values written into the statements
+ * (a migration script runner takes no parameters).
+ */
+export function prismaLedgerRows(kind: 'mysql' | 'sqlite', row: { id: string; checksum: string; name: string }): { started: string; finished: string } {
+  // Standard quoting; MariaDB also reads a backslash as an escape.
+  const lit = (v: string) => `'${(kind === 'mysql' ? v.replace(/\\/g, '\\\\') : v).replace(/'/g, "''")}'`
+  const now = kind === 'mysql' ? 'CURRENT_TIMESTAMP(3)' : 'current_timestamp'
+  return {
+    started: `INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, applied_steps_count) VALUES (${lit(row.id)}, ${lit(row.checksum)}, ${lit(row.name)}, ${now}, 0)`,
+    finished: `UPDATE _prisma_migrations SET finished_at = ${now}, applied_steps_count = applied_steps_count + 1 WHERE id = ${lit(row.id)}`,
+  }
+}
 
 /** Prisma's checksum of a migration: the SHA-256 of the script's bytes, in hex. */
 export function prismaChecksum(script: Buffer | string): string {
@@ -78,11 +119,35 @@ export function prismaMigrator(path: string, baseDir: string, inputs: string[] =
     async migrate(url, { log, secrets }) {
       const names = await prismaMigrations(dir)
       if (names.length === 0) log.warn(`migrate.prisma ${relative(process.cwd(), dir) || '.'} holds no migration: the template is empty. Create one (npx prisma migrate dev), or remove \`migrate\` if an empty database is what the tests want.`)
+      const kind = kindOf(url)
+      if (kind !== 'postgres') {
+        // The kind's own script runner, as for `migrate: { sql }`: each script as written (SQLite's table
+        // rebuilds with PRAGMA foreign_keys outside a transaction), the ledger rows around it.
+        const scripts = await dialectFor(url).openScripts(url)
+        try {
+          await scripts.run(PRISMA_LEDGER_DDL[kind])
+          for (const [i, name] of names.entries()) {
+            log.progress(`migrating ${i + 1}/${names.length}: ${name}`)
+            const bytes = await script(name)
+            const rows = prismaLedgerRows(kind, { id: randomUUID(), checksum: prismaChecksum(bytes), name })
+            await scripts.run(rows.started)
+            try {
+              await scripts.run(bytes.toString('utf8'))
+            } catch (err) {
+              throw scriptFailed(`prisma migration ${name}`, join(dir, name, 'migration.sql'), err, secrets)
+            }
+            await scripts.run(rows.finished)
+          }
+          return names.length
+        } finally {
+          await scripts.close()
+        }
+      }
       const client = new (await loadDriver()).Client({ connectionString: url })
       client.on('error', () => {})
       await client.connect()
       try {
-        await client.query(PRISMA_LEDGER_DDL)
+        await client.query(PRISMA_LEDGER_DDL.postgres)
         for (const [i, name] of names.entries()) {
           log.progress(`migrating ${i + 1}/${names.length}: ${name}`)
           const bytes = await script(name)

@@ -95,7 +95,7 @@ export const MIGRATE_TOOLS: readonly MigrateTool[] = [
     create: (m, source, inputs) => nodePgMigrateMigrator(path(m, 'nodePgMigrate', source), source.baseDir, { table: m.table as string | undefined, inputs }),
   },
   {
-    key: 'prisma', takes: 'path', dialects: POSTGRES_ONLY, example: 'migrate: { prisma: "./prisma" }',
+    key: 'prisma', takes: 'path', dialects: EVERY_KIND, example: 'migrate: { prisma: "./prisma" }',
     create: (m, source, inputs) => prismaMigrator(path(m, 'prisma', source), source.baseDir, inputs),
   },
   {

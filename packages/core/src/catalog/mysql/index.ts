@@ -21,7 +21,7 @@ export { parseMysqlUrl, mysqlDatabaseUrl } from './session.js'
 /**
  * Copies at once: no cap below the engine's own (8). A copy is the server's CPU (rows through the
  * B-trees) and its disk (each CREATE TABLE's files, each page a small table grows by), and more sessions
- * overlap the two (docs/databases.md has the figures).
+ * overlap the two (docs/how-it-works.md, measured choices, has the figures).
  */
 export const MYSQL_COPY_LANES = 8
 
