@@ -56,7 +56,7 @@ function mysqlFloor(my) {
     : `, with ${c.machineCores} of ${my.cores} cores busy${rest === undefined ? '' : ` (${+rest.toFixed(2)} of them other work on the machine)`} and iowait ${c.iowaitPct}%`
   const bound = my.four.cpuFloorMs === undefined ? ''
     : `workerdb's 4 copies cost the server ${ms(c.serverCpuMsPerClone * 4)} of CPU, so even with all ${my.cores} cores to themselves they could not take less than ${ms(my.four.cpuFloorMs)}; ` +
-      `they took ${ms(my.four.copyMs)}${busy}: the rest is waiting for those syncs. `
+      `they took ${ms(my.four.copyMs)}${busy}${my.cpuBound === undefined ? '' : my.cpuBound ? `: CPU-bound on this ${my.cores}-core machine` : ': not every core was busy, so the rest is waiting for those syncs'}. `
   return `MariaDB (the two rows on **mysql**): workerdb's clone is ${faster(my.four.ratio)} than \`mysqldump | mysql\` with 4 at once (the goal: ≥ ${my.goal}×, ${my.goalMet ? 'met' : 'not met'}) and ${faster(my.one.ratio)} one alone. ` +
     syncs + cpu + bound + 'Going below the syncs takes transportable tablespaces ' +
     '(`FLUSH TABLES … FOR EXPORT`, copying the `.ibd` files, `ALTER TABLE … IMPORT TABLESPACE`), which need the server\'s datadir: a server reached by URL does not give it.'
