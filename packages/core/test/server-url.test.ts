@@ -105,6 +105,20 @@ describe('config `dialect`', () => {
     it('a URL still wins', () => {
       expect(chooseServer('auto', { WORKERDB_URL: 'mysql://root@h:3306/' }, probe(mariadb('11.14.0')), mysql)).toMatchObject({ kind: 'url' })
     })
+
+    it('doctor names the MariaDB module, not PostgreSQL\'s, and the way out without it', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'workerdb-doctor-mariadb-'))
+      try {
+        writeFileSync(join(dir, 'workerdb.config.json'), JSON.stringify({ dialect: 'mysql', server: { testcontainers: {} } }))
+        const { code, text } = await main(['doctor'], dir)
+        expect(code).not.toBe(0)
+        expect(text).toMatch(/server: testcontainers \(server\.testcontainers in the workerdb config\), but @testcontainers\/mariadb is not installed/)
+        expect(text).toMatch(/npm i -D @testcontainers\/mariadb@1[12], or set WORKERDB_URL to a MariaDB server/)
+        expect(text).not.toContain('@testcontainers/postgresql')
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    })
   })
 
   it('a URL of another kind than `dialect` says: E_CONFIG naming both', () => {

@@ -107,7 +107,7 @@ function mariadbChoice(option: ServerOption, probe: ServerProbe): ServerChoice {
   if (typeof option === 'object' && 'testcontainers' in option) {
     return { kind: 'testcontainers', source: 'server.testcontainers in the workerdb config', runtime, testcontainers: tc }
   }
-  const missing = !runtime.found ? `no container runtime answers (checked ${runtime.checked.join(', ')})`
+  const missing = !runtime.found ? `no container runtime answers${runtime.checked.length ? ` (checked ${runtime.checked.join(', ')})` : ''}`
     : !tc ? `${name} is not installed`
     : !testcontainersUsable(tc.version) ? `${name}@${tc.version} needs Node >= 22.22 (this is Node ${process.versions.node})`
     : undefined
