@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import Database from 'better-sqlite3'
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
-import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg'
+import type { SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { openDb } from '../src/catalog/sqlite/driver.js'
 import { sqlitePath } from '../src/catalog/sqlite/url.js'
@@ -24,7 +24,7 @@ import { prismaChecksum, prismaLedgerRows } from '../src/migrate/prisma.js'
 import { resolveMigrator } from '../src/migrate/registry.js'
 import { createLogger } from '../src/log.js'
 import { dropKindPrefix, uniquePrefix } from './helpers.js'
-import { schemaEngineWasm } from './prisma-wasm.js'
+import { diagnoseHistory, migrationsList, NO_FILTERS, schemaEngineWasm } from './prisma-wasm.js'
 
 const INIT = '20240101000000_init'
 const ADD_EMAIL = '20240102000000_add_email'
@@ -149,27 +149,15 @@ describe.each(KINDS)('migrate: prisma on $name', (kind) => {
     })))
   })
 
-  const migrationsList = (): MigrationList => {
-    const baseDir = join(prismaDir, 'migrations')
-    return {
-      baseDir,
-      lockfile: { path: 'migration_lock.toml', content: readFileSync(join(baseDir, 'migration_lock.toml'), 'utf8') },
-      shadowDbInitScript: '',
-      migrationDirectories: [INIT, ADD_EMAIL].map((name) => ({
-        path: name,
-        migrationFile: { path: 'migration.sql', content: { tag: 'ok' as const, value: readFileSync(join(baseDir, name, 'migration.sql'), 'utf8') } },
-      })),
-    }
-  }
-  const filters = { externalTables: [], externalEnums: [] }
-  const diagnose = (engine: SchemaEngine) => engine.diagnoseMigrationHistory({ migrationsList: migrationsList(), optInToShadowDatabase: false, filters })
+  const migrations = () => migrationsList(prismaDir, [INIT, ADD_EMAIL])
+  const diagnose = (engine: SchemaEngine) => diagnoseHistory(engine, migrations())
 
   if (!kind.adapter) return
 
   it('finds the adapter-built database up to date: no history diagnostic, nothing edited or failed, nothing to apply', async () => {
     const { engine } = await adapterBuilt()
     expect(await diagnose(engine)).toEqual({ history: null, editedMigrationNames: [], failedMigrationNames: [], hasMigrationsTable: true })
-    expect(await engine.applyMigrations({ migrationsList: migrationsList(), filters })).toEqual({ appliedMigrationNames: [] })
+    expect(await engine.applyMigrations({ migrationsList: migrations(), filters: NO_FILTERS })).toEqual({ appliedMigrationNames: [] })
   })
 
   it('names a migration whose recorded checksum differs from its script as edited, and one never finished as failed', async () => {

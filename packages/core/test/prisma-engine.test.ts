@@ -17,12 +17,12 @@ import pg from 'pg'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils'
 import * as wasmBindings from '@prisma/schema-engine-wasm/schema_engine_bg'
-import type { DiagnoseMigrationHistoryOutput, MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg'
+import type { DiagnoseMigrationHistoryOutput, SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveMigrator } from '../src/migrate/registry.js'
 import { createLogger } from '../src/log.js'
 import { dbUrl, dropPrefix, testUrl, uniquePrefix, withClient } from './helpers.js'
-import { schemaEngineWasm } from './prisma-wasm.js'
+import { diagnoseHistory, migrationsList, NO_FILTERS, schemaEngineWasm } from './prisma-wasm.js'
 
 const INIT = '20240101000000_init'
 const ADD_EMAIL = '20240102000000_add_email'
@@ -71,22 +71,8 @@ async function adapterBuilt(): Promise<{ url: string; engine: SchemaEngine }> {
   return { url, engine }
 }
 
-/** The migrations folder as the Prisma CLI hands it to the engine. */
-function migrationsList(): MigrationList {
-  const baseDir = join(prismaDir, 'migrations')
-  return {
-    baseDir,
-    lockfile: { path: 'migration_lock.toml', content: readFileSync(join(baseDir, 'migration_lock.toml'), 'utf8') },
-    shadowDbInitScript: '',
-    migrationDirectories: [INIT, ADD_EMAIL].map((name) => ({
-      path: name,
-      migrationFile: { path: 'migration.sql', content: { tag: 'ok' as const, value: readFileSync(join(baseDir, name, 'migration.sql'), 'utf8') } },
-    })),
-  }
-}
-
-const filters = { externalTables: [], externalEnums: [] }
-const diagnose = (engine: SchemaEngine) => engine.diagnoseMigrationHistory({ migrationsList: migrationsList(), optInToShadowDatabase: false, filters })
+const migrations = () => migrationsList(prismaDir, [INIT, ADD_EMAIL])
+const diagnose = (engine: SchemaEngine) => diagnoseHistory(engine, migrations())
 const tamper = (url: string, sql: string, name: string) => withClient(url, async (c) => {
   expect((await c.query(sql, [name])).rowCount).toBe(1)
 })
@@ -95,7 +81,7 @@ describe('migrate: prisma, read by Prisma\'s schema engine', () => {
   it('finds the adapter-built database up to date: no history diagnostic, nothing edited or failed, nothing to apply', async () => {
     const { engine } = await adapterBuilt()
     expect(await diagnose(engine)).toEqual({ history: null, editedMigrationNames: [], failedMigrationNames: [], hasMigrationsTable: true } satisfies DiagnoseMigrationHistoryOutput)
-    expect(await engine.applyMigrations({ migrationsList: migrationsList(), filters })).toEqual({ appliedMigrationNames: [] })
+    expect(await engine.applyMigrations({ migrationsList: migrations(), filters: NO_FILTERS })).toEqual({ appliedMigrationNames: [] })
   })
 
   it('names a migration whose recorded checksum differs from its script as edited', async () => {
