@@ -21,7 +21,6 @@ export function kindOf(url: string): DialectName {
   return dialectOf(url) ?? 'postgres'
 }
 
-
 /**
  * The first of `packages` installed in the project at `from` (or above), or E_CONFIG naming the first one's
  * install. `why`: what needs it, e.g. "knex on MariaDB/MySQL".

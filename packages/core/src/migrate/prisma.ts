@@ -14,7 +14,7 @@ import type { DialectName } from '../catalog/dialect.js'
 import { dialectFor } from '../catalog/dialects.js'
 import { loadDriver } from '../catalog/postgres/db.js'
 import { WorkerDbError } from '../errors.js'
-import { kindOf } from './drivers.js'
+import { kindOf, ledgerName } from './drivers.js'
 import { byteOrder, hashFiles } from './files.js'
 import { scriptFailed } from './sql.js'
 import type { Migrator } from './types.js'
@@ -65,7 +65,7 @@ export const PRISMA_LEDGER_DDL: Record<DialectName, string> = {
  * started with no step applied, then finished with one — with the values written into the statements
  * (a migration script runner takes no parameters).
  */
-export function prismaLedgerRows(kind: 'mysql' | 'sqlite', row: { id: string; checksum: string; name: string }): { started: string; finished: string } {
+export function prismaLedgerRows(kind: 'mysql' | 'sqlite', row: LedgerRow): { started: string; finished: string } {
   // Standard quoting; MariaDB also reads a backslash as an escape.
   const lit = (v: string) => `'${(kind === 'mysql' ? v.replace(/\\/g, '\\\\') : v).replace(/'/g, "''")}'`
   const now = kind === 'mysql' ? 'CURRENT_TIMESTAMP(3)' : 'current_timestamp'
@@ -109,8 +109,8 @@ export function prismaMigrator(path: string, baseDir: string, inputs: string[] =
   const script = (name: string) => readFile(join(dir, name, 'migration.sql'))
   return {
     describe: `prisma ${relative(baseDir, dir) || '.'}`,
-    async ledgerTables() {
-      return ['public._prisma_migrations']
+    async ledgerTables(kind) {
+      return [ledgerName(kind, undefined, '_prisma_migrations')]
     },
     async hashInputs() {
       const scripts = await Promise.all((await prismaMigrations(dir)).map(async (n) => [`prisma/${n}`, await script(n)] as [string, Buffer]))
@@ -119,53 +119,68 @@ export function prismaMigrator(path: string, baseDir: string, inputs: string[] =
     async migrate(url, { log, secrets }) {
       const names = await prismaMigrations(dir)
       if (names.length === 0) log.warn(`migrate.prisma ${relative(process.cwd(), dir) || '.'} holds no migration: the template is empty. Create one (npx prisma migrate dev), or remove \`migrate\` if an empty database is what the tests want.`)
-      const kind = kindOf(url)
-      if (kind !== 'postgres') {
-        // The kind's own script runner, as for `migrate: { sql }`: each script as written (SQLite's table
-        // rebuilds with PRAGMA foreign_keys outside a transaction), the ledger rows around it.
-        const scripts = await dialectFor(url).openScripts(url)
-        try {
-          await scripts.run(PRISMA_LEDGER_DDL[kind])
-          for (const [i, name] of names.entries()) {
-            log.progress(`migrating ${i + 1}/${names.length}: ${name}`)
-            const bytes = await script(name)
-            const rows = prismaLedgerRows(kind, { id: randomUUID(), checksum: prismaChecksum(bytes), name })
-            await scripts.run(rows.started)
-            try {
-              await scripts.run(bytes.toString('utf8'))
-            } catch (err) {
-              throw scriptFailed(`prisma migration ${name}`, join(dir, name, 'migration.sql'), err, secrets)
-            }
-            await scripts.run(rows.finished)
-          }
-          return names.length
-        } finally {
-          await scripts.close()
-        }
-      }
-      const client = new (await loadDriver()).Client({ connectionString: url })
-      client.on('error', () => {})
-      await client.connect()
+      const ledger = await openLedger(url)
       try {
-        await client.query(PRISMA_LEDGER_DDL.postgres)
+        await ledger.run(PRISMA_LEDGER_DDL[ledger.kind])
         for (const [i, name] of names.entries()) {
           log.progress(`migrating ${i + 1}/${names.length}: ${name}`)
           const bytes = await script(name)
-          const id = randomUUID()
+          const row = { id: randomUUID(), checksum: prismaChecksum(bytes), name }
           // As Prisma does: the row first (started, no step applied), the script as it is, then the row finished.
-          await client.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
-            [id, prismaChecksum(bytes), name])
+          await ledger.started(row)
           try {
-            await client.query(bytes.toString('utf8'))
+            await ledger.run(bytes.toString('utf8'))
           } catch (err) {
             throw scriptFailed(`prisma migration ${name}`, join(dir, name, 'migration.sql'), err, secrets)
           }
-          await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = applied_steps_count + 1 WHERE id = $1', [id])
+          await ledger.finished(row)
         }
         return names.length
       } finally {
-        await client.end().catch(() => {})
+        await ledger.close()
       }
     },
+  }
+}
+
+type LedgerRow = { id: string; checksum: string; name: string }
+
+/** One connection to the database being migrated: its statements in order, and Prisma's two ledger writes. */
+interface LedgerSession {
+  kind: DialectName
+  run(sql: string): Promise<void>
+  started(row: LedgerRow): Promise<void>
+  finished(row: LedgerRow): Promise<void>
+  close(): Promise<void>
+}
+
+async function openLedger(url: string): Promise<LedgerSession> {
+  const kind = kindOf(url)
+  if (kind === 'postgres') {
+    const client = new (await loadDriver()).Client({ connectionString: url })
+    client.on('error', () => {})
+    await client.connect()
+    return {
+      kind,
+      async run(sql) { await client.query(sql) },
+      async started(row) {
+        await client.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
+          [row.id, row.checksum, row.name])
+      },
+      async finished(row) {
+        await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = applied_steps_count + 1 WHERE id = $1', [row.id])
+      },
+      close: () => client.end().catch(() => {}),
+    }
+  }
+  // The kind's own script runner, as for `migrate: { sql }`: each script as written (SQLite's table rebuilds
+  // with PRAGMA foreign_keys outside a transaction), the ledger rows as statements of their own.
+  const scripts = await dialectFor(url).openScripts(url)
+  return {
+    kind,
+    run: (sql) => scripts.run(sql),
+    started: (row) => scripts.run(prismaLedgerRows(kind, row).started),
+    finished: (row) => scripts.run(prismaLedgerRows(kind, row).finished),
+    close: () => scripts.close(),
   }
 }
