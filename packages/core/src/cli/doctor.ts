@@ -12,7 +12,7 @@ import { isWorkerDbError } from '../errors.js'
 import { checkRoles, type RoleSpec } from '../engine/roles.js'
 import { findEmbeddedBinaries } from '../server/embedded/binaries.js'
 import { chooseServer, localProbe, type ServerChoice } from '../server/index.js'
-import { defaultImage, MARIADB_NO_RUNTIME_HINT, NO_RUNTIME_HINT } from '../server/testcontainers.js'
+import { defaultImage, noRuntimeHint } from '../server/testcontainers.js'
 import { CONTAINER_MODULES, installHint, testcontainersUsable, type ContainerKind } from '../server/testcontainers/package.js'
 import { redactUrl } from '../url.js'
 import type { CommandOutput } from './output.js'
@@ -135,14 +135,13 @@ function runtimeCheck(choice: ServerChoice, kind: ContainerKind): Check {
   if (r.found) return { check: 'container runtime', ok: true, detail: `${r.via} (found, not contacted)` }
   const checked = `checked ${r.checked.join(', ')}`
   return choice.kind === 'testcontainers'
-    ? { check: 'container runtime', ok: false, detail: `none found (${checked})`, fix: kind === 'mysql' ? MARIADB_NO_RUNTIME_HINT : NO_RUNTIME_HINT }
+    ? { check: 'container runtime', ok: false, detail: `none found (${checked})`, fix: noRuntimeHint(kind) }
     : { check: 'container runtime', ok: true, detail: `none found (no DOCKER_HOST, no Docker or Podman socket), so 'auto' uses the embedded server` }
 }
 
 function testcontainersCheck(choice: ServerChoice, server: unknown, kind: ContainerKind): Check {
   const tc = choice.testcontainers
-  const { name } = CONTAINER_MODULES[kind]
-  const otherwise = kind === 'mysql' ? 'or set WORKERDB_URL to a MariaDB server' : 'or remove `server` to use the embedded server'
+  const { name, otherwise } = CONTAINER_MODULES[kind]
   if (!tc) return { check: 'server', ok: false, detail: `testcontainers (${choice.source}), but ${name} is not installed`, fix: `${installHint(undefined, name)}, ${otherwise}.` }
   if (!testcontainersUsable(tc.version)) {
     return { check: 'server', ok: false, detail: `${name}@${tc.version} needs Node >= 22.22 (this is Node ${process.versions.node})`, fix: `npm i -D ${name}@11, or run on Node 22.22+.` }

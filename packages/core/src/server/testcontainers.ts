@@ -28,21 +28,17 @@ export const DEFAULT_MARIADB_IMAGE = 'mariadb:11.4'
  */
 export const MARIADB_FAST_ARGS = ['--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=0', '--skip-log-bin']
 
-/** The ways to carry on without a container runtime, for every E_NO_RUNTIME (PostgreSQL's; MariaDB's in KIND). */
-export const NO_RUNTIME_HINT =
-  'Start Docker or Podman; or remove `server` from workerdb.config to use the embedded server (the default, no container needed); ' +
-  'or set WORKERDB_URL to an existing server, e.g. WORKERDB_URL=postgresql://postgres@127.0.0.1:5432/postgres.'
-
-/** MariaDB's: there is no embedded MariaDB to fall back on. */
-export const MARIADB_NO_RUNTIME_HINT = 'Start Docker or Podman; or set WORKERDB_URL to a MariaDB server, e.g. WORKERDB_URL=mysql://root@127.0.0.1:3306.'
-
-/** Per kind: the image when none is named, the variable that names one, and the container's setup. */
+/**
+ * Per kind: the image when none is named, the variable that names one, the container's setup, and the ways
+ * to carry on without a container runtime, for every E_NO_RUNTIME (MariaDB has no embedded server to fall back on).
+ */
 const KIND = {
   postgres: {
     image: DEFAULT_TESTCONTAINERS_IMAGE,
     imageVariable: 'WORKERDB_TESTCONTAINERS_IMAGE',
     buildKind: 'postgres',
-    noRuntime: NO_RUNTIME_HINT,
+    noRuntime: 'Start Docker or Podman; or remove `server` from workerdb.config to use the embedded server (the default, no container needed); ' +
+      'or set WORKERDB_URL to an existing server, e.g. WORKERDB_URL=postgresql://postgres@127.0.0.1:5432/postgres.',
     setup: (c: DbContainer) => c.withCommand(['postgres', ...settingArgs(FAST_SETTINGS)]),
     // Admin work goes through the maintenance database, as with every other server.
     adminUrl: (started: StartedContainer) => {
@@ -55,12 +51,17 @@ const KIND = {
     image: DEFAULT_MARIADB_IMAGE,
     imageVariable: 'WORKERDB_TESTCONTAINERS_MARIADB_IMAGE',
     buildKind: 'mariadb',
-    noRuntime: MARIADB_NO_RUNTIME_HINT,
+    noRuntime: 'Start Docker or Podman; or set WORKERDB_URL to a MariaDB server, e.g. WORKERDB_URL=mysql://root@127.0.0.1:3306.',
     setup: (c: DbContainer) => c.withCommand(['mariadbd', ...MARIADB_FAST_ARGS]),
     // Root's: workerdb creates and drops databases, and ends sessions on them.
     adminUrl: (started: StartedContainer) => started.getConnectionUri(true),
   },
 } as const
+
+/** The ways on without a container runtime, for a container of `kind`. */
+export function noRuntimeHint(kind: ContainerKind): string {
+  return KIND[kind].noRuntime
+}
 
 /** The image a container of `kind` runs when the config names none (the variable, else the official one). */
 export function defaultImage(kind: ContainerKind, env: NodeJS.ProcessEnv = process.env): string {
@@ -92,9 +93,10 @@ export interface StartTestcontainersDeps {
 
 export async function startTestcontainers(opts: TestcontainersOptions, log: Logger, deps: StartTestcontainersDeps = {}): Promise<ServerHandle> {
   const env = deps.env ?? process.env
-  const kind = KIND[deps.kind ?? 'postgres']
+  const kindName = deps.kind ?? 'postgres'
+  const kind = KIND[kindName]
   // The variable lets a CI without registry access point every project at its own image without editing configs.
-  const image = opts.image || defaultImage(deps.kind ?? 'postgres', env)
+  const image = opts.image || defaultImage(kindName, env)
   const runtime = (deps.detect ?? (() => detectLocalRuntime(env)))()
   if (!runtime.found) {
     throw new WorkerDbError('E_NO_RUNTIME', `no container runtime found for testcontainers (checked ${runtime.checked.join(', ')})`, kind.noRuntime)
@@ -106,7 +108,7 @@ export async function startTestcontainers(opts: TestcontainersOptions, log: Logg
     throw new WorkerDbError('E_NO_RUNTIME', `DOCKER_HOST=${redactUserinfo(env.DOCKER_HOST!)} names a socket that does not exist (no container runtime there)`,
       `Point DOCKER_HOST at a running engine, or unset it. ${kind.noRuntime}`)
   }
-  const { Container, testcontainersEntry } = await loadContainerClass(deps.dirs ?? [process.cwd()], deps.kind ?? 'postgres')
+  const { Container, testcontainersEntry } = await loadContainerClass(deps.dirs ?? [process.cwd()], kindName)
 
   // testcontainers reads DOCKER_HOST when it first looks for a runtime: the only way to point it at Podman.
   if (runtime.dockerHost && !env.DOCKER_HOST) env.DOCKER_HOST = runtime.dockerHost

@@ -11,10 +11,10 @@ import { WorkerDbError } from '../../errors.js'
 import { installedPackageJson } from '../../installed.js'
 import { redactedCause, redactText } from '../../url.js'
 
-/** Per kind of server: the module, and the class of it workerdb starts. */
+/** Per kind of server: the module, the class of it workerdb starts, and the way on without the module. */
 export const CONTAINER_MODULES = {
-  postgres: { name: '@testcontainers/postgresql', className: 'PostgreSqlContainer' },
-  mysql: { name: '@testcontainers/mariadb', className: 'MariaDbContainer' },
+  postgres: { name: '@testcontainers/postgresql', className: 'PostgreSqlContainer', otherwise: 'or remove `server` to use the embedded server' },
+  mysql: { name: '@testcontainers/mariadb', className: 'MariaDbContainer', otherwise: 'or set WORKERDB_URL to a MariaDB server' },
 } as const
 export type ContainerKind = keyof typeof CONTAINER_MODULES
 
@@ -84,11 +84,11 @@ export type DbContainerClass = new (image: string) => DbContainer
 
 /** The class to start containers of `kind` with, and the `testcontainers` package it uses (for the guard). */
 export async function loadContainerClass(dirs: string[], kind: ContainerKind): Promise<{ Container: DbContainerClass; testcontainersEntry?: string }> {
-  const { name, className } = CONTAINER_MODULES[kind]
+  const { name, className, otherwise } = CONTAINER_MODULES[kind]
   const found = findTestcontainers(dirs, kind)
   if (!found) {
     throw new WorkerDbError('E_CONFIG', `\`server: { testcontainers }\` needs ${name}, which is not installed in ${dirs.join(' or ')}`,
-      `Install it: \`${installHint(undefined, name)}\` (the major that works on Node ${process.versions.node})${kind === 'postgres' ? ', or remove `server` to use the embedded server' : ', or set WORKERDB_URL to a MariaDB server'}.`)
+      `Install it: \`${installHint(undefined, name)}\` (the major that works on Node ${process.versions.node}), ${otherwise}.`)
   }
   if (!testcontainersUsable(found.version)) {
     // Checked before importing: v12 crashes on import under older Node, with an error that names neither.
