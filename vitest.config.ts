@@ -3,11 +3,12 @@ import { defineConfig } from 'vitest/config'
 /**
  * workerdb's own tests. `unit`: pure functions and the engine against a real server; `e2e`: real
  * vitest/jest binaries in child processes. Both get WORKERDB_TEST_URL from test-support/server.ts:
- * the machine's PostgreSQL when set, else an embedded server started for this run.
+ * the machine's PostgreSQL when set, else an embedded server started for this run; and a MySQL server
+ * for the MySQL flavour's tests from test-support/mysql-server.ts.
  */
 export default defineConfig({
   test: {
-    globalSetup: ['./test-support/server.ts'],
+    globalSetup: ['./test-support/server.ts', './test-support/mysql-server.ts'],
     projects: [
       {
         test: {

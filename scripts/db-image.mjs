@@ -1,33 +1,41 @@
 #!/usr/bin/env node
 /**
- * `node scripts/db-image.mjs [--kind postgres|mariadb] [--image NAME] [--force]`: builds a database image from
- * Debian's packages alone — PostgreSQL 15 (the default) or MariaDB 10.11 — for a machine that reaches
+ * `node scripts/db-image.mjs [--kind postgres|mariadb|mysql] [--image NAME] [--force]`: builds a database image
+ * from Debian's packages alone — PostgreSQL 15 (the default), MariaDB 10.11 (both Debian 12), or MySQL (Debian
+ * unstable's mysql-server-core: Oracle's MySQL is in no stable Debian release) — for a machine that reaches
  * Debian's package mirror but no image registry (workerdb's CI; a locked-down network). Prints the image
  * name on stdout, progress on stderr.
  *
- *   1. a Debian bookworm root file system: `debootstrap --variant=minbase` (root only), cached as a tarball
- *      in ~/.cache/workerdb/ (WORKERDB_IMAGE_CACHE), so a rebuild does not download it again;
- *   2. `docker import` of that tarball as workerdb/debian:bookworm-minbase;
+ *   1. a Debian root file system of the kind's suite: `debootstrap --variant=minbase` (root only), cached as
+ *      a tarball in ~/.cache/workerdb/ (WORKERDB_IMAGE_CACHE), so a rebuild does not download it again;
+ *   2. `docker import` of that tarball as workerdb/debian:<suite>-minbase;
  *   3. `docker build` of scripts/db-image/<kind>/ on it (Debian's package, the data dir made at build time,
- *      an entrypoint honouring the official image's POSTGRES_* or MARIADB_* variables).
+ *      an entrypoint honouring the official image's POSTGRES_*, MARIADB_* or MYSQL_* variables).
  *
  * Idempotent: an image whose recipe label matches its recipe (Dockerfile + entrypoint) is kept as it is,
  * and each step is skipped when its result exists. Temporary dirs are removed however the build ends.
  */
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** Per kind: the image's default name, and what it is built of (scripts/db-image/<kind>/). */
+/** Per kind: the image's default name, the Debian suite it comes from, and what it is built of (scripts/db-image/<kind>/). */
 export const KINDS = {
-  postgres: { image: 'workerdb/postgres:15-local', what: "Debian's postgresql-15" },
-  mariadb: { image: 'workerdb/mariadb:10.11-local', what: "Debian's mariadb-server" },
+  postgres: { image: 'workerdb/postgres:15-local', suite: 'bookworm', what: "Debian's postgresql-15" },
+  mariadb: { image: 'workerdb/mariadb:10.11-local', suite: 'bookworm', what: "Debian's mariadb-server" },
+  mysql: { image: 'workerdb/mysql:sid-local', suite: 'sid', what: "Debian unstable's mysql-server-core" },
 }
 export const DEFAULT_IMAGE = KINDS.postgres.image
-export const BASE_IMAGE = 'workerdb/debian:bookworm-minbase'
+/** The base image a suite's kinds are built on. */
+export const baseImage = (suite) => `workerdb/debian:${suite}-minbase`
+/** Per suite: its apt sources (security fixes come with the package install in the Dockerfile). */
+const SOURCES = {
+  bookworm: (mirror) => [`deb ${mirror} bookworm main`, `deb ${mirror} bookworm-updates main`, 'deb http://deb.debian.org/debian-security bookworm-security main'],
+  sid: (mirror) => [`deb ${mirror} sid main`],
+}
 const recipeDir = (kind) => join(dirname(fileURLToPath(import.meta.url)), 'db-image', kind)
 const MIRROR = process.env.WORKERDB_DEBIAN_MIRROR || 'http://deb.debian.org/debian'
 
@@ -60,9 +68,9 @@ function imageLabel(image, label) {
 
 const cacheDir = () => process.env.WORKERDB_IMAGE_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'workerdb')
 
-/** The debootstrap root file system as a tarball, made once and cached. */
-function rootfsTarball() {
-  const tarball = join(cacheDir(), 'debian-bookworm-minbase.tar')
+/** The debootstrap root file system of `suite` as a tarball, made once and cached. */
+function rootfsTarball(suite) {
+  const tarball = join(cacheDir(), `debian-${suite}-minbase.tar`)
   if (existsSync(tarball)) {
     log(`root file system: cached ${tarball}`)
     return tarball
@@ -74,10 +82,9 @@ function rootfsTarball() {
   const t0 = performance.now()
   try {
     const rootfs = join(scratch, 'rootfs')
-    log(`debootstrap --variant=minbase bookworm (${MIRROR})…`)
-    must('debootstrap', ['--variant=minbase', 'bookworm', rootfs, MIRROR], { stdio: ['ignore', 'ignore', 'pipe'] })
-    // The same suites the host has: security fixes come with the package install in the Dockerfile.
-    must('sh', ['-c', `printf 'deb %s bookworm main\\ndeb %s bookworm-updates main\\ndeb http://deb.debian.org/debian-security bookworm-security main\\n' "$1" "$1" > "$2/etc/apt/sources.list"`, 'sh', MIRROR, rootfs])
+    log(`debootstrap --variant=minbase ${suite} (${MIRROR})…`)
+    must('debootstrap', ['--variant=minbase', suite, rootfs, MIRROR], { stdio: ['ignore', 'ignore', 'pipe'] })
+    writeFileSync(join(rootfs, 'etc', 'apt', 'sources.list'), `${SOURCES[suite](MIRROR).join('\n')}\n`)
     rmSync(join(rootfs, 'var', 'cache', 'apt', 'archives'), { recursive: true, force: true })
     mkdirSync(join(rootfs, 'var', 'cache', 'apt', 'archives', 'partial'), { recursive: true })
     const partial = join(scratch, 'rootfs.tar')
@@ -92,7 +99,7 @@ function rootfsTarball() {
 
 /**
  * Makes sure the image of `kind` exists and was built from its recipe; builds what is missing. Returns the image name.
- * @param {{ kind?: 'postgres' | 'mariadb', image?: string, force?: boolean }} [o]
+ * @param {{ kind?: 'postgres' | 'mariadb' | 'mysql', image?: string, force?: boolean }} [o]
  */
 export function ensureDbImage(o = {}) {
   const kind = o.kind ?? 'postgres'
@@ -107,16 +114,18 @@ export function ensureDbImage(o = {}) {
     return image
   }
   const t0 = performance.now()
-  if (o.force || imageLabel(BASE_IMAGE, 'org.workerdb.base') === undefined) {
-    const tarball = rootfsTarball()
+  const { suite } = KINDS[kind]
+  const base = baseImage(suite)
+  if (o.force || imageLabel(base, 'org.workerdb.base') === undefined) {
+    const tarball = rootfsTarball(suite)
     const t1 = performance.now()
-    must('docker', ['import', '--change', 'LABEL org.workerdb.base=bookworm-minbase', tarball, BASE_IMAGE])
-    log(`${BASE_IMAGE}: imported (${secs(t1)})`)
+    must('docker', ['import', '--change', `LABEL org.workerdb.base=${suite}-minbase`, tarball, base])
+    log(`${base}: imported (${secs(t1)})`)
   }
   log(`${image}: building (${KINDS[kind].what})…`)
   const t2 = performance.now()
   // Host networking: the build's apt-get then reaches the mirror however the engine's bridge is set up.
-  must('docker', ['build', '--network', 'host', '--build-arg', `BASE=${BASE_IMAGE}`, '--label', `org.workerdb.recipe=${recipe}`, '-t', image, recipeDir(kind)], {
+  must('docker', ['build', '--network', 'host', '--build-arg', `BASE=${base}`, '--label', `org.workerdb.recipe=${recipe}`, '-t', image, recipeDir(kind)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   log(`${image}: built (${secs(t2)}; ${secs(t0)} in all)`)

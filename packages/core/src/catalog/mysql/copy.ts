@@ -19,18 +19,22 @@
  * as mysqldump's does), the history of system-versioned tables, grants on the template's objects.
  */
 import { WorkerDbError } from '../../errors.js'
+import type { Marker } from '../marker.js'
+import { createStatements, isMarkerRoutine, markersQuery, type MarkHome } from './marks.js'
 import { batch, ident, lit, redact, rows, type Conn } from './session.js'
 
 /** The session's own sql_mode: nothing strict in the way of copying rows as they are, 0 in an AUTO_INCREMENT column kept. */
 export const SESSION_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO'
 
 /**
- * Every admin session's settings: our sql_mode (backslashes escape in literals, ANSI_QUOTES off, no strict
- * mode to refuse rows the template holds), and no reading of the optimizer's statistics tables: copies
- * need no plan, and several copies reading a new template's statistics at once crashed MariaDB 10.11.19
- * here (read_statistics_for_tables, SIGSEGV).
+ * Pure: every admin session's settings: our sql_mode (backslashes escape in literals, ANSI_QUOTES off, no
+ * strict mode to refuse rows the template holds), and on MariaDB no reading of the optimizer's statistics
+ * tables: copies need no plan, and several copies reading a new template's statistics at once crashed
+ * MariaDB 10.11.19 here (read_statistics_for_tables, SIGSEGV). MySQL has no such setting.
  */
-export const SESSION_SETTINGS = `SET SESSION sql_mode = ${lit(SESSION_SQL_MODE)}, use_stat_tables = 'NEVER'`
+export function sessionSettings(mariadb: boolean): string {
+  return `SET SESSION sql_mode = ${lit(SESSION_SQL_MODE)}${mariadb ? ", use_stat_tables = 'NEVER'" : ''}`
+}
 
 interface TableDef {
   name: string
@@ -68,37 +72,39 @@ const cache = new Map<string, Promise<TemplateDefs>>()
  * The cached definitions of `template` on `server` (host:port), read again when its marker is not the
  * one they were read with (the template was dropped and made again under its name).
  */
-export async function templateDefs(conn: Conn, server: string, template: string, comment?: string): Promise<TemplateDefs> {
+export async function templateDefs(conn: Conn, home: MarkHome, server: string, template: string, comment?: string): Promise<TemplateDefs> {
   const key = `${server}/${template}`
   const cached = cache.get(key)
   if (cached) {
     const defs = await cached.catch(() => undefined)
     if (defs && (comment === undefined || defs.comment === comment)) return defs
   }
-  const reading = readDefs(conn, template)
+  const reading = readDefs(conn, home, template)
   cache.set(key, reading)
   reading.catch(() => { if (cache.get(key) === reading) cache.delete(key) })
   return reading
 }
 
-/** The template's marker as stored now, or undefined when there is no such database. */
-export async function templateComment(conn: Conn, template: string): Promise<string | undefined> {
-  const [row] = await rows<{ c: string }>(conn, 'SELECT SCHEMA_COMMENT AS c FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [template])
-  return row?.c
+/** The template's marker as stored now ('' without one), or undefined when there is no such database. */
+export async function templateComment(conn: Conn, home: MarkHome, template: string): Promise<string | undefined> {
+  const [row] = await rows<{ comment: string | null }>(conn, markersQuery(home, 's.SCHEMA_NAME = ?'), [template])
+  return row ? row.comment ?? '' : undefined
 }
 
-async function readDefs(conn: Conn, template: string): Promise<TemplateDefs> {
+async function readDefs(conn: Conn, home: MarkHome, template: string): Promise<TemplateDefs> {
   const t = lit(template)
-  const [schema, tables, columns, views, triggers, routines, events] = await batch(conn, [
-    `SELECT SCHEMA_COMMENT AS comment, DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation
+  const [schema, marked, tables, columns, views, triggers, routines, events] = await batch(conn, [
+    `SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation
        FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${t}`,
+    markersQuery(home, `s.SCHEMA_NAME = ${t}`),
     // Sequences first: a table's DEFAULT NEXTVAL(…) needs its sequence.
     `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, ENGINE AS engine, CREATE_OPTIONS AS options,
             COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0) AS bytes
        FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${t} AND TABLE_TYPE <> 'VIEW'
       ORDER BY TABLE_TYPE <> 'SEQUENCE', TABLE_NAME`,
+    // Generated columns have an expression (MySQL: '' for the others, MariaDB: NULL).
     `SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS
-      WHERE TABLE_SCHEMA = ${t} AND IS_GENERATED = 'NEVER' ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+      WHERE TABLE_SCHEMA = ${t} AND COALESCE(GENERATION_EXPRESSION, '') = '' ORDER BY TABLE_NAME, ORDINAL_POSITION`,
     `SELECT TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ${t} ORDER BY TABLE_NAME`,
     // Several triggers per table and event fire in ACTION_ORDER: made in that order, each goes last, so it stays.
     `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ${t}
@@ -113,11 +119,13 @@ async function readDefs(conn: Conn, template: string): Promise<TemplateDefs> {
       'Something dropped the template while this run used it; run again to build it anew.')
   }
   const q = ident(template)
+  // The template's own marker is not copied: the copy has its own (marks.ts).
+  const copied = routines!.filter((r) => !isMarkerRoutine(home, { name: r.name!, type: r.type! }))
   const show: string[] = [
     ...tables!.map((r) => `SHOW CREATE TABLE ${q}.${ident(r.name!)}`),
     ...views!.map((r) => `SHOW CREATE VIEW ${q}.${ident(r.name!)}`),
     ...triggers!.map((r) => `SHOW CREATE TRIGGER ${q}.${ident(r.name!)}`),
-    ...routines!.map((r) => `SHOW CREATE ${r.type === 'FUNCTION' ? 'FUNCTION' : 'PROCEDURE'} ${q}.${ident(r.name!)}`),
+    ...copied.map((r) => `SHOW CREATE ${r.type === 'FUNCTION' ? 'FUNCTION' : 'PROCEDURE'} ${q}.${ident(r.name!)}`),
     ...events!.map((r) => `SHOW CREATE EVENT ${q}.${ident(r.name!)}`),
   ]
   const shown = (await batch(conn, show)).map((r) => (r as Array<Record<string, string | null>>)[0]!)
@@ -137,8 +145,8 @@ async function readDefs(conn: Conn, template: string): Promise<TemplateDefs> {
   const triggerDefs = next(triggers!.length).map((r, i) => ({
     ddl: need(r['SQL Original Statement'], template, triggers![i]!.name!), sqlMode: r['sql_mode'] ?? '', collation: r['collation_connection'] ?? undefined,
   }))
-  const routineDefs = next(routines!.length).map((r, i) => ({
-    ddl: need(r['Create Procedure'] ?? r['Create Function'], template, routines![i]!.name!), sqlMode: r['sql_mode'] ?? '', collation: r['collation_connection'] ?? undefined,
+  const routineDefs = next(copied.length).map((r, i) => ({
+    ddl: need(r['Create Procedure'] ?? r['Create Function'], template, copied[i]!.name!), sqlMode: r['sql_mode'] ?? '', collation: r['collation_connection'] ?? undefined,
   }))
   const eventDefs = next(events!.length).map((r, i) => ({
     ddl: need(r['Create Event'], template, events![i]!.name!), sqlMode: r['sql_mode'] ?? '', collation: r['collation_connection'] ?? undefined,
@@ -146,7 +154,7 @@ async function readDefs(conn: Conn, template: string): Promise<TemplateDefs> {
   }))
   return {
     template,
-    comment: s.comment ?? '',
+    comment: (marked![0]?.comment as string | null | undefined) ?? '',
     charset: s.charset!,
     collation: s.collation!,
     tables: tableDefs,
@@ -206,8 +214,10 @@ export const COPY_SETTINGS = 'SET SESSION foreign_key_checks = 0, unique_checks 
  * Pure: a copy of `defs` into the empty database `name` (each session's default database then), in its
  * three steps: the tables made, their rows copied (a statement per table, the largest first, in any order
  * and on any session), then the rest on the copy's own session — statistics back on, the other objects.
+ * `analyze`: the server does not compute a table's statistics when its option is set back (MySQL), so
+ * ANALYZE TABLE does, once.
  */
-export function copySteps(defs: TemplateDefs, name: string): { tables: string[]; rows: string[]; finish: string[] } {
+export function copySteps(defs: TemplateDefs, name: string, analyze = false): { tables: string[]; rows: string[]; finish: string[] } {
   const tables = [
     'SET @wdb_collation = @@SESSION.collation_connection, @wdb_time_zone = @@SESSION.time_zone',
     COPY_SETTINGS,
@@ -218,7 +228,9 @@ export function copySteps(defs: TemplateDefs, name: string): { tables: string[];
     return `INSERT INTO ${ident(t.name)} (${list}) SELECT ${list} FROM ${ident(defs.template)}.${ident(t.name)}`
   })
   // Only once every row is in: an ALTER of a table waits for, and can deadlock with, rows going into the tables its foreign keys join.
-  const finish = defs.tables.filter((t) => t.recalc).map((t) => `ALTER TABLE ${ident(t.name)} STATS_AUTO_RECALC=${t.recalc}`)
+  const paused = defs.tables.filter((t) => t.recalc)
+  const finish = paused.map((t) => `ALTER TABLE ${ident(t.name)} STATS_AUTO_RECALC=${t.recalc}`)
+  if (analyze && paused.length) finish.push(`ANALYZE TABLE ${paused.map((t) => ident(t.name)).join(', ')}`)
   for (const o of defs.objects) {
     const set = [
       ...(o.sqlMode !== undefined ? [`sql_mode = ${lit(o.sqlMode)}`] : []),
@@ -243,8 +255,14 @@ export function restoreStatements(home: string | undefined): string[] {
 
 export interface CopyContext {
   conn: Conn
-  /** The marker, as the SQL literal of a database comment: written by the CREATE DATABASE itself. */
-  comment?: string
+  /** Where the server keeps markers (marks.ts). */
+  markHome: MarkHome
+  /** The copy's marker: written with the database, before any table (marks.ts). */
+  marker?: Marker
+  /** The admin sessions' settings (sessionSettings): each helper session runs them too. */
+  settings: string
+  /** ANALYZE the tables whose statistics were paused (copySteps). */
+  analyze: boolean
   /** host:port (or the socket): the definitions cache's key, with the template's name. */
   server: string
   home: string | undefined
@@ -260,22 +278,23 @@ export async function copyDatabase(ctx: CopyContext, template: string, name: str
   const { conn } = ctx
   let defs: TemplateDefs
   try {
-    defs = await templateDefs(conn, ctx.server, template)
+    defs = await templateDefs(conn, ctx.markHome, ctx.server, template)
   } catch (err) {
     throw copyError(err, template, name, ctx.password)
   }
+  const made = createStatements(ctx.markHome, name, `CHARACTER SET ${lit(defs.charset)} COLLATE ${lit(defs.collation)}`, ctx.marker)
   try {
-    await conn.query(`CREATE DATABASE ${ident(name)} CHARACTER SET ${lit(defs.charset)} COLLATE ${lit(defs.collation)}${ctx.comment ? ` COMMENT ${ctx.comment}` : ''}`)
+    await conn.query(made.create)
   } catch (err) {
     // Nothing made (or not ours: it existed already): nothing to drop.
     throw copyError(err, template, name, ctx.password)
   }
-  const steps = copySteps(defs, name)
+  const steps = copySteps(defs, name, ctx.analyze)
   // Helpers connect while the tables are made; one that cannot (the server's connection limit) is done without.
   const opening = Array.from({ length: Math.max(0, Math.min(ctx.sessions, steps.rows.length) - 1) }, () => ctx.reopen().then(
     async (helper) => {
       try {
-        await batch(helper, [SESSION_SETTINGS, COPY_SETTINGS, `USE ${ident(name)}`])
+        await batch(helper, [ctx.settings, COPY_SETTINGS, `USE ${ident(name)}`])
         return helper
       } catch {
         helper.destroy()
@@ -284,7 +303,7 @@ export async function copyDatabase(ctx: CopyContext, template: string, name: str
     },
     () => undefined))
   try {
-    await batch(conn, [`USE ${ident(name)}`, ...steps.tables])
+    await batch(conn, [...(made.mark ? [made.mark] : []), `USE ${ident(name)}`, ...steps.tables])
     const helpers = (await Promise.all(opening)).filter((h): h is Conn => h !== undefined)
     await copyRows([conn, ...helpers], steps.rows)
     await batch(conn, [...steps.finish, ...restoreStatements(ctx.home)])

@@ -1,8 +1,7 @@
 /**
- * The MySQL/MariaDB kind (mysql:// and mariadb:// URLs), on the mysql2 driver the user installs.
- * Markers live in the database comment (`CREATE DATABASE … COMMENT`, MariaDB ≥ 10.5, read back from
- * information_schema.SCHEMATA.SCHEMA_COMMENT); MySQL 8 has no database comment and is refused for now.
- * There is no server-side "sealed" flag and no way to refuse connections to one database: a template
+ * The MySQL/MariaDB kind (mysql:// and mariadb:// URLs), on the mysql2 driver the user installs: MariaDB
+ * ≥ 10.5 and MySQL ≥ 8.0. Markers live in the database comment on MariaDB and in a marker procedure on
+ * MySQL, which has no database comment (marks.ts). There is no server-side "sealed" flag and no way to refuse connections to one database: a template
  * is sealed by its marker ('ready') and by ending the sessions on it. Copies replay the template's
  * definitions and rows (copy.ts); locks are GET_LOCK names (lock.ts).
  */
@@ -10,8 +9,9 @@ import { DIALECT_LABELS, type AdminSession, type CopyPlan, type DatabaseRow, typ
 import { WorkerDbError } from '../../errors.js'
 import type { AdvisoryLock, LockMode } from '../locks.js'
 import { parseMarker, type Marker } from '../marker.js'
-import { copyDatabase, SESSION_SETTINGS, templateComment, templateDefs } from './copy.js'
+import { copyDatabase, sessionSettings, templateComment, templateDefs } from './copy.js'
 import { lockMysql, tryLockMysql, unlockMysql, type HeldSlots } from './lock.js'
+import { createStatements, markersQuery, markStatement, type MarkHome } from './marks.js'
 import {
   batch, connectionError, ident, lit, mysqlDatabaseUrl, openConnection, parseMysqlUrl, rows, type Conn, type ConnectOptions,
 } from './session.js'
@@ -28,16 +28,34 @@ export const MYSQL_COPY_LANES = 8
 /** Sessions one copy's rows may go in over, when the run's lanes leave them free (copy.ts). */
 export const MYSQL_COPY_SESSIONS = 3
 
-/** MariaDB keeps at most this many characters of a database comment. */
-export const MAX_COMMENT_CHARS = 1024
-
 /** How long seal and drop wait for the sessions they ended to be gone. */
 const KILL_WAIT_MS = 5_000
 
-/** Pure: "MariaDB 10.11" / "MySQL 8.0" and the major version, from VERSION(). */
-export function productOf(version: string): { product: string; major: number } {
+/** Pure: "MariaDB 10.11" / "MySQL 8.0", the major and minor version, and which of the two, from VERSION(). */
+export function productOf(version: string): { product: string; major: number; minor: number; mariadb: boolean } {
   const [, major = '0', minor = '0'] = /^(\d+)\.(\d+)/.exec(version) ?? []
-  return { product: `${/mariadb/i.test(version) ? 'MariaDB' : 'MySQL'} ${major}.${minor}`, major: Number(major) }
+  const mariadb = /mariadb/i.test(version)
+  return { product: `${mariadb ? 'MariaDB' : 'MySQL'} ${major}.${minor}`, major: Number(major), minor: Number(minor), mariadb }
+}
+
+/** What a server of this kind does its own way, read once at connect. */
+export interface Flavour {
+  mariadb: boolean
+  /** Where markers live (marks.ts). */
+  home: MarkHome
+}
+
+/**
+ * Pure: the flavour of a server from VERSION(), or E_CONFIG for one workerdb does not serve: MariaDB
+ * before 10.5 (no database comment, and out of support) and MySQL before 8.0 (no atomic DDL).
+ */
+export function flavourOf(version: string): Flavour {
+  const { product, major, minor, mariadb } = productOf(version)
+  if (mariadb ? major * 100 + minor < 1005 : major < 8) {
+    throw new WorkerDbError('E_CONFIG', `${product} is not supported; MariaDB ≥ 10.5 and MySQL ≥ 8.0 are`,
+      'Point the URL at a newer server.')
+  }
+  return { mariadb, home: mariadb ? 'comment' : 'routine' }
 }
 
 /**
@@ -71,6 +89,7 @@ class MysqlSession implements AdminSession {
     private readonly opts: ConnectOptions,
     private readonly url: string,
     private readonly source: string,
+    private readonly flavour: Flavour,
   ) {}
 
   private get server(): string {
@@ -100,8 +119,7 @@ class MysqlSession implements AdminSession {
     const start = `${prefix}_`
     // LEFT(…) =, not LIKE: `_` is a LIKE wildcard. The collation is case-insensitive, so startsWith decides.
     const found = await rows<{ name: string; comment: string | null }>(this.conn,
-      'SELECT SCHEMA_NAME AS name, SCHEMA_COMMENT AS comment FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ? ORDER BY SCHEMA_NAME',
-      [start.length, start])
+      markersQuery(this.flavour.home, 'LEFT(s.SCHEMA_NAME, ?) = ?'), [start.length, start])
     return found
       // The database named in the URL is the user's, whatever its name or comment says.
       .filter((r) => r.name.startsWith(start) && r.name !== this.opts.database)
@@ -128,8 +146,9 @@ class MysqlSession implements AdminSession {
   }
 
   async create(name: string, marker: Marker): Promise<void> {
+    const made = createStatements(this.flavour.home, name, '', marker)
     try {
-      await this.conn.query(`CREATE DATABASE ${ident(name)} COMMENT ${comment(marker)}`)
+      await this.conn.query(made.create)
     } catch (err) {
       const e = err as { errno?: number; message?: string }
       if (e.errno === 1044 || e.errno === 1142) {
@@ -138,10 +157,18 @@ class MysqlSession implements AdminSession {
       }
       throw err
     }
+    if (made.mark) {
+      try {
+        await this.conn.query(made.mark)
+      } catch (err) {
+        await this.conn.query(`DROP DATABASE IF EXISTS ${ident(name)}`).catch(() => {})
+        throw err
+      }
+    }
   }
 
   async mark(name: string, marker: Marker): Promise<void> {
-    await this.conn.query(`ALTER DATABASE ${ident(name)} COMMENT ${comment(marker)}`)
+    await this.conn.query(markStatement(this.flavour.home, name, marker))
   }
 
   /** No server flag refuses new sessions to one database: sealing ends the sessions on it. */
@@ -150,19 +177,23 @@ class MysqlSession implements AdminSession {
   }
 
   async copyPlan(template: string, _requested?: string): Promise<CopyPlan> {
-    const marker = await templateComment(this.conn, template)
+    const marker = await templateComment(this.conn, this.flavour.home, template)
     if (marker === undefined) {
       throw new WorkerDbError('E_CLONE', `cannot copy template ${template}: there is no such database`,
         'Something dropped the template while this run used it; run again to build it anew.')
     }
-    await templateDefs(this.conn, this.server, template, marker)
+    await templateDefs(this.conn, this.flavour.home, this.server, template, marker)
     return { label: 'table copy', maxLanes: MYSQL_COPY_LANES, sessionsPerCopy: MYSQL_COPY_SESSIONS }
   }
 
   async copy(template: string, name: string, plan: CopyPlan, marker?: Marker): Promise<void> {
     await copyDatabase({
-      comment: marker && comment(marker),
       conn: this.conn,
+      markHome: this.flavour.home,
+      marker,
+      settings: sessionSettings(this.flavour.mariadb),
+      // MariaDB computes a table's statistics when STATS_AUTO_RECALC is set back; MySQL does not.
+      analyze: !this.flavour.mariadb,
       server: this.server,
       home: this.opts.database,
       password: this.opts.password,
@@ -183,10 +214,12 @@ class MysqlSession implements AdminSession {
     try {
       // A session inside a transaction on it holds its tables' metadata locks: give up rather than wait.
       // DROP DATABASE takes every table's lock before it drops any, so giving up leaves it whole.
-      await this.conn.query(`SET STATEMENT lock_wait_timeout = 2 FOR DROP DATABASE IF EXISTS ${ident(name)}`)
+      await batch(this.conn, ['SET @wdb_wait = @@SESSION.lock_wait_timeout, SESSION lock_wait_timeout = 2', `DROP DATABASE IF EXISTS ${ident(name)}`])
       return true
     } catch {
       return false
+    } finally {
+      await this.conn.query('SET SESSION lock_wait_timeout = @wdb_wait').catch(() => {})
     }
   }
 
@@ -229,34 +262,18 @@ class MysqlSession implements AdminSession {
   }
 }
 
-function comment(marker: Marker): string {
-  const text = JSON.stringify(marker)
-  if ([...text].length > MAX_COMMENT_CHARS) {
-    throw new WorkerDbError('E_CONFIG', `the workerdb marker is ${[...text].length} characters; MariaDB keeps only ${MAX_COMMENT_CHARS} of a database comment`,
-      'Use a shorter `project` name in your workerdb config.')
-  }
-  return lit(text)
-}
-
 async function connectMysql(url: string, source = 'the configured URL'): Promise<AdminSession> {
   const opts = parseMysqlUrl(url)
   const conn = await openConnection(url, opts, source)
   try {
-    // Whether the server keeps database comments (MariaDB ≥ 10.5); then our session settings.
-    await batch(conn, ['SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA LIMIT 0', SESSION_SETTINGS])
+    const [r] = await rows<{ v: string }>(conn, 'SELECT VERSION() AS v')
+    const flavour = flavourOf(r!.v)
+    await conn.query(sessionSettings(flavour.mariadb))
+    return new MysqlSession(conn, opts, url, source, flavour)
   } catch (err) {
-    const e = err as { errno?: number }
-    const [v] = e.errno === 1054 ? await rows<{ v: string }>(conn, 'SELECT VERSION() AS v').catch(() => []) : []
     await conn.end().catch(() => conn.destroy())
-    if (e.errno === 1054) {
-      const { product, major } = productOf(v?.v ?? '')
-      const name = product.startsWith('MySQL') ? `MySQL ${major}` : product
-      throw new WorkerDbError('E_CONFIG', `${name} is not supported yet; MariaDB ≥ 10.5 is`,
-        'workerdb keeps its ownership marker in the database comment, which MySQL lacks (MariaDB has it since 10.5): point the URL at a MariaDB ≥ 10.5 server.')
-    }
-    throw connectionError(err, url, opts, source)
+    throw err instanceof WorkerDbError ? err : connectionError(err, url, opts, source)
   }
-  return new MysqlSession(conn, opts, url, source)
 }
 
 /** Migration scripts on one database, under the server's own sql_mode (the one the application gets). */

@@ -30,6 +30,8 @@ export interface ConnectOptions {
   database?: string
   socketPath?: string
   ssl?: Record<string, unknown>
+  /** `?allowPublicKeyRetrieval=true`: MySQL's caching_sha2_password may send the server's key over plain TCP. */
+  allowPublicKeyRetrieval?: boolean
 }
 
 const SCHEMES = new Set(['mysql:', 'mariadb:'])
@@ -49,6 +51,7 @@ export function parseMysqlUrl(url: string): ConnectOptions {
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''))
   const socketPath = u.searchParams.get('socket') ?? u.searchParams.get('socketPath') ?? undefined
   const ssl = u.searchParams.get('ssl')
+  const keyRetrieval = u.searchParams.get('allowPublicKeyRetrieval')
   return {
     // IPv6 hosts come bracketed from URL ("[::1]"); the driver wants them bare.
     host: decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1') || 'localhost',
@@ -58,6 +61,7 @@ export function parseMysqlUrl(url: string): ConnectOptions {
     ...(database ? { database } : {}),
     ...(socketPath ? { socketPath } : {}),
     ...(ssl && ssl !== 'false' && ssl !== '0' ? { ssl: ssl === 'insecure' ? { rejectUnauthorized: false } : {} } : {}),
+    ...(keyRetrieval === 'true' || keyRetrieval === '1' ? { allowPublicKeyRetrieval: true } : {}),
   }
 }
 
@@ -103,6 +107,7 @@ export async function openConnection(url: string, opts: ConnectOptions, source: 
       database: opts.database,
       socketPath: opts.socketPath,
       ssl: opts.ssl,
+      allowPublicKeyRetrieval: opts.allowPublicKeyRetrieval,
       multipleStatements: true,
       connectTimeout: 10_000,
       charset: 'utf8mb4',
@@ -128,6 +133,11 @@ export function connectionError(err: unknown, url: string, opts: ConnectOptions,
   if (e?.errno === 1045 || e?.errno === 1698 || e?.sqlState === '28000') {
     return new WorkerDbError('E_AUTH', `the server at ${where} refused the credentials: ${detail}`,
       'Check the user and password in the URL (WORKERDB_URL or `server.url`), and that the account may connect from this host.', cause)
+  }
+  // MySQL's caching_sha2_password, not yet cached for the account, wants TLS or the server's key over plain TCP.
+  if (e?.code === 'PUBLIC_KEY_RETRIEVAL_NOT_ALLOWED') {
+    return new WorkerDbError('E_AUTH', `the server at ${where} wants the password sent over TLS or encrypted with its key: ${detail}`,
+      'Add ?ssl=true to the URL (?ssl=insecure for the self-signed certificate MySQL makes itself), or ?allowPublicKeyRetrieval=true on a network you trust.', cause)
   }
   if (e?.errno === 1044 || e?.code === 'ER_DBACCESS_DENIED_ERROR') {
     return new WorkerDbError('E_AUTH', `the server at ${where} refused access to the database in the URL: ${detail}`,

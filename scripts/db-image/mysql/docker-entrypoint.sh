@@ -1,0 +1,48 @@
+#!/bin/sh
+# The entrypoint of workerdb's local MySQL image (see Dockerfile): the official image's contract on a
+# data dir made at build time. Runs as the mysql user.
+set -eu
+
+case "${1:-}" in -*) set -- mysqld "$@" ;; esac
+[ "${1:-}" = mysqld ] || exec "$@"
+
+root_password="${MYSQL_ROOT_PASSWORD:-}"
+empty_ok="${MYSQL_ALLOW_EMPTY_PASSWORD:-}"
+db="${MYSQL_DATABASE:-}"
+user="${MYSQL_USER:-}"
+password="${MYSQL_PASSWORD:-}"
+
+ident() { printf '`%s`' "$(printf '%s' "$1" | sed 's/`/``/g')"; }
+literal() { printf "'%s'" "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g")"; }
+
+if [ ! -f /var/lib/mysql/.env-applied ]; then
+  if [ -z "$root_password" ] && [ -z "$empty_ok" ]; then
+    echo 'Error: MYSQL_ROOT_PASSWORD is empty. Set it, or MYSQL_ALLOW_EMPTY_PASSWORD=1 to allow root without one.' >&2
+    exit 1
+  fi
+  # A server only this script reaches (no TCP: testcontainers waits for the port of the real one).
+  socket=/run/mysqld/init.sock
+  mysqld --skip-networking --socket="$socket" --innodb-flush-log-at-trx-commit=0 --skip-log-bin >/dev/null 2>&1 &
+  pid=$!
+  i=0
+  until mysql --socket="$socket" -uroot -e "SELECT 1" >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ "$i" -gt 600 ] || ! kill -0 "$pid" 2>/dev/null; then echo 'Error: the server for setting up did not start' >&2; exit 1; fi
+    sleep 0.1
+  done
+  {
+    echo "CREATE USER 'root'@'%' IDENTIFIED BY $(literal "$root_password");"
+    echo "GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;"
+    echo "ALTER USER 'root'@'localhost' IDENTIFIED BY $(literal "$root_password");"
+    [ -z "$db" ] || echo "CREATE DATABASE IF NOT EXISTS $(ident "$db");"
+    if [ -n "$user" ]; then
+      echo "CREATE USER $(literal "$user")@'%' IDENTIFIED BY $(literal "$password");"
+      [ -z "$db" ] || echo "GRANT ALL ON $(ident "$db").* TO $(literal "$user")@'%';"
+    fi
+  } | mysql --socket="$socket" -uroot
+  MYSQL_PWD="$root_password" mysql --socket="$socket" -uroot -e SHUTDOWN
+  wait "$pid" || true
+  touch /var/lib/mysql/.env-applied
+fi
+
+exec "$@"
