@@ -11,6 +11,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
+import { lacks } from './skips.mjs'
 
 const LABEL = 'org.workerdb.test=oracle-mysql'
 const PID_LABEL = 'org.workerdb.test.pid'
@@ -87,4 +88,15 @@ export async function oracleMysqlUrl(timeoutMs = 90_000): Promise<string> {
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
   }
+}
+
+/**
+ * In a test file: true when its MySQL tests are to be skipped (no server, and WORKERDB_TEST_CONTAINERS is
+ * not 'required'), recorded and said; under 'required' they run, and fail with the reason.
+ */
+export function skipOracleMysql(file: string): boolean {
+  const missing = process.env.WORKERDB_TEST_ORACLE_MYSQL_MISSING
+  const skip = process.env.WORKERDB_TEST_CONTAINERS !== 'required' && lacks('container engine', file, missing !== undefined)
+  if (skip) console.log(`${file.split('/').at(-1)}: MySQL skipped: ${missing}`)
+  return skip
 }

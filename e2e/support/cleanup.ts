@@ -6,6 +6,7 @@
 import { afterAll, afterEach } from 'vitest'
 import { dropPrefix } from '../../test-support/pg.js'
 import { killAll } from '../../test-support/processes.js'
+import { oracleMysqlUrl, skipOracleMysql } from '../../test-support/mysql-server.js'
 import { mysqlServer, sqliteServer, type KindServer } from './dialect/scenario.js'
 
 export function useScenarioCleanup<P extends { prefix: string; remove(): void }>(sweepStale: () => Promise<void>): (project: P) => P {
@@ -29,11 +30,14 @@ export function useScenarioCleanup<P extends { prefix: string; remove(): void }>
 }
 
 /**
- * The MariaDB and SQLite servers of one e2e test file: after it, every prefix its scenarios used there is
- * dropped (templates too) and SQLite's directory removed. `used` records a scenario's prefix on a server.
+ * The MariaDB, MySQL and SQLite servers of one e2e test file (MySQL: test-support/mysql-server.ts's, unless
+ * it is skipped there; `file` is the test file's import.meta.url): after the file, every prefix its scenarios
+ * used there is dropped (templates too) and SQLite's directory removed. `used` records a scenario's prefix
+ * on a server.
  */
-export function useKindServers(): { servers: KindServer[]; used(server: KindServer, prefix: string): void } {
-  const servers = [mysqlServer(), sqliteServer()]
+export function useKindServers(file: string): { servers: KindServer[]; used(server: KindServer, prefix: string): void } {
+  const oracle = skipOracleMysql(file) ? [] : [mysqlServer(process.env.WORKERDB_TEST_ORACLE_MYSQL_URL ?? 'mysql://root@127.0.0.1:1/', 'mysql', () => oracleMysqlUrl())]
+  const servers = [mysqlServer(), ...oracle, sqliteServer()]
   const prefixes: Array<[KindServer, string]> = []
   afterAll(async () => {
     for (const [server, prefix] of prefixes) await server.dropPrefix(prefix)

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, test } from 'vitest'
 import { kill, reapGroup, startVitest, waitFor } from '../support/chaos.js'
 import { groupMembers } from '../../test-support/processes.js'
 import { describeRun, isolationProblems, runVitest, useScenarios } from '../support/harness.js'
@@ -17,11 +17,11 @@ import { dialectFiles, type KindServer } from '../support/dialect/scenario.js'
 
 const require = createRequire(import.meta.url)
 const scenarios = useScenarios()
-const { servers, used } = useKindServers()
+const { servers, used } = useKindServers(import.meta.url)
 
 /** A database with the run's prefix that workerdb did not make: no marker. */
 async function makeLookalike(server: KindServer, name: string): Promise<void> {
-  if (server.name === 'mysql') {
+  if (server.name !== 'sqlite') {
     const conn = await (require('mysql2/promise') as typeof import('mysql2/promise')).createConnection(server.url)
     try {
       await conn.query(`create database \`${name}\``)
@@ -42,9 +42,10 @@ const project = (server: KindServer, tag: string, holdMs: number) => {
   return p
 }
 
-describe.each(servers)('$name', (server) => {
+describe.each(servers)('$label', (server) => {
+  if (server.ready) beforeAll(server.ready, 120_000)
   test('SIGKILL to the whole run while its tests hold their clones: the next run sweeps them, and keeps a look-alike', async () => {
-    const p = project(server, `k${server.name[0]}`, 2500)
+    const p = project(server, `k${server.name.slice(0, 2)}`, 2500)
     const victim = startVitest(p, { env: { WORKERDB_URL: server.url } })
     // Killed once both clones exist and the tests are on them (they hold them for 2.5 s).
     const clones = await waitFor('the victim\'s two clones', async () => {
@@ -69,7 +70,7 @@ describe.each(servers)('$name', (server) => {
   })
 
   test('two runs at once: the template built once, four clones, none shared', async () => {
-    const p = project(server, `c${server.name[0]}`, 300)
+    const p = project(server, `c${server.name.slice(0, 2)}`, 300)
     const env = { WORKERDB_URL: server.url }
     const [a, b] = await Promise.all([runVitest(p, { timeoutMs: 60_000, env, tag: 'a' }), runVitest(p, { timeoutMs: 60_000, env, tag: 'b' })])
     for (const r of [a, b]) expect(isolationProblems(p, r), describeRun(r)).toEqual([])

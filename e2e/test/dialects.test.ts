@@ -4,7 +4,7 @@
  * holding it alone, reading the template's seed row; nothing left but the template; the template reused
  * after the first run. `npm test` runs each E2E_SEED_RUNS times (default 3).
  */
-import { describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, test } from 'vitest'
 import { describeRun, isolationProblems, runVitest, useScenarios, vitestMatrix } from '../support/harness.js'
 import {
   describeRun as describeJestRun, isolationProblems as jestIsolationProblems, jestMatrixRow, runJest, useJestScenarios,
@@ -16,7 +16,7 @@ const RUNS = Number(process.env.E2E_SEED_RUNS ?? 3)
 const HOLD_MS = 80
 const vitestScenarios = useScenarios()
 const jestScenarios = useJestScenarios()
-const { servers, used } = useKindServers()
+const { servers, used } = useKindServers(import.meta.url)
 
 /** Runs `once` RUNS times; each run's problems, plus what it left and whether it reused the template. */
 async function repeat(server: KindServer, prefix: string, once: () => Promise<{ problems: string[]; stderr: string; describe: string }>): Promise<string[]> {
@@ -34,12 +34,13 @@ async function repeat(server: KindServer, prefix: string, once: () => Promise<{ 
   return failures
 }
 
-describe.each(servers)('$name', (server) => {
-  const label = server.name === 'mysql' ? 'MariaDB' : 'SQLite'
+describe.each(servers)('$label', (server) => {
+  if (server.ready) beforeAll(server.ready, 120_000)
+  const label = server.label
 
   test(`vitest 4, 2 files, maxWorkers 4, forks: ${RUNS} runs, 0 failures`, () => vitestMatrix(4, { pool: 'forks', mode: 'run', scenario: `${label} seed ×${RUNS}` }, async () => {
     const project = vitestScenarios.project({
-      vitest: 4, files: 2, tag: `d${server.name[0]}`, holdMs: HOLD_MS, config: { pool: 'forks', maxWorkers: 4 },
+      vitest: 4, files: 2, tag: `d${server.name.slice(0, 2)}`, holdMs: HOLD_MS, config: { pool: 'forks', maxWorkers: 4 },
       extraFiles: dialectFiles('mjs', HOLD_MS),
     })
     used(server, project.prefix)
@@ -68,7 +69,7 @@ describe.each(servers)('$name', (server) => {
   test(`jest 30, 2 files, maxWorkers 4: ${RUNS} runs, 0 failures`, async () => {
     jestMatrixRow(30, { mode: 'run', scenario: `${label} seed ×${RUNS}` })
     const project = jestScenarios.project({
-      jest: 30, files: 2, tag: `d${server.name[0]}`, holdMs: HOLD_MS, config: { maxWorkers: 4 },
+      jest: 30, files: 2, tag: `d${server.name.slice(0, 2)}`, holdMs: HOLD_MS, config: { maxWorkers: 4 },
       extraFiles: dialectFiles('js', HOLD_MS),
     })
     used(server, project.prefix)

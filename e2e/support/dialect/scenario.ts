@@ -61,8 +61,12 @@ test(FILE, async () => {
 
 /** A kind's server for one e2e file: its URL, what is on it with a prefix, and how to clear a prefix. */
 export interface KindServer {
-  name: 'mysql' | 'sqlite'
+  name: 'mariadb' | 'mysql' | 'sqlite'
+  /** For people and matrix rows: 'MariaDB', 'MySQL', 'SQLite'. */
+  label: string
   url: string
+  /** Waits for a server that may still be starting (test-support/mysql-server.ts). */
+  ready?(): Promise<unknown>
   /** Databases named `prefix_…`. */
   databases(prefix: string): Promise<string[]>
   /** Databases named `prefix_…` other than templates: what a finished run must not leave behind. */
@@ -81,8 +85,8 @@ const withoutTemplates = (prefix: string, names: string[]) => names.filter((n) =
 
 export const MYSQL_URL = process.env.WORKERDB_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 
-async function mysql<T>(fn: (conn: import('mysql2/promise').Connection) => Promise<T>): Promise<T> {
-  const conn = await (require('mysql2/promise') as typeof import('mysql2/promise')).createConnection(MYSQL_URL)
+async function mysql<T>(fn: (conn: import('mysql2/promise').Connection) => Promise<T>, url = MYSQL_URL): Promise<T> {
+  const conn = await (require('mysql2/promise') as typeof import('mysql2/promise')).createConnection(url)
   try {
     return await fn(conn)
   } finally {
@@ -103,22 +107,23 @@ export function mysqlDropDatabase(name: string): Promise<void> {
   return mysql(async (conn) => { await conn.query(`drop database if exists \`${name.replace(/`/g, '``')}\``) })
 }
 
-export function mysqlServer(): KindServer {
+/** MariaDB at `url` (the machine's, by default), or MySQL (`name` 'mysql': test-support/mysql-server.ts's, with its `ready`). */
+export function mysqlServer(url = MYSQL_URL, name: 'mariadb' | 'mysql' = 'mariadb', ready?: () => Promise<unknown>): KindServer {
   const databases = (prefix: string) => mysql(async (conn) => {
     const [rows] = await conn.query('select schema_name as name from information_schema.schemata where left(schema_name, ?) = ? order by 1', [prefix.length + 1, `${prefix}_`])
     return (rows as Array<{ name: string }>).map((r) => r.name)
-  })
+  }, url)
+  const drop = (names: string[]) => mysql(async (conn) => { for (const n of names) await conn.query(`drop database if exists \`${n.replace(/`/g, '``')}\``) }, url)
   return {
-    name: 'mysql', url: MYSQL_URL, databases, leftoverClones: async (prefix) => withoutTemplates(prefix, await databases(prefix)),
-    drop: mysqlDropDatabase,
+    name, label: name === 'mysql' ? 'MySQL' : 'MariaDB', url, ready, databases, leftoverClones: async (prefix) => withoutTemplates(prefix, await databases(prefix)),
+    drop: (n) => drop([n]),
     describe: () => mysql(async (conn) => {
       const [[{ v }]] = await conn.query('select version() as v') as unknown as [[{ v: string }]]
-      const u = new URL(MYSQL_URL)
+      const u = new URL(url)
       return `${/mariadb/i.test(v) ? 'MariaDB' : 'MySQL'} ${v.split('-')[0]} at ${u.hostname}:${u.port || 3306}`
-    }),
+    }, url),
     async dropPrefix(prefix) {
-      const names = await databases(prefix)
-      await mysql(async (conn) => { for (const n of names) await conn.query(`drop database if exists \`${n}\``) })
+      await drop(await databases(prefix))
     },
     close() {},
   }
@@ -129,7 +134,7 @@ export function sqliteServer(): KindServer {
   const databases = async (prefix: string) =>
     readdirSync(dir).filter((f) => f.startsWith(`${prefix}_`) && f.endsWith('.db')).map((f) => f.slice(0, -3)).sort()
   return {
-    name: 'sqlite', url: pathToFileURL(dir).href, databases, leftoverClones: async (prefix) => withoutTemplates(prefix, await databases(prefix)),
+    name: 'sqlite', label: 'SQLite', url: pathToFileURL(dir).href, databases, leftoverClones: async (prefix) => withoutTemplates(prefix, await databases(prefix)),
     async drop(name) {
       for (const f of readdirSync(dir)) if (f === `${name}.db` || f.startsWith(`${name}.db.`) || f.startsWith(`${name}.db-`)) rmSync(join(dir, f), { force: true })
     },

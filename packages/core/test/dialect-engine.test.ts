@@ -2,7 +2,9 @@
  * The engine on each kind beyond PostgreSQL, through provision() as the framework packages call it: the
  * template built once and reused, one clone per slot holding the template's rows, concurrent runs, the
  * sweep (a dead run's clones go, a look-alike stays), a killed run cleaned up by the next, status.
- * MariaDB at WORKERDB_TEST_MYSQL_URL (default the machine's 127.0.0.1:3306); SQLite in a temp directory.
+ * MariaDB at WORKERDB_TEST_MYSQL_URL (default the machine's 127.0.0.1:3306); MySQL from
+ * test-support/mysql-server.ts (skipped, saying why, when there is none and WORKERDB_TEST_CONTAINERS is not
+ * 'required'); SQLite in a temp directory.
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -22,6 +24,7 @@ import { main } from '../src/cli.js'
 import { sqlitePath } from '../src/catalog/sqlite/url.js'
 import { openDb } from '../src/catalog/sqlite/driver.js'
 import { dropKindPrefix, uniquePrefix } from './helpers.js'
+import { oracleMysqlUrl, skipOracleMysql } from '../../../test-support/mysql-server.js'
 
 const require = createRequire(import.meta.url)
 const root = mkdtempSync(join(tmpdir(), 'workerdb-dialects-'))
@@ -29,8 +32,11 @@ const saved = { url: process.env.WORKERDB_URL, summary: process.env.WORKERDB_SUM
 
 /** A kind under test: its server URL and a way to read rows from one of its databases. */
 interface Kind {
-  name: 'mysql' | 'sqlite'
+  name: 'mariadb' | 'mysql' | 'sqlite'
+  dialect: 'mysql' | 'sqlite'
   url: string
+  /** Waits for a server that may still be starting. */
+  ready?: () => Promise<unknown>
   rows(url: string, sql: string): Promise<Array<Record<string, unknown>>>
   /** Makes a database with our prefix that workerdb did not make (no marker). */
   lookalike(name: string): Promise<void>
@@ -61,14 +67,17 @@ function sqliteQuery(url: string, sql: string): Promise<Array<Record<string, unk
   }
 }
 
+const mysqlKind = (name: 'mariadb' | 'mysql', url: string, ready?: () => Promise<unknown>): Kind => ({
+  name, dialect: 'mysql', url, rows: mysqlQuery, ready,
+  lookalike: async (db) => { await mysqlQuery(url, `create database \`${db}\``) },
+})
+
 const sqliteDir = join(root, 'sqlite-server')
 const KINDS: Kind[] = [
+  mysqlKind('mariadb', mysqlUrl),
+  ...(skipOracleMysql(import.meta.url) ? [] : [mysqlKind('mysql', process.env.WORKERDB_TEST_ORACLE_MYSQL_URL ?? 'mysql://root@127.0.0.1:1/', () => oracleMysqlUrl())]),
   {
-    name: 'mysql', url: mysqlUrl, rows: mysqlQuery,
-    lookalike: async (name) => { await mysqlQuery(mysqlUrl, `create database \`${name}\``) },
-  },
-  {
-    name: 'sqlite', url: pathToFileURL(sqliteDir).href, rows: sqliteQuery,
+    name: 'sqlite', dialect: 'sqlite', url: pathToFileURL(sqliteDir).href, rows: sqliteQuery,
     lookalike: async (name) => {
       mkdirSync(sqliteDir, { recursive: true })
       openDb(join(sqliteDir, `${name}.db`)).close()
@@ -98,6 +107,7 @@ describe.each(KINDS)('$name', (kind) => {
   const migrations = join(root, `${kind.name}-migrations`)
   mkdirSync(migrations, { recursive: true })
   writeFileSync(join(migrations, '001_items.sql'), MIGRATION)
+  if (kind.ready) beforeAll(kind.ready, 120_000)
 
   const config = (extra: WorkerDbOptions = {}) =>
     resolveConfig({ server: { url: kind.url }, migrate: { sql: migrations }, prefix, silent: true, ...extra }, root)
@@ -145,7 +155,7 @@ describe.each(KINDS)('$name', (kind) => {
   it('a clone is its own: a write in one is not in another, nor in the template', async () => {
     const r = await run(2)
     const [a, b] = r.manifest.clones
-    if (kind.name === 'mysql') await mysqlQuery(a!.url, "insert into items values (3, 'only in a')")
+    if (kind.dialect === 'mysql') await mysqlQuery(a!.url, "insert into items values (3, 'only in a')")
     else {
       const db = openDb(sqlitePath(a!.url), { mustExist: true })
       db.exec("insert into items values (3, 'only in a')")
@@ -239,7 +249,7 @@ describe.each(KINDS)('$name', (kind) => {
     try {
       const { code, text } = await main(['status'], cwd)
       expect(code).toBe(0)
-      expect(text).toMatch(kind.name === 'mysql' ? /MariaDB \d+\.\d+|MySQL \d+/ : /SQLite 3\.\d+/)
+      expect(text).toMatch({ mariadb: /MariaDB \d+\.\d+/, mysql: /MySQL \d+\.\d+/, sqlite: /SQLite 3\.\d+/ }[kind.name])
       for (const c of r.manifest.clones) expect(text).toContain(c.database)
       expect(text).toMatch(/templates \(\d+\)/)
       expect(text).toContain(r.manifest.template!.hash.slice(0, 10))

@@ -4,15 +4,10 @@
  * file skips, saying why, unless WORKERDB_TEST_CONTAINERS=required: then it fails with the reason.
  */
 import { beforeAll, describe } from 'vitest'
-import { lacks } from '../../../test-support/skips.mjs'
-import { oracleMysqlUrl } from '../../../test-support/mysql-server.js'
+import { oracleMysqlUrl, skipOracleMysql } from '../../../test-support/mysql-server.js'
 import { mysqlDialectSuite } from './mysql-dialect.suite.js'
 
-const missing = process.env.WORKERDB_TEST_ORACLE_MYSQL_MISSING
-const skip = process.env.WORKERDB_TEST_CONTAINERS !== 'required' && lacks('container engine', import.meta.url, missing !== undefined)
-if (skip) console.log(`mysql-server-dialect.test.ts: skipped: ${missing}`)
-
-describe.skipIf(skip)('MySQL', () => {
+describe.skipIf(skipOracleMysql(import.meta.url))('MySQL', () => {
   let url = ''
   beforeAll(async () => {
     url = await oracleMysqlUrl()
