@@ -208,30 +208,34 @@ export class Books1704153600000 implements MigrationInterface {
     }),
   },
   {
-    // SQLite: MikroORM's SQLite drivers need a native module of their own (sqlite3, better-sqlite3 11, libsql): not driven there.
-    tool: 'mikro-orm', kinds: ['mysql'], ledger: 'mikro_ledger',
+    // SQLite through @mikro-orm/better-sqlite (its better-sqlite3 the project's: a pnpm override, no second native build).
+    tool: 'mikro-orm', kinds: ['mysql', 'sqlite'], ledger: 'mikro_ledger',
     option: (dir) => ({ mikroOrm: join(dir, 'mikro-orm.config.ts') }),
-    files: () => ({
-      'package.json': '{ "name": "mikro-orm-dialect-fixture", "private": true }\n',
-      'mikro-orm.config.ts': `import { defineConfig } from '@mikro-orm/mysql'
-export default defineConfig({ clientUrl: process.env.DATABASE_URL, entities: [], migrations: { path: './dist/migrations', pathTs: './migrations', tableName: 'mikro_ledger' } })
+    files: (kind) => {
+      const q = (name: string) => kind === 'mysql' ? '`' + name + '`' : `"${name}"`
+      const id = kind === 'mysql' ? `${q('id')} int unsigned not null auto_increment primary key` : `${q('id')} integer not null primary key autoincrement`
+      return {
+        'package.json': '{ "name": "mikro-orm-dialect-fixture", "private": true }\n',
+        'mikro-orm.config.ts': `import { defineConfig } from '@mikro-orm/${kind === 'mysql' ? 'mysql' : 'better-sqlite'}'
+export default defineConfig({ ${kind === 'mysql' ? 'clientUrl: process.env.DATABASE_URL' : "dbName: 'app.db'"}, entities: [], migrations: { path: './dist/migrations', pathTs: './migrations', tableName: 'mikro_ledger' } })
 `,
-      'migrations/Migration20240101000000_authors.ts': `import { Migration } from '@mikro-orm/migrations'
+        'migrations/Migration20240101000000_authors.ts': `import { Migration } from '@mikro-orm/migrations'
 export class Migration20240101000000_authors extends Migration {
   override async up(): Promise<void> {
-    this.addSql('create table \`authors\` (\`id\` int unsigned not null auto_increment primary key, \`name\` varchar(100) not null unique);')
+    this.addSql(${JSON.stringify(`create table ${q('authors')} (${id}, ${q('name')} varchar(100) not null unique);`)})
   }
 }
 `,
-      'migrations/Migration20240102000000_books.ts': `import { Migration } from '@mikro-orm/migrations'
+        'migrations/Migration20240102000000_books.ts': `import { Migration } from '@mikro-orm/migrations'
 export class Migration20240102000000_books extends Migration {
   override async up(): Promise<void> {
-    this.addSql('create table \`books\` (\`id\` int unsigned not null auto_increment primary key, \`title\` varchar(100) not null, \`author_id\` int unsigned not null references \`authors\` (\`id\`));')
-    this.addSql("insert into \`authors\` (\`name\`) values ('Ursula');")
+    this.addSql(${JSON.stringify(`create table ${q('books')} (${id}, ${q('title')} varchar(100) not null, ${q('author_id')} int unsigned not null references ${q('authors')} (${q('id')}));`)})
+    this.addSql(${JSON.stringify(`insert into ${q('authors')} (${q('name')}) values ('Ursula');`)})
   }
 }
 `,
-    }),
+      }
+    },
   },
 ]
 

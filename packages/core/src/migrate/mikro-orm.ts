@@ -154,12 +154,15 @@ export function mikroOrmMigrator(file: string, baseDir: string, inputs: string[]
       const { Migrator: MigratorExtension } = await importFromProject<{ Migrator: unknown }>('@mikro-orm/migrations', baseDir, option)
       const driver = await driverFor(config, url, dirname(file), option)
       const parts = connectionParts(url)
+      // SQLite's database is its file, which MikroORM takes as dbName: a file: URL is no client URL to it.
+      const connection = kindOf(url) === 'sqlite' ? { dbName: parts.database }
+        : { clientUrl: url, host: parts.host, port: Number(parts.port), user: parts.user, password: parts.password || undefined, dbName: parts.database }
       let orm: MikroOrm | undefined
       try {
         orm = await MikroORM.init({
           ...config,
           driver,
-          clientUrl: url, host: parts.host, port: Number(parts.port), user: parts.user, password: parts.password || undefined, dbName: parts.database,
+          ...connection,
           // Migrations need no entities; discovering them would load the entity files MikroORM's way.
           entities: [], entitiesTs: [], discovery: { ...(config.discovery as object | undefined), warnWhenNoEntities: false },
           extensions: [...(config.extensions ?? []), MigratorExtension],

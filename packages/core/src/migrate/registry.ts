@@ -22,10 +22,7 @@ import type { DialectName } from '../catalog/dialect.js'
 const POSTGRES_ONLY: readonly DialectName[] = ['postgres']
 /** The adapters that pick their driver by the run's kind (drivers.ts). */
 const EVERY_KIND: readonly DialectName[] = ['postgres', 'mysql', 'sqlite']
-/**
- * Sequelize's SQLite dialect needs the native sqlite3 package (not better-sqlite3), and MikroORM's SQLite
- * drivers their own native module: not driven there yet.
- */
+/** Sequelize's SQLite dialect needs the native sqlite3 package (not better-sqlite3): not driven there yet. */
 const NOT_SQLITE: readonly DialectName[] = ['postgres', 'mysql']
 
 export type MigrateOption =
@@ -108,7 +105,7 @@ export const MIGRATE_TOOLS: readonly MigrateTool[] = [
     create: (m, source, inputs) => typeormMigrator(path(m, 'typeorm', source), source.baseDir, { synchronize: m.synchronize as boolean | undefined, inputs }),
   },
   {
-    key: 'mikroOrm', takes: 'path', dialects: NOT_SQLITE, example: 'migrate: { mikroOrm: "./mikro-orm.config.ts" }',
+    key: 'mikroOrm', takes: 'path', dialects: EVERY_KIND, example: 'migrate: { mikroOrm: "./mikro-orm.config.ts" }',
     create: (m, source, inputs) => mikroOrmMigrator(path(m, 'mikroOrm', source), source.baseDir, inputs),
   },
   {
