@@ -12,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { NODE22_ENV, resolveNode22 } from '../test-support/node22.mjs'
 import { explainSkips, readSkipRecords, SKIPS_ENV } from '../test-support/skips.mjs'
 import { bootstrap } from './bootstrap.mjs'
 
@@ -31,15 +32,23 @@ const skipsFile = join(out, 'skips.jsonl')
 rmSync(report, { force: true })
 rmSync(skipsFile, { force: true })
 
+// Node 22 for the e2e runs that need it, fetched beside the type check; a failure here is reported, and the
+// tests that need it then fail with the same error.
+const node22 = unitOnly ? Promise.resolve(undefined) : resolveNode22().catch((err) => {
+  process.stdout.write(`node 22: ${err.message}\n`)
+  return undefined
+})
+
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { cwd: root, stdio: 'inherit' })
 const typecheckOk = tsc.status === 0
 process.stdout.write(typecheckOk ? 'typecheck: passed\n' : `typecheck: FAILED (tsc exit ${tsc.status ?? tsc.signal})\n`)
 
+const node22Binary = await node22
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
 const child = spawn(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...vitestArgs], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, [SKIPS_ENV]: skipsFile },
+  env: { ...process.env, [SKIPS_ENV]: skipsFile, ...(node22Binary ? { [NODE22_ENV]: node22Binary } : {}) },
   // Own process group, so an interrupted `npm test` can take every worker and child run down with it.
   detached: true,
 })

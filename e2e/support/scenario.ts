@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { NODE22_ENV, NODE22_NPX_ARGS, node22FromOutput } from '../../test-support/node22.mjs'
 import { dropStaleMarked, serverUrl } from '../../test-support/pg.js'
 
 export const E2E_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -206,23 +207,18 @@ export async function sweepStaleIn(runFolders: string[], url = serverUrl()): Pro
   await dropStaleMarked(`^${E2E_PREFIX_START}[a-z0-9]{1,10}_`, STALE_MS, url)
 }
 
-/** Node 22 (Vitest 5 needs ^22.12), resolved once per process and handed to children through E2E_NODE22. */
-const NODE22_ENV = 'E2E_NODE22'
 let node22: string | undefined
 
-/** The Node 22 binary, through `npx -y -p node@22` (first time: a download into the npx cache). */
+/** The Node 22 binary (Vitest 5 needs ^22.12): `npm test`'s (E2E_NODE22, test-support/node22.mjs), else npx's, once per process. */
 export function node22Path(): string {
   if (node22) return node22
   const given = process.env[NODE22_ENV]
   if (given && existsSync(given)) return (node22 = given)
   if (Number(process.versions.node.split('.')[0]) >= 22) return (node22 = process.execPath)
-  const out = execFileSync('npx', ['-y', '-p', 'node@22', 'node', '-p', 'process.execPath'], {
-    encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000,
-  })
-  const path = out.trim().split('\n').pop()
-  if (!path || !existsSync(path)) throw new Error(`npx -y -p node@22 did not give a node binary (got ${JSON.stringify(out)})`)
-  process.env[NODE22_ENV] = path
-  return (node22 = path)
+  const found = node22FromOutput(execFileSync('npx', NODE22_NPX_ARGS, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 }))
+  if (found instanceof Error) throw found
+  process.env[NODE22_ENV] = found
+  return (node22 = found)
 }
 
 /** A fixture's installed version of a package, or the error that says how to install the fixtures. */
