@@ -9,8 +9,9 @@
  *   1. a Debian root file system of the kind's suite: `debootstrap --variant=minbase` (root only), cached as
  *      a tarball in ~/.cache/workerdb/ (WORKERDB_IMAGE_CACHE), so a rebuild does not download it again;
  *   2. `docker import` of that tarball as workerdb/debian:<suite>-minbase;
- *   3. `docker build` of scripts/db-image/<kind>/ on it (Debian's package, the data dir made at build time,
- *      an entrypoint honouring the official image's POSTGRES_*, MARIADB_* or MYSQL_* variables).
+ *   3. `docker build` of scripts/db-image/<kind>/Dockerfile on it, with scripts/db-image/ as its context
+ *      (Debian's package, the data dir made at build time, an entrypoint honouring the official image's
+ *      POSTGRES_*, MARIADB_* or MYSQL_* variables: postgres/, and mysql-family/ for MariaDB and MySQL).
  *
  * Idempotent: an image whose recipe label matches its recipe (Dockerfile + entrypoint) is kept as it is,
  * and each step is skipped when its result exists. Temporary dirs are removed however the build ends.
@@ -22,11 +23,14 @@ import { homedir, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** Per kind: the image's default name, the Debian suite it comes from, and what it is built of (scripts/db-image/<kind>/). */
+/**
+ * Per kind: the image's default name, the Debian suite it comes from, what it is built of, and its recipe:
+ * the files under scripts/db-image/ its build reads (its Dockerfile first).
+ */
 export const KINDS = {
-  postgres: { image: 'workerdb/postgres:15-local', suite: 'bookworm', what: "Debian's postgresql-15" },
-  mariadb: { image: 'workerdb/mariadb:10.11-local', suite: 'bookworm', what: "Debian's mariadb-server" },
-  mysql: { image: 'workerdb/mysql:sid-local', suite: 'sid', what: "Debian unstable's mysql-server-core" },
+  postgres: { image: 'workerdb/postgres:15-local', suite: 'bookworm', what: "Debian's postgresql-15", recipe: ['postgres/Dockerfile', 'postgres/docker-entrypoint.sh'] },
+  mariadb: { image: 'workerdb/mariadb:10.11-local', suite: 'bookworm', what: "Debian's mariadb-server", recipe: ['mariadb/Dockerfile', 'mysql-family/docker-entrypoint.sh'] },
+  mysql: { image: 'workerdb/mysql:sid-local', suite: 'sid', what: "Debian unstable's mysql-server-core", recipe: ['mysql/Dockerfile', 'mysql-family/docker-entrypoint.sh'] },
 }
 export const DEFAULT_IMAGE = KINDS.postgres.image
 /** The base image a suite's kinds are built on. */
@@ -36,7 +40,7 @@ const SOURCES = {
   bookworm: (mirror) => [`deb ${mirror} bookworm main`, `deb ${mirror} bookworm-updates main`, 'deb http://deb.debian.org/debian-security bookworm-security main'],
   sid: (mirror) => [`deb ${mirror} sid main`],
 }
-const recipeDir = (kind) => join(dirname(fileURLToPath(import.meta.url)), 'db-image', kind)
+const recipesDir = join(dirname(fileURLToPath(import.meta.url)), 'db-image')
 const MIRROR = process.env.WORKERDB_DEBIAN_MIRROR || 'http://deb.debian.org/debian'
 
 const log = (line) => process.stderr.write(`db-image · ${line}\n`)
@@ -57,7 +61,7 @@ function must(cmd, args, o = {}) {
 /** The hash of what makes the image: a changed Dockerfile or entrypoint builds a new one. */
 export function recipeHash(kind = 'postgres') {
   const h = createHash('sha256')
-  for (const f of ['Dockerfile', 'docker-entrypoint.sh']) h.update(f).update(readFileSync(join(recipeDir(kind), f)))
+  for (const f of KINDS[kind].recipe) h.update(f).update(readFileSync(join(recipesDir, f)))
   return h.digest('hex').slice(0, 16)
 }
 
@@ -125,7 +129,7 @@ export function ensureDbImage(o = {}) {
   log(`${image}: building (${KINDS[kind].what})…`)
   const t2 = performance.now()
   // Host networking: the build's apt-get then reaches the mirror however the engine's bridge is set up.
-  must('docker', ['build', '--network', 'host', '--build-arg', `BASE=${base}`, '--label', `org.workerdb.recipe=${recipe}`, '-t', image, recipeDir(kind)], {
+  must('docker', ['build', '--network', 'host', '--build-arg', `BASE=${base}`, '--label', `org.workerdb.recipe=${recipe}`, '-t', image, '-f', join(recipesDir, KINDS[kind].recipe[0]), recipesDir], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   log(`${image}: built (${secs(t2)}; ${secs(t0)} in all)`)

@@ -1,10 +1,12 @@
 #!/bin/sh
-# The entrypoint of workerdb's local MariaDB image (see Dockerfile): the official image's contract on a
-# data dir made at build time. Runs as the mysql user.
+# The entrypoint of workerdb's local MariaDB and MySQL images (see their Dockerfiles): the official images'
+# contract on a data dir made at build time — MARIADB_* (MariaDB's names) or MYSQL_* (both images' names).
+# Runs as the mysql user.
 set -eu
 
-case "${1:-}" in -*) set -- mariadbd "$@" ;; esac
-[ "${1:-}" = mariadbd ] || exec "$@"
+if command -v mariadbd >/dev/null 2>&1; then server=mariadbd client=mariadb; else server=mysqld client=mysql; fi
+case "${1:-}" in -*) set -- "$server" "$@" ;; esac
+[ "${1:-}" = "$server" ] || exec "$@"
 
 root_password="${MARIADB_ROOT_PASSWORD:-${MYSQL_ROOT_PASSWORD:-}}"
 empty_ok="${MARIADB_ALLOW_EMPTY_ROOT_PASSWORD:-${MYSQL_ALLOW_EMPTY_PASSWORD:-}}"
@@ -17,17 +19,17 @@ literal() { printf "'%s'" "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e "s/'/\\\
 
 if [ ! -f /var/lib/mysql/.env-applied ]; then
   if [ -z "$root_password" ] && [ -z "$empty_ok" ]; then
-    echo 'Error: MARIADB_ROOT_PASSWORD is empty. Set it, or MARIADB_ALLOW_EMPTY_ROOT_PASSWORD=1 to allow root without one.' >&2
+    echo 'Error: MYSQL_ROOT_PASSWORD (MARIADB_ROOT_PASSWORD) is empty. Set it, or MYSQL_ALLOW_EMPTY_PASSWORD=1 (MARIADB_ALLOW_EMPTY_ROOT_PASSWORD=1) to allow root without one.' >&2
     exit 1
   fi
   # A server only this script reaches (no TCP: testcontainers waits for the port of the real one).
   socket=/run/mysqld/init.sock
-  mariadbd --skip-networking --socket="$socket" --innodb-flush-log-at-trx-commit=0 >/dev/null 2>&1 &
+  "$server" --skip-networking --socket="$socket" --innodb-flush-log-at-trx-commit=0 --skip-log-bin >/dev/null 2>&1 &
   pid=$!
   i=0
-  until mariadb-admin --socket="$socket" -uroot ping >/dev/null 2>&1; do
+  until "$client" --socket="$socket" -uroot -e 'SELECT 1' >/dev/null 2>&1; do
     i=$((i + 1))
-    if [ "$i" -gt 300 ] || ! kill -0 "$pid" 2>/dev/null; then echo 'Error: the server for setting up did not start' >&2; exit 1; fi
+    if [ "$i" -gt 600 ] || ! kill -0 "$pid" 2>/dev/null; then echo 'Error: the server for setting up did not start' >&2; exit 1; fi
     sleep 0.1
   done
   {
@@ -39,8 +41,8 @@ if [ ! -f /var/lib/mysql/.env-applied ]; then
       echo "CREATE USER $(literal "$user")@'%' IDENTIFIED BY $(literal "$password");"
       [ -z "$db" ] || echo "GRANT ALL ON $(ident "$db").* TO $(literal "$user")@'%';"
     fi
-  } | mariadb --socket="$socket" -uroot
-  MYSQL_PWD="$root_password" mariadb-admin --socket="$socket" -uroot shutdown
+  } | "$client" --socket="$socket" -uroot
+  MYSQL_PWD="$root_password" "$client" --socket="$socket" -uroot -e SHUTDOWN
   wait "$pid" || true
   touch /var/lib/mysql/.env-applied
 fi
