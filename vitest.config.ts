@@ -9,6 +9,10 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     globalSetup: ['./test-support/server.ts', './test-support/mysql-server.ts'],
+    // Two files at a time, of either project, in one group: an e2e file waits on its child runs' servers and
+    // processes for about a third of its time, so a second file (often a unit one) fills the other core.
+    // (A project with fileParallelism: false would run after every other one, unit and e2e back to back.)
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -24,8 +28,6 @@ export default defineConfig({
           include: ['e2e/test/**/*.test.ts'],
           // Each e2e run starts its own results file for the fidelity matrix (scripts/matrix.mjs).
           globalSetup: ['./e2e/support/matrix-run.ts'],
-          // Each e2e test starts a whole test runner with its own worker pool: one at a time on 2 cores.
-          fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 300_000,
         },
