@@ -1,9 +1,9 @@
 /**
  * testcontainers, live: real Vitest 4 and Jest 29 runs with `server: { testcontainers: { image } }` on a
  * real Docker engine, with the images `scripts/db-image.mjs` builds from Debian packages (no registry is
- * needed; WORKERDB_TEST_PG_IMAGE and WORKERDB_TEST_MARIADB_IMAGE name others). Every worker gets its own
- * clone in the container (PostgreSQL, and MariaDB for `dialect: 'mysql'`), and
- * nothing is left after the run; `reuse: true` keeps container and template across two runs; `server:
+ * needed; WORKERDB_TEST_PG_IMAGE, WORKERDB_TEST_MARIADB_IMAGE and WORKERDB_TEST_MYSQL_IMAGE name others).
+ * Every worker gets its own clone in the container (PostgreSQL, and MariaDB or MySQL for `dialect: 'mysql'`),
+ * and nothing is left after the run; `reuse: true` keeps container and template across two runs; `server:
  * 'auto'` picks the container; a DOCKER_HOST leading nowhere is E_NO_RUNTIME; a runner killed with SIGKILL
  * leaves no container behind, without Ryuk (workerdb's guard removes it), and when the guard is killed too,
  * the next start removes it.
@@ -26,6 +26,7 @@ import { describeRun as describeJestRun, expectIsolated as expectJestIsolated, r
 
 const IMAGE = process.env.WORKERDB_TEST_PG_IMAGE || 'workerdb/postgres:15-local'
 const MARIADB_IMAGE = process.env.WORKERDB_TEST_MARIADB_IMAGE || 'workerdb/mariadb:10.11-local'
+const MYSQL_IMAGE = process.env.WORKERDB_TEST_MYSQL_IMAGE || 'workerdb/mysql:sid-local'
 const REQUIRED = process.env.WORKERDB_TEST_CONTAINERS === 'required'
 // The reaper image cannot be pulled without a registry, and these tests prove workerdb needs none:
 // every run here goes without Ryuk (the variable reaches the runs through the environment).
@@ -40,7 +41,7 @@ function docker(args: string[]): { ok: boolean; out: string } {
 function unavailable(): string | undefined {
   const v = docker(['version', '--format', '{{.Server.Version}}'])
   if (!v.ok) return `no Docker engine answers (\`docker version\`: ${v.out.split('\n').at(-1)})`
-  for (const [image, kind] of [[IMAGE, 'postgres'], [MARIADB_IMAGE, 'mariadb']]) {
+  for (const [image, kind] of [[IMAGE, 'postgres'], [MARIADB_IMAGE, 'mariadb'], [MYSQL_IMAGE, 'mysql']]) {
     if (!docker(['image', 'inspect', image!]).ok) return `the image ${image} is not on this engine: build it with \`node scripts/db-image.mjs --kind ${kind}\``
   }
   return undefined
@@ -72,12 +73,12 @@ function startedContainer(output: string): { image: string; host: string; port: 
 }
 
 /**
- * Installs @testcontainers/postgresql (or @testcontainers/mariadb) into one scenario, as a user would in
+ * Installs @testcontainers/postgresql (or /mariadb, /mysql) into one scenario, as a user would in
  * their project: a link to the copy of the e2e/fixtures/testcontainers package. Not in the Vitest or Jest
  * fixtures themselves, where every other scenario would find it and, with Docker present, its 'auto' would
  * try containers.
  */
-function installTestcontainers<P extends { dir: string }>(project: P, module: 'postgresql' | 'mariadb' = 'postgresql'): P {
+function installTestcontainers<P extends { dir: string }>(project: P, module: 'postgresql' | 'mariadb' | 'mysql' = 'postgresql'): P {
   const scope = join(project.dir, 'node_modules', '@testcontainers')
   mkdirSync(scope, { recursive: true })
   symlinkSync(realpathSync(join(FIXTURES_DIR, 'testcontainers', 'node_modules', '@testcontainers', module)), join(scope, module), 'dir')
@@ -95,6 +96,7 @@ afterAll(() => {
   if (!reason) {
     removeContainers()
     removeContainers([], MARIADB_IMAGE)
+    removeContainers([], MYSQL_IMAGE)
   }
 })
 
@@ -262,6 +264,62 @@ describe.skipIf(skip)("MariaDB in a container: `dialect: 'mysql'` with no URL", 
     expect(startedContainer(r.stderr), info).toMatchObject({ image: MARIADB_IMAGE })
     expect(isolationProblems(project, r), info).toEqual([])
     expect(containers([], MARIADB_IMAGE), info).toEqual([])
+  })
+})
+
+describe.skipIf(skip)("MySQL in a container: `dialect: 'mysql'` with @testcontainers/mysql", () => {
+  const HOLD_MS = 80
+  const mysqlProject = (tag: string, workerDb: Record<string, unknown>) => installTestcontainers(useVitest.project({
+    tag, vitest: 4, files: 2, holdMs: HOLD_MS, workerDb, config: { pool: 'forks', maxWorkers: 2 }, extraFiles: dialectFiles('mjs', HOLD_MS),
+  }), 'mysql')
+
+  test("'auto' with only @testcontainers/mysql installed: every worker on its own clone in a fresh MySQL container, removed after", async () => {
+    requireEngine()
+    const project = mysqlProject('tcy', { dialect: 'mysql' })
+    // The image comes from the environment: no config names it, and the module installed says MySQL.
+    const r = await runVitest(project, { embedded: true, env: { WORKERDB_TESTCONTAINERS_MYSQL_IMAGE: MYSQL_IMAGE }, timeoutMs: 180_000 })
+    const info = describeRun(r)
+    const c = startedContainer(r.stderr)
+    expect(c, info).toMatchObject({ image: MYSQL_IMAGE })
+    console.log(`containers · MySQL, vitest 4: container ready in ${c!.took}, whole run ${r.ms} ms`)
+    expect(isolationProblems(project, r), info).toEqual([])
+    expect(r.stderr, info).toMatch(/removed the container; its data goes with it/)
+    expect(containers([], MYSQL_IMAGE), info).toEqual([])
+    expect(await portRefuses(c!.port)).toBe(true)
+  })
+
+  test('reuse: true, the image named in the config (MariaDB\'s module installed too): MySQL with the fast settings, the template kept', async () => {
+    requireEngine()
+    try {
+      const project = mysqlProject('tcz', { dialect: 'mysql', server: { testcontainers: { image: MYSQL_IMAGE, reuse: true } } })
+      installTestcontainers(project, 'mariadb')
+      const first = await runVitest(project, { embedded: true, timeoutMs: 180_000 })
+      expect(isolationProblems(project, first), describeRun(first)).toEqual([])
+      const c1 = startedContainer(first.stderr)
+      expect(c1, describeRun(first)).toMatchObject({ image: MYSQL_IMAGE })
+      const second = await runVitest(project, { embedded: true, timeoutMs: 180_000 })
+      const info = describeRun(second)
+      expect(isolationProblems(project, second), info).toEqual([])
+      expect(startedContainer(second.stderr)?.port, info).toBe(c1!.port)
+      expect(second.stderr, info).toMatch(/workerdb · template \w+: reused/)
+
+      // @testcontainers/mysql's root password; MySQL's own version string, and the settings workerdb started it with.
+      const conn = await createRequire(import.meta.url)('mysql2/promise').createConnection({ host: c1!.host, port: c1!.port, user: 'root', password: 'test', allowPublicKeyRetrieval: true })
+      try {
+        const [[v]] = await conn.query('SELECT VERSION() AS version, @@innodb_flush_log_at_trx_commit AS flush, @@innodb_doublewrite AS dw, @@log_bin AS bin')
+        expect(v.version).not.toMatch(/mariadb/i)
+        expect({ flush: v.flush, dw: String(v.dw), bin: v.bin }).toEqual({ flush: 0, dw: 'OFF', bin: 0 })
+        const [rows] = await conn.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ?', [project.prefix.length + 1, `${project.prefix}_`])
+        const names = (rows as Array<{ name: string }>).map((r) => r.name)
+        expect(names.filter((n) => !n.startsWith(`${project.prefix}_tpl_`)), 'clones left in the container').toEqual([])
+        expect(names).toHaveLength(1)
+      } finally {
+        await conn.end()
+      }
+    } finally {
+      removeContainers([], MYSQL_IMAGE)
+    }
+    expect(containers([], MYSQL_IMAGE)).toEqual([])
   })
 })
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { chooseServer, NO_PROBE, startServer } from '../src/server/index.js'
+import { mysqlContainerKind, type ContainerKind } from '../src/server/testcontainers/package.js'
 import { createLogger } from '../src/log.js'
 import { main } from '../src/cli.js'
 import { connectionParts, withDatabase } from '../src/url.js'
@@ -75,19 +76,54 @@ describe('config `dialect`', () => {
 
   describe('mysql and containers', () => {
     const runtime = { found: true, via: '/var/run/docker.sock', checked: ['/var/run/docker.sock'] }
+    type Pkg = ReturnType<typeof mariadb>
     const mariadb = (version: string) => ({ name: '@testcontainers/mariadb', packageJson: '/p/package.json', entry: '/p/index.js', version })
-    const probe = (pkg?: ReturnType<typeof mariadb>) => {
+    const mysqlModule = (version: string) => ({ ...mariadb(version), name: '@testcontainers/mysql' })
+    const probe = (pkg?: Pkg, mysqlPkg?: Pkg) => {
       const asked: Array<string | undefined> = []
-      return { asked, runtime: () => runtime, testcontainers: (kind?: 'postgres' | 'mysql') => (asked.push(kind), kind === 'mysql' ? pkg : undefined) }
+      return { asked, runtime: () => runtime, testcontainers: (kind?: ContainerKind) => (asked.push(kind), kind === 'mariadb' ? pkg : kind === 'mysql' ? mysqlPkg : undefined) }
     }
     const mysql = { dialect: 'mysql' as const, dir: '/work/app' }
 
     it("'auto' with a runtime and @testcontainers/mariadb installed: a MariaDB container", () => {
       const p = probe(mariadb('11.14.0'))
       const c = chooseServer('auto', {}, p, mysql)
-      expect(c).toMatchObject({ kind: 'testcontainers', testcontainers: { name: '@testcontainers/mariadb' } })
+      expect(c).toMatchObject({ kind: 'testcontainers', container: 'mariadb', testcontainers: { name: '@testcontainers/mariadb' } })
       expect(c.source).toMatch(/dialect 'mysql'.*@testcontainers\/mariadb@11\.14\.0/)
-      expect(p.asked).toEqual(['mysql'])
+      expect(p.asked).toEqual(['mariadb', 'mysql'])
+    })
+
+    it("'auto' with only @testcontainers/mysql installed: a MySQL container; with both, MariaDB's unless the image is MySQL's", () => {
+      expect(chooseServer('auto', {}, probe(undefined, mysqlModule('11.14.0')), mysql))
+        .toMatchObject({ kind: 'testcontainers', container: 'mysql', testcontainers: { name: '@testcontainers/mysql' } })
+      const both = probe(mariadb('11.14.0'), mysqlModule('11.14.0'))
+      expect(chooseServer('auto', {}, both, mysql)).toMatchObject({ container: 'mariadb' })
+      expect(chooseServer({ testcontainers: { image: 'mysql:8.4' } }, {}, both, mysql)).toMatchObject({ container: 'mysql', testcontainers: { name: '@testcontainers/mysql' } })
+    })
+
+    it('the image names the server: a MySQL image with only MariaDB\'s module is asked of @testcontainers/mysql, by name', () => {
+      const c = chooseServer({ testcontainers: { image: 'registry.example:5000/team/mysql:9.1@sha256:abc' } }, {}, probe(mariadb('11.14.0')), mysql)
+      expect(c).toMatchObject({ kind: 'testcontainers', container: 'mysql' })
+      expect(c.testcontainers).toBeUndefined()
+      expect(() => chooseServer('auto', {}, probe(), mysql)).toThrow(expect.objectContaining({ hint: expect.stringContaining('or @testcontainers/mysql for MySQL') }))
+    })
+
+    it.each([
+      ['mysql:8.4', 'mysql'], ['workerdb/mysql:sid-local', 'mysql'], ['percona/percona-server:8.0', 'mysql'], ['docker.io/library/mysql', 'mysql'],
+      ['mariadb:11.4', 'mariadb'], ['quay.io/org/mariadb@sha256:0f', 'mariadb'], ['localhost:5000/mariadb:10.11', 'mariadb'],
+    ] as const)('mysqlContainerKind(%s) is %s, whatever is installed', (image, kind) => {
+      for (const installed of [{ mariadb: true, mysql: false }, { mariadb: false, mysql: true }, { mariadb: true, mysql: true }]) {
+        expect(mysqlContainerKind(image, installed)).toBe(kind)
+      }
+    })
+
+    it('mysqlContainerKind without a telling image: the module installed, MariaDB\'s when both or neither are', () => {
+      for (const image of [undefined, 'registry.example:5000/team/db:1']) {
+        expect(mysqlContainerKind(image, { mariadb: true, mysql: false })).toBe('mariadb')
+        expect(mysqlContainerKind(image, { mariadb: false, mysql: true })).toBe('mysql')
+        expect(mysqlContainerKind(image, { mariadb: true, mysql: true })).toBe('mariadb')
+        expect(mysqlContainerKind(image, { mariadb: false, mysql: false })).toBe('mariadb')
+      }
     })
 
     it("'auto' with a runtime but not the package (or not one this Node loads): E_CONFIG naming it", () => {
@@ -115,6 +151,11 @@ describe('config `dialect`', () => {
         expect(text).toMatch(/server: testcontainers \(server\.testcontainers in the workerdb config\), but @testcontainers\/mariadb is not installed/)
         expect(text).toMatch(/npm i -D @testcontainers\/mariadb@1[12], or set WORKERDB_URL to a MariaDB server/)
         expect(text).not.toContain('@testcontainers/postgresql')
+        // A MySQL image: MySQL's module, and the way out to a MySQL server.
+        writeFileSync(join(dir, 'workerdb.config.json'), JSON.stringify({ dialect: 'mysql', server: { testcontainers: { image: 'mysql:8.4' } } }))
+        const mysqlDoctor = await main(['doctor'], dir)
+        expect(mysqlDoctor.text).toMatch(/but @testcontainers\/mysql is not installed/)
+        expect(mysqlDoctor.text).toMatch(/npm i -D @testcontainers\/mysql@1[12], or set WORKERDB_URL to a MySQL server/)
       } finally {
         rmSync(dir, { recursive: true, force: true })
       }

@@ -56,7 +56,7 @@ export async function doctor(out: CommandOutput, cwd: string): Promise<boolean> 
   }
   if (config) {
     const choice = chooseServer(config.server, process.env, localProbe([cwd, ...(config.file ? [dirname(config.file)] : [])]), { dialect: config.dialect, dir: config.file ? dirname(config.file) : cwd })
-    const kind = config.dialect === 'mysql' ? 'mysql' : 'postgres'
+    const kind = choice.container ?? 'postgres'
     if (choice.runtime) add(runtimeCheck(choice, kind))
     if (choice.kind === 'testcontainers') {
       add(testcontainersCheck(choice, config.server, kind))

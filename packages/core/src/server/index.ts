@@ -13,7 +13,10 @@ import type { Logger } from '../log.js'
 import { startEmbedded } from './embedded.js'
 import { startTestcontainers } from './testcontainers.js'
 import { detectLocalRuntime, type RuntimeDetection } from './testcontainers/detect.js'
-import { CONTAINER_MODULES, findTestcontainers, installHint, testcontainersUsable, TESTCONTAINERS_PACKAGE, type ContainerKind, type TestcontainersPackage } from './testcontainers/package.js'
+import {
+  CONTAINER_MODULES, findTestcontainers, installHint, mysqlContainerKind, testcontainersUsable, TESTCONTAINERS_PACKAGE,
+  type ContainerKind, type TestcontainersPackage,
+} from './testcontainers/package.js'
 import type { ServerHandle } from './types.js'
 import { urlServer } from './url.js'
 
@@ -25,8 +28,10 @@ export interface ServerChoice {
   source: string
   /** The container runtime check, when the choice looked at it. */
   runtime?: RuntimeDetection
-  /** The installed @testcontainers/postgresql (or @testcontainers/mariadb), when the choice looked for it. */
+  /** The installed @testcontainers/postgresql (or /mariadb, /mysql), when the choice looked for it. */
   testcontainers?: TestcontainersPackage
+  /** For a container: which server it runs (PostgreSQL unless said). */
+  container?: ContainerKind
 }
 
 /** What chooseServer may look at beyond config and env; lazy, so a URL choice touches no files. */
@@ -74,7 +79,7 @@ export function chooseServer(option: ServerOption, env: NodeJS.ProcessEnv = proc
   if (kind.dialect === 'sqlite') {
     return { kind: 'url', url: pathToFileURL(join(kind.dir, SQLITE_DEFAULT_DIR)).href + '/', source: "dialect: 'sqlite', its default directory" }
   }
-  if (kind.dialect === 'mysql') return mariadbChoice(option, probe)
+  if (kind.dialect === 'mysql') return mysqlChoice(option, probe)
   if (typeof option === 'object' && 'testcontainers' in option) {
     return { kind: 'testcontainers', source: 'server.testcontainers in the workerdb config', runtime: probe.runtime(), testcontainers: probe.testcontainers() }
   }
@@ -91,28 +96,31 @@ export function chooseServer(option: ServerOption, env: NodeJS.ProcessEnv = proc
 }
 
 /**
- * `dialect: 'mysql'` and no URL: no MariaDB binaries ship on npm for workerdb to start, so a container —
- * asked for (`server: { testcontainers }`), or on 'auto' when a runtime answers and the user installed
- * @testcontainers/mariadb — else an error naming both ways.
+ * `dialect: 'mysql'` and no URL: no MariaDB or MySQL binaries ship on npm for workerdb to start, so a
+ * container — asked for (`server: { testcontainers }`), or on 'auto' when a runtime answers and the user
+ * installed @testcontainers/mariadb or /mysql — else an error naming both ways. Which server: mysqlContainerKind.
  */
-function mariadbChoice(option: ServerOption, probe: ServerProbe): ServerChoice {
-  const { name } = CONTAINER_MODULES.mysql
-  const hint = `Set WORKERDB_URL (or \`server: { url }\`) to a MariaDB server, e.g. mysql://root@127.0.0.1:3306; or install ${name} ` +
-    `(\`${installHint(undefined, name)}\`) with Docker or Podman running, and workerdb starts MariaDB in a container.`
+function mysqlChoice(option: ServerOption, probe: ServerProbe): ServerChoice {
+  const asked = typeof option === 'object' && 'testcontainers' in option
+  const image = asked && option.testcontainers !== true ? option.testcontainers.image : undefined
+  const found = { mariadb: probe.testcontainers('mariadb'), mysql: probe.testcontainers('mysql') }
+  const container = mysqlContainerKind(image, { mariadb: Boolean(found.mariadb), mysql: Boolean(found.mysql) })
+  const tc = found[container]
+  const { name } = CONTAINER_MODULES[container]
+  const hint = 'Set WORKERDB_URL (or `server: { url }`) to a MariaDB or MySQL server, e.g. mysql://root@127.0.0.1:3306; or install ' +
+    `${name} (\`${installHint(undefined, name)}\`${container === 'mariadb' ? `, or ${CONTAINER_MODULES.mysql.name} for MySQL` : ''}) with Docker or Podman running, ` +
+    'and workerdb starts the server in a container.'
   if (typeof option === 'object' && 'embedded' in option) {
     throw new WorkerDbError('E_CONFIG', "`server: { embedded }` is a PostgreSQL server, and the config says `dialect: 'mysql'`", hint)
   }
   const runtime = probe.runtime()
-  const tc = probe.testcontainers('mysql')
-  if (typeof option === 'object' && 'testcontainers' in option) {
-    return { kind: 'testcontainers', source: 'server.testcontainers in the workerdb config', runtime, testcontainers: tc }
-  }
+  if (asked) return { kind: 'testcontainers', source: 'server.testcontainers in the workerdb config', runtime, testcontainers: tc, container }
   const missing = !runtime.found ? `no container runtime answers${runtime.checked.length ? ` (checked ${runtime.checked.join(', ')})` : ''}`
     : !tc ? `${name} is not installed`
     : !testcontainersUsable(tc.version) ? `${name}@${tc.version} needs Node >= 22.22 (this is Node ${process.versions.node})`
     : undefined
-  if (missing) throw new WorkerDbError('E_CONFIG', `\`dialect: 'mysql'\` needs a server: no MariaDB binaries ship on npm for workerdb to start, and ${missing}`, hint)
-  return { kind: 'testcontainers', source: `auto: dialect 'mysql', container runtime at ${runtime.via}, ${name}@${tc!.version} installed`, runtime, testcontainers: tc }
+  if (missing) throw new WorkerDbError('E_CONFIG', `\`dialect: 'mysql'\` needs a server: no MariaDB or MySQL binaries ship on npm for workerdb to start, and ${missing}`, hint)
+  return { kind: 'testcontainers', source: `auto: dialect 'mysql', container runtime at ${runtime.via}, ${name}@${tc!.version} installed`, runtime, testcontainers: tc, container }
 }
 
 /** WORKERDB_URL, else `server.url`; undefined when neither names a server. */
@@ -140,10 +148,10 @@ export async function startServer(option: ServerOption, log: Logger, where: Star
   if (choice.kind === 'url') return urlServer(choice.url!, choice.source)
   if (choice.kind === 'testcontainers') {
     const tcOpts = typeof option === 'object' && 'testcontainers' in option && option.testcontainers !== true ? option.testcontainers : {}
-    const kind: ContainerKind = where.dialect === 'mysql' ? 'mysql' : 'postgres'
+    const kind = choice.container ?? 'postgres'
     const started = startTestcontainers(tcOpts, log, { dirs, detect: () => choice.runtime!, kind })
     // Only PostgreSQL has an embedded server to fall back on.
-    if (option !== 'auto' || kind === 'mysql') return started
+    if (option !== 'auto' || kind !== 'postgres') return started
     try {
       return await started
     } catch (err) {

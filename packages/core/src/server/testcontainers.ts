@@ -1,7 +1,7 @@
 /**
- * A throwaway PostgreSQL or MariaDB in a container, via `@testcontainers/postgresql` or
- * `@testcontainers/mariadb` installed in the user's project (not a dependency of @workerdb/core: most users
- * never need Docker, and its major must match their Node).
+ * A throwaway PostgreSQL, MariaDB or MySQL in a container, via `@testcontainers/postgresql`,
+ * `@testcontainers/mariadb` or `@testcontainers/mysql` installed in the user's project (not a dependency of
+ * @workerdb/core: most users never need Docker, and its major must match their Node).
  *
  * Runs live in CI: .ci/run starts Docker when none answers and builds local images from Debian's packages
  * (scripts/db-image.mjs), and e2e/test/containers.test.ts runs Vitest and Jest on them. Every container that
@@ -21,12 +21,18 @@ import type { ServerHandle } from './types.js'
 
 export const DEFAULT_TESTCONTAINERS_IMAGE = 'postgres:17-alpine'
 export const DEFAULT_MARIADB_IMAGE = 'mariadb:11.4'
+export const DEFAULT_MYSQL_IMAGE = 'mysql:8.4'
 
 /**
  * MariaDB's fast settings for a throwaway server, as FAST_SETTINGS are PostgreSQL's: commits do not wait
  * for the redo log's fsync, and pages are not written twice. Options every MariaDB ≥ 10.5 knows.
  */
 export const MARIADB_FAST_ARGS = ['--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=0', '--skip-log-bin']
+/** MySQL's (≥ 8.0): the same three, in the spelling MySQL 8.4 and 9 take for the doublewrite buffer. */
+export const MYSQL_FAST_ARGS = ['--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=OFF', '--skip-log-bin']
+
+/** Root's URL of a MariaDB or MySQL container: workerdb creates and drops databases, and ends sessions on them. */
+const rootUrl = (started: StartedContainer) => started.getConnectionUri(true)
 
 /**
  * Per kind: the image when none is named, the variable that names one, the container's setup, and the ways
@@ -47,14 +53,27 @@ const KIND = {
       return url.toString()
     },
   },
-  mysql: {
+  mariadb: {
     image: DEFAULT_MARIADB_IMAGE,
     imageVariable: 'WORKERDB_TESTCONTAINERS_MARIADB_IMAGE',
     buildKind: 'mariadb',
     noRuntime: 'Start Docker or Podman; or set WORKERDB_URL to a MariaDB server, e.g. WORKERDB_URL=mysql://root@127.0.0.1:3306.',
     setup: (c: DbContainer) => c.withCommand(['mariadbd', ...MARIADB_FAST_ARGS]),
-    // Root's: workerdb creates and drops databases, and ends sessions on them.
-    adminUrl: (started: StartedContainer) => started.getConnectionUri(true),
+    adminUrl: rootUrl,
+  },
+  mysql: {
+    image: DEFAULT_MYSQL_IMAGE,
+    imageVariable: 'WORKERDB_TESTCONTAINERS_MYSQL_IMAGE',
+    buildKind: 'mysql',
+    noRuntime: 'Start Docker or Podman; or set WORKERDB_URL to a MySQL server, e.g. WORKERDB_URL=mysql://root@127.0.0.1:3306.',
+    setup: (c: DbContainer) => c.withCommand(['mysqld', ...MYSQL_FAST_ARGS]),
+    // MySQL's caching_sha2_password sends the password over plain TCP only encrypted with the server's key,
+    // which the client must be allowed to ask for; this container is the run's own, on this machine.
+    adminUrl: (started: StartedContainer) => {
+      const url = new URL(rootUrl(started))
+      url.searchParams.set('allowPublicKeyRetrieval', 'true')
+      return url.toString()
+    },
   },
 } as const
 
@@ -71,7 +90,8 @@ export function defaultImage(kind: ContainerKind, env: NodeJS.ProcessEnv = proce
 export interface TestcontainersOptions {
   /**
    * Docker image to run. Default: WORKERDB_TESTCONTAINERS_IMAGE, else 'postgres:17-alpine'; for
-   * `dialect: 'mysql'`, WORKERDB_TESTCONTAINERS_MARIADB_IMAGE, else 'mariadb:11.4'.
+   * `dialect: 'mysql'`, WORKERDB_TESTCONTAINERS_MARIADB_IMAGE, else 'mariadb:11.4' — or, on MySQL (an image
+   * named …/mysql, or only @testcontainers/mysql installed), WORKERDB_TESTCONTAINERS_MYSQL_IMAGE, else 'mysql:8.4'.
    */
   image?: string
   /**
@@ -87,7 +107,7 @@ export interface StartTestcontainersDeps {
   env?: NodeJS.ProcessEnv
   /** Default: this machine (detectLocalRuntime). */
   detect?: () => RuntimeDetection
-  /** The kind of server: PostgreSQL unless the config's `dialect` is 'mysql'. */
+  /** The kind of server: PostgreSQL unless the choice (chooseServer) says MariaDB or MySQL. */
   kind?: ContainerKind
 }
 

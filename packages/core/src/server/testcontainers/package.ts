@@ -1,6 +1,6 @@
 /**
- * The testcontainers module of each kind of server — `@testcontainers/postgresql`, `@testcontainers/mariadb` —
- * found in the user's project and loaded from there: not a dependency of @workerdb/core (most users never
+ * The testcontainers module of each kind of server — `@testcontainers/postgresql`, `@testcontainers/mariadb`,
+ * `@testcontainers/mysql` — found in the user's project and loaded from there: not a dependency of @workerdb/core (most users never
  * need Docker, and its major must match their Node).
  */
 import fs from 'node:fs'
@@ -14,14 +14,29 @@ import { redactedCause, redactText } from '../../url.js'
 /** Per kind of server: the module, the class of it workerdb starts, and the way on without the module. */
 export const CONTAINER_MODULES = {
   postgres: { name: '@testcontainers/postgresql', className: 'PostgreSqlContainer', otherwise: 'or remove `server` to use the embedded server' },
-  mysql: { name: '@testcontainers/mariadb', className: 'MariaDbContainer', otherwise: 'or set WORKERDB_URL to a MariaDB server' },
+  mariadb: { name: '@testcontainers/mariadb', className: 'MariaDbContainer', otherwise: 'or set WORKERDB_URL to a MariaDB server' },
+  mysql: { name: '@testcontainers/mysql', className: 'MySqlContainer', otherwise: 'or set WORKERDB_URL to a MySQL server' },
 } as const
 export type ContainerKind = keyof typeof CONTAINER_MODULES
+/** The containers of the mysql dialect: MariaDB's and MySQL's. */
+export type MysqlContainerKind = Exclude<ContainerKind, 'postgres'>
+
+/**
+ * Pure: which server a `dialect: 'mysql'` container runs. An image the config names decides by its
+ * repository's name (…/mysql, …/percona-server: MySQL; …/mariadb: MariaDB), since each module sets only its
+ * own image's variables; otherwise the module installed, MariaDB's when both are.
+ */
+export function mysqlContainerKind(image: string | undefined, installed: Record<MysqlContainerKind, boolean>): MysqlContainerKind {
+  const repository = image?.replace(/@.*$/, '').replace(/:[^/]*$/, '').split('/').pop() ?? ''
+  if (/^(mysql|percona)/i.test(repository)) return 'mysql'
+  if (/^mariadb/i.test(repository)) return 'mariadb'
+  return !installed.mariadb && installed.mysql ? 'mysql' : 'mariadb'
+}
 
 export const TESTCONTAINERS_PACKAGE = CONTAINER_MODULES.postgres.name
 
 export interface TestcontainersPackage {
-  /** The package's name: `@testcontainers/postgresql` or `@testcontainers/mariadb`. */
+  /** The package's name: `@testcontainers/postgresql`, `@testcontainers/mariadb` or `@testcontainers/mysql`. */
   name: string
   /** The package's package.json. */
   packageJson: string
@@ -68,7 +83,7 @@ export function findTestcontainers(dirs: string[] = [process.cwd()], kind: Conta
 
 // Minimal shapes of what we use, so @workerdb/core needs no type dependency on testcontainers.
 export interface StartedContainer {
-  /** PostgreSQL's: its URL; MariaDB's: the user's, or root's with `true`. */
+  /** PostgreSQL's: its URL; MariaDB's and MySQL's: the user's, or root's with `true`. */
   getConnectionUri(root?: boolean): string
   getHost(): string
   getPort(): number
