@@ -203,112 +203,59 @@ describe.skipIf(skip)('testcontainers on a real engine', () => {
   })
 })
 
-describe.skipIf(skip)("MariaDB in a container: `dialect: 'mysql'` with no URL", () => {
-  const HOLD_MS = 80
-  const mariadbProject = (tag: string, workerDb: Record<string, unknown>) => installTestcontainers(useVitest.project({
-    tag, vitest: 4, files: 2, holdMs: HOLD_MS, workerDb, config: { pool: 'forks', maxWorkers: 2 }, extraFiles: dialectFiles('mjs', HOLD_MS),
-  }), 'mariadb')
+/** The servers of `dialect: 'mysql'` in a container: the module that starts each, its image, and how it reads back. */
+const MYSQL_FAMILY = [
+  {
+    label: 'MariaDB', module: 'mariadb', other: 'mysql', image: MARIADB_IMAGE, imageVariable: 'WORKERDB_TESTCONTAINERS_MARIADB_IMAGE',
+    connect: {}, doublewriteOff: 0 as number | string,
+  },
+  {
+    // MySQL's caching_sha2_password over plain TCP: the client may fetch the server's key (a container of this test).
+    label: 'MySQL', module: 'mysql', other: 'mariadb', image: MYSQL_IMAGE, imageVariable: 'WORKERDB_TESTCONTAINERS_MYSQL_IMAGE',
+    connect: { allowPublicKeyRetrieval: true }, doublewriteOff: 'OFF' as number | string,
+  },
+] as const
 
-  test('server: { testcontainers }: every worker on its own clone in a fresh MariaDB container, which is removed after', async () => {
+describe.skipIf(skip).each(MYSQL_FAMILY)("$label in a container: `dialect: 'mysql'` with no URL", (server) => {
+  const HOLD_MS = 80
+  const familyProject = (tag: string, workerDb: Record<string, unknown>) => installTestcontainers(useVitest.project({
+    tag, vitest: 4, files: 2, holdMs: HOLD_MS, workerDb, config: { pool: 'forks', maxWorkers: 2 }, extraFiles: dialectFiles('mjs', HOLD_MS),
+  }), server.module)
+
+  test(`server: { testcontainers: { image } } with both modules installed: the image says ${server.label}; every worker on its own clone in a fresh container, which is removed after`, async () => {
     requireEngine()
-    const project = mariadbProject('tcm', { dialect: 'mysql', server: { testcontainers: { image: MARIADB_IMAGE } } })
+    const project = installTestcontainers(familyProject(`tcm${server.module[1]}`, { dialect: 'mysql', server: { testcontainers: { image: server.image } } }), server.other)
     const r = await runVitest(project, { embedded: true, timeoutMs: 180_000 })
     const info = describeRun(r)
     const c = startedContainer(r.stderr)
-    expect(c, info).toMatchObject({ image: MARIADB_IMAGE })
-    console.log(`containers · MariaDB, vitest 4: container ready in ${c!.took}, whole run ${r.ms} ms`)
+    expect(c, info).toMatchObject({ image: server.image })
+    console.log(`containers · ${server.label}, vitest 4: container ready in ${c!.took}, whole run ${r.ms} ms`)
     expect(isolationProblems(project, r), info).toEqual([])
     expect(r.stderr, info).toMatch(/removed the container; its data goes with it/)
-    expect(containers([], MARIADB_IMAGE), info).toEqual([])
+    expect(containers([], server.image), info).toEqual([])
     expect(await portRefuses(c!.port)).toBe(true)
   })
 
-  test('reuse: true keeps the MariaDB container and its template across two runs, with the fast settings', async () => {
+  test(`reuse: true keeps the ${server.label} container and its template across two runs, with the fast settings`, async () => {
     requireEngine()
     try {
-      const project = mariadbProject('tcw', { dialect: 'mysql', server: { testcontainers: { image: MARIADB_IMAGE, reuse: true } } })
+      const project = familyProject(`tcw${server.module[1]}`, { dialect: 'mysql', server: { testcontainers: { image: server.image, reuse: true } } })
       const first = await runVitest(project, { embedded: true, timeoutMs: 180_000 })
       expect(isolationProblems(project, first), describeRun(first)).toEqual([])
       const c1 = startedContainer(first.stderr)
-      expect(containers([], MARIADB_IMAGE), 'the reused container must outlive the run').toHaveLength(1)
+      expect(containers([], server.image), 'the reused container must outlive the run').toHaveLength(1)
       const second = await runVitest(project, { embedded: true, timeoutMs: 180_000 })
       const info = describeRun(second)
       expect(isolationProblems(project, second), info).toEqual([])
       expect(startedContainer(second.stderr)?.port, info).toBe(c1!.port)
       expect(second.stderr, info).toMatch(/workerdb · template \w+: reused/)
 
-      // The server workerdb started (@testcontainers/mariadb's root password): its fast settings, the template kept, no clone left.
-      const conn = await createRequire(import.meta.url)('mysql2/promise').createConnection({ host: c1!.host, port: c1!.port, user: 'root', password: 'test' })
-      try {
-        const [[v]] = await conn.query('SELECT @@innodb_flush_log_at_trx_commit AS flush, @@innodb_doublewrite AS dw, @@log_bin AS bin')
-        expect(v).toEqual({ flush: 0, dw: 0, bin: 0 })
-        const [rows] = await conn.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ?', [project.prefix.length + 1, `${project.prefix}_`])
-        const names = (rows as Array<{ name: string }>).map((r) => r.name)
-        expect(names.filter((n) => !n.startsWith(`${project.prefix}_tpl_`)), 'clones left in the container').toEqual([])
-        expect(names).toHaveLength(1)
-      } finally {
-        await conn.end()
-      }
-    } finally {
-      removeContainers([], MARIADB_IMAGE)
-    }
-    expect(containers([], MARIADB_IMAGE)).toEqual([])
-  })
-
-  test("'auto' starts MariaDB in a container when a runtime and @testcontainers/mariadb are present", async () => {
-    requireEngine()
-    const project = mariadbProject('tcq', { dialect: 'mysql' })
-    // The image comes from the environment: no config names it.
-    const r = await runVitest(project, { embedded: true, env: { WORKERDB_TESTCONTAINERS_MARIADB_IMAGE: MARIADB_IMAGE }, timeoutMs: 180_000 })
-    const info = describeRun(r)
-    expect(startedContainer(r.stderr), info).toMatchObject({ image: MARIADB_IMAGE })
-    expect(isolationProblems(project, r), info).toEqual([])
-    expect(containers([], MARIADB_IMAGE), info).toEqual([])
-  })
-})
-
-describe.skipIf(skip)("MySQL in a container: `dialect: 'mysql'` with @testcontainers/mysql", () => {
-  const HOLD_MS = 80
-  const mysqlProject = (tag: string, workerDb: Record<string, unknown>) => installTestcontainers(useVitest.project({
-    tag, vitest: 4, files: 2, holdMs: HOLD_MS, workerDb, config: { pool: 'forks', maxWorkers: 2 }, extraFiles: dialectFiles('mjs', HOLD_MS),
-  }), 'mysql')
-
-  test("'auto' with only @testcontainers/mysql installed: every worker on its own clone in a fresh MySQL container, removed after", async () => {
-    requireEngine()
-    const project = mysqlProject('tcy', { dialect: 'mysql' })
-    // The image comes from the environment: no config names it, and the module installed says MySQL.
-    const r = await runVitest(project, { embedded: true, env: { WORKERDB_TESTCONTAINERS_MYSQL_IMAGE: MYSQL_IMAGE }, timeoutMs: 180_000 })
-    const info = describeRun(r)
-    const c = startedContainer(r.stderr)
-    expect(c, info).toMatchObject({ image: MYSQL_IMAGE })
-    console.log(`containers · MySQL, vitest 4: container ready in ${c!.took}, whole run ${r.ms} ms`)
-    expect(isolationProblems(project, r), info).toEqual([])
-    expect(r.stderr, info).toMatch(/removed the container; its data goes with it/)
-    expect(containers([], MYSQL_IMAGE), info).toEqual([])
-    expect(await portRefuses(c!.port)).toBe(true)
-  })
-
-  test('reuse: true, the image named in the config (MariaDB\'s module installed too): MySQL with the fast settings, the template kept', async () => {
-    requireEngine()
-    try {
-      const project = mysqlProject('tcz', { dialect: 'mysql', server: { testcontainers: { image: MYSQL_IMAGE, reuse: true } } })
-      installTestcontainers(project, 'mariadb')
-      const first = await runVitest(project, { embedded: true, timeoutMs: 180_000 })
-      expect(isolationProblems(project, first), describeRun(first)).toEqual([])
-      const c1 = startedContainer(first.stderr)
-      expect(c1, describeRun(first)).toMatchObject({ image: MYSQL_IMAGE })
-      const second = await runVitest(project, { embedded: true, timeoutMs: 180_000 })
-      const info = describeRun(second)
-      expect(isolationProblems(project, second), info).toEqual([])
-      expect(startedContainer(second.stderr)?.port, info).toBe(c1!.port)
-      expect(second.stderr, info).toMatch(/workerdb · template \w+: reused/)
-
-      // @testcontainers/mysql's root password; MySQL's own version string, and the settings workerdb started it with.
-      const conn = await createRequire(import.meta.url)('mysql2/promise').createConnection({ host: c1!.host, port: c1!.port, user: 'root', password: 'test', allowPublicKeyRetrieval: true })
+      // The server workerdb started (the module's root password): which it is, its fast settings, the template kept, no clone left.
+      const conn = await createRequire(import.meta.url)('mysql2/promise').createConnection({ host: c1!.host, port: c1!.port, user: 'root', password: 'test', ...server.connect })
       try {
         const [[v]] = await conn.query('SELECT VERSION() AS version, @@innodb_flush_log_at_trx_commit AS flush, @@innodb_doublewrite AS dw, @@log_bin AS bin')
-        expect(v.version).not.toMatch(/mariadb/i)
-        expect({ flush: v.flush, dw: String(v.dw), bin: v.bin }).toEqual({ flush: 0, dw: 'OFF', bin: 0 })
+        expect(/mariadb/i.test(v.version), v.version).toBe(server.module === 'mariadb')
+        expect({ flush: v.flush, dw: v.dw, bin: v.bin }).toEqual({ flush: 0, dw: server.doublewriteOff, bin: 0 })
         const [rows] = await conn.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ?', [project.prefix.length + 1, `${project.prefix}_`])
         const names = (rows as Array<{ name: string }>).map((r) => r.name)
         expect(names.filter((n) => !n.startsWith(`${project.prefix}_tpl_`)), 'clones left in the container').toEqual([])
@@ -317,9 +264,20 @@ describe.skipIf(skip)("MySQL in a container: `dialect: 'mysql'` with @testcontai
         await conn.end()
       }
     } finally {
-      removeContainers([], MYSQL_IMAGE)
+      removeContainers([], server.image)
     }
-    expect(containers([], MYSQL_IMAGE)).toEqual([])
+    expect(containers([], server.image)).toEqual([])
+  })
+
+  test(`'auto' starts ${server.label} in a container when a runtime and @testcontainers/${server.module} (alone) are present`, async () => {
+    requireEngine()
+    const project = familyProject(`tcq${server.module[1]}`, { dialect: 'mysql' })
+    // The image comes from the environment: no config names it, and the module installed says which server.
+    const r = await runVitest(project, { embedded: true, env: { [server.imageVariable]: server.image }, timeoutMs: 180_000 })
+    const info = describeRun(r)
+    expect(startedContainer(r.stderr), info).toMatchObject({ image: server.image })
+    expect(isolationProblems(project, r), info).toEqual([])
+    expect(containers([], server.image), info).toEqual([])
   })
 })
 
