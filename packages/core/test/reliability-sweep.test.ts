@@ -18,7 +18,7 @@ import { ownerAlive, ownStartTicks, processStartedAt } from '../src/runfile/live
 import { quoteIdent, quoteLiteral } from '../src/catalog/names.js'
 import { deadManifests, removeManifests } from '../src/cleanup/dead-runs.js'
 import { sweep } from '../src/cleanup/sweep.js'
-import { templateCandidates, unmarkedLookalikes, unmarkedOrphans } from '../src/cleanup/sweep-rules.js'
+import { manifestInScope, templateCandidates, unmarkedLookalikes, unmarkedOrphans } from '../src/cleanup/sweep-rules.js'
 import { ensureTemplate, releaseTemplate } from '../src/engine/template.js'
 import { templateLock } from '../src/catalog/locks.js'
 import { lock } from '../src/catalog/postgres/locks.js'
@@ -118,6 +118,37 @@ describe('unmarkedOrphans (pure): what a run killed between CREATE DATABASE and 
     expect(unmarkedOrphans([row('wdb_dead0001_1')], [at('wdb_dead0001_1', 'postgresql://postgres@db.example:5432')], none)).toEqual([])
     expect(unmarkedOrphans([row('app_dead0001_1')], [at('app_dead0001_1')], none)).toEqual([])
     expect(unmarkedOrphans([row('wdb_dead0001_1')], [], none)).toEqual([])
+  })
+
+  it('on SQLite, the server is the directory: an orphan another directory\'s run was creating is not this one\'s', () => {
+    const here = 'file:///work/app/.workerdb/'
+    const sqliteAt = (database: string, dir: string) => ({ database, url: `file://${dir}/${database}.db` })
+    const rows = [row('wdb_dead0001_1')]
+    const opts = { adminUrl: here, prefix: 'wdb', busy: new Set<string>() }
+    expect(unmarkedOrphans(rows, [sqliteAt('wdb_dead0001_1', '/work/app/.workerdb')], opts).map((x) => x.name)).toEqual(['wdb_dead0001_1'])
+    expect(unmarkedOrphans(rows, [sqliteAt('wdb_dead0001_1', '/work/other/.workerdb')], opts)).toEqual([])
+  })
+})
+
+describe('manifestInScope (pure): whose dead manifest a sweep may remove', () => {
+  const scope = { adminUrl: 'postgresql://postgres:pw@db.example:5433/postgres', prefix: 'wdb' }
+  const on = (database: string, server = 'postgresql://postgres:pw@db.example:5433') => ({ database, url: `${server}/${database}` })
+
+  it('every database it names has the prefix and is on this server: this sweep\'s (the template names no URL)', () => {
+    expect(manifestInScope([{ database: 'wdb_tpl_0123456789abcdef' }, on('wdb_run00001_1'), on('wdb_run00001_2')], scope)).toBe(true)
+    // Another user, the same server: what matters is where the databases are.
+    expect(manifestInScope([on('wdb_run00001_1', 'postgresql://other@db.example:5433')], scope)).toBe(true)
+  })
+
+  it('another prefix, or another server, for any of them: another project\'s, left for its own next run', () => {
+    expect(manifestInScope([{ database: 'app_tpl_0123456789abcdef' }, on('app_run00001_1')], scope)).toBe(false)
+    expect(manifestInScope([on('wdb_run00001_1'), on('wdb_run00001_2', 'postgresql://postgres@db.example:5432')], scope)).toBe(false)
+    expect(manifestInScope([on('wdb_run00001_1', 'mysql://root@db.example:3306')], scope)).toBe(false)
+    expect(manifestInScope([on('wdbx_run00001_1')], scope)).toBe(false)
+  })
+
+  it('a manifest that names no database proves nothing: anyone\'s', () => {
+    expect(manifestInScope([], scope)).toBe(true)
   })
 })
 
@@ -379,5 +410,24 @@ describe('deadManifests, then removeManifests', () => {
 
   it('a missing directory is nothing to sweep', () => {
     expect(deadManifests({ dir: join(dir, 'nope') })).toEqual([])
+  })
+
+  it('with a scope, a dead run of another prefix or server keeps its manifest (what it was creating) for its own project', () => {
+    const scoped = mkdtempSync(join(tmpdir(), 'workerdb-manifests-scope-'))
+    try {
+      const host = hostname()
+      const server = 'postgresql://postgres@127.0.0.1:5432'
+      const entry = (database: string, at = server) => ({ database, url: `${at}/${database}` })
+      writeFileSync(join(scoped, 'ours0001.json'), JSON.stringify({ runId: 'ours0001', pid: dead, host, template: { name: 'wdb_tpl_0123456789abcdef' }, clones: [entry('wdb_ours0001_1')], creating: [entry('wdb_ours0001_2')] }))
+      writeFileSync(join(scoped, 'prefx001.json'), JSON.stringify({ runId: 'prefx001', pid: dead, host, template: { name: 'app_tpl_0123456789abcdef' }, creating: [entry('app_prefx001_1')] }))
+      writeFileSync(join(scoped, 'servr001.json'), JSON.stringify({ runId: 'servr001', pid: dead, host, creating: [entry('wdb_servr001_1', 'mysql://root@127.0.0.1:3306')] }))
+      writeFileSync(join(scoped, 'empty001.json'), JSON.stringify({ runId: 'empty001', pid: dead, host }))
+      const found = deadManifests({ dir: scoped, scope: { adminUrl: `${server}/postgres`, prefix: 'wdb' } }).map((d) => d.file.slice(scoped.length + 1)).sort()
+      expect(found).toEqual(['empty001.json', 'ours0001.json'])
+      // Without a scope (every project's): all four.
+      expect(deadManifests({ dir: scoped })).toHaveLength(4)
+    } finally {
+      rmSync(scoped, { recursive: true, force: true })
+    }
   })
 })

@@ -12,12 +12,12 @@ import { plural, type Logger } from '../log.js'
 import { manifestDir, parseManifestFileName, removeManifest, type CreatingEntry, type Manifest } from '../runfile/manifest.js'
 import { isPidAlive, ownerAlive } from '../runfile/liveness.js'
 import { sweep } from './sweep.js'
-import { DEFAULT_TTL_MS } from './sweep-rules.js'
+import { DEFAULT_TTL_MS, manifestInScope } from './sweep-rules.js'
 
 export function sweepDeadRuns(adminUrl: string, config: ResolvedConfig, runId: string, hash: string, log: Logger): Promise<unknown> {
   let dead: DeadManifest[] = []
   try {
-    dead = deadManifests({ ttlMs: config.sweepTtlMs, keepRuns: [runId] })
+    dead = deadManifests({ ttlMs: config.sweepTtlMs, keepRuns: [runId], scope: { adminUrl, prefix: config.prefix } })
   } catch {
     // Files the next run can look at as well.
   }
@@ -45,12 +45,22 @@ export interface DeadManifest {
   creating: CreatingEntry[]
 }
 
+/** Every database a manifest names (its template, clones and those being created), with the URL it has for each. */
+function namedIn(m: Partial<Manifest>): Array<{ database: string; url?: string }> {
+  return [
+    ...(typeof m.template?.name === 'string' ? [{ database: m.template.name }] : []),
+    ...(Array.isArray(m.clones) ? m.clones : []),
+    ...(Array.isArray(m.creating) ? m.creating : []),
+  ]
+}
+
 /**
  * Manifest files (os.tmpdir()/workerdb/<run>.json) of runs that died: a run that is killed, or that Jest 29
  * ends without globalTeardown, never removes its own. Dead when their run's process is gone, or (for
- * `workerdb provision` runs and older manifests without an owner) when older than the TTL.
+ * `workerdb provision` runs and older manifests without an owner) when older than the TTL. With `scope`, only
+ * those a sweep of that prefix on that server may remove (manifestInScope).
  */
-export function deadManifests(opts: { ttlMs?: number; now?: number; dir?: string; keepRuns?: string[] } = {}): DeadManifest[] {
+export function deadManifests(opts: { ttlMs?: number; now?: number; dir?: string; keepRuns?: string[]; scope?: { adminUrl: string; prefix: string } } = {}): DeadManifest[] {
   const dir = opts.dir ?? manifestDir()
   const now = opts.now ?? Date.now()
   const ttl = opts.ttlMs ?? DEFAULT_TTL_MS
@@ -75,7 +85,8 @@ export function deadManifests(opts: { ttlMs?: number; now?: number; dir?: string
         const owner = typeof m.pid === 'number' && typeof m.host === 'string' && !m.detached
           ? ownerAlive({ pid: m.pid, host: m.host, createdAt: m.createdAt ?? new Date(0).toISOString(), startTicks: m.startTicks })
           : 'unknown'
-        if (owner === false || (owner === 'unknown' && age > ttl)) dead.push({ file, creating: Array.isArray(m.creating) ? m.creating : [] })
+        const ours = !opts.scope || manifestInScope(namedIn(m), opts.scope)
+        if (ours && (owner === false || (owner === 'unknown' && age > ttl))) dead.push({ file, creating: Array.isArray(m.creating) ? m.creating : [] })
       }
     } catch {
       // Unreadable or half-written: leave it to its owner, or to a later sweep.

@@ -9,7 +9,7 @@ import type { DatabaseRow } from '../catalog/dialect.js'
 import { parseMarker, type Marker } from '../catalog/marker.js'
 import { parseName, parseRoleName } from '../catalog/names.js'
 import type { CreatingEntry } from '../runfile/manifest.js'
-import { connectionParts } from '../url.js'
+import { connectionParts, withDatabase } from '../url.js'
 
 export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000
 /** Templates of this many hashes per prefix are kept (the newest), so switching branches back and forth stays warm. */
@@ -147,11 +147,28 @@ export function templateHashes(rows: DatabaseRow[], gone: SweepCandidate[]): Set
  * database is ours. Only an exact name on the same server, unmarked and without sessions, qualifies.
  */
 export function unmarkedOrphans(rows: DatabaseRow[], orphans: readonly CreatingEntry[], opts: { adminUrl: string; prefix: string; busy: ReadonlySet<string> }): SweepCandidate[] {
-  const here = serverOf(opts.adminUrl)
-  const named = new Set(orphans.filter((c) => c.database.startsWith(`${opts.prefix}_`) && serverOf(c.url) === here).map((c) => c.database))
+  const named = new Set(orphans.filter((c) => c.database.startsWith(`${opts.prefix}_`) && onServer(c, opts.adminUrl)).map((c) => c.database))
   return rows
     .filter((r) => named.has(r.name) && !parseMarker(r.comment) && !opts.busy.has(r.name))
     .map((r) => ({ name: r.name, reason: 'clone whose run died while creating it, before its marker (named in that run\'s manifest)' }))
+}
+
+/**
+ * Whether a dead run's manifest is this sweep's to remove: only when every database it names has this
+ * prefix and sits on this server, since what it was creating is the only proof that lets a sweep drop a
+ * database without a marker, and only a sweep of that prefix on that server can act on it. Another
+ * project's (another prefix, another server) waits for that project's next run; one that names none is
+ * anyone's.
+ */
+export function manifestInScope(named: readonly { database: string; url?: string }[], scope: { adminUrl: string; prefix: string }): boolean {
+  return named.every((n) => n.database.startsWith(`${scope.prefix}_`) && (n.url === undefined || onServer({ database: n.database, url: n.url }, scope.adminUrl)))
+}
+
+/** `entry` is on the server `adminUrl` names: the same host and port, or for SQLite (no server) the same directory. */
+function onServer(entry: CreatingEntry, adminUrl: string): boolean {
+  if (/^(file|sqlite):/i.test(adminUrl)) return withDatabase(adminUrl, entry.database) === entry.url
+  const here = serverOf(adminUrl)
+  return here !== undefined && serverOf(entry.url) === here
 }
 
 function serverOf(url: string): string | undefined {

@@ -10,7 +10,7 @@ export async function sweepCommand(out: CommandOutput, cwd: string, dryRun: bool
   const { prefix, project, sweepTtlMs: ttl, keepTemplates } = config
   const warnings: string[] = []
   // Manifests of dead runs in the temp dir (a killed run, Jest 29's bail) name what those runs were creating.
-  const dead = deadManifests({ ttlMs: ttl })
+  const dead = deadManifests({ ttlMs: ttl, scope: { adminUrl: url, prefix } })
   const dropped = await sweep(url, { prefix, project, ttlMs: ttl, dryRun, keepTemplates, orphans: dead.flatMap((d) => d.creating), warn: (l) => warnings.push(l) })
   const manifests = dryRun ? [] : removeManifests(dead)
   const databases = dropped.filter((d) => d.kind !== 'role')
