@@ -38,15 +38,20 @@ const perRep = (xs) => (xs?.length > 1 ? ` (per rep: ${xs.map((r) => `${r}×`).j
 const serverCpu = (c) => (c?.serverCpuMsPerClone === undefined ? ''
   : `server CPU ${ms(c.serverCpuMsPerClone)}${c.leftCpuMsPerClone === undefined ? '' : ` + ${ms(c.leftCpuMsPerClone)} in the background after it returned`}, `)
 
-/** How many sessions a MariaDB copy put its rows in over, when the record says. */
+/** How many sessions a MariaDB or MySQL copy put its rows in over, when the record says. */
 const sessionsOf = (n) => (n === undefined ? '' : ` (rows over ${n} session${n === 1 ? '' : 's'})`)
 
-/** The MariaDB rows' reading: the ratio at 4 at once against the goal, and what bounds a clone from below, in the record's figures. */
-function mysqlFloor(my) {
+/**
+ * The reading of a mysql row's two lines (MariaDB's or MySQL's): the ratio at 4 at once against the goal, and
+ * what bounds a clone from below, in the record's figures.
+ */
+function mysqlFloor(my, product, server) {
   const c = my.four.copyCpu ?? {}
+  const why = product === 'MariaDB'
+    ? 'MariaDB syncs its DDL log, the `.frm` and the new `.ibd` at each `CREATE TABLE`, and an `.ibd` twice for each page a table under 64 pages grows by. '
+    : ''
   const syncs = my.durable
-    ? `Both ways pay the same syncs to disk (${my.one.copyFsyncs} InnoDB fsyncs for workerdb's clone, ${my.one.dumpFsyncs ?? '–'} for the dump's, server-wide counts): ` +
-      'MariaDB syncs its DDL log, the `.frm` and the new `.ibd` at each `CREATE TABLE`, and an `.ibd` twice for each page a table under 64 pages grows by. '
+    ? `Both ways pay the same syncs to disk (${my.one.copyFsyncs} InnoDB fsyncs for workerdb's clone, ${my.one.dumpFsyncs ?? '–'} for the dump's, server-wide counts)${why ? `: ${why}` : '. '}`
     : '(This server does not wait for the disk at each commit: innodb_flush_log_at_trx_commit is not 1.) '
   const cpu = my.one.copyCpu?.serverCpuMsPerClone !== undefined && my.one.dumpCpu?.serverCpuMsPerClone !== undefined
     ? `What workerdb saves is the server's CPU: ${ms(my.one.copyCpu.serverCpuMsPerClone)} per clone against ${ms(my.one.dumpCpu.serverCpuMsPerClone)} (no text to print and parse, and no statistics recalculated again and again while the rows go in). `
@@ -57,7 +62,7 @@ function mysqlFloor(my) {
   const bound = my.four.cpuFloorMs === undefined ? ''
     : `workerdb's 4 copies cost the server ${ms(c.serverCpuMsPerClone * 4)} of CPU, so even with all ${my.cores} cores to themselves they could not take less than ${ms(my.four.cpuFloorMs)}; ` +
       `they took ${ms(my.four.copyMs)}${busy}${my.cpuBound === undefined ? '' : my.cpuBound ? `: CPU-bound on this ${my.cores}-core machine` : ': not every core was busy, so the rest is waiting for those syncs'}. `
-  return `MariaDB (the two rows on **mysql**): workerdb's clone is ${faster(my.four.ratio)} than \`mysqldump | mysql\` with 4 at once (the goal: ≥ ${my.goal}×, ${my.goalMet ? 'met' : 'not met'}) and ${faster(my.one.ratio)} one alone. ` +
+  return `${product} (the two rows on **${server}**): workerdb's clone is ${faster(my.four.ratio)} than \`mysqldump | mysql\` with 4 at once (the goal: ≥ ${my.goal}×, ${my.goalMet ? 'met' : 'not met'}) and ${faster(my.one.ratio)} one alone. ` +
     syncs + cpu + bound + 'Going below the syncs takes transportable tablespaces ' +
     '(`FLUSH TABLES … FOR EXPORT`, copying the `.ibd` files, `ALTER TABLE … IMPORT TABLESPACE`), which need the server\'s datadir: a server reached by URL does not give it.'
 }
@@ -166,13 +171,14 @@ export function renderPerformance(rec) {
   }
   const sc = rows.scaling?.embedded
   if (sc) add(`scaling N = ${sc.points.map((p) => p.n).join(', ')}`, sv('scaling', 'embedded'), sc.points.map((p) => ms(p.ms)).join(', '), '', `≈ ${sc.fixedMs} ms + ${sc.perCloneMs} ms per clone (r² ${sc.r2}); peak RSS ${Math.min(...sc.points.map((p) => p.peakRssMb))}–${Math.max(...sc.points.map((p) => p.peakRssMb))} MB`)
-  const my = rows.mysql?.mysql
-  if (my) {
-    add(`MariaDB clone, one alone (${my.work.templateMb} MiB template: ${my.work.schema})`, sv('mysql', 'mysql'),
+  // The mysql row on each server it ran on: MariaDB's (server key mysql) and MySQL's (mysql-container).
+  const mysqlRows = Object.entries(rows.mysql ?? {}).map(([key, my]) => ({ key, my, product: rec.servers[key]?.product ?? 'MariaDB' }))
+  for (const { key, my, product } of mysqlRows) {
+    add(`${product} clone, one alone (${my.work.templateMb} MiB template: ${my.work.schema})`, sv('mysql', key),
       `workerdb copy${sessionsOf(my.work.sessions?.one)} ${ms(my.one.copyMs)} (${serverCpu(my.one.copyCpu)}${my.one.copyFsyncs} InnoDB fsyncs); its drop ${ms(my.one.dropMs)}`,
-      my.one.dumpMs === undefined ? `mysqldump \| mysql not measured (${my.baselineSkipped})` : `\`mysqldump --single-transaction --skip-lock-tables --routines --events \| mysql\` into a new database ${ms(my.one.dumpMs)} (${serverCpu(my.one.dumpCpu)}${my.one.dumpFsyncs} InnoDB fsyncs)`,
+      my.one.dumpMs === undefined ? `mysqldump \| mysql not measured (${my.baselineSkipped})` : `\`mysqldump --single-transaction --skip-lock-tables --routines --events \| mysql\` into a new database${/in the container/.test(my.baseline ?? '') ? ', in the container' : ''} ${ms(my.one.dumpMs)} (${serverCpu(my.one.dumpCpu)}${my.one.dumpFsyncs} InnoDB fsyncs)`,
       `${faster(my.one.ratio)}${perRep(my.one.perRep)}`)
-    add('MariaDB clones, 4 at once (the same template)', sv('mysql', 'mysql'),
+    add(`${product} clones, 4 at once (the same template)`, sv('mysql', key),
       `workerdb copy, a lane each${sessionsOf(my.work.sessions?.four)} ${ms(my.four.copyMs)}${cpuOf(my.four.copyCpu, my.cores)}; their drop ${ms(my.four.dropMs)}`,
       my.four.dumpMs === undefined ? '' : `4 such pipelines at once ${ms(my.four.dumpMs)}${cpuOf(my.four.dumpCpu, my.cores)}`,
       my.four.ratio === undefined ? '' : `${faster(my.four.ratio)}${perRep(my.four.perRep)}; the goal: ≥ ${my.goal}× faster, ${my.goalMet ? 'met' : 'not met'}`)
@@ -187,7 +193,7 @@ export function renderPerformance(rec) {
   }
   if (table.length > 2) lines.push(...table)
   else lines.push('_The record holds no measured row._')
-  if (my?.four.ratio !== undefined) lines.push('', mysqlFloor(my))
+  for (const { key, my, product } of mysqlRows) if (my.four.ratio !== undefined) lines.push('', mysqlFloor(my, product, key))
   if (rec.skipped?.length) lines.push('', `Skipped: ${rec.skipped.map((s) => `${s.row} on ${s.server} (${s.why})`).join('; ')}.`)
   if (rec.errors?.length) lines.push('', `Failed: ${rec.errors.map((e) => `${e.row} on ${e.server ?? 'all'} (${String(e.message).split('\n')[0].slice(0, 200)})`).join('; ')}.`)
   return lines.join('\n')

@@ -37,7 +37,9 @@
  *   overhead    a no-DB Vitest suite with and without the plugin: per test file and per run (embedded only)
  *   scaling     provisioning time and peak RSS for N = 1…16 (embedded only)
  *   mysql       MariaDB at --mysql-url (WORKERDB_TEST_MYSQL_URL, else mysql://root@127.0.0.1:3306; the row is skipped,
- *               with the reason recorded, when nothing answers there): the 50-table schema with 49 foreign keys
+ *               with the reason recorded, when nothing answers there), and MySQL in a container the bench starts
+ *               of --mysql-image (WORKERDB_TEST_MYSQL_IMAGE, else workerdb/mysql:sid-local; its own mysqldump and
+ *               mysql run in it, over its socket; skipped with the reason without Docker or the image): the 50-table schema with 49 foreign keys
  *               (each table's rows point at the one before) as a template, built and sealed as workerdb does; then
  *               per rep, interleaved: one clone alone and 4 at once by workerdb's copy (engine/clones.ts over
  *               catalog/mysql: the template's definitions, read once per run, replayed, then INSERT … SELECT per
@@ -64,7 +66,7 @@
  * --ns 2,4 · --k 4 · --suite-tx 40 · --overhead-files 8,32 · --budget SECONDS (550: each row on each server
  * gets a weighted share of what is left and stops after the rep under way once past it; a row that would
  * start past the budget is skipped, and 30 s past it the row under way is cut; the record says which) ·
- * --run-timeout SECONDS (180, per child run) · --mysql-url URL · --sqlite-dir DIR · --out FILE · --update (keep the
+ * --run-timeout SECONDS (180, per child run) · --mysql-url URL · --mysql-image NAME · --sqlite-dir DIR · --out FILE · --update (keep the
  * record at --out, replacing only the rows measured now; the record lists such updates, each with the rows still
  * its own) · --no-readme · --json · --loud
  */
@@ -77,7 +79,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { createJiti } from 'jiti'
 import { renderToReadme } from './render.mjs'
-import { mysqlTableSql } from './mysql-schema.mjs'
+import { mysqlSessionSql, mysqlTableSql } from './mysql-schema.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 /** The test support and core's sources are TypeScript: jiti loads them here, as Vitest does for the tests. */
@@ -725,6 +727,8 @@ async function resetRow(adminUrl, work) {
 
 // ── mysql and sqlite: the other kinds, each against the best its users do without workerdb ──────────────
 const MYSQL_URL = flag('mysql-url', process.env.WORKERDB_TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306')
+/** The image of the MySQL server the bench starts for the mysql row (test-support/mysql-server.ts's). */
+const MYSQL_IMAGE = flag('mysql-image', process.env.WORKERDB_TEST_MYSQL_IMAGE || 'workerdb/mysql:sid-local')
 const SQLITE_BASE = flag('sqlite-dir', tmpdir())
 const KIND_TABLES = 50
 const KIND_ROWS = 2000
@@ -734,10 +738,10 @@ const KIND_SCHEMA = `${KIND_TABLES} tables × ${KIND_ROWS.toLocaleString('en')} 
 /** What the bench made on a server other than PostgreSQL, undone in the bench's finally whatever happened (each row also cleans up after itself). */
 const otherCleanups = []
 
-/** The schema in MariaDB's words (bench/mysql-schema.mjs), in 5 scripts as migrationSql. */
-function mysqlMigrationSql() {
+/** The schema in MariaDB's or MySQL's words (bench/mysql-schema.mjs), in 5 scripts as migrationSql. */
+function mysqlMigrationSql(flavour) {
   return Array.from({ length: 5 }, (_, f) =>
-    Array.from({ length: 10 }, (_, i) => mysqlTableSql(f * 10 + i, KIND_ROWS)).flat().join('\n'))
+    [...mysqlSessionSql(KIND_ROWS, flavour), ...Array.from({ length: 10 }, (_, i) => mysqlTableSql(f * 10 + i, KIND_ROWS, flavour)).flat()].join('\n'))
 }
 
 /** The same schema and rows in SQLite's words. */
@@ -853,13 +857,17 @@ async function serverSettled(pid) {
 
 const shq = (s) => `'${String(s).replace(/'/g, "'\\''")}'`
 
-/** The MariaDB server and what the row needs of it; throws when nothing (or no MariaDB ≥ 10.5) answers. */
-async function openMysql() {
+/**
+ * The MariaDB or MySQL server at `url` and what the row needs of it; throws when nothing (or no MariaDB ≥ 10.5,
+ * MySQL ≥ 8.0) answers. `container`: the MySQL container the bench started (mysqldump and mysql then run in it,
+ * the server's own tools, over its socket; its mysqld's CPU is read through the pid this machine sees).
+ */
+async function openMysql(url, { from, container } = {}) {
   const src = await coreSources()
   const mysql = await jiti.import('../packages/core/src/catalog/mysql/index.ts')
-  const parts = mysql.parseMysqlUrl(MYSQL_URL)
+  const parts = mysql.parseMysqlUrl(url)
   const where = parts.socketPath ?? `${parts.host}:${parts.port}`
-  const admin = await src.dialects.connectAdmin(MYSQL_URL, '--mysql-url')
+  const admin = await src.dialects.connectAdmin(url, '--mysql-url')
   let mon
   try {
     mon = await coreRequire('mysql2/promise').createConnection({
@@ -868,22 +876,26 @@ async function openMysql() {
     const facts = await admin.facts()
     const [[v]] = await mon.query('SELECT VERSION() AS version, @@GLOBAL.innodb_flush_log_at_trx_commit AS flush, @@pid_file AS pidFile')
     // The server's own CPU is readable when it runs on this machine.
-    let serverPid
-    if (parts.socketPath || ['127.0.0.1', 'localhost', '::1'].includes(parts.host)) {
+    let serverPid = container?.pid !== undefined && processTicks(container.pid) !== undefined ? container.pid : undefined
+    if (!container && (parts.socketPath || ['127.0.0.1', 'localhost', '::1'].includes(parts.host))) {
       let pid
       try { pid = Number(readFileSync(String(v.pidFile), 'utf8').trim()) } catch { /* not readable here: no CPU figures */ }
       if (pid && processTicks(pid) !== undefined) serverPid = pid
     }
     const version = String(v.version).split('-')[0]
     const product = facts.product.split(' ')[0]
-    const cliArgs = [...(parts.socketPath ? ['-S', parts.socketPath] : ['-h', parts.host, '-P', String(parts.port)]), ...(parts.user ? ['-u', parts.user] : [])]
-    const hasCli = ['mysqldump', 'mysql'].every((c) => spawnSyncText(c, ['--version']) !== undefined)
+    const mariadb = product === 'MariaDB'
+    // In the container: its own client tools as root over its socket; here: the machine's, to the URL's server.
+    const cliArgs = container ? ['-uroot'] : [...(parts.socketPath ? ['-S', parts.socketPath] : ['-h', parts.host, '-P', String(parts.port)]), ...(parts.user ? ['-u', parts.user] : [])]
+    const cli = container ? (args) => spawnSyncText('docker', ['exec', container.id, ...args]) : (args) => spawnSyncText(args[0], args.slice(1))
+    const hasCli = ['mysqldump', 'mysql'].every((c) => cli([c, '--version']) !== undefined)
+    const durability = `innodb_flush_log_at_trx_commit=${v.flush}${Number(v.flush) === 1 ? ': every commit waits for the redo log\'s fsync' : ''}`
     return {
-      src, admin, mon, serverPid, cliArgs, hasCli, password: parts.password,
+      src, admin, mon, serverPid, cliArgs, hasCli, password: parts.password, url, container, mariadb,
       server: {
-        label: `${product} ${version} at ${where} (innodb_flush_log_at_trx_commit=${v.flush}${Number(v.flush) === 1 ? ': every commit waits for the redo log\'s fsync' : ''})`,
-        kind: 'mysql', version, host: where, durable: facts.durable, flushLogAtTrxCommit: Number(v.flush),
-        from: flag('mysql-url') ? '--mysql-url' : process.env.WORKERDB_TEST_MYSQL_URL ? 'WORKERDB_TEST_MYSQL_URL' : 'default (127.0.0.1:3306)',
+        label: container ? `${product} ${version} in a container (${container.image}, started by the bench; ${durability})` : `${product} ${version} at ${where} (${durability})`,
+        kind: 'mysql', product, version, host: where, durable: facts.durable, flushLogAtTrxCommit: Number(v.flush), from,
+        ...(container ? { image: container.image } : {}),
         ...(serverPid ? { cpuFrom: `/proc/${serverPid}/stat (the server process)` } : {}),
       },
     }
@@ -894,7 +906,7 @@ async function openMysql() {
   }
 }
 
-/** Every MariaDB database of this bench run (their names start with PREFIX_), dropped. */
+/** Every MariaDB or MySQL database of this bench run (their names start with PREFIX_), dropped. */
 async function dropOursMysql(admin) {
   for (const { name } of await admin.list(PREFIX)) {
     if (!name.startsWith(`${PREFIX}_`)) continue
@@ -913,8 +925,9 @@ async function mysqlRow(ctx) {
     // The template as a run builds it: made "building", migrated, marked ready, sealed.
     const buildMs = await timed(async () => {
       await admin.create(tpl, mark('template', { state: 'building' }))
-      const scripts = await src.dialects.dialectFor(MYSQL_URL).openScripts(src.dialects.dialectFor(MYSQL_URL).databaseUrl(MYSQL_URL, tpl))
-      try { for (const sql of mysqlMigrationSql()) await scripts.run(sql) } finally { await scripts.close() }
+      const dialect = src.dialects.dialectFor(ctx.url)
+      const scripts = await dialect.openScripts(dialect.databaseUrl(ctx.url, tpl))
+      try { for (const sql of mysqlMigrationSql({ mariadb: ctx.mariadb })) await scripts.run(sql) } finally { await scripts.close() }
       await admin.mark(tpl, mark('template', { state: 'ready' }))
       await admin.seal(tpl)
     })
@@ -929,8 +942,8 @@ async function mysqlRow(ctx) {
     const byCopy = async (n) => {
       const runId = src.names.newRunId()
       const names = Array.from({ length: n }, (_, i) => src.names.cloneName(PREFIX, runId, i + 1))
-      const { ms, cpu } = await withCpu(ctx.serverPid, () => src.clones.createClones({ adminUrl: MYSQL_URL, template: tpl, names, runId, plan, concurrency: lanes, first: admin }))
-      return { ms, cpu, names, drop: () => src.clones.dropClones(MYSQL_URL, names, runId, 4) }
+      const { ms, cpu } = await withCpu(ctx.serverPid, () => src.clones.createClones({ adminUrl: ctx.url, template: tpl, names, runId, plan, concurrency: lanes, first: admin }))
+      return { ms, cpu, names, drop: () => src.clones.dropClones(ctx.url, names, runId, 4) }
     }
     // Django's way: CREATE DATABASE, then `mysqldump … <template> | mysql <clone>`, a pipeline per clone.
     const env = { ...process.env, ...(ctx.password ? { MYSQL_PWD: ctx.password } : {}) }
@@ -939,7 +952,9 @@ async function mysqlRow(ctx) {
       const names = Array.from({ length: n }, (_, i) => `${PREFIX}_dump${tag}_${i + 1}`)
       const { ms, cpu } = await withCpu(ctx.serverPid, () => Promise.all(names.map(async (name) => {
         await admin.create(name, mark('clone'))
-        const r = await runChild('bash', ['-c', `set -o pipefail; ${dumpCmd} | ${['mysql', ...ctx.cliArgs, name].map(shq).join(' ')}`], { cwd: work, env })
+        const pipeline = `set -o pipefail; ${dumpCmd} | ${['mysql', ...ctx.cliArgs, name].map(shq).join(' ')}`
+        const r = ctx.container ? await runChild('docker', ['exec', ctx.container.id, 'bash', '-c', pipeline], { cwd: work, env })
+          : await runChild('bash', ['-c', pipeline], { cwd: work, env })
         if (r.code !== 0) throw new Error(`mysqldump | mysql into ${name} failed (exit ${r.code}${r.signal ? `, ${r.signal}` : ''}${r.timedOut ? ', timed out' : ''}): ${r.out.slice(-1000)}`)
       })))
       return { ms, cpu, names, drop: async () => { for (const name of names) await admin.drop(name); return names.length } }
@@ -982,7 +997,7 @@ async function mysqlRow(ctx) {
         // The sessions each copy put its rows in over: one clone alone, and each of 4 at once.
         sessions: { one: src.clones.copySessions(lanes, 1, plan.sessionsPerCopy), four: src.clones.copySessions(lanes, 4, plan.sessionsPerCopy) },
       },
-      baseline: ctx.hasCli ? 'CREATE DATABASE, then mysqldump --single-transaction --skip-lock-tables --routines --events <template> | mysql <clone>' : undefined,
+      baseline: ctx.hasCli ? `CREATE DATABASE, then mysqldump --single-transaction --skip-lock-tables --routines --events <template> | mysql <clone>${ctx.container ? ' (in the container: its own tools, over its socket)' : ''}` : undefined,
       ...(ctx.hasCli ? {} : { baselineSkipped: 'mysqldump or mysql not found on PATH' }),
       one: { copyMs: m('copy1'), dumpMs: m('dump1'), dropMs: m('drop1'), copyFsyncs: m('copy1Fsyncs'), dumpFsyncs: m('dump1Fsyncs'), copyCpu: cpuMedians(t.copy1Cpu), dumpCpu: cpuMedians(t.dump1Cpu) },
       four: { copyMs: m('copy4'), dumpMs: m('dump4'), dropMs: m('drop4'), copyCpu: cpuMedians(t.copy4Cpu), dumpCpu: cpuMedians(t.dump4Cpu) },
@@ -1248,6 +1263,7 @@ const work = mkdtempSync(join(tmpdir(), 'workerdb-bench-'))
 let embedded
 let container
 let mysqlCtx
+let mysqlContainerCtx
 let sqliteCtx
 const servers = {} // key → admin url
 let interrupted = false
@@ -1378,21 +1394,41 @@ try {
     }
   }
   if (ONLY.includes('mysql')) {
+    /** Closed whatever happened: an open connection would keep the bench from exiting. */
+    const closing = (ctx) => async () => {
+      try {
+        await dropOursMysql(ctx.admin)
+      } finally {
+        await ctx.mon.end().catch(() => ctx.mon.destroy())
+        await ctx.admin.close()
+      }
+    }
     try {
-      mysqlCtx = await openMysql()
+      mysqlCtx = await openMysql(MYSQL_URL, { from: flag('mysql-url') ? '--mysql-url' : process.env.WORKERDB_TEST_MYSQL_URL ? 'WORKERDB_TEST_MYSQL_URL' : 'default (127.0.0.1:3306)' })
       result.servers.mysql = mysqlCtx.server
-      otherCleanups.push(async () => {
-        try {
-          await dropOursMysql(mysqlCtx.admin)
-        } finally {
-          // Closed whatever happened: an open connection would keep the bench from exiting.
-          await mysqlCtx.mon.end().catch(() => mysqlCtx.mon.destroy())
-          await mysqlCtx.admin.close()
-        }
-      })
+      otherCleanups.push(closing(mysqlCtx))
     } catch (err) {
       result.skipped.push({ row: 'mysql', server: 'mysql', why: `no MariaDB ≥ 10.5 to use at ${MYSQL_URL.replace(/\/\/[^@/]*@/, '//')}: ${String(err.message ?? err).split('\n')[0]}` })
       say(`mysql [mysql] skipped: ${result.skipped.at(-1).why}`)
+    }
+    // MySQL beside it: a container of the local MySQL image, with MySQL's defaults but for the binary log
+    // (MariaDB's here keeps none), started as the tests start theirs and removed however the bench ends.
+    const { startMysqlContainer, mysqlAnswers } = await jiti.import('../test-support/mysql-server.ts')
+    const started = startMysqlContainer(MYSQL_IMAGE, ['--skip-log-bin'])
+    if (typeof started === 'string') {
+      result.skipped.push({ row: 'mysql', server: 'mysql-container', why: started })
+      say(`mysql [mysql-container] skipped: ${started}`)
+    } else {
+      otherCleanups.push(async () => started.remove())
+      try {
+        await mysqlAnswers(started.url)
+        mysqlContainerCtx = await openMysql(started.url, { from: `a container the bench started (--mysql-image ${MYSQL_IMAGE})`, container: { ...started, image: MYSQL_IMAGE } })
+        result.servers['mysql-container'] = mysqlContainerCtx.server
+        otherCleanups.push(closing(mysqlContainerCtx))
+      } catch (err) {
+        result.skipped.push({ row: 'mysql', server: 'mysql-container', why: String(err.message ?? err).split('\n')[0] })
+        say(`mysql [mysql-container] skipped: ${result.skipped.at(-1).why}`)
+      }
     }
   }
   if (ONLY.includes('sqlite')) {
@@ -1413,7 +1449,7 @@ try {
     else if (row === 'fsync') planned.push([row, 'embedded-disk'])
     else if (row === 'config') planned.push([row, 'none'])
     else if (row === 'overhead' || row === 'scaling') { if (servers.embedded) planned.push([row, 'embedded']) }
-    else if (row === 'mysql') { if (mysqlCtx) planned.push([row, 'mysql']) }
+    else if (row === 'mysql') { if (mysqlCtx) planned.push([row, 'mysql']); if (mysqlContainerCtx) planned.push([row, 'mysql-container']) }
     else if (row === 'sqlite') { if (sqliteCtx) planned.push([row, 'sqlite']) }
     else for (const k of keys) if (runsOn(row, k)) planned.push([row, k])
   }
@@ -1653,11 +1689,12 @@ try {
     })
   }
 
-  if (ONLY.includes('mysql') && mysqlCtx) {
-    const m = await measure('mysql', 'mysql', () => mysqlRow(mysqlCtx))
+  for (const [key, ctx] of [['mysql', mysqlCtx], ['mysql-container', mysqlContainerCtx]]) {
+    if (!ONLY.includes('mysql') || !ctx) continue
+    const m = await measure('mysql', key, () => mysqlRow(ctx))
     if (m) {
       const cpu = m.four.copyCpu
-      say(`mysql [mysql] ${m.work.templateMb} MiB template (built in ${m.work.buildMs} ms, definitions read in ${m.work.planMs} ms) · one clone: workerdb ${m.one.copyMs} ms vs mysqldump | mysql ${m.one.dumpMs ?? '–'} ms (${m.one.ratio ?? '–'}×; InnoDB fsyncs ${m.one.copyFsyncs} vs ${m.one.dumpFsyncs ?? '–'}) · 4 at once: ${m.four.copyMs} vs ${m.four.dumpMs ?? '–'} ms (${m.four.ratio ?? '–'}×, goal ≥ ${m.goal}×${m.goalMet === undefined ? '' : m.goalMet ? ': met' : ': NOT met'}) · drop: 1 ${m.one.dropMs} ms, 4 ${m.four.dropMs} ms${cpu.machineCores !== undefined ? ` · during workerdb's 4 copies: server ${cpu.serverCores ?? '–'} cores, machine ${cpu.machineCores} of ${m.cores}, iowait ${cpu.iowaitPct}%` : ''}${m.four.cpuFloorMs !== undefined ? ` · server CPU for the 4 copies ${m.four.copyCpu.serverCpuMsPerClone * 4} ms: on ${m.cores} cores ≥ ${m.four.cpuFloorMs} ms` : ''}${m.four.perRep ? ` · ratio per rep: one ${m.one.perRep.join(', ')}; 4 at once ${m.four.perRep.join(', ')}` : ''}`)
+      say(`mysql [${key}] ${m.work.templateMb} MiB template (built in ${m.work.buildMs} ms, definitions read in ${m.work.planMs} ms) · one clone: workerdb ${m.one.copyMs} ms vs mysqldump | mysql ${m.one.dumpMs ?? '–'} ms (${m.one.ratio ?? '–'}×; InnoDB fsyncs ${m.one.copyFsyncs} vs ${m.one.dumpFsyncs ?? '–'}) · 4 at once: ${m.four.copyMs} vs ${m.four.dumpMs ?? '–'} ms (${m.four.ratio ?? '–'}×, goal ≥ ${m.goal}×${m.goalMet === undefined ? '' : m.goalMet ? ': met' : ': NOT met'}) · drop: 1 ${m.one.dropMs} ms, 4 ${m.four.dropMs} ms${cpu.machineCores !== undefined ? ` · during workerdb's 4 copies: server ${cpu.serverCores ?? '–'} cores, machine ${cpu.machineCores} of ${m.cores}, iowait ${cpu.iowaitPct}%` : ''}${m.four.cpuFloorMs !== undefined ? ` · server CPU for the 4 copies ${m.four.copyCpu.serverCpuMsPerClone * 4} ms: on ${m.cores} cores ≥ ${m.four.cpuFloorMs} ms` : ''}${m.four.perRep ? ` · ratio per rep: one ${m.one.perRep.join(', ')}; 4 at once ${m.four.perRep.join(', ')}` : ''}`)
     }
   }
 

@@ -7,7 +7,8 @@
  *
  * Without an engine or the image, WORKERDB_TEST_ORACLE_MYSQL_MISSING says why, and the files that need the
  * server skip (or fail, under WORKERDB_TEST_CONTAINERS=required). A test run killed before its teardown
- * leaves its container; the next run removes every one whose starting process is gone.
+ * leaves its container; the next run removes every one whose starting process is gone. `pnpm bench` starts
+ * the MySQL of its mysql row the same way (startMysqlContainer).
  */
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
@@ -38,31 +39,70 @@ function removeOrphans(): void {
   if (dead.length) docker(['rm', '-f', '-v', ...dead])
 }
 
-export default function setup(): (() => void) | undefined {
-  if (process.env.WORKERDB_TEST_ORACLE_MYSQL_URL) return undefined
-  const image = process.env.WORKERDB_TEST_MYSQL_IMAGE || 'workerdb/mysql:sid-local'
-  const missing = (why: string) => {
-    process.env.WORKERDB_TEST_ORACLE_MYSQL_MISSING = why
-    return undefined
-  }
+/** The default MySQL image: `node scripts/db-image.mjs --kind mysql` builds it from Debian packages. */
+export const MYSQL_IMAGE = process.env.WORKERDB_TEST_MYSQL_IMAGE || 'workerdb/mysql:sid-local'
+
+/** A MySQL container of this process: its root URL on 127.0.0.1, the host pid of its mysqld, and its removal. */
+export interface MysqlContainer {
+  id: string
+  url: string
+  /** The server process as this machine sees it (the entrypoint execs mysqld), for its CPU; undefined if unknown. */
+  pid?: number
+  remove(): void
+}
+
+/**
+ * Starts a container of `image` with mysqld's `serverArgs`, labelled with this process's pid (the next start
+ * removes those of processes that are gone), published on a free port of 127.0.0.1, root without a
+ * password; or says why it could not. Does not wait for the server: mysqlAnswers does.
+ */
+export function startMysqlContainer(image: string, serverArgs: string[]): MysqlContainer | string {
   const version = docker(['version', '--format', '{{.Server.Version}}'])
-  if (!version.ok) return missing(`no Docker engine answers (\`docker version\`: ${version.out.split('\n').at(-1)})`)
-  if (!docker(['image', 'inspect', image]).ok) return missing(`the image ${image} is not on this engine: build it with \`node scripts/db-image.mjs --kind mysql\``)
+  if (!version.ok) return `no Docker engine answers (\`docker version\`: ${version.out.split('\n').at(-1)})`
+  if (!docker(['image', 'inspect', image]).ok) return `the image ${image} is not on this engine: build it with \`node scripts/db-image.mjs --kind mysql\``
   removeOrphans()
-  // Durability off and no binary log: the tests check what is copied, not how safely it is kept.
   const started = docker(['run', '-d', '--rm', '--label', LABEL, '--label', `${PID_LABEL}=${process.pid}`,
-    '-e', 'MYSQL_ALLOW_EMPTY_PASSWORD=1', '-p', '127.0.0.1::3306', image,
-    '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=OFF'])
-  if (!started.ok) return missing(`\`docker run ${image}\` failed: ${started.out.split('\n').at(-1)}`)
+    '-e', 'MYSQL_ALLOW_EMPTY_PASSWORD=1', '-p', '127.0.0.1::3306', image, ...serverArgs])
+  if (!started.ok) return `\`docker run ${image}\` failed: ${started.out.split('\n').at(-1)}`
   const id = started.out.split('\n').at(-1)!
+  const remove = () => { docker(['rm', '-f', '-v', id]) }
   const port = /:(\d+)\s*$/.exec(docker(['port', id, '3306/tcp']).out.split('\n')[0] ?? '')?.[1]
   if (!port) {
-    docker(['rm', '-f', '-v', id])
-    return missing(`the container of ${image} published no port`)
+    remove()
+    return `the container of ${image} published no port`
   }
-  process.env.WORKERDB_TEST_ORACLE_MYSQL_URL = `mysql://root@127.0.0.1:${port}/`
-  return () => {
-    docker(['rm', '-f', '-v', id])
+  const pid = Number(docker(['inspect', '--format', '{{.State.Pid}}', id]).out) || undefined
+  return { id, url: `mysql://root@127.0.0.1:${port}/`, pid, remove }
+}
+
+export default function setup(): (() => void) | undefined {
+  if (process.env.WORKERDB_TEST_ORACLE_MYSQL_URL) return undefined
+  // Durability off and no binary log: the tests check what is copied, not how safely it is kept.
+  const started = startMysqlContainer(MYSQL_IMAGE, ['--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=OFF'])
+  if (typeof started === 'string') {
+    process.env.WORKERDB_TEST_ORACLE_MYSQL_MISSING = started
+    return undefined
+  }
+  process.env.WORKERDB_TEST_ORACLE_MYSQL_URL = started.url
+  return started.remove
+}
+
+/** Resolves once the MySQL server at `url` takes a connection; rejects after `timeoutMs` with the last error. */
+export async function mysqlAnswers(url: string, timeoutMs = 90_000): Promise<void> {
+  // mysql2 is a dev dependency of the core package, not of the workspace root.
+  const mysql = createRequire(new URL('../packages/core/package.json', import.meta.url))('mysql2/promise') as {
+    createConnection(url: string): Promise<{ end(): Promise<void> }>
+  }
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      const conn = await mysql.createConnection(url)
+      await conn.end()
+      return
+    } catch (err) {
+      if (Date.now() > until) throw new Error(`the MySQL server at ${url} did not answer in ${timeoutMs / 1000} s: ${(err as Error).message}`)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
   }
 }
 
@@ -73,21 +113,8 @@ export default function setup(): (() => void) | undefined {
 export async function oracleMysqlUrl(timeoutMs = 90_000): Promise<string> {
   const url = process.env.WORKERDB_TEST_ORACLE_MYSQL_URL
   if (!url) throw new Error(`no MySQL server for these tests: ${process.env.WORKERDB_TEST_ORACLE_MYSQL_MISSING ?? 'WORKERDB_TEST_ORACLE_MYSQL_URL is not set'}`)
-  // mysql2 is a dev dependency of the core package, not of the workspace root.
-  const mysql = createRequire(new URL('../packages/core/package.json', import.meta.url))('mysql2/promise') as {
-    createConnection(url: string): Promise<{ end(): Promise<void> }>
-  }
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      const conn = await mysql.createConnection(url)
-      await conn.end()
-      return url
-    } catch (err) {
-      if (Date.now() > until) throw new Error(`the MySQL server at ${url} did not answer in ${timeoutMs / 1000} s: ${(err as Error).message}`)
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
-  }
+  await mysqlAnswers(url, timeoutMs)
+  return url
 }
 
 /**
