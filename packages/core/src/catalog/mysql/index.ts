@@ -1,9 +1,10 @@
 /**
  * The MySQL/MariaDB kind (mysql:// and mariadb:// URLs), on the mysql2 driver the user installs: MariaDB
  * ≥ 10.5 and MySQL ≥ 8.0. Markers live in the database comment on MariaDB and in a marker procedure on
- * MySQL, which has no database comment (marks.ts). There is no server-side "sealed" flag and no way to refuse connections to one database: a template
- * is sealed by its marker ('ready') and by ending the sessions on it. Copies replay the template's
- * definitions and rows (copy.ts); locks are GET_LOCK names (lock.ts).
+ * MySQL, which has no database comment (marks.ts). There is no server-side "sealed" flag and no way to
+ * refuse connections to one database: a template is sealed by its marker ('ready') and by ending the
+ * sessions on it. Copies replay the template's definitions and rows (copy.ts); locks are GET_LOCK names
+ * (lock.ts).
  */
 import { DIALECT_LABELS, type AdminSession, type CopyPlan, type DatabaseRow, type Dialect, type ScriptRunner, type ServerFacts } from '../dialect.js'
 import { WorkerDbError } from '../../errors.js'
