@@ -7,7 +7,8 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { EXAMPLES, leftovers, runExample, useExampleRuns } from '../support/example-run.js'
-import { MYSQL_URL, mysqlDropDatabase, mysqlRunLeftovers } from '../support/dialect/scenario.js'
+import { mysqlDropDatabase, mysqlRunLeftovers } from '../support/dialect/scenario.js'
+import { useKindServers } from '../support/cleanup.js'
 import { dropDatabase } from '../support/jest-harness.js'
 import { runGroup } from '../../test-support/processes.js'
 import { adminQuery, serverUrl } from '../../test-support/pg.js'
@@ -92,22 +93,26 @@ describe('examples/vitest-sqlite', () => {
   })
 })
 
-describe('examples/jest-mariadb', () => {
-  test('passes as written on MariaDB (WORKERDB_URL=mysql://…): one clone per worker (3), and leaves no clone behind', async () => {
+// The MariaDB example as written, on MariaDB and on MySQL: only the URL changes.
+const mysqlFamily = useKindServers(import.meta.url).servers.filter((server) => server.name !== 'sqlite')
+
+describe.each(mysqlFamily)('examples/jest-mariadb on $label', (server) => {
+  test(`passes as written on ${server.label} (WORKERDB_URL=mysql://…): one clone per worker (3), and leaves no clone behind`, async () => {
+    await server.ready?.()
     // The URL a user puts in WORKERDB_URL, never in the config: the example's config says only `dialect: 'mysql'`.
-    const r = await runExample(join(EXAMPLES, 'jest-mariadb'), 'jest/bin/jest.js', ['--ci'], { WORKERDB_URL: MYSQL_URL })
+    const r = await runExample(join(EXAMPLES, 'jest-mariadb'), 'jest/bin/jest.js', ['--ci'], { WORKERDB_URL: server.url })
     try {
       expect(r.code, r.output).toBe(0)
       expect(r.output).toMatch(/Tests: +8 passed, 8 total/)
       expect(r.summary.plan).toEqual({ count: 3, reason: expect.stringMatching(/^jest 30, .*3 test files/) })
       expect(r.summary.clones).toBe(3)
       expect(r.summary.dropperPid).toBeGreaterThan(0)
-      expect(await mysqlRunLeftovers(r.summary.runId)).toEqual([])
+      expect(await mysqlRunLeftovers(r.summary.runId, server.url)).toEqual([])
     } finally {
       // As for the PostgreSQL examples: a template this run built is dropped, one it reused is left; and a
       // failed run's clones go too.
-      for (const name of await mysqlRunLeftovers(r.summary.runId)) await mysqlDropDatabase(name)
-      if (!r.summary.template.reused) await mysqlDropDatabase(r.summary.template.name)
+      for (const name of await mysqlRunLeftovers(r.summary.runId, server.url)) await mysqlDropDatabase(name, server.url)
+      if (!r.summary.template.reused) await mysqlDropDatabase(r.summary.template.name, server.url)
     }
   })
 })

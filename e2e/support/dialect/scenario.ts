@@ -94,17 +94,17 @@ async function mysql<T>(fn: (conn: import('mysql2/promise').Connection) => Promi
   }
 }
 
-/** MariaDB databases with this run id in their name (`<prefix>_<run>_<slot>`): what a finished run must not leave. */
-export function mysqlRunLeftovers(runId: string): Promise<string[]> {
+/** Databases with this run id in their name (`<prefix>_<run>_<slot>`) on MariaDB (or MySQL at `url`): what a finished run must not leave. */
+export function mysqlRunLeftovers(runId: string, url = MYSQL_URL): Promise<string[]> {
   return mysql(async (conn) => {
     const [rows] = await conn.query("select schema_name as name from information_schema.schemata where schema_name like concat('%\\_', ?, '\\_%') order by 1", [runId])
     return (rows as Array<{ name: string }>).map((r) => r.name)
-  })
+  }, url)
 }
 
-/** Drops one MariaDB database, if it is there. */
-export function mysqlDropDatabase(name: string): Promise<void> {
-  return mysql(async (conn) => { await conn.query(`drop database if exists \`${name.replace(/`/g, '``')}\``) })
+/** Drops one database on MariaDB (or MySQL at `url`), if it is there. */
+export function mysqlDropDatabase(name: string, url = MYSQL_URL): Promise<void> {
+  return mysql(async (conn) => { await conn.query(`drop database if exists \`${name.replace(/`/g, '``')}\``) }, url)
 }
 
 /** MariaDB at `url` (the machine's, by default), or MySQL (`name` 'mysql': test-support/mysql-server.ts's, with its `ready`). */

@@ -8,10 +8,13 @@ test("DATABASE_URL is on this run's clone for this worker id", async () => {
   // The worker id as Jest gave it to this process, not as workerdb read it.
   const workerId = process.env.JEST_WORKER_ID
   const { runId } = getWorkerDatabase()
-  // What the server says this connection is on, and that database's marker (its comment).
-  const [[here]] = await db.query(`
-    select schema_name as name, schema_comment as marker
-      from information_schema.schemata where schema_name = database()`)
+  // What the server says this connection is on, and that database's marker: its comment on MariaDB; on
+  // MySQL, which keeps no database comments, the comment of the procedure workerdb_marker in it.
+  const [[{ version }]] = await db.query('select version() as version')
+  const [[here]] = /mariadb/i.test(version)
+    ? await db.query('select schema_name as name, schema_comment as marker from information_schema.schemata where schema_name = database()')
+    : await db.query(`select routine_schema as name, routine_comment as marker from information_schema.routines
+        where routine_schema = database() and routine_name = 'workerdb_marker' and routine_type = 'PROCEDURE'`)
   // A clone is named <prefix>_<run id>_<worker id>: this one must be this run's clone for this worker id.
   expect(here.name).toMatch(new RegExp(`^[a-z][a-z0-9]*_${runId}_${workerId}$`))
   expect(JSON.parse(here.marker)).toMatchObject({ tool: 'workerdb', kind: 'clone', run: runId })
