@@ -5,7 +5,7 @@
  * MariaDB at WORKERDB_TEST_MYSQL_URL (default the machine's 127.0.0.1:3306); SQLite in a temp directory.
  * The projects live under test/fixtures/.tmp-* so the tools and drivers resolve from packages/core.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -129,8 +129,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     }),
   },
   {
-    // SQLite: Sequelize's sqlite dialect needs the native sqlite3 package, not better-sqlite3: not driven there.
-    tool: 'sequelize', kinds: ['mysql'], ledger: 'SequelizeMeta',
+    // On SQLite through Sequelize's sqlite dialect, on the project's sqlite3 (a native module of its own, not better-sqlite3).
+    tool: 'sequelize', kinds: ['mysql', 'sqlite'], ledger: 'SequelizeMeta',
     option: (dir) => ({ sequelize: join(dir, 'migrations') }),
     files: () => ({
       'migrations/20240101000000-authors.cjs': `module.exports = {
@@ -300,6 +300,18 @@ describe('a driver the project lacks', () => {
     writeFileSync(join(dir, 'migrations', '20240101000000_x.cjs'), 'exports.up = () => { throw new Error("ran") }\n')
     const err = await resolveMigrator({ knex: join(dir, 'migrations') }, dir)!.migrate(`${mysqlUrl}/workerdb_never`, ctx).then(() => null, (e: unknown) => e)
     expect(err).toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('mysql2'), hint: expect.stringContaining('npm install -D mysql2') })
+  })
+
+  it('sequelize on SQLite without sqlite3 (better-sqlite3 is no substitute to it): E_CONFIG naming npm install -D sqlite3, and nothing runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'workerdb-nodriver-'))
+    scratch.push(dir)
+    mkdirSync(join(dir, 'node_modules'))
+    for (const pkg of ['sequelize', 'better-sqlite3']) symlinkSync(dirname(require.resolve(`${pkg}/package.json`)), join(dir, 'node_modules', pkg), 'dir')
+    mkdirSync(join(dir, 'migrations'))
+    writeFileSync(join(dir, 'migrations', '20240101000000-x.cjs'), 'module.exports = { up() { throw new Error("ran") } }\n')
+    const err = await resolveMigrator({ sequelize: join(dir, 'migrations') }, dir)!.migrate(pathToFileURL(join(dir, 'never.db')).href, ctx).then(() => null, (e: unknown) => e)
+    expect(err).toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('sqlite3'), hint: expect.stringContaining('npm install -D sqlite3') })
+    expect(existsSync(join(dir, 'never.db'))).toBe(false)
   })
 })
 

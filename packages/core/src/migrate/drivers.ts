@@ -15,6 +15,8 @@ import { connectionParts } from '../url.js'
  */
 export const MYSQL2 = 'mysql2'
 export const BETTER_SQLITE3 = 'better-sqlite3'
+/** Sequelize's SQLite dialect is built on this one (a native module of its own), not on better-sqlite3. */
+export const SQLITE3 = 'sqlite3'
 
 /** The kind a database URL names (PostgreSQL for anything unrecognised, as before the other kinds). */
 export function kindOf(url: string): DialectName {

@@ -22,8 +22,6 @@ import type { DialectName } from '../catalog/dialect.js'
 const POSTGRES_ONLY: readonly DialectName[] = ['postgres']
 /** The adapters that pick their driver by the run's kind (drivers.ts). */
 const EVERY_KIND: readonly DialectName[] = ['postgres', 'mysql', 'sqlite']
-/** Sequelize's SQLite dialect needs the native sqlite3 package (not better-sqlite3): not driven there yet. */
-const NOT_SQLITE: readonly DialectName[] = ['postgres', 'mysql']
 
 export type MigrateOption =
   | { sql: string; /** More files that shape the schema (seeds it reads…), hashed. */ inputs?: string[] }
@@ -96,7 +94,7 @@ export const MIGRATE_TOOLS: readonly MigrateTool[] = [
     create: (m, source, inputs) => prismaMigrator(path(m, 'prisma', source), source.baseDir, inputs),
   },
   {
-    key: 'sequelize', takes: 'path', dialects: NOT_SQLITE, example: 'migrate: { sequelize: "./migrations" }',
+    key: 'sequelize', takes: 'path', dialects: EVERY_KIND, example: 'migrate: { sequelize: "./migrations" }',
     create: (m, source, inputs) => sequelizeMigrator(path(m, 'sequelize', source), source.baseDir, inputs),
   },
   {

@@ -9,7 +9,8 @@ import { join, relative } from 'node:path'
 import { WorkerDbError } from '../errors.js'
 import { plural } from '../log.js'
 import { DIALECT_LABELS } from '../catalog/dialect.js'
-import { MYSQL2, kindOf, ledgerName, mysqlConnection, requireDriver } from './drivers.js'
+import { MYSQL2, SQLITE3, kindOf, ledgerName, mysqlConnection, requireDriver } from './drivers.js'
+import { connectionParts } from '../url.js'
 import { hashFiles } from './files.js'
 import { exportsOf, importFromProject, importUserFile, migrationFailed, migrationScripts } from './project.js'
 import type { Migrator } from './types.js'
@@ -72,7 +73,10 @@ export function sequelizeMigrator(dir: string, baseDir: string, inputs: string[]
       const mod = await importFromProject<SequelizeModule & { default?: SequelizeModule }>('sequelize', baseDir, 'migrate.sequelize')
       const { Sequelize, DataTypes } = mod.Sequelize ? mod : mod.default!
       const options = { logging: false, pool: { min: 0, max: 1 } }
-      const sequelize = kindOf(url) === 'mysql' ? new Sequelize({ ...mysqlOptions(url, baseDir), ...options }) : new Sequelize(url, options)
+      const kind = kindOf(url)
+      const sequelize = kind === 'mysql' ? new Sequelize({ ...mysqlOptions(url, baseDir), ...options })
+        : kind === 'sqlite' ? new Sequelize({ ...sqliteOptions(url, baseDir), ...options })
+        : new Sequelize(url, options)
       let current: string | undefined
       try {
         // The ledger as umzug's SequelizeStorage defines it for sequelize-cli.
@@ -116,4 +120,13 @@ function mysqlOptions(url: string, baseDir: string): object {
   const driver = requireDriver(preferred, baseDir, 'migrate.sequelize', `sequelize on ${DIALECT_LABELS.mysql}`)
   const { host, port, user, password, database } = mysqlConnection(url)
   return { dialect: driver === 'mariadb' ? 'mariadb' : 'mysql', host, port, username: user, password, database }
+}
+
+/**
+ * Sequelize's options on SQLite: its `sqlite` dialect, on the project's sqlite3 (which Sequelize loads
+ * itself), with the template's file as its storage.
+ */
+function sqliteOptions(url: string, baseDir: string): object {
+  requireDriver([SQLITE3], baseDir, 'migrate.sequelize', `sequelize on ${DIALECT_LABELS.sqlite}`)
+  return { dialect: 'sqlite', storage: connectionParts(url).database }
 }
