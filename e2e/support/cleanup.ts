@@ -1,9 +1,13 @@
 /**
  * The cleanup of one e2e test file's scenarios, whichever framework they run: after each test the process
  * groups of its runs are killed and its scenario dirs removed (pass or fail); after the file, every
- * database and role of its prefixes (templates too) is dropped, and leftovers of e2e runs that died are swept.
+ * database and role of its prefixes (templates too) is dropped, the manifests its killed runs left are
+ * removed, and leftovers of e2e runs that died are swept.
  */
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, afterEach } from 'vitest'
+import { manifestDir } from '../../packages/core/src/runfile/manifest.js'
 import { dropPrefix } from '../../test-support/pg.js'
 import { killAll } from '../../test-support/processes.js'
 import { oracleMysqlUrl, skipOracleMysql } from '../../test-support/mysql-server.js'
@@ -20,12 +24,38 @@ export function useScenarioCleanup<P extends { prefix: string; remove(): void }>
   afterAll(async () => {
     killAll()
     for (const p of prefixes) await dropPrefix(p)
+    removeManifestsOf(prefixes)
     await sweepStale()
   })
   return (project) => {
     prefixes.add(project.prefix)
     projects.add(project)
     return project
+  }
+}
+
+/**
+ * The manifests in the temp dir that name a database of these prefixes: a killed run's, whose prefix no later
+ * run used (workerdb leaves a dead run's manifest to its own project's next run). Every run of the prefixes
+ * is over by now.
+ */
+function removeManifestsOf(prefixes: ReadonlySet<string>): void {
+  const dir = manifestDir()
+  let names: string[]
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.json'))
+  } catch {
+    return
+  }
+  const ours = (database: unknown) => typeof database === 'string' && [...prefixes].some((p) => database.startsWith(`${p}_`))
+  for (const name of names) {
+    try {
+      const m = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { template?: { name?: string }; clones?: Array<{ database?: string }>; creating?: Array<{ database?: string }> }
+      const named = [m.template?.name, ...(m.clones ?? []).map((c) => c.database), ...(m.creating ?? []).map((c) => c.database)]
+      if (named.some(ours)) rmSync(join(dir, name), { force: true })
+    } catch {
+      // Being written, or already gone.
+    }
   }
 }
 

@@ -422,10 +422,15 @@ describe('deadManifests, then removeManifests', () => {
       writeFileSync(join(scoped, 'prefx001.json'), JSON.stringify({ runId: 'prefx001', pid: dead, host, template: { name: 'app_tpl_0123456789abcdef' }, creating: [entry('app_prefx001_1')] }))
       writeFileSync(join(scoped, 'servr001.json'), JSON.stringify({ runId: 'servr001', pid: dead, host, creating: [entry('wdb_servr001_1', 'mysql://root@127.0.0.1:3306')] }))
       writeFileSync(join(scoped, 'empty001.json'), JSON.stringify({ runId: 'empty001', pid: dead, host }))
-      const found = deadManifests({ dir: scoped, scope: { adminUrl: `${server}/postgres`, prefix: 'wdb' } }).map((d) => d.file.slice(scoped.length + 1)).sort()
+      const scope = { adminUrl: `${server}/postgres`, prefix: 'wdb' }
+      const found = deadManifests({ dir: scoped, scope }).map((d) => d.file.slice(scoped.length + 1)).sort()
       expect(found).toEqual(['empty001.json', 'ours0001.json'])
       // Without a scope (every project's): all four.
       expect(deadManifests({ dir: scoped })).toHaveLength(4)
+      // Past the TTL, another project's goes too: one that never runs again does not keep its files for good.
+      const old = new Date(Date.now() - 2 * HOUR)
+      utimesSync(join(scoped, 'prefx001.json'), old, old)
+      expect(deadManifests({ dir: scoped, scope, ttlMs: HOUR }).map((d) => d.file.slice(scoped.length + 1)).sort()).toEqual(['empty001.json', 'ours0001.json', 'prefx001.json'])
     } finally {
       rmSync(scoped, { recursive: true, force: true })
     }

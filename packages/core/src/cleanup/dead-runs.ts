@@ -58,7 +58,7 @@ function namedIn(m: Partial<Manifest>): Array<{ database: string; url?: string }
  * Manifest files (os.tmpdir()/workerdb/<run>.json) of runs that died: a run that is killed, or that Jest 29
  * ends without globalTeardown, never removes its own. Dead when their run's process is gone, or (for
  * `workerdb provision` runs and older manifests without an owner) when older than the TTL. With `scope`, only
- * those a sweep of that prefix on that server may remove (manifestInScope).
+ * those a sweep of that prefix on that server may remove (manifestInScope), and any past the TTL.
  */
 export function deadManifests(opts: { ttlMs?: number; now?: number; dir?: string; keepRuns?: string[]; scope?: { adminUrl: string; prefix: string } } = {}): DeadManifest[] {
   const dir = opts.dir ?? manifestDir()
@@ -85,7 +85,9 @@ export function deadManifests(opts: { ttlMs?: number; now?: number; dir?: string
         const owner = typeof m.pid === 'number' && typeof m.host === 'string' && !m.detached
           ? ownerAlive({ pid: m.pid, host: m.host, createdAt: m.createdAt ?? new Date(0).toISOString(), startTicks: m.startTicks })
           : 'unknown'
-        const ours = !opts.scope || manifestInScope(namedIn(m), opts.scope)
+        // Another project's goes with its own next run, or with anyone's once past the TTL: a project that
+        // never runs again must not keep its files in the temp dir for good.
+        const ours = !opts.scope || manifestInScope(namedIn(m), opts.scope) || age > ttl
         if (ours && (owner === false || (owner === 'unknown' && age > ttl))) dead.push({ file, creating: Array.isArray(m.creating) ? m.creating : [] })
       }
     } catch {
