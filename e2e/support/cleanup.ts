@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach } from 'vitest'
-import { manifestDir } from '../../packages/core/src/runfile/manifest.js'
+import { manifestDatabases, manifestDir } from '../../packages/core/src/runfile/manifest.js'
 import { dropPrefix } from '../../test-support/pg.js'
 import { killAll } from '../../test-support/processes.js'
 import { oracleMysqlUrl, skipOracleMysql } from '../../test-support/mysql-server.js'
@@ -47,12 +47,10 @@ function removeManifestsOf(prefixes: ReadonlySet<string>): void {
   } catch {
     return
   }
-  const ours = (database: unknown) => typeof database === 'string' && [...prefixes].some((p) => database.startsWith(`${p}_`))
+  const ours = ({ database }: { database: string }) => [...prefixes].some((p) => database.startsWith(`${p}_`))
   for (const name of names) {
     try {
-      const m = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { template?: { name?: string }; clones?: Array<{ database?: string }>; creating?: Array<{ database?: string }> }
-      const named = [m.template?.name, ...(m.clones ?? []).map((c) => c.database), ...(m.creating ?? []).map((c) => c.database)]
-      if (named.some(ours)) rmSync(join(dir, name), { force: true })
+      if (manifestDatabases(JSON.parse(readFileSync(join(dir, name), 'utf8'))).some(ours)) rmSync(join(dir, name), { force: true })
     } catch {
       // Being written, or already gone.
     }

@@ -9,7 +9,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { ResolvedConfig } from '../config/options.js'
 import { plural, type Logger } from '../log.js'
-import { manifestDir, parseManifestFileName, removeManifest, type CreatingEntry, type Manifest } from '../runfile/manifest.js'
+import { manifestDatabases, manifestDir, parseManifestFileName, removeManifest, type CreatingEntry, type Manifest } from '../runfile/manifest.js'
 import { isPidAlive, ownerAlive } from '../runfile/liveness.js'
 import { sweep } from './sweep.js'
 import { DEFAULT_TTL_MS, manifestInScope } from './sweep-rules.js'
@@ -45,15 +45,6 @@ export interface DeadManifest {
   creating: CreatingEntry[]
 }
 
-/** Every database a manifest names (its template, clones and those being created), with the URL it has for each. */
-function namedIn(m: Partial<Manifest>): Array<{ database: string; url?: string }> {
-  return [
-    ...(typeof m.template?.name === 'string' ? [{ database: m.template.name }] : []),
-    ...(Array.isArray(m.clones) ? m.clones : []),
-    ...(Array.isArray(m.creating) ? m.creating : []),
-  ]
-}
-
 /**
  * Manifest files (os.tmpdir()/workerdb/<run>.json) of runs that died: a run that is killed, or that Jest 29
  * ends without globalTeardown, never removes its own. Dead when their run's process is gone, or (for
@@ -87,7 +78,7 @@ export function deadManifests(opts: { ttlMs?: number; now?: number; dir?: string
           : 'unknown'
         // Another project's goes with its own next run, or with anyone's once past the TTL: a project that
         // never runs again must not keep its files in the temp dir for good.
-        const ours = !opts.scope || manifestInScope(namedIn(m), opts.scope) || age > ttl
+        const ours = !opts.scope || manifestInScope(manifestDatabases(m), opts.scope) || age > ttl
         if (ours && (owner === false || (owner === 'unknown' && age > ttl))) dead.push({ file, creating: Array.isArray(m.creating) ? m.creating : [] })
       }
     } catch {

@@ -88,6 +88,18 @@ export function parseManifestFileName(name: string): { runId: string; writerPid?
   return m[2] ? { runId: m[1]!, writerPid: Number(m[2]) } : { runId: m[1]! }
 }
 
+/**
+ * Every database a manifest names — its template, clones and those being created — with the URL it has for
+ * each; what is not there (an older or half-read manifest) is left out.
+ */
+export function manifestDatabases(m: Partial<Manifest>): Array<{ database: string; url?: string }> {
+  return [
+    ...(typeof m.template?.name === 'string' ? [{ database: m.template.name }] : []),
+    ...(Array.isArray(m.clones) ? m.clones : []),
+    ...(Array.isArray(m.creating) ? m.creating : []),
+  ]
+}
+
 /** Reads a manifest; throws what reading or parsing threw (a missing file: the run has ended). */
 export function loadManifest(path: string): Manifest {
   return JSON.parse(readFileSync(path, 'utf8')) as Manifest
