@@ -11,7 +11,7 @@ import { dialectOf, type DialectName } from '../catalog/dialect.js'
 import type { ServerOption } from '../config/options.js'
 import type { Logger } from '../log.js'
 import { startEmbedded } from './embedded.js'
-import { startTestcontainers } from './testcontainers.js'
+import { startTestcontainers, type TestcontainersOptions } from './testcontainers.js'
 import { detectLocalRuntime, type RuntimeDetection } from './testcontainers/detect.js'
 import {
   CONTAINER_MODULES, findTestcontainers, installHint, mysqlContainerKind, testcontainersUsable, TESTCONTAINERS_PACKAGE,
@@ -102,7 +102,7 @@ export function chooseServer(option: ServerOption, env: NodeJS.ProcessEnv = proc
  */
 function mysqlChoice(option: ServerOption, probe: ServerProbe): ServerChoice {
   const asked = typeof option === 'object' && 'testcontainers' in option
-  const image = asked && option.testcontainers !== true ? option.testcontainers.image : undefined
+  const image = containerOptions(option).image
   const found = { mariadb: probe.testcontainers('mariadb'), mysql: probe.testcontainers('mysql') }
   const container = mysqlContainerKind(image, { mariadb: Boolean(found.mariadb), mysql: Boolean(found.mysql) })
   const tc = found[container]
@@ -121,6 +121,11 @@ function mysqlChoice(option: ServerOption, probe: ServerProbe): ServerChoice {
     : undefined
   if (missing) throw new WorkerDbError('E_CONFIG', `\`dialect: 'mysql'\` needs a server: no MariaDB or MySQL binaries ship on npm for workerdb to start, and ${missing}`, hint)
   return { kind: 'testcontainers', source: `auto: dialect 'mysql', container runtime at ${runtime.via}, ${name}@${tc!.version} installed`, runtime, testcontainers: tc, container }
+}
+
+/** `server: { testcontainers: { … } }`'s options; none for `true` or another server. */
+function containerOptions(option: ServerOption): TestcontainersOptions {
+  return typeof option === 'object' && 'testcontainers' in option && option.testcontainers !== true ? option.testcontainers : {}
 }
 
 /** WORKERDB_URL, else `server.url`; undefined when neither names a server. */
@@ -147,9 +152,8 @@ export async function startServer(option: ServerOption, log: Logger, where: Star
   const choice = chooseServer(option, process.env, localProbe(dirs), { dialect: where.dialect, dir: dirs.at(-1)! })
   if (choice.kind === 'url') return urlServer(choice.url!, choice.source)
   if (choice.kind === 'testcontainers') {
-    const tcOpts = typeof option === 'object' && 'testcontainers' in option && option.testcontainers !== true ? option.testcontainers : {}
     const kind = choice.container ?? 'postgres'
-    const started = startTestcontainers(tcOpts, log, { dirs, detect: () => choice.runtime!, kind })
+    const started = startTestcontainers(containerOptions(option), log, { dirs, detect: () => choice.runtime!, kind })
     // Only PostgreSQL has an embedded server to fall back on.
     if (option !== 'auto' || kind !== 'postgres') return started
     try {
