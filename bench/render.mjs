@@ -176,11 +176,12 @@ export function renderPerformance(rec) {
   const sc = rows.scaling?.embedded
   if (sc) add(`scaling N = ${sc.points.map((p) => p.n).join(', ')}`, sv('scaling', 'embedded'), sc.points.map((p) => ms(p.ms)).join(', '), '', `≈ ${sc.fixedMs} ms + ${sc.perCloneMs} ms per clone (r² ${sc.r2}); peak RSS ${Math.min(...sc.points.map((p) => p.peakRssMb))}–${Math.max(...sc.points.map((p) => p.peakRssMb))} MB`)
   // The mysql row on each server it ran on: MariaDB's (server key mysql) and MySQL's (mysql-container).
-  const mysqlRows = Object.entries(rows.mysql ?? {}).map(([key, my]) => ({ key, my, product: rec.servers[key]?.product ?? 'MariaDB' }))
-  for (const { key, my, product } of mysqlRows) {
+  // A server the bench started in a container (it has an image) ran the baseline in it too.
+  const mysqlRows = Object.entries(rows.mysql ?? {}).map(([key, my]) => ({ key, my, product: rec.servers[key]?.product ?? 'MariaDB', inContainer: Boolean(rec.servers[key]?.image) }))
+  for (const { key, my, product, inContainer } of mysqlRows) {
     add(`${product} clone, one alone (${my.work.templateMb} MiB template: ${my.work.schema})`, sv('mysql', key),
       `workerdb copy${sessionsOf(my.work.sessions?.one)} ${ms(my.one.copyMs)} (${serverCpu(my.one.copyCpu)}${my.one.copyFsyncs} InnoDB fsyncs); its drop ${ms(my.one.dropMs)}`,
-      my.one.dumpMs === undefined ? `mysqldump \| mysql not measured (${my.baselineSkipped})` : `\`mysqldump --single-transaction --skip-lock-tables --routines --events \| mysql\` into a new database${/in the container/.test(my.baseline ?? '') ? ', in the container' : ''} ${ms(my.one.dumpMs)} (${serverCpu(my.one.dumpCpu)}${my.one.dumpFsyncs} InnoDB fsyncs)`,
+      my.one.dumpMs === undefined ? `mysqldump \| mysql not measured (${my.baselineSkipped})` : `\`mysqldump --single-transaction --skip-lock-tables --routines --events \| mysql\` into a new database${inContainer ? ', in the container' : ''} ${ms(my.one.dumpMs)} (${serverCpu(my.one.dumpCpu)}${my.one.dumpFsyncs} InnoDB fsyncs)`,
       `${faster(my.one.ratio)}${perRep(my.one.perRep)}`)
     add(`${product} clones, 4 at once (the same template)`, sv('mysql', key),
       `workerdb copy, a lane each${sessionsOf(my.work.sessions?.four)} ${ms(my.four.copyMs)}${cpuOf(my.four.copyCpu, my.cores)}; their drop ${ms(my.four.dropMs)}`,

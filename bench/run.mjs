@@ -727,8 +727,6 @@ async function resetRow(adminUrl, work) {
 
 // ── mysql and sqlite: the other kinds, each against the best its users do without workerdb ──────────────
 const MYSQL_URL = flag('mysql-url', process.env.WORKERDB_TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306')
-/** The image of the MySQL server the bench starts for the mysql row (test-support/mysql-server.ts's). */
-const MYSQL_IMAGE = flag('mysql-image', process.env.WORKERDB_TEST_MYSQL_IMAGE || 'workerdb/mysql:sid-local')
 const SQLITE_BASE = flag('sqlite-dir', tmpdir())
 const KIND_TABLES = 50
 const KIND_ROWS = 2000
@@ -1413,8 +1411,10 @@ try {
     }
     // MySQL beside it: a container of the local MySQL image, with MySQL's defaults but for the binary log
     // (MariaDB's here keeps none), started as the tests start theirs and removed however the bench ends.
-    const { startMysqlContainer, mysqlAnswers } = await jiti.import('../test-support/mysql-server.ts')
-    const started = startMysqlContainer(MYSQL_IMAGE, ['--skip-log-bin'])
+    const { startMysqlContainer, mysqlAnswers, MYSQL_IMAGE } = await jiti.import('../test-support/mysql-server.ts')
+    // The tests' MySQL image (WORKERDB_TEST_MYSQL_IMAGE, else the local one) unless --mysql-image names another.
+    const mysqlImage = flag('mysql-image', MYSQL_IMAGE)
+    const started = startMysqlContainer(mysqlImage, ['--skip-log-bin'])
     if (typeof started === 'string') {
       result.skipped.push({ row: 'mysql', server: 'mysql-container', why: started })
       say(`mysql [mysql-container] skipped: ${started}`)
@@ -1422,7 +1422,7 @@ try {
       otherCleanups.push(async () => started.remove())
       try {
         await mysqlAnswers(started.url)
-        mysqlContainerCtx = await openMysql(started.url, { from: `a container the bench started (--mysql-image ${MYSQL_IMAGE})`, container: { ...started, image: MYSQL_IMAGE } })
+        mysqlContainerCtx = await openMysql(started.url, { from: `a container the bench started (--mysql-image ${mysqlImage})`, container: { ...started, image: mysqlImage } })
         result.servers['mysql-container'] = mysqlContainerCtx.server
         otherCleanups.push(closing(mysqlContainerCtx))
       } catch (err) {

@@ -23,10 +23,10 @@ import { kill, reapGroup, startVitest, victimLines, waitFor } from '../support/c
 import { describeRun, expectIsolated, FIXTURES_DIR, isolationProblems, portRefuses, runVitest, useScenarios } from '../support/harness.js'
 import { dialectFiles } from '../support/dialect/scenario.js'
 import { describeRun as describeJestRun, expectIsolated as expectJestIsolated, runJest, useJestScenarios } from '../support/jest-harness.js'
+import { MYSQL_IMAGE } from '../../test-support/mysql-server.js'
 
 const IMAGE = process.env.WORKERDB_TEST_PG_IMAGE || 'workerdb/postgres:15-local'
 const MARIADB_IMAGE = process.env.WORKERDB_TEST_MARIADB_IMAGE || 'workerdb/mariadb:10.11-local'
-const MYSQL_IMAGE = process.env.WORKERDB_TEST_MYSQL_IMAGE || 'workerdb/mysql:sid-local'
 const REQUIRED = process.env.WORKERDB_TEST_CONTAINERS === 'required'
 // The reaper image cannot be pulled without a registry, and these tests prove workerdb needs none:
 // every run here goes without Ryuk (the variable reaches the runs through the environment).
