@@ -23,6 +23,7 @@ import { sweep } from '../src/cleanup/sweep.js'
 import { main } from '../src/cli.js'
 import { sqlitePath } from '../src/catalog/sqlite/url.js'
 import { openDb } from '../src/catalog/sqlite/driver.js'
+import { openResetSession } from '../src/isolation/reset-run.js'
 import { dropKindPrefix, uniquePrefix } from './helpers.js'
 import { oracleMysqlUrl, skipOracleMysql } from '../../../test-support/mysql-server.js'
 
@@ -274,5 +275,107 @@ describe.each(KINDS)('$name', (kind) => {
     await expect(run(1, { migrate: { nodePgMigrate: join(root, 'migrations') } })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('postgres only so far') })
     expect((await ours()).map((r) => r.name)).toEqual(before)
     expect(existsSync(root)).toBe(true)
+  })
+
+  describe("reset: 'truncate'", () => {
+    const counter = kind.dialect === 'mysql' ? 'auto_increment' : 'autoincrement'
+    const resetMigrations = join(root, `${kind.name}-reset-migrations`)
+    mkdirSync(resetMigrations, { recursive: true })
+    writeFileSync(join(resetMigrations, '001_app.sql'), `
+create table tenants (id integer primary key ${counter}, name varchar(50) not null);
+create table orders (id integer primary key ${counter}, tenant_id integer not null references tenants (id), total integer not null);
+create table notes (body varchar(50));
+create table countries (code varchar(2) primary key);
+insert into countries (code) values ('de'), ('fr');
+create table knex_migrations (id integer primary key, name varchar(50));
+insert into knex_migrations (id, name) values (1, '0001_app.js');
+insert into tenants (name) values ('seeded');
+`)
+    const reset = async (opts: { keep?: string[]; per?: 'file' | 'test' } = {}) => {
+      const r = await run(1, { migrate: { sql: resetMigrations }, reset: { truncate: true, keep: ['countries'], ...opts } })
+      return { r, url: r.manifest.clones[0]!.url, plan: r.manifest.reset! }
+    }
+    /** Statements on the clone, one connection, in order (better-sqlite3 and mysql2 alike). */
+    const exec = async (url: string, statements: string[]) => {
+      if (kind.dialect === 'mysql') {
+        for (const sql of statements) await mysqlQuery(url, sql)
+        return
+      }
+      const db = openDb(sqlitePath(url), { mustExist: true })
+      try {
+        for (const sql of statements) db.exec(sql)
+      } finally {
+        db.close()
+      }
+    }
+    const counts = async (url: string) => (await kind.rows(url, `select (select count(*) from tenants) as tenants, (select count(*) from orders) as orders,
+      (select count(*) from notes) as notes, (select count(*) from countries) as countries, (select count(*) from knex_migrations) as ledger`))
+      .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)])))[0]
+
+    it('plans from the first clone: every user table but kept ones and ledgers, with the foreign keys among them', async () => {
+      const { plan } = await reset()
+      expect(plan.kind).toBe(kind.dialect)
+      expect(plan.refs.map((t) => t.name)).toEqual(['notes', 'orders', 'tenants'])
+      // orders references tenants: emptying tenants empties orders too.
+      expect(plan.referencedBy).toEqual([[], [], [1]])
+    })
+
+    it('empties what was written (seeded rows too), keeps kept tables and ledgers, and puts identities back at 1; a clean clone costs only the check', async () => {
+      const { url, plan } = await reset()
+      const session = await openResetSession(url, plan, 'the clone')
+      try {
+        // The migrations seeded a tenant, so the first reset has work to do.
+        expect(await session.run('file')).toBe(2)
+        expect(await counts(url)).toEqual({ tenants: 0, orders: 0, notes: 0, countries: 2, ledger: 1 })
+        expect(await session.run('test')).toBe(0)
+        await exec(url, ["insert into tenants (name) values ('a'), ('b')", 'insert into orders (tenant_id, total) values (2, 10)', "insert into notes (body) values ('n')"])
+        expect(await session.run('test')).toBe(3)
+        expect(await counts(url)).toEqual({ tenants: 0, orders: 0, notes: 0, countries: 2, ledger: 1 })
+        await exec(url, ["insert into tenants (name) values ('first again')"])
+        expect(await kind.rows(url, 'select max(id) as id from tenants')).toEqual([{ id: 1 }])
+        // Only notes written: only notes emptied (nothing references it).
+        await session.run('test')
+        await exec(url, ["insert into notes (body) values ('only')"])
+        expect(await session.run('test')).toBe(1)
+        // Rows gone but the counter moved on: dirty all the same, and put back.
+        await exec(url, ["insert into tenants (name) values ('x')", 'delete from tenants'])
+        expect(await session.run('test')).toBe(2)
+        await exec(url, ["insert into tenants (name) values ('y')"])
+        expect(await kind.rows(url, 'select max(id) as id from tenants')).toEqual([{ id: 1 }])
+      } finally {
+        await session.close()
+      }
+    })
+
+    it('a lock held by an open transaction fails the reset after the timeout, with E_RESET naming the cause', async () => {
+      const { url, plan } = await reset()
+      let release: () => Promise<void>
+      if (kind.dialect === 'mysql') {
+        const mysql = require('mysql2/promise') as typeof import('mysql2/promise')
+        const u = new URL(url)
+        const holder = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: u.pathname.slice(1) })
+        await holder.query('begin')
+        // A row in a table the reset empties (the seeded tenant makes it dirty): TRUNCATE waits for its lock.
+        await holder.query("insert into tenants (name) values ('held')")
+        release = async () => { await holder.query('rollback'); await holder.end() }
+      } else {
+        const holder = openDb(sqlitePath(url), { mustExist: true })
+        holder.exec("begin immediate; insert into notes (body) values ('held')")
+        release = async () => { holder.rollback(); holder.close() }
+      }
+      try {
+        const started = performance.now()
+        const session = await openResetSession(url, plan, 'the clone', { lockTimeoutMs: 1_000 })
+        try {
+          const err = await session.run('file').catch((e: unknown) => e)
+          expect(err).toMatchObject({ code: 'E_RESET', hint: expect.stringContaining('inside a transaction') })
+          expect(performance.now() - started).toBeGreaterThanOrEqual(900)
+        } finally {
+          await session.close()
+        }
+      } finally {
+        await release()
+      }
+    })
   })
 })

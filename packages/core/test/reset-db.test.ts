@@ -14,7 +14,8 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../src/config/resolve.js'
 import { WorkerDbError } from '../src/errors.js'
-import { planReset, readResetCatalog, tableKey } from '../src/isolation/reset-plan.js'
+import { readPostgresResetCatalog as readResetCatalog } from '../src/catalog/postgres/reset.js'
+import { planReset, tableKey } from '../src/isolation/reset-plan.js'
 import { openResetSession, runReset } from '../src/isolation/reset-run.js'
 import { testTransaction } from '../src/isolation/transaction.js'
 import { MANIFEST_ENV } from '../src/runfile/manifest.js'
@@ -84,7 +85,7 @@ describe('the catalog and the TRUNCATE', () => {
     ])
     expect(catalog.foreignKeys).toEqual([{ name: 'users_tenant_id_fkey', from: { schema: 'public', name: 'users' }, to: { schema: 'public', name: 'tenants' } }])
     // serial, bigserial and identity columns (a partitioned table's too): the sequences the check names.
-    expect(catalog.sequences?.map((s) => `${tableKey(s.table)} ${tableKey(s.sequence)}`)).toEqual([
+    expect(catalog.counters.map((s) => `${tableKey(s.table)} ${tableKey(s.counter)}`)).toEqual([
       'app.Events app.Events_id_seq', 'public.knex_migrations public.knex_migrations_id_seq', 'public.measurements public.measurements_id_seq',
       'public.tenants public.tenants_id_seq', 'public.users public.users_id_seq',
     ])

@@ -5,12 +5,14 @@
 import { describe, expect, it } from 'vitest'
 import { resolveConfig } from '../src/config/resolve.js'
 import { validateOptions } from '../src/config/validate.js'
-import { dirtyCheckStatement, KNOWN_LEDGERS, parseTableName, planReset, tableKey, type ResetCatalog } from '../src/isolation/reset-plan.js'
-import { truncateStatement, withReferencing } from '../src/isolation/truncate.js'
+import type { TableRef } from '../src/catalog/dialect.js'
+import { KNOWN_LEDGERS, knownLedgers, parseTableName, planReset, tableKey, type ResetCatalog } from '../src/isolation/reset-plan.js'
+import { dirtyIndexes, RESET_DIALECTS, truncateStatement, withReferencing } from '../src/isolation/truncate.js'
 import { rewriteTransactionStatement, useTransaction } from '../src/isolation/transaction.js'
 import { thrownError as thrown } from './helpers.js'
 
 const t = (key: string) => parseTableName(key)
+const dirtyCheckStatement = (tables: TableRef[], counters: TableRef[][] = []) => RESET_DIALECTS.postgres.dirtyCheck(tables, counters)
 
 describe('truncateStatement', () => {
   it('is one statement over every table, identities restarted, no CASCADE', () => {
@@ -39,6 +41,7 @@ describe('planReset', () => {
   const catalog = (tables: string[], fks: Array<[string, string]> = []): ResetCatalog => ({
     tables: tables.map(t),
     foreignKeys: fks.map(([from, to], i) => ({ name: `fk${i}`, from: t(from), to: t(to) })),
+    counters: [],
   })
 
   it('empties every user table but the known ledgers, the adapter\'s ledger and kept tables', () => {
@@ -92,7 +95,7 @@ describe('planReset', () => {
   it('puts each emptied table\'s owned sequences (partitions folded in by the catalog) into the check, and none of a kept table', () => {
     const r = planReset({
       ...catalog(['users', 'countries']),
-      sequences: [{ table: t('users'), sequence: t('users_id_seq') }, { table: t('countries'), sequence: t('countries_n_seq') }, { table: t('users'), sequence: t('audit.users_ref_seq') }],
+      counters: [{ table: t('users'), counter: t('users_id_seq') }, { table: t('countries'), counter: t('countries_n_seq') }, { table: t('users'), counter: t('audit.users_ref_seq') }],
     }, { keep: ['countries'] })
     expect(r?.check).toBe(dirtyCheckStatement([t('users')], [[t('users_id_seq'), t('audit.users_ref_seq')]]))
   })
@@ -120,6 +123,63 @@ describe('dirtyCheckStatement and withReferencing', () => {
     expect(withReferencing([2, 3], refs)).toEqual([2, 3])
     expect(withReferencing([5], refs)).toEqual([4, 5])
     expect(withReferencing([], refs)).toEqual([])
+  })
+})
+
+describe('the reset on MariaDB/MySQL and SQLite', () => {
+  const bare = (name: string): TableRef => ({ schema: '', name })
+
+  it('names tables alone (the clone is its own database): a dot is part of the name, and the ledgers have no schema', () => {
+    expect(parseTableName('audit.log', 'mysql')).toEqual(bare('audit.log'))
+    expect(tableKey(bare('users'))).toBe('users')
+    expect(knownLedgers('sqlite')).toEqual(expect.arrayContaining(['knex_migrations', 'kysely_migration', '__drizzle_migrations', '_prisma_migrations', 'schema_migrations']))
+    expect(knownLedgers('mysql')).not.toContain('pgmigrations')
+  })
+
+  it('MariaDB/MySQL: a TRUNCATE per table with foreign key checks off meanwhile, backtick-quoted', () => {
+    expect(truncateStatement([bare('users'), bare('we`ird')], 'mysql')).toBe(
+      'SET SESSION foreign_key_checks = 0;\nTRUNCATE TABLE `users`;\nTRUNCATE TABLE `we``ird`;\nSET SESSION foreign_key_checks = 1')
+    expect(truncateStatement([], 'mysql')).toBeUndefined()
+  })
+
+  it('SQLite: DELETEs in one transaction, foreign keys checked at its end, counters forgotten only where the schema has them', () => {
+    expect(truncateStatement([bare('a"b')], 'sqlite')).toBe('BEGIN IMMEDIATE;\nPRAGMA defer_foreign_keys = ON;\nDELETE FROM "a""b";\nCOMMIT')
+    expect(truncateStatement([bare('t'), bare("it's")], 'sqlite', true)).toContain(`DELETE FROM sqlite_sequence WHERE name IN ('t', 'it''s');\nCOMMIT`)
+  })
+
+  it('the checks ask each table for a row, and the counters only of tables that have one', () => {
+    const mysql = RESET_DIALECTS.mysql.dirtyCheck([bare('a'), bare('b')], [[], [bare('b')]])
+    expect(mysql).toBe("SELECT CONCAT_WS(',', (SELECT 0 FROM `a` LIMIT 1), (SELECT 1 FROM `b` LIMIT 1), (SELECT GROUP_CONCAT(CASE TABLE_NAME WHEN 'b' THEN 1 END) " +
+      "FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND AUTO_INCREMENT > 1 AND TABLE_NAME IN ('b'))) AS dirty")
+    expect(RESET_DIALECTS.mysql.dirtyCheck([bare('a')], [[]])).not.toContain('information_schema')
+    expect(RESET_DIALECTS.sqlite.dirtyCheck([bare('a')], [[]])).toBe(`SELECT (CASE WHEN EXISTS (SELECT 1 FROM "a") THEN '0,' ELSE '' END) AS dirty`)
+    expect(RESET_DIALECTS.sqlite.dirtyCheck([bare('a'), bare('b')], [[bare('a')], []])).toContain("FROM sqlite_sequence WHERE seq > 0")
+  })
+
+  it("reads every kind's answer: an array, or a list with repeats and a trailing comma", () => {
+    expect(dirtyIndexes([3, 1])).toEqual([1, 3])
+    expect(dirtyIndexes('0,3,3,')).toEqual([0, 3])
+    expect(dirtyIndexes('')).toEqual([])
+    expect(dirtyIndexes(null)).toEqual([])
+  })
+
+  it('planReset carries the kind, keeps by bare name, and marks a schema that counts identities', () => {
+    const r = planReset({ tables: ['countries', 'knex_migrations', 'orders', 'users'].map(bare), foreignKeys: [{ name: 'fk', from: bare('orders'), to: bare('users') }],
+      counters: [{ table: bare('users'), counter: bare('users') }] }, { keep: ['countries'], kind: 'sqlite' })
+    expect(r).toMatchObject({ kind: 'sqlite', counters: true, refs: [bare('orders'), bare('users')], referencedBy: [[], [0]] })
+    expect(r?.statement).toContain('DELETE FROM sqlite_sequence')
+    expect(() => planReset({ tables: [bare('users')], foreignKeys: [], counters: [] }, { keep: ['public.users'], kind: 'mysql' })).toThrow(/Write the table's name/)
+  })
+
+  it('tells why a reset failed from each kind\'s own errors', () => {
+    expect(RESET_DIALECTS.postgres.failure({ code: '55P03' })).toBe('lock')
+    expect(RESET_DIALECTS.postgres.failure({ code: '42P01' })).toBe('missing')
+    expect(RESET_DIALECTS.mysql.failure({ errno: 1205 })).toBe('lock')
+    expect(RESET_DIALECTS.mysql.failure({ errno: 1146 })).toBe('missing')
+    expect(RESET_DIALECTS.sqlite.failure({ code: 'SQLITE_BUSY' })).toBe('lock')
+    expect(RESET_DIALECTS.sqlite.failure(new Error('FOREIGN KEY constraint failed'))).toBe('referenced')
+    expect(RESET_DIALECTS.sqlite.failure(new Error('no such table: users'))).toBe('missing')
+    expect(RESET_DIALECTS.mysql.failure({ errno: 1064 })).toBeUndefined()
   })
 })
 

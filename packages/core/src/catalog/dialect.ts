@@ -87,6 +87,63 @@ export interface AdminSession {
   close(): Promise<void>
 }
 
+/**
+ * A table the reset empties: `schema` is PostgreSQL's; on MariaDB/MySQL and SQLite it is '' (the clone is
+ * its own database, which each worker names differently, so their statements name tables alone).
+ */
+export interface TableRef {
+  schema: string
+  name: string
+}
+
+/** What `reset: 'truncate'` plans from (isolation/reset-plan.ts), read from a database built from the template. */
+export interface ResetCatalog {
+  /** User tables: not the kind's own, not a partition (PostgreSQL) nor a virtual table's shadow (SQLite). */
+  tables: TableRef[]
+  /** Foreign keys among them (partitions folded into their root table). */
+  foreignKeys: Array<{ name: string; from: TableRef; to: TableRef }>
+  /**
+   * What counts a table's identities: PostgreSQL's owned sequences (serial, identity); on MariaDB/MySQL a
+   * table with an AUTO_INCREMENT column, on SQLite one declared AUTOINCREMENT, counts its own.
+   */
+  counters: Array<{ table: TableRef; counter: TableRef }>
+}
+
+/** One connection to a clone, through which a worker's reset runs. */
+export interface ResetConnection {
+  /** Runs the dirty check; its `dirty` value (an array, or a comma-separated list). */
+  dirty(check: string): Promise<unknown>
+  run(statement: string): Promise<void>
+  /** False once the server ended it: the next reset opens another. */
+  usable(): boolean
+  /** Whether its socket may keep the process alive: only while it works, so an idle one never holds a worker open. */
+  hold(on: boolean): void
+  /** Ends it; never throws. */
+  close(): Promise<void>
+}
+
+/**
+ * A kind's part of `reset: 'truncate'`, in catalog/<kind>/reset.ts: the runner reads the catalog and builds
+ * the statements once; workers load it too, so it stays light (its driver loaded when a connection opens).
+ */
+export interface ResetDialect {
+  /** The catalog facts of the database at `url`. `driver`: PostgreSQL's pg, resolved by the runner. */
+  readCatalog(url: string, driver?: string): Promise<ResetCatalog>
+  /** Pure: what empties `tables` and puts their identities back; undefined for none. `counters`: the schema counts identities (SQLite's sqlite_sequence). */
+  empty(tables: readonly TableRef[], counters?: boolean): string | undefined
+  /** Pure: one query whose `dirty` names the indexes of `tables` holding rows or whose counters (same order) have advanced. */
+  dirtyCheck(tables: readonly TableRef[], counters: ReadonlyArray<readonly TableRef[]>): string
+  /** A connection whose statements wait at most `lockTimeoutMs` for a lock. */
+  open(url: string, opts: { lockTimeoutMs: number; driver?: string }): Promise<ResetConnection>
+  /**
+   * Pure: why a reset failed, for the hint: a lock waited for in vain, a table outside the reset that
+   * references an emptied one, a table gone; undefined for anything else.
+   */
+  failure(err: unknown): ResetFailure | undefined
+}
+
+export type ResetFailure = 'lock' | 'referenced' | 'missing'
+
 /** Runs migration scripts (`migrate: { sql }`) on one database. */
 export interface ScriptRunner {
   /** One script, all of it or none where the kind allows (MySQL commits each DDL statement as it runs). */

@@ -10,7 +10,9 @@ import { connect, driverPath, ownSessions } from '../catalog/postgres/db.js'
 import { pgClientOf } from '../catalog/postgres/index.js'
 import { deferredStart, WORKERS_BOOT_MS } from './deferred-start.js'
 import { WorkerDbError } from '../errors.js'
-import { planReset, readResetCatalog, type ManifestReset, type ResetPer } from '../isolation/reset-plan.js'
+import { planReset, type ManifestReset, type ResetPer } from '../isolation/reset-plan.js'
+import { RESET_DIALECTS } from '../isolation/truncate.js'
+import type { DialectName } from '../catalog/dialect.js'
 import { ms, plural, type Logger } from '../log.js'
 import { MANIFEST_ENV, removeManifest } from '../runfile/manifest.js'
 import { cloneName } from '../catalog/names.js'
@@ -89,7 +91,7 @@ export class Run {
     // Read from the first clone: the template itself is sealed against connections, and a clone's
     // catalog is the template's. Before the manifest is written, so no worker ever sees a run without it.
     if (config.reset && !this.resetPlanned && this.manifest.clones[0]) {
-      this.manifest.reset = await planResetFor(this.manifest.clones[0].url, config.reset, await config.migrator?.ledgerTables?.())
+      this.manifest.reset = await planResetFor(dialect.name, this.manifest.clones[0].url, config.reset, await config.migrator?.ledgerTables?.(dialect.name))
       this.resetPlanned = true
       const n = this.manifest.reset?.refs.length ?? 0
       const when = config.reset.per === 'test' ? 'before every test file and every test' : 'before every test file'
@@ -237,12 +239,9 @@ export class Run {
   }
 }
 
-async function planResetFor(url: string, opts: { keep: string[]; per: ResetPer }, ledger: readonly string[] | undefined): Promise<ManifestReset | undefined> {
-  const client = await connect(url, 'the first clone')
-  try {
-    const reset = planReset(await readResetCatalog(client), { keep: opts.keep, per: opts.per, ledger })
-    return reset && { ...reset, driver: driverPath() }
-  } finally {
-    await client.end().catch(() => {})
-  }
+async function planResetFor(kind: DialectName, url: string, opts: { keep: string[]; per: ResetPer }, ledger: readonly string[] | undefined): Promise<ManifestReset | undefined> {
+  // Workers load the pg the runner resolved (ManifestReset.driver); the other kinds' drivers resolve from the project.
+  const driver = kind === 'postgres' ? driverPath() : undefined
+  const reset = planReset(await RESET_DIALECTS[kind].readCatalog(url, driver), { keep: opts.keep, per: opts.per, ledger, kind })
+  return reset && (driver ? { ...reset, driver } : reset)
 }

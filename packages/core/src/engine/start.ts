@@ -82,10 +82,9 @@ export async function startRun(opts: ProvisionOptions, log: Logger, runId: strin
       sessions = before && { before, ownBefore: new Map(ownSessions()) }
     } else {
       // What only PostgreSQL has so far: refused before anything is built, rather than half done.
-      const needsPostgres = [config.roles.length ? '`roles` (per-worker roles)' : '', config.reset ? '`reset`' : ''].filter(Boolean)
-      if (needsPostgres.length) {
-        throw new WorkerDbError('E_CONFIG', `${needsPostgres.join(' and ')} needs PostgreSQL so far; this run's server is ${facts.product}`,
-          `Remove ${needsPostgres.length === 1 ? 'it' : 'them'} from the workerdb config for this database kind.`)
+      if (config.roles.length) {
+        throw new WorkerDbError('E_CONFIG', `\`roles\` (per-worker roles) needs PostgreSQL so far; this run's server is ${facts.product}`,
+          'Remove it from the workerdb config for this database kind.')
       }
       if (config.spares) log.warn(`spares: PostgreSQL only so far; on ${facts.product} every clone is copied`)
     }

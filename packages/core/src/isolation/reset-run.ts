@@ -2,15 +2,14 @@
  * `reset: 'truncate'`, the worker side: empties this worker's clone as the runner planned it (reset-plan.ts),
  * through one connection per file or, with `per: 'test'`, one kept for the file's tests.
  */
-import { createRequire } from 'node:module'
-import type pg from 'pg'
-import { requirePg } from '../require-pg.js'
+import type { ResetConnection } from '../catalog/dialect.js'
+import { RESET_APPLICATION_NAME } from '../catalog/postgres/reset.js'
 import { WorkerDbError } from '../errors.js'
 import { plural } from '../log.js'
 import { connectionParts, redactedCause, redactText } from '../url.js'
 import type { ManifestReset } from './reset-plan.js'
 import { TEST_TRANSACTION_BEGUN } from './transaction.js'
-import { truncateStatement, withReferencing } from './truncate.js'
+import { dirtyIndexes, RESET_DIALECTS, truncateStatement, withReferencing } from './truncate.js'
 
 /** What a reset runs before: the messages say which. */
 export type ResetWhen = 'file' | 'test'
@@ -21,9 +20,8 @@ export type ResetWhen = 'file' | 'test'
  * beforeEach runs `run('test')` on it, an afterAll closes it) so that a test costs one round trip when
  * nothing was written — a connection per test would cost more than the check. Not a pool: it would
  * outlive the file (Jest gives every file a fresh module registry) and hold a connection the user's own
- * pool may need. pg is loaded only here, so a run without `reset` never loads it in workers — through
- * require, not import(): Jest runs setup files in a vm without dynamic import support (and its own
- * `module.createRequire` keeps the load inside the test's module registry, as a plain require would).
+ * pool may need. The driver (pg, mysql2, better-sqlite3 or node:sqlite) is loaded only when a session
+ * opens, so a run without `reset` never loads one in workers.
  */
 export interface ResetSession {
   /** Empties the tables that hold rows or whose identities advanced (with those that reference them); resolves how many. */
@@ -39,69 +37,42 @@ export interface ResetSessionOptions {
   onConnect?: () => void
 }
 
-/** The name the session connects under: pg_stat_activity tells it from the tests' own connections. */
-export const RESET_APPLICATION_NAME = 'workerdb reset'
+export { RESET_APPLICATION_NAME }
 
 export async function openResetSession(url: string, reset: ManifestReset, who: string, opts: ResetSessionOptions = {}): Promise<ResetSession> {
-  const pg = requirePg(createRequire(import.meta.url), reset.driver)
   const lockTimeoutMs = Math.max(1, Math.round(opts.lockTimeoutMs ?? 10_000))
-  let client: pg.Client | undefined
-  let usable = false
-  const connect = async (): Promise<pg.Client> => {
+  const kind = RESET_DIALECTS[reset.kind ?? 'postgres']
+  let conn: ResetConnection | undefined
+  const connect = async (): Promise<ResetConnection> => {
     opts.onConnect?.()
-    // A connection an earlier file (or test) left in a transaction would block TRUNCATE forever: fail after
-    // a while instead, with the reason. Set at connect time: no extra round trip.
-    const c = new pg.Client({
-      connectionString: url, connectionTimeoutMillis: 10_000, application_name: RESET_APPLICATION_NAME,
-      options: `-c lock_timeout=${lockTimeoutMs}`,
-    })
-    // Ended under us (the server restarted, a test terminated every backend): the next run reconnects.
-    const lost = () => {
-      if (client === c) usable = false
-    }
-    c.on('error', lost)
-    c.on('end', lost)
-    client = c
-    await c.connect()
-    usable = true
-    return c
-  }
-  // Idle between tests, the socket must not keep the test process alive: a file whose afterAll never runs
-  // (it failed to load, every test skipped) would otherwise hold its worker open. Held only while working.
-  const hold = (c: pg.Client, on: boolean) => {
-    const stream = (c as unknown as { connection?: { stream?: { ref?: () => void; unref?: () => void } } }).connection?.stream
-    if (on) stream?.ref?.()
-    else stream?.unref?.()
+    conn = undefined
+    conn = await kind.open(url, { lockTimeoutMs, driver: reset.driver })
+    return conn
   }
   const session: ResetSession = {
     async run(when) {
       const g = globalThis as Record<symbol, unknown>
       if (when === 'test' && g[TEST_TRANSACTION_BEGUN]) return 0
-      let c = client
+      let c = conn
       try {
-        if (!c || !usable) c = await connect()
-        hold(c, true)
-        // Prepared once per connection: later checks skip parsing and planning 50 subqueries.
-        const dirty: number[] = (await c.query({ name: 'workerdb_reset_check', text: reset.check })).rows[0]?.dirty ?? []
+        if (!c || !c.usable()) c = await connect()
+        c.hold(true)
+        const dirty = dirtyIndexes(await c.dirty(reset.check))
         if (dirty.length === 0) return 0
         const empty = withReferencing(dirty, reset.referencedBy)
-        const statement = empty.length === reset.refs.length ? reset.statement : truncateStatement(empty.map((i) => reset.refs[i]!))!
-        await c.query(statement)
+        const statement = empty.length === reset.refs.length ? reset.statement : truncateStatement(empty.map((i) => reset.refs[i]!), reset.kind, reset.counters)!
+        await c.run(statement)
         return empty.length
       } catch (err) {
         throw resetError(err, reset, who, url, when)
       } finally {
-        if (c) hold(c, false)
+        c?.hold(false)
       }
     },
     async close() {
-      const c = client
-      client = undefined
-      usable = false
-      if (!c) return
-      // Held while it closes: the goodbye must reach the server before the process may exit.
-      hold(c, true)
-      await c.end().catch(() => {})
+      const c = conn
+      conn = undefined
+      await c?.close()
     },
   }
   try {
@@ -110,7 +81,7 @@ export async function openResetSession(url: string, reset: ManifestReset, who: s
     await session.close()
     throw resetError(err, reset, who, url, 'file')
   }
-  if (client) hold(client, false)
+  conn?.hold(false)
   return session
 }
 
@@ -137,12 +108,13 @@ function resetError(err: unknown, reset: ManifestReset, who: string, url: string
   const n = reset.refs.length
   const option = reset.per === 'test' ? 'reset per test' : "reset: 'truncate'"
   const what = `cannot empty the ${plural(n, 'table')} of ${who} before this ${when === 'test' ? 'test' : 'test file'} (${option}): ${detail}`
+  const cause = RESET_DIALECTS[reset.kind ?? 'postgres'].failure(err)
   const hint =
-    e?.code === '55P03' ? (reset.per === 'test'
+    cause === 'lock' ? (reset.per === 'test'
       ? 'A connection is still open inside a transaction, holding a lock on these tables: a test that began a transaction and did not end it, or a client an earlier test file left open. Commit or roll back what you begin, and end your clients and pools in afterAll.'
       : 'A connection from an earlier test file is still open inside a transaction, holding a lock on these tables: end your clients and pools in afterAll, and commit or roll back what you begin.')
-    : e?.code === '0A000' || e?.code === '2BP01' ? 'A table outside the reset references one it empties (created by a test?): create it in a migration and list it in reset.keep, or drop it at the end of the file that made it.'
-    : e?.code === '42P01' ? 'A test dropped or renamed a table the template has: restore it at the end of that file, or turn the reset off (reset: \'none\').'
+    : cause === 'referenced' ? 'A table outside the reset references one it empties (created by a test?): create it in a migration and list it in reset.keep, or drop it at the end of the file that made it.'
+    : cause === 'missing' ? 'A test dropped or renamed a table the template has: restore it at the end of that file, or turn the reset off (reset: \'none\').'
     : 'Check that the server is still up; to turn the reset off, set reset: \'none\'.'
   return new WorkerDbError('E_RESET', what, hint, { cause: redactedCause(err, [password]) })
 }
