@@ -1,0 +1,42 @@
+// What the reset scenarios' test files do on MariaDB/MySQL or SQLite (e2e/test/dialects-reset.test.ts), whichever
+// runner loads them: read the state the reset must have left (before writing anything), then write two items and
+// a tag. Talks to DATABASE_URL with the kind's own driver, one connection per call.
+const { basename } = require('node:path')
+const { fileURLToPath } = require('node:url')
+
+const STATE = `select (select count(*) from items) as items, (select count(*) from tags) as tags, (select count(*) from e2e_seed) as seed,
+  (select count(*) from countries) as countries, (select count(*) from knex_migrations) as ledger`
+
+async function onMysql(url) {
+  const conn = await require('mysql2/promise').createConnection(url)
+  try {
+    const [[{ db }]] = await conn.query('select database() as db')
+    const [[state]] = await conn.query(STATE)
+    const ids = []
+    for (const name of ['x', 'y']) ids.push((await conn.query('insert into items (name) values (?)', [name]))[0].insertId)
+    await conn.query("insert into tags (item_id, tag) values (?, 't')", [ids[0]])
+    return { database: db, state, ids }
+  } finally {
+    await conn.end()
+  }
+}
+
+function onSqlite(url) {
+  const path = fileURLToPath(url)
+  const db = new (require('better-sqlite3'))(path, { fileMustExist: true, timeout: 5000 })
+  try {
+    const state = db.prepare(STATE).get()
+    const ids = ['x', 'y'].map((name) => Number(db.prepare('insert into items (name) values (?)').run(name).lastInsertRowid))
+    db.prepare("insert into tags (item_id, tag) values (?, 't')").run(ids[0])
+    return { database: basename(path, '.db'), state, ids }
+  } finally {
+    db.close()
+  }
+}
+
+exports.checkAndWrite = async function checkAndWrite() {
+  const url = process.env.DATABASE_URL
+  const seen = url.startsWith('file:') ? onSqlite(url) : await onMysql(url)
+  const state = Object.fromEntries(Object.entries(seen.state).map(([k, v]) => [k, Number(v)]))
+  return { ...seen, state }
+}
