@@ -123,12 +123,11 @@ export interface ResetConnection {
 }
 
 /**
- * A kind's part of `reset: 'truncate'`, in catalog/<kind>/reset.ts: the runner reads the catalog and builds
- * the statements once; workers load it too, so it stays light (its driver loaded when a connection opens).
+ * A kind's part of `reset: 'truncate'` both sides use, in catalog/<kind>/reset.ts (with the reader of its
+ * catalog that Dialect.readResetCatalog runs): the runner builds the statements once; workers load it too,
+ * so it stays light (its driver loaded when a connection opens).
  */
 export interface ResetDialect {
-  /** The catalog facts of the database at `url`. `driver`: PostgreSQL's pg, resolved by the runner. */
-  readCatalog(url: string, driver?: string): Promise<ResetCatalog>
   /** Pure: what empties `tables` and puts their identities back; undefined for none. `counters`: the schema counts identities (SQLite's sqlite_sequence). */
   empty(tables: readonly TableRef[], counters?: boolean): string | undefined
   /** Pure: one query whose `dirty` names the indexes of `tables` holding rows or whose counters (same order) have advanced. */
@@ -164,6 +163,8 @@ export interface Dialect {
   connect(url: string, source?: string): Promise<AdminSession>
   /** A session on database `url` that runs migration scripts. */
   openScripts(url: string): Promise<ScriptRunner>
+  /** What `reset` plans from, read from database `url` (the run's first clone) on a session the run counts as its own. */
+  readResetCatalog(url: string): Promise<ResetCatalog>
   /** The statement a person runs to drop one of these databases by hand. */
   dropByHand(name: string): string
   /** What gives `user` the right to create databases (ServerFacts.canCreate). */

@@ -11,8 +11,7 @@ import { pgClientOf } from '../catalog/postgres/index.js'
 import { deferredStart, WORKERS_BOOT_MS } from './deferred-start.js'
 import { WorkerDbError } from '../errors.js'
 import { planReset, type ManifestReset, type ResetPer } from '../isolation/reset-plan.js'
-import { RESET_DIALECTS } from '../isolation/truncate.js'
-import type { DialectName } from '../catalog/dialect.js'
+import type { Dialect } from '../catalog/dialect.js'
 import { ms, plural, type Logger } from '../log.js'
 import { MANIFEST_ENV, removeManifest } from '../runfile/manifest.js'
 import { cloneName } from '../catalog/names.js'
@@ -91,7 +90,7 @@ export class Run {
     // Read from the first clone: the template itself is sealed against connections, and a clone's
     // catalog is the template's. Before the manifest is written, so no worker ever sees a run without it.
     if (config.reset && !this.resetPlanned && this.manifest.clones[0]) {
-      this.manifest.reset = await planResetFor(dialect.name, this.manifest.clones[0].url, config.reset, await config.migrator?.ledgerTables?.(dialect.name))
+      this.manifest.reset = await planResetFor(dialect, this.manifest.clones[0].url, config.reset, await config.migrator?.ledgerTables?.(dialect.name))
       this.resetPlanned = true
       const n = this.manifest.reset?.refs.length ?? 0
       const when = config.reset.per === 'test' ? 'before every test file and every test' : 'before every test file'
@@ -239,9 +238,8 @@ export class Run {
   }
 }
 
-async function planResetFor(kind: DialectName, url: string, opts: { keep: string[]; per: ResetPer }, ledger: readonly string[] | undefined): Promise<ManifestReset | undefined> {
-  // Workers load the pg the runner resolved (ManifestReset.driver); the other kinds' drivers resolve from the project.
-  const driver = kind === 'postgres' ? driverPath() : undefined
-  const reset = planReset(await RESET_DIALECTS[kind].readCatalog(url, driver), { keep: opts.keep, per: opts.per, ledger, kind })
-  return reset && (driver ? { ...reset, driver } : reset)
+async function planResetFor(dialect: Dialect, url: string, opts: { keep: string[]; per: ResetPer }, ledger: readonly string[] | undefined): Promise<ManifestReset | undefined> {
+  const reset = planReset(await dialect.readResetCatalog(url), { keep: opts.keep, per: opts.per, ledger, kind: dialect.name })
+  // Workers load the pg the runner resolved; the other kinds' drivers resolve from the project.
+  return reset && (dialect.name === 'postgres' ? { ...reset, driver: driverPath() } : reset)
 }

@@ -13,6 +13,7 @@ import { parseMarker, type Marker } from '../marker.js'
 import { copyDatabase, sessionSettings, templateComment, templateDefs } from './copy.js'
 import { lockMysql, tryLockMysql, unlockMysql, type HeldSlots } from './lock.js'
 import { createStatements, markersQuery, markStatement, type MarkHome } from './marks.js'
+import { readMysqlResetCatalog } from './reset.js'
 import {
   batch, connectionError, ident, lit, mysqlDatabaseUrl, openConnection, parseMysqlUrl, rows, type Conn, type ConnectOptions,
 } from './session.js'
@@ -344,6 +345,14 @@ export const mysqlDialect: Dialect = {
   databaseUrl: (adminUrl, name) => mysqlDatabaseUrl(adminUrl, name),
   connect: connectMysql,
   openScripts,
+  async readResetCatalog(url) {
+    const conn = await openConnection(url, parseMysqlUrl(url), 'the first clone')
+    try {
+      return await readMysqlResetCatalog(conn)
+    } finally {
+      await conn.end().catch(() => conn.destroy())
+    }
+  },
   dropByHand: (name) => `DROP DATABASE ${ident(name)};`,
   // PROCESS and CONNECTION ADMIN: to see and end other sessions on a template or a clone (seal, drop, the sweep).
   grantCreate: (user) => `GRANT ALL PRIVILEGES ON \`wdb\\_%\`.* TO ${account(user)}; GRANT PROCESS, CONNECTION ADMIN ON *.* TO ${account(user)}; ` +

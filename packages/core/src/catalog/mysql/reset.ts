@@ -108,14 +108,6 @@ function failure(err: unknown): ResetFailure | undefined {
 }
 
 export const mysqlReset: ResetDialect = {
-  async readCatalog(url) {
-    const conn = await openConnection(url, parseMysqlUrl(url), 'the first clone')
-    try {
-      return await readMysqlResetCatalog(conn)
-    } finally {
-      await conn.end().catch(() => conn.destroy())
-    }
-  },
   empty,
   dirtyCheck,
   open,

@@ -12,6 +12,7 @@ import type { AdvisoryLock, LockMode } from '../locks.js'
 import { lock, tryLock, unlock } from './locks.js'
 import type { Marker } from '../marker.js'
 import { markDatabase } from './marks.js'
+import { readPostgresResetCatalog } from './reset.js'
 import { quoteIdent } from '../names.js'
 import { chooseStrategy, type CloneStrategy } from './strategy.js'
 
@@ -160,6 +161,15 @@ export const postgresDialect: Dialect = {
   databaseUrl: withDatabase,
   async connect(url, source) {
     return new PostgresSession(await connect(url, source))
+  },
+  async readResetCatalog(url) {
+    // db.ts's connect: the unused-clones check counts this session as the run's own, not a test's.
+    const client = await connect(url, 'the first clone')
+    try {
+      return await readPostgresResetCatalog(client)
+    } finally {
+      await client.end().catch(() => {})
+    }
   },
   async openScripts(url) {
     const client = new (await loadDriver()).Client({ connectionString: url })

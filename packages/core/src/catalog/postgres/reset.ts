@@ -129,15 +129,6 @@ function failure(err: unknown): ResetFailure | undefined {
 }
 
 export const postgresReset: ResetDialect = {
-  async readCatalog(url, driver) {
-    const client = new (loadPg(driver)).Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: RESET_APPLICATION_NAME })
-    await client.connect()
-    try {
-      return await readPostgresResetCatalog(client)
-    } finally {
-      await client.end().catch(() => {})
-    }
-  },
   empty,
   dirtyCheck,
   open,

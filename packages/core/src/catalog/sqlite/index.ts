@@ -5,7 +5,8 @@
  * (sqlitePath), which loads no driver.
  */
 import { DIALECT_LABELS, type Dialect } from '../dialect.js'
-import { loadSqlite } from './driver.js'
+import { loadSqlite, openDb } from './driver.js'
+import { readSqliteResetCatalog } from './reset.js'
 import { openScripts } from './scripts.js'
 import { openDirectory } from './session.js'
 import { sqliteAdminUrl, sqliteDatabaseUrl, sqlitePath } from './url.js'
@@ -23,6 +24,14 @@ export const sqliteDialect: Dialect = {
     return openDirectory(dir, source)
   },
   openScripts,
+  async readResetCatalog(url) {
+    const db = openDb(sqlitePath(url), { mustExist: true })
+    try {
+      return readSqliteResetCatalog(db)
+    } finally {
+      db.close()
+    }
+  },
   dropByHand: (name) => `rm -f <dir>/${name}.db* (<dir>: the SQLite directory the file: URL names)`,
   grantCreate: (user) => `make the SQLite directory writable for ${user} (chown ${user} <dir>, or chmod u+rwx <dir>)`,
 }

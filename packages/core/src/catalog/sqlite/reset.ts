@@ -93,14 +93,6 @@ function failure(err: unknown): ResetFailure | undefined {
 }
 
 export const sqliteReset: ResetDialect = {
-  async readCatalog(url) {
-    const db = openDb(sqlitePath(url), { mustExist: true })
-    try {
-      return readSqliteResetCatalog(db)
-    } finally {
-      db.close()
-    }
-  },
   empty,
   dirtyCheck,
   open,
