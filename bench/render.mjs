@@ -158,7 +158,7 @@ export function renderPerformance(rec) {
     if (!r) continue
     add(`reset per test (\`per: 'test'\`), per test, ${r.tables} tables`, sv('reset', k),
       `nothing written ${fine(r.noopMs)}; one dirty table (${r.leaf}) ${fine(r.oneTableMs)}${r.transactionMs === undefined ? '' : `; a test transaction instead (BEGIN + ROLLBACK) ${fine(r.transactionMs)}`}`,
-      `TRUNCATE of all ${r.tables} tables in beforeEach ${fine(r.truncateAllMs)}; a fresh connection + the check (the per-file path) ${fine(r.freshCheckMs)}`,
+      `${r.allLabel ?? `TRUNCATE of all ${r.tables} tables in beforeEach`} ${fine(r.truncateAllMs)}; a fresh connection + the check (the per-file path) ${fine(r.freshCheckMs)}`,
       `clean: ${faster(r.truncateAllVsNoop)}; one table: ${faster(r.truncateAllVsOneTable)}`)
   }
   const z = rows.zeroconfig?.['own-embedded']

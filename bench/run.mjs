@@ -31,7 +31,10 @@
  *               registers when the test wrote nothing and when it wrote one table, against what a project
  *               writes itself (TRUNCATE of every table in beforeEach) and the per-file path (a fresh
  *               connection + the check), and useTransaction's BEGIN + ROLLBACK; timed in this process over the
- *               worker code the setup files run
+ *               worker code the setup files run. Also on the mysql row's MariaDB and in the sqlite row's
+ *               directory, on their 50-table schema: the project's own way there is a TRUNCATE per table with
+ *               foreign key checks off (MariaDB), DELETE of every table and of sqlite_sequence in one
+ *               transaction (SQLite); no transaction per test (node-postgres's only)
  *   zeroconfig  the same suite as a real zero-config `vitest run`: no server in the config, no WORKERDB_URL,
  *               so workerdb starts, fills and stops its own embedded server inside the run
  *   overhead    a no-DB Vitest suite with and without the plugin: per test file and per run (embedded only)
@@ -761,6 +764,88 @@ function sqliteMigrationSql() {
   return files
 }
 
+/**
+ * The reset row on MariaDB (kind 'mysql') or SQLite: the same per-test measures as resetRow, on that kind's
+ * 50-table schema, through the same worker code; the project's own alternative in its words (MariaDB: a
+ * TRUNCATE per table with foreign key checks off; SQLite: DELETE of every table and of sqlite_sequence in
+ * one transaction). No transaction per test: useTransaction is node-postgres's.
+ */
+async function kindResetRow(kind, ctx) {
+  const worker = await import(join(root, 'packages/core/dist/worker.js'))
+  const migrations = join(work, `reset-${kind}-migrations`)
+  mkdirSync(migrations, { recursive: true })
+  const scripts = kind === 'sqlite' ? sqliteMigrationSql() : mysqlMigrationSql({ mariadb: ctx.mariadb })
+  scripts.forEach((sql, i) => writeFileSync(join(migrations, `000${i + 1}_tables.sql`), sql))
+  const serverUrl = kind === 'sqlite' ? ctx.adminUrl : ctx.url
+  const config = await core.resolveConfig({
+    server: { url: serverUrl }, migrate: { sql: migrations }, prefix: PREFIX, key: `reset-${kind}-${Date.now()}`, silent: true,
+    reset: { truncate: true, per: 'test' },
+  }, work)
+  const run = await core.provision({ config, plan: { count: 1, reason: 'bench' }, framework: 'bench', workerIdVar: 'BENCH_ID', log: core.createLogger({ silent: true }) })
+  const url = run.manifest.clones[0].url
+  const hooks = { beforeEach: [], afterAll: [] }
+  // The test's own connection: what a test writes through, and where a project's own emptying runs.
+  const app = kind === 'sqlite' ? (() => {
+    const db = new (coreRequire('better-sqlite3'))(fileURLToPath(url), { fileMustExist: true, timeout: 5000 })
+    return { query: async (sql) => { db.exec(sql) }, count: async (t) => db.prepare(`select count(*) as n from ${t}`).get().n, close: async () => db.close() }
+  })() : await (async () => {
+    const conn = await coreRequire('mysql2/promise').createConnection({ uri: url, multipleStatements: true })
+    return { query: async (sql) => { await conn.query(sql) }, count: async (t) => Number((await conn.query(`select count(*) as n from ${t}`))[0][0].n), close: () => conn.end() }
+  })()
+  try {
+    const reset = run.manifest.reset
+    const tables = reset.refs.length
+    const env = { [core.MANIFEST_ENV]: run.manifestPath, BENCH_ID: '1' }
+    worker.setupWorker(env)
+    await worker.resetWorkerDatabase(env)
+    if (!worker.registerTestReset({ beforeEach: (fn) => hooks.beforeEach.push(fn), afterAll: (fn) => hooks.afterAll.push(fn) })) throw new Error('no reset per test was registered')
+    const beforeEach = hooks.beforeEach[0]
+    const names = reset.refs.map((t) => t.name)
+    const all = kind === 'sqlite'
+      ? ['BEGIN', ...names.map((n) => `DELETE FROM "${n}"`), 'DELETE FROM sqlite_sequence', 'COMMIT'].join(';\n')
+      : ['SET SESSION foreign_key_checks = 0', ...names.map((n) => `TRUNCATE TABLE \`${n}\``), 'SET SESSION foreign_key_checks = 1'].join(';\n')
+    const allLabel = kind === 'sqlite' ? `DELETE of all ${tables} tables and of sqlite_sequence, in one transaction, in beforeEach`
+      : `TRUNCATE TABLE of all ${tables} tables (foreign key checks off) in beforeEach`
+    const leaf = reset.refs.find((t) => t.name === 't49') ?? reset.refs.at(-1)
+    const { RESET_DIALECTS } = await jiti.import('../packages/core/src/isolation/truncate.ts')
+    const m = { noop: [], one: [], all: [], fresh: [] }
+    const more = repsLoop(REPS)
+    for (let r = 0; more(r); r++) {
+      const noop = []; const one = []; const allT = []; const fresh = []
+      await beforeEach()
+      for (let i = 0; i < RESET_NOOP_TESTS; i++) noop.push(await timed(beforeEach))
+      for (let i = 0; i < RESET_DIRTY_TESTS; i++) {
+        await app.query(`insert into ${leaf.name} (name) values ('written by a test')`)
+        one.push(await timed(beforeEach))
+      }
+      const left = await app.count(leaf.name)
+      if (Number(left) !== 0) throw new Error(`the reset per test left ${left} rows in ${leaf.name}`)
+      for (let i = 0; i < RESET_ALL_TESTS; i++) allT.push(await timed(() => app.query(all)))
+      // The per-file path: a fresh connection that finds nothing to do.
+      for (let i = 0; i < 10; i++) {
+        fresh.push(await timed(async () => {
+          const c = await RESET_DIALECTS[kind].open(url, { lockTimeoutMs: 10_000 })
+          await c.dirty(reset.check)
+          await c.close()
+        }))
+      }
+      m.noop.push(median(noop)); m.one.push(median(one)); m.all.push(median(allT)); m.fresh.push(median(fresh))
+    }
+    const res = {
+      tables, leaf: leaf.name, allLabel, testsPerRep: { noop: RESET_NOOP_TESTS, oneTable: RESET_DIRTY_TESTS, truncateAll: RESET_ALL_TESTS },
+      noopMs: r2(median(m.noop)), oneTableMs: r1(median(m.one)), truncateAllMs: r0(median(m.all)), freshCheckMs: r1(median(m.fresh)),
+    }
+    res.truncateAllVsNoop = r0(res.truncateAllMs / res.noopMs)
+    res.truncateAllVsOneTable = r1(res.truncateAllMs / res.oneTableMs)
+    return res
+  } finally {
+    for (const fn of hooks.afterAll) await fn().catch(() => {})
+    await app.close().catch(() => {})
+    await run.teardown()
+    rmSync(migrations, { recursive: true, force: true })
+  }
+}
+
 /** core's sources for what runner.js does not export (the dialects, the engine's clone and drop steps), loaded when a row needs them. */
 async function coreSources() {
   return {
@@ -1391,7 +1476,7 @@ try {
       ...(key === 'url' ? { host: `${u.hostname}:${u.port || 5432}`, from: flag('url') ? '--url' : process.env.WORKERDB_URL ? 'WORKERDB_URL' : 'default (127.0.0.1:5432)' } : {}),
     }
   }
-  if (ONLY.includes('mysql')) {
+  if (ONLY.includes('mysql') || ONLY.includes('reset')) {
     /** Closed whatever happened: an open connection would keep the bench from exiting. */
     const closing = (ctx) => async () => {
       try {
@@ -1409,8 +1494,10 @@ try {
       result.skipped.push({ row: 'mysql', server: 'mysql', why: `no MariaDB ≥ 10.5 to use at ${MYSQL_URL.replace(/\/\/[^@/]*@/, '//')}: ${String(err.message ?? err).split('\n')[0]}` })
       say(`mysql [mysql] skipped: ${result.skipped.at(-1).why}`)
     }
-    // MySQL beside it: a container of the local MySQL image, with MySQL's defaults but for the binary log
-    // (MariaDB's here keeps none), started as the tests start theirs and removed however the bench ends.
+  }
+  // MySQL beside it, for the mysql row: a container of the local MySQL image, with MySQL's defaults but for
+  // the binary log (MariaDB's here keeps none), started as the tests start theirs and removed however the bench ends.
+  if (ONLY.includes('mysql')) {
     const { startMysqlContainer, mysqlAnswers, MYSQL_IMAGE } = await jiti.import('../test-support/mysql-server.ts')
     // The tests' MySQL image (WORKERDB_TEST_MYSQL_IMAGE, else the local one) unless --mysql-image names another.
     const mysqlImage = flag('mysql-image', MYSQL_IMAGE)
@@ -1431,7 +1518,7 @@ try {
       }
     }
   }
-  if (ONLY.includes('sqlite')) {
+  if (ONLY.includes('sqlite') || ONLY.includes('reset')) {
     try {
       sqliteCtx = await openSqlite()
       result.servers.sqlite = sqliteCtx.server
@@ -1451,6 +1538,11 @@ try {
     else if (row === 'overhead' || row === 'scaling') { if (servers.embedded) planned.push([row, 'embedded']) }
     else if (row === 'mysql') { if (mysqlCtx) planned.push([row, 'mysql']); if (mysqlContainerCtx) planned.push([row, 'mysql-container']) }
     else if (row === 'sqlite') { if (sqliteCtx) planned.push([row, 'sqlite']) }
+    else if (row === 'reset') {
+      for (const k of keys) if (runsOn(row, k)) planned.push([row, k])
+      if (mysqlCtx) planned.push([row, 'mysql'])
+      if (sqliteCtx) planned.push([row, 'sqlite'])
+    }
     else for (const k of keys) if (runsOn(row, k)) planned.push([row, k])
   }
   const sqlDir = join(work, 'migrations'); writeSqlMigrations(sqlDir)
@@ -1545,6 +1637,11 @@ try {
     for (const key of keys) {
       const s = await measure('reset', key, () => resetRow(servers[key], work))
       if (s) say(`reset [${key}] per test, ${s.tables} tables: nothing written ${s.noopMs} ms · one dirty table ${s.oneTableMs} ms · TRUNCATE of all ${s.tables} in beforeEach ${s.truncateAllMs} ms (${s.truncateAllVsNoop}× the clean check) · per-file path (connect + check) ${s.freshCheckMs} ms · a test transaction (BEGIN + ROLLBACK) ${s.transactionMs} ms`)
+    }
+    for (const [key, ctx] of [['mysql', mysqlCtx], ['sqlite', sqliteCtx]]) {
+      if (!ctx) continue
+      const s = await measure('reset', key, () => kindResetRow(key, ctx))
+      if (s) say(`reset [${key}] per test, ${s.tables} tables: nothing written ${s.noopMs} ms · one dirty table ${s.oneTableMs} ms · ${s.allLabel} ${s.truncateAllMs} ms (${s.truncateAllVsNoop}× the clean check) · per-file path (connect + check) ${s.freshCheckMs} ms`)
     }
   }
 
