@@ -16,6 +16,8 @@ export interface Db {
   exec(sql: string): void
   /** The first row `sql` returns. */
   get(sql: string): Record<string, unknown> | undefined
+  /** `sql` prepared once, for a query run again and again (the reset's check): each call, its first row. */
+  prepare(sql: string): () => Record<string, unknown> | undefined
   /** Ends the transaction under way, if there is one. */
   rollback(): void
   close(): void
@@ -63,6 +65,10 @@ function loadOpener(): Open {
     return {
       exec: (sql) => void db.exec(sql),
       get: (sql) => db.prepare(sql).get() as Record<string, unknown> | undefined,
+      prepare: (sql) => {
+        const statement = db.prepare(sql)
+        return () => statement.get() as Record<string, unknown> | undefined
+      },
       rollback: () => { if (db.inTransaction) db.exec('ROLLBACK') },
       close: () => void db.close(),
     }
@@ -84,6 +90,10 @@ function nodeSqliteOpener(): Open | undefined {
     return {
       exec: (sql) => db.exec(sql),
       get: (sql) => db.prepare(sql).get() as Record<string, unknown> | undefined,
+      prepare: (sql) => {
+        const statement = db.prepare(sql)
+        return () => statement.get() as Record<string, unknown> | undefined
+      },
       // No transaction state before Node 22.16 (isTransaction): a ROLLBACK with none is an error to ignore.
       rollback: () => { try { db.exec('ROLLBACK') } catch { /* none under way */ } },
       close: () => db.close(),
