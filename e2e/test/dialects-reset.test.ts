@@ -1,21 +1,27 @@
 /**
  * `reset: { truncate: true, per: 'test' }` on MariaDB (MySQL too, where its container runs) and SQLite, under
- * Vitest 4 and Jest 30, with only WORKERDB_URL changed: 3 files on 2 workers, so files share a clone. Every test
- * first reads the state the reset must have left — no rows of an earlier test or file (the seeded ones neither),
- * the kept table and the migration ledger untouched — and identities back at 1, then writes.
+ * Vitest 4, Jest 30 and Playwright Test, with only WORKERDB_URL changed: 3 files on 2 workers, so files share a
+ * clone. Every test first reads the state the reset must have left — no rows of an earlier test or file (the
+ * seeded ones neither), the kept table and the migration ledger untouched — and identities back at 1, then writes.
  */
 import { fileURLToPath } from 'node:url'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { killAll } from '../../test-support/processes.js'
 import { describeRun, runVitest, useScenarios } from '../support/harness.js'
 import { describeRun as describeJestRun, runJest, useJestScenarios } from '../support/jest-harness.js'
 import { useKindServers } from '../support/cleanup.js'
 import { PORTABLE_SEED_SQL, type KindServer } from '../support/dialect/scenario.js'
+import { PLAYWRIGHT_FIXTURES, playwrightVersion, runPlaywright, writeScenario, type Scenario } from '../support/playwright.js'
+import { removeScenario } from '../support/scenario.js'
 
 const vitestScenarios = useScenarios()
 const jestScenarios = useJestScenarios()
 const { servers, used } = useKindServers(import.meta.url)
+const playwrightScenarios: Scenario[] = []
+afterEach(killAll)
+afterAll(() => { for (const s of playwrightScenarios) removeScenario(s.dir) })
 const BODY = fileURLToPath(new URL('../support/dialect/reset-body.cjs', import.meta.url))
 const FILES = ['a', 'b', 'c']
 const RESET = { truncate: true, per: 'test', keep: ['countries'] }
@@ -34,9 +40,14 @@ insert into items (name) values ('seeded');
 `
 }
 
-const testFile = (kind: 'vitest' | 'jest', file: string) => `${kind === 'vitest'
-  ? `import { appendFileSync } from 'node:fs'\nimport { createRequire } from 'node:module'\nimport { expect, test } from 'vitest'\nconst { checkAndWrite } = createRequire(import.meta.url)(${JSON.stringify(BODY)})`
-  : `const { appendFileSync } = require('node:fs')\nconst { checkAndWrite } = require(${JSON.stringify(BODY)})`}
+const HEADS = {
+  vitest: `import { appendFileSync } from 'node:fs'\nimport { createRequire } from 'node:module'\nimport { expect, test } from 'vitest'\nconst { checkAndWrite } = createRequire(import.meta.url)(${JSON.stringify(BODY)})`,
+  jest: `const { appendFileSync } = require('node:fs')\nconst { checkAndWrite } = require(${JSON.stringify(BODY)})`,
+  // The reset per test comes with workerdb's own test (an automatic fixture).
+  playwright: `const { appendFileSync } = require('node:fs')\nconst { test, expect } = require('@workerdb/playwright/test')\nconst { checkAndWrite } = require(${JSON.stringify(BODY)})`,
+}
+
+const testFile = (kind: keyof typeof HEADS, file: string) => `${HEADS[kind]}
 for (const n of [1, 2]) {
   test('test ' + n + ' starts from empty tables with identities at 1, then writes', async () => {
     const seen = await checkAndWrite()
@@ -63,15 +74,15 @@ function check(lines: Line[], output: string, info: string): void {
 
 describe.each(servers)('$label', (server) => {
   if (server.ready) beforeAll(server.ready, 120_000)
-  const files = (kind: 'vitest' | 'jest', ext: string) => {
+  const files = (kind: keyof typeof HEADS, path: (file: string) => string) => {
     const out: Record<string, string> = { 'migrations/0001_seed.sql': PORTABLE_SEED_SQL, 'migrations/0002_app.sql': appMigration(server) }
-    for (const f of FILES) out[`test/${f}.test.${ext}`] = testFile(kind, f)
+    for (const f of FILES) out[path(f)] = testFile(kind, f)
     return out
   }
 
   test('vitest 4, 2 workers: every test and file starts from empty tables', async () => {
     const project = vitestScenarios.project({
-      vitest: 4, files: 0, tag: `r${server.name.slice(0, 2)}`, extraFiles: files('vitest', 'mjs'), workerDb: { reset: RESET },
+      vitest: 4, files: 0, tag: `r${server.name.slice(0, 2)}`, extraFiles: files('vitest', (f) => `test/${f}.test.mjs`), workerDb: { reset: RESET },
       config: { pool: 'forks', maxWorkers: 2 },
     })
     used(server, project.prefix)
@@ -85,7 +96,7 @@ describe.each(servers)('$label', (server) => {
 
   test('jest 30, 2 workers: every test and file starts from empty tables', async () => {
     const project = jestScenarios.project({
-      jest: 30, files: 0, tag: `r${server.name.slice(0, 2)}`, extraFiles: files('jest', 'js'),
+      jest: 30, files: 0, tag: `r${server.name.slice(0, 2)}`, extraFiles: files('jest', (f) => `test/${f}.test.js`),
       // Two worker processes, each running several files (workerIdleMemoryLimit keeps Jest from running in band).
       config: { maxWorkers: 2, workerIdleMemoryLimit: '1GB' },
     })
@@ -97,5 +108,17 @@ describe.each(servers)('$label', (server) => {
     expect(r.report?.numPassedTests, info).toBe(FILES.length * 2)
     check(r.lines as unknown as Line[], r.output, info)
     expect(await server.leftoverClones(project.prefix)).toEqual([])
+  })
+
+  test(`playwright ${playwrightVersion(PLAYWRIGHT_FIXTURES[0])}, 2 workers: every test and file starts from empty tables`, async () => {
+    const s = writeScenario(PLAYWRIGHT_FIXTURES[0], `r${server.name.slice(0, 2)}`, files('playwright', (f) => `${f}.spec.js`), { workers: 2 })
+    playwrightScenarios.push(s)
+    used(server, s.prefix)
+    writeFileSync(join(s.dir, 'workerdb.config.json'), JSON.stringify({ prefix: s.prefix, migrate: { sql: './migrations' }, reset: RESET }))
+    const r = await runPlaywright(PLAYWRIGHT_FIXTURES[0], s, [], { WORKERDB_URL: server.url })
+    expect(r.stuck, r.output).toEqual([])
+    expect(r.code, r.output).toBe(0)
+    check(r.lines as unknown as Line[], r.output, r.output)
+    expect(await server.leftoverClones(s.prefix)).toEqual([])
   })
 })
