@@ -34,7 +34,7 @@
  *               worker code the setup files run. Also on the mysql row's MariaDB and in the sqlite row's
  *               directory, on their 50-table schema: the project's own way there is a TRUNCATE per table with
  *               foreign key checks off (MariaDB), DELETE of every table and of sqlite_sequence in one
- *               transaction (SQLite); no transaction per test (node-postgres's only)
+ *               transaction (SQLite); useTransaction on their drivers (mysql2, better-sqlite3)
  *   zeroconfig  the same suite as a real zero-config `vitest run`: no server in the config, no WORKERDB_URL,
  *               so workerdb starts, fills and stops its own embedded server inside the run
  *   overhead    a no-DB Vitest suite with and without the plugin: per test file and per run (embedded only)
@@ -662,14 +662,15 @@ const RESET_NOOP_TESTS = 200
 const RESET_DIRTY_TESTS = 20
 const RESET_ALL_TESTS = 3
 
-async function resetRow(adminUrl, work) {
+/**
+ * What the reset row measures on one server, given the run (provisioned with `reset: { truncate: true, per:
+ * 'test' }`) and the test's own connection `app` ({ raw, query(sql), count(table), close() }: what a test
+ * writes through, and where the project's own emptying runs): the beforeEach the setup files register, when
+ * nothing was written and when one table was, the project's way (`all`, what `allLabel` says), the per-file
+ * path (`fresh`: a new connection and the check), and useTransaction's BEGIN + ROLLBACK on `app.raw`.
+ */
+async function measureReset(run, app, { leafSql, all, allLabel, fresh }) {
   const worker = await import(join(root, 'packages/core/dist/worker.js'))
-  const config = await core.resolveConfig({
-    server: { url: adminUrl }, migrate: { sql: join(work, 'migrations') }, prefix: PREFIX, key: `reset-${Date.now()}`, silent: true,
-    reset: { truncate: true, per: 'test' },
-  }, work)
-  const run = await core.provision({ config, plan: { count: 1, reason: 'bench' }, framework: 'bench', workerIdVar: 'BENCH_ID', log: core.createLogger({ silent: true }) })
-  const app = await client(run.manifest.clones[0].url)
   const hooks = { beforeEach: [], afterAll: [] }
   try {
     const reset = run.manifest.reset
@@ -680,40 +681,33 @@ async function resetRow(adminUrl, work) {
     await worker.resetWorkerDatabase(env)
     if (!worker.registerTestReset({ beforeEach: (fn) => hooks.beforeEach.push(fn), afterAll: (fn) => hooks.afterAll.push(fn) })) throw new Error('no reset per test was registered')
     const beforeEach = hooks.beforeEach[0]
-    // The alternative a project writes: one TRUNCATE of every table before each test, on a connection it keeps.
-    const all = `TRUNCATE TABLE ${reset.refs.map((t) => `${q(t.schema)}.${q(t.name)}`).join(', ')} RESTART IDENTITY CASCADE`
-    // A leaf table (t49: it references t48, nothing references it), so one dirty table means one TRUNCATE.
+    // A leaf table (t49: it references t48, nothing references it), so one dirty table means one table emptied.
     const leaf = reset.refs.find((t) => t.name === 't49') ?? reset.refs.at(-1)
     const m = { noop: [], one: [], all: [], fresh: [], tx: [] }
-    // The other way to isolate tests: useTransaction's BEGIN before and ROLLBACK after each, on the app's client.
-    const tx = worker.testTransaction(app)
+    // The other way to isolate tests: useTransaction's BEGIN before and ROLLBACK after each, on the app's connection.
+    const tx = worker.testTransaction(app.raw)
     const more = repsLoop(REPS)
     for (let r = 0; more(r); r++) {
-      const noop = []; const one = []; const allT = []; const fresh = []; const txT = []
+      const noop = []; const one = []; const allT = []; const freshT = []; const txT = []
       await beforeEach()
       for (let i = 0; i < RESET_NOOP_TESTS; i++) noop.push(await timed(beforeEach))
       for (let i = 0; i < RESET_DIRTY_TESTS; i++) {
-        await app.query(`insert into ${q(leaf.schema)}.${q(leaf.name)} (name) values ('written by a test')`)
+        await app.query(`insert into ${leafSql(leaf)} (name) values ('written by a test')`)
         one.push(await timed(beforeEach))
       }
-      const { rows: [left] } = await app.query(`select count(*)::int as n from ${q(leaf.schema)}.${q(leaf.name)}`)
-      if (left.n !== 0) throw new Error(`the reset per test left ${left.n} rows in ${leaf.name}`)
-      for (let i = 0; i < RESET_ALL_TESTS; i++) allT.push(await timed(() => app.query(all)))
+      const left = await app.count(leafSql(leaf))
+      if (left !== 0) throw new Error(`the reset per test left ${left} rows in ${leaf.name}`)
+      for (let i = 0; i < RESET_ALL_TESTS; i++) allT.push(await timed(() => app.query(all(reset.refs))))
       // The per-file path: a fresh connection that finds nothing to do (what every test would pay without a kept one).
-      for (let i = 0; i < 10; i++) {
-        fresh.push(await timed(async () => {
-          const c = await client(run.manifest.clones[0].url)
-          await c.query(reset.check)
-          await c.end()
-        }))
-      }
+      for (let i = 0; i < 10; i++) freshT.push(await timed(() => fresh(reset.check)))
       for (let i = 0; i < RESET_NOOP_TESTS; i++) txT.push(await timed(async () => { await tx.begin(); await tx.rollback() }))
       // A begun test transaction makes the reset per test step aside for the rest of the file: this "file" goes on.
       globalThis[Symbol.for('workerdb.testTransactionBegun')] = undefined
-      m.noop.push(median(noop)); m.one.push(median(one)); m.all.push(median(allT)); m.fresh.push(median(fresh)); m.tx.push(median(txT))
+      m.noop.push(median(noop)); m.one.push(median(one)); m.all.push(median(allT)); m.fresh.push(median(freshT)); m.tx.push(median(txT))
     }
     const res = {
-      tables, leaf: `${leaf.schema}.${leaf.name}`, testsPerRep: { noop: RESET_NOOP_TESTS, oneTable: RESET_DIRTY_TESTS, truncateAll: RESET_ALL_TESTS },
+      tables, leaf: [leaf.schema, leaf.name].filter(Boolean).join('.'), ...(allLabel ? { allLabel: allLabel(tables) } : {}),
+      testsPerRep: { noop: RESET_NOOP_TESTS, oneTable: RESET_DIRTY_TESTS, truncateAll: RESET_ALL_TESTS },
       noopMs: r2(median(m.noop)), oneTableMs: r1(median(m.one)), truncateAllMs: r0(median(m.all)), freshCheckMs: r1(median(m.fresh)),
       transactionMs: r2(median(m.tx)),
     }
@@ -722,7 +716,35 @@ async function resetRow(adminUrl, work) {
     return res
   } finally {
     for (const fn of hooks.afterAll) await fn().catch(() => {})
-    await app.end().catch(() => {})
+  }
+}
+
+/** A clone of the reset row's schema, run by workerdb with `reset: { truncate: true, per: 'test' }`. */
+async function resetRun(serverUrl, migrations, key) {
+  const config = await core.resolveConfig({
+    server: { url: serverUrl }, migrate: { sql: migrations }, prefix: PREFIX, key: `reset-${key}-${Date.now()}`, silent: true,
+    reset: { truncate: true, per: 'test' },
+  }, work)
+  return core.provision({ config, plan: { count: 1, reason: 'bench' }, framework: 'bench', workerIdVar: 'BENCH_ID', log: core.createLogger({ silent: true }) })
+}
+
+async function resetRow(adminUrl, work) {
+  const run = await resetRun(adminUrl, join(work, 'migrations'), 'pg')
+  const c = await client(run.manifest.clones[0].url)
+  const app = { raw: c, query: (sql) => c.query(sql), count: async (t) => (await c.query(`select count(*)::int as n from ${t}`)).rows[0].n }
+  try {
+    return await measureReset(run, app, {
+      leafSql: (t) => `${q(t.schema)}.${q(t.name)}`,
+      // The alternative a project writes: one TRUNCATE of every table before each test, on a connection it keeps.
+      all: (refs) => `TRUNCATE TABLE ${refs.map((t) => `${q(t.schema)}.${q(t.name)}`).join(', ')} RESTART IDENTITY CASCADE`,
+      fresh: async (check) => {
+        const f = await client(run.manifest.clones[0].url)
+        await f.query(check)
+        await f.end()
+      },
+    })
+  } finally {
+    await c.end().catch(() => {})
     await run.teardown()
     await dropOurs(adminUrl, PREFIX)
   }
@@ -765,81 +787,41 @@ function sqliteMigrationSql() {
 }
 
 /**
- * The reset row on MariaDB (kind 'mysql') or SQLite: the same per-test measures as resetRow, on that kind's
- * 50-table schema, through the same worker code; the project's own alternative in its words (MariaDB: a
- * TRUNCATE per table with foreign key checks off; SQLite: DELETE of every table and of sqlite_sequence in
- * one transaction). No transaction per test: useTransaction is node-postgres's.
+ * The reset row on MariaDB (kind 'mysql') or SQLite: the same measures as resetRow, on that kind's 50-table
+ * schema, through the same worker code; the project's own alternative in its words (MariaDB: a TRUNCATE per
+ * table with foreign key checks off; SQLite: DELETE of every table and of sqlite_sequence in one
+ * transaction); useTransaction on the kind's driver (mysql2, better-sqlite3).
  */
 async function kindResetRow(kind, ctx) {
-  const worker = await import(join(root, 'packages/core/dist/worker.js'))
   const migrations = join(work, `reset-${kind}-migrations`)
   mkdirSync(migrations, { recursive: true })
   const scripts = kind === 'sqlite' ? sqliteMigrationSql() : mysqlMigrationSql({ mariadb: ctx.mariadb })
   scripts.forEach((sql, i) => writeFileSync(join(migrations, `000${i + 1}_tables.sql`), sql))
-  const serverUrl = kind === 'sqlite' ? ctx.adminUrl : ctx.url
-  const config = await core.resolveConfig({
-    server: { url: serverUrl }, migrate: { sql: migrations }, prefix: PREFIX, key: `reset-${kind}-${Date.now()}`, silent: true,
-    reset: { truncate: true, per: 'test' },
-  }, work)
-  const run = await core.provision({ config, plan: { count: 1, reason: 'bench' }, framework: 'bench', workerIdVar: 'BENCH_ID', log: core.createLogger({ silent: true }) })
+  const run = await resetRun(kind === 'sqlite' ? ctx.adminUrl : ctx.url, migrations, kind)
   const url = run.manifest.clones[0].url
-  const hooks = { beforeEach: [], afterAll: [] }
-  // The test's own connection: what a test writes through, and where a project's own emptying runs.
   const app = kind === 'sqlite' ? (() => {
     const db = new (coreRequire('better-sqlite3'))(fileURLToPath(url), { fileMustExist: true, timeout: 5000 })
-    return { query: async (sql) => { db.exec(sql) }, count: async (t) => db.prepare(`select count(*) as n from ${t}`).get().n, close: async () => db.close() }
+    return { raw: db, query: async (sql) => { db.exec(sql) }, count: async (t) => db.prepare(`select count(*) as n from ${t}`).get().n, close: async () => db.close() }
   })() : await (async () => {
     const conn = await coreRequire('mysql2/promise').createConnection({ uri: url, multipleStatements: true })
-    return { query: async (sql) => { await conn.query(sql) }, count: async (t) => Number((await conn.query(`select count(*) as n from ${t}`))[0][0].n), close: () => conn.end() }
+    return { raw: conn, query: async (sql) => { await conn.query(sql) }, count: async (t) => Number((await conn.query(`select count(*) as n from ${t}`))[0][0].n), close: () => conn.end() }
   })()
+  const { RESET_DIALECTS } = await jiti.import('../packages/core/src/isolation/truncate.ts')
   try {
-    const reset = run.manifest.reset
-    const tables = reset.refs.length
-    const env = { [core.MANIFEST_ENV]: run.manifestPath, BENCH_ID: '1' }
-    worker.setupWorker(env)
-    await worker.resetWorkerDatabase(env)
-    if (!worker.registerTestReset({ beforeEach: (fn) => hooks.beforeEach.push(fn), afterAll: (fn) => hooks.afterAll.push(fn) })) throw new Error('no reset per test was registered')
-    const beforeEach = hooks.beforeEach[0]
-    const names = reset.refs.map((t) => t.name)
-    const all = kind === 'sqlite'
-      ? ['BEGIN', ...names.map((n) => `DELETE FROM "${n}"`), 'DELETE FROM sqlite_sequence', 'COMMIT'].join(';\n')
-      : ['SET SESSION foreign_key_checks = 0', ...names.map((n) => `TRUNCATE TABLE \`${n}\``), 'SET SESSION foreign_key_checks = 1'].join(';\n')
-    const allLabel = kind === 'sqlite' ? `DELETE of all ${tables} tables and of sqlite_sequence, in one transaction, in beforeEach`
-      : `TRUNCATE TABLE of all ${tables} tables (foreign key checks off) in beforeEach`
-    const leaf = reset.refs.find((t) => t.name === 't49') ?? reset.refs.at(-1)
-    const { RESET_DIALECTS } = await jiti.import('../packages/core/src/isolation/truncate.ts')
-    const m = { noop: [], one: [], all: [], fresh: [] }
-    const more = repsLoop(REPS)
-    for (let r = 0; more(r); r++) {
-      const noop = []; const one = []; const allT = []; const fresh = []
-      await beforeEach()
-      for (let i = 0; i < RESET_NOOP_TESTS; i++) noop.push(await timed(beforeEach))
-      for (let i = 0; i < RESET_DIRTY_TESTS; i++) {
-        await app.query(`insert into ${leaf.name} (name) values ('written by a test')`)
-        one.push(await timed(beforeEach))
-      }
-      const left = await app.count(leaf.name)
-      if (Number(left) !== 0) throw new Error(`the reset per test left ${left} rows in ${leaf.name}`)
-      for (let i = 0; i < RESET_ALL_TESTS; i++) allT.push(await timed(() => app.query(all)))
-      // The per-file path: a fresh connection that finds nothing to do.
-      for (let i = 0; i < 10; i++) {
-        fresh.push(await timed(async () => {
-          const c = await RESET_DIALECTS[kind].open(url, { lockTimeoutMs: 10_000 })
-          await c.dirty(reset.check)
-          await c.close()
-        }))
-      }
-      m.noop.push(median(noop)); m.one.push(median(one)); m.all.push(median(allT)); m.fresh.push(median(fresh))
-    }
-    const res = {
-      tables, leaf: leaf.name, allLabel, testsPerRep: { noop: RESET_NOOP_TESTS, oneTable: RESET_DIRTY_TESTS, truncateAll: RESET_ALL_TESTS },
-      noopMs: r2(median(m.noop)), oneTableMs: r1(median(m.one)), truncateAllMs: r0(median(m.all)), freshCheckMs: r1(median(m.fresh)),
-    }
-    res.truncateAllVsNoop = r0(res.truncateAllMs / res.noopMs)
-    res.truncateAllVsOneTable = r1(res.truncateAllMs / res.oneTableMs)
-    return res
+    return await measureReset(run, app, {
+      leafSql: (t) => t.name,
+      all: (refs) => kind === 'sqlite'
+        ? ['BEGIN', ...refs.map((t) => `DELETE FROM "${t.name}"`), 'DELETE FROM sqlite_sequence', 'COMMIT'].join(';\n')
+        : ['SET SESSION foreign_key_checks = 0', ...refs.map((t) => `TRUNCATE TABLE \`${t.name}\``), 'SET SESSION foreign_key_checks = 1'].join(';\n'),
+      allLabel: (tables) => kind === 'sqlite' ? `DELETE of all ${tables} tables and of sqlite_sequence, in one transaction, in beforeEach`
+        : `TRUNCATE TABLE of all ${tables} tables (foreign key checks off) in beforeEach`,
+      fresh: async (check) => {
+        const c = await RESET_DIALECTS[kind].open(url, { lockTimeoutMs: 10_000 })
+        await c.dirty(check)
+        await c.close()
+      },
+    })
   } finally {
-    for (const fn of hooks.afterAll) await fn().catch(() => {})
     await app.close().catch(() => {})
     await run.teardown()
     rmSync(migrations, { recursive: true, force: true })
@@ -1641,7 +1623,7 @@ try {
     for (const [key, ctx] of [['mysql', mysqlCtx], ['sqlite', sqliteCtx]]) {
       if (!ctx) continue
       const s = await measure('reset', key, () => kindResetRow(key, ctx))
-      if (s) say(`reset [${key}] per test, ${s.tables} tables: nothing written ${s.noopMs} ms · one dirty table ${s.oneTableMs} ms · ${s.allLabel} ${s.truncateAllMs} ms (${s.truncateAllVsNoop}× the clean check) · per-file path (connect + check) ${s.freshCheckMs} ms`)
+      if (s) say(`reset [${key}] per test, ${s.tables} tables: nothing written ${s.noopMs} ms · one dirty table ${s.oneTableMs} ms · ${s.allLabel} ${s.truncateAllMs} ms (${s.truncateAllVsNoop}× the clean check) · per-file path (connect + check) ${s.freshCheckMs} ms · a test transaction (BEGIN + ROLLBACK) ${s.transactionMs} ms`)
     }
   }
 

@@ -64,7 +64,7 @@ describe('renderPerformance', () => {
     expect(md).toMatch(/^\| reset per test \(`per: 'test'`\), per test, 50 tables \| url \| nothing written 0\.65 ms; one dirty table \(public\.t49\) 31\.7 ms; a test transaction instead \(BEGIN \+ ROLLBACK\) 0\.48 ms \| TRUNCATE of all 50 tables in beforeEach 910 ms; a fresh connection \+ the check \(the per-file path\) 138 ms \| clean: 1400× faster; one table: 28\.7× faster \|$/m)
   })
 
-  test('the reset row on SQLite names the project\'s own way in its words, and no transaction (node-postgres\'s only)', () => {
+  test('the reset row on SQLite names the project\'s own way in its words', () => {
     const md = renderPerformance(record({
       servers: { sqlite: { label: 'SQLite 3.53.2 (better-sqlite3 12.11.1), database files in a directory under /tmp on ext4', kind: 'sqlite' } },
       rows: { reset: { sqlite: { tables: 50, leaf: 't49', allLabel: 'DELETE of all 50 tables and of sqlite_sequence, in one transaction, in beforeEach', testsPerRep: { noop: 200, oneTable: 20, truncateAll: 3 },

@@ -58,6 +58,25 @@ for (const n of [1, 2]) {
 }
 `
 
+/**
+ * A file whose tests each run in a transaction on the kind's own driver (useTransaction): each finds no item
+ * (the file starts emptied, and the test before was rolled back), then adds one. The reset per test steps aside.
+ */
+const TRANSACTION_FILE = `import { createRequire } from 'node:module'
+import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'vitest'
+import { useTransaction } from '@workerdb/vitest'
+const { openTarget } = createRequire(import.meta.url)(${JSON.stringify(BODY)})
+let db
+beforeAll(async () => { db = await openTarget() })
+afterAll(async () => { await db.close() })
+useTransaction(() => db.target, { beforeEach, afterEach })
+for (const n of [1, 2]) {
+  test('transaction ' + n + ': finds none of the rows before it', async () => {
+    expect(await db.countThenInsert()).toBe(0)
+  })
+}
+`
+
 interface Line { file: string; test: number; database: string; state: Record<string, number>; ids: number[] }
 
 function check(lines: Line[], output: string, info: string): void {
@@ -80,16 +99,17 @@ describe.each(servers)('$label', (server) => {
     return out
   }
 
-  test('vitest 4, 2 workers: every test and file starts from empty tables', async () => {
+  test('vitest 4, 2 workers: every test and file starts from empty tables; a file in a transaction per test sees none of its tests\' rows', async () => {
     const project = vitestScenarios.project({
-      vitest: 4, files: 0, tag: `r${server.name.slice(0, 2)}`, extraFiles: files('vitest', (f) => `test/${f}.test.mjs`), workerDb: { reset: RESET },
+      vitest: 4, files: 0, tag: `r${server.name.slice(0, 2)}`, workerDb: { reset: RESET },
+      extraFiles: { ...files('vitest', (f) => `test/${f}.test.mjs`), 'test/tx.test.mjs': TRANSACTION_FILE },
       config: { pool: 'forks', maxWorkers: 2 },
     })
     used(server, project.prefix)
     const r = await runVitest(project, { timeoutMs: 90_000, env: { WORKERDB_URL: server.url } })
     const info = describeRun(r)
     expect(r.code, info).toBe(0)
-    expect(r.report?.numPassedTests, info).toBe(FILES.length * 2)
+    expect(r.report?.numPassedTests, info).toBe(FILES.length * 2 + 2)
     check(r.lines as unknown as Line[], r.output, info)
     expect(await server.leftoverClones(project.prefix)).toEqual([])
   })

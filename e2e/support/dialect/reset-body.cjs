@@ -40,3 +40,33 @@ exports.checkAndWrite = async function checkAndWrite() {
   const state = Object.fromEntries(Object.entries(seen.state).map(([k, v]) => [k, Number(v)]))
   return { ...seen, state }
 }
+
+/**
+ * For a file in a transaction per test (useTransaction): a connection of the kind's own driver to DATABASE_URL
+ * (a mysql2 promise connection, or a better-sqlite3 database), and a step that counts the items, then adds one.
+ */
+exports.openTarget = async function openTarget() {
+  const url = process.env.DATABASE_URL
+  if (url.startsWith('file:')) {
+    const db = new (require('better-sqlite3'))(fileURLToPath(url), { fileMustExist: true, timeout: 5000 })
+    return {
+      target: db,
+      async countThenInsert() {
+        const { n } = db.prepare('select count(*) as n from items').get()
+        db.prepare("insert into items (name) values ('in a test transaction')").run()
+        return Number(n)
+      },
+      close: async () => db.close(),
+    }
+  }
+  const conn = await require('mysql2/promise').createConnection(url)
+  return {
+    target: conn,
+    async countThenInsert() {
+      const [[{ n }]] = await conn.query('select count(*) as n from items')
+      await conn.query("insert into items (name) values ('in a test transaction')")
+      return Number(n)
+    },
+    close: () => conn.end(),
+  }
+}

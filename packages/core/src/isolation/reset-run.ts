@@ -41,12 +41,12 @@ export { RESET_APPLICATION_NAME }
 
 export async function openResetSession(url: string, reset: ManifestReset, who: string, opts: ResetSessionOptions = {}): Promise<ResetSession> {
   const lockTimeoutMs = Math.max(1, Math.round(opts.lockTimeoutMs ?? 10_000))
-  const kind = RESET_DIALECTS[reset.kind ?? 'postgres']
+  const dialect = RESET_DIALECTS[reset.kind ?? 'postgres']
   let conn: ResetConnection | undefined
   const connect = async (): Promise<ResetConnection> => {
     opts.onConnect?.()
     conn = undefined
-    conn = await kind.open(url, { lockTimeoutMs, driver: reset.driver })
+    conn = await dialect.open(url, { lockTimeoutMs, driver: reset.driver })
     return conn
   }
   const session: ResetSession = {
