@@ -53,7 +53,7 @@ exports.openTarget = async function openTarget() {
       target: db,
       async countThenInsert() {
         const { n } = db.prepare('select count(*) as n from items').get()
-        db.prepare("insert into items (name) values ('in a test transaction')").run()
+        db.prepare("insert into items (name) values ('in a transaction')").run()
         return Number(n)
       },
       close: async () => db.close(),
@@ -64,7 +64,7 @@ exports.openTarget = async function openTarget() {
     target: conn,
     async countThenInsert() {
       const [[{ n }]] = await conn.query('select count(*) as n from items')
-      await conn.query("insert into items (name) values ('in a test transaction')")
+      await conn.query("insert into items (name) values ('in a transaction')")
       return Number(n)
     },
     close: () => conn.end(),
