@@ -18,8 +18,8 @@ const section = readmeSection('bench')
 export const { START, END } = section
 
 const ms = (x) => (x === undefined || x === null || Number.isNaN(x) ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`)
-/** Sub-millisecond and tens-of-ms figures keep their decimals (the reset row's per-test costs). */
-const fine = (v) => (v === undefined || v === null || Number.isNaN(v) ? '–' : v < 1 ? `${v.toFixed(2)} ms` : v < 100 ? `${+v.toFixed(1)} ms` : ms(v))
+/** Sub-millisecond and tens-of-ms figures keep their decimals (the reset row's per-test costs), a few microseconds three. */
+const fine = (v) => (v === undefined || v === null || Number.isNaN(v) ? '–' : v < 0.1 ? `${+v.toFixed(3)} ms` : v < 1 ? `${v.toFixed(2)} ms` : v < 100 ? `${+v.toFixed(1)} ms` : ms(v))
 const x = (r) => (r === undefined || r === null || Number.isNaN(r) ? '–' : `${r}×`)
 /** The work a run handed to the background (drops, spares not yet made), when the record has it. */
 const bg = (side) => (side.backgroundMs === undefined ? '' : `; then in the background ${ms(side.backgroundMs)} a run, ${ms(side.backgroundTotalMs)} in all`)
