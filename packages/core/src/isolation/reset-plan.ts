@@ -1,8 +1,8 @@
 /**
  * `reset: 'truncate'`, the runner side: every test file starts from empty user tables — and with
  * `per: 'test'` every test. Which tables, the statement that empties them and the query that finds the dirty
- * ones are decided once per run (from the first clone's catalog, which is the template's: reset-catalog.ts)
- * and handed to workers in the manifest; a worker only runs them on its clone (reset-run.ts).
+ * ones are decided once per run (from the first clone's catalog, which is the template's: each kind's
+ * Dialect.readResetCatalog) and handed to workers in the manifest; a worker only runs them on its clone (reset-run.ts).
  */
 import type { DialectName, ResetCatalog, TableRef } from '../catalog/dialect.js'
 import { WorkerDbError } from '../errors.js'

@@ -58,7 +58,7 @@ function dirtyCheck(tables: readonly TableRef[], counters: ReadonlyArray<readonl
  */
 async function open(url: string, opts: { lockTimeoutMs: number }): Promise<ResetConnection> {
   const db = openDb(sqlitePath(url), { mustExist: true })
-  let open = true
+  let isOpen = true
   const patiently = async <T>(work: () => T): Promise<T> => {
     const deadline = performance.now() + opts.lockTimeoutMs
     for (;;) {
@@ -77,11 +77,11 @@ async function open(url: string, opts: { lockTimeoutMs: number }): Promise<Reset
   return {
     dirty: (check) => patiently(() => checkOf(check)()?.dirty),
     run: (statement) => patiently(() => db.exec(statement)),
-    usable: () => open,
+    usable: () => isOpen,
     hold: () => {},
     async close() {
-      if (!open) return
-      open = false
+      if (!isOpen) return
+      isOpen = false
       db.close()
     },
   }
