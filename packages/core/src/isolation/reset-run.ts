@@ -3,7 +3,6 @@
  * through one connection per file or, with `per: 'test'`, one kept for the file's tests.
  */
 import type { ResetConnection } from '../catalog/dialect.js'
-import { RESET_APPLICATION_NAME } from '../catalog/postgres/reset.js'
 import { WorkerDbError } from '../errors.js'
 import { plural } from '../log.js'
 import { connectionParts, redactedCause, redactText } from '../url.js'
@@ -36,8 +35,6 @@ export interface ResetSessionOptions {
   /** Called before every connection it opens (the first, and a new one after its own was ended). */
   onConnect?: () => void
 }
-
-export { RESET_APPLICATION_NAME }
 
 export async function openResetSession(url: string, reset: ManifestReset, who: string, opts: ResetSessionOptions = {}): Promise<ResetSession> {
   const lockTimeoutMs = Math.max(1, Math.round(opts.lockTimeoutMs ?? 10_000))

@@ -13,19 +13,19 @@ import { sqlitePath } from './url.js'
  * counters live in sqlite_sequence.
  */
 export function readSqliteResetCatalog(db: Db): ResetCatalog {
-  const list = (sql: string) => JSON.parse(String(db.get(sql)?.list ?? '[]')) as Array<Record<string, string>>
-  const tables = list(`SELECT json_group_array(name) AS list FROM (SELECT name FROM pragma_table_list
-     WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name)`) as unknown as string[]
+  const list = <T>(sql: string) => JSON.parse(String(db.get(sql)?.list ?? '[]')) as T[]
+  const tables = list<string>(`SELECT json_group_array(name) AS list FROM (SELECT name FROM pragma_table_list
+     WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name)`)
   // A foreign key of several columns is one id with a row per column.
-  const fks = list(`SELECT json_group_array(json_object('name', f || '_fk' || id, 'from', f, 'to', t)) AS list FROM (
+  const fks = list<{ name: string; from: string; to: string }>(`SELECT json_group_array(json_object('name', f || '_fk' || id, 'from', f, 'to', t)) AS list FROM (
       SELECT DISTINCT m.name AS f, k.id AS id, k."table" AS t FROM pragma_table_list AS m JOIN pragma_foreign_key_list(m.name) AS k
        WHERE m.schema = 'main' AND m.type = 'table' ORDER BY f, id)`)
-  const counted = list(`SELECT json_group_array(name) AS list FROM (SELECT name FROM sqlite_schema
-     WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%' ORDER BY name)`) as unknown as string[]
+  const counted = list<string>(`SELECT json_group_array(name) AS list FROM (SELECT name FROM sqlite_schema
+     WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%' ORDER BY name)`)
   const ref = (name: string): TableRef => ({ schema: '', name })
   return {
     tables: tables.map(ref),
-    foreignKeys: fks.map((r) => ({ name: r.name!, from: ref(r.from!), to: ref(r.to!) })),
+    foreignKeys: fks.map((r) => ({ name: r.name, from: ref(r.from), to: ref(r.to) })),
     counters: counted.filter((name) => tables.includes(name)).map((name) => ({ table: ref(name), counter: ref(name) })),
   }
 }
