@@ -277,6 +277,53 @@ describe.each(KINDS)('$name', (kind) => {
     expect(existsSync(root)).toBe(true)
   })
 
+  it(kind.dialect === 'mysql'
+    ? 'spares: a run makes them while it runs, the next takes them as its clones (the template\'s rows, its own marker), the rest copied'
+    : 'spares: none on SQLite, said once; every clone is copied', async () => {
+    // A key of its own: a template (and spares) no other test of this file takes.
+    const key = `spares-${randomBytes(3).toString('hex')}`
+    const spares = async () => (await ours()).filter((r) => parseMarker(r.comment)?.kind === 'spare').map((r) => r.name)
+    const warned: string[] = []
+    const log = { info: () => {}, warn: (line: string) => warned.push(line), progress: () => {} }
+    const first = await provision({ config: await config({ key, spares: 2 }), plan: { count: 2, reason: 'test plan of 2' }, framework: 'vitest 4.1.12', workerIdVar: 'VITEST_POOL_ID', log })
+    runs.push(first)
+    await first.teardown()
+    if (kind.dialect !== 'mysql') {
+      expect(warned).toEqual([expect.stringMatching(/^spares: workerdb has none on SQLite 3[.\d]+; every clone is copied$/)])
+      expect(first.summary.sparesMade).toBeUndefined()
+      expect(await spares()).toEqual([])
+      return
+    }
+    expect(warned).toEqual([])
+    expect(first.summary.sparesMade).toBe(2)
+    const made = await spares()
+    expect(made).toHaveLength(2)
+
+    const second = await run(3, { key, spares: 2 })
+    expect(second.summary.fromSpares).toBe(2)
+    for (const clone of second.manifest.clones) {
+      expect(await kind.rows(clone.url, 'select count(*) as n, min(name) as first from items')).toEqual([{ n: 2, first: 'seed' }])
+      expect(parseMarker((await ours()).find((r) => r.name === clone.database)?.comment)).toMatchObject({ kind: 'clone', run: second.runId })
+    }
+    // The spares it took are gone (their tables are its clones' now); it made new ones for the next run.
+    await second.teardown()
+    const left = await spares()
+    expect(left).toHaveLength(2)
+    expect(left.filter((n) => made.includes(n))).toEqual([])
+    // A spare whose maker died half way (still 'building') goes with the next sweep; a whole one stays.
+    const admin = await connectAdmin(kind.url)
+    const half = `${prefix}_sp_${'ef'.repeat(5)}_deadmakr`
+    try {
+      const hash = parseMarker((await ours()).find((r) => r.name === left[0])!.comment)!.hash!
+      await admin.create(half, { ...makeMarker({ kind: 'spare', run: 'deadrun2', hash, state: 'building' }), host: hostname(), pid: 2 ** 22 + 1, startTicks: undefined })
+      const swept = await sweep(kind.url, { prefix, project: (await config()).project })
+      expect(swept.map((c) => c.name)).toEqual([half])
+      expect((await spares()).sort()).toEqual([...left].sort())
+    } finally {
+      await admin.close()
+    }
+  })
+
   describe("reset: 'truncate'", () => {
     const counter = kind.dialect === 'mysql' ? 'auto_increment' : 'autoincrement'
     const resetMigrations = join(root, `${kind.name}-reset-migrations`)

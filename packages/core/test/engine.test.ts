@@ -429,7 +429,7 @@ describe('createClones', () => {
     const runId = `lane${randomBytes(3).toString('hex')}`
     const made = [1, 2, 3].map((i) => `${PREFIX}_${runId}_${i}`)
     const client = await connect(testUrl())
-    const admin = new PostgresSession(client)
+    const admin = new PostgresSession(client, testUrl())
     const statements: string[] = []
     const query = client.query.bind(client)
     client.query = ((text: string, ...rest: unknown[]) => { statements.push(String(text)); return (query as (...a: unknown[]) => unknown)(text, ...rest) }) as typeof client.query

@@ -19,11 +19,11 @@ describe('advisory locks', () => {
     await withClient(testUrl(), (a) => withClient(testUrl(), (b) => withClient(testUrl(), async (c) => {
       await lock(a, l, 'shared')
       await lock(b, l, 'shared')
-      expect(await withLockIfFree(new PostgresSession(c), l, async () => 'ran')).toBeUndefined()
+      expect(await withLockIfFree(new PostgresSession(c, testUrl()), l, async () => 'ran')).toBeUndefined()
       await unlock(a, l, 'shared')
       expect(await tryLock(c, l)).toBe(false)
       await unlock(b, l, 'shared')
-      expect(await withLockIfFree(new PostgresSession(c), l, async () => 'ran')).toBe('ran')
+      expect(await withLockIfFree(new PostgresSession(c, testUrl()), l, async () => 'ran')).toBe('ran')
       // …and let go of it afterwards.
       expect(await tryLock(a, l)).toBe(true)
       await unlock(a, l)
@@ -33,7 +33,7 @@ describe('advisory locks', () => {
   it('lets go of the exclusive lock when the work throws', async () => {
     const l = templateLock(HASH)
     await withClient(testUrl(), (a) => withClient(testUrl(), async (b) => {
-      await expect(withLock(new PostgresSession(a), l, async () => { throw new Error('boom') })).rejects.toThrow('boom')
+      await expect(withLock(new PostgresSession(a, testUrl()), l, async () => { throw new Error('boom') })).rejects.toThrow('boom')
       expect(await tryLock(b, l)).toBe(true)
       await unlock(b, l)
     }))

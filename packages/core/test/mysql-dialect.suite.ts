@@ -424,6 +424,43 @@ async function autoIncrement(db: string, table: string): Promise<number> {
   return Number(/AUTO_INCREMENT=(\d+)/.exec(ddl)?.[1] ?? 1)
 }
 
+/**
+ * What a copy of buildTemplate's template must be: the same rows (invisible columns, a 0 id), counters, a
+ * trigger that fires, views and routines that read the copy, its own sequence, foreign keys enforced.
+ * Returns a connection on the copy.
+ */
+async function expectWholeCopy(template: string, clone: string): Promise<Raw> {
+  for (const t of ['a_child', 'b_parent', 'c_orders']) expect(await dump(clone, t)).toEqual(await dump(template, t))
+  // Invisible columns are copied too, and a 0 in an AUTO_INCREMENT column stays 0.
+  expect(await q(admin, `SELECT id, hidden FROM \`${clone}\`.c_orders ORDER BY id`)).toEqual([{ id: 0, hidden: 43 }, { id: 1, hidden: 41 }, { id: 2, hidden: 42 }])
+  // The gap (ids 4 and 5 deleted) is kept: the next id is 6 in both.
+  expect(await autoIncrement(clone, 'b_parent')).toBe(await autoIncrement(template, 'b_parent'))
+  expect(await autoIncrement(template, 'b_parent')).toBe(6)
+
+  const c = await raw(clone)
+  // The trigger fires in the copy (and did not fire on the copied rows, checked above).
+  await q(c, "INSERT INTO b_parent (name) VALUES ('fay')")
+  expect(await q(c, 'SELECT id, name, shout FROM b_parent WHERE id = 6')).toEqual([{ id: 6, name: 'FAY', shout: 'FAY!' }])
+  // Views and routines read the copy's tables, not the template's.
+  await q(c, "INSERT INTO a_child (parent_id, note) VALUES (6, 'w')")
+  expect(await q(c, 'SELECT name FROM a_named WHERE note = ?', ['w'])).toEqual([{ name: 'FAY' }])
+  expect(await q(admin, `SELECT COUNT(*) AS n FROM \`${template}\`.a_named`)).toEqual([{ n: 3 }])
+  expect(await q(c, 'SELECT parents() AS n')).toEqual([{ n: 4 }])
+  if (mariadb) {
+    // The default NEXTVAL draws on the copy's own sequence, not the template's.
+    const seq = () => q(admin, `SELECT next_not_cached_value AS n FROM \`${template}\`.z_seq`)
+    const before = await seq()
+    await q(c, 'INSERT INTO c_orders (zero) VALUES (5)')
+    expect(await seq()).toEqual(before)
+    const [{ ref }] = await q<{ ref: number }>(c, 'SELECT ref FROM c_orders WHERE zero = 5')
+    expect(Number(ref)).toBeGreaterThanOrEqual(500)
+    expect(await q(admin, `SELECT COUNT(*) AS n FROM \`${template}\`.c_orders`)).toEqual([{ n: 3 }])
+  }
+  // Foreign keys are enforced again.
+  await expect(c.query('INSERT INTO a_child (parent_id) VALUES (99)')).rejects.toMatchObject({ errno: 1452 })
+  return c
+}
+
 describe('copy', () => {
   const template = `${prefix}_tpl_copy`
 
@@ -438,34 +475,7 @@ describe('copy', () => {
     const clone = `${prefix}_c1`
     await s.copy(template, clone, plan)
 
-    for (const t of ['a_child', 'b_parent', 'c_orders']) expect(await dump(clone, t)).toEqual(await dump(template, t))
-    // Invisible columns are copied too, and a 0 in an AUTO_INCREMENT column stays 0.
-    expect(await q(admin, `SELECT id, hidden FROM \`${clone}\`.c_orders ORDER BY id`)).toEqual([{ id: 0, hidden: 43 }, { id: 1, hidden: 41 }, { id: 2, hidden: 42 }])
-    // The gap (ids 4 and 5 deleted) is kept: the next id is 6 in both.
-    expect(await autoIncrement(clone, 'b_parent')).toBe(await autoIncrement(template, 'b_parent'))
-    expect(await autoIncrement(template, 'b_parent')).toBe(6)
-
-    const c = await raw(clone)
-    // The trigger fires in the copy (and did not fire on the copied rows, checked above).
-    await q(c, "INSERT INTO b_parent (name) VALUES ('fay')")
-    expect(await q(c, 'SELECT id, name, shout FROM b_parent WHERE id = 6')).toEqual([{ id: 6, name: 'FAY', shout: 'FAY!' }])
-    // Views and routines read the copy's tables, not the template's.
-    await q(c, "INSERT INTO a_child (parent_id, note) VALUES (6, 'w')")
-    expect(await q(c, 'SELECT name FROM a_named WHERE note = ?', ['w'])).toEqual([{ name: 'FAY' }])
-    expect(await q(admin, `SELECT COUNT(*) AS n FROM \`${template}\`.a_named`)).toEqual([{ n: 3 }])
-    expect(await q(c, 'SELECT parents() AS n')).toEqual([{ n: 4 }])
-    if (mariadb) {
-      // The default NEXTVAL draws on the copy's own sequence, not the template's.
-      const seq = () => q(admin, `SELECT next_not_cached_value AS n FROM \`${template}\`.z_seq`)
-      const before = await seq()
-      await q(c, 'INSERT INTO c_orders (zero) VALUES (5)')
-      expect(await seq()).toEqual(before)
-      const [{ ref }] = await q<{ ref: number }>(c, 'SELECT ref FROM c_orders WHERE zero = 5')
-      expect(Number(ref)).toBeGreaterThanOrEqual(500)
-      expect(await q(admin, `SELECT COUNT(*) AS n FROM \`${template}\`.c_orders`)).toEqual([{ n: 3 }])
-    }
-    // Foreign keys are enforced again.
-    await expect(c.query('INSERT INTO a_child (parent_id) VALUES (99)')).rejects.toMatchObject({ errno: 1452 })
+    const c = await expectWholeCopy(template, clone)
 
     // The session is not left on the copy: another session does not see it there, and drop is not held up.
     const other = await session()
@@ -597,6 +607,75 @@ describe('copy', () => {
     await s.copy(name, `${prefix}_a2`, await s.copyPlan(name))
     const tables = await q<{ t: string }>(admin, 'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [`${prefix}_a2`])
     expect(tables.map((r) => r.t)).toEqual(['new_t'])
+  })
+})
+
+describe('spares', () => {
+  const template = `${prefix}_tpl_spare`
+  const spareMarker = () => makeMarker({ kind: 'spare', run: 'testrun1', hash: HASH })
+  /** The template's tables (its sequence on MariaDB), not its views. */
+  const SPARE_TABLES = mariadb ? ['a_child', 'b_parent', 'c_orders', 'z_seq'] : ['a_child', 'b_parent', 'c_orders']
+  const tables = async (db: string) =>
+    (await q<{ t: string }>(admin, 'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [db])).map((r) => r.t)
+
+  beforeAll(async () => {
+    await buildTemplate(template)
+  })
+
+  it('a spare holds the tables and rows, marked a spare once whole; taking it moves them into a whole clone and drops the spare', async () => {
+    const s = await session()
+    const spare = `${prefix}_sp_1`
+    await s.spares!.make(template, spare, await s.copyPlan(template), spareMarker())
+    const row = (await s.list(prefix)).find((r) => r.name === spare)
+    expect(parseMarker(row?.comment)).toMatchObject({ kind: 'spare', hash: HASH })
+    expect(parseMarker(row?.comment)?.state).toBeUndefined()
+    // Tables only: views cannot move to another database, so the take makes them.
+    expect(await tables(spare)).toEqual(SPARE_TABLES)
+
+    const clone = `${prefix}_from_spare`
+    expect(await s.spares!.take(template, spare, clone, makeMarker({ kind: 'clone', run: 'takerun1' }))).toBe('taken')
+    expect(await exists(spare)).toBe(false)
+    expect(parseMarker((await s.list(prefix)).find((r) => r.name === clone)?.comment)).toMatchObject({ kind: 'clone', run: 'takerun1' })
+    await expectWholeCopy(template, clone)
+  })
+
+  it('a spare short of a table (a take killed half way) is unfit: dropped, and no clone is made', async () => {
+    const s = await session()
+    const spare = `${prefix}_sp_2`
+    await s.spares!.make(template, spare, await s.copyPlan(template), spareMarker())
+    await admin.query(`DROP TABLE \`${spare}\`.a_child`)
+    expect(await s.spares!.take(template, spare, `${prefix}_unfit`, makeMarker({ kind: 'clone', run: 'takerun2' }))).toBe('unfit')
+    expect(await exists(spare)).toBe(false)
+    expect(await exists(`${prefix}_unfit`)).toBe(false)
+  })
+
+  it('a spare whose table an open transaction holds is busy: left whole, and no clone is made', async () => {
+    const s = await session()
+    const spare = `${prefix}_sp_3`
+    await s.spares!.make(template, spare, await s.copyPlan(template), spareMarker())
+    const holder = await raw(spare)
+    await holder.query('BEGIN')
+    await holder.query('SELECT COUNT(*) FROM b_parent')
+    expect(await s.spares!.take(template, spare, `${prefix}_busy`, makeMarker({ kind: 'clone', run: 'takerun3' }))).toBe('busy')
+    expect(await exists(`${prefix}_busy`)).toBe(false)
+    await holder.query('ROLLBACK')
+    expect(await tables(spare)).toEqual(SPARE_TABLES)
+    // Free again: taken.
+    expect(await s.spares!.take(template, spare, `${prefix}_busy`, makeMarker({ kind: 'clone', run: 'takerun3' }))).toBe('taken')
+  })
+
+  it('cancel ends a spare under way: the half-made spare is dropped', async () => {
+    const big = `${prefix}_tpl_big`
+    await admin.query(`CREATE DATABASE \`${big}\``)
+    await admin.query(`CREATE TABLE \`${big}\`.t (id INT PRIMARY KEY, pad VARCHAR(200)) ENGINE=InnoDB`)
+    await (await raw(big)).query(`INSERT INTO t SELECT seq, REPEAT('x', 200) FROM ${series(300000)}`)
+    const s = await session()
+    const spare = `${prefix}_sp_cancel`
+    const making = s.spares!.make(big, spare, await s.copyPlan(big), spareMarker())
+    expect(await eventually(() => exists(spare), 10_000)).toBe(true)
+    await s.spares!.cancel()
+    expect((await rejectionError(making)).code).toBe('E_CLONE')
+    expect(await exists(spare)).toBe(false)
   })
 })
 

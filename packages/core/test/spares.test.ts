@@ -1,6 +1,6 @@
 /**
- * Spare clones (`spares`): made while a run's tests run, taken by the next run with a rename. Against a real
- * server: the next run's clones come from spares, are fresh template copies marked as its own, two runs
+ * Spare clones (`spares`) on PostgreSQL: made while a run's tests run, taken by the next run with a rename
+ * (MySQL/MariaDB's: mysql-dialect.suite.ts and dialect-engine.test.ts). Against a real server: the next run's clones come from spares, are fresh template copies marked as its own, two runs
  * never take the same spare, and the sweep drops spares whose template is gone but keeps the others.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -41,6 +41,8 @@ describe('spare names and selection (pure)', () => {
       row(`wdb_sp_${HASH.slice(0, 10)}_otherhsh`, spare('2026-01-01T00:00:00Z', 'cd'.repeat(32))),
       row(`wdb_sp_${HASH.slice(0, 10)}_isaclone`, makeMarker({ kind: 'clone', run: 'r0000001' })),
       row(`shop_sp_${HASH.slice(0, 10)}_otherpfx`, spare('2026-01-01T00:00:00Z')),
+      // Marked as it is created (MySQL/MariaDB), and not whole yet.
+      row(`wdb_sp_${HASH.slice(0, 10)}_building`, { ...spare('2026-01-01T00:00:00Z'), state: 'building' }),
     ]
     expect(sparesOf(rows, 'wdb', HASH)).toEqual([`wdb_sp_${HASH.slice(0, 10)}_older000`, `wdb_sp_${HASH.slice(0, 10)}_newer000`])
   })
@@ -48,6 +50,15 @@ describe('spare names and selection (pure)', () => {
   it('the sweep\'s orphans are spares whose template hash is not on the server', () => {
     const rows = [row('wdb_sp_a', spare('2026-01-01T00:00:00Z')), row('wdb_sp_b', spare('2026-01-01T00:00:00Z', 'cd'.repeat(32))), row('wdb_x_1', makeMarker({ kind: 'clone', run: 'x' }))]
     expect(orphanSpares(rows, new Set([HASH])).map((c) => c.name)).toEqual(['wdb_sp_b'])
+  })
+
+  it('and so are spares still building whose maker is known dead, never one whose maker may be alive', () => {
+    const building = (run: string) => ({ ...spare('2026-01-01T00:00:00Z'), run, state: 'building' })
+    const rows = [row('wdb_sp_dead', building('deadrun1')), row('wdb_sp_live', building('liverun1')), row('wdb_sp_unknown', building('elsewher')), row('wdb_sp_whole', spare('2026-01-01T00:00:00Z'))]
+    const isAlive = (m: { run: string }) => (m.run === 'deadrun1' ? false : m.run === 'liverun1' ? true : 'unknown' as const)
+    expect(orphanSpares(rows, new Set([HASH]), isAlive)).toEqual([
+      { name: 'wdb_sp_dead', kind: 'spare', reason: expect.stringContaining('unfinished spare of run deadrun1') },
+    ])
   })
 })
 

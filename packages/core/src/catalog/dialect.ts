@@ -84,7 +84,29 @@ export interface AdminSession {
   tryLock(lock: AdvisoryLock): Promise<boolean>
   /** Never throws: a session that broke has released its locks already. */
   unlock(lock: AdvisoryLock, mode?: LockMode): Promise<void>
+  /** Spare clones (engine/spares.ts), where the kind has them. */
+  readonly spares?: SpareSupport
   close(): Promise<void>
+}
+
+/**
+ * A kind's part of spare clones: fresh copies of a template made ahead of time, which a later run turns
+ * into its clones for far less than a copy costs. engine/spares.ts decides which and when, under its locks.
+ */
+export interface SpareSupport {
+  /**
+   * Copies the sealed template into spare `name`. Listed as a spare (`marker`) only once it is whole: a
+   * kind that marks a database as it creates it marks it `state: 'building'` until then.
+   */
+  make(template: string, name: string, plan: CopyPlan, marker: Marker): Promise<void>
+  /**
+   * Turns spare `spare` into clone `name` carrying `marker`: whole or not at all ('busy': someone uses the
+   * spare, which stays as it was; 'unfit': the spare is not a whole copy of the template, and is dropped).
+   * Throws for anything that would repeat on every run.
+   */
+  take(template: string, spare: string, name: string, marker: Marker): Promise<'taken' | 'busy' | 'unfit'>
+  /** Ends the statement this session runs now (a copy under way), from another session; never throws. */
+  cancel(): Promise<void>
 }
 
 /**

@@ -116,14 +116,18 @@ export function templateCandidates(rows: DatabaseRow[], p: { keep: number; keepH
 
 /**
  * Pure: spares whose template is gone (swept, or never finished) can never be claimed, since claims look
- * for the hash of a template that exists: drop them. `templates` are the hashes still on the server.
+ * for the hash of a template that exists: drop them. `templates` are the hashes still on the server. So
+ * are spares still marked 'building' (a kind that marks a spare as it creates it) whose maker is known dead.
  */
-export function orphanSpares(rows: DatabaseRow[], templates: ReadonlySet<string>): SweepCandidate[] {
+export function orphanSpares(rows: DatabaseRow[], templates: ReadonlySet<string>, isAlive: (m: Marker) => boolean | 'unknown' = () => 'unknown'): SweepCandidate[] {
   const out: SweepCandidate[] = []
   for (const row of rows) {
     const m = parseMarker(row.comment)
-    if (m?.kind === 'spare' && m.hash && !templates.has(m.hash)) {
+    if (m?.kind !== 'spare' || !m.hash) continue
+    if (!templates.has(m.hash)) {
       out.push({ name: row.name, kind: 'spare', reason: `spare of template ${m.hash.slice(0, 10)}, which is gone` })
+    } else if (m.state === 'building' && isAlive(m) === false) {
+      out.push({ name: row.name, kind: 'spare', reason: `unfinished spare of run ${m.run}, whose process ${m.pid} on this host is gone` })
     }
   }
   return out

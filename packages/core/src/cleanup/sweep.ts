@@ -71,13 +71,13 @@ export async function sweep(adminUrl: string, opts: SweepOptions): Promise<Sweep
     }
     if (opts.dryRun) {
       const gone = new Set(clones.map((c) => c.name))
-      return [...clones, ...templates, ...orphanSpares(rows, templateHashes(rows, templates)), ...await roles(new Set(rows.map((r) => r.name).filter((n) => !gone.has(n))))]
+      return [...clones, ...templates, ...orphanSpares(rows, templateHashes(rows, templates), (m) => ownerAlive(m)), ...await roles(new Set(rows.map((r) => r.name).filter((n) => !gone.has(n))))]
     }
     await dropAll(adminUrl, clones.map((c) => c.name), 2, admin)
     const dropped: SweepCandidate[] = [...clones]
     const comments = new Map(rows.map((r) => [r.name, r.comment]))
     for (const t of templates) if (await dropTemplateIfFree(admin, t, comments.get(t.name) ?? null, opts.prefix)) dropped.push(t)
-    const spares = orphanSpares(rows.filter((r) => !busy.has(r.name)), templateHashes(rows, dropped))
+    const spares = orphanSpares(rows.filter((r) => !busy.has(r.name)), templateHashes(rows, dropped), (m) => ownerAlive(m))
     // IF EXISTS: a run may have claimed (renamed) one meanwhile, and then it is no longer a spare.
     await dropAll(adminUrl, spares.map((c) => c.name), 2, admin)
     dropped.push(...spares)

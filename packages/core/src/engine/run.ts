@@ -68,7 +68,7 @@ export class Run {
     const names = Array.from({ length: plan.count - have }, (_, i) => cloneName(config.prefix, this.runId, have + i + 1))
     this.clones.push(...names)
     this.log.info(`plan: ${plural(plan.count, 'clone')} (${plan.reason})`)
-    const renamed = config.spares && dialect.name === 'postgres' ? await this.takeSpares(names) : []
+    const renamed = this.start.spares ? await this.takeSpares(names) : []
     const copies = names.filter((n) => !renamed.includes(n))
     if (copies.length) this.file.markCreating(copies)
     await createClones({
@@ -120,30 +120,30 @@ export class Run {
 
   /** Best effort: a failed claim only means copying instead. */
   private async takeSpares(names: string[]): Promise<string[]> {
-    const { server, template, hold } = this.start
-    const client = (hold.admin && pgClientOf(hold.admin)) ?? await connect(server.adminUrl).catch(() => undefined)
-    if (!client) return []
+    const { server, dialect, template, hold } = this.start
+    const admin = hold.admin ?? await dialect.connect(server.adminUrl).catch(() => undefined)
+    if (!admin?.spares) return []
     try {
-      const { filled, failed } = await claimSpares(client, { prefix: this.opts.config.prefix, hash: template.hash, names, runId: this.runId, marker: this.cloneMarker })
+      const { filled, failed } = await claimSpares(admin, { template: template.name, prefix: this.opts.config.prefix, hash: template.hash, names, runId: this.runId, marker: this.cloneMarker })
       if (failed.length) this.log.warn(`could not take ${plural(failed.length, 'spare clone')} (copied instead): ${redactText(failed.join('; '))}`)
       return filled
     } catch (err) {
       this.log.warn(`could not take spare clones (copying instead): ${redactText((err as Error).message)}`)
       return []
     } finally {
-      if (!hold.admin || client !== pgClientOf(hold.admin)) await client.end().catch(() => {})
+      if (admin !== hold.admin) await admin.close()
     }
   }
 
   /** While the tests run, copies for the next run: it then starts by renaming (see spares.ts). */
   startSpares(): void {
     const { config, detached } = this.opts
-    const { server, dialect, template, copyPlan } = this.start
+    const { server, template, copyPlan } = this.start
     // A throwaway server takes spares with it; `workerdb provision` exits before they could be made.
-    if (!config.spares || !server.persistent || detached || dialect.name !== 'postgres') return
+    if (!this.start.spares || !server.persistent || detached) return
     this.spareJob = {
       adminUrl: server.adminUrl, template: template.name, prefix: config.prefix, hash: template.hash, runId: this.runId, project: config.project,
-      strategy: copyPlan.label as SpareJob['strategy'],
+      plan: copyPlan,
       target: config.spares === 'plan' ? this.manifest.clones.length : config.spares,
     }
     this.spareMaker = makeSpares({

@@ -1,71 +1,58 @@
 /**
  * Spare clones: fresh copies of a template, made in the background while a run's tests are running (the
- * runner process is idle then), and taken by the next run with `ALTER DATABASE … RENAME`, which costs
- * milliseconds where a copy costs tens to hundreds. Like IntegreSQL's pool, but kept on the server between
- * runs, so nothing has to stay running. Opt-in (`spares`): they hold disk (one template's size each) and
- * add copy I/O while tests run.
+ * runner process is idle then), and taken by the next run for far less than a copy costs (PostgreSQL
+ * renames the database, MySQL/MariaDB moves its tables: catalog/<kind>/spares.ts). Like IntegreSQL's pool,
+ * but kept on the server between runs, so nothing has to stay running. Opt-in (`spares`): they hold disk
+ * (one template's size each) and add copy I/O while tests run. Kinds without them (SQLite, whose copies
+ * are file copies already) copy every clone.
  */
-import { connect, type Client } from '../catalog/postgres/db.js'
+import { dialectFor } from '../catalog/dialects.js'
+import type { AdminSession, CopyPlan, DatabaseRow } from '../catalog/dialect.js'
 import { spareClaimLock, templateLock } from '../catalog/locks.js'
-import { lock, lockForTransaction } from '../catalog/postgres/locks.js'
 import { makeMarker, parseMarker, type Marker } from '../catalog/marker.js'
-import { markDatabase } from '../catalog/postgres/marks.js'
-import { quoteIdent, spareName, sparePrefix } from '../catalog/names.js'
+import { spareName, sparePrefix } from '../catalog/names.js'
 
-/** Pure: the spares of this template among these rows, oldest first (claims take those first). */
-export function sparesOf(rows: Array<{ name: string; comment: string | null }>, prefix: string, hash: string): string[] {
+/** Pure: the whole spares of this template among these rows, oldest first (claims take those first). */
+export function sparesOf(rows: Array<Pick<DatabaseRow, 'name' | 'comment'>>, prefix: string, hash: string): string[] {
   const namePrefix = sparePrefix(prefix, hash)
   return rows
     .map((r) => ({ name: r.name, m: parseMarker(r.comment) }))
-    .filter((r) => r.name.startsWith(namePrefix) && r.m?.kind === 'spare' && r.m.hash === hash)
+    .filter((r) => r.name.startsWith(namePrefix) && r.m?.kind === 'spare' && r.m.hash === hash && r.m.state !== 'building')
     .sort((a, b) => Date.parse(a.m!.createdAt) - Date.parse(b.m!.createdAt) || (a.name < b.name ? -1 : 1))
     .map((r) => r.name)
 }
 
-async function listSpares(client: Client, prefix: string, hash: string): Promise<string[]> {
-  const { rows } = await client.query(
-    `select datname as name, shobj_description(oid, 'pg_database') as comment
-       from pg_database where starts_with(datname, $1) and not datistemplate`, [sparePrefix(prefix, hash)])
-  return sparesOf(rows, prefix, hash)
-}
-
 /**
- * Renames spares into `names` (in order) and marks them as this run's clones, in one transaction under the
- * claim lock: two runs never take the same spare, and a crash midway leaves every spare a spare. Returns
- * the names that were filled; the caller copies the rest.
+ * Turns spares into `names` (in order), marked as this run's clones, under the claim lock: two runs never
+ * take the same spare, and each take is whole or not at all (SpareSupport.take). A spare in use is
+ * skipped quietly, one that is not a whole copy is dropped; any other failure is returned to be said once.
+ * Returns the names that were filled; the caller copies the rest.
  */
-export async function claimSpares(client: Client, opts: { prefix: string; hash: string; names: string[]; runId: string; marker?: Partial<Marker> }): Promise<{ filled: string[]; failed: string[] }> {
+export async function claimSpares(admin: AdminSession, opts: { template: string; prefix: string; hash: string; names: string[]; runId: string; marker?: Partial<Marker> }): Promise<{ filled: string[]; failed: string[] }> {
   const filled: string[] = []
   const failed: string[] = []
-  if (!opts.names.length) return { filled, failed }
-  await client.query('begin')
+  const support = admin.spares
+  if (!support || !opts.names.length) return { filled, failed }
+  const lock = spareClaimLock(opts.hash)
+  await admin.lock(lock)
   try {
-    await lockForTransaction(client, spareClaimLock(opts.hash))
-    const spares = await listSpares(client, opts.prefix, opts.hash)
+    const spares = sparesOf(await admin.list(opts.prefix), opts.prefix, opts.hash)
     for (let i = 0; i < opts.names.length && spares.length;) {
       const name = opts.names[i]!
       const spare = spares.shift()!
-      await client.query('savepoint claim')
       try {
-        await client.query(`alter database ${quoteIdent(spare)} rename to ${quoteIdent(name)}`)
-        const marker = makeMarker({ ...opts.marker, kind: 'clone', run: opts.runId })
-        await markDatabase(client, name, marker)
-        await client.query('release savepoint claim')
-        filled.push(name)
-        i++
+        const taken = await support.take(opts.template, spare, name, makeMarker({ ...opts.marker, kind: 'clone', run: opts.runId }))
+        if (taken === 'taken') {
+          filled.push(name)
+          i++
+        }
       } catch (err) {
         // This name stays open for the next spare.
-        await client.query('rollback to savepoint claim')
-        // 55006: someone is connected to it (nobody should be, but a person may look): skip it quietly.
-        // Anything else (another role made it, …) would repeat on every run: the caller says so once.
-        const e = err as { code?: string; message?: string }
-        if (e.code !== '55006') failed.push(`${spare}: ${e.message ?? String(err)}`)
+        failed.push(`${spare}: ${(err as Error).message ?? String(err)}`)
       }
     }
-    await client.query('commit')
-  } catch (err) {
-    await client.query('rollback').catch(() => {})
-    throw err
+  } finally {
+    await admin.unlock(lock)
   }
   return { filled, failed }
 }
@@ -83,7 +70,8 @@ export interface SpareMaker {
 /** The maker of the spares the next run takes: what makeSpares and the background finisher both need. */
 export interface SpareJob {
   adminUrl: string; template: string; prefix: string; hash: string; runId: string; project: string; target: number
-  strategy?: 'WAL_LOG' | 'FILE_COPY'
+  /** How the run copied its clones (AdminSession.copyPlan): spares are copied the same way. */
+  plan: CopyPlan
 }
 
 /**
@@ -101,34 +89,27 @@ export function makeSpares(opts: SpareJob & {
   let made = 0
   let stopping = false
   /** The session doing the copies, once connected: stop() cancels its statement. */
-  let backendPid: number | undefined
+  let copying: AdminSession | undefined
   const work = (async () => {
     await opts.startAfter
     if (stopping) return
-    const client = await connect(opts.adminUrl)
+    const admin = await dialectFor(opts.adminUrl).connect(opts.adminUrl)
     try {
-      backendPid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid
-      await lock(client, templateLock(opts.hash), 'shared')
-      const have = (await listSpares(client, opts.prefix, opts.hash)).length
-      const strategy = opts.strategy ? ` strategy ${opts.strategy}` : ''
+      const support = admin.spares
+      if (!support) return
+      await admin.lock(templateLock(opts.hash), 'shared')
+      copying = admin
+      const have = sparesOf(await admin.list(opts.prefix), opts.prefix, opts.hash).length
       for (let i = have; i < opts.target && !stopping; i++) {
         const name = spareName(opts.prefix, opts.hash)
         opts.markCreating?.(name, true)
-        await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(opts.template)}${strategy}`)
-        const marker = makeMarker({ kind: 'spare', run: opts.runId, hash: opts.hash, project: opts.project })
-        try {
-          await markDatabase(client, name, marker)
-        } catch (err) {
-          // Unmarked, no sweep would ever take it: drop it now, while it is certainly ours.
-          await client.query(`drop database if exists ${quoteIdent(name)}`).catch(() => {})
-          throw err
-        }
+        await support.make(opts.template, name, opts.plan, makeMarker({ kind: 'spare', run: opts.runId, hash: opts.hash, project: opts.project }))
         opts.markCreating?.(name, false)
         made++
       }
     } finally {
-      backendPid = undefined
-      await client.end().catch(() => {})
+      copying = undefined
+      await admin.close()
     }
   })().catch((err: Error) => {
     // A cancelled copy is what stop() asked for.
@@ -141,12 +122,7 @@ export function makeSpares(opts: SpareJob & {
     },
     async stop() {
       stopping = true
-      const pid = backendPid
-      if (pid !== undefined) {
-        const admin = await connect(opts.adminUrl).catch(() => undefined)
-        await admin?.query('select pg_cancel_backend($1)', [pid]).catch(() => {})
-        await admin?.end().catch(() => {})
-      }
+      await copying?.spares?.cancel()
       await work
       return made
     },

@@ -37,6 +37,8 @@ export interface RunStart {
   sessions: { before: Map<string, number>; ownBefore: Map<string, number> } | undefined
   /** The admin session holding the template's shared lock, until `release()`: the clones' first copy uses it. */
   hold: TemplateHold
+  /** `spares` is on and the kind has them (AdminSession.spares). */
+  spares: boolean
 }
 
 /** The admin session that holds the template's shared lock while the run's first clones are made. */
@@ -86,8 +88,8 @@ export async function startRun(opts: ProvisionOptions, log: Logger, runId: strin
         throw new WorkerDbError('E_CONFIG', `\`roles\` (per-worker roles) needs PostgreSQL so far; this run's server is ${facts.product}`,
           'Remove it from the workerdb config for this database kind.')
       }
-      if (config.spares) log.warn(`spares: PostgreSQL only so far; on ${facts.product} every clone is copied`)
     }
+    if (config.spares && !admin.spares) log.warn(`spares: workerdb has none on ${facts.product}; every clone is copied`)
     if (server.kind === 'url') log.info(`${server.describe}: ${facts.product} (${Math.round(serverMs)} ms)`)
     const migrator = config.migrator ?? EMPTY
     if (migrator.dialects && !migrator.dialects.includes(dialect.name)) {
@@ -107,7 +109,7 @@ export async function startRun(opts: ProvisionOptions, log: Logger, runId: strin
     const how = template.reused ? 'reused' : `built in ${Math.round(template.ms)} ms${template.migrationsRun !== undefined ? ` (${plural(template.migrationsRun, 'migration')})` : ''}`
     log.info(`template ${template.hash.slice(0, 10)}: ${how}${template.reused ? '' : ` with ${migrator.describe}`}`)
     const copyPlan = await admin.copyPlan(template.name, config.cloneStrategy)
-    return { server, dialect, facts, serverMs, template, copyPlan, lanes: cloneLanes(connections, server), sessions, hold: new TemplateHold(admin, template.hash) }
+    return { server, dialect, facts, serverMs, template, copyPlan, lanes: cloneLanes(connections, server), sessions, hold: new TemplateHold(admin, template.hash), spares: Boolean(config.spares && admin.spares) }
   } catch (err) {
     await admin?.close()
     if (hash) await sweepDeadRuns(server.adminUrl, config, runId, hash, log)

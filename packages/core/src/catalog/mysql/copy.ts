@@ -45,6 +45,8 @@ interface TableDef {
   recalc?: string
   /** Bytes the server says the table takes (data and indexes): the largest are copied first. */
   bytes: number
+  /** Column defaults that name the template (MariaDB's `DEFAULT NEXTVAL(db.seq)`): a moved table's are set again. */
+  namedDefaults?: Array<{ column: string; expr: string }>
 }
 
 interface ObjectDef {
@@ -93,7 +95,7 @@ export async function templateComment(conn: Conn, home: MarkHome, template: stri
 
 async function readDefs(conn: Conn, home: MarkHome, template: string): Promise<TemplateDefs> {
   const t = lit(template)
-  const [schema, marked, tables, columns, views, triggers, routines, events] = await batch(conn, [
+  const [schema, marked, tables, columns, named, views, triggers, routines, events] = await batch(conn, [
     `SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation
        FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${t}`,
     markersQuery(home, `s.SCHEMA_NAME = ${t}`),
@@ -105,6 +107,8 @@ async function readDefs(conn: Conn, home: MarkHome, template: string): Promise<T
     // Generated columns have an expression (MySQL: '' for the others, MariaDB: NULL).
     `SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS
       WHERE TABLE_SCHEMA = ${t} AND COALESCE(GENERATION_EXPRESSION, '') = '' ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, COLUMN_DEFAULT AS d FROM information_schema.COLUMNS
+      WHERE TABLE_SCHEMA = ${t} AND LOCATE(${lit(`${ident(template)}.`)}, COLUMN_DEFAULT) > 0 ORDER BY TABLE_NAME, ORDINAL_POSITION`,
     `SELECT TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ${t} ORDER BY TABLE_NAME`,
     // Several triggers per table and event fire in ACTION_ORDER: made in that order, each goes last, so it stays.
     `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ${t}
@@ -134,10 +138,16 @@ async function readDefs(conn: Conn, home: MarkHome, template: string): Promise<T
 
   const cols = new Map<string, string[]>()
   for (const r of columns!) cols.set(r.t!, [...(cols.get(r.t!) ?? []), r.c!])
+  const defaults = new Map<string, Array<{ column: string; expr: string }>>()
+  for (const r of named!) defaults.set(r.t!, [...(defaults.get(r.t!) ?? []), { column: r.c!, expr: r.d! }])
   const tableDefs = next(tables!.length).map((r, i): TableDef => {
     const { name, type, engine, options, bytes } = tables![i]!
     const recalc = statsPause({ type: type!, engine, options })
-    return { name: name!, ddl: need(r['Create Table'], template, name!), columns: cols.get(name!) ?? [], bytes: Number(bytes), ...(recalc ? { recalc } : {}) }
+    const namedDefaults = defaults.get(name!)
+    return {
+      name: name!, ddl: need(r['Create Table'], template, name!), columns: cols.get(name!) ?? [], bytes: Number(bytes),
+      ...(recalc ? { recalc } : {}), ...(namedDefaults ? { namedDefaults } : {}),
+    }
   })
   const viewDefs = orderViews(next(views!.length).map((r, i) => ({
     name: views![i]!.name!, ddl: need(r['Create View'], template, views![i]!.name!), collation: r['collation_connection'] ?? undefined,
@@ -207,19 +217,22 @@ export function rebind(ddl: string, template: string, name: string): string {
   return ddl.split(`${ident(template)}.`).join(`${ident(name)}.`)
 }
 
+/** Saves what the copy changes about the session, for restoreStatements; before any of copySteps or objectSteps. */
+export const SAVE_SESSION = 'SET @wdb_collation = @@SESSION.collation_connection, @wdb_time_zone = @@SESSION.time_zone'
+
 /** The session settings a copy runs under: foreign keys and unique checks off, the rows taken as they are. */
 export const COPY_SETTINGS = 'SET SESSION foreign_key_checks = 0, unique_checks = 0'
 
 /**
  * Pure: a copy of `defs` into the empty database `name` (each session's default database then), in its
- * three steps: the tables made, their rows copied (a statement per table, the largest first, in any order
- * and on any session), then the rest on the copy's own session — statistics back on, the other objects.
- * `analyze`: the server does not compute a table's statistics when its option is set back (MySQL), so
- * ANALYZE TABLE does, once.
+ * four steps: the tables made, their rows copied (a statement per table, the largest first, in any order
+ * and on any session), then on the copy's own session the tables' statistics back on, and the other
+ * objects (objectSteps). `analyze`: the server does not compute a table's statistics when its option is
+ * set back (MySQL), so ANALYZE TABLE does, once.
  */
-export function copySteps(defs: TemplateDefs, name: string, analyze = false): { tables: string[]; rows: string[]; finish: string[] } {
+export function copySteps(defs: TemplateDefs, name: string, analyze = false): { tables: string[]; rows: string[]; finish: string[]; objects: string[] } {
   const tables = [
-    'SET @wdb_collation = @@SESSION.collation_connection, @wdb_time_zone = @@SESSION.time_zone',
+    SAVE_SESSION,
     COPY_SETTINGS,
     ...defs.tables.map((t) => rebind(t.ddl, defs.template, name) + (t.recalc ? ' STATS_AUTO_RECALC=0' : '')),
   ]
@@ -231,16 +244,25 @@ export function copySteps(defs: TemplateDefs, name: string, analyze = false): { 
   const paused = defs.tables.filter((t) => t.recalc)
   const finish = paused.map((t) => `ALTER TABLE ${ident(t.name)} STATS_AUTO_RECALC=${t.recalc}`)
   if (analyze && paused.length) finish.push(`ANALYZE TABLE ${paused.map((t) => ident(t.name)).join(', ')}`)
+  return { tables, rows, finish, objects: objectSteps(defs, name) }
+}
+
+/**
+ * Pure: the template's routines, views, triggers and events made in `name` (the session's default
+ * database), each under the sql_mode, collation and time zone it was made with.
+ */
+export function objectSteps(defs: TemplateDefs, name: string): string[] {
+  const out: string[] = []
   for (const o of defs.objects) {
     const set = [
       ...(o.sqlMode !== undefined ? [`sql_mode = ${lit(o.sqlMode)}`] : []),
       ...(o.collation ? [`collation_connection = ${lit(o.collation)}`] : []),
       ...(o.timeZone ? [`time_zone = ${lit(o.timeZone)}`] : []),
     ]
-    if (set.length) finish.push(`SET SESSION ${set.join(', ')}`)
-    finish.push(rebind(o.ddl, defs.template, name))
+    if (set.length) out.push(`SET SESSION ${set.join(', ')}`)
+    out.push(rebind(o.ddl, defs.template, name))
   }
-  return { tables, rows, finish }
+  return out
 }
 
 /** What a copy changed about the session, undone; then back to the session's own default database. */
@@ -271,6 +293,11 @@ export interface CopyContext {
   reopen(): Promise<Conn>
   /** Sessions the rows may go in over at once, `conn` included (CopyPlan.sessionsPerCopy). */
   sessions: number
+  /**
+   * The tables and their rows only (a spare, spares.ts): views, routines, triggers and events cannot move
+   * to another database, so a run makes them when it takes the spare.
+   */
+  tablesOnly?: boolean
 }
 
 /** Copies `template` into a new database `name`; on failure drops what it made and throws E_CLONE / E_NO_CREATEDB. */
@@ -306,7 +333,7 @@ export async function copyDatabase(ctx: CopyContext, template: string, name: str
     await batch(conn, [...(made.mark ? [made.mark] : []), `USE ${ident(name)}`, ...steps.tables])
     const helpers = (await Promise.all(opening)).filter((h): h is Conn => h !== undefined)
     await copyRows([conn, ...helpers], steps.rows)
-    await batch(conn, [...steps.finish, ...restoreStatements(ctx.home)])
+    await batch(conn, [...steps.finish, ...(ctx.tablesOnly ? [] : steps.objects), ...restoreStatements(ctx.home)])
   } catch (err) {
     const restored = await batch(conn, restoreStatements(ctx.home)).then(() => true, () => false)
     await dropHalfCopy(ctx, name, restored)
@@ -348,7 +375,7 @@ async function dropHalfCopy(ctx: CopyContext, name: string, sessionOk: boolean):
   }
 }
 
-function copyError(err: unknown, template: string, name: string, password: string): WorkerDbError {
+export function copyError(err: unknown, template: string, name: string, password: string): WorkerDbError {
   if (err instanceof WorkerDbError) return err
   const e = err as { errno?: number; code?: string; message?: string }
   const detail = redact(e?.message ?? String(err), password)

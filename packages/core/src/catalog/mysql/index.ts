@@ -3,17 +3,18 @@
  * ≥ 10.5 and MySQL ≥ 8.0. Markers live in the database comment on MariaDB and in a marker procedure on
  * MySQL, which has no database comment (marks.ts). There is no server-side "sealed" flag and no way to
  * refuse connections to one database: a template is sealed by its marker ('ready') and by ending the
- * sessions on it. Copies replay the template's definitions and rows (copy.ts); locks are GET_LOCK names
- * (lock.ts).
+ * sessions on it. Copies replay the template's definitions and rows (copy.ts), spares are moved table by
+ * table (spares.ts); locks are GET_LOCK names (lock.ts).
  */
-import { DIALECT_LABELS, type AdminSession, type CopyPlan, type DatabaseRow, type Dialect, type ScriptRunner, type ServerFacts } from '../dialect.js'
+import { DIALECT_LABELS, type AdminSession, type CopyPlan, type DatabaseRow, type Dialect, type ScriptRunner, type ServerFacts, type SpareSupport } from '../dialect.js'
 import { WorkerDbError } from '../../errors.js'
 import type { AdvisoryLock, LockMode } from '../locks.js'
 import { parseMarker, type Marker } from '../marker.js'
-import { copyDatabase, sessionSettings, templateComment, templateDefs } from './copy.js'
+import { copyDatabase, sessionSettings, templateComment, templateDefs, type CopyContext } from './copy.js'
 import { lockMysql, tryLockMysql, unlockMysql, type HeldSlots } from './lock.js'
 import { createStatements, markersQuery, markStatement, type MarkHome } from './marks.js'
 import { readMysqlResetCatalog } from './reset.js'
+import { makeSpare, takeSpare } from './spares.js'
 import {
   batch, connectionError, ident, lit, mysqlDatabaseUrl, openConnection, parseMysqlUrl, rows, type Conn, type ConnectOptions,
 } from './session.js'
@@ -189,7 +190,24 @@ class MysqlSession implements AdminSession {
   }
 
   async copy(template: string, name: string, plan: CopyPlan, marker?: Marker): Promise<void> {
-    await copyDatabase({
+    await copyDatabase(this.copyContext(plan.sessionsPerCopy ?? 1, marker), template, name)
+  }
+
+  readonly spares: SpareSupport = {
+    // One session: spares are made beside the tests, and should not compete with them.
+    make: (template, name, _plan, marker) => makeSpare(this.copyContext(1), template, name, (m) => this.mark(name, m), marker),
+    take: (template, spare, name, marker) => takeSpare(this.copyContext(1), template, spare, name, marker),
+    cancel: async () => {
+      const id = this.conn.threadId
+      if (id === undefined || id === null) return
+      const other = await openConnection(this.url, this.opts, this.source).catch(() => undefined)
+      await other?.query(`KILL QUERY ${Number(id)}`).catch(() => {})
+      await other?.end().catch(() => other.destroy())
+    },
+  }
+
+  private copyContext(sessions: number, marker?: Marker): CopyContext {
+    return {
       conn: this.conn,
       markHome: this.flavour.home,
       marker,
@@ -200,8 +218,8 @@ class MysqlSession implements AdminSession {
       home: this.opts.database,
       password: this.opts.password,
       reopen: () => openConnection(this.url, this.opts, this.source),
-      sessions: plan.sessionsPerCopy ?? 1,
-    }, template, name)
+      sessions,
+    }
   }
 
   async drop(name: string, _opts?: { template?: boolean }): Promise<void> {

@@ -10,6 +10,8 @@ import { redactText, redactUrl } from '../../url.js'
 
 /** What catalog/mysql/ uses of a mysql2 promise connection; nothing of it reaches callers. */
 export interface Conn {
+  /** The server's id of this session (KILL QUERY takes it). */
+  readonly threadId?: number | null
   query(sql: string, values?: unknown[]): Promise<[unknown, unknown]>
   end(): Promise<void>
   destroy(): void

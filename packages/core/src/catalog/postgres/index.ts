@@ -1,18 +1,19 @@
 /**
  * PostgreSQL behind the dialect seam: templates are real templates (`CREATE DATABASE … TEMPLATE`), markers
- * are database comments, locks are advisory locks. The PostgreSQL-only features (per-worker roles, spares,
- * resets, session counts) reach the client through `pgClientOf`.
+ * are database comments, locks are advisory locks, spares are renamed (spares.ts). The PostgreSQL-only
+ * features (per-worker roles, session counts) reach the client through `pgClientOf`.
  */
 import { WorkerDbError } from '../../errors.js'
 import { redactText } from '../../url.js'
 import { withDatabase } from '../../url.js'
-import { DIALECT_LABELS, type AdminSession, type CopyPlan, type Dialect, type ServerFacts } from '../dialect.js'
+import { DIALECT_LABELS, type AdminSession, type CopyPlan, type Dialect, type ServerFacts, type SpareSupport } from '../dialect.js'
 import { connect, listDatabases, loadDriver, serverInfo, type Client, type ServerInfo } from './db.js'
 import type { AdvisoryLock, LockMode } from '../locks.js'
 import { lock, tryLock, unlock } from './locks.js'
 import type { Marker } from '../marker.js'
 import { markDatabase } from './marks.js'
 import { readPostgresResetCatalog } from './reset.js'
+import { postgresSpares } from './spares.js'
 import { quoteIdent } from '../names.js'
 import { chooseStrategy, type CloneStrategy } from './strategy.js'
 
@@ -20,8 +21,12 @@ export class PostgresSession implements AdminSession {
   readonly dialect = 'postgres' as const
   private info: ServerInfo | undefined
   private database: string | undefined
+  readonly spares: SpareSupport
 
-  constructor(readonly client: Client) {}
+  /** `url`: the server this session is on, for a second session (spares' cancel). */
+  constructor(readonly client: Client, url: string) {
+    this.spares = postgresSpares(client, url)
+  }
 
   /** PostgreSQL's own facts (versionNum, fsync, roles…), read once per session. */
   async serverInfo(): Promise<ServerInfo> {
@@ -160,7 +165,7 @@ export const postgresDialect: Dialect = {
   },
   databaseUrl: withDatabase,
   async connect(url, source) {
-    return new PostgresSession(await connect(url, source))
+    return new PostgresSession(await connect(url, source), url)
   },
   async readResetCatalog(url) {
     // db.ts's connect: the unused-clones check counts this session as the run's own, not a test's.
