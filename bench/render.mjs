@@ -187,6 +187,12 @@ export function renderPerformance(rec) {
       `workerdb copy, a lane each${sessionsOf(my.work.sessions?.four)} ${ms(my.four.copyMs)}${cpuOf(my.four.copyCpu, my.cores)}; their drop ${ms(my.four.dropMs)}`,
       my.four.dumpMs === undefined ? '' : `4 such pipelines at once ${ms(my.four.dumpMs)}${cpuOf(my.four.dumpCpu, my.cores)}`,
       my.four.ratio === undefined ? '' : `${faster(my.four.ratio)}${perRep(my.four.perRep)}; the goal: ≥ ${my.goal}× faster, ${my.goalMet ? 'met' : 'not met'}`)
+    if (my.spares) {
+      add(`${product} clones, 4 taken from spares (\`spares\`: made during the run before)`, sv('mysql', key),
+        `workerdb's take: each spare's tables moved into a clone by one RENAME TABLE, its views, routines and triggers made there ${ms(my.spares.takeFourMs)}; the spares were made beforehand, ${ms(my.spares.makeOneMs)} each on one session`,
+        my.four.dumpMs === undefined ? '' : `4 pipelines at once, as above, ${ms(my.four.dumpMs)}`,
+        my.spares.ratio === undefined ? '' : `${faster(my.spares.ratio)} at the run's start; not the goal's measure (the copy moved to the run before, it did not go)`)
+    }
   }
   const sq = rows.sqlite?.sqlite
   if (sq) {

@@ -294,7 +294,8 @@ describe.each(KINDS)('$name', (kind) => {
       expect(await spares()).toEqual([])
       return
     }
-    expect(warned).toEqual([])
+    // (The sweep may warn about an earlier test's look-alike.)
+    expect(warned.filter((l) => l.includes('spare'))).toEqual([])
     expect(first.summary.sparesMade).toBe(2)
     const made = await spares()
     expect(made).toHaveLength(2)

@@ -665,16 +665,22 @@ describe('spares', () => {
   })
 
   it('cancel ends a spare under way: the half-made spare is dropped', async () => {
-    const big = `${prefix}_tpl_big`
-    await admin.query(`CREATE DATABASE \`${big}\``)
-    await admin.query(`CREATE TABLE \`${big}\`.t (id INT PRIMARY KEY, pad VARCHAR(200)) ENGINE=InnoDB`)
-    await (await raw(big)).query(`INSERT INTO t SELECT seq, REPEAT('x', 200) FROM ${series(300000)}`)
+    const held = `${prefix}_tpl_held`
+    await admin.query(`CREATE DATABASE \`${held}\``)
+    await admin.query(`CREATE TABLE \`${held}\`.t (id INT PRIMARY KEY)`)
     const s = await session()
+    const plan = await s.copyPlan(held)
+    // Another session writes to the template's table, so the spare's copy of its rows waits: cancel ends that wait.
+    const holder = await raw()
+    await holder.query(`LOCK TABLES \`${held}\`.t WRITE`)
     const spare = `${prefix}_sp_cancel`
-    const making = s.spares!.make(big, spare, await s.copyPlan(big), spareMarker())
-    expect(await eventually(() => exists(spare), 10_000)).toBe(true)
+    const making = s.spares!.make(held, spare, plan, spareMarker())
+    const waiting = async () => (await q(admin, "SELECT 1 FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE 'INSERT INTO%'", [spare])).length === 1
+    expect(await eventually(waiting, 10_000)).toBe(true)
     await s.spares!.cancel()
-    expect((await rejectionError(making)).code).toBe('E_CLONE')
+    const err = await rejectionError(making)
+    await holder.query('UNLOCK TABLES')
+    expect(err.code).toBe('E_CLONE')
     expect(await exists(spare)).toBe(false)
   })
 })
