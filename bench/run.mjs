@@ -1483,16 +1483,16 @@ try {
       ...(key === 'url' ? { host: `${u.hostname}:${u.port || 5432}`, from: flag('url') ? '--url' : process.env.WORKERDB_URL ? 'WORKERDB_URL' : 'default (127.0.0.1:5432)' } : {}),
     }
   }
-  if (ONLY.includes('mysql') || ONLY.includes('reset')) {
-    /** Closed whatever happened: an open connection would keep the bench from exiting. */
-    const closing = (ctx) => async () => {
-      try {
-        await dropOursMysql(ctx.admin)
-      } finally {
-        await ctx.mon.end().catch(() => ctx.mon.destroy())
-        await ctx.admin.close()
-      }
+  /** Closed whatever happened: an open connection would keep the bench from exiting. */
+  const closing = (ctx) => async () => {
+    try {
+      await dropOursMysql(ctx.admin)
+    } finally {
+      await ctx.mon.end().catch(() => ctx.mon.destroy())
+      await ctx.admin.close()
     }
+  }
+  if (ONLY.includes('mysql') || ONLY.includes('reset')) {
     try {
       mysqlCtx = await openMysql(MYSQL_URL, { from: flag('mysql-url') ? '--mysql-url' : process.env.WORKERDB_TEST_MYSQL_URL ? 'WORKERDB_TEST_MYSQL_URL' : 'default (127.0.0.1:3306)' })
       result.servers.mysql = mysqlCtx.server
@@ -1798,7 +1798,7 @@ try {
     const m = await measure('mysql', key, () => mysqlRow(ctx))
     if (m) {
       const cpu = m.four.copyCpu
-      say(`mysql [${key}] ${m.work.templateMb} MiB template (built in ${m.work.buildMs} ms, definitions read in ${m.work.planMs} ms) · one clone: workerdb ${m.one.copyMs} ms vs mysqldump | mysql ${m.one.dumpMs ?? '–'} ms (${m.one.ratio ?? '–'}×; InnoDB fsyncs ${m.one.copyFsyncs} vs ${m.one.dumpFsyncs ?? '–'}) · 4 at once: ${m.four.copyMs} vs ${m.four.dumpMs ?? '–'} ms (${m.four.ratio ?? '–'}×, goal ≥ ${m.goal}×${m.goalMet === undefined ? '' : m.goalMet ? ': met' : ': NOT met'}) · drop: 1 ${m.one.dropMs} ms, 4 ${m.four.dropMs} ms${cpu.machineCores !== undefined ? ` · during workerdb's 4 copies: server ${cpu.serverCores ?? '–'} cores, machine ${cpu.machineCores} of ${m.cores}, iowait ${cpu.iowaitPct}%` : ''}${m.four.cpuFloorMs !== undefined ? ` · server CPU for the 4 copies ${m.four.copyCpu.serverCpuMsPerClone * 4} ms: on ${m.cores} cores ≥ ${m.four.cpuFloorMs} ms` : ''}${m.four.perRep ? ` · ratio per rep: one ${m.one.perRep.join(', ')}; 4 at once ${m.four.perRep.join(', ')}` : ''}`)
+      say(`mysql [${key}] ${m.work.templateMb} MiB template (built in ${m.work.buildMs} ms, definitions read in ${m.work.planMs} ms) · one clone: workerdb ${m.one.copyMs} ms vs mysqldump | mysql ${m.one.dumpMs ?? '–'} ms (${m.one.ratio ?? '–'}×; InnoDB fsyncs ${m.one.copyFsyncs} vs ${m.one.dumpFsyncs ?? '–'}) · 4 at once: ${m.four.copyMs} vs ${m.four.dumpMs ?? '–'} ms (${m.four.ratio ?? '–'}×, goal ≥ ${m.goal}×${m.goalMet === undefined ? '' : m.goalMet ? ': met' : ': NOT met'}) · drop: 1 ${m.one.dropMs} ms, 4 ${m.four.dropMs} ms${cpu.machineCores !== undefined ? ` · during workerdb's 4 copies: server ${cpu.serverCores ?? '–'} cores, machine ${cpu.machineCores} of ${m.cores}, iowait ${cpu.iowaitPct}%` : ''}${m.four.cpuFloorMs !== undefined ? ` · server CPU for the 4 copies ${m.four.copyCpu.serverCpuMsPerClone * 4} ms: on ${m.cores} cores ≥ ${m.four.cpuFloorMs} ms` : ''}${m.four.perRep ? ` · ratio per rep: one ${m.one.perRep.join(', ')}; 4 at once ${m.four.perRep.join(', ')}` : ''}${m.spares ? ` · 4 taken from spares: ${m.spares.takeFourMs} ms (${m.spares.ratio ?? '–'}× the pipelines; each spare made in ${m.spares.makeOneMs} ms beforehand)` : ''}`)
     }
   }
 
