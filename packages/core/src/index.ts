@@ -17,4 +17,4 @@ export { getWorkerDatabase, registerTestReset, resetWorkerDatabase } from './wor
 export type { TestResetHooks, WorkerDatabase } from './worker.js'
 export { useTransaction, testTransaction } from './isolation/transaction.js'
 export type { TestTransaction, TransactionHooks, TransactionTarget } from './isolation/transaction.js'
-export type { CloneRole, CloneRoles } from './engine/roles.js'
+export type { CloneRole, CloneRoles } from './catalog/dialect.js'

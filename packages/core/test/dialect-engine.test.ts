@@ -22,6 +22,7 @@ import { provision, type Provisioned } from '../src/engine/provision.js'
 import { sweep } from '../src/cleanup/sweep.js'
 import { main } from '../src/cli.js'
 import { sqlitePath } from '../src/catalog/sqlite/url.js'
+import { mysqlDatabaseUrl } from '../src/catalog/mysql/index.js'
 import { openDb } from '../src/catalog/sqlite/driver.js'
 import { openResetSession } from '../src/isolation/reset-run.js'
 import { alive, dropKindPrefix, eventually, uniquePrefix } from './helpers.js'
@@ -48,7 +49,9 @@ const mysqlUrl = process.env.WORKERDB_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:
 async function mysqlQuery(url: string, sql: string): Promise<Array<Record<string, unknown>>> {
   const mysql = require('mysql2/promise') as typeof import('mysql2/promise')
   const u = new URL(url)
-  const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: u.pathname.slice(1) || undefined })
+  const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: u.pathname.slice(1) || undefined,
+    // A user MySQL has not seen log in yet (a per-worker one) needs its key over plain TCP.
+    allowPublicKeyRetrieval: true })
   try {
     const [rows] = await conn.query(sql)
     return rows as Array<Record<string, unknown>>
@@ -269,12 +272,86 @@ describe.each(KINDS)('$name', (kind) => {
     expect((await ours()).map((r) => r.name)).toEqual(before)
   })
 
-  it('refuses what needs PostgreSQL before building anything: per-worker roles, and an adapter written for node-postgres', async () => {
+  it(`refuses what ${kind.name} cannot do before building anything: ${kind.dialect === 'sqlite' ? 'per-worker roles, and ' : ''}an adapter written for node-postgres`, async () => {
     const before = (await ours()).map((r) => r.name)
-    await expect(run(1, { roles: ['app'] })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('needs PostgreSQL') })
+    if (kind.dialect === 'sqlite') await expect(run(1, { roles: ['app'] })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('needs a server with users') })
     await expect(run(1, { migrate: { nodePgMigrate: join(root, 'migrations') } })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('postgres only so far') })
     expect((await ours()).map((r) => r.name)).toEqual(before)
     expect(existsSync(root)).toBe(true)
+  })
+
+  if (kind.dialect === 'mysql') describe('per-worker roles', () => {
+    const base = `${prefix}_base`
+    const shared = `${prefix}_shared`
+    /** Per-worker users of this prefix (the project's role, made below, is no user of ours). */
+    const users = async () => (await mysqlQuery(kind.url, `SELECT User AS u FROM mysql.user WHERE LEFT(User, ${prefix.length + 1}) = '${prefix}_' AND LOCATE('_role_', User) > 0 ORDER BY User`)).map((r) => r.u)
+    /** A query as a per-worker user: its rows, or the server's error number. */
+    const as = (url: string, sql: string) => mysqlQuery(url, sql).catch((err: { errno?: number }) => err.errno)
+
+    beforeAll(async () => {
+      // The project's own role, made once per server: it may read one shared table.
+      await mysqlQuery(kind.url, `CREATE DATABASE \`${shared}\``)
+      await mysqlQuery(kind.url, `CREATE TABLE \`${shared}\`.lookup (id INT)`)
+      await mysqlQuery(kind.url, `INSERT INTO \`${shared}\`.lookup VALUES (7)`)
+      await mysqlQuery(kind.url, `CREATE ROLE ${kind.name === 'mariadb' ? `\`${base}\`` : `'${base}'`}`)
+      await mysqlQuery(kind.url, `GRANT SELECT ON \`${shared}\`.* TO ${kind.name === 'mariadb' ? `\`${base}\`` : `'${base}'`}`)
+    })
+
+    afterAll(async () => {
+      await mysqlQuery(kind.url, `DROP DATABASE IF EXISTS \`${shared}\``)
+      await mysqlQuery(kind.url, `DROP ROLE IF EXISTS ${kind.name === 'mariadb' ? `\`${base}\`` : `'${base}'`}`)
+      for (const u of await users()) await mysqlQuery(kind.url, `DROP USER IF EXISTS '${u}'@'%'`)
+    })
+
+    it('each clone gets a user of its own: everything in its clone, its memberOf role\'s grants, nothing in the other clone; teardown drops them', async () => {
+      const r = await run(2, { roles: { app: { memberOf: [base] } }, env: { DATABASE_URL: 'url', APP_URL: 'roleUrl:app', APP_USER: 'role:app' } })
+      const [a, b] = r.manifest.clones
+      expect(a!.roles!.app!.name).toBe(`${a!.database}_role_app`)
+      expect(await users()).toEqual([a!.roles!.app!.name, b!.roles!.app!.name].sort())
+      const appUrl = a!.roles!.app!.url
+      expect(decodeURIComponent(new URL(appUrl).username)).toBe(a!.roles!.app!.name)
+      expect(await as(appUrl, 'create table mine (id int)')).toBeDefined()
+      expect(await as(appUrl, "insert into items values (9, 'mine')")).toBeDefined()
+      expect(await as(appUrl, 'select count(*) as n from items')).toEqual([{ n: 3 }])
+      // Its memberOf role's grants, active without a SET ROLE.
+      expect(await as(appUrl, `select id from \`${shared}\`.lookup`)).toEqual([{ id: 7 }])
+      // Nothing in the other clone (1044/1142: access denied), nor in the template.
+      expect([1044, 1142]).toContain(await as(mysqlDatabaseUrl(appUrl, b!.database), 'select count(*) as n from items'))
+      expect([1044, 1142]).toContain(await as(mysqlDatabaseUrl(appUrl, r.manifest.template!.name), 'select 1'))
+      // The clone's marker names its users: what drops the clone drops them.
+      expect(parseMarker((await ours()).find((row) => row.name === a!.database)?.comment)?.roles).toEqual([a!.roles!.app!.name])
+      await r.teardown()
+      expect(await users()).toEqual([])
+    })
+
+    it('a dead run\'s users go with its clones in the next sweep; a user its clone\'s marker does not name stays', async () => {
+      const r = await run(1)
+      const admin = await connectAdmin(kind.url)
+      const dead = `${prefix}_deadrun3_1`
+      const stranger = `${dead}_role_other`
+      try {
+        await admin.copy(r.manifest.template!.name, dead, await admin.copyPlan(r.manifest.template!.name),
+          { ...makeMarker({ kind: 'clone', run: 'deadrun3' }), host: hostname(), pid: 2 ** 22 + 1, startTicks: undefined })
+        const made = await admin.roles!.create([{ database: dead, url: mysqlDatabaseUrl(kind.url, dead) }], [{ key: 'app', memberOf: [] }], { runId: 'deadrun3', concurrency: 1 })
+        await mysqlQuery(kind.url, `CREATE USER '${stranger}'@'%'`)
+        expect(await users()).toEqual([made.get(dead)!.app!.name, stranger].sort())
+        const swept = await sweep(kind.url, { prefix, project: (await config()).project, keepRuns: [r.runId] })
+        expect(swept.map((c) => c.name)).toEqual([dead])
+        expect(await users()).toEqual([stranger])
+      } finally {
+        await mysqlQuery(kind.url, `DROP USER IF EXISTS '${stranger}'@'%'`)
+        await admin.close()
+        await r.teardown()
+      }
+    })
+
+    it('refuses before building anything: a memberOf role the server lacks (E_ROLE)' + (kind.name === 'mariadb' ? ', two memberOf roles (E_CONFIG: MariaDB activates one)' : ''), async () => {
+      const before = (await ours()).map((row) => row.name)
+      await expect(run(1, { roles: { app: { memberOf: [`${prefix}_nosuch`] } } })).rejects.toMatchObject({ code: 'E_ROLE', message: expect.stringContaining(`${prefix}_nosuch`) })
+      if (kind.name === 'mariadb') await expect(run(1, { roles: { app: { memberOf: [base, `${prefix}_b2`] } } })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('one role') })
+      expect((await ours()).map((row) => row.name)).toEqual(before)
+      expect(await users()).toEqual([])
+    })
   })
 
   it(kind.dialect === 'mysql'

@@ -20,14 +20,14 @@ const TELLS: Record<string, RegExp> = {
 
 /**
  * Where a kind's code may be: its catalog folder (and, for the ORM adapters' drivers, migrate/drivers.ts); for PostgreSQL also its server (embedded, container) and
- * the features only it has so far: per-worker roles, spares, the clone-use check, the ORM adapters written
- * against node-postgres, and the pg loader. The reset's SQL is each kind's own (catalog/<kind>/reset.ts).
+ * the features only it has so far: the clone-use check, the ORM adapters written against node-postgres, and
+ * the pg loader. The reset's SQL is each kind's own (catalog/<kind>/reset.ts).
  */
 const HOMES: Record<string, RegExp> = {
-  postgres: /^(catalog\/postgres\/|server\/|engine\/(roles|spares)\.ts$|runfile\/clone-use\.ts$|migrate\/|require-pg\.ts$|runner\.ts$)/,
+  postgres: /^(catalog\/postgres\/|server\/|runfile\/clone-use\.ts$|migrate\/|require-pg\.ts$|runner\.ts$)/,
   mysql: /^(catalog\/mysql\/|migrate\/drivers\.ts$)/,
   sqlite: /^(catalog\/sqlite\/|migrate\/drivers\.ts$)/,
-  any: /^(catalog\/(postgres|mysql|sqlite)\/|engine\/spares\.ts$)/,
+  any: /^catalog\/(postgres|mysql|sqlite)\//,
 }
 
 function sources(dir: string): string[] {

@@ -86,7 +86,36 @@ export interface AdminSession {
   unlock(lock: AdvisoryLock, mode?: LockMode): Promise<void>
   /** Spare clones (engine/spares.ts), where the kind has them. */
   readonly spares?: SpareSupport
+  /** Per-worker roles (config `roles`), where the kind has users. */
+  readonly roles?: RoleSupport
   close(): Promise<void>
+}
+
+/** One key of config `roles`. */
+export interface RoleSpec {
+  /** Part of the role's name, and of the env parts `role:<key>`, `roleUrl:<key>`, `rolePassword:<key>`. */
+  key: string
+  /** Existing roles the per-worker role is granted membership in (and so gets the privileges of). */
+  memberOf: string[]
+}
+
+/** One clone's role for one key: its name, and its clone's URL as that role (with its password). */
+export interface CloneRole {
+  name: string
+  url: string
+}
+
+export type CloneRoles = Record<string, CloneRole>
+
+/**
+ * A kind's per-worker roles: a login of its own per clone and key (`<clone>_role_<key>`, names.ts), allowed
+ * everything in its clone and nothing server-wide, marked as workerdb's, and gone with its clone.
+ */
+export interface RoleSupport {
+  /** Before anything is built: E_ROLE (or E_CONFIG) naming the fix when these roles cannot be made here. */
+  check(specs: readonly RoleSpec[]): Promise<void>
+  /** Makes and grants every clone's roles; per clone, its roles by key. Throws E_ROLE, leaving none half made. */
+  create(clones: ReadonlyArray<{ database: string; url: string }>, specs: readonly RoleSpec[], opts: { runId: string; marker?: Partial<Marker>; concurrency: number }): Promise<Map<string, CloneRoles>>
 }
 
 /**

@@ -38,6 +38,11 @@ export interface Marker {
   detached?: boolean
   /** The writing process's start time (Linux clock ticks after boot): tells it from a later process that reused its pid. */
   startTicks?: number
+  /**
+   * A clone's per-worker users where users carry no mark of their own (MySQL/MariaDB): written before they
+   * are made, and dropped before the clone (catalog/mysql/roles.ts).
+   */
+  roles?: string[]
 }
 
 export function makeMarker(fields: Pick<Marker, 'kind' | 'run'> & Partial<Marker>): Marker {

@@ -11,7 +11,7 @@ import { dialectFor } from '../catalog/dialects.js'
 import { templateLock, withLockIfFree } from '../catalog/locks.js'
 import { parseMarker } from '../catalog/marker.js'
 import { pgClientOf } from '../catalog/postgres/index.js'
-import { dropRoles, roleSessions } from '../engine/roles.js'
+import { dropRoles, roleSessions } from '../catalog/postgres/roles.js'
 import type { CreatingEntry } from '../runfile/manifest.js'
 import { ownerAlive } from '../runfile/liveness.js'
 import {

@@ -7,7 +7,7 @@ import { connectAdmin } from '../catalog/dialects.js'
 import type { AdminSession, CopyPlan } from '../catalog/dialect.js'
 import { makeMarker, parseMarker, type Marker } from '../catalog/marker.js'
 import { pgClientOf } from '../catalog/postgres/index.js'
-import { dropRoles, rolesOfClones } from './roles.js'
+import { dropRoles, rolesOfClones } from '../catalog/postgres/roles.js'
 
 /** Per copied clone, from this a run on a durable server says what would make its copies cheaper. */
 export const SLOW_COPY_MS = 100

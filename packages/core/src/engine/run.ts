@@ -7,17 +7,15 @@ import { dropInBackground } from '../cleanup/background-drop.js'
 import { cloneUse, readOwnSessions, readSessions, UNUSED_CLONES_HINT, unusedClonesMessage } from '../runfile/clone-use.js'
 import { createClones, dropClones, durabilityHint } from './clones.js'
 import { connect, driverPath, ownSessions } from '../catalog/postgres/db.js'
-import { pgClientOf } from '../catalog/postgres/index.js'
 import { deferredStart, WORKERS_BOOT_MS } from './deferred-start.js'
 import { WorkerDbError } from '../errors.js'
 import { planReset, type ManifestReset, type ResetPer } from '../isolation/reset-plan.js'
-import type { Dialect } from '../catalog/dialect.js'
+import type { CloneRoles, Dialect } from '../catalog/dialect.js'
 import { ms, plural, type Logger } from '../log.js'
 import { MANIFEST_ENV, removeManifest } from '../runfile/manifest.js'
 import { cloneName } from '../catalog/names.js'
 import type { Plan } from '../plan/plan.js'
 import type { ProvisionOptions } from './provision.js'
-import { createRoles } from './roles.js'
 import { claimSpares, makeSpares, type SpareJob, type SpareMaker } from './spares.js'
 import { connectionParts, redactText } from '../url.js'
 import type { RunFile } from './run-file.js'
@@ -78,11 +76,8 @@ export class Run {
     })
     const made = names.map((database) => ({ database, url: dialect.databaseUrl(server.adminUrl, database) }))
     // Per-worker roles, once their clones exist (made or taken from spares): marked, so teardown and the
-    // sweep drop them after their clone. (Only PostgreSQL has them: startRun refuses `roles` elsewhere.)
-    const roles = config.roles.length ? await createRoles({
-      adminUrl: server.adminUrl, clones: made, specs: config.roles, runId: this.runId, marker: this.cloneMarker, concurrency: lanes,
-      first: hold.admin && pgClientOf(hold.admin), major: facts.major,
-    }) : new Map()
+    // sweep drop them with their clone. (startRun refuses `roles` on a kind without them.)
+    const roles = config.roles.length ? await this.createRoles(made) : new Map()
     for (const [i, clone] of made.entries()) {
       const own = roles.get(clone.database)
       this.manifest.clones.push({ slot: have + i + 1, ...clone, ...(own ? { roles: own } : {}) })
@@ -115,6 +110,16 @@ export class Run {
     if (hint) {
       this.durabilityHintShown = true
       this.log.info(hint)
+    }
+  }
+
+  private async createRoles(clones: Array<{ database: string; url: string }>): Promise<Map<string, CloneRoles>> {
+    const { server, dialect, lanes, hold } = this.start
+    const admin = hold.admin ?? await dialect.connect(server.adminUrl)
+    try {
+      return await admin.roles!.create(clones, this.opts.config.roles, { runId: this.runId, marker: this.cloneMarker, concurrency: lanes })
+    } finally {
+      if (admin !== hold.admin) await admin.close()
     }
   }
 

@@ -15,7 +15,6 @@ import { templateHash } from '../catalog/hash.js'
 import { plural, type Logger } from '../log.js'
 import type { Migrator } from '../migrate/types.js'
 import type { ProvisionOptions } from './provision.js'
-import { checkRoles } from './roles.js'
 import { startServer, type ServerHandle } from '../server/index.js'
 import { ensureTemplate, releaseTemplate, type TemplateResult } from './template.js'
 import { connectionParts } from '../url.js'
@@ -77,17 +76,17 @@ export async function startRun(opts: ProvisionOptions, log: Logger, runId: strin
     const serverMs = performance.now() - t0
     requireCreate(dialect, facts)
     let sessions: RunStart['sessions']
-    if (admin instanceof PostgresSession) {
+    if (config.roles.length) {
       // Before the template is built: a run that cannot make its roles says so at once.
-      await checkRoles(admin.client, await admin.serverInfo(), config.roles)
-      const before = config.unusedClones === 'ignore' ? undefined : await readSessions(admin.client, facts)
-      sessions = before && { before, ownBefore: new Map(ownSessions()) }
-    } else {
-      // What only PostgreSQL has so far: refused before anything is built, rather than half done.
-      if (config.roles.length) {
-        throw new WorkerDbError('E_CONFIG', `\`roles\` (per-worker roles) needs PostgreSQL so far; this run's server is ${facts.product}`,
+      if (!admin.roles) {
+        throw new WorkerDbError('E_CONFIG', `\`roles\` (per-worker roles) needs a server with users; this run's is ${facts.product}`,
           'Remove it from the workerdb config for this database kind.')
       }
+      await admin.roles.check(config.roles)
+    }
+    if (admin instanceof PostgresSession) {
+      const before = config.unusedClones === 'ignore' ? undefined : await readSessions(admin.client, facts)
+      sessions = before && { before, ownBefore: new Map(ownSessions()) }
     }
     if (config.spares && !admin.spares) log.warn(`spares: workerdb has none on ${facts.product}; every clone is copied`)
     if (server.kind === 'url') log.info(`${server.describe}: ${facts.product} (${Math.round(serverMs)} ms)`)

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { hostname, tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { EnvSpec } from '../env.js'
-import type { CloneRoles } from '../engine/roles.js'
+import type { CloneRoles } from '../catalog/dialect.js'
 import { isWorkerDbError, type WorkerDbErrorCode } from '../errors.js'
 import { redactText } from '../url.js'
 import { RUN_ID_PATTERN } from '../catalog/names.js'

@@ -6,7 +6,7 @@
  * sessions on it. Copies replay the template's definitions and rows (copy.ts), spares are moved table by
  * table (spares.ts); locks are GET_LOCK names (lock.ts).
  */
-import { DIALECT_LABELS, type AdminSession, type CopyPlan, type DatabaseRow, type Dialect, type ScriptRunner, type ServerFacts, type SpareSupport } from '../dialect.js'
+import { DIALECT_LABELS, type AdminSession, type CopyPlan, type DatabaseRow, type Dialect, type RoleSupport, type ScriptRunner, type ServerFacts, type SpareSupport } from '../dialect.js'
 import { WorkerDbError } from '../../errors.js'
 import type { AdvisoryLock, LockMode } from '../locks.js'
 import { parseMarker, type Marker } from '../marker.js'
@@ -14,6 +14,7 @@ import { copyDatabase, sessionSettings, templateComment, templateDefs, type Copy
 import { lockMysql, tryLockMysql, unlockMysql, type HeldSlots } from './lock.js'
 import { createStatements, markersQuery, markStatement, type MarkHome } from './marks.js'
 import { readMysqlResetCatalog } from './reset.js'
+import { checkMysqlRoles, createMysqlRoles, dropUsersOf, type RoleContext } from './roles.js'
 import { makeSpare, takeSpare } from './spares.js'
 import {
   batch, connectionError, ident, lit, mysqlDatabaseUrl, openConnection, parseMysqlUrl, rows, type Conn, type ConnectOptions,
@@ -206,6 +207,17 @@ class MysqlSession implements AdminSession {
     },
   }
 
+  readonly roles: RoleSupport = {
+    check: async (specs) => checkMysqlRoles(await this.roleContext(), specs),
+    // One session: a user and its grants are a few statements, and roles are few.
+    create: async (clones, specs) => createMysqlRoles(await this.roleContext(), clones, specs),
+  }
+
+  private async roleContext(): Promise<RoleContext> {
+    const [r] = await rows<{ user: string }>(this.conn, 'SELECT CURRENT_USER() AS user')
+    return { conn: this.conn, mariadb: this.flavour.mariadb, home: this.flavour.home, user: String(r?.user), password: this.opts.password }
+  }
+
   private copyContext(sessions: number, marker?: Marker): CopyContext {
     return {
       conn: this.conn,
@@ -222,8 +234,11 @@ class MysqlSession implements AdminSession {
     }
   }
 
+  /** A clone's per-worker users first (its marker lists them, roles.ts), so that no crash leaves them behind their clone. */
   async drop(name: string, _opts?: { template?: boolean }): Promise<void> {
     await this.endSessionsOn(name)
+    const [row] = await rows<{ comment: string | null }>(this.conn, markersQuery(this.flavour.home, 's.SCHEMA_NAME = ?'), [name])
+    if (row) await dropUsersOf(this.conn, name, row.comment)
     await this.conn.query(`DROP DATABASE IF EXISTS ${ident(name)}`)
   }
 

@@ -1,18 +1,20 @@
 /**
  * PostgreSQL behind the dialect seam: templates are real templates (`CREATE DATABASE … TEMPLATE`), markers
- * are database comments, locks are advisory locks, spares are renamed (spares.ts). The PostgreSQL-only
- * features (per-worker roles, session counts) reach the client through `pgClientOf`.
+ * are database comments, locks are advisory locks, spares are renamed (spares.ts), per-worker roles are
+ * roles (roles.ts). The PostgreSQL-only features (session counts, the roles' sweep) reach the client
+ * through `pgClientOf`.
  */
 import { WorkerDbError } from '../../errors.js'
 import { redactText } from '../../url.js'
 import { withDatabase } from '../../url.js'
-import { DIALECT_LABELS, type AdminSession, type CopyPlan, type Dialect, type ServerFacts, type SpareSupport } from '../dialect.js'
+import { DIALECT_LABELS, type AdminSession, type CopyPlan, type Dialect, type RoleSupport, type ServerFacts, type SpareSupport } from '../dialect.js'
 import { connect, listDatabases, loadDriver, serverInfo, type Client, type ServerInfo } from './db.js'
 import type { AdvisoryLock, LockMode } from '../locks.js'
 import { lock, tryLock, unlock } from './locks.js'
 import type { Marker } from '../marker.js'
 import { markDatabase } from './marks.js'
 import { readPostgresResetCatalog } from './reset.js'
+import { checkRoles, createRoles } from './roles.js'
 import { postgresSpares } from './spares.js'
 import { quoteIdent } from '../names.js'
 import { chooseStrategy, type CloneStrategy } from './strategy.js'
@@ -23,8 +25,16 @@ export class PostgresSession implements AdminSession {
   private database: string | undefined
   readonly spares: SpareSupport
 
-  /** `url`: the server this session is on, for a second session (spares' cancel). */
-  constructor(readonly client: Client, url: string) {
+  readonly roles: RoleSupport = {
+    check: async (specs) => checkRoles(this.client, await this.serverInfo(), specs),
+    create: async (clones, specs, opts) => createRoles({
+      adminUrl: this.url, clones, specs, runId: opts.runId, marker: opts.marker, concurrency: opts.concurrency, first: this.client,
+      major: (await this.serverInfo()).major,
+    }),
+  }
+
+  /** `url`: the server this session is on, for other sessions (spares' cancel, roles' grants). */
+  constructor(readonly client: Client, private readonly url: string) {
     this.spares = postgresSpares(client, url)
   }
 

@@ -10,27 +10,14 @@
  * our prefix, a name that parses as a clone's role, AND our marker are ever dropped.
  */
 import { createHash, createHmac, pbkdf2, randomBytes } from 'node:crypto'
-import { connect, listRoles, type Client, type ServerInfo } from '../catalog/postgres/db.js'
-import { WorkerDbError } from '../errors.js'
-import { makeMarker, parseMarker, type Marker } from '../catalog/marker.js'
-import { markRole } from '../catalog/postgres/marks.js'
-import { parseRoleName, quoteIdent, quoteLiteral, roleName } from '../catalog/names.js'
-import { redactText } from '../url.js'
+import { connect, listRoles, type Client, type ServerInfo } from './db.js'
+import { WorkerDbError } from '../../errors.js'
+import type { CloneRoles, RoleSpec } from '../dialect.js'
+import { makeMarker, parseMarker, type Marker } from '../marker.js'
+import { markRole } from './marks.js'
+import { parseRoleName, quoteIdent, quoteLiteral, roleName } from '../names.js'
+import { redactText } from '../../url.js'
 
-export interface RoleSpec {
-  /** The key in `roles`: part of the role's name, and of the env parts `role:<key>`, `roleUrl:<key>`. */
-  key: string
-  /** Existing roles the per-worker role is granted membership in (and so inherits the privileges of). */
-  memberOf: string[]
-}
-
-/** One clone's role for one key: its name, and its clone's URL as that role (with its password). */
-export interface CloneRole {
-  name: string
-  url: string
-}
-
-export type CloneRoles = Record<string, CloneRole>
 
 /**
  * The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802/7677, as libpq's
