@@ -94,6 +94,8 @@ const LOCK_CHILD = `
 const { createJiti } = await import(process.env.JITI)
 const { sqliteDialect } = await createJiti(import.meta.url).import(process.env.DIALECT)
 const s = await sqliteDialect.connect(process.env.URL)
+// Kept reachable: once this module has run, nothing else holds the session, and a collected connection is a closed one, its lock gone.
+globalThis.session = s
 const l = JSON.parse(process.env.LOCK)
 process.stdin.on('end', () => process.exit(0)).resume()
 if (process.env.MODE === 'hammer') {
