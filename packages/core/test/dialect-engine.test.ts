@@ -345,6 +345,17 @@ describe.each(KINDS)('$name', (kind) => {
       }
     })
 
+    it('`workerdb doctor` checks the roles as a run would: ✓ with an existing memberOf role, ✗ naming a missing one', async () => {
+      const dir = mkdtempSync(join(root, `${kind.name}-doctor-`))
+      const doctor = async (memberOf: string) => {
+        writeFileSync(join(dir, 'workerdb.config.json'), JSON.stringify({ prefix, server: { url: kind.url }, roles: { app: { memberOf: [memberOf] } } }))
+        const r = await main(['doctor', '--json'], dir)
+        return JSON.parse(r.text).checks.find((c: { check: string }) => c.check === 'roles')
+      }
+      expect(await doctor(base)).toMatchObject({ ok: true })
+      expect(await doctor(`${prefix}_nosuch`)).toMatchObject({ ok: false, detail: expect.stringContaining(`${prefix}_nosuch`), fix: expect.stringContaining('CREATE ROLE') })
+    })
+
     it('refuses before building anything: a memberOf role the server lacks (E_ROLE)' + (kind.name === 'mariadb' ? ', two memberOf roles (E_CONFIG: MariaDB activates one)' : ''), async () => {
       const before = (await ours()).map((row) => row.name)
       await expect(run(1, { roles: { app: { memberOf: [`${prefix}_nosuch`] } } })).rejects.toMatchObject({ code: 'E_ROLE', message: expect.stringContaining(`${prefix}_nosuch`) })

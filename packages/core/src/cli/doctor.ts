@@ -5,12 +5,10 @@ import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { DURABILITY_FIX } from '../catalog/postgres/strategy.js'
 import { resolveConfig } from '../config/resolve.js'
-import type { Client, ServerInfo } from '../catalog/postgres/db.js'
 import { dialectFor } from '../catalog/dialects.js'
 import { PostgresSession } from '../catalog/postgres/index.js'
 import { isWorkerDbError } from '../errors.js'
-import type { RoleSpec } from '../catalog/dialect.js'
-import { checkRoles } from '../catalog/postgres/roles.js'
+import type { AdminSession, RoleSpec, ServerFacts } from '../catalog/dialect.js'
 import { findEmbeddedBinaries } from '../server/embedded/binaries.js'
 import { chooseServer, localProbe, type ServerChoice } from '../server/index.js'
 import { defaultImage, noRuntimeHint } from '../server/testcontainers.js'
@@ -85,9 +83,9 @@ export async function doctor(out: CommandOutput, cwd: string): Promise<boolean> 
               ? { check: 'max_connections', ok: true, detail: `${max} (≥ 4 per worker on ${workers} cores)` }
               : { check: 'max_connections', ok: 'warn', detail: `${max} for ${workers} cores: tests with connection pools may hit "too many clients"`, fix: 'Raise max_connections or lower maxWorkers / pool sizes.' })
           }
+          if (config.roles.length) add(await rolesCheck(admin, facts, config.roles))
           if (admin instanceof PostgresSession) {
             const info = await admin.serverInfo()
-            if (config.roles.length) add(await rolesCheck(admin.client, info, config.roles))
             add({ check: 'clone strategy', ok: true, detail: info.major < 15 ? 'server default (PostgreSQL < 15 has one strategy)' : info.fsync ? 'WAL_LOG for small templates, FILE_COPY above 64 MB (fsync on)' : 'FILE_COPY (fsync off)' })
             add(info.fsync
               ? { check: 'durability', ok: 'warn', detail: 'fsync is on: every migration and every clone waits for the disk (docs/performance.md, the "durability" row, shows what that costs)', fix: DURABILITY_FIX }
@@ -120,11 +118,12 @@ export async function doctor(out: CommandOutput, cwd: string): Promise<boolean> 
   return checks.every((c) => c.ok !== false)
 }
 
-/** `roles`: what a run would check before building anything (roles.ts), as a check instead of an error. */
-async function rolesCheck(admin: Client, info: ServerInfo, specs: RoleSpec[]): Promise<Check> {
+/** `roles`: what a run would check before building anything (RoleSupport.check), as a check instead of an error. */
+async function rolesCheck(admin: AdminSession, facts: ServerFacts, specs: RoleSpec[]): Promise<Check> {
+  if (!admin.roles) return { check: 'roles', ok: false, detail: `${facts.product} has no users, so no per-worker roles`, fix: 'Remove `roles` from the workerdb config for this database kind.' }
   try {
-    await checkRoles(admin, info, specs)
-    return { check: 'roles', ok: true, detail: `role ${info.user} can create the per-worker roles (${specs.map((s) => s.key).join(', ')})${specs.some((s) => s.memberOf.length) ? ', and every memberOf role exists' : ''}` }
+    await admin.roles.check(specs)
+    return { check: 'roles', ok: true, detail: `${facts.user} can create the per-worker roles (${specs.map((s) => s.key).join(', ')})${specs.some((s) => s.memberOf.length) ? ', and every memberOf role exists' : ''}` }
   } catch (err) {
     return { check: 'roles', ok: false, detail: isWorkerDbError(err) ? err.detail : String(err), fix: isWorkerDbError(err) ? err.hint : undefined }
   }

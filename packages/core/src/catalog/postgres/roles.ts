@@ -1,5 +1,5 @@
 /**
- * Per-worker roles (config `roles`). Roles are cluster-wide: a clone cannot carry one, and two workers that
+ * Per-worker roles on PostgreSQL (config `roles`; the seam's RoleSupport). Roles are cluster-wide: a clone cannot carry one, and two workers that
  * `ALTER ROLE` one shared role at the same moment fail with "tuple concurrently updated". With
  * `roles: ['app']`, each clone gets a LOGIN role of its own per key, `<clone>_role_<key>` (names.ts),
  * marked as workerdb's like its databases (COMMENT ON ROLE, marker.ts), allowed everything inside its clone
@@ -17,7 +17,6 @@ import { makeMarker, parseMarker, type Marker } from '../marker.js'
 import { markRole } from './marks.js'
 import { parseRoleName, quoteIdent, quoteLiteral, roleName } from '../names.js'
 import { redactText } from '../../url.js'
-
 
 /**
  * The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802/7677, as libpq's
