@@ -320,6 +320,12 @@ describe.each(KINDS)('$name', (kind) => {
       expect([1044, 1142]).toContain(await as(mysqlDatabaseUrl(appUrl, r.manifest.template!.name), 'select 1'))
       // The clone's marker names its users: what drops the clone drops them.
       expect(parseMarker((await ours()).find((row) => row.name === a!.database)?.comment)?.roles).toEqual([a!.roles!.app!.name])
+      // `workerdb status` lists them with their clone and run.
+      const dir = mkdtempSync(join(root, `${kind.name}-status-`))
+      writeFileSync(join(dir, 'workerdb.config.json'), JSON.stringify({ prefix, server: { url: kind.url } }))
+      const { text } = await main(['status'], dir)
+      expect(text).toContain('roles (2)')
+      for (const c of [a!, b!]) expect(text).toMatch(new RegExp(`${c.roles!.app!.name}\\s+${c.database}\\s+${r.runId}\\s+\\S+ alive`))
       await r.teardown()
       expect(await users()).toEqual([])
     })

@@ -1,5 +1,6 @@
 /** `workerdb status`: templates, clones and per-worker roles on the server, with their runs and whether those are alive. */
 import { listRoles, type Client } from '../catalog/postgres/db.js'
+import type { DatabaseRow } from '../catalog/dialect.js'
 import { connectAdmin } from '../catalog/dialects.js'
 import { pgClientOf } from '../catalog/postgres/index.js'
 import { parseMarker } from '../catalog/marker.js'
@@ -32,7 +33,7 @@ export async function status(out: CommandOutput, cwd: string): Promise<void> {
     }
     const withSpares = templates.map((t) => ({ ...t, spares: spares.get(t.hash ?? '?') ?? 0 }))
     const pg = pgClientOf(admin)
-    const roles = pg ? await roleStatus(pg, prefix, new Set(rows.map((r) => r.name))) : []
+    const roles = pg ? await roleStatus(pg, prefix, new Set(rows.map((r) => r.name))) : usersOfClones(rows, prefix)
     out.data = { server: redactUrl(url), product: facts.product, version: facts.major, prefix, templates: withSpares, clones, roles }
     out.lines.push(`server ${redactUrl(url)} · ${facts.product} · prefix ${prefix}_`)
     out.lines.push('')
@@ -52,11 +53,27 @@ export async function status(out: CommandOutput, cwd: string): Promise<void> {
       out.lines.push(...table([['  name', 'clone', 'run', 'process', 'age', 'sessions'], ...roles.map((r) => [
         `  ${r.name}`, `${r.clone}${r.cloneExists ? '' : ' (gone)'}`, r.run ?? '-',
         r.pid === null ? String(r.alive) : `${r.host}:${r.pid} ${r.alive === true ? 'alive' : r.alive === false ? (r.cloneExists ? 'dead (goes with its clone)' : 'dead (sweepable)') : r.detached ? 'no owner (provision; teardown or TTL)' : 'other host'}`,
-        r.createdAt ? age(r.createdAt) : '-', String(r.sessions)])]))
+        r.createdAt ? age(r.createdAt) : '-', r.sessions === undefined ? '-' : String(r.sessions)])]))
     }
   } finally {
     await admin.close()
   }
+}
+
+/**
+ * Where users carry no mark of their own (MySQL/MariaDB), the per-worker users a clone's marker lists
+ * (Marker.roles): they live and die with that clone. Their sessions are not counted.
+ */
+function usersOfClones(rows: readonly DatabaseRow[], prefix: string) {
+  return rows.flatMap((row) => {
+    const m = parseMarker(row.comment)
+    if (m?.kind !== 'clone' || !Array.isArray(m.roles)) return []
+    return m.roles.flatMap((name) => {
+      const parsed = parseRoleName(prefix, name)
+      if (parsed?.clone !== row.name) return []
+      return [{ name, clone: row.name, key: parsed.key, cloneExists: true, sessions: undefined, run: m.run, host: m.host, pid: m.pid, alive: ownerAlive(m), detached: Boolean(m.detached), createdAt: m.createdAt }]
+    })
+  })
 }
 
 /** Roles named like a clone's per-worker role (`<clone>_role_<key>`): ours when marked, untouchable otherwise. */
