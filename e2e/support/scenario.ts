@@ -106,6 +106,8 @@ export interface BaseResultLine {
   event: 'loaded' | 'connected' | 'done'
   workerId?: string
   database?: string
+  /** The user the file connected as (the dialect probes on MariaDB/MySQL). */
+  user?: string
   start?: number
   end?: number
   locked?: boolean

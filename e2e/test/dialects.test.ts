@@ -5,6 +5,7 @@
  * after the first run. `npm test` runs each E2E_SEED_RUNS times (default 3).
  */
 import { beforeAll, describe, expect, test } from 'vitest'
+import { awaitDroppers } from '../../test-support/processes.js'
 import { describeRun, isolationProblems, runVitest, useScenarios, vitestMatrix } from '../support/harness.js'
 import {
   describeRun as describeJestRun, isolationProblems as jestIsolationProblems, jestMatrixRow, runJest, useJestScenarios,
@@ -65,6 +66,36 @@ describe.each(servers)('$label', (server) => {
     })
     expect(failures.length, `${failures.length}/${RUNS} runs failed\n\n${failures.slice(0, 3).join('\n\n')}`).toBe(0)
   }))
+
+  // Per-worker users and spares with only the URL changed: each file connects as its clone's own user
+  // (DATABASE_URL: 'roleUrl:app'), and the second run takes the spares the first one's background process made.
+  if (server.users) test('vitest 4, roles and spares, 2 runs: each file as its clone\'s own user; the second run starts from spares; no user left', async () => {
+    const project = vitestScenarios.project({
+      vitest: 4, files: 2, tag: `r${server.name.slice(0, 2)}`, holdMs: HOLD_MS, config: { pool: 'forks', maxWorkers: 2 },
+      workerDb: { roles: ['app'], env: { DATABASE_URL: 'roleUrl:app' }, spares: 2 },
+      extraFiles: dialectFiles('mjs', HOLD_MS),
+    })
+    used(server, project.prefix)
+    // A user MySQL has not seen log in yet needs its key over plain TCP: the URL says so, and the users' URLs carry it.
+    const url = new URL(server.url)
+    if (server.name === 'mysql') url.searchParams.set('allowPublicKeyRetrieval', 'true')
+    const problems: string[] = []
+    for (let i = 1; i <= 2; i++) {
+      const r = await runVitest(project, { timeoutMs: 90_000, env: { WORKERDB_URL: url.toString() } })
+      problems.push(...isolationProblems(project, r).map((p) => `run ${i}: ${p}`))
+      for (const d of r.done) if (d.user !== `${d.assigned}_role_app`) problems.push(`run ${i}: ${d.file} connected as ${d.user}, not ${d.assigned}_role_app`)
+      if (i === 2 && !/\(2 from spares/.test(r.stderr)) problems.push(`run 2 did not start from 2 spares:\n${r.stderr.split('\n').filter((l) => l.includes('clones ready')).join('\n')}`)
+      // The drops, and the spares, are the background process's: done before the next run looks.
+      const stuck = await awaitDroppers(r.stderr)
+      if (stuck.length) problems.push(`run ${i}: background dropper still running: ${stuck.join(', ')}`)
+      const left = (await server.leftoverClones(project.prefix)).filter((n) => !n.startsWith(`${project.prefix}_sp_`))
+      if (left.length) problems.push(`run ${i}: clones left: ${left.join(', ')}`)
+      const users = await server.users!(project.prefix)
+      if (users.length) problems.push(`run ${i}: users left: ${users.join(', ')}`)
+      if (problems.length) problems.push(describeRun(r))
+    }
+    expect(problems, problems.join('\n')).toEqual([])
+  })
 
   test(`jest 30, 2 files, maxWorkers 4: ${RUNS} runs, 0 failures`, async () => {
     jestMatrixRow(30, { mode: 'run', scenario: `${label} seed ×${RUNS}` })

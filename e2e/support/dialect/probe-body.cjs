@@ -2,7 +2,7 @@
 // e2e/support/dialect/scenario.ts): connect to DATABASE_URL with the kind's own driver (SQLite: better-sqlite3,
 // or node:sqlite with E2E_SQLITE_DRIVER=node:sqlite), read which database
 // that is and the template's seed row, hold the database alone for a while (MariaDB: GET_LOCK on the
-// database's name; SQLite: BEGIN EXCLUSIVE on its file — either fails while another file holds it), and
+// database's name, and which user it is; SQLite: BEGIN EXCLUSIVE on its file — either fails while another file holds it), and
 // return the `done` line the e2e checks read (the same shape as the PostgreSQL probes').
 const { readFileSync } = require('node:fs')
 const { basename } = require('node:path')
@@ -14,12 +14,12 @@ async function onMysql(url, holdMs) {
   const mysql = require('mysql2/promise')
   const conn = await mysql.createConnection(url)
   try {
-    const [[{ db }]] = await conn.query('select database() as db')
+    const [[{ db, user }]] = await conn.query("select database() as db, substring_index(current_user(), '@', 1) as user")
     const [[{ locked }]] = await conn.query('select get_lock(database(), 0) as locked')
     await sleep(holdMs)
     const [[seed]] = await conn.query('select built_at, txid from e2e_seed where id = 1')
     await conn.query('select release_lock(database())')
-    return { db, locked: locked === 1, seed: { built_at: seed.built_at, txid: String(seed.txid) } }
+    return { db, user, locked: locked === 1, seed: { built_at: seed.built_at, txid: String(seed.txid) } }
   } finally {
     await conn.end()
   }
@@ -60,7 +60,7 @@ exports.probe = async function probe({ file, idVar, holdMs, wdb }) {
   const start = Date.now()
   const seen = url.startsWith('file:') ? await onSqlite(url, holdMs) : await onMysql(url, holdMs)
   return {
-    file, pid: process.pid, event: 'done', poolId: id, workerId: id, database: seen.db, start, end: Date.now(), locked: seen.locked,
+    file, pid: process.pid, event: 'done', poolId: id, workerId: id, database: seen.db, user: seen.user, start, end: Date.now(), locked: seen.locked,
     wdbDatabase: wdb.database, wdbWorkerId: wdb.workerId, runId: wdb.runId, assigned: assigned ? assigned.database : null,
     clones: manifest.clones.length, plan: manifest.plan, template: manifest.template, seed: seen.seed, manifest: process.env.WORKERDB_MANIFEST,
   }

@@ -73,8 +73,10 @@ export interface KindServer {
   leftoverClones(prefix: string): Promise<string[]>
   /** Drops one database (SQLite: its file and what workerdb keeps beside it). */
   drop(name: string): Promise<void>
-  /** Drops every database named `prefix_…` (templates too). */
+  /** Drops every database named `prefix_…` (templates too), and on MariaDB/MySQL the per-worker users of the prefix. */
   dropPrefix(prefix: string): Promise<void>
+  /** MariaDB/MySQL: the per-worker users of the prefix. */
+  users?(prefix: string): Promise<string[]>
   /** The server for a record, never its credentials: `MariaDB 10.11.6 at 127.0.0.1:3306`, `SQLite 3.50.4 in a temporary directory`. */
   describe(): Promise<string>
   /** Removes what the server itself is (SQLite's directory). */
@@ -114,6 +116,11 @@ export function mysqlServer(url = MYSQL_URL, name: 'mariadb' | 'mysql' = 'mariad
     return (rows as Array<{ name: string }>).map((r) => r.name)
   }, url)
   const drop = (names: string[]) => mysql(async (conn) => { for (const n of names) await conn.query(`drop database if exists \`${n.replace(/`/g, '``')}\``) }, url)
+  /** Per-worker users of this prefix (`<prefix>_<run>_<slot>_role_<key>`). */
+  const users = (prefix: string) => mysql(async (conn) => {
+    const [rows] = await conn.query("select user as name from mysql.user where left(user, ?) = ? and locate('_role_', user) > 0 order by 1", [prefix.length + 1, `${prefix}_`])
+    return (rows as Array<{ name: string }>).map((r) => r.name)
+  }, url)
   return {
     name, label: name === 'mysql' ? 'MySQL' : 'MariaDB', url, ready, databases, leftoverClones: async (prefix) => withoutTemplates(prefix, await databases(prefix)),
     drop: (n) => drop([n]),
@@ -122,8 +129,10 @@ export function mysqlServer(url = MYSQL_URL, name: 'mariadb' | 'mysql' = 'mariad
       const u = new URL(url)
       return `${/mariadb/i.test(v) ? 'MariaDB' : 'MySQL'} ${v.split('-')[0]} at ${u.hostname}:${u.port || 3306}`
     }, url),
+    users,
     async dropPrefix(prefix) {
       await drop(await databases(prefix))
+      await mysql(async (conn) => { for (const u of await users(prefix)) await conn.query('drop user if exists ?@?', [u, '%']) }, url)
     },
     close() {},
   }
