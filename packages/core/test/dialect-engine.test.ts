@@ -423,6 +423,13 @@ describe.each(KINDS)('$name', (kind) => {
     } finally {
       await admin.close()
     }
+    // Two runs at once, 2 spares, 2 clones each: the claim lock serialises them, so no spare is taken twice.
+    const [x, y] = await Promise.all([run(2, { key, spares: 2 }), run(2, { key, spares: 2 })])
+    expect(x.summary.fromSpares! + y.summary.fromSpares!).toBe(2)
+    const clones = [...x.manifest.clones, ...y.manifest.clones]
+    expect(new Set(clones.map((c) => c.database)).size).toBe(4)
+    for (const c of clones) expect(await kind.rows(c.url, 'select count(*) as n from items')).toEqual([{ n: 2 }])
+    await Promise.all([x.teardown(), y.teardown()])
   })
 
   describe("reset: 'truncate'", () => {
