@@ -3,7 +3,7 @@
  * on different bits of the hash so neither waits on the other:
  * - the template lock: a build holds it exclusively; a run holds it shared while it clones (so no sweep,
  *   which needs it exclusively, takes the template away) and a spare maker while it copies;
- * - the spare-claim lock: serialises runs renaming one template's spares into clones.
+ * - the spare-claim lock: serialises runs taking one template's spares as their clones.
  * Session locks go with the session: a killed run releases everything it held. Each kind takes them its
  * own way (AdminSession.lock); withLock and withLockIfFree are the one way workerdb holds one around work.
  */

@@ -8,7 +8,7 @@
  */
 import { dialectFor } from '../catalog/dialects.js'
 import type { AdminSession, CopyPlan, DatabaseRow } from '../catalog/dialect.js'
-import { spareClaimLock, templateLock } from '../catalog/locks.js'
+import { spareClaimLock, templateLock, withLock } from '../catalog/locks.js'
 import { makeMarker, parseMarker, type Marker } from '../catalog/marker.js'
 import { spareName, sparePrefix } from '../catalog/names.js'
 
@@ -33,9 +33,7 @@ export async function claimSpares(admin: AdminSession, opts: { template: string;
   const failed: string[] = []
   const support = admin.spares
   if (!support || !opts.names.length) return { filled, failed }
-  const lock = spareClaimLock(opts.hash)
-  await admin.lock(lock)
-  try {
+  await withLock(admin, spareClaimLock(opts.hash), async () => {
     const spares = sparesOf(await admin.list(opts.prefix), opts.prefix, opts.hash)
     for (let i = 0; i < opts.names.length && spares.length;) {
       const name = opts.names[i]!
@@ -51,9 +49,7 @@ export async function claimSpares(admin: AdminSession, opts: { template: string;
         failed.push(`${spare}: ${(err as Error).message ?? String(err)}`)
       }
     }
-  } finally {
-    await admin.unlock(lock)
-  }
+  })
   return { filled, failed }
 }
 

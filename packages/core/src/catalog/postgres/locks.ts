@@ -21,8 +21,3 @@ export async function unlock(client: Client, l: AdvisoryLock, mode: LockMode = '
   await client.query(`select ${UNLOCK[mode]}($1::bigint)`, [l.key]).catch(() => {})
 }
 
-/** Held until the transaction `client` is in ends, however it ends. */
-export async function lockForTransaction(client: Client, l: AdvisoryLock): Promise<void> {
-  await client.query('select pg_advisory_xact_lock($1::bigint)', [l.key])
-}
-
