@@ -311,6 +311,8 @@ describe.each(KINDS)('$name', (kind) => {
       const appUrl = a!.roles!.app!.url
       expect(decodeURIComponent(new URL(appUrl).username)).toBe(a!.roles!.app!.name)
       expect(await as(appUrl, 'create table mine (id int)')).toBeDefined()
+      // A view it defines (MySQL then refuses DROP USER to a user without SET_ANY_DEFINER: the clone goes first).
+      expect(await as(appUrl, 'create view mine_v as select id from mine')).toBeDefined()
       expect(await as(appUrl, "insert into items values (9, 'mine')")).toBeDefined()
       expect(await as(appUrl, 'select count(*) as n from items')).toEqual([{ n: 3 }])
       // Its memberOf role's grants, active without a SET ROLE.
@@ -362,10 +364,12 @@ describe.each(KINDS)('$name', (kind) => {
       expect(await doctor(`${prefix}_nosuch`)).toMatchObject({ ok: false, detail: expect.stringContaining(`${prefix}_nosuch`), fix: expect.stringContaining('CREATE ROLE') })
     })
 
-    it('refuses before building anything: a memberOf role the server lacks (E_ROLE)' + (kind.name === 'mariadb' ? ', two memberOf roles (E_CONFIG: MariaDB activates one)' : ''), async () => {
+    it('refuses before building anything: a memberOf role the server lacks (E_ROLE)' + (kind.name === 'mariadb' ? ', two memberOf roles (E_CONFIG: MariaDB activates one)' : ', a user name longer than MySQL keeps (E_CONFIG)'), async () => {
       const before = (await ours()).map((row) => row.name)
       await expect(run(1, { roles: { app: { memberOf: [`${prefix}_nosuch`] } } })).rejects.toMatchObject({ code: 'E_ROLE', message: expect.stringContaining(`${prefix}_nosuch`) })
       if (kind.name === 'mariadb') await expect(run(1, { roles: { app: { memberOf: [base, `${prefix}_b2`] } } })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('one role') })
+      // MySQL keeps 32 characters of a user name: <prefix>_<run>_<slot>_role_<key> with a long key is more.
+      if (kind.name === 'mysql') await expect(run(1, { roles: ['a_rather_long_key'] })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('MySQL keeps at most 32') })
       expect((await ours()).map((row) => row.name)).toEqual(before)
       expect(await users()).toEqual([])
     })

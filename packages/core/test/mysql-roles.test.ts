@@ -6,29 +6,42 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { makeMarker } from '../src/catalog/marker.js'
-import { grantsAllowCreateUser, userStatements, usersOfClone } from '../src/catalog/mysql/roles.js'
+import { grantsAllowCreateUser, userPassword, userStatements, usersOfClone } from '../src/catalog/mysql/roles.js'
 
 describe('per-worker users (pure)', () => {
   const clone = 'wdb_a1b2c3d4_1'
 
-  it('MariaDB gets the password as its hash, never the password; MySQL\'s own logs rewrite IDENTIFIED BY', () => {
+  it('MariaDB gets the password as its hash, never the password; MySQL\'s own logs rewrite IDENTIFIED BY; the grant names the clone alone (`_` escaped)', () => {
     const password = '0123456789abcdef0123456789abcdef'
     const hash = '*' + createHash('sha1').update(createHash('sha1').update(password).digest()).digest('hex').toUpperCase()
     const maria = userStatements({ mariadb: true, clone, name: `${clone}_role_app`, password, memberOf: ['app_base'] })
     expect(maria).toEqual([
       `CREATE USER '${clone}_role_app'@'%' IDENTIFIED BY PASSWORD '${hash}'`,
-      `GRANT ALL PRIVILEGES ON \`${clone}\`.* TO '${clone}_role_app'@'%'`,
+      `GRANT ALL PRIVILEGES ON \`wdb\\_a1b2c3d4\\_1\`.* TO '${clone}_role_app'@'%'`,
       `GRANT \`app_base\` TO '${clone}_role_app'@'%'`,
       `SET DEFAULT ROLE \`app_base\` FOR '${clone}_role_app'@'%'`,
     ])
     expect(maria.join('\n')).not.toContain(password)
     expect(userStatements({ mariadb: false, clone, name: `${clone}_role_app`, password, memberOf: ['a', 'b'] })).toEqual([
       `CREATE USER '${clone}_role_app'@'%' IDENTIFIED BY '${password}'`,
-      `GRANT ALL PRIVILEGES ON \`${clone}\`.* TO '${clone}_role_app'@'%'`,
+      `GRANT ALL PRIVILEGES ON \`wdb\\_a1b2c3d4\\_1\`.* TO '${clone}_role_app'@'%'`,
       `GRANT 'a'@'%', 'b'@'%' TO '${clone}_role_app'@'%'`,
       `SET DEFAULT ROLE ALL TO '${clone}_role_app'@'%'`,
     ])
     expect(userStatements({ mariadb: true, clone, name: `${clone}_role_app`, password, memberOf: [] })).toHaveLength(2)
+  })
+
+  it('a password any policy takes (both cases, a digit, a symbol), and that a URL carries as it is', () => {
+    const passwords = Array.from({ length: 20 }, () => userPassword())
+    for (const p of passwords) {
+      expect(p).toMatch(/[a-z]/)
+      expect(p).toMatch(/[A-Z]/)
+      expect(p).toMatch(/[0-9]/)
+      expect(p).toMatch(/[^A-Za-z0-9]/)
+      expect(encodeURIComponent(p)).toBe(p)
+      expect(p.length).toBeGreaterThanOrEqual(24)
+    }
+    expect(new Set(passwords).size).toBe(20)
   })
 
   it('a drop takes only the users its clone\'s marker names that are roles of that very clone', () => {

@@ -112,8 +112,11 @@ export type CloneRoles = Record<string, CloneRole>
  * everything in its clone and nothing server-wide, marked as workerdb's, and gone with its clone.
  */
 export interface RoleSupport {
-  /** Before anything is built: E_ROLE (or E_CONFIG) naming the fix when these roles cannot be made here. */
-  check(specs: readonly RoleSpec[]): Promise<void>
+  /**
+   * Before anything is built: E_ROLE (or E_CONFIG) naming the fix when these roles cannot be made here.
+   * `longestClone`: the longest clone name the run may make, for a server that keeps short names.
+   */
+  check(specs: readonly RoleSpec[], opts: { longestClone: string }): Promise<void>
   /** Makes and grants every clone's roles; per clone, its roles by key. Throws E_ROLE, leaving none half made. */
   create(clones: ReadonlyArray<{ database: string; url: string }>, specs: readonly RoleSpec[], opts: { runId: string; marker?: Partial<Marker>; concurrency: number }): Promise<Map<string, CloneRoles>>
 }

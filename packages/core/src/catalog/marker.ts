@@ -17,11 +17,14 @@ export interface Marker {
   tool: typeof TOOL
   v: number
   /**
-   * A spare is a fresh copy of a template, made for the next run to rename into a clone (spares.ts). A role
+   * A spare is a fresh copy of a template, made for the next run to take as a clone (engine/spares.ts). A role
    * is a clone's per-worker role (roles.ts), which lives and dies with that clone.
    */
   kind: MarkerKind
-  /** For templates: 'building' until sealed, then 'ready'. A building template is never reused. */
+  /**
+   * For templates: 'building' until sealed, then 'ready'; a building template is never reused. For a spare
+   * marked as it is created (MySQL/MariaDB): 'building' until whole, never taken meanwhile.
+   */
   state?: 'building' | 'ready'
   run: string
   host: string

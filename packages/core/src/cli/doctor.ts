@@ -9,6 +9,7 @@ import { dialectFor } from '../catalog/dialects.js'
 import { PostgresSession } from '../catalog/postgres/index.js'
 import { isWorkerDbError } from '../errors.js'
 import type { AdminSession, RoleSpec, ServerFacts } from '../catalog/dialect.js'
+import { cloneName, newRunId } from '../catalog/names.js'
 import { findEmbeddedBinaries } from '../server/embedded/binaries.js'
 import { chooseServer, localProbe, type ServerChoice } from '../server/index.js'
 import { defaultImage, noRuntimeHint } from '../server/testcontainers.js'
@@ -83,7 +84,7 @@ export async function doctor(out: CommandOutput, cwd: string): Promise<boolean> 
               ? { check: 'max_connections', ok: true, detail: `${max} (≥ 4 per worker on ${workers} cores)` }
               : { check: 'max_connections', ok: 'warn', detail: `${max} for ${workers} cores: tests with connection pools may hit "too many clients"`, fix: 'Raise max_connections or lower maxWorkers / pool sizes.' })
           }
-          if (config.roles.length) add(await rolesCheck(admin, facts, config.roles))
+          if (config.roles.length) add(await rolesCheck(admin, facts, config.roles, config.prefix))
           if (admin instanceof PostgresSession) {
             const info = await admin.serverInfo()
             add({ check: 'clone strategy', ok: true, detail: info.major < 15 ? 'server default (PostgreSQL < 15 has one strategy)' : info.fsync ? 'WAL_LOG for small templates, FILE_COPY above 64 MB (fsync on)' : 'FILE_COPY (fsync off)' })
@@ -119,10 +120,11 @@ export async function doctor(out: CommandOutput, cwd: string): Promise<boolean> 
 }
 
 /** `roles`: what a run would check before building anything (RoleSupport.check), as a check instead of an error. */
-async function rolesCheck(admin: AdminSession, facts: ServerFacts, specs: RoleSpec[]): Promise<Check> {
+async function rolesCheck(admin: AdminSession, facts: ServerFacts, specs: RoleSpec[], prefix: string): Promise<Check> {
   if (!admin.roles) return { check: 'roles', ok: false, detail: `${facts.product} has no users, so no per-worker roles`, fix: 'Remove `roles` from the workerdb config for this database kind.' }
   try {
-    await admin.roles.check(specs)
+    // A run's longest clone name: its id is 8 characters, slot 999 the most watch mode grows to.
+    await admin.roles.check(specs, { longestClone: cloneName(prefix, newRunId(), 999) })
     return { check: 'roles', ok: true, detail: `${facts.user} can create the per-worker roles (${specs.map((s) => s.key).join(', ')})${specs.some((s) => s.memberOf.length) ? ', and every memberOf role exists' : ''}` }
   } catch (err) {
     return { check: 'roles', ok: false, detail: isWorkerDbError(err) ? err.detail : String(err), fix: isWorkerDbError(err) ? err.hint : undefined }

@@ -27,7 +27,8 @@ export async function status(out: CommandOutput, cwd: string): Promise<void> {
       const m = parseMarker(row.comment)
       const base = { name: row.name, sizeBytes: sizes.get(row.name) ?? 0, sessions: sessions.get(row.name) ?? 0 }
       if (m?.kind === 'template') templates.push({ ...base, hash: m.hash, state: m.state, createdAt: m.createdAt, sealed: row.isTemplate })
-      else if (m?.kind === 'spare') spares.set(m.hash ?? '?', (spares.get(m.hash ?? '?') ?? 0) + 1)
+      // A spare still being made is none yet.
+      else if (m?.kind === 'spare') { if (m.state !== 'building') spares.set(m.hash ?? '?', (spares.get(m.hash ?? '?') ?? 0) + 1) }
       else if (m?.kind === 'clone') clones.push({ ...base, run: m.run, host: m.host, pid: m.pid, alive: ownerAlive(m), detached: Boolean(m.detached), createdAt: m.createdAt })
       else clones.push({ ...base, run: null, host: null, pid: null, alive: 'not workerdb\'s (no marker): never touched', createdAt: null })
     }
@@ -69,7 +70,7 @@ function usersOfClones(rows: readonly DatabaseRow[], prefix: string) {
     const m = parseMarker(row.comment)
     if (m?.kind !== 'clone' || !Array.isArray(m.roles)) return []
     return m.roles.flatMap((name) => {
-      const parsed = parseRoleName(prefix, name)
+      const parsed = typeof name === 'string' ? parseRoleName(prefix, name) : null
       if (parsed?.clone !== row.name) return []
       return [{ name, clone: row.name, key: parsed.key, cloneExists: true, sessions: undefined, run: m.run, host: m.host, pid: m.pid, alive: ownerAlive(m), detached: Boolean(m.detached), createdAt: m.createdAt }]
     })

@@ -66,9 +66,11 @@ export class Run {
     const names = Array.from({ length: plan.count - have }, (_, i) => cloneName(config.prefix, this.runId, have + i + 1))
     this.clones.push(...names)
     this.log.info(`plan: ${plural(plan.count, 'clone')} (${plan.reason})`)
+    // Named before anything is made, spares' takes included: a take, too, may create a database and be
+    // killed before its marker is written (MySQL marks a database in a statement of its own).
+    this.file.markCreating(names)
     const renamed = this.start.spares ? await this.takeSpares(names) : []
     const copies = names.filter((n) => !renamed.includes(n))
-    if (copies.length) this.file.markCreating(copies)
     await createClones({
       adminUrl: server.adminUrl, template: template.name, names: copies, runId: this.runId, plan: copyPlan, marker: this.cloneMarker,
       concurrency: lanes, first: hold.admin,
@@ -92,7 +94,7 @@ export class Run {
       this.log.info(`reset: ${n ? `${plural(n, 'table')} emptied ${when}` : 'no tables to empty'}`)
     }
     this.manifest.plan = plan
-    this.file.doneCreating(copies, { ready: true })
+    this.file.doneCreating(names, { ready: true })
     const summary = this.summary
     summary.clones = this.manifest.clones.length
     summary.clonesMs += performance.now() - started
@@ -140,7 +142,7 @@ export class Run {
     }
   }
 
-  /** While the tests run, copies for the next run: it then starts by renaming (see spares.ts). */
+  /** While the tests run, copies for the next run, which then starts by taking them (see spares.ts). */
   startSpares(): void {
     const { config, detached } = this.opts
     const { server, template, copyPlan } = this.start

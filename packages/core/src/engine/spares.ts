@@ -63,6 +63,9 @@ export interface SpareMaker {
   stop(): Promise<number>
 }
 
+/** How often stop() cancels again while the maker has not ended. */
+const CANCEL_AGAIN_MS = 200
+
 /** The maker of the spares the next run takes: what makeSpares and the background finisher both need. */
 export interface SpareJob {
   adminUrl: string; template: string; prefix: string; hash: string; runId: string; project: string; target: number
@@ -93,8 +96,9 @@ export function makeSpares(opts: SpareJob & {
     try {
       const support = admin.spares
       if (!support) return
-      await admin.lock(templateLock(opts.hash), 'shared')
+      // From here stop() cancels what this session waits for: the lock too.
       copying = admin
+      await admin.lock(templateLock(opts.hash), 'shared')
       const have = sparesOf(await admin.list(opts.prefix), opts.prefix, opts.hash).length
       for (let i = have; i < opts.target && !stopping; i++) {
         const name = spareName(opts.prefix, opts.hash)
@@ -118,8 +122,13 @@ export function makeSpares(opts: SpareJob & {
     },
     async stop() {
       stopping = true
-      await copying?.spares?.cancel()
-      await work
+      // Again until the work ends: a cancel that lands between two statements of a copy ends nothing.
+      let ended = false
+      void work.then(() => { ended = true })
+      while (!ended) {
+        await copying?.spares?.cancel()
+        await Promise.race([work, new Promise((resolve) => setTimeout(resolve, CANCEL_AGAIN_MS))])
+      }
       return made
     },
   }

@@ -8,6 +8,7 @@ import { readSessions } from '../runfile/clone-use.js'
 import { ownSessions } from '../catalog/postgres/db.js'
 import { requireCreate, type AdminSession, type CopyPlan, type Dialect, type ServerFacts } from '../catalog/dialect.js'
 import { dialectFor } from '../catalog/dialects.js'
+import { cloneName } from '../catalog/names.js'
 import { PostgresSession } from '../catalog/postgres/index.js'
 import { envFor } from '../env.js'
 import { WorkerDbError } from '../errors.js'
@@ -82,7 +83,8 @@ export async function startRun(opts: ProvisionOptions, log: Logger, runId: strin
         throw new WorkerDbError('E_CONFIG', `\`roles\` (per-worker roles) needs a server with users; this run's is ${facts.product}`,
           'Remove it from the workerdb config for this database kind.')
       }
-      await admin.roles.check(config.roles)
+      // Slot 999: watch mode may grow the run past its plan.
+      await admin.roles.check(config.roles, { longestClone: cloneName(config.prefix, runId, Math.max(999, opts.plan.count)) })
     }
     if (admin instanceof PostgresSession) {
       const before = config.unusedClones === 'ignore' ? undefined : await readSessions(admin.client, facts)

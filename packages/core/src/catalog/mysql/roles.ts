@@ -11,14 +11,20 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { WorkerDbError } from '../../errors.js'
 import type { CloneRoles, RoleSpec } from '../dialect.js'
-import { parseMarker } from '../marker.js'
+import { parseMarker, type Marker } from '../marker.js'
 import { roleName } from '../names.js'
 import { markersQuery, markStatement, type MarkHome } from './marks.js'
 import { ident, lit, redact, rows, type Conn } from './session.js'
 
-/** The longest user name each server keeps. */
-export function maxUserChars(mariadb: boolean): number {
-  return mariadb ? 80 : 32
+/** The longest user name MySQL keeps (MariaDB's 80 is past the 63 bytes every name of ours is held to: names.ts). */
+export const MYSQL_USER_CHARS = 32
+
+/**
+ * A random password that any password policy takes (MySQL's validate_password wants both cases, a digit
+ * and a symbol), and that needs no escaping in a URL.
+ */
+export function userPassword(): string {
+  return `${randomBytes(18).toString('base64url')}-Wd1`
 }
 
 /** Pure: a user of ours as an account in a statement (any host). */
@@ -36,7 +42,9 @@ export function userStatements(opts: { mariadb: boolean; clone: string; name: st
   const secret = opts.mariadb
     ? `BY PASSWORD ${lit(`*${createHash('sha1').update(createHash('sha1').update(opts.password).digest()).digest('hex').toUpperCase()}`)}`
     : `BY ${lit(opts.password)}`
-  const out = [`CREATE USER ${account} IDENTIFIED ${secret}`, `GRANT ALL PRIVILEGES ON ${ident(opts.clone)}.* TO ${account}`]
+  // In a database-level GRANT, `_` and `%` are wildcards: escaped, the grant is on the clone alone.
+  const database = ident(opts.clone.replace(/[_%]/g, '\\$&'))
+  const out = [`CREATE USER ${account} IDENTIFIED ${secret}`, `GRANT ALL PRIVILEGES ON ${database}.* TO ${account}`]
   if (opts.memberOf.length) {
     out.push(`GRANT ${opts.memberOf.map((r) => (opts.mariadb ? ident(r) : userAccount(r))).join(', ')} TO ${account}`)
     out.push(opts.mariadb ? `SET DEFAULT ROLE ${ident(opts.memberOf[0]!)} FOR ${account}` : `SET DEFAULT ROLE ALL TO ${account}`)
@@ -82,8 +90,19 @@ export interface RoleContext {
   password: string
 }
 
-export async function checkMysqlRoles(ctx: RoleContext, specs: readonly RoleSpec[]): Promise<void> {
+/** E_CONFIG when a user of `clone` (the run's longest clone name) would be longer than the server keeps. */
+function checkNameLength(ctx: RoleContext, clone: string, specs: readonly RoleSpec[]): void {
+  if (ctx.mariadb) return
+  const long = specs.map((spec) => roleName(clone, spec.key)).find((name) => name.length > MYSQL_USER_CHARS)
+  if (long) {
+    throw new WorkerDbError('E_CONFIG', `per-worker user ${JSON.stringify(long)} is ${long.length} characters; MySQL keeps at most ${MYSQL_USER_CHARS}`,
+      'Use a shorter `prefix` or a shorter key in `roles`.')
+  }
+}
+
+export async function checkMysqlRoles(ctx: RoleContext, specs: readonly RoleSpec[], opts: { longestClone: string }): Promise<void> {
   if (!specs.length) return
+  checkNameLength(ctx, opts.longestClone, specs)
   const grants = (await rows<Record<string, string>>(ctx.conn, 'SHOW GRANTS')).map((g) => String(Object.values(g)[0]))
   if (!grantsAllowCreateUser(grants)) {
     throw new WorkerDbError('E_ROLE', `${ctx.user} cannot create users, and \`roles\` asks for one per clone and key (${specs.map((s) => JSON.stringify(s.key)).join(', ')})`,
@@ -117,20 +136,18 @@ export async function checkMysqlRoles(ctx: RoleContext, specs: readonly RoleSpec
  */
 export async function createMysqlRoles(ctx: RoleContext, clones: ReadonlyArray<{ database: string; url: string }>, specs: readonly RoleSpec[]): Promise<Map<string, CloneRoles>> {
   const out = new Map<string, CloneRoles>()
-  const limit = maxUserChars(ctx.mariadb)
-  const plans = clones.map((clone) => ({ clone, users: specs.map((spec) => ({ spec, name: roleName(clone.database, spec.key), password: randomBytes(16).toString('hex') })) }))
-  const long = plans.flatMap((p) => p.users).find((u) => u.name.length > limit)
-  if (long) {
-    throw new WorkerDbError('E_CONFIG', `per-worker user ${JSON.stringify(long.name)} is ${long.name.length} characters; ${ctx.mariadb ? 'MariaDB' : 'MySQL'} keeps at most ${limit}`,
-      'Use a shorter `prefix` or a shorter key in `roles`.')
-  }
+  for (const clone of clones) checkNameLength(ctx, clone.database, specs)
+  const plans = clones.map((clone) => ({ clone, users: specs.map((spec) => ({ spec, name: roleName(clone.database, spec.key), password: userPassword() })) }))
   const made: string[] = []
+  /** The clones whose marker lists users now, with the marker each had before. */
+  const listed: Array<{ clone: string; marker: Marker }> = []
   try {
     for (const { clone, users } of plans) {
       const [row] = await rows<{ comment: string | null }>(ctx.conn, markersQuery(ctx.home, 's.SCHEMA_NAME = ?'), [clone.database])
       const marker = parseMarker(row?.comment)
       if (marker?.kind !== 'clone') throw new Error(`clone ${clone.database} carries no clone marker`)
       await ctx.conn.query(markStatement(ctx.home, clone.database, { ...marker, roles: users.map((u) => u.name) }))
+      listed.push({ clone: clone.database, marker })
       const roles: CloneRoles = {}
       for (const user of users) {
         const [create, ...grants] = userStatements({ mariadb: ctx.mariadb, clone: clone.database, name: user.name, password: user.password, memberOf: user.spec.memberOf })
@@ -146,14 +163,30 @@ export async function createMysqlRoles(ctx: RoleContext, clones: ReadonlyArray<{
     }
   } catch (err) {
     for (const name of made) await ctx.conn.query(`DROP USER IF EXISTS ${userAccount(name)}`).catch(() => {})
-    const secrets = [ctx.password, ...plans.flatMap((p) => p.users.map((u) => u.password))]
-    const detail = secrets.reduce((text, s) => redact(text, s), (err as Error).message ?? String(err))
-    throw new WorkerDbError('E_ROLE', `creating the per-worker users failed: ${detail}`,
-      (err as { errno?: number }).errno === 1044 || (err as { errno?: number }).errno === 1227
-        ? 'The admin user lacks a privilege this needs (CREATE USER, and the privileges it hands on WITH GRANT OPTION): connect as root, or remove `roles`.'
-        : 'Check the server log; or remove `roles` from the workerdb config.', { cause: err })
+    // A marker lists only users this run made: none now (a name CREATE USER refused may be someone else's).
+    for (const { clone, marker } of listed) await ctx.conn.query(markStatement(ctx.home, clone, marker)).catch(() => {})
+    throw roleError(err, [ctx.password, ...plans.flatMap((p) => p.users.map((u) => u.password))])
   }
   return out
+}
+
+/** ER_NOT_VALID_PASSWORD: a password check plugin refused the password (or, on MariaDB, its hash). */
+const PASSWORD_REFUSED = 1819
+
+/**
+ * E_ROLE for a failure while making users. Its cause keeps the server's message, redacted, and the error
+ * numbers: never the driver's error itself, whose `sql` holds the statement with the password in it.
+ */
+function roleError(err: unknown, secrets: string[]): WorkerDbError {
+  const e = err as { errno?: number; code?: string; message?: string }
+  const detail = secrets.reduce((text, s) => redact(text, s), e?.message ?? String(err))
+  const cause = Object.assign(new Error(detail), { code: e?.code, errno: e?.errno })
+  const hint = e?.errno === 1044 || e?.errno === 1227
+    ? 'The admin user lacks a privilege this needs (CREATE USER, and the privileges it hands on WITH GRANT OPTION): connect as root, or remove `roles`.'
+    : e?.errno === PASSWORD_REFUSED
+      ? 'A password check plugin refused the per-worker password: on MariaDB set strict_password_validation=OFF (workerdb sends the password\'s hash), or remove `roles`.'
+      : 'Check the server log; or remove `roles` from the workerdb config.'
+  return new WorkerDbError('E_ROLE', `creating the per-worker users failed: ${detail}`, hint, { cause })
 }
 
 /** Drops the users the marker of `clone` lists (usersOfClone); never throws for one that is gone. */

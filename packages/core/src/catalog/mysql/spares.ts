@@ -69,8 +69,9 @@ export async function takeSpare(ctx: CopyContext, template: string, spare: strin
   try {
     return await moveInto(ctx, defs, spare, name, marker)
   } catch (err) {
+    // Only a wait before the move ends here unwrapped: the spare is as it was.
     if ((err as { errno?: number }).errno === LOCK_WAIT_TIMEOUT) return 'busy'
-    throw copyError(err, template, name, ctx.password)
+    throw copyError(err, spare, name, ctx.password)
   } finally {
     await conn.query('SET SESSION lock_wait_timeout = @wdb_wait').catch(() => {})
   }
@@ -97,11 +98,11 @@ async function moveInto(ctx: CopyContext, defs: TemplateDefs, spare: string, nam
   try {
     await batch(conn, [...defaultSteps(defs, name), SAVE_SESSION, `USE ${ident(name)}`, ...objectSteps(defs, name), ...restoreStatements(ctx.home)])
   } catch (err) {
-    // The spare's tables went with the clone: both go.
+    // The spare's tables went with the clone: both go, and this is no 'busy' (wrapped, it has no errno).
     await batch(conn, restoreStatements(ctx.home)).catch(() => {})
     await dropClone()
     await conn.query(`DROP DATABASE IF EXISTS ${ident(spare)}`).catch(() => {})
-    throw err
+    throw copyError(err, spare, name, ctx.password)
   }
   // Empty now. Should this fail, the next take finds it short of tables and drops it.
   await conn.query(`DROP DATABASE IF EXISTS ${ident(spare)}`).catch(() => {})

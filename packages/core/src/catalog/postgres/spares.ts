@@ -14,11 +14,8 @@ import { quoteIdent } from '../names.js'
 const IN_USE = '55006'
 
 export function postgresSpares(client: Client, url: string): SpareSupport {
-  /** The session's backend, read before each copy: cancel() ends that backend's statement. */
-  let backend: number | undefined
   return {
     async make(template: string, name: string, plan: CopyPlan, marker: Marker): Promise<void> {
-      backend ??= (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid
       await client.query(`create database ${quoteIdent(name)} template ${quoteIdent(template)}${plan.label ? ` strategy ${plan.label}` : ''}`)
       try {
         await markDatabase(client, name, marker)
@@ -45,7 +42,9 @@ export function postgresSpares(client: Client, url: string): SpareSupport {
     },
 
     async cancel(): Promise<void> {
-      if (backend === undefined) return
+      // The backend's pid, from the server's greeting (node-postgres keeps it for its own cancel requests).
+      const backend = (client as unknown as { processID?: number | null }).processID
+      if (typeof backend !== 'number') return
       const other = await connect(url).catch(() => undefined)
       await other?.query('select pg_cancel_backend($1)', [backend]).catch(() => {})
       await other?.end().catch(() => {})
