@@ -114,7 +114,7 @@ export type CloneRoles = Record<string, CloneRole>
 export interface RoleSupport {
   /**
    * Before anything is built: E_ROLE (or E_CONFIG) naming the fix when these roles cannot be made here.
-   * `longestClone`: the longest clone name the run may make, for a server that keeps short names.
+   * `longestClone`: the longest clone name the run plans, for a server that keeps short names.
    */
   check(specs: readonly RoleSpec[], opts: { longestClone: string }): Promise<void>
   /** Makes and grants every clone's roles; per clone, its roles by key. Throws E_ROLE, leaving none half made. */

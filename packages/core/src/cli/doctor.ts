@@ -123,8 +123,8 @@ export async function doctor(out: CommandOutput, cwd: string): Promise<boolean> 
 async function rolesCheck(admin: AdminSession, facts: ServerFacts, specs: RoleSpec[], prefix: string): Promise<Check> {
   if (!admin.roles) return { check: 'roles', ok: false, detail: `${facts.product} has no users, so no per-worker roles`, fix: 'Remove `roles` from the workerdb config for this database kind.' }
   try {
-    // A run's longest clone name: its id is 8 characters, slot 999 the most watch mode grows to.
-    await admin.roles.check(specs, { longestClone: cloneName(prefix, newRunId(), 999) })
+    // A run's longest clone name on this machine: its id is 8 characters, a worker per core.
+    await admin.roles.check(specs, { longestClone: cloneName(prefix, newRunId(), availableParallelism()) })
     return { check: 'roles', ok: true, detail: `${facts.user} can create the per-worker roles (${specs.map((s) => s.key).join(', ')})${specs.some((s) => s.memberOf.length) ? ', and every memberOf role exists' : ''}` }
   } catch (err) {
     return { check: 'roles', ok: false, detail: isWorkerDbError(err) ? err.detail : String(err), fix: isWorkerDbError(err) ? err.hint : undefined }

@@ -83,8 +83,8 @@ export async function startRun(opts: ProvisionOptions, log: Logger, runId: strin
         throw new WorkerDbError('E_CONFIG', `\`roles\` (per-worker roles) needs a server with users; this run's is ${facts.product}`,
           'Remove it from the workerdb config for this database kind.')
       }
-      // Slot 999: watch mode may grow the run past its plan.
-      await admin.roles.check(config.roles, { longestClone: cloneName(config.prefix, runId, Math.max(999, opts.plan.count)) })
+      // The plan's last slot (a watch rerun that grows past it is checked again when its clones are made).
+      await admin.roles.check(config.roles, { longestClone: cloneName(config.prefix, runId, Math.max(1, opts.plan.count)) })
     }
     if (admin instanceof PostgresSession) {
       const before = config.unusedClones === 'ignore' ? undefined : await readSessions(admin.client, facts)

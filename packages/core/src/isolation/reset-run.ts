@@ -46,24 +46,38 @@ export async function openResetSession(url: string, reset: ManifestReset, who: s
     conn = await dialect.open(url, { lockTimeoutMs, driver: reset.driver })
     return conn
   }
+  /** One reset on `c`: the tables it empties (the check, then one statement; both may run twice). */
+  const resetOn = async (c: ResetConnection): Promise<number> => {
+    c.hold(true)
+    try {
+      const dirty = dirtyIndexes(await c.dirty(reset.check))
+      if (dirty.length === 0) return 0
+      const empty = withReferencing(dirty, reset.referencedBy)
+      const statement = empty.length === reset.refs.length ? reset.statement : truncateStatement(empty.map((i) => reset.refs[i]!), reset.kind, reset.counters)!
+      await c.run(statement)
+      return empty.length
+    } finally {
+      c.hold(false)
+    }
+  }
   const session: ResetSession = {
     async run(when) {
       const g = globalThis as Record<symbol, unknown>
       if (when === 'test' && g[TEST_TRANSACTION_BEGUN]) return 0
-      let c = conn
       try {
-        if (!c || !c.usable()) c = await connect()
-        c.hold(true)
-        const dirty = dirtyIndexes(await c.dirty(reset.check))
-        if (dirty.length === 0) return 0
-        const empty = withReferencing(dirty, reset.referencedBy)
-        const statement = empty.length === reset.refs.length ? reset.statement : truncateStatement(empty.map((i) => reset.refs[i]!), reset.kind, reset.counters)!
-        await c.run(statement)
-        return empty.length
+        const kept = conn?.usable() ? conn : undefined
+        if (!kept) return await resetOn(await connect())
+        try {
+          return await resetOn(kept)
+        } catch (err) {
+          // A kept connection the server ended before its notice reached us (a restart, a test that
+          // terminated every backend): once more, on a new one. A failure the kind knows is the answer.
+          if (dialect.failure(err)) throw err
+          await kept.close()
+          return await resetOn(await connect())
+        }
       } catch (err) {
         throw resetError(err, reset, who, url, when)
-      } finally {
-        c?.hold(false)
       }
     },
     async close() {
