@@ -62,7 +62,7 @@ async function rejection(p: Promise<unknown>): Promise<{ code?: string; message:
 
 /** A node child running `script` (ESM) with `env`; resolves once its stdout has said `ready`. */
 async function child(script: string, env: Record<string, string>, ready = 'ready'): Promise<{ proc: ChildProcess; out: () => string }> {
-  const proc = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
   children.add(proc)
   let out = ''
   let err = ''
@@ -94,8 +94,6 @@ const LOCK_CHILD = `
 const { createJiti } = await import(process.env.JITI)
 const { sqliteDialect } = await createJiti(import.meta.url).import(process.env.DIALECT)
 const s = await sqliteDialect.connect(process.env.URL)
-// Kept reachable: once this module has run, nothing else holds the session, and a collected connection is a closed one, its lock gone.
-globalThis.session = s
 const l = JSON.parse(process.env.LOCK)
 process.stdin.on('end', () => process.exit(0)).resume()
 if (process.env.MODE === 'hammer') {
@@ -114,6 +112,8 @@ if (process.env.MODE === 'hammer') {
 console.log('locking')
 await s.lock(l, process.env.MODE)
 console.log('ready')
+// Once this module has run nothing refers to the session: a collection must not take its lock (lock.ts).
+setTimeout(() => globalThis.gc(), 20)
 setInterval(() => {}, 1 << 30)
 `
 const lockChildEnv = (url: string, l: AdvisoryLock, mode: string) => ({

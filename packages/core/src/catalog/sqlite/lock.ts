@@ -29,6 +29,12 @@ import { isBusy, openDb, type Db } from './driver.js'
 
 export const RETRY_MS = 20
 
+/**
+ * Every lock some session holds, whatever becomes of the session object: a connection that is collected
+ * is closed, and its lock goes with it. A lock is let go by unlock or close, never by the garbage collector.
+ */
+const holding = new Set<Held>()
+
 interface Held {
   shared: number
   exclusive: number
@@ -68,6 +74,7 @@ export class SqliteLocks {
     for (const h of this.held.values()) {
       h.gate?.close()
       h.main?.close()
+      holding.delete(h)
     }
     this.held.clear()
   }
@@ -138,6 +145,7 @@ export class SqliteLocks {
     if (h.shared > 0 || h.exclusive > 0) return
     h.gate?.close()
     h.main?.close()
+    holding.delete(h)
     if (this.held.get(name) === h) this.held.delete(name)
   }
 
@@ -147,6 +155,7 @@ export class SqliteLocks {
     if (!/^[\w.-]{1,64}$/.test(name) || name.startsWith('.')) throw new Error(`${JSON.stringify(name)} is not a usable lock name`)
     let h = this.held.get(name)
     if (!h) this.held.set(name, (h = { shared: 0, exclusive: 0 }))
+    holding.add(h)
     return h
   }
 
