@@ -14,7 +14,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src')
  * What the worker side may load: its own folder, the run file, isolation and small shared utilities, and of
  * each kind its URLs and its part of the reset, with the connection code that needs (drivers load only when used).
  */
-const ALLOWED = [/^worker\.ts$/, /^worker\//, /^runfile\//, /^isolation\/(reset-run|truncate|transaction)\.ts$/, /^(errors|log|env|url|require-pg)\.ts$/, /^catalog\/names\.ts$/, /^catalog\/\w+\/(url|reset)\.ts$/, /^catalog\/mysql\/session\.ts$/, /^catalog\/sqlite\/driver\.ts$/]
+const ALLOWED = [/^worker\.ts$/, /^worker\//, /^runfile\//, /^isolation\/(reset-run|truncate|transaction)\.ts$/, /^(errors|log|env|url|require-pg)\.ts$/, /^catalog\/(names|socket)\.ts$/, /^catalog\/\w+\/(url|reset)\.ts$/, /^catalog\/mysql\/session\.ts$/, /^catalog\/sqlite\/driver\.ts$/]
 
 /** The modules a module loads at run time: static imports and re-exports, not `import type`/`export type`. */
 export function runtimeImports(source: string): string[] {

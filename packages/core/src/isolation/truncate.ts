@@ -4,7 +4,6 @@ import { mysqlReset } from '../catalog/mysql/reset.js'
 import { postgresReset } from '../catalog/postgres/reset.js'
 import { sqliteReset } from '../catalog/sqlite/reset.js'
 
-export type { TableRef }
 
 /** Each kind's part of the reset (catalog/<kind>/reset.ts). */
 export const RESET_DIALECTS: Record<DialectName, ResetDialect> = { postgres: postgresReset, mysql: mysqlReset, sqlite: sqliteReset }

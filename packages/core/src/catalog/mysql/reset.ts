@@ -3,6 +3,7 @@
  * TRUNCATE per table, the dirty check, and a worker's connection through the project's mysql2.
  */
 import type { ResetCatalog, ResetConnection, ResetDialect, ResetFailure, TableRef } from '../dialect.js'
+import { socketHold } from '../socket.js'
 import { ident, lit, openConnection, parseMysqlUrl, rows, type Conn } from './session.js'
 
 /**
@@ -57,11 +58,7 @@ async function open(url: string, opts: { lockTimeoutMs: number }): Promise<Reset
   const seconds = Math.max(1, Math.ceil(opts.lockTimeoutMs / 1000))
   let usable = true
   conn.on('error', () => { usable = false })
-  const hold = (on: boolean) => {
-    const stream = (conn as unknown as { connection?: { stream?: { ref?: () => void; unref?: () => void } } }).connection?.stream
-    if (on) stream?.ref?.()
-    else stream?.unref?.()
-  }
+  const hold = socketHold(conn)
   try {
     await conn.query(`SET SESSION lock_wait_timeout = ${seconds}, innodb_lock_wait_timeout = ${seconds}`)
     await conn.query('SET SESSION information_schema_stats_expiry = 0').catch((err: { errno?: number }) => {

@@ -7,6 +7,7 @@ import type pg from 'pg'
 import { requirePg } from '../../require-pg.js'
 import type { ResetCatalog, ResetConnection, ResetDialect, ResetFailure, TableRef } from '../dialect.js'
 import { quoteIdent, quoteLiteral } from '../names.js'
+import { socketHold } from '../socket.js'
 
 /** The name a reset connects under: pg_stat_activity tells it from the tests' own connections. */
 export const RESET_APPLICATION_NAME = 'workerdb reset'
@@ -95,11 +96,7 @@ async function open(url: string, opts: { lockTimeoutMs: number; driver?: string 
   const lost = () => { usable = false }
   client.on('error', lost)
   client.on('end', lost)
-  const hold = (on: boolean) => {
-    const stream = (client as unknown as { connection?: { stream?: { ref?: () => void; unref?: () => void } } }).connection?.stream
-    if (on) stream?.ref?.()
-    else stream?.unref?.()
-  }
+  const hold = socketHold(client)
   try {
     await client.connect()
   } catch (err) {

@@ -48,6 +48,15 @@ interface DatabaseSync {
   close(): void
 }
 
+/** Db's queries, the same on both drivers: a statement's first row, once or prepared to be run again. */
+function queries(db: { prepare(sql: string): { get(): unknown } }): Pick<Db, 'get' | 'prepare'> {
+  const prepare = (sql: string) => {
+    const statement = db.prepare(sql)
+    return () => statement.get() as Record<string, unknown> | undefined
+  }
+  return { get: (sql) => prepare(sql)(), prepare }
+}
+
 function loadOpener(): Open {
   let better: typeof BetterSqlite3
   try {
@@ -64,11 +73,7 @@ function loadOpener(): Open {
     const db = new better(path, { timeout: 0, fileMustExist: opts?.mustExist ?? false })
     return {
       exec: (sql) => void db.exec(sql),
-      get: (sql) => db.prepare(sql).get() as Record<string, unknown> | undefined,
-      prepare: (sql) => {
-        const statement = db.prepare(sql)
-        return () => statement.get() as Record<string, unknown> | undefined
-      },
+      ...queries(db),
       rollback: () => { if (db.inTransaction) db.exec('ROLLBACK') },
       close: () => void db.close(),
     }
@@ -89,11 +94,7 @@ function nodeSqliteOpener(): Open | undefined {
     const db = new DatabaseSync(path)
     return {
       exec: (sql) => db.exec(sql),
-      get: (sql) => db.prepare(sql).get() as Record<string, unknown> | undefined,
-      prepare: (sql) => {
-        const statement = db.prepare(sql)
-        return () => statement.get() as Record<string, unknown> | undefined
-      },
+      ...queries(db),
       // No transaction state before Node 22.16 (isTransaction): a ROLLBACK with none is an error to ignore.
       rollback: () => { try { db.exec('ROLLBACK') } catch { /* none under way */ } },
       close: () => db.close(),
