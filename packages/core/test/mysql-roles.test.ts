@@ -5,8 +5,11 @@
  */
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { makeMarker } from '../src/catalog/marker.js'
-import { grantsAllowCreateUser, userPassword, userStatements, usersOfClone } from '../src/catalog/mysql/roles.js'
+import { makeMarker, rolesInMarker } from '../src/catalog/marker.js'
+
+/** The user names a drop takes from a clone's marker. */
+const usersOfClone = (clone: string, comment: string | null) => rolesInMarker(clone, comment).map((r) => r.name)
+import { grantsAllowCreateUser, userPassword, userStatements } from '../src/catalog/mysql/roles.js'
 
 describe('per-worker users (pure)', () => {
   const clone = 'wdb_a1b2c3d4_1'

@@ -6,6 +6,7 @@
  */
 import { hostname } from 'node:os'
 import { ownStartTicks } from '../runfile/liveness.js'
+import { roleName } from './names.js'
 
 export const TOOL = 'workerdb'
 export const MARKER_VERSION = 1
@@ -73,4 +74,23 @@ export function parseMarker(comment: string | null | undefined): Marker | null {
     // Not JSON: not ours.
   }
   return null
+}
+
+/**
+ * Pure: the per-worker users the marker `comment` of clone `clone` lists (Marker.roles), with their keys:
+ * only names of that very clone's roles (`<clone>_role_<key>`, names.ts), never another name it may hold.
+ */
+export function rolesInMarker(clone: string, comment: string | null | undefined): Array<{ name: string; key: string }> {
+  const m = parseMarker(comment)
+  if (m?.kind !== 'clone' || !Array.isArray(m.roles)) return []
+  const infix = `${clone}_role_`
+  return m.roles.flatMap((name) => {
+    if (typeof name !== 'string' || !name.startsWith(infix)) return []
+    const key = name.slice(infix.length)
+    try {
+      return roleName(clone, key) === name ? [{ name, key }] : []
+    } catch {
+      return [] // not a key `roles` could have
+    }
+  })
 }

@@ -3,7 +3,7 @@ import { listRoles, type Client } from '../catalog/postgres/db.js'
 import type { DatabaseRow } from '../catalog/dialect.js'
 import { connectAdmin } from '../catalog/dialects.js'
 import { pgClientOf } from '../catalog/postgres/index.js'
-import { parseMarker } from '../catalog/marker.js'
+import { parseMarker, rolesInMarker } from '../catalog/marker.js'
 import { parseRoleName } from '../catalog/names.js'
 import { roleSessions } from '../catalog/postgres/roles.js'
 import { ownerAlive } from '../runfile/liveness.js'
@@ -34,7 +34,7 @@ export async function status(out: CommandOutput, cwd: string): Promise<void> {
     }
     const withSpares = templates.map((t) => ({ ...t, spares: spares.get(t.hash ?? '?') ?? 0 }))
     const pg = pgClientOf(admin)
-    const roles = pg ? await roleStatus(pg, prefix, new Set(rows.map((r) => r.name))) : usersOfClones(rows, prefix)
+    const roles = pg ? await roleStatus(pg, prefix, new Set(rows.map((r) => r.name))) : usersOfClones(rows)
     out.data = { server: redactUrl(url), product: facts.product, version: facts.major, prefix, templates: withSpares, clones, roles }
     out.lines.push(`server ${redactUrl(url)} · ${facts.product} · prefix ${prefix}_`)
     out.lines.push('')
@@ -65,15 +65,12 @@ export async function status(out: CommandOutput, cwd: string): Promise<void> {
  * Where users carry no mark of their own (MySQL/MariaDB), the per-worker users a clone's marker lists
  * (Marker.roles): they live and die with that clone. Their sessions are not counted.
  */
-function usersOfClones(rows: readonly DatabaseRow[], prefix: string) {
+function usersOfClones(rows: readonly DatabaseRow[]) {
   return rows.flatMap((row) => {
     const m = parseMarker(row.comment)
-    if (m?.kind !== 'clone' || !Array.isArray(m.roles)) return []
-    return m.roles.flatMap((name) => {
-      const parsed = typeof name === 'string' ? parseRoleName(prefix, name) : null
-      if (parsed?.clone !== row.name) return []
-      return [{ name, clone: row.name, key: parsed.key, cloneExists: true, sessions: undefined, run: m.run, host: m.host, pid: m.pid, alive: ownerAlive(m), detached: Boolean(m.detached), createdAt: m.createdAt }]
-    })
+    return m ? rolesInMarker(row.name, row.comment).map(({ name, key }) => ({
+      name, clone: row.name, key, cloneExists: true, sessions: undefined, run: m.run, host: m.host, pid: m.pid, alive: ownerAlive(m), detached: Boolean(m.detached), createdAt: m.createdAt,
+    })) : []
   })
 }
 

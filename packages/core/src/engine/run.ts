@@ -10,7 +10,7 @@ import { connect, driverPath, ownSessions } from '../catalog/postgres/db.js'
 import { deferredStart, WORKERS_BOOT_MS } from './deferred-start.js'
 import { WorkerDbError } from '../errors.js'
 import { planReset, type ManifestReset, type ResetPer } from '../isolation/reset-plan.js'
-import type { CloneRoles, Dialect } from '../catalog/dialect.js'
+import type { AdminSession, CloneRoles, Dialect } from '../catalog/dialect.js'
 import { ms, plural, type Logger } from '../log.js'
 import { MANIFEST_ENV, removeManifest } from '../runfile/manifest.js'
 import { cloneName } from '../catalog/names.js'
@@ -115,30 +115,31 @@ export class Run {
     }
   }
 
-  private async createRoles(clones: Array<{ database: string; url: string }>): Promise<Map<string, CloneRoles>> {
-    const { server, dialect, lanes, hold } = this.start
+  /** `fn` on the admin session that holds the template while it does (the first clones), else on one of its own. */
+  private async onAdmin<T>(fn: (admin: AdminSession) => Promise<T>): Promise<T> {
+    const { server, dialect, hold } = this.start
     const admin = hold.admin ?? await dialect.connect(server.adminUrl)
     try {
-      return await admin.roles!.create(clones, this.opts.config.roles, { runId: this.runId, marker: this.cloneMarker, concurrency: lanes })
+      return await fn(admin)
     } finally {
       if (admin !== hold.admin) await admin.close()
     }
   }
 
-  /** Best effort: a failed claim only means copying instead. */
+  private createRoles(clones: Array<{ database: string; url: string }>): Promise<Map<string, CloneRoles>> {
+    return this.onAdmin((admin) => admin.roles!.create(clones, this.opts.config.roles, { runId: this.runId, marker: this.cloneMarker, concurrency: this.start.lanes }))
+  }
+
+  /** Best effort: a failed claim (or no session to claim on) only means copying instead. */
   private async takeSpares(names: string[]): Promise<string[]> {
-    const { server, dialect, template, hold } = this.start
-    const admin = hold.admin ?? await dialect.connect(server.adminUrl).catch(() => undefined)
-    if (!admin?.spares) return []
+    const { template } = this.start
     try {
-      const { filled, failed } = await claimSpares(admin, { template: template.name, prefix: this.opts.config.prefix, hash: template.hash, names, runId: this.runId, marker: this.cloneMarker })
+      const { filled, failed } = await this.onAdmin((admin) => claimSpares(admin, { template: template.name, prefix: this.opts.config.prefix, hash: template.hash, names, runId: this.runId, marker: this.cloneMarker }))
       if (failed.length) this.log.warn(`could not take ${plural(failed.length, 'spare clone')} (copied instead): ${redactText(failed.join('; '))}`)
       return filled
     } catch (err) {
       this.log.warn(`could not take spare clones (copying instead): ${redactText((err as Error).message)}`)
       return []
-    } finally {
-      if (admin !== hold.admin) await admin.close()
     }
   }
 

@@ -21,7 +21,7 @@
 import { WorkerDbError } from '../../errors.js'
 import type { Marker } from '../marker.js'
 import { createStatements, isMarkerRoutine, markersQuery, type MarkHome } from './marks.js'
-import { batch, ident, lit, redact, rows, type Conn } from './session.js'
+import { batch, ident, lit, redact, rows, statementCause, type Conn } from './session.js'
 
 /** The session's own sql_mode: nothing strict in the way of copying rows as they are, 0 in an AUTO_INCREMENT column kept. */
 export const SESSION_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO'
@@ -379,8 +379,7 @@ export function copyError(err: unknown, template: string, name: string, password
   if (err instanceof WorkerDbError) return err
   const e = err as { errno?: number; code?: string; message?: string }
   const detail = redact(e?.message ?? String(err), password)
-  // The driver's error carries the whole batch of statements: the cause keeps what it says, not that.
-  const cause = Object.assign(new Error(detail), { code: e?.code, errno: e?.errno })
+  const cause = statementCause(err, detail)
   if (e?.errno === 1044 || e?.errno === 1142) {
     return new WorkerDbError('E_NO_CREATEDB', `permission denied to create clone ${name}: ${detail}`,
       'The user needs CREATE, DROP, ALTER, INSERT, CREATE VIEW, TRIGGER, CREATE ROUTINE and EVENT on the `<prefix>_%` databases ' +

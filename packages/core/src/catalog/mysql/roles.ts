@@ -11,10 +11,10 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { WorkerDbError } from '../../errors.js'
 import type { CloneRoles, RoleSpec } from '../dialect.js'
-import { parseMarker, type Marker } from '../marker.js'
+import { parseMarker, rolesInMarker, type Marker } from '../marker.js'
 import { roleName } from '../names.js'
 import { markersQuery, markStatement, type MarkHome } from './marks.js'
-import { ident, lit, redact, rows, type Conn } from './session.js'
+import { ident, lit, redact, rows, statementCause, type Conn } from './session.js'
 
 /** The longest user name MySQL keeps (MariaDB's 80 is past the 63 bytes every name of ours is held to: names.ts). */
 export const MYSQL_USER_CHARS = 32
@@ -50,21 +50,6 @@ export function userStatements(opts: { mariadb: boolean; clone: string; name: st
     out.push(opts.mariadb ? `SET DEFAULT ROLE ${ident(opts.memberOf[0]!)} FOR ${account}` : `SET DEFAULT ROLE ALL TO ${account}`)
   }
   return out
-}
-
-/** Pure: the users `marker` (the comment of database `clone`) says workerdb made for it: only names of its roles. */
-export function usersOfClone(clone: string, comment: string | null | undefined): string[] {
-  const m = parseMarker(comment)
-  if (m?.kind !== 'clone' || !Array.isArray(m.roles)) return []
-  return m.roles.filter((name) => typeof name === 'string' && name.startsWith(`${clone}_role_`) && isRoleOf(clone, name))
-}
-
-function isRoleOf(clone: string, name: string): boolean {
-  try {
-    return roleName(clone, name.slice(`${clone}_role_`.length)) === name
-  } catch {
-    return false
-  }
 }
 
 /** Pure: whether SHOW GRANTS lets the user create users: CREATE USER or ALL on *.*; true when unsure (a role). */
@@ -173,24 +158,20 @@ export async function createMysqlRoles(ctx: RoleContext, clones: ReadonlyArray<{
 /** ER_NOT_VALID_PASSWORD: a password check plugin refused the password (or, on MariaDB, its hash). */
 const PASSWORD_REFUSED = 1819
 
-/**
- * E_ROLE for a failure while making users. Its cause keeps the server's message, redacted, and the error
- * numbers: never the driver's error itself, whose `sql` holds the statement with the password in it.
- */
+/** E_ROLE for a failure while making users, its cause without the statement (statementCause: MySQL's holds the password). */
 function roleError(err: unknown, secrets: string[]): WorkerDbError {
   const e = err as { errno?: number; code?: string; message?: string }
   const detail = secrets.reduce((text, s) => redact(text, s), e?.message ?? String(err))
-  const cause = Object.assign(new Error(detail), { code: e?.code, errno: e?.errno })
   const hint = e?.errno === 1044 || e?.errno === 1227
     ? 'The admin user lacks a privilege this needs (CREATE USER, and the privileges it hands on WITH GRANT OPTION): connect as root, or remove `roles`.'
     : e?.errno === PASSWORD_REFUSED
       ? 'A password check plugin refused the per-worker password: on MariaDB set strict_password_validation=OFF (workerdb sends the password\'s hash), or remove `roles`.'
       : 'Check the server log; or remove `roles` from the workerdb config.'
-  return new WorkerDbError('E_ROLE', `creating the per-worker users failed: ${detail}`, hint, { cause })
+  return new WorkerDbError('E_ROLE', `creating the per-worker users failed: ${detail}`, hint, { cause: statementCause(err, detail) })
 }
 
-/** Drops the users the marker of `clone` lists (usersOfClone); never throws for one that is gone. */
+/** Drops the users the marker of `clone` lists (rolesInMarker); never throws for one that is gone. */
 export async function dropUsersOf(conn: Conn, clone: string, comment: string | null | undefined): Promise<void> {
-  for (const name of usersOfClone(clone, comment)) await conn.query(`DROP USER IF EXISTS ${userAccount(name)}`)
+  for (const { name } of rolesInMarker(clone, comment)) await conn.query(`DROP USER IF EXISTS ${userAccount(name)}`)
 }
 

@@ -158,6 +158,16 @@ export function redact(text: string, password?: string): string {
   return redactText(text, [password]).replace(/((?:mysql|mariadb):\/\/[^:/@\s]*:)\S*@/g, '$1***@')
 }
 
+/**
+ * A failed statement's error as a WorkerDbError's cause: `detail` (its message, redacted) and its error
+ * numbers. Never the driver's error itself: its `sql` holds what it ran (a batch of a copy's statements,
+ * a password in a CREATE USER), and test runners print a cause in full.
+ */
+export function statementCause(err: unknown, detail: string): Error & { code?: string; errno?: number } {
+  const e = err as { errno?: number; code?: string }
+  return Object.assign(new Error(detail), { code: e?.code, errno: e?.errno })
+}
+
 /** An error fit to be a cause: the driver's, unless its text shows the password. */
 function redactedError(err: unknown, password: string): unknown {
   const e = err as { message?: string; stack?: string }
