@@ -39,7 +39,7 @@ const serverCpu = (c) => (c?.serverCpuMsPerClone === undefined ? ''
   : `server CPU ${ms(c.serverCpuMsPerClone)}${c.leftCpuMsPerClone === undefined ? '' : ` + ${ms(c.leftCpuMsPerClone)} in the background after it returned`}, `)
 
 /** How many sessions a MariaDB or MySQL copy put its rows in over, when the record says. */
-const sessionsOf = (n) => (n === undefined ? '' : ` (rows over ${n} session${n === 1 ? '' : 's'})`)
+const sessionsOf = (n) => (n === undefined ? '' : ` (tables made and filled over ${n} session${n === 1 ? '' : 's'})`)
 
 /**
  * The reading of a mysql row's two lines (MariaDB's or MySQL's): the ratio at 4 at once against the goal, and
@@ -55,8 +55,7 @@ function mysqlFloor(my, product, server) {
   const syncs = my.durable
     ? `Both ways pay ${same ? 'the same' : 'about as many'} syncs to disk (${my.one.copyFsyncs} InnoDB fsyncs for workerdb's clone, ${my.one.dumpFsyncs ?? '–'} for the dump's, server-wide counts)${why ? `: ${why}` : '. '}`
     : '(This server does not wait for the disk at each commit: innodb_flush_log_at_trx_commit is not 1.) '
-  // MariaDB's statistics were measured recalculating while a dump's rows went in (the CHANGELOG has it); not said of the others.
-  const saved = product === 'MariaDB' ? 'no text to print and parse, and no statistics recalculated again and again while the rows go in' : 'no text to print and parse'
+  const saved = 'no text to print and parse'
   const cpu = my.one.copyCpu?.serverCpuMsPerClone !== undefined && my.one.dumpCpu?.serverCpuMsPerClone !== undefined
     ? `What workerdb saves is the server's CPU: ${ms(my.one.copyCpu.serverCpuMsPerClone)} per clone against ${ms(my.one.dumpCpu.serverCpuMsPerClone)} (${saved}). `
     : ''

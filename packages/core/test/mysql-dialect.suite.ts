@@ -14,7 +14,7 @@ import { makeMarker, parseMarker, type Marker } from '../src/catalog/marker.js'
 import {
   account, flavourOf, grantsAllowCreate, MYSQL_COPY_LANES, MYSQL_COPY_SESSIONS, mysqlDialect, parseMysqlUrl, productOf, scriptStatements,
 } from '../src/catalog/mysql/index.js'
-import { orderViews, rebind, statsPause } from '../src/catalog/mysql/copy.js'
+import { orderViews, rebind, statsPause } from '../src/catalog/mysql/template-defs.js'
 import { createStatements, isMarkerRoutine, MARKER_ROUTINE, markStatement } from '../src/catalog/mysql/marks.js'
 import { eventually, rejectionError, uniquePrefix } from './helpers.js'
 
@@ -521,6 +521,37 @@ describe('copy', () => {
       expect(b).toEqual(a)
       expect(await dump(clone, t)).toEqual(await dump(tpl, t))
     }
+  })
+
+  it('computes the copy\'s statistics itself when the server would not have by the time it returns (innodb_stats_auto_recalc off)', async () => {
+    const tpl = `${prefix}_tpl_norecalc`
+    const conn = await raw()
+    await conn.query(`CREATE DATABASE \`${tpl}\`; USE \`${tpl}\``)
+    await conn.query(`CREATE TABLE a (id INT PRIMARY KEY, v INT, KEY v_idx (v)); CREATE TABLE b (id INT PRIMARY KEY);
+      INSERT INTO a SELECT seq, seq % 7 FROM ${series(3000)}; INSERT INTO b SELECT seq FROM ${series(2000)}`)
+    const s = await session()
+    const plan = await s.copyPlan(tpl)
+    // Off, the server leaves the copy's tables with the statistics of empty ones: on MariaDB nothing but
+    // the copy computes them (the test would fail without its own ANALYZE), on MySQL it does anyway.
+    const [{ on }] = await q<{ on: number }>(admin, 'SELECT @@GLOBAL.innodb_stats_auto_recalc AS `on`')
+    await admin.query('SET GLOBAL innodb_stats_auto_recalc = OFF')
+    const clone = `${prefix}_norecalc1`
+    try {
+      await s.copy(tpl, clone, plan)
+    } finally {
+      await admin.query(`SET GLOBAL innodb_stats_auto_recalc = ${on ? 'ON' : 'OFF'}`)
+    }
+    const stats = await q<{ t: string; n: number }>(admin,
+      'SELECT table_name AS t, n_rows AS n FROM mysql.innodb_table_stats WHERE database_name = ? ORDER BY table_name', [clone])
+    expect(stats.map((r) => r.t)).toEqual(['a', 'b'])
+    expect(Number(stats[0]!.n)).toBeGreaterThan(3000 * 0.9)
+    expect(Number(stats[1]!.n)).toBeGreaterThan(2000 * 0.9)
+    const keys = await q<{ t: string; i: string; c: number }>(admin,
+      'SELECT TABLE_NAME AS t, INDEX_NAME AS i, CARDINALITY AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? ORDER BY 1, 2', [clone])
+    expect(keys.map((k) => [k.t, k.i])).toEqual([['a', 'PRIMARY'], ['a', 'v_idx'], ['b', 'PRIMARY']])
+    expect(Number(keys[0]!.c)).toBeGreaterThan(3000 * 0.9)
+    expect(Number(keys[1]!.c)).toBeGreaterThanOrEqual(5)
+    expect(Number(keys[2]!.c)).toBeGreaterThan(2000 * 0.9)
   })
 
   it('copies the rows over several sessions, and over one when the server takes no more connections from the user', async () => {

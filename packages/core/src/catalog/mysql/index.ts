@@ -10,7 +10,7 @@ import { DIALECT_LABELS, type AdminSession, type CopyPlan, type DatabaseRow, typ
 import { WorkerDbError } from '../../errors.js'
 import type { AdvisoryLock, LockMode } from '../locks.js'
 import { parseMarker, type Marker } from '../marker.js'
-import { copyDatabase, sessionSettings, templateComment, templateDefs, type CopyContext } from './copy.js'
+import { copyDatabase, sessionSettings, type CopyContext } from './copy.js'
 import { lockMysql, tryLockMysql, unlockMysql, type HeldSlots } from './lock.js'
 import { createStatements, markersQuery, markStatement, type MarkHome } from './marks.js'
 import { readMysqlResetCatalog } from './reset.js'
@@ -19,6 +19,7 @@ import { makeSpare, takeSpare } from './spares.js'
 import {
   batch, connectionError, ident, lit, mysqlDatabaseUrl, openConnection, parseMysqlUrl, rows, type Conn, type ConnectOptions,
 } from './session.js'
+import { templateComment, templateDefs } from './template-defs.js'
 
 export { parseMysqlUrl, mysqlDatabaseUrl } from './session.js'
 
@@ -29,7 +30,7 @@ export { parseMysqlUrl, mysqlDatabaseUrl } from './session.js'
  */
 export const MYSQL_COPY_LANES = 8
 
-/** Sessions one copy's rows may go in over, when the run's lanes leave them free (copy.ts). */
+/** Sessions one copy's steps may be shared over, when the run's lanes leave them free (copy.ts). */
 export const MYSQL_COPY_SESSIONS = 3
 
 /** ER_CANNOT_USER_REFERENCED_AS_DEFINER (MySQL ≥ 8.0.22): DROP USER of a user some object names as its DEFINER. */
@@ -227,8 +228,10 @@ class MysqlSession implements AdminSession {
       markHome: this.flavour.home,
       marker,
       settings: sessionSettings(this.flavour.mariadb),
-      // MariaDB computes a table's statistics when STATS_AUTO_RECALC is set back; MySQL does not.
-      analyze: !this.flavour.mariadb,
+      // MariaDB fills an empty table by one bulk insert, then recalculates its statistics once; MySQL does
+      // neither, and its CREATE TABLE locks the tables a foreign key names.
+      statistics: this.flavour.mariadb ? 'bulk' : 'pause',
+      createLocksJoins: !this.flavour.mariadb,
       server: this.server,
       home: this.opts.database,
       password: this.opts.password,

@@ -13,9 +13,10 @@
  */
 import { WorkerDbError } from '../../errors.js'
 import type { Marker } from '../marker.js'
-import { copyDatabase, copyError, objectSteps, rebind, restoreStatements, SAVE_SESSION, templateDefs, type CopyContext, type TemplateDefs } from './copy.js'
+import { copyDatabase, copyError, objectSteps, restoreStatements, SAVE_SESSION, type CopyContext } from './copy.js'
 import { createStatements } from './marks.js'
 import { batch, ident, lit, rows } from './session.js'
+import { rebind, templateDefs, type TemplateDefs } from './template-defs.js'
 
 /** ER_LOCK_WAIT_TIMEOUT: a session holds a spare's table (a transaction open on it). */
 const LOCK_WAIT_TIMEOUT = 1205

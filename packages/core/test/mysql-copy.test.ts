@@ -1,0 +1,161 @@
+/**
+ * A MySQL/MariaDB copy's pure parts (catalog/mysql/copy-schedule.ts, copy.ts): the order its steps take
+ * over its sessions, and which tables' statistics it still has to compute. On real servers:
+ * mysql-dialect.suite.ts.
+ */
+import { describe, expect, it } from 'vitest'
+import { CopySchedule, type CopyTask, type TableSteps } from '../src/catalog/mysql/copy-schedule.js'
+import { staleStatistics } from '../src/catalog/mysql/copy.js'
+import type { TableDef, TemplateDefs } from '../src/catalog/mysql/template-defs.js'
+
+/** A table's steps: rows unless `rows: false`, an ALTER unless `finish: false`. */
+function table(name: string, opts: { joins?: string[]; sequence?: boolean; rows?: boolean; finish?: boolean } = {}): TableSteps {
+  return {
+    name,
+    create: `CREATE ${name}`,
+    sequence: opts.sequence ?? false,
+    ...(opts.rows === false ? {} : { rows: `INSERT ${name}` }),
+    finish: opts.finish === false ? [] : [`ALTER ${name}`],
+    joins: opts.joins ?? [],
+  }
+}
+
+/** A chain t0 ← t1 ← … (each table's foreign key names the one before), as the bench's schema. */
+const chain = (n: number) => Array.from({ length: n }, (_, i) =>
+  table(`t${i}`, { joins: [...(i > 0 ? [`t${i - 1}`] : []), ...(i < n - 1 ? [`t${i + 1}`] : [])] }))
+
+const label = (task: CopyTask) => `${task.step} ${task.table.name}`
+
+/**
+ * Runs a schedule over `sessions` sessions, finishing the running steps in an order `pick` chooses, and
+ * checks every rule at each start: what was running then, and the whole order.
+ */
+function simulate(tables: TableSteps[], sessions: number, rules: { createLocksJoins: boolean }, pick: (n: number) => number) {
+  const schedule = new CopySchedule(tables, rules)
+  const running: CopyTask[] = []
+  const order: string[] = []
+  const started: Array<{ task: CopyTask; alongside: CopyTask[]; before: string[] }> = []
+  for (let guard = 0; guard < 10_000; guard++) {
+    while (running.length < sessions) {
+      const next = schedule.take()
+      if (next === 'done') {
+        expect(running).toEqual([])
+        return { order, started }
+      }
+      if (next === 'wait') break
+      started.push({ task: next, alongside: [...running], before: [...order] })
+      running.push(next)
+    }
+    // Nothing can start while nothing runs: the schedule would never move again.
+    expect(running.length).toBeGreaterThan(0)
+    const [finished] = running.splice(pick(running.length), 1)
+    schedule.done(finished!)
+    order.push(label(finished!))
+  }
+  throw new Error('the schedule did not end')
+}
+
+/** A seeded pseudo-random pick, so that a failure can be run again. */
+function seeded(seed: number): (n: number) => number {
+  let x = seed
+  return (n) => {
+    x = (x * 1103515245 + 12345) % 2147483648
+    return x % n
+  }
+}
+
+describe('the order of a copy\'s steps (CopySchedule)', () => {
+  it('every step runs once: each table made, filled, then altered; on one session one after another', () => {
+    const tables = [table('s', { sequence: true, finish: false }), ...chain(3), table('empty', { rows: false, finish: false })]
+    const { order } = simulate(tables, 1, { createLocksJoins: false }, () => 0)
+    expect([...order].sort()).toEqual([
+      'create empty', 'create s', 'create t0', 'create t1', 'create t2',
+      'finish t0', 'finish t1', 'finish t2',
+      'rows s', 'rows t0', 'rows t1', 'rows t2',
+    ])
+    // One session: the CREATEs first (short steps first), then the rows, then each ALTER once its joins are in.
+    expect(order.slice(0, 5)).toEqual(['create s', 'create t0', 'create t1', 'create t2', 'create empty'])
+    expect(order.indexOf('finish t0')).toBeGreaterThan(order.indexOf('rows t1'))
+  })
+
+  for (const createLocksJoins of [false, true]) {
+    it(`keeps each session out of another's locks, whatever the order steps end in (${createLocksJoins ? 'MySQL' : 'MariaDB'})`, () => {
+      const tables = [table('s1', { sequence: true, finish: false }), table('s2', { sequence: true, finish: false }), ...chain(12),
+        table('lone'), table('bare', { rows: false, finish: false })]
+      const joinsOf = new Map(tables.map((t) => [t.name, t.joins]))
+      for (let seed = 1; seed <= 40; seed++) {
+        const { order, started } = simulate(tables, 1 + (seed % 4), { createLocksJoins }, seeded(seed))
+        expect(order).toHaveLength(tables.length + tables.filter((t) => t.rows).length + tables.filter((t) => t.finish.length).length)
+        for (const { task, alongside, before } of started) {
+          const name = task.table.name
+          const joins = joinsOf.get(name)!
+          const done = (step: string, t: string) => before.includes(`${step} ${t}`)
+          const filled = (t: string) => !tables.find((x) => x.name === t)!.rows || done('rows', t)
+          if (task.step === 'create' && !task.table.sequence) {
+            // Sequences first: a table's DEFAULT NEXTVAL(…) needs its sequence.
+            expect(done('create', 's1') && done('create', 's2')).toBe(true)
+          }
+          if (task.step === 'create' && createLocksJoins) {
+            expect(alongside.filter((a) => a.step === 'create' && joins.includes(a.table.name))).toEqual([])
+          }
+          if (task.step === 'rows') {
+            expect(done('create', name)).toBe(true)
+            // MySQL: no rows go in until every table is made (a CREATE locks the tables its foreign keys name).
+            if (createLocksJoins) expect(tables.every((t) => done('create', t.name))).toBe(true)
+          }
+          if (task.step === 'finish') {
+            expect(tables.every((t) => done('create', t.name))).toBe(true)
+            expect([name, ...joins].every(filled)).toBe(true)
+            expect(alongside.filter((a) => a.step === 'finish' && joins.includes(a.table.name))).toEqual([])
+          }
+        }
+      }
+    })
+  }
+
+  it('MariaDB: tables are made while others fill; MySQL: not', () => {
+    const mariadb = new CopySchedule(chain(3), { createLocksJoins: false })
+    const made = mariadb.take() as CopyTask
+    expect(label(made)).toBe('create t0')
+    mariadb.done(made)
+    expect(label(mariadb.take() as CopyTask)).toBe('create t1')
+    expect(label(mariadb.take() as CopyTask)).toBe('create t2')
+    expect(label(mariadb.take() as CopyTask)).toBe('rows t0')
+
+    const mysql = new CopySchedule(chain(3), { createLocksJoins: true })
+    const first = mysql.take() as CopyTask
+    mysql.done(first)
+    // t1's foreign key names t0, t2's names t1: one at a time, and no rows meanwhile.
+    expect(label(mysql.take() as CopyTask)).toBe('create t1')
+    expect(mysql.take()).toBe('wait')
+  })
+
+  it('a sequence is made before any table, also with several sessions free', () => {
+    const schedule = new CopySchedule([table('s', { sequence: true, finish: false }), table('a'), table('b')], { createLocksJoins: false })
+    const seq = schedule.take() as CopyTask
+    expect(label(seq)).toBe('create s')
+    expect(schedule.take()).toBe('wait')
+    schedule.done(seq)
+    expect(label(schedule.take() as CopyTask)).toBe('create a')
+  })
+})
+
+describe('which statistics a MariaDB copy computes itself (staleStatistics)', () => {
+  const def = (name: string, recalc?: string): TableDef => ({ name, ddl: '', columns: ['id'], bytes: 0, joins: [], ...(recalc ? { recalc } : {}) })
+  const defs: TemplateDefs = {
+    template: 'tpl', comment: '', charset: 'utf8mb4', collation: 'utf8mb4_general_ci', objects: [],
+    tables: [def('computed', 'DEFAULT'), def('behind', 'DEFAULT'), def('empty', 'DEFAULT'), def('off'), def('no_key', 'DEFAULT')],
+  }
+
+  it('the tables the server recalculates whose primary key\'s cardinality is not yet their rows\'', () => {
+    const counts = new Map([
+      ['computed', { rows: 2000, primary: 1987 }],
+      // Before the server computes them, a filled table's statistics are those of the empty table.
+      ['behind', { rows: 2000, primary: 2 }],
+      ['empty', { rows: 0, primary: 0 }],
+      // STATS_AUTO_RECALC=0 in the template: left as the template's owner set it.
+      ['off', { rows: 2000, primary: 0 }],
+    ])
+    expect(staleStatistics(defs, counts)).toEqual(['behind'])
+  })
+})
