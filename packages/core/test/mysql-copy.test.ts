@@ -8,14 +8,14 @@ import { CopySchedule, type CopyTask, type TableSteps } from '../src/catalog/mys
 import { staleStatistics } from '../src/catalog/mysql/copy.js'
 import type { TableDef, TemplateDefs } from '../src/catalog/mysql/template-defs.js'
 
-/** A table's steps: rows unless `rows: false`, an ALTER unless `finish: false`. */
-function table(name: string, opts: { joins?: string[]; sequence?: boolean; rows?: boolean; finish?: boolean } = {}): TableSteps {
+/** A table's steps: rows unless `rows: false`, an ANALYZE unless `analyze: false`. */
+function table(name: string, opts: { joins?: string[]; sequence?: boolean; rows?: boolean; analyze?: boolean } = {}): TableSteps {
   return {
     name,
     create: `CREATE ${name}`,
     sequence: opts.sequence ?? false,
     ...(opts.rows === false ? {} : { rows: `INSERT ${name}` }),
-    finish: opts.finish === false ? [] : [`ALTER ${name}`],
+    ...(opts.analyze === false ? {} : { analyze: `ANALYZE ${name}` }),
     joins: opts.joins ?? [],
   }
 }
@@ -65,49 +65,45 @@ function seeded(seed: number): (n: number) => number {
 }
 
 describe('the order of a copy\'s steps (CopySchedule)', () => {
-  it('every step runs once: each table made, filled, then altered; on one session one after another', () => {
-    const tables = [table('s', { sequence: true, finish: false }), ...chain(3), table('empty', { rows: false, finish: false })]
+  it('every step runs once: each table made, filled, then analysed; on one session one after another', () => {
+    const tables = [table('s', { sequence: true, analyze: false }), ...chain(3), table('empty', { rows: false })]
     const { order } = simulate(tables, 1, { createLocksJoins: false }, () => 0)
     expect([...order].sort()).toEqual([
+      'analyze empty', 'analyze t0', 'analyze t1', 'analyze t2',
       'create empty', 'create s', 'create t0', 'create t1', 'create t2',
-      'finish t0', 'finish t1', 'finish t2',
       'rows s', 'rows t0', 'rows t1', 'rows t2',
     ])
-    // One session: the CREATEs first (short steps first), then the rows, then each ALTER once its joins are in.
-    expect(order.slice(0, 5)).toEqual(['create s', 'create t0', 'create t1', 'create t2', 'create empty'])
-    expect(order.indexOf('finish t0')).toBeGreaterThan(order.indexOf('rows t1'))
+    // One session: the short steps first, so the CREATEs, then each table's rows and its ANALYZE.
+    expect(order).toEqual([
+      'create s', 'create t0', 'create t1', 'create t2', 'create empty', 'analyze empty',
+      'rows s', 'rows t0', 'analyze t0', 'rows t1', 'analyze t1', 'rows t2', 'analyze t2',
+    ])
   })
 
   for (const createLocksJoins of [false, true]) {
     it(`keeps each session out of another's locks, whatever the order steps end in (${createLocksJoins ? 'MySQL' : 'MariaDB'})`, () => {
-      const tables = [table('s1', { sequence: true, finish: false }), table('s2', { sequence: true, finish: false }), ...chain(12),
-        table('lone'), table('bare', { rows: false, finish: false })]
+      const tables = [table('s1', { sequence: true, analyze: false }), table('s2', { sequence: true, analyze: false }), ...chain(12),
+        table('lone'), table('bare', { rows: false, analyze: false })]
       const joinsOf = new Map(tables.map((t) => [t.name, t.joins]))
       for (let seed = 1; seed <= 40; seed++) {
         const { order, started } = simulate(tables, 1 + (seed % 4), { createLocksJoins }, seeded(seed))
-        expect(order).toHaveLength(tables.length + tables.filter((t) => t.rows).length + tables.filter((t) => t.finish.length).length)
+        expect(order).toHaveLength(tables.length + tables.filter((t) => t.rows).length + tables.filter((t) => t.analyze).length)
         for (const { task, alongside, before } of started) {
           const name = task.table.name
-          const joins = joinsOf.get(name)!
           const done = (step: string, t: string) => before.includes(`${step} ${t}`)
-          const filled = (t: string) => !tables.find((x) => x.name === t)!.rows || done('rows', t)
           if (task.step === 'create' && !task.table.sequence) {
             // Sequences first: a table's DEFAULT NEXTVAL(…) needs its sequence.
             expect(done('create', 's1') && done('create', 's2')).toBe(true)
           }
           if (task.step === 'create' && createLocksJoins) {
-            expect(alongside.filter((a) => a.step === 'create' && joins.includes(a.table.name))).toEqual([])
+            expect(alongside.filter((a) => a.step === 'create' && joinsOf.get(name)!.includes(a.table.name))).toEqual([])
           }
           if (task.step === 'rows') {
             expect(done('create', name)).toBe(true)
             // MySQL: no rows go in until every table is made (a CREATE locks the tables its foreign keys name).
             if (createLocksJoins) expect(tables.every((t) => done('create', t.name))).toBe(true)
           }
-          if (task.step === 'finish') {
-            expect(tables.every((t) => done('create', t.name))).toBe(true)
-            expect([name, ...joins].every(filled)).toBe(true)
-            expect(alongside.filter((a) => a.step === 'finish' && joins.includes(a.table.name))).toEqual([])
-          }
+          if (task.step === 'analyze') expect(done(task.table.rows ? 'rows' : 'create', name)).toBe(true)
         }
       }
     })
@@ -131,7 +127,7 @@ describe('the order of a copy\'s steps (CopySchedule)', () => {
   })
 
   it('a sequence is made before any table, also with several sessions free', () => {
-    const schedule = new CopySchedule([table('s', { sequence: true, finish: false }), table('a'), table('b')], { createLocksJoins: false })
+    const schedule = new CopySchedule([table('s', { sequence: true, analyze: false }), table('a'), table('b')], { createLocksJoins: false })
     const seq = schedule.take() as CopyTask
     expect(label(seq)).toBe('create s')
     expect(schedule.take()).toBe('wait')
@@ -141,10 +137,10 @@ describe('the order of a copy\'s steps (CopySchedule)', () => {
 })
 
 describe('which statistics a MariaDB copy computes itself (staleStatistics)', () => {
-  const def = (name: string, recalc?: string): TableDef => ({ name, ddl: '', columns: ['id'], bytes: 0, joins: [], ...(recalc ? { recalc } : {}) })
+  const def = (name: string, recalculated = true): TableDef => ({ name, ddl: '', columns: ['id'], bytes: 0, joins: [], recalculated })
   const defs: TemplateDefs = {
     template: 'tpl', comment: '', charset: 'utf8mb4', collation: 'utf8mb4_general_ci', objects: [],
-    tables: [def('computed', 'DEFAULT'), def('behind', 'DEFAULT'), def('empty', 'DEFAULT'), def('off'), def('no_key', 'DEFAULT')],
+    tables: [def('computed'), def('behind'), def('empty'), def('off', false), def('no_key')],
   }
 
   it('the tables the server recalculates whose primary key\'s cardinality is not yet their rows\'', () => {

@@ -14,7 +14,7 @@ import { makeMarker, parseMarker, type Marker } from '../src/catalog/marker.js'
 import {
   account, flavourOf, grantsAllowCreate, MYSQL_COPY_LANES, MYSQL_COPY_SESSIONS, mysqlDialect, parseMysqlUrl, productOf, scriptStatements,
 } from '../src/catalog/mysql/index.js'
-import { orderViews, rebind, statsPause } from '../src/catalog/mysql/template-defs.js'
+import { orderViews, rebind, recalculated } from '../src/catalog/mysql/template-defs.js'
 import { createStatements, isMarkerRoutine, MARKER_ROUTINE, markStatement } from '../src/catalog/mysql/marks.js'
 import { eventually, rejectionError, uniquePrefix } from './helpers.js'
 
@@ -152,16 +152,16 @@ describe('pure parts', () => {
     expect(rebind('select `tpl`.`t`.`a` from `tpl`.`t`, `tpl2`.`t`', 'tpl', 'c1')).toBe('select `c1`.`t`.`a` from `c1`.`t`, `tpl2`.`t`')
   })
 
-  it('pauses the statistics of InnoDB tables that recalculate them, and says what to set back', () => {
-    expect(statsPause({ type: 'BASE TABLE', engine: 'InnoDB', options: '' })).toBe('DEFAULT')
-    expect(statsPause({ type: 'BASE TABLE', engine: 'InnoDB', options: null })).toBe('DEFAULT')
-    expect(statsPause({ type: 'BASE TABLE', engine: 'InnoDB', options: 'stats_auto_recalc=1' })).toBe('1')
-    expect(statsPause({ type: 'BASE TABLE', engine: 'InnoDB', options: 'stats_auto_recalc=0' })).toBeUndefined()
-    expect(statsPause({ type: 'BASE TABLE', engine: 'InnoDB', options: 'stats_persistent=0 stats_auto_recalc=1' })).toBeUndefined()
-    expect(statsPause({ type: 'BASE TABLE', engine: 'InnoDB', options: 'partitioned' })).toBeUndefined()
-    expect(statsPause({ type: 'SYSTEM VERSIONED', engine: 'InnoDB', options: '' })).toBeUndefined()
-    expect(statsPause({ type: 'SEQUENCE', engine: 'InnoDB', options: '' })).toBeUndefined()
-    expect(statsPause({ type: 'BASE TABLE', engine: 'Aria', options: 'transactional=1' })).toBeUndefined()
+  it('tells the tables whose statistics the server keeps and recalculates itself (InnoDB, persistent, auto recalc)', () => {
+    expect(recalculated({ type: 'BASE TABLE', engine: 'InnoDB', options: '' })).toBe(true)
+    expect(recalculated({ type: 'BASE TABLE', engine: 'InnoDB', options: null })).toBe(true)
+    expect(recalculated({ type: 'BASE TABLE', engine: 'InnoDB', options: 'stats_auto_recalc=1' })).toBe(true)
+    expect(recalculated({ type: 'BASE TABLE', engine: 'InnoDB', options: 'partitioned' })).toBe(true)
+    expect(recalculated({ type: 'SYSTEM VERSIONED', engine: 'InnoDB', options: '' })).toBe(true)
+    expect(recalculated({ type: 'BASE TABLE', engine: 'InnoDB', options: 'stats_auto_recalc=0' })).toBe(false)
+    expect(recalculated({ type: 'BASE TABLE', engine: 'InnoDB', options: 'stats_persistent=0 stats_auto_recalc=1' })).toBe(false)
+    expect(recalculated({ type: 'SEQUENCE', engine: 'InnoDB', options: '' })).toBe(false)
+    expect(recalculated({ type: 'BASE TABLE', engine: 'Aria', options: 'transactional=1' })).toBe(false)
   })
 })
 
@@ -531,8 +531,8 @@ describe('copy', () => {
       INSERT INTO a SELECT seq, seq % 7 FROM ${series(3000)}; INSERT INTO b SELECT seq FROM ${series(2000)}`)
     const s = await session()
     const plan = await s.copyPlan(tpl)
-    // Off, the server leaves the copy's tables with the statistics of empty ones: on MariaDB nothing but
-    // the copy computes them (the test would fail without its own ANALYZE), on MySQL it does anyway.
+    // Off, the server leaves the copy's tables with the statistics of empty ones: only the copy's own
+    // ANALYZE computes them (on MariaDB of the tables still behind, on MySQL of each table).
     const [{ on }] = await q<{ on: number }>(admin, 'SELECT @@GLOBAL.innodb_stats_auto_recalc AS `on`')
     await admin.query('SET GLOBAL innodb_stats_auto_recalc = OFF')
     const clone = `${prefix}_norecalc1`

@@ -5,7 +5,7 @@
  * `INSERT … SELECT` per table, then the routines, the views, the triggers (after the rows, so they do not
  * fire on them) and the events, each under the sql_mode and collation it was made with.
  *
- * The tables are made, filled and finished over several sessions at once when the plan allows it
+ * The tables are made, filled and analysed over several sessions at once when the plan allows it
  * (CopyPlan.sessionsPerCopy; CopySchedule orders the steps): a copy mostly waits for the disk (each
  * CREATE TABLE and each page a small table grows by is synced), and other sessions fill that wait. The
  * other objects are made last, on the copy's own session, in order.
@@ -43,17 +43,15 @@ export const SAVE_SESSION = 'SET @wdb_collation = @@SESSION.collation_connection
 export const COPY_SETTINGS = 'SET SESSION foreign_key_checks = 0, unique_checks = 0'
 
 /**
- * How a copy's InnoDB tables that the server recalculates (statsPause) get their statistics, once and
- * before the copy returns:
- * - 'pause' (MySQL): made with STATS_AUTO_RECALC=0, then set back to the template's option and analysed
- *   once their rows are in (setting it back computes nothing there); otherwise the server recalculates a
- *   table's statistics from part of its rows while it fills, and again later, during the tests.
- * - 'bulk' (MariaDB): made as the template's. A table's rows go into it empty with the checks off, as one
- *   bulk insert, after which the server computes its statistics once, in the background; the copy
- *   analyses the tables whose statistics are not computed by its end (staleStatistics). An ALTER per
- *   table to pause them costs more than that.
+ * How a copy's tables whose statistics the server recalculates (template-defs.ts `recalculated`) have them
+ * computed from the copied rows before the copy returns. The tables are made as the template's, their
+ * statistics never paused: an ALTER per table to pause them and set them back cost more than it saved.
+ * - 'bulk' (MariaDB): a table's rows go into it empty with the checks off, as one bulk insert, after which
+ *   the server computes its statistics once, in the background; the copy analyses the tables whose
+ *   statistics are not computed by its end (staleStatistics).
+ * - 'analyze' (MySQL): no such bulk insert; the copy analyses each table once its rows are in.
  */
-export type StatisticsWay = 'pause' | 'bulk'
+export type StatisticsWay = 'bulk' | 'analyze'
 
 /**
  * Pure: a copy of `defs` into the empty database `name` (each session's default database then): the
@@ -61,17 +59,16 @@ export type StatisticsWay = 'pause' | 'bulk'
  * the other objects, made last on the copy's own session (objectSteps).
  */
 export function copySteps(defs: TemplateDefs, name: string, statistics: StatisticsWay): { setup: string[]; tables: TableSteps[]; objects: string[] } {
-  const pause = statistics === 'pause'
   // Sequences first, then the largest tables: their rows take longest, so they start first.
   const ordered = [...defs.tables].sort((a, b) => Number(!!b.sequence) - Number(!!a.sequence) || b.bytes - a.bytes)
   const tables = ordered.map((t): TableSteps => {
     const list = t.columns.map(ident).join(', ')
     return {
       name: t.name,
-      create: rebind(t.ddl, defs.template, name) + (pause && t.recalc ? ' STATS_AUTO_RECALC=0' : ''),
+      create: rebind(t.ddl, defs.template, name),
       sequence: !!t.sequence,
       ...(t.columns.length ? { rows: `INSERT INTO ${ident(t.name)} (${list}) SELECT ${list} FROM ${ident(defs.template)}.${ident(t.name)}` } : {}),
-      finish: pause && t.recalc ? [`ALTER TABLE ${ident(t.name)} STATS_AUTO_RECALC=${t.recalc}`, `ANALYZE TABLE ${ident(t.name)}`] : [],
+      ...(statistics === 'analyze' && t.recalculated ? { analyze: `ANALYZE TABLE ${ident(t.name)}` } : {}),
       joins: t.joins,
     }
   })
@@ -86,13 +83,13 @@ export interface TableCounts {
 
 /**
  * Pure: the tables of a 'bulk' copy whose statistics have not been computed from its rows yet: ones the
- * server recalculates (statsPause) whose primary key's cardinality is under half their rows (before the
- * statistics are computed it is that of the empty table). Tables without a primary key are not told apart.
+ * server recalculates whose primary key's cardinality is under half their rows (before the statistics are
+ * computed it is that of the empty table). Tables without a primary key are not told apart.
  */
 export function staleStatistics(defs: TemplateDefs, counts: Map<string, TableCounts>): string[] {
   return defs.tables.filter((t) => {
     const c = counts.get(t.name)
-    return t.recalc && c !== undefined && c.primary * 2 < c.rows
+    return t.recalculated && c !== undefined && c.primary * 2 < c.rows
   }).map((t) => t.name)
 }
 
@@ -223,7 +220,7 @@ async function runSchedule(schedule: CopySchedule, sessions: Array<Conn | Promis
         continue
       }
       try {
-        for (const sql of task.statements) await session.query(sql)
+        await session.query(task.sql)
       } catch (err) {
         failure ??= { err }
         wakeAll()

@@ -230,7 +230,7 @@ class MysqlSession implements AdminSession {
       settings: sessionSettings(this.flavour.mariadb),
       // MariaDB fills an empty table by one bulk insert, then recalculates its statistics once; MySQL does
       // neither, and its CREATE TABLE locks the tables a foreign key names.
-      statistics: this.flavour.mariadb ? 'bulk' : 'pause',
+      statistics: this.flavour.mariadb ? 'bulk' : 'analyze',
       createLocksJoins: !this.flavour.mariadb,
       server: this.server,
       home: this.opts.database,

@@ -13,8 +13,8 @@ export interface TableDef {
   ddl: string
   /** Stored columns in order: generated ones are computed again, invisible ones are named to be copied. */
   columns: string[]
-  /** STATS_AUTO_RECALC as the template has it, for a table the server recalculates (statsPause). */
-  recalc?: string
+  /** The server keeps the table's statistics and recalculates them itself (recalculated): a copy sees to them. */
+  recalculated: boolean
   /** Bytes the server says the table takes (data and indexes): the largest are copied first. */
   bytes: number
   /** Column defaults that name the template (MariaDB's `DEFAULT NEXTVAL(db.seq)`): a moved table's are set again. */
@@ -126,12 +126,11 @@ async function readDefs(conn: Conn, home: MarkHome, template: string): Promise<T
   }
   const tableDefs = next(tables!.length).map((r, i): TableDef => {
     const { name, type, engine, options, bytes } = tables![i]!
-    const recalc = statsPause({ type: type!, engine, options })
     const namedDefaults = defaults.get(name!)
     return {
       name: name!, ddl: need(r['Create Table'], template, name!), columns: cols.get(name!) ?? [], bytes: Number(bytes),
       joins: [...(joins.get(name!) ?? [])].sort(), ...(type === 'SEQUENCE' ? { sequence: true as const } : {}),
-      ...(recalc ? { recalc } : {}), ...(namedDefaults ? { namedDefaults } : {}),
+      recalculated: recalculated({ type: type!, engine, options }), ...(namedDefaults ? { namedDefaults } : {}),
     }
   })
   const viewDefs = orderViews(next(views!.length).map((r, i) => ({
@@ -166,16 +165,14 @@ function need(ddl: string | null | undefined, template: string, name: string): s
 }
 
 /**
- * Pure: for a table whose statistics a copy sees to (StatisticsWay), the STATS_AUTO_RECALC to set it back
- * to when they are paused, or undefined when they are left alone: not InnoDB, not recalculated anyway (STATS_PERSISTENT=0 or
- * STATS_AUTO_RECALC=0), or a table no option can be appended to or altered freely (partitioned: its
- * definition ends in the partitions; system-versioned: ALTER is refused by default).
+ * Pure: whether the server keeps a table's statistics and recalculates them as its rows change: an InnoDB
+ * table (not a sequence) without STATS_PERSISTENT=0 (statistics computed anew whenever it is opened) or
+ * STATS_AUTO_RECALC=0 (its owner computes them when they choose).
  */
-export function statsPause(table: { type: string; engine?: string | null; options?: string | null }): string | undefined {
-  if (table.type !== 'BASE TABLE' || table.engine?.toLowerCase() !== 'innodb') return undefined
+export function recalculated(table: { type: string; engine?: string | null; options?: string | null }): boolean {
+  if (table.type === 'SEQUENCE' || table.engine?.toLowerCase() !== 'innodb') return false
   const options = (table.options ?? '').toLowerCase().split(/\s+/)
-  if (['partitioned', 'stats_persistent=0', 'stats_auto_recalc=0'].some((o) => options.includes(o))) return undefined
-  return options.includes('stats_auto_recalc=1') ? '1' : 'DEFAULT'
+  return !['stats_persistent=0', 'stats_auto_recalc=0'].some((o) => options.includes(o))
 }
 
 /** Pure: views ordered so that each comes after the views it reads (by the names its definition quotes). */
