@@ -83,11 +83,14 @@ describe('the order of a copy\'s steps (CopySchedule)', () => {
   for (const createLocksJoins of [false, true]) {
     it(`keeps each session out of another's locks, whatever the order steps end in (${createLocksJoins ? 'MySQL' : 'MariaDB'})`, () => {
       const tables = [table('s1', { sequence: true, analyze: false }), table('s2', { sequence: true, analyze: false }), ...chain(12),
-        table('lone'), table('bare', { rows: false, analyze: false })]
+        table('lone'), table('bare', { rows: false, analyze: false }),
+        // A hub and the tables whose foreign keys name it, which name nothing else.
+        table('hub', { joins: ['k1', 'k2', 'k3'] }), ...['k1', 'k2', 'k3'].map((k) => table(k, { joins: ['hub'] }))]
       const joinsOf = new Map(tables.map((t) => [t.name, t.joins]))
       for (let seed = 1; seed <= 40; seed++) {
         const { order, started } = simulate(tables, 1 + (seed % 4), { createLocksJoins }, seeded(seed))
         expect(order).toHaveLength(tables.length + tables.filter((t) => t.rows).length + tables.filter((t) => t.analyze).length)
+        expect(new Set(order).size).toBe(order.length)
         for (const { task, alongside, before } of started) {
           const name = task.table.name
           const done = (step: string, t: string) => before.includes(`${step} ${t}`)
@@ -96,7 +99,9 @@ describe('the order of a copy\'s steps (CopySchedule)', () => {
             expect(done('create', 's1') && done('create', 's2')).toBe(true)
           }
           if (task.step === 'create' && createLocksJoins) {
-            expect(alongside.filter((a) => a.step === 'create' && joinsOf.get(name)!.includes(a.table.name))).toEqual([])
+            // No two CREATEs that lock the same table: a table and the ones its foreign keys name.
+            const locks = (t: string) => [t, ...joinsOf.get(t)!]
+            expect(alongside.filter((a) => a.step === 'create' && locks(a.table.name).some((l) => locks(name).includes(l)))).toEqual([])
           }
           if (task.step === 'rows') {
             expect(done('create', name)).toBe(true)
@@ -109,7 +114,7 @@ describe('the order of a copy\'s steps (CopySchedule)', () => {
     })
   }
 
-  it('MariaDB: tables are made while others fill; MySQL: not', () => {
+  it('MariaDB: the first tables fill while the last are made; MySQL: not', () => {
     const mariadb = new CopySchedule(chain(3), { createLocksJoins: false })
     const made = mariadb.take() as CopyTask
     expect(label(made)).toBe('create t0')
@@ -143,15 +148,17 @@ describe('which statistics a MariaDB copy computes itself (staleStatistics)', ()
     tables: [def('computed'), def('behind'), def('empty'), def('off', false), def('no_key')],
   }
 
-  it('the tables the server recalculates whose primary key\'s cardinality is not yet their rows\'', () => {
+  it('the tables the server recalculates whose largest index cardinality is not yet their rows\'', () => {
     const counts = new Map([
-      ['computed', { rows: 2000, primary: 1987 }],
+      ['computed', { rows: 2000, keys: 1987 }],
       // Before the server computes them, a filled table's statistics are those of the empty table.
-      ['behind', { rows: 2000, primary: 2 }],
-      ['empty', { rows: 0, primary: 0 }],
+      ['behind', { rows: 2000, keys: 2 }],
+      ['empty', { rows: 0, keys: 0 }],
       // STATS_AUTO_RECALC=0 in the template: left as the template's owner set it.
-      ['off', { rows: 2000, primary: 0 }],
+      ['off', { rows: 2000, keys: 0 }],
+      // No index to tell by: analysed whenever it holds rows.
+      ['no_key', { rows: 10, keys: 0 }],
     ])
-    expect(staleStatistics(defs, counts)).toEqual(['behind'])
+    expect(staleStatistics(defs, counts)).toEqual(['behind', 'no_key'])
   })
 })

@@ -581,6 +581,12 @@ describe('copy', () => {
         const s = await session(url)
         await s.copy(tpl, clone, { ...(await s.copyPlan(tpl)), sessionsPerCopy: 3 })
         for (let t = 0; t < 6; t++) expect(await dump(clone, `w${t}`)).toEqual(await dump(tpl, `w${t}`))
+        // Tables made by different sessions at once still hold their foreign keys both ways: a row another
+        // table names cannot go (ER_ROW_IS_REFERENCED_2), and a row naming a missing one cannot come in.
+        const c = await raw(clone)
+        for (let t = 0; t < 5; t++) await expect(c.query(`DELETE FROM w${t} WHERE id = 1`)).rejects.toMatchObject({ errno: 1451 })
+        await expect(c.query('INSERT INTO w5 VALUES (999999, 999999)')).rejects.toMatchObject({ errno: 1452 })
+        await c.end()
         // No helper is left on the copy.
         expect(await eventually(async () => !(await s.sessions(prefix)).has(clone), 5_000)).toBe(true)
       }

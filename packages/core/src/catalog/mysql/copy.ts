@@ -10,7 +10,7 @@
  * CREATE TABLE and each page a small table grows by is synced), and other sessions fill that wait. The
  * other objects are made last, on the copy's own session, in order.
  *
- * A copy's InnoDB tables have their statistics computed from the copied rows before it returns, once
+ * A copy's InnoDB tables have their statistics computed from the copied rows before it returns
  * (CopyContext.statistics says how on each server).
  *
  * Not copied: sequences' unused cache (a copied sequence goes on from the template's next uncached value,
@@ -68,28 +68,33 @@ export function copySteps(defs: TemplateDefs, name: string, statistics: Statisti
       create: rebind(t.ddl, defs.template, name),
       sequence: !!t.sequence,
       ...(t.columns.length ? { rows: `INSERT INTO ${ident(t.name)} (${list}) SELECT ${list} FROM ${ident(defs.template)}.${ident(t.name)}` } : {}),
-      ...(statistics === 'analyze' && t.recalculated ? { analyze: `ANALYZE TABLE ${ident(t.name)}` } : {}),
+      // NO_WRITE_TO_BINLOG: what a replica needs of the copy is its rows, not this server's statistics.
+      ...(statistics === 'analyze' && t.recalculated ? { analyze: `ANALYZE NO_WRITE_TO_BINLOG TABLE ${ident(t.name)}` } : {}),
       joins: t.joins,
     }
   })
   return { setup: [SAVE_SESSION, COPY_SETTINGS], tables, objects: objectSteps(defs, name) }
 }
 
-/** A table's row count, kept up to date by every insert, and its primary key's cardinality in its statistics. */
+/**
+ * A table's row count, kept up to date by every insert, and the largest cardinality of its indexes in its
+ * statistics (that of its primary or another unique key: its rows once they are computed; 0 without an index).
+ */
 export interface TableCounts {
   rows: number
-  primary: number
+  keys: number
 }
 
 /**
  * Pure: the tables of a 'bulk' copy whose statistics have not been computed from its rows yet: ones the
- * server recalculates whose primary key's cardinality is under half their rows (before the statistics are
- * computed it is that of the empty table). Tables without a primary key are not told apart.
+ * server recalculates whose indexes' largest cardinality is under half their rows (before the statistics
+ * are computed it is that of the empty table). A table without a unique key cannot be told apart, so it
+ * is analysed whenever it holds rows.
  */
 export function staleStatistics(defs: TemplateDefs, counts: Map<string, TableCounts>): string[] {
   return defs.tables.filter((t) => {
     const c = counts.get(t.name)
-    return t.recalculated && c !== undefined && c.primary * 2 < c.rows
+    return t.recalculated && c !== undefined && c.keys * 2 < c.rows
   }).map((t) => t.name)
 }
 
@@ -183,7 +188,7 @@ export async function copyDatabase(ctx: CopyContext, template: string, name: str
     await runSchedule(schedule, [conn, ...opening.map((helper) => helper.then((h) => h ?? null))])
     const stale = ctx.statistics === 'bulk' ? staleStatistics(defs, await tableCounts(conn, name)) : []
     await batch(conn, [
-      ...(stale.length ? [`ANALYZE TABLE ${stale.map(ident).join(', ')}`] : []),
+      ...(stale.length ? [`ANALYZE NO_WRITE_TO_BINLOG TABLE ${stale.map(ident).join(', ')}`] : []),
       ...(ctx.tablesOnly ? [] : steps.objects),
       ...restoreStatements(ctx.home),
     ])
@@ -237,13 +242,13 @@ async function runSchedule(schedule: CopySchedule, sessions: Array<Conn | Promis
   if (failure) throw failure.err
 }
 
-/** TableCounts of database `name`'s tables with a primary key, by table. */
+/** TableCounts of each table of database `name`, by table. */
 async function tableCounts(conn: Conn, name: string): Promise<Map<string, TableCounts>> {
   const found = await rows<{ name: string; n: number | string | null; c: number | string | null }>(conn,
-    `SELECT t.TABLE_NAME AS name, t.TABLE_ROWS AS n, s.CARDINALITY AS c FROM information_schema.TABLES t
-       JOIN information_schema.STATISTICS s ON s.TABLE_SCHEMA = t.TABLE_SCHEMA AND s.TABLE_NAME = t.TABLE_NAME AND s.INDEX_NAME = 'PRIMARY'
-      WHERE t.TABLE_SCHEMA = ? AND s.SEQ_IN_INDEX = 1`, [name])
-  return new Map(found.map((r) => [r.name, { rows: Number(r.n ?? 0), primary: Number(r.c ?? 0) }]))
+    `SELECT t.TABLE_NAME AS name, t.TABLE_ROWS AS n, MAX(s.CARDINALITY) AS c FROM information_schema.TABLES t
+       LEFT JOIN information_schema.STATISTICS s ON s.TABLE_SCHEMA = t.TABLE_SCHEMA AND s.TABLE_NAME = t.TABLE_NAME
+      WHERE t.TABLE_SCHEMA = ? AND t.TABLE_TYPE <> 'VIEW' GROUP BY t.TABLE_NAME, t.TABLE_ROWS`, [name])
+  return new Map(found.map((r) => [r.name, { rows: Number(r.n ?? 0), keys: Number(r.c ?? 0) }]))
 }
 
 async function dropHalfCopy(ctx: CopyContext, name: string, sessionOk: boolean): Promise<void> {

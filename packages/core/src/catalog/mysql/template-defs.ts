@@ -1,8 +1,9 @@
 /**
  * A sealed template's definitions on MySQL/MariaDB, as a copy replays them (copy.ts): its tables (with what
- * a copy needs to know of each: stored columns, size, statistics option, the tables its foreign keys join),
- * then its routines, views (views on views after the views they read), triggers and events, each with the
- * sql_mode and collation it was made with. Read once per process: a sealed template never changes.
+ * a copy needs to know of each: stored columns, size, whether the server recalculates its statistics, the
+ * tables its foreign keys join), then its routines, views (views on views after the views they read),
+ * triggers and events, each with the sql_mode and collation it was made with. Read once per process: a
+ * sealed template never changes.
  */
 import { WorkerDbError } from '../../errors.js'
 import { isMarkerRoutine, markersQuery, type MarkHome } from './marks.js'
