@@ -89,6 +89,9 @@ const KINDS: Kind[] = [
   },
 ]
 
+/** The marker of a process that is gone: this host, a pid above Linux's pid_max. */
+const deadMarker = (fields: Parameters<typeof makeMarker>[0]) => ({ ...makeMarker(fields), host: hostname(), pid: 2 ** 22 + 1, startTicks: undefined })
+
 const MIGRATION = `create table items (id integer primary key, name varchar(50) not null);
 insert into items (id, name) values (1, 'seed'), (2, 'two');
 `
@@ -192,7 +195,7 @@ describe.each(KINDS)('$name', (kind) => {
     try {
       // A clone whose process is gone: this host, a pid that cannot be alive.
       await admin.copy(r.manifest.template!.name, dead, await admin.copyPlan(r.manifest.template!.name),
-        { ...makeMarker({ kind: 'clone', run: 'deadrun1' }), host: hostname(), pid: 2 ** 22 + 1, startTicks: undefined })
+        deadMarker({ kind: 'clone', run: 'deadrun1' }))
       await kind.lookalike(lookalike)
       const warned: string[] = []
       const swept = await sweep(kind.url, { prefix, project: (await config()).project, keepRuns: [r.runId], warn: (l) => warned.push(l) })
@@ -339,7 +342,7 @@ describe.each(KINDS)('$name', (kind) => {
       const stranger = `${dead}_role_other`
       try {
         await admin.copy(r.manifest.template!.name, dead, await admin.copyPlan(r.manifest.template!.name),
-          { ...makeMarker({ kind: 'clone', run: 'deadrun3' }), host: hostname(), pid: 2 ** 22 + 1, startTicks: undefined })
+          deadMarker({ kind: 'clone', run: 'deadrun3' }))
         const made = await admin.roles!.create([{ database: dead, url: mysqlDatabaseUrl(kind.url, dead) }], [{ key: 'app', memberOf: [] }], { runId: 'deadrun3', concurrency: 1 })
         await mysqlQuery(kind.url, `CREATE USER '${stranger}'@'%'`)
         expect(await users()).toEqual([made.get(dead)!.app!.name, stranger].sort())
@@ -446,7 +449,7 @@ describe.each(KINDS)('$name', (kind) => {
     const half = `${prefix}_sp_${'ef'.repeat(5)}_deadmakr`
     try {
       const hash = parseMarker((await ours()).find((r) => r.name === left[0])!.comment)!.hash!
-      await admin.create(half, { ...makeMarker({ kind: 'spare', run: 'deadrun2', hash, state: 'building' }), host: hostname(), pid: 2 ** 22 + 1, startTicks: undefined })
+      await admin.create(half, deadMarker({ kind: 'spare', run: 'deadrun2', hash, state: 'building' }))
       const swept = await sweep(kind.url, { prefix, project: (await config()).project })
       expect(swept.map((c) => c.name)).toEqual([half])
       expect((await spares()).sort()).toEqual([...left].sort())

@@ -185,7 +185,7 @@ export async function copyDatabase(ctx: CopyContext, template: string, name: str
   try {
     await batch(conn, [...(made.mark ? [made.mark] : []), `USE ${ident(name)}`, ...steps.setup])
     const schedule = new CopySchedule(steps.tables, { createLocksJoins: ctx.createLocksJoins })
-    await runSchedule(schedule, [conn, ...opening.map((helper) => helper.then((h) => h ?? null))])
+    await runSchedule(schedule, [conn, ...opening])
     const stale = ctx.statistics === 'bulk' ? staleStatistics(defs, await tableCounts(conn, name)) : []
     await batch(conn, [
       ...(stale.length ? [`ANALYZE NO_WRITE_TO_BINLOG TABLE ${stale.map(ident).join(', ')}`] : []),
@@ -203,11 +203,11 @@ export async function copyDatabase(ctx: CopyContext, template: string, name: str
 }
 
 /**
- * Runs a copy's steps over its sessions (a helper joins once it is open; null: it could not), each
+ * Runs a copy's steps over its sessions (a helper joins once it is open; undefined: it could not), each
  * taking the next step as it is free. The first failure stops the rest, and is thrown once every
  * session is done with the statement it had (none is left writing).
  */
-async function runSchedule(schedule: CopySchedule, sessions: Array<Conn | Promise<Conn | null>>): Promise<void> {
+async function runSchedule(schedule: CopySchedule, sessions: Array<Conn | Promise<Conn | undefined>>): Promise<void> {
   let failure: { err: unknown } | undefined
   let wake: Array<() => void> = []
   const wakeAll = () => {
