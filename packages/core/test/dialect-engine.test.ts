@@ -14,6 +14,7 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AdminSession } from '../src/catalog/dialect.js'
 import { connectAdmin } from '../src/catalog/dialects.js'
 import { makeMarker, parseMarker } from '../src/catalog/marker.js'
 import { resolveConfig } from '../src/config/resolve.js'
@@ -91,6 +92,11 @@ const KINDS: Kind[] = [
 
 /** The marker of a process that is gone: this host, a pid above Linux's pid_max. */
 const deadMarker = (fields: Parameters<typeof makeMarker>[0]) => ({ ...makeMarker(fields), host: hostname(), pid: 2 ** 22 + 1, startTicks: undefined })
+
+/** A clone of `template` that the run `run`, whose process is gone, made. */
+async function copyDead(admin: AdminSession, template: string, name: string, run: string): Promise<void> {
+  await admin.copy(template, name, await admin.copyPlan(template), deadMarker({ kind: 'clone', run }))
+}
 
 const MIGRATION = `create table items (id integer primary key, name varchar(50) not null);
 insert into items (id, name) values (1, 'seed'), (2, 'two');
@@ -193,9 +199,7 @@ describe.each(KINDS)('$name', (kind) => {
     const dead = `${prefix}_deadrun1_1`
     const lookalike = `${prefix}_lookalik_1`
     try {
-      // A clone whose process is gone: this host, a pid that cannot be alive.
-      await admin.copy(r.manifest.template!.name, dead, await admin.copyPlan(r.manifest.template!.name),
-        deadMarker({ kind: 'clone', run: 'deadrun1' }))
+      await copyDead(admin, r.manifest.template!.name, dead, 'deadrun1')
       await kind.lookalike(lookalike)
       const warned: string[] = []
       const swept = await sweep(kind.url, { prefix, project: (await config()).project, keepRuns: [r.runId], warn: (l) => warned.push(l) })
@@ -341,8 +345,7 @@ describe.each(KINDS)('$name', (kind) => {
       const dead = `${prefix}_deadrun3_1`
       const stranger = `${dead}_role_other`
       try {
-        await admin.copy(r.manifest.template!.name, dead, await admin.copyPlan(r.manifest.template!.name),
-          deadMarker({ kind: 'clone', run: 'deadrun3' }))
+        await copyDead(admin, r.manifest.template!.name, dead, 'deadrun3')
         const made = await admin.roles!.create([{ database: dead, url: mysqlDatabaseUrl(kind.url, dead) }], [{ key: 'app', memberOf: [] }], { runId: 'deadrun3', concurrency: 1 })
         await mysqlQuery(kind.url, `CREATE USER '${stranger}'@'%'`)
         expect(await users()).toEqual([made.get(dead)!.app!.name, stranger].sort())
