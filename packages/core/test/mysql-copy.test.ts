@@ -1,20 +1,26 @@
 /**
- * A MySQL/MariaDB copy's pure parts (catalog/mysql/copy-schedule.ts, copy.ts): the order its steps take
- * over its sessions, and which tables' statistics it still has to compute. On real servers:
+ * A MySQL/MariaDB copy's pure parts (catalog/mysql/copy-schedule.ts, copy.ts): the statements a table's
+ * steps run, the order the steps take over its sessions, and which tables' statistics it still has to
+ * compute. On real servers:
  * mysql-dialect.suite.ts.
  */
 import { describe, expect, it } from 'vitest'
 import { CopySchedule, type CopyTask, type TableSteps } from '../src/catalog/mysql/copy-schedule.js'
-import { staleStatistics } from '../src/catalog/mysql/copy.js'
+import { copySteps, staleStatistics } from '../src/catalog/mysql/copy.js'
 import type { TableDef, TemplateDefs } from '../src/catalog/mysql/template-defs.js'
 
-/** A table's steps: rows unless `rows: false`, an ANALYZE unless `analyze: false`. */
-function table(name: string, opts: { joins?: string[]; sequence?: boolean; rows?: boolean; analyze?: boolean } = {}): TableSteps {
+/**
+ * A table's steps: rows unless `rows: false`, by its CREATE when `withRows` (CREATE TABLE … SELECT), an
+ * ANALYZE unless `analyze: false`.
+ */
+function table(name: string, opts: { joins?: string[]; sequence?: boolean; rows?: boolean; withRows?: boolean; analyze?: boolean } = {}): TableSteps {
+  const withRows = opts.withRows ?? false
   return {
     name,
-    create: `CREATE ${name}`,
+    create: `CREATE ${name}${withRows ? ' SELECT' : ''}`,
     sequence: opts.sequence ?? false,
-    ...(opts.rows === false ? {} : { rows: `INSERT ${name}` }),
+    withRows,
+    ...(opts.rows === false || withRows ? {} : { rows: `INSERT ${name}` }),
     ...(opts.analyze === false ? {} : { analyze: `ANALYZE ${name}` }),
     joins: opts.joins ?? [],
   }
@@ -85,11 +91,18 @@ describe('the order of a copy\'s steps (CopySchedule)', () => {
       const tables = [table('s1', { sequence: true, analyze: false }), table('s2', { sequence: true, analyze: false }), ...chain(12),
         table('lone'), table('bare', { rows: false, analyze: false }),
         // A hub and the tables whose foreign keys name it, which name nothing else.
-        table('hub', { joins: ['k1', 'k2', 'k3'] }), ...['k1', 'k2', 'k3'].map((k) => table(k, { joins: ['hub'] }))]
+        table('hub', { joins: ['k1', 'k2', 'k3'] }), ...['k1', 'k2', 'k3'].map((k) => table(k, { joins: ['hub'] })),
+        // MariaDB's CREATE TABLE … SELECT: children made with their rows, one parent filled after it is made.
+        table('p', { joins: ['f1', 'f2'] }), table('f1', { joins: ['p'], withRows: true }), table('f2', { joins: ['p', 'f3'], withRows: true }),
+        table('f3', { joins: ['f2'], withRows: true })]
       const joinsOf = new Map(tables.map((t) => [t.name, t.joins]))
+      // Every other seed, the sequences and the last group alone: a parent's rows are then ready while its
+      // children are still being made, not only after every other table's rows.
+      const small = [...tables.slice(0, 2), ...tables.slice(-4)]
       for (let seed = 1; seed <= 40; seed++) {
-        const { order, started } = simulate(tables, 1 + (seed % 4), { createLocksJoins }, seeded(seed))
-        expect(order).toHaveLength(tables.length + tables.filter((t) => t.rows).length + tables.filter((t) => t.analyze).length)
+        const set = seed % 2 ? tables : small
+        const { order, started } = simulate(set, 1 + (seed % 4), { createLocksJoins }, seeded(seed))
+        expect(order).toHaveLength(set.length + set.filter((t) => t.rows).length + set.filter((t) => t.analyze).length)
         expect(new Set(order).size).toBe(order.length)
         for (const { task, alongside, before } of started) {
           const name = task.table.name
@@ -105,8 +118,10 @@ describe('the order of a copy\'s steps (CopySchedule)', () => {
           }
           if (task.step === 'rows') {
             expect(done('create', name)).toBe(true)
+            // No rows go into a table while a CREATE TABLE … SELECT of a table it joins runs (it holds its parents).
+            expect(alongside.filter((a) => a.step === 'create' && a.table.withRows && joinsOf.get(name)!.includes(a.table.name))).toEqual([])
             // MySQL: no rows go in until every table is made (a CREATE locks the tables its foreign keys name).
-            if (createLocksJoins) expect(tables.every((t) => done('create', t.name))).toBe(true)
+            if (createLocksJoins) expect(set.every((t) => done('create', t.name))).toBe(true)
           }
           if (task.step === 'analyze') expect(done(task.table.rows ? 'rows' : 'create', name)).toBe(true)
         }
@@ -131,6 +146,17 @@ describe('the order of a copy\'s steps (CopySchedule)', () => {
     expect(mysql.take()).toBe('wait')
   })
 
+  it('MariaDB: no rows go into a table while a CREATE TABLE … SELECT of a table it joins runs', () => {
+    const schedule = new CopySchedule([table('p', { joins: ['f'], analyze: false }), table('f', { joins: ['p'], withRows: true, analyze: false })], { createLocksJoins: false })
+    const parent = schedule.take() as CopyTask
+    const child = schedule.take() as CopyTask
+    expect([label(parent), label(child)]).toEqual(['create p', 'create f'])
+    schedule.done(parent)
+    expect(schedule.take()).toBe('wait')
+    schedule.done(child)
+    expect(label(schedule.take() as CopyTask)).toBe('rows p')
+  })
+
   it('a sequence is made before any table, also with several sessions free', () => {
     const schedule = new CopySchedule([table('s', { sequence: true, analyze: false }), table('a'), table('b')], { createLocksJoins: false })
     const seq = schedule.take() as CopyTask
@@ -142,7 +168,7 @@ describe('the order of a copy\'s steps (CopySchedule)', () => {
 })
 
 describe('which statistics a MariaDB copy computes itself (staleStatistics)', () => {
-  const def = (name: string, recalculated = true): TableDef => ({ name, ddl: '', columns: ['id'], bytes: 0, joins: [], recalculated })
+  const def = (name: string, recalculated = true): TableDef => ({ name, ddl: '', columns: ['id'], plain: true, bytes: 0, joins: [], recalculated })
   const defs: TemplateDefs = {
     template: 'tpl', comment: '', charset: 'utf8mb4', collation: 'utf8mb4_general_ci', objects: [],
     tables: [def('computed'), def('behind'), def('empty'), def('off', false), def('no_key')],
@@ -160,5 +186,33 @@ describe('which statistics a MariaDB copy computes itself (staleStatistics)', ()
       ['no_key', { rows: 10, keys: 0 }],
     ])
     expect(staleStatistics(defs, counts)).toEqual(['behind', 'no_key'])
+  })
+})
+
+describe('the statements that make and fill a table (copySteps)', () => {
+  const defs: TemplateDefs = {
+    template: 'tpl', comment: '', charset: 'utf8mb4', collation: 'utf8mb4_general_ci', objects: [],
+    tables: [
+      { name: 'plain', ddl: 'CREATE TABLE `plain` (`id` int)', columns: ['id'], plain: true, bytes: 10, joins: [], recalculated: true },
+      { name: 'gen', ddl: 'CREATE TABLE `gen` (`a` int, `b` int AS (a + 1))', columns: ['a'], plain: false, bytes: 20, joins: [], recalculated: true },
+      { name: 's', ddl: 'CREATE SEQUENCE `s`', columns: ['next_not_cached_value'], plain: false, bytes: 0, joins: [], recalculated: false, sequence: true },
+    ],
+  }
+  const byName = (fill: 'create-select' | 'insert-select', statistics: 'background' | 'analyze') =>
+    new Map(copySteps(defs, 'clone', { fill, statistics }).tables.map((t) => [t.name, t]))
+
+  it('on MariaDB makes and fills a plain table in one CREATE TABLE … SELECT; a table with a generated or invisible column, and a sequence, by CREATE then INSERT … SELECT', () => {
+    const steps = byName('create-select', 'background')
+    expect(steps.get('plain')).toMatchObject({ create: 'CREATE TABLE `plain` (`id` int) SELECT `id` FROM `tpl`.`plain`' })
+    expect(steps.get('plain')!.rows).toBeUndefined()
+    expect(steps.get('gen')).toMatchObject({ create: 'CREATE TABLE `gen` (`a` int, `b` int AS (a + 1))', rows: 'INSERT INTO `gen` (`a`) SELECT `a` FROM `tpl`.`gen`' })
+    expect(steps.get('s')).toMatchObject({ create: 'CREATE SEQUENCE `s`', rows: 'INSERT INTO `s` (`next_not_cached_value`) SELECT `next_not_cached_value` FROM `tpl`.`s`' })
+    expect([...steps.values()].some((t) => t.analyze)).toBe(false)
+  })
+
+  it('on MySQL makes every table, then fills it, then analyses those the server recalculates', () => {
+    const steps = byName('insert-select', 'analyze')
+    expect(steps.get('plain')).toMatchObject({ create: 'CREATE TABLE `plain` (`id` int)', rows: 'INSERT INTO `plain` (`id`) SELECT `id` FROM `tpl`.`plain`', analyze: 'ANALYZE NO_WRITE_TO_BINLOG TABLE `plain`' })
+    expect(steps.get('s')!.analyze).toBeUndefined()
   })
 })

@@ -418,11 +418,17 @@ async function dump(db: string, table: string): Promise<unknown[]> {
   return q(admin, `SELECT * FROM \`${db}\`.\`${table}\` ORDER BY 1`)
 }
 
-async function autoIncrement(db: string, table: string): Promise<number> {
+async function definition(db: string, table: string): Promise<string> {
   const [r] = await q<{ ddl: string }>(admin, `SHOW CREATE TABLE \`${db}\`.\`${table}\``)
-  const ddl = Object.values(r!)[1] as string
-  return Number(/AUTO_INCREMENT=(\d+)/.exec(ddl)?.[1] ?? 1)
+  return Object.values(r!)[1] as string
 }
+
+async function autoIncrement(db: string, table: string): Promise<number> {
+  return Number(/AUTO_INCREMENT=(\d+)/.exec(await definition(db, table))?.[1] ?? 1)
+}
+
+/** A session copying rows into a database: by INSERT … SELECT, or by CREATE TABLE … SELECT (copy.ts TableFill). */
+const COPYING_ROWS = "(INFO LIKE 'INSERT INTO%' OR INFO LIKE 'CREATE TABLE%SELECT%')"
 
 /**
  * What a copy of buildTemplate's template must be: the same rows (invisible columns, a 0 id), counters, a
@@ -430,7 +436,12 @@ async function autoIncrement(db: string, table: string): Promise<number> {
  * Returns a connection on the copy.
  */
 async function expectWholeCopy(template: string, clone: string): Promise<Raw> {
-  for (const t of ['a_child', 'b_parent', 'c_orders']) expect(await dump(clone, t)).toEqual(await dump(template, t))
+  for (const t of ['a_child', 'b_parent', 'c_orders']) {
+    // The same columns in the same order (a generated one, an invisible one), keys, foreign keys and
+    // counters; a default that names the template's sequence names the copy's own.
+    expect((await definition(clone, t)).split(`\`${clone}\`.`).join(`\`${template}\`.`)).toBe(await definition(template, t))
+    expect(await dump(clone, t)).toEqual(await dump(template, t))
+  }
   // Invisible columns are copied too, and a 0 in an AUTO_INCREMENT column stays 0.
   expect(await q(admin, `SELECT id, hidden FROM \`${clone}\`.c_orders ORDER BY id`)).toEqual([{ id: 0, hidden: 43 }, { id: 1, hidden: 41 }, { id: 2, hidden: 42 }])
   // The gap (ids 4 and 5 deleted) is kept: the next id is 6 in both.
@@ -573,7 +584,7 @@ describe('copy', () => {
     u.pathname = '/'
     const seen = new Set<number>()
     const watch = setInterval(() => {
-      void q<{ n: number }>(admin, "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB LIKE ? AND INFO LIKE 'INSERT INTO%'", [`${prefix}\\_wide%`])
+      void q<{ n: number }>(admin, `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB LIKE ? AND ${COPYING_ROWS}`, [`${prefix}\\_wide%`])
         .then(([r]) => seen.add(Number(r!.n)), () => {})
     }, 2)
     try {
@@ -712,7 +723,7 @@ describe('spares', () => {
     await holder.query(`LOCK TABLES \`${held}\`.t WRITE`)
     const spare = `${prefix}_sp_cancel`
     const making = s.spares!.make(held, spare, plan, spareMarker())
-    const waiting = async () => (await q(admin, "SELECT 1 FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE 'INSERT INTO%'", [spare])).length === 1
+    const waiting = async () => (await q(admin, `SELECT 1 FROM information_schema.PROCESSLIST WHERE DB = ? AND ${COPYING_ROWS}`, [spare])).length === 1
     expect(await eventually(waiting, 10_000)).toBe(true)
     await s.spares!.cancel()
     const err = await rejectionError(making)

@@ -8,7 +8,9 @@ export interface TableSteps {
   name: string
   create: string
   sequence: boolean
-  /** Its rows' INSERT … SELECT; none when it has no stored column. */
+  /** `create` puts the rows in too (CREATE TABLE … SELECT, copy.ts TableFill). */
+  withRows: boolean
+  /** Its rows' INSERT … SELECT; none when `create` puts them in, or it has no stored column. */
   rows?: string
   /** Its statistics computed, once its rows are in (copy.ts StatisticsWay). */
   analyze?: string
@@ -28,9 +30,12 @@ export interface CopyTask {
  * work and none waits for another's lock:
  * - a table is made before its rows go in, and the sequences before any other table (a table's
  *   DEFAULT NEXTVAL(…) needs its sequence);
- * - on MariaDB a CREATE does not wait for rows going into the tables its foreign keys name, so the first
- *   tables fill while the last are made; on MySQL it locks those tables (`createLocksJoins`), so every
- *   table is made before any rows go in, and no two CREATEs that would lock the same table run at once;
+ * - on MariaDB a CREATE does not wait for rows going into the tables its foreign keys name, nor for
+ *   another CREATE naming the same tables, so the first tables fill while the last are made; but a
+ *   CREATE TABLE … SELECT holds the tables its foreign keys name until its rows are in, so no rows go into
+ *   a table it joins meanwhile;
+ * - on MySQL a CREATE locks the tables its foreign keys name (`createLocksJoins`), so every table is made
+ *   before any rows go in, and no two CREATEs that would lock the same table run at once;
  * - a table is analysed once its rows are in (ANALYZE waits for no other table's writes).
  * Among the steps ready, the short ones first (ANALYZE, then CREATE): the sessions make the tables
  * together, then fill them (measured a little faster than filling each table as soon as it is made).
@@ -42,12 +47,15 @@ export class CopySchedule {
   /** Tables whose CREATE is running. */
   private readonly making = new Set<string>()
   private readonly joinsOf: Map<string, string[]>
+  /** Tables whose CREATE puts their rows in (TableSteps.withRows). */
+  private readonly filledOnCreate: Set<string>
   private sequencesLeft: number
   private running = 0
 
   constructor(tables: TableSteps[], private readonly rules: { createLocksJoins: boolean }) {
     this.toCreate = [...tables]
     this.joinsOf = new Map(tables.map((t) => [t.name, t.joins]))
+    this.filledOnCreate = new Set(tables.filter((t) => t.withRows).map((t) => t.name))
     this.sequencesLeft = tables.filter((t) => t.sequence).length
   }
 
@@ -81,16 +89,26 @@ export class CopySchedule {
     return [...this.making].some((m) => names.has(m) || this.joinsOf.get(m)!.some((j) => names.has(j)))
   }
 
+  /**
+   * A CREATE TABLE … SELECT (TableSteps.withRows) of a table `t` joins either way is running: it holds the
+   * tables its foreign keys name until its rows are in.
+   */
+  private held(t: TableSteps): boolean {
+    return t.joins.some((j) => this.making.has(j) && this.filledOnCreate.has(j))
+  }
+
   private ready(): CopyTask | undefined {
     const analyze = this.toAnalyze.shift()
     if (analyze) return { step: 'analyze', table: analyze, sql: analyze.analyze! }
-    const at = this.toCreate.findIndex((t) => (t.sequence || !this.sequencesLeft) && !(this.rules.createLocksJoins && this.locked(t)))
-    if (at >= 0) {
-      const [table] = this.toCreate.splice(at, 1)
+    const create = this.toCreate.findIndex((t) => (t.sequence || !this.sequencesLeft) && !(this.rules.createLocksJoins && this.locked(t)))
+    if (create >= 0) {
+      const [table] = this.toCreate.splice(create, 1)
       return { step: 'create', table: table!, sql: table!.create }
     }
     if (this.rules.createLocksJoins && (this.toCreate.length || this.making.size)) return undefined
-    const fill = this.toFill.shift()
-    return fill ? { step: 'rows', table: fill, sql: fill.rows! } : undefined
+    const fill = this.toFill.findIndex((t) => !this.held(t))
+    if (fill < 0) return undefined
+    const [table] = this.toFill.splice(fill, 1)
+    return { step: 'rows', table: table!, sql: table!.rows! }
   }
 }

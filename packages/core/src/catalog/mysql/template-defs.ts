@@ -14,6 +14,12 @@ export interface TableDef {
   ddl: string
   /** Stored columns in order: generated ones are computed again, invisible ones are named to be copied. */
   columns: string[]
+  /**
+   * A base table whose every column is stored and visible: the only kind `CREATE TABLE … SELECT` makes as
+   * the template's (on MariaDB 10.11 it moved a generated column first, and put an invisible column's
+   * values into the next one).
+   */
+  plain: boolean
   /** The server keeps the table's statistics and recalculates them itself (recalculated): a copy sees to them. */
   recalculated: boolean
   /** Bytes the server says the table takes (data and indexes): the largest are copied first. */
@@ -82,8 +88,9 @@ async function readDefs(conn: Conn, home: MarkHome, template: string): Promise<T
        FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${t} AND TABLE_TYPE <> 'VIEW'
       ORDER BY TABLE_TYPE <> 'SEQUENCE', TABLE_NAME`,
     // Generated columns have an expression (MySQL: '' for the others, MariaDB: NULL).
-    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS
-      WHERE TABLE_SCHEMA = ${t} AND COALESCE(GENERATION_EXPRESSION, '') = '' ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, COALESCE(GENERATION_EXPRESSION, '') = '' AS kept,
+            EXTRA LIKE '%INVISIBLE%' AS hidden
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${t} ORDER BY TABLE_NAME, ORDINAL_POSITION`,
     `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, COLUMN_DEFAULT AS d FROM information_schema.COLUMNS
       WHERE TABLE_SCHEMA = ${t} AND LOCATE(${lit(`${ident(template)}.`)}, COLUMN_DEFAULT) > 0 ORDER BY TABLE_NAME, ORDINAL_POSITION`,
     `SELECT TABLE_NAME AS t, REFERENCED_TABLE_NAME AS r FROM information_schema.REFERENTIAL_CONSTRAINTS
@@ -116,7 +123,12 @@ async function readDefs(conn: Conn, home: MarkHome, template: string): Promise<T
   const next = (n: number) => shown.slice(at, (at += n))
 
   const cols = new Map<string, string[]>()
-  for (const r of columns!) cols.set(r.t!, [...(cols.get(r.t!) ?? []), r.c!])
+  // Tables with a generated or an invisible column.
+  const notPlain = new Set<string>()
+  for (const r of columns!) {
+    if (Number(r.kept)) cols.set(r.t!, [...(cols.get(r.t!) ?? []), r.c!])
+    if (!Number(r.kept) || Number(r.hidden)) notPlain.add(r.t!)
+  }
   const defaults = new Map<string, Array<{ column: string; expr: string }>>()
   for (const r of named!) defaults.set(r.t!, [...(defaults.get(r.t!) ?? []), { column: r.c!, expr: r.d! }])
   const joins = new Map<string, Set<string>>()
@@ -130,6 +142,7 @@ async function readDefs(conn: Conn, home: MarkHome, template: string): Promise<T
     const namedDefaults = defaults.get(name!)
     return {
       name: name!, ddl: need(r['Create Table'], template, name!), columns: cols.get(name!) ?? [], bytes: Number(bytes),
+      plain: type === 'BASE TABLE' && !notPlain.has(name!),
       joins: [...(joins.get(name!) ?? [])].sort(), ...(type === 'SEQUENCE' ? { sequence: true as const } : {}),
       recalculated: recalculated({ type: type!, engine, options }), ...(namedDefaults ? { namedDefaults } : {}),
     }
