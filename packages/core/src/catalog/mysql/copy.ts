@@ -56,11 +56,11 @@ export type StatisticsWay = 'background' | 'analyze'
 /**
  * How a copy puts a table's rows in:
  * - 'create-select' (MariaDB): `CREATE TABLE … SELECT`, the table made and filled in one statement, where
- *   that makes the template's table (template-defs.ts `plain`; the others as 'insert-select'). Measured
- *   on MariaDB 10.11 for 50 tables × 2,000 rows: 0.4 s of the server's CPU, where the CREATEs then an
- *   `INSERT … SELECT` each (a bulk insert, the table empty and the checks off) took 1.0 s; the same syncs.
- * - 'insert-select' (MySQL): the table made, then `INSERT … SELECT`. MySQL's `CREATE TABLE … SELECT` was no
- *   faster, and would hold the tables its foreign keys name while its rows go in.
+ *   that makes the template's table (template-defs.ts `plain`; the others as 'insert-select'): it costs
+ *   MariaDB's server far less CPU than a CREATE, then a bulk INSERT … SELECT into the empty table, for the
+ *   same syncs (docs/how-it-works.md has the figures).
+ * - 'insert-select' (MySQL): the table made, then `INSERT … SELECT`. MySQL's `CREATE TABLE … SELECT` gained
+ *   little, and MySQL before 8.0.21 refuses it under enforce_gtid_consistency.
  */
 export type TableFill = 'create-select' | 'insert-select'
 
