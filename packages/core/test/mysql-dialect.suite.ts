@@ -402,6 +402,7 @@ INSERT INTO a_child (parent_id, note) VALUES (1, 'x'), (2, 'y'), (3, 'z');
 INSERT INTO c_orders (ref, hidden, zero) VALUES (1, 41, 0), (2, 42, 0);
 SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO');
 INSERT INTO c_orders (id, ref, hidden, zero) VALUES (0, 3, 43, 1);
+INSERT INTO a_child (id, parent_id, note) VALUES (0, 1, 'zero');
 `
 
 async function buildTemplate(name: string): Promise<void> {
@@ -417,8 +418,11 @@ async function buildTemplate(name: string): Promise<void> {
   await conn.end()
 }
 
+/** A table's name quoted, as the server reads it. */
+const quoted = (name: string) => `\`${name.replace(/`/g, '``')}\``
+
 async function dump(db: string, table: string): Promise<unknown[]> {
-  return q(admin, `SELECT * FROM \`${db}\`.\`${table}\` ORDER BY 1`)
+  return q(admin, `SELECT * FROM ${quoted(db)}.${quoted(table)} ORDER BY 1`)
 }
 
 async function definition(db: string, table: string): Promise<string> {
@@ -445,7 +449,9 @@ async function expectWholeCopy(template: string, clone: string): Promise<Raw> {
     expect((await definition(clone, t)).split(`\`${clone}\`.`).join(`\`${template}\`.`)).toBe(await definition(template, t))
     expect(await dump(clone, t)).toEqual(await dump(template, t))
   }
-  // Invisible columns are copied too, and a 0 in an AUTO_INCREMENT column stays 0.
+  // Invisible columns are copied too, and a 0 in an AUTO_INCREMENT column stays 0, in a table made and then
+  // filled (c_orders) as in one made with its rows (a_child: CREATE TABLE … SELECT on MariaDB).
+  expect(await q(admin, `SELECT id, note FROM \`${clone}\`.a_child WHERE id = 0`)).toEqual([{ id: 0, note: 'zero' }])
   expect(await q(admin, `SELECT id, hidden FROM \`${clone}\`.c_orders ORDER BY id`)).toEqual([{ id: 0, hidden: 43 }, { id: 1, hidden: 41 }, { id: 2, hidden: 42 }])
   // The gap (ids 4 and 5 deleted) is kept: the next id is 6 in both.
   expect(await autoIncrement(clone, 'b_parent')).toBe(await autoIncrement(template, 'b_parent'))
@@ -458,7 +464,7 @@ async function expectWholeCopy(template: string, clone: string): Promise<Raw> {
   // Views and routines read the copy's tables, not the template's.
   await q(c, "INSERT INTO a_child (parent_id, note) VALUES (6, 'w')")
   expect(await q(c, 'SELECT name FROM a_named WHERE note = ?', ['w'])).toEqual([{ name: 'FAY' }])
-  expect(await q(admin, `SELECT COUNT(*) AS n FROM \`${template}\`.a_named`)).toEqual([{ n: 3 }])
+  expect(await q(admin, `SELECT COUNT(*) AS n FROM \`${template}\`.a_named`)).toEqual([{ n: 4 }])
   expect(await q(c, 'SELECT parents() AS n')).toEqual([{ n: 4 }])
   if (mariadb) {
     // The default NEXTVAL draws on the copy's own sequence, not the template's.
@@ -517,6 +523,25 @@ describe('copy', () => {
       INSERT INTO other SELECT seq FROM ${series(50)};
       INSERT INTO parts SELECT seq FROM ${series(50)};`)
     if (mariadb) await conn.query(`CREATE TABLE versioned (id INT PRIMARY KEY) WITH SYSTEM VERSIONING; INSERT INTO versioned SELECT seq FROM ${series(50)}`)
+    // Definitions a copy must make as they are, whether it makes a table with its rows (CREATE TABLE …
+    // SELECT) or then fills it: a full-text index (its hidden column), a spatial one, checks, a default
+    // expression, ON UPDATE, a foreign key to its own table, a name to quote, a comment saying SELECT.
+    await conn.query(`
+      CREATE TABLE ft (id INT PRIMARY KEY, body TEXT, FULLTEXT KEY body_ft (body));
+      CREATE TABLE sp (id INT PRIMARY KEY, g POINT NOT NULL, SPATIAL KEY g_idx (g));
+      CREATE TABLE ck (id INT PRIMARY KEY, n INT CHECK (n > 0), e ENUM('a', 'b') DEFAULT 'b', s SET('x', 'y'),
+        CONSTRAINT n_small CHECK (n < 1000)) COMMENT 'a SELECT in a comment';
+      CREATE TABLE selfref (id INT PRIMARY KEY, parent INT, CONSTRAINT selfref_fk FOREIGN KEY (parent) REFERENCES selfref (id));
+      CREATE TABLE dflt (id INT AUTO_INCREMENT PRIMARY KEY, d VARCHAR(20) DEFAULT (CONCAT('x', 'y')),
+        t TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, cs VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_bin) AUTO_INCREMENT=100;
+      CREATE TABLE \`we\`\`ird\` (\`col\`\`x\` INT PRIMARY KEY, \`select\` INT);
+      INSERT INTO ft VALUES (1, 'hello world'), (2, 'select from');
+      INSERT INTO sp VALUES (1, POINT(1, 2)), (2, POINT(3, 4));
+      INSERT INTO ck VALUES (1, 5, 'a', 'x,y'), (2, 7, 'b', '');
+      INSERT INTO selfref VALUES (1, NULL), (2, 1), (3, 2);
+      INSERT INTO dflt (d, t, cs) VALUES ('q', '2020-01-01 00:00:00', 'é'), (NULL, '2020-01-02 00:00:00', NULL);
+      INSERT INTO \`we\`\`ird\` VALUES (1, 2);`)
+    if (mariadb) await conn.query("CREATE TABLE per (id INT, s DATE, e DATE, PERIOD FOR p (s, e), PRIMARY KEY (id, p WITHOUT OVERLAPS)); INSERT INTO per VALUES (1, '2020-01-01', '2020-02-01')")
     const s = await session()
     const clone = `${prefix}_stats1`
     await s.copy(tpl, clone, await s.copyPlan(tpl))
@@ -529,9 +554,9 @@ describe('copy', () => {
     expect(estimate('plain')).toBeGreaterThan(50000 * 0.9)
     expect(estimate('plain')).toBeLessThan(50000 * 1.1)
     expect(estimate('recalc_on')).toBeGreaterThan(5000 * 0.9)
-    for (const t of ['plain', 'recalc_on', 'recalc_off', 'transient', 'other', 'parts', ...(mariadb ? ['versioned'] : [])]) {
-      const [a] = await q(admin, `SHOW CREATE TABLE \`${tpl}\`.\`${t}\``)
-      const [b] = await q(admin, `SHOW CREATE TABLE \`${clone}\`.\`${t}\``)
+    for (const t of ['plain', 'recalc_on', 'recalc_off', 'transient', 'other', 'parts', 'ft', 'sp', 'ck', 'selfref', 'dflt', 'we`ird', ...(mariadb ? ['versioned', 'per'] : [])]) {
+      const [a] = await q(admin, `SHOW CREATE TABLE ${quoted(tpl)}.${quoted(t)}`)
+      const [b] = await q(admin, `SHOW CREATE TABLE ${quoted(clone)}.${quoted(t)}`)
       expect(b).toEqual(a)
       expect(await dump(clone, t)).toEqual(await dump(tpl, t))
     }
