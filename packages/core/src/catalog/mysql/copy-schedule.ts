@@ -46,16 +46,13 @@ export class CopySchedule {
   private readonly toAnalyze: TableSteps[] = []
   /** Tables whose CREATE is running. */
   private readonly making = new Set<string>()
-  private readonly joinsOf: Map<string, string[]>
-  /** Tables whose CREATE puts their rows in (TableSteps.withRows). */
-  private readonly filledOnCreate: Set<string>
+  private readonly byName: Map<string, TableSteps>
   private sequencesLeft: number
   private running = 0
 
   constructor(tables: TableSteps[], private readonly rules: { createLocksJoins: boolean }) {
     this.toCreate = [...tables]
-    this.joinsOf = new Map(tables.map((t) => [t.name, t.joins]))
-    this.filledOnCreate = new Set(tables.filter((t) => t.withRows).map((t) => t.name))
+    this.byName = new Map(tables.map((t) => [t.name, t]))
     this.sequencesLeft = tables.filter((t) => t.sequence).length
   }
 
@@ -86,7 +83,7 @@ export class CopySchedule {
   /** A CREATE running locks `t` or a table `t`'s foreign keys name (createLocksJoins). */
   private locked(t: TableSteps): boolean {
     const names = new Set([t.name, ...t.joins])
-    return [...this.making].some((m) => names.has(m) || this.joinsOf.get(m)!.some((j) => names.has(j)))
+    return [...this.making].some((m) => names.has(m) || this.byName.get(m)!.joins.some((j) => names.has(j)))
   }
 
   /**
@@ -94,7 +91,7 @@ export class CopySchedule {
    * tables its foreign keys name until its rows are in.
    */
   private held(t: TableSteps): boolean {
-    return t.joins.some((j) => this.making.has(j) && this.filledOnCreate.has(j))
+    return t.joins.some((j) => this.making.has(j) && this.byName.get(j)!.withRows)
   }
 
   private ready(): CopyTask | undefined {

@@ -75,14 +75,14 @@ export function copySteps(defs: TemplateDefs, name: string, way: { statistics: S
   const tables = ordered.map((t): TableSteps => {
     const list = t.columns.map(ident).join(', ')
     const select = `SELECT ${list} FROM ${ident(defs.template)}.${ident(t.name)}`
-    const withCreate = way.fill === 'create-select' && t.plain && t.columns.length > 0
+    const withRows = way.fill === 'create-select' && t.plain && t.columns.length > 0
     const create = rebind(t.ddl, defs.template, name)
     return {
       name: t.name,
-      create: withCreate ? `${create} ${select}` : create,
+      create: withRows ? `${create} ${select}` : create,
       sequence: !!t.sequence,
-      withRows: withCreate,
-      ...(t.columns.length && !withCreate ? { rows: `INSERT INTO ${ident(t.name)} (${list}) ${select}` } : {}),
+      withRows,
+      ...(t.columns.length && !withRows ? { rows: `INSERT INTO ${ident(t.name)} (${list}) ${select}` } : {}),
       // NO_WRITE_TO_BINLOG: what a replica needs of the copy is its rows, not this server's statistics.
       ...(way.statistics === 'analyze' && t.recalculated ? { analyze: `ANALYZE NO_WRITE_TO_BINLOG TABLE ${ident(t.name)}` } : {}),
       joins: t.joins,
