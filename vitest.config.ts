@@ -30,6 +30,10 @@ export default defineConfig({
           globalSetup: ['./e2e/support/matrix-run.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
+          // The files share their worker's modules: a new process and a fresh import of the harness per file
+          // cost seconds on a loaded machine. What a file starts it stops itself (support/cleanup.ts), and no
+          // support module registers a hook of its own (it would hook only the first file).
+          isolate: false,
         },
       },
     ],

@@ -4,6 +4,10 @@
  * one Vitest run, ending with the one plain line CI reads: `N passed, N failed[, N skipped]`. The type
  * check counts as one test. Extra arguments go to Vitest (e.g. `npm test -- --project unit`).
  *
+ * `--full` (`npm run test:full`): every e2e scenario on every framework major, seed loops three times
+ * (E2E_FULL, e2e/support/tier.ts); without it, what CI runs. The fidelity matrix in docs/fidelity.md is
+ * rendered from a run without it only, since that is the run CI checks it against.
+ *
  * Skips: a test that cannot run for want of something on this machine says which (test-support/
  * skips.mjs); they are named above the last line. Under CI (CI=true) every skip counts as failed unless
  * WORKERDB_TEST_MAY_LACK (comma-separated) declares its capability absent on CI's machine kind.
@@ -19,8 +23,9 @@ import { bootstrap } from './bootstrap.mjs'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
 const unitOnly = args.includes('--unit')
+const full = args.includes('--full')
 const ci = Boolean(process.env.CI) && process.env.CI !== 'false'
-const vitestArgs = args.filter((a) => a !== '--unit')
+const vitestArgs = args.filter((a) => a !== '--unit' && a !== '--full')
 if (unitOnly) vitestArgs.push('--project', 'unit')
 
 bootstrap()
@@ -48,7 +53,7 @@ const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
 const child = spawn(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...vitestArgs], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, [SKIPS_ENV]: skipsFile, ...(node22Binary ? { [NODE22_ENV]: node22Binary } : {}) },
+  env: { ...process.env, [SKIPS_ENV]: skipsFile, ...(node22Binary ? { [NODE22_ENV]: node22Binary } : {}), ...(full ? { E2E_FULL: '1' } : {}) },
   // Own process group, so an interrupted `npm test` can take every worker and child run down with it.
   detached: true,
 })
@@ -60,9 +65,10 @@ process.on('SIGTERM', () => forward('SIGTERM'))
 
 child.on('exit', (code, signal) => {
   // The fidelity matrix in docs/fidelity.md, from what the e2e runs just recorded (never changes the exit code).
-  spawnSync(process.execPath, [join(root, 'scripts', 'matrix.mjs')], { cwd: root, stdio: 'inherit' })
+  if (full) process.stdout.write('matrix: a full run; docs/fidelity.md is rendered from `npm test` runs only\n')
+  else spawnSync(process.execPath, [join(root, 'scripts', 'matrix.mjs')], { cwd: root, stdio: 'inherit' })
   // CI: the matrix committed in docs/fidelity.md (HEAD's, not the one just rendered) must have the rows this run produced.
-  const matrixStale = ci && !unitOnly &&
+  const matrixStale = ci && !unitOnly && !full &&
     spawnSync(process.execPath, [join(root, 'scripts', 'matrix.mjs'), '--check', '--ref', 'HEAD'], { cwd: root, stdio: 'inherit' }).status !== 0
   let passed = 0
   let failed = 0

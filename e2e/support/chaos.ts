@@ -12,10 +12,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach } from 'vitest'
 import { manifestDir } from '../../packages/core/src/runfile/manifest.js'
 import { adminQuery, portRefuses } from '../../test-support/pg.js'
-import { groupMembers, killAll, killGroup, procs, running as isAlive, track, treeOf, type Proc } from '../../test-support/processes.js'
+import { groupMembers, killGroup, procs, running as isAlive, track, treeOf, type Proc } from '../../test-support/processes.js'
 import { jestBin, type JestProject } from './jest/fixture.js'
 import { childEnv, PROBE_FILE, readLines, type BaseResultLine } from './scenario.js'
 import { vitestBin, type Project } from './vitest/fixture.js'
@@ -47,8 +46,9 @@ export interface Victim {
   resultsFile: string
 }
 
-// Every run started here is in the one registry of test-support/processes.ts: killed after each test, whatever happened.
-afterEach(killAll)
+// Every run started here is in the one registry of test-support/processes.ts, which the test file's scenario
+// cleanup (useScenarios(), cleanup.ts) empties after each test, whatever happened. Not a hook of this module's
+// own: the e2e files share their worker's modules (isolate: false), so it would hook only the first file.
 
 function start(framework: 'vitest' | 'jest', dir: string, args: string[], resultsFile: string, embedded: boolean, extra?: Record<string, string | undefined>): Victim {
   writeFileSync(resultsFile, '')

@@ -2,7 +2,7 @@
  * The seed scenario on MariaDB and SQLite, under Vitest 4 and Jest 30: the same projects as on PostgreSQL
  * (2 files, maxWorkers 4) with only WORKERDB_URL changed. Every run: each file on the clone of its worker id,
  * holding it alone, reading the template's seed row; nothing left but the template; the template reused
- * after the first run. `npm test` runs each E2E_SEED_RUNS times (default 3).
+ * after the first run. Each runs SEED_RUNS times (support/tier.ts: once in `npm test`).
  */
 import { beforeAll, describe, expect, test } from 'vitest'
 import { awaitDroppers } from '../../test-support/processes.js'
@@ -12,8 +12,8 @@ import {
 } from '../support/jest-harness.js'
 import { useKindServers } from '../support/cleanup.js'
 import { dialectFiles, type KindServer } from '../support/dialect/scenario.js'
+import { SEED_RUNS as RUNS } from '../support/tier.js'
 
-const RUNS = Number(process.env.E2E_SEED_RUNS ?? 3)
 const HOLD_MS = 80
 const vitestScenarios = useScenarios()
 const jestScenarios = useJestScenarios()
@@ -39,7 +39,7 @@ describe.each(servers)('$label', (server) => {
   if (server.ready) beforeAll(server.ready, 120_000)
   const label = server.label
 
-  test(`vitest 4, 2 files, maxWorkers 4, forks: ${RUNS} runs, 0 failures`, () => vitestMatrix(4, { pool: 'forks', mode: 'run', scenario: `${label} seed ×${RUNS}` }, async () => {
+  test(`vitest 4, 2 files, maxWorkers 4, forks: ${RUNS} runs, 0 failures`, () => vitestMatrix(4, { pool: 'forks', mode: 'run', scenario: `${label} seed` }, async () => {
     const project = vitestScenarios.project({
       vitest: 4, files: 2, tag: `d${server.name.slice(0, 2)}`, holdMs: HOLD_MS, config: { pool: 'forks', maxWorkers: 4 },
       extraFiles: dialectFiles('mjs', HOLD_MS),
@@ -54,7 +54,7 @@ describe.each(servers)('$label', (server) => {
 
   // Vitest 5 runs on Node 22, whose own node:sqlite opens the clones instead of better-sqlite3 (and does
   // workerdb's own work there: the better-sqlite3 built for Node 20 does not load). Defined for SQLite only.
-  if (server.name === 'sqlite') test(`vitest 5 on Node 22, the tests on node:sqlite: ${RUNS} runs, 0 failures`, () => vitestMatrix(5, { pool: 'forks', mode: 'run', scenario: `SQLite (node:sqlite) seed ×${RUNS}` }, async () => {
+  if (server.name === 'sqlite') test(`vitest 5 on Node 22, the tests on node:sqlite: ${RUNS} runs, 0 failures`, () => vitestMatrix(5, { pool: 'forks', mode: 'run', scenario: `SQLite (node:sqlite) seed` }, async () => {
     const project = vitestScenarios.project({
       vitest: 5, files: 2, tag: 'dn', holdMs: HOLD_MS, config: { pool: 'forks', maxWorkers: 4 },
       extraFiles: dialectFiles('mjs', HOLD_MS),
@@ -98,7 +98,7 @@ describe.each(servers)('$label', (server) => {
   })
 
   test(`jest 30, 2 files, maxWorkers 4: ${RUNS} runs, 0 failures`, async () => {
-    jestMatrixRow(30, { mode: 'run', scenario: `${label} seed ×${RUNS}` })
+    jestMatrixRow(30, { mode: 'run', scenario: `${label} seed` })
     const project = jestScenarios.project({
       jest: 30, files: 2, tag: `d${server.name.slice(0, 2)}`, holdMs: HOLD_MS, config: { maxWorkers: 4 },
       extraFiles: dialectFiles('js', HOLD_MS),

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { describeRun, expectIsolated, portRefuses, procs, runVitest, useScenarios, type Major } from '../support/harness.js'
+import { tier } from '../support/tier.js'
 
 const scenarios = useScenarios()
 
@@ -16,7 +17,8 @@ function postgresOnPort(port: number): string[] {
   return procs().filter((p) => p.cmd.includes(`port=${port}`)).map((p) => `${p.pid} ${p.cmd}`)
 }
 
-describe.each([4, 3] as const)('vitest %i', (major: Major) => {
+// Vitest 3 in a full run only (support/tier.ts): nothing here differs by major.
+describe.each(tier<Major>([4, 3], [4]))('vitest %i', (major: Major) => {
   test('without WORKERDB_URL, workerdb starts, uses and stops its embedded PostgreSQL', async () => {
     const project = scenarios.project({ tag: `m${major}`, vitest: major, files: 3, holdMs: 100, config: { pool: 'forks', maxWorkers: 2 } })
     const r = await runVitest(project, { embedded: true, timeoutMs: 180_000 })

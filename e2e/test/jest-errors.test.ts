@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { manifestPathFor } from '../../packages/core/src/runfile/manifest.js'
 import { databasesWithPrefix, describeRun, expectIsolated, leftoverClones, runJest, useJestScenarios, type JestMajor, jestMatrixRow } from '../support/jest-harness.js'
+import { tier } from '../support/tier.js'
 
 const scenarios = useJestScenarios()
 
@@ -40,7 +41,8 @@ module.exports = class LyingSequencer extends Sequencer {
 }
 `
 
-describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
+// Jest 29 in a full run only (support/tier.ts); its --bail without globalTeardown is also in reliability-chaos.
+describe.each(tier<JestMajor>([29, 30], [30]))('jest %i', (major: JestMajor) => {
   test('forced E_NO_CLONE: the message names the worker, the plan and the fix, and no test reaches a query', async () => {
     jestMatrixRow(major, { mode: 'run', scenario: 'forced E_NO_CLONE' })
     const project = scenarios.project({

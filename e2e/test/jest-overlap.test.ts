@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import { describeRun, leftoverClones, runJest, useJestScenarios, type JestMajor } from '../support/jest-harness.js'
+import { tier } from '../support/tier.js'
 
 const scenarios = useJestScenarios()
 
@@ -23,7 +24,8 @@ test('boot probe', async () => {
 })
 `
 
-describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
+// Jest 29 in a full run only (support/tier.ts).
+describe.each(tier<JestMajor>([29, 30], [30]))('jest %i', (major: JestMajor) => {
   test('workers boot while the template is built: a worker process started before the migration ended', async () => {
     const project = scenarios.project({
       jest: major, files: 2, tag: 'ov', config: { maxWorkers: 2 },

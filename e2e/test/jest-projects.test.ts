@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import { describeRun, expectIsolated, leftoverClones, runJest, useJestScenarios, type JestMajor, jestMatrixRow } from '../support/jest-harness.js'
+import { tier } from '../support/tier.js'
 
 const scenarios = useJestScenarios()
 
@@ -20,7 +21,8 @@ const MULTI_PROJECT = `module.exports = {
 }
 `
 
-describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
+// Jest 29 in a full run only (support/tier.ts).
+describe.each(tier<JestMajor>([29, 30], [30]))('jest %i', (major: JestMajor) => {
   test('two projects in one config: one provisioning, every file of both on its own clone', async () => {
     jestMatrixRow(major, { mode: 'projects', scenario: 'two projects, one provisioning' })
     const project = scenarios.project({ jest: major, files: 5, tag: 'mp', holdMs: 100, dirs: ['api', 'jobs'], configSource: MULTI_PROJECT })

@@ -2,20 +2,20 @@
  * The seed scenario on Jest, many times over: 2 files, maxWorkers 4. Jest forks 4 worker processes for
  * them, and which ids get the files is Jest's business: a plan that trusted the file count without
  * knowing that only ids 1..min(files, maxWorkers) can get one would fail now and then, so one passing run
- * proves little. Each run is cold (no timing cache), so every run really uses workers; `npm test` runs a few
- * per version (E2E_SEED_RUNS), to stay within its time budget, and `npm run stress` runs hundreds.
+ * proves little. Each run is cold (no timing cache), so every run really uses workers; `npm test` runs it once
+ * per version and `npm run test:full` a few times (E2E_SEED_RUNS, support/tier.ts); `pnpm stress` runs hundreds.
  */
 import { describe, expect, test } from 'vitest'
 import {
   describeRun, dropDatabase, isolationProblems, JEST_VERSIONS, leftoverClones, runJest, useJestScenarios, type JestMajor, jestMatrixRow
 } from '../support/jest-harness.js'
+import { SEED_RUNS as RUNS } from '../support/tier.js'
 
-const RUNS = Number(process.env.E2E_SEED_RUNS ?? 3)
 const scenarios = useJestScenarios()
 
 describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
   test(`2 files, maxWorkers 4: ${RUNS} runs, 0 failures`, async () => {
-    jestMatrixRow(major, { mode: 'run', scenario: `seed ×${RUNS}` })
+    jestMatrixRow(major, { mode: 'run', scenario: 'seed' })
     // One scenario dir and one prefix for all runs: the template is built once and reused after.
     const project = scenarios.project({ jest: major, files: 2, tag: `s${major}`, holdMs: 80, config: { maxWorkers: 4 } })
     const failures: string[] = []

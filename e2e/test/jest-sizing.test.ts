@@ -10,6 +10,7 @@ import {
   describeRun, expectIsolated, isolationProblems, JEST_VERSIONS, leftoverClones, runJest, useJestScenarios, type JestMajor, jestMatrixRow,
   type JestProject,
 } from '../support/jest-harness.js'
+import { testIf, tier } from '../support/tier.js'
 
 /**
  * Rewrites the timing cache Jest's sequencer keeps in the project's cacheDirectory (`perf-cache-<config id>`:
@@ -29,7 +30,9 @@ function setTimings(project: JestProject, ms: number, firstMs = ms): void {
 const scenarios = useJestScenarios()
 
 describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
-  test.each([
+  // Jest 29's in-band flags run in every run; the rest of Jest 29 in a full run (support/tier.ts).
+  const newest = major === 30
+  testIf(newest).each([
     [1, 1], [3, 3], [7, 4], [20, 4],
   ])('%i files, maxWorkers 4: %i clones, every file on its worker\'s own clone', async (files, clones) => {
     jestMatrixRow(major, { mode: 'run', scenario: `${files} files, maxWorkers 4` })
@@ -47,11 +50,12 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
     expect(await leftoverClones(project.prefix)).toEqual([])
   })
 
-  test.each([
+  // -i is --runInBand's alias: in a full run only.
+  test.each(tier<[string, string[]]>([
     ['--runInBand', ['--runInBand']],
     ['-i', ['-i']],
     ['--detectOpenHandles', ['--detectOpenHandles']],
-  ])('%s: one clone, every file on JEST_WORKER_ID 1', async (flag, args) => {
+  ], [['--runInBand', ['--runInBand']], ['--detectOpenHandles', ['--detectOpenHandles']]]))('%s: one clone, every file on JEST_WORKER_ID 1', async (flag, args) => {
     jestMatrixRow(major, { mode: 'in band', scenario: String(flag) })
     const project = scenarios.project({ jest: major, files: 3, tag: 'ib', holdMs: 60, config: { maxWorkers: 4 } })
     const r = await runJest(project, { args })
@@ -65,7 +69,7 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
     expect(await leftoverClones(project.prefix)).toEqual([])
   })
 
-  test('the timing cache flips an identical run: to workers when cold or when a file is known slow, in band when every file is known fast; every file on its worker id\'s clone each time', async () => {
+  testIf(newest)('the timing cache flips an identical run: to workers when cold or when a file is known slow, in band when every file is known fast; every file on its worker id\'s clone each time', async () => {
     jestMatrixRow(major, { mode: 'in band', scenario: 'timing cache flip' })
     const project = scenarios.project({ jest: major, files: 3, tag: 'tc', holdMs: 20, config: { maxWorkers: 3 } })
     const cold = await runJest(project)
@@ -93,7 +97,7 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
     expect(await leftoverClones(project.prefix)).toEqual([])
   })
 
-  test('workerIdleMemoryLimit: recycled workers keep their id, and one file still goes to a worker', async () => {
+  testIf(newest)('workerIdleMemoryLimit: recycled workers keep their id, and one file still goes to a worker', async () => {
     jestMatrixRow(major, { mode: 'run', scenario: 'workerIdleMemoryLimit' })
     // 1000 bytes: every worker is over the limit after every file, so Jest replaces it (same id) each time.
     const project = scenarios.project({ jest: major, files: 6, tag: 'wm', holdMs: 40, config: { maxWorkers: 2, workerIdleMemoryLimit: 1000 } })
@@ -118,7 +122,7 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
     expect(await leftoverClones(one.prefix)).toEqual([])
   })
 
-  test('--shard=1/2 and --shard=2/2 at the same time against one server: both pass, no collision, both clean up', async () => {
+  testIf(newest)('--shard=1/2 and --shard=2/2 at the same time against one server: both pass, no collision, both clean up', async () => {
     jestMatrixRow(major, { mode: 'shard 1/2 + 2/2', scenario: '6 files, both at once' })
     const project = scenarios.project({ jest: major, files: 6, tag: 'sh', holdMs: 100, config: { maxWorkers: 2 } })
     const [a, b] = await Promise.all([
@@ -141,7 +145,7 @@ describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
     expect(await leftoverClones(project.prefix)).toEqual([])
   })
 
-  test('a testSequencer that is not workerdb\'s: clones for all maxWorkers, said once', async () => {
+  testIf(newest)('a testSequencer that is not workerdb\'s: clones for all maxWorkers, said once', async () => {
     jestMatrixRow(major, { mode: 'run', scenario: 'foreign testSequencer' })
     const project = scenarios.project({
       jest: major, files: 2, tag: 'sq', holdMs: 60,

@@ -9,10 +9,12 @@ import { describe, expect, test } from 'vitest'
 import {
   awaitDroppers, describeRun, jestMatrixRow, killGroup, leftoverClones, runJest, setProbeHold, startJestWatch, useJestScenarios, type JestMajor,
 } from '../support/jest-harness.js'
+import { tier } from '../support/tier.js'
 
 const scenarios = useJestScenarios()
 
-describe.each([29, 30] as const)('jest %i', (major: JestMajor) => {
+// Jest 29 in a full run only (support/tier.ts).
+describe.each(tier<JestMajor>([29, 30], [30]))('jest %i', (major: JestMajor) => {
   test('--watchAll: a rerun reuses the template and every file of every run is on a clone of that run', async () => {
     jestMatrixRow(major, { mode: 'watch', scenario: 'touch → rerun reuses template; killed → next run sweeps' })
     const project = scenarios.project({ jest: major, files: 2, tag: 'w', holdMs: 50, config: { maxWorkers: 2 } })

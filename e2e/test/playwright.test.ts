@@ -15,6 +15,7 @@ import {
   cloneOf as clone, clonesLeft, type Line, PLAYWRIGHT_FIXTURES as FIXTURES, playwrightRunsDir as runsDir, playwrightVersion, RESTART,
   runPlaywright as run, type Scenario, SEED, spec, writeScenario,
 } from '../support/playwright.js'
+import { SEED_RUNS, testIf } from '../support/tier.js'
 import { childEnv, E2E_PREFIX_START, FIXTURES_DIR, randomPrefix, readLines, removeScenario, sweepStaleIn } from '../support/scenario.js'
 
 afterEach(killAll)
@@ -42,8 +43,8 @@ afterAll(async () => {
 describe.each(FIXTURES)('%s', (fixture) => {
   const version = playwrightVersion(fixture)
 
-  test(`playwright ${version}: the seed scenario (2 spec files, workers: 4), 3 runs: every test on its own worker's clone`, () => matrix(version, 'run', 'seed ×3', async () => {
-    for (let i = 0; i < 3; i++) {
+  test(`playwright ${version}: the seed scenario (2 spec files, workers: 4), ${SEED_RUNS} run(s): every test on its own worker's clone`, () => matrix(version, 'run', 'seed', async () => {
+    for (let i = 0; i < SEED_RUNS; i++) {
     const s = writeScenario(fixture, 'seed', SEED.specs(), SEED.config)
     scenarios.push(s)
     const r = await runPlaywright(fixture, s)
@@ -53,7 +54,8 @@ describe.each(FIXTURES)('%s', (fixture) => {
     }
   }))
 
-  test(`playwright ${version}: a failing test replaces its worker (a new workerIndex); the replacement gets the same clone, emptied`, () => matrix(version, 'run', 'failing test → replaced worker, same clone emptied', async () => {
+  // The newest version in every run; the others' in a full run (support/tier.ts).
+  testIf(fixture === FIXTURES[0])(`playwright ${version}: a failing test replaces its worker (a new workerIndex); the replacement gets the same clone, emptied`, () => matrix(version, 'run', 'failing test → replaced worker, same clone emptied', async () => {
     const s = writeScenario(fixture, 'restart', RESTART.specs(), RESTART.config)
     scenarios.push(s)
     const r = await runPlaywright(fixture, s)
@@ -64,7 +66,7 @@ describe.each(FIXTURES)('%s', (fixture) => {
     expect(await clonesLeft(s.prefix)).toEqual([])
   }))
 
-  test(`playwright ${version}: a spec that imports '@playwright/test' itself gets its worker's clone too, never the DATABASE_URL around it`, () => matrix(version, 'run', "spec importing '@playwright/test'", async () => {
+  testIf(fixture === FIXTURES[0])(`playwright ${version}: a spec that imports '@playwright/test' itself gets its worker's clone too, never the DATABASE_URL around it`, () => matrix(version, 'run', "spec importing '@playwright/test'", async () => {
     const raw = `const { appendFileSync } = require('node:fs')
 const { test } = require('@playwright/test')
 test('raw', async ({}, testInfo) => {

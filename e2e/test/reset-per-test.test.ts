@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { adminQuery, describeRun, dropDatabase, leftoverClones, runVitest, serverUrl, uniquePrefix, useScenarios, type Major } from '../support/harness.js'
 import { describeRun as describeJestRun, runJest, useJestScenarios, type JestMajor } from '../support/jest-harness.js'
 import { fileHead, RESET_MIGRATION, type FileKind } from '../support/reset-files.js'
+import { tier } from '../support/tier.js'
 
 const vitestScenarios = useScenarios()
 const jestScenarios = useJestScenarios()
@@ -107,9 +108,10 @@ function check(lines: Line[], output: string, info: string): void {
 describe('reset per test', () => {
   // Vitest 3 too: the hooks come from the running Vitest, whichever that is. With isolation off, one process
   // runs file after file with its globals kept: each file's connection must still end with the file.
-  test.each([
+  // Vitest 3 with isolation off in a full run only (support/tier.ts).
+  test.each(tier<[Major, string, object]>([
     [4, 'isolated', {}], [3, 'isolated', {}], [4, 'isolate: false', { isolate: false }], [3, 'isolate: false', { isolate: false }],
-  ] as const)('vitest %i (%s): with 2 workers, test 2 of every file sees none of the rows test 1 wrote', async (major: Major, _how: string, extra: object) => {
+  ], [[4, 'isolated', {}], [3, 'isolated', {}], [4, 'isolate: false', { isolate: false }]]))('vitest %i (%s): with 2 workers, test 2 of every file sees none of the rows test 1 wrote', async (major: Major, _how: string, extra: object) => {
     const files: Record<string, string> = { 'migrations/0002_app.sql': RESET_MIGRATION, 'test/tx.test.mjs': transactionFile('vitest') }
     for (const f of FILES) files[`test/${f}.test.mjs`] = writerFile('vitest', f)
     const project = vitestScenarios.project({

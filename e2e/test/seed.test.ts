@@ -1,19 +1,20 @@
 /**
  * The seed scenario, many times over: 2 files, maxWorkers 4, pool forks. A plan sized to the file count
  * (2) while the pool can hand out ids up to 4 is exactly the bug workerdb exists to avoid; it shows up only
- * now and then (which ids a run gets varies), so one passing run proves little. `npm test` runs it a few
- * times per version (E2E_SEED_RUNS), to stay within its time budget; `npm run stress` runs it hundreds.
+ * now and then (which ids a run gets varies), so one passing run proves little. `npm test` runs it once
+ * per version and `npm run test:full` a few times (E2E_SEED_RUNS, support/tier.ts), to stay within their
+ * time budgets; `pnpm stress` runs it hundreds of times.
  */
 import { describe, expect, test } from 'vitest'
 import {
   describeRun, dropDatabase, isolationProblems, leftoverClones, runVitest, useScenarios, vitestMatrix, type Major,
 } from '../support/harness.js'
+import { SEED_RUNS as RUNS } from '../support/tier.js'
 
-const RUNS = Number(process.env.E2E_SEED_RUNS ?? 3)
 const scenarios = useScenarios()
 
 describe.each([4, 3] as const)('vitest %i', (major: Major) => {
-  test(`2 files, maxWorkers 4, forks: ${RUNS} runs, 0 failures`, () => vitestMatrix(major, { pool: 'forks', mode: 'run', scenario: `seed ×${RUNS}` }, async () => {
+  test(`2 files, maxWorkers 4, forks: ${RUNS} runs, 0 failures`, () => vitestMatrix(major, { pool: 'forks', mode: 'run', scenario: 'seed' }, async () => {
     // One scenario dir and one prefix for all runs: the template is built once and reused after.
     const project = scenarios.project({ vitest: major, files: 2, tag: `s${major}`, holdMs: 80, config: { pool: 'forks', maxWorkers: 4 } })
     const failures: string[] = []

@@ -4,10 +4,12 @@
  */
 import { describe, expect, test } from 'vitest'
 import { describeRun, expectIsolated, leftoverClones, runVitest, useScenarios, type Major } from '../support/harness.js'
+import { tier } from '../support/tier.js'
 
 const scenarios = useScenarios()
 
-describe.each([4, 3] as const)('vitest %i', (major: Major) => {
+// Vitest 3 in a full run only (support/tier.ts): nothing here differs by major.
+describe.each(tier<Major>([4, 3], [4]))('vitest %i', (major: Major) => {
   test('the second run reuses the template and runs no migration', async () => {
     const project = scenarios.project({ tag: `t${major}`, vitest: major, files: 3, holdMs: 50, config: { pool: 'forks', maxWorkers: 2 } })
 

@@ -47,6 +47,19 @@ describe('renderMatrix', () => {
     ])
   })
 
+  test('a scenario only the full run runs shows as such when this run did not record it, and as what happened when it did', () => {
+    const scenarios = [listed({}), listed({ scenario: 'vmThreads', full: true }), listed({ version: '3.2.7', scenario: 'older', full: true })]
+    expect(table(renderMatrix([row({})], { header, scenarios })).slice(1)).toEqual([
+      '| vitest | 3.2.7 | forks | run | ◇ older | ◇ full run only |',
+      '| vitest | 4.1.12 | forks | run | ✓ seed ×30<br>◇ vmThreads | ✅ pass (1 more in the full run) |',
+    ])
+    // A full run records them: their results show, a failure among them too.
+    expect(table(renderMatrix([row({}), row({ scenario: 'vmThreads', result: 'fail' }), row({ version: '3.2.7', scenario: 'older' })], { header, scenarios })).slice(1)).toEqual([
+      '| vitest | 3.2.7 | forks | run | ✓ older | ✅ pass |',
+      '| vitest | 4.1.12 | forks | run | ✓ seed ×30<br>✗ vmThreads | ❌ 1 of 2 failed |',
+    ])
+  })
+
   test('the stamp names the run and its commit (and says when the tree had changes)', () => {
     expect(renderMatrix([row({})], { header })).toContain('_Run 20260630T120000Z-42, started 2026-06-30 12:00 UTC on commit `0123456789ab`._')
     expect(renderMatrix([row({})], { header: { ...header, dirty: true } })).toContain('on commit `0123456789ab` with uncommitted changes._')

@@ -13,8 +13,9 @@ import {
   describeRun, dropDatabase, isolationProblems, leftoverClones, node22Path, runVitest, useScenarios,
   VITEST_VERSIONS, vitestMatrix,
 } from '../support/harness.js'
+import { SEED_RUNS } from '../support/tier.js'
 
-const RUNS = Number(process.env.E2E_SEED_RUNS_V5 ?? process.env.E2E_SEED_RUNS ?? 3)
+const RUNS = Number(process.env.E2E_SEED_RUNS_V5 ?? SEED_RUNS)
 const scenarios = useScenarios()
 
 describe('vitest 5', () => {
@@ -25,7 +26,7 @@ describe('vitest 5', () => {
     expect(execFileSync(node, ['--version'], { encoding: 'utf8' })).toMatch(/^v22\./)
   })
 
-  test(`seed: 2 files, maxWorkers 4, forks: ${RUNS} runs, 0 failures`, () => vitestMatrix(5, { pool: 'forks', mode: 'run', scenario: `seed ×${RUNS}` }, async () => {
+  test(`seed: 2 files, maxWorkers 4, forks: ${RUNS} runs, 0 failures`, () => vitestMatrix(5, { pool: 'forks', mode: 'run', scenario: 'seed' }, async () => {
     const project = scenarios.project({ vitest: 5, files: 2, tag: 's5', holdMs: 80, config: { pool: 'forks', maxWorkers: 4 } })
     const failures: string[] = []
     const poolIds = new Map<string, number>()
