@@ -18,7 +18,7 @@ import {
   adminQuery, describeRun, isolationProblems, runVitest, useScenarios, type Project, type RunResult,
 } from '../support/harness.js'
 import {
-  describeRun as describeJestRun, isolationProblems as jestIsolationProblems, MIGRATION_SQL, runJest, useJestScenarios,
+  describeRun as describeJestRun, isolationProblems as jestIsolationProblems, jestMatrixRow, MIGRATION_SQL, runJest, useJestScenarios,
   type JestProject, type JestRunResult,
 } from '../support/jest-harness.js'
 import {
@@ -303,6 +303,8 @@ describe('Ctrl-C (SIGINT to the process group) during tests', () => {
 
 describe('Jest 29 --bail', () => {
   test('skips globalTeardown: the next run sweeps the clones and the manifest it left', async () => {
+    // The matrix's Jest 29 bail row in every run (jest-errors.test.ts has it on Jest 29 in a full run only).
+    jestMatrixRow(29, { mode: 'bail', scenario: '--bail, next run sweeps' })
     const project = jestScenarios.project({
       jest: 29, files: 3, tag: 'cbl', holdMs: 400, config: { maxWorkers: 4 },
       extraFiles: { 'test/fails.test.js': `test('fails at once', () => { expect(1).toBe(2) })\n` },
