@@ -14,7 +14,7 @@ import { tier } from '../support/tier.js'
 const scenarios = useJestScenarios()
 
 // Jest 29 in a full run only (support/tier.ts).
-describe.each(tier<JestMajor>([29, 30], [30]))('jest %i', (major: JestMajor) => {
+describe.each(tier<JestMajor>([29, 30], (major) => major === 30))('jest %i', (major: JestMajor) => {
   test('--watchAll: a rerun reuses the template and every file of every run is on a clone of that run', async () => {
     jestMatrixRow(major, { mode: 'watch', scenario: 'touch → rerun reuses template; killed → next run sweeps' })
     const project = scenarios.project({ jest: major, files: 2, tag: 'w', holdMs: 50, config: { maxWorkers: 2 } })

@@ -111,7 +111,7 @@ describe('reset: truncate between test files', () => {
   })
 
   // Jest 29 in a full run only (support/tier.ts): the setup file runs the same way on both.
-  test.each(tier<JestMajor>([29, 30], [30]))('jest %i: files sharing one worker process each start from empty tables; ledger and kept rows survive', async (major: JestMajor) => {
+  test.each(tier<JestMajor>([29, 30], (major) => major === 30))('jest %i: files sharing one worker process each start from empty tables; ledger and kept rows survive', async (major: JestMajor) => {
     const files: Record<string, string> = { 'migrations/0002_app.sql': RESET_MIGRATION, 'test/tx.test.js': transactionFile('jest') }
     for (const f of FILES) files[`test/${f}.test.js`] = writerFile('jest', f)
     const project = jestScenarios.project({
