@@ -240,14 +240,17 @@ describe.skipIf(skip).each(MYSQL_FAMILY)("$label in a container: `dialect: 'mysq
     expect(await portRefuses(c!.port)).toBe(true)
   })
 
-  test(`reuse: true keeps the ${server.label} container and its template across two runs, with the fast settings`, async () => {
+  test(`reuse: true keeps the ${server.label} container and its template across two runs, with the fast settings and its data in memory`, async () => {
     requireEngine()
     try {
       const project = familyProject(`tcw${server.module[1]}`, { dialect: 'mysql', server: { testcontainers: { image: server.image, reuse: true } } })
       const first = await runVitest(project, { embedded: true, timeoutMs: 180_000 })
       expect(isolationProblems(project, first), describeRun(first)).toEqual([])
       const c1 = startedContainer(first.stderr)
-      expect(containers([], server.image), 'the reused container must outlive the run').toHaveLength(1)
+      const kept = containers([], server.image)
+      expect(kept, 'the reused container must outlive the run').toHaveLength(1)
+      // Its data dir on a tmpfs (containerMemory), not the container's disk.
+      expect(docker(['exec', kept[0]!, 'stat', '-f', '-c', '%T', '/var/lib/mysql'])).toEqual({ ok: true, out: 'tmpfs' })
       const second = await runVitest(project, { embedded: true, timeoutMs: 180_000 })
       const info = describeRun(second)
       expect(isolationProblems(project, second), info).toEqual([])

@@ -8,7 +8,7 @@ import { validateOptions } from '../src/config/validate.js'
 import { isWorkerDbError, type WorkerDbError } from '../src/errors.js'
 import type { Logger } from '../src/log.js'
 import { chooseServer, startServer, type ServerProbe } from '../src/server/index.js'
-import { startTestcontainers } from '../src/server/testcontainers.js'
+import { containerMemory, MYSQL_DATA_DIR, startTestcontainers } from '../src/server/testcontainers.js'
 import { detectContainerRuntime, detectLocalRuntime, type RuntimeDetection } from '../src/server/testcontainers/detect.js'
 import { findTestcontainers, installHint, testcontainersMajorFor, testcontainersUsable } from '../src/server/testcontainers/package.js'
 import { removeOrphanContainers } from '../src/server/testcontainers/guard.js'
@@ -176,7 +176,7 @@ describe('chooseServer', () => {
 describe('config validation', () => {
   const bad = (server: unknown) => () => validateOptions({ server }, 'test')
   it('accepts the testcontainers shapes', () => {
-    for (const server of [{ testcontainers: true }, { testcontainers: {} }, { testcontainers: { image: 'postgres:16', reuse: true } }]) {
+    for (const server of [{ testcontainers: true }, { testcontainers: {} }, { testcontainers: { image: 'postgres:16', reuse: true } }, { testcontainers: { memory: false } }]) {
       expect(() => validateOptions({ server }, 'test')).not.toThrow()
     }
   })
@@ -184,9 +184,40 @@ describe('config validation', () => {
     expect(bad({ testcontainers: 'yes' })).toThrow(/E_CONFIG: test: `server.testcontainers` must be an object or true/)
     expect(bad({ testcontainers: { image: '' } })).toThrow(/image` must be a non-empty image name/)
     expect(bad({ testcontainers: { reuse: 'no' } })).toThrow(/reuse` must be true or false/)
-    expect(bad({ testcontainers: { imgae: 'postgres:16' } })).toThrow(/unknown option "server.testcontainers.imgae"[\s\S]*Known options: image, reuse/)
+    expect(bad({ testcontainers: { memory: 'off' } })).toThrow(/memory` must be true or false/)
+    expect(bad({ testcontainers: { imgae: 'postgres:16' } })).toThrow(/unknown option "server.testcontainers.imgae"[\s\S]*Known options: image, reuse, memory/)
     expect(bad({ testcontainers: {}, url: 'postgresql://x@h/postgres' })).toThrow(/has "testcontainers" and "url"/)
     expect(bad({ docker: {} })).toThrow(/no "url", "embedded" or "testcontainers" key/)
+  })
+})
+
+describe('containerMemory: where a container keeps its data', () => {
+  it('MariaDB and MySQL keep their data dir in memory unless memory is false', () => {
+    for (const kind of ['mariadb', 'mysql'] as const) {
+      expect(containerMemory(kind, undefined)).toEqual({ [MYSQL_DATA_DIR]: 'rw' })
+      expect(containerMemory(kind, true)).toEqual({ [MYSQL_DATA_DIR]: 'rw' })
+      expect(containerMemory(kind, false)).toEqual({})
+    }
+  })
+
+  it('PostgreSQL gets none, and refuses the option with E_CONFIG naming the fix', () => {
+    expect(containerMemory('postgres', undefined)).toEqual({})
+    for (const memory of [true, false]) {
+      let err: unknown
+      try {
+        containerMemory('postgres', memory)
+      } catch (e) {
+        err = e
+      }
+      expect(isWorkerDbError(err) && err.code).toBe('E_CONFIG')
+      expect((err as WorkerDbError).hint).toMatch(/Remove `memory`[\s\S]*embedded/)
+    }
+  })
+
+  it('a PostgreSQL container with memory set is refused before any engine is looked for', async () => {
+    const err = await rejection(startTestcontainers({ memory: true }, captureLog(), { dirs: [CORE_DIR], detect: () => { throw new Error('no engine lookup expected') } }))
+    expect(err.code).toBe('E_CONFIG')
+    expect(err.message).toMatch(/applies to MariaDB and MySQL containers/)
   })
 })
 

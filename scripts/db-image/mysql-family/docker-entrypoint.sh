@@ -1,12 +1,18 @@
 #!/bin/sh
 # The entrypoint of workerdb's local MariaDB and MySQL images (see their Dockerfiles): the official images'
 # contract on a data dir made at build time — MARIADB_* (MariaDB's names) or MYSQL_* (both images' names).
-# Runs as the mysql user.
 set -eu
 
 if command -v mariadbd >/dev/null 2>&1; then server=mariadbd client=mariadb; else server=mysqld client=mysql; fi
 case "${1:-}" in -*) set -- "$server" "$@" ;; esac
 [ "${1:-}" = "$server" ] || exec "$@"
+
+# Started as root, as the official images are: the data dir is made the mysql user's (a tmpfs mounted over
+# it is root's), then the server and this script's setup run as that user.
+if [ "$(id -u)" = 0 ]; then
+  chown mysql:mysql /var/lib/mysql
+  exec setpriv --reuid=mysql --regid=mysql --init-groups "$0" "$@"
+fi
 
 root_password="${MARIADB_ROOT_PASSWORD:-${MYSQL_ROOT_PASSWORD:-}}"
 empty_ok="${MARIADB_ALLOW_EMPTY_ROOT_PASSWORD:-${MYSQL_ALLOW_EMPTY_PASSWORD:-}}"
@@ -16,6 +22,12 @@ password="${MARIADB_PASSWORD:-${MYSQL_PASSWORD:-}}"
 
 ident() { printf '`%s`' "$(printf '%s' "$1" | sed 's/`/``/g')"; }
 literal() { printf "'%s'" "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g")"; }
+
+# An empty data dir (a tmpfs mounted over it: workerdb's containers keep their data in memory) gets the one
+# made at build time, as the official images make theirs on a first start.
+if [ -z "$(ls -A /var/lib/mysql)" ]; then
+  find /usr/share/workerdb/datadir -mindepth 1 -maxdepth 1 -exec cp -a {} /var/lib/mysql/ \;
+fi
 
 if [ ! -f /var/lib/mysql/.env-applied ]; then
   if [ -z "$root_password" ] && [ -z "$empty_ok" ]; then

@@ -111,10 +111,11 @@ function validateTestcontainers(so: Record<string, unknown>, fail: (what: string
   if (typeof t !== 'object' || t === null || Array.isArray(t)) fail('`server.testcontainers` must be an object or true', example)
   const to = t as Record<string, unknown>
   for (const k of Object.keys(to)) {
-    if (k !== 'image' && k !== 'reuse') fail(`unknown option "server.testcontainers.${k}"`, `Known options: image, reuse. ${example}`)
+    if (k !== 'image' && k !== 'reuse' && k !== 'memory') fail(`unknown option "server.testcontainers.${k}"`, `Known options: image, reuse, memory. ${example}`)
   }
   if (to.image !== undefined && (typeof to.image !== 'string' || !to.image.trim())) fail('`server.testcontainers.image` must be a non-empty image name', example)
   if (to.reuse !== undefined && typeof to.reuse !== 'boolean') fail('`server.testcontainers.reuse` must be true or false', example)
+  if (to.memory !== undefined && typeof to.memory !== 'boolean') fail('`server.testcontainers.memory` must be true or false', 'MariaDB and MySQL containers keep their data in memory unless it is false.')
 }
 
 function validateMigrate(m: unknown, fail: (what: string, fix: string) => never): void {

@@ -31,6 +31,27 @@ export const MARIADB_FAST_ARGS = ['--innodb-flush-log-at-trx-commit=0', '--innod
 /** MySQL's (≥ 8.0): the same three, in the spelling MySQL 8.4 and 9 take for the doublewrite buffer. */
 export const MYSQL_FAST_ARGS = ['--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=OFF', '--skip-log-bin']
 
+/** Where the official `mariadb` and `mysql` images (and workerdb's local ones) keep their data. */
+export const MYSQL_DATA_DIR = '/var/lib/mysql'
+
+/**
+ * Pure: the in-memory file systems a container of `kind` gets. MariaDB and MySQL keep their data dir in
+ * memory unless `memory` is false: no setting spares a throwaway server the syncs of every CREATE TABLE
+ * and of each page a small table grows by (about 2,700 a clone of a 50-table template), which bound its
+ * clones on a disk (docs/performance.md). PostgreSQL's container runs with fsync off, and its images check
+ * their data dir's owner, which a tmpfs mounted over it does not keep: `memory` is refused there.
+ */
+export function containerMemory(kind: ContainerKind, memory: boolean | undefined): Record<string, string> {
+  if (kind === 'postgres') {
+    if (memory !== undefined) {
+      throw new WorkerDbError('E_CONFIG', '`server.testcontainers.memory` applies to MariaDB and MySQL containers, and this one runs PostgreSQL',
+        'Remove `memory`: a PostgreSQL container runs with fsync off already. For PostgreSQL data in memory, use the embedded server ({ embedded: { memory: true } }).')
+    }
+    return {}
+  }
+  return memory === false ? {} : { [MYSQL_DATA_DIR]: 'rw' }
+}
+
 /** Root's URL of a MariaDB or MySQL container: workerdb creates and drops databases, and ends sessions on them. */
 const rootUrl = (started: StartedContainer) => started.getConnectionUri(true)
 
@@ -99,6 +120,12 @@ export interface TestcontainersOptions {
    * skip migrations. workerdb then never stops it; `TESTCONTAINERS_REUSE_ENABLE=false` turns reuse off.
    */
   reuse?: boolean
+  /**
+   * MariaDB and MySQL: keep the server's data dir in memory (a tmpfs), spared the syncs that bound clones
+   * and migrations on a disk. Default: true; false keeps it on the container's disk, for a template too
+   * large for RAM. Not for PostgreSQL (containerMemory).
+   */
+  memory?: boolean
 }
 
 export interface StartTestcontainersDeps {
@@ -115,6 +142,7 @@ export async function startTestcontainers(opts: TestcontainersOptions, log: Logg
   const env = deps.env ?? process.env
   const kindName = deps.kind ?? 'postgres'
   const kind = KIND[kindName]
+  const memory = containerMemory(kindName, opts.memory)
   // The variable lets a CI without registry access point every project at its own image without editing configs.
   const image = opts.image || defaultImage(kindName, env)
   const runtime = (deps.detect ?? (() => detectLocalRuntime(env)))()
@@ -150,6 +178,7 @@ export async function startTestcontainers(opts: TestcontainersOptions, log: Logg
     let c = kind.setup(new Container(image))
     if (guard) c = c.withLabels(guard.labels)
     if (reuse) c = c.withReuse()
+    if (Object.keys(memory).length) c = c.withTmpFs(memory)
     container = await c.start()
   } catch (err) {
     // A container created before the failure (a health check that timed out) goes now, not at the run's end.

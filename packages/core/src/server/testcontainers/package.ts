@@ -93,6 +93,8 @@ export interface DbContainer {
   withCommand(command: string[]): DbContainer
   withLabels(labels: Record<string, string>): DbContainer
   withReuse(): DbContainer
+  /** Mount points of the container's own in-memory file systems, with their mount options. */
+  withTmpFs(mounts: Record<string, string>): DbContainer
   start(): Promise<StartedContainer>
 }
 export type DbContainerClass = new (image: string) => DbContainer
