@@ -45,19 +45,25 @@ const sessionsOf = (n) => (n === undefined ? '' : ` (tables made and filled over
  * The reading of a mysql row's two lines (MariaDB's or MySQL's): the ratio at 4 at once against the goal, and
  * what bounds a clone from below, in the record's figures.
  */
-function mysqlFloor(my, product, server) {
+function mysqlFloor(my, product, key, server = {}) {
   const c = my.four.copyCpu ?? {}
   const why = product === 'MariaDB'
     ? 'MariaDB syncs its DDL log, the `.frm` and the new `.ibd` at each `CREATE TABLE`, and an `.ibd` twice for each page a table under 64 pages grows by. '
     : ''
   // "The same" only when the counts are within 5 % of each other.
   const same = my.one.dumpFsyncs !== undefined && Math.abs(my.one.copyFsyncs - my.one.dumpFsyncs) <= 0.05 * Math.max(my.one.copyFsyncs, my.one.dumpFsyncs)
-  const syncs = my.durable
-    ? `Both ways pay ${same ? 'the same' : 'about as many'} syncs to disk (${my.one.copyFsyncs} InnoDB fsyncs for workerdb's clone, ${my.one.dumpFsyncs ?? '–'} for the dump's, server-wide counts)${why ? `: ${why}` : '. '}`
-    : '(This server does not wait for the disk at each commit: innodb_flush_log_at_trx_commit is not 1.) '
+  const syncs = server.memory
+    ? `This is the server workerdb starts itself: its data dir is in memory, so the syncs both ways make (${my.one.copyFsyncs} InnoDB fsyncs for workerdb's clone, ${my.one.dumpFsyncs ?? '–'} for the dump's) wait for no disk. `
+    : my.durable
+      ? `Both ways pay ${same ? 'the same' : 'about as many'} syncs to disk (${my.one.copyFsyncs} InnoDB fsyncs for workerdb's clone, ${my.one.dumpFsyncs ?? '–'} for the dump's, server-wide counts)${why ? `: ${why}` : '. '}`
+      : '(This server does not wait for the disk at each commit: innodb_flush_log_at_trx_commit is not 1.) '
   const saved = product === 'MariaDB' ? 'no text to print and parse, and each table made with its rows in one `CREATE TABLE … SELECT`' : 'no text to print and parse'
   const cpu = my.one.copyCpu?.serverCpuMsPerClone !== undefined && my.one.dumpCpu?.serverCpuMsPerClone !== undefined
     ? `What workerdb saves is the server's CPU: ${ms(my.one.copyCpu.serverCpuMsPerClone)} per clone against ${ms(my.one.dumpCpu.serverCpuMsPerClone)} (${saved}). `
+    : ''
+  // MySQL's inserts, profiled with perf: each row goes into its B-trees one at a time, the dump's rows as the copy's.
+  const rows = product === 'MySQL'
+    ? 'MySQL puts each row into each of its indexes one at a time both ways (it has no bulk load into an empty table, which MariaDB has with the checks off), so the rows\' CPU, which both pay, is the floor: workerdb saves only the text. '
     : ''
   const rest = c.serverCores !== undefined && c.benchCores !== undefined ? Math.max(0, c.machineCores - c.serverCores - c.benchCores) : undefined
   const busy = c.machineCores === undefined ? ''
@@ -65,9 +71,10 @@ function mysqlFloor(my, product, server) {
   const bound = my.four.cpuFloorMs === undefined ? ''
     : `workerdb's 4 copies cost the server ${ms(c.serverCpuMsPerClone * 4)} of CPU, so even with all ${my.cores} cores to themselves they could not take less than ${ms(my.four.cpuFloorMs)}; ` +
       `they took ${ms(my.four.copyMs)}${busy}${my.cpuBound === undefined ? '' : my.cpuBound ? `: CPU-bound on this ${my.cores}-core machine` : ': not every core was busy, so the rest is waiting for those syncs'}. `
-  return `${product} (the two rows on **${server}**): workerdb's clone is ${faster(my.four.ratio)} than \`mysqldump | mysql\` with 4 at once (the goal: ≥ ${my.goal}×, ${my.goalMet ? 'met' : 'not met'}) and ${faster(my.one.ratio)} one alone. ` +
-    syncs + cpu + bound + 'Going below the syncs takes transportable tablespaces ' +
+  const below = server.memory ? '' : 'Going below the syncs takes transportable tablespaces ' +
     '(`FLUSH TABLES … FOR EXPORT`, copying the `.ibd` files, `ALTER TABLE … IMPORT TABLESPACE`), which need the server\'s datadir: a server reached by URL does not give it.'
+  return `${product} (the two rows on **${key}**): workerdb's clone is ${faster(my.four.ratio)} than \`mysqldump | mysql\` with 4 at once (the goal: ≥ ${my.goal}×, ${my.goalMet ? 'met' : 'not met'}) and ${faster(my.one.ratio)} one alone. ` +
+    (syncs + cpu + rows + bound + below).trimEnd()
 }
 
 /** Pure: a bench record → the markdown between the markers. */
@@ -174,7 +181,8 @@ export function renderPerformance(rec) {
   }
   const sc = rows.scaling?.embedded
   if (sc) add(`scaling N = ${sc.points.map((p) => p.n).join(', ')}`, sv('scaling', 'embedded'), sc.points.map((p) => ms(p.ms)).join(', '), '', `≈ ${sc.fixedMs} ms + ${sc.perCloneMs} ms per clone (r² ${sc.r2}); peak RSS ${Math.min(...sc.points.map((p) => p.peakRssMb))}–${Math.max(...sc.points.map((p) => p.peakRssMb))} MB`)
-  // The mysql row on each server it ran on: MariaDB's (server key mysql) and MySQL's (mysql-container).
+  // The mysql row on each server it ran on: MariaDB's (server key mysql), MySQL's (mysql-container), and both
+  // as workerdb starts them (own-mariadb, own-mysql).
   // A server the bench started in a container (it has an image) ran the baseline in it too.
   const mysqlRows = Object.entries(rows.mysql ?? {}).map(([key, my]) => ({ key, my, product: rec.servers[key]?.product ?? 'MariaDB', inContainer: Boolean(rec.servers[key]?.image) }))
   for (const { key, my, product, inContainer } of mysqlRows) {
@@ -203,7 +211,7 @@ export function renderPerformance(rec) {
   }
   if (table.length > 2) lines.push(...table)
   else lines.push('_The record holds no measured row._')
-  for (const { key, my, product } of mysqlRows) if (my.four.ratio !== undefined) lines.push('', mysqlFloor(my, product, key))
+  for (const { key, my, product } of mysqlRows) if (my.four.ratio !== undefined) lines.push('', mysqlFloor(my, product, key, rec.servers[key]))
   if (rec.skipped?.length) lines.push('', `Skipped: ${rec.skipped.map((s) => `${s.row} on ${s.server} (${s.why})`).join('; ')}.`)
   if (rec.errors?.length) lines.push('', `Failed: ${rec.errors.map((e) => `${e.row} on ${e.server ?? 'all'} (${String(e.message).split('\n')[0].slice(0, 200)})`).join('; ')}.`)
   return lines.join('\n')

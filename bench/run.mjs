@@ -42,7 +42,10 @@
  *   mysql       MariaDB at --mysql-url (WORKERDB_TEST_MYSQL_URL, else mysql://root@127.0.0.1:3306; the row is skipped,
  *               with the reason recorded, when nothing answers there), and MySQL in a container the bench starts
  *               of --mysql-image (WORKERDB_TEST_MYSQL_IMAGE, else workerdb/mysql:sid-local; its own mysqldump and
- *               mysql run in it, over its socket; skipped with the reason without Docker or the image): the 50-table schema with 49 foreign keys
+ *               mysql run in it, over its socket; skipped with the reason without Docker or the image), and MariaDB
+ *               and MySQL in containers as workerdb starts them for `dialect: 'mysql'` with no URL (own-mariadb,
+ *               own-mysql: server/testcontainers.ts's fast settings and data dir in memory; images --mariadb-image,
+ *               else WORKERDB_TEST_MARIADB_IMAGE or workerdb/mariadb:10.11-local, and --mysql-image): the 50-table schema with 49 foreign keys
  *               (each table's rows point at the one before) as a template, built and sealed as workerdb does; then
  *               per rep, interleaved: one clone alone and 4 at once by workerdb's copy (engine/clones.ts over
  *               catalog/mysql: the template's definitions, read once per run, replayed, then INSERT … SELECT per
@@ -69,7 +72,7 @@
  * --ns 2,4 · --k 4 · --suite-tx 40 · --overhead-files 8,32 · --budget SECONDS (550: each row on each server
  * gets a weighted share of what is left and stops after the rep under way once past it; a row that would
  * start past the budget is skipped, and 30 s past it the row under way is cut; the record says which) ·
- * --run-timeout SECONDS (180, per child run) · --mysql-url URL · --mysql-image NAME · --sqlite-dir DIR · --out FILE · --update (keep the
+ * --run-timeout SECONDS (180, per child run) · --mysql-url URL · --mysql-image NAME · --mariadb-image NAME · --sqlite-dir DIR · --out FILE · --update (keep the
  * record at --out, replacing only the rows measured now; the record lists such updates, each with the rows still
  * its own) · --no-readme · --json · --loud
  */
@@ -930,7 +933,16 @@ const shq = (s) => `'${String(s).replace(/'/g, "'\\''")}'`
  * MySQL ≥ 8.0) answers. `container`: the MySQL container the bench started (mysqldump and mysql then run in it,
  * the server's own tools, over its socket; its mysqld's CPU is read through the pid this machine sees).
  */
-async function openMysql(url, { from, container } = {}) {
+/** The mysql row's servers that answered, by key, in the order they are measured. */
+function mysqlServers() {
+  return [['mysql', mysqlCtx], ['mysql-container', mysqlContainerCtx], ...Object.entries(ownMysqlCtx)].filter(([, ctx]) => ctx)
+}
+
+/**
+ * A MariaDB or MySQL server for the mysql row. `container`: one the bench started (its tools run in it);
+ * `own`: started as workerdb starts one, with these server settings and its data dir in memory or not.
+ */
+async function openMysql(url, { from, container, own } = {}) {
   const src = await coreSources()
   const mysql = await jiti.import('../packages/core/src/catalog/mysql/index.ts')
   const parts = mysql.parseMysqlUrl(url)
@@ -961,9 +973,11 @@ async function openMysql(url, { from, container } = {}) {
     return {
       src, admin, mon, serverPid, cliArgs, hasCli, password: parts.password, url, container, mariadb,
       server: {
-        label: container ? `${product} ${version} in a container (${container.image}, started by the bench; ${durability})` : `${product} ${version} at ${where} (${durability})`,
+        label: own ? `${product} ${version} in a container as workerdb starts one for \`dialect: 'mysql'\` with no URL (${container.image}, started by the bench; ${own.settings.join(' ')}${own.memory ? ', data dir in memory' : ''})`
+          : container ? `${product} ${version} in a container (${container.image}, started by the bench; ${durability})` : `${product} ${version} at ${where} (${durability})`,
         kind: 'mysql', product, version, host: where, durable: facts.durable, flushLogAtTrxCommit: Number(v.flush), from,
         ...(container ? { image: container.image } : {}),
+        ...(own ? { settings: own.settings, memory: own.memory } : {}),
         ...(serverPid ? { cpuFrom: `/proc/${serverPid}/stat (the server process)` } : {}),
       },
     }
@@ -1354,6 +1368,8 @@ let embedded
 let container
 let mysqlCtx
 let mysqlContainerCtx
+/** The mysql row's servers as workerdb starts them itself (own-mariadb, own-mysql): key → context. */
+const ownMysqlCtx = {}
 let sqliteCtx
 const servers = {} // key → admin url
 let interrupted = false
@@ -1525,6 +1541,36 @@ try {
       }
     }
   }
+  // MariaDB and MySQL as a run with `dialect: 'mysql'` and no URL starts them (server/testcontainers.ts): its
+  // fast settings, its data dir in memory (containerMemory), the tests' local images.
+  if (ONLY.includes('mysql')) {
+    const { startMysqlContainer, mysqlAnswers, MYSQL_IMAGE } = await jiti.import('../test-support/mysql-server.ts')
+    const tc = await jiti.import('../packages/core/src/server/testcontainers.ts')
+    const own = [
+      { key: 'own-mariadb', kind: 'mariadb', image: flag('mariadb-image', process.env.WORKERDB_TEST_MARIADB_IMAGE || 'workerdb/mariadb:10.11-local'), args: tc.MARIADB_FAST_ARGS },
+      { key: 'own-mysql', kind: 'mysql', image: flag('mysql-image', MYSQL_IMAGE), args: tc.MYSQL_FAST_ARGS },
+    ]
+    for (const { key, kind, image, args: serverArgs } of own) {
+      const tmpfs = Object.entries(tc.containerMemory(kind, undefined)).flatMap(([dir, options]) => ['--tmpfs', `${dir}:${options}`])
+      const started = startMysqlContainer(image, serverArgs, tmpfs)
+      if (typeof started === 'string') {
+        result.skipped.push({ row: 'mysql', server: key, why: started })
+        say(`mysql [${key}] skipped: ${started}`)
+        continue
+      }
+      otherCleanups.push(async () => started.remove())
+      try {
+        await mysqlAnswers(started.url)
+        const ctx = await openMysql(started.url, { from: `a container the bench started as workerdb starts one (${image})`, container: { ...started, image }, own: { settings: serverArgs, memory: tmpfs.length > 0 } })
+        ownMysqlCtx[key] = ctx
+        result.servers[key] = ctx.server
+        otherCleanups.push(closing(ctx))
+      } catch (err) {
+        result.skipped.push({ row: 'mysql', server: key, why: String(err.message ?? err).split('\n')[0] })
+        say(`mysql [${key}] skipped: ${result.skipped.at(-1).why}`)
+      }
+    }
+  }
   if (ONLY.includes('sqlite') || ONLY.includes('reset')) {
     try {
       sqliteCtx = await openSqlite()
@@ -1543,7 +1589,7 @@ try {
     else if (row === 'fsync') planned.push([row, 'embedded-disk'])
     else if (row === 'config') planned.push([row, 'none'])
     else if (row === 'overhead' || row === 'scaling') { if (servers.embedded) planned.push([row, 'embedded']) }
-    else if (row === 'mysql') { if (mysqlCtx) planned.push([row, 'mysql']); if (mysqlContainerCtx) planned.push([row, 'mysql-container']) }
+    else if (row === 'mysql') { for (const [key] of mysqlServers()) planned.push([row, key]) }
     else if (row === 'sqlite') { if (sqliteCtx) planned.push([row, 'sqlite']) }
     else if (row === 'reset') {
       for (const k of keys) if (runsOn(row, k)) planned.push([row, k])
@@ -1793,8 +1839,8 @@ try {
     })
   }
 
-  for (const [key, ctx] of [['mysql', mysqlCtx], ['mysql-container', mysqlContainerCtx]]) {
-    if (!ONLY.includes('mysql') || !ctx) continue
+  for (const [key, ctx] of mysqlServers()) {
+    if (!ONLY.includes('mysql')) continue
     const m = await measure('mysql', key, () => mysqlRow(ctx))
     if (m) {
       const cpu = m.four.copyCpu

@@ -52,17 +52,18 @@ export interface MysqlContainer {
 }
 
 /**
- * Starts a container of `image` with mysqld's `serverArgs`, labelled with this process's pid (the next start
- * removes those of processes that are gone), published on a free port of 127.0.0.1, root without a
- * password; or says why it could not. Does not wait for the server: mysqlAnswers does.
+ * Starts a container of `image` (MySQL's or MariaDB's) with the server's `serverArgs` and `docker run`'s
+ * `dockerArgs`, labelled with this process's pid (the next start removes those of processes that are gone),
+ * published on a free port of 127.0.0.1, root without a password; or says why it could not. Does not wait
+ * for the server: mysqlAnswers does.
  */
-export function startMysqlContainer(image: string, serverArgs: string[]): MysqlContainer | string {
+export function startMysqlContainer(image: string, serverArgs: string[], dockerArgs: string[] = []): MysqlContainer | string {
   const version = docker(['version', '--format', '{{.Server.Version}}'])
   if (!version.ok) return `no Docker engine answers (\`docker version\`: ${version.out.split('\n').at(-1)})`
-  if (!docker(['image', 'inspect', image]).ok) return `the image ${image} is not on this engine: build it with \`node scripts/db-image.mjs --kind mysql\``
+  if (!docker(['image', 'inspect', image]).ok) return `the image ${image} is not on this engine: build it with \`node scripts/db-image.mjs --kind ${/mariadb/i.test(image) ? 'mariadb' : 'mysql'}\``
   removeOrphans()
   const started = docker(['run', '-d', '--rm', '--label', LABEL, '--label', `${PID_LABEL}=${process.pid}`,
-    '-e', 'MYSQL_ALLOW_EMPTY_PASSWORD=1', '-p', '127.0.0.1::3306', image, ...serverArgs])
+    '-e', 'MYSQL_ALLOW_EMPTY_PASSWORD=1', '-p', '127.0.0.1::3306', ...dockerArgs, image, ...serverArgs])
   if (!started.ok) return `\`docker run ${image}\` failed: ${started.out.split('\n').at(-1)}`
   const id = started.out.split('\n').at(-1)!
   const remove = () => { docker(['rm', '-f', '-v', id]) }

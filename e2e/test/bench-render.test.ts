@@ -109,6 +109,43 @@ describe('renderPerformance', () => {
     expect(md).toContain('need the server\'s datadir')
   })
 
+  test('on the server workerdb starts itself, the MariaDB reading says its data dir is in memory, and names no disk floor', () => {
+    const schema = '50 tables × 2,000 rows'
+    const md = renderPerformance(record({
+      servers: {
+        'own-mariadb': { label: "MariaDB 10.11.19 in a container as workerdb starts one for `dialect: 'mysql'` with no URL (workerdb/mariadb:10.11-local, started by the bench; --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --skip-log-bin, data dir in memory)",
+          kind: 'mysql', product: 'MariaDB', image: 'workerdb/mariadb:10.11-local', memory: true },
+      },
+      rows: {
+        mysql: { 'own-mariadb': {
+          work: { schema, templateMb: 20.4, buildMs: 900, planMs: 11, copy: 'table copy', sessions: { one: 3, four: 2 } },
+          one: { copyMs: 220, dumpMs: 870, dropMs: 60, copyFsyncs: 2690, dumpFsyncs: 2695, ratio: 3.95, copyCpu: { serverCpuMsPerClone: 300 }, dumpCpu: { serverCpuMsPerClone: 900 } },
+          four: { copyMs: 850, dumpMs: 2570, dropMs: 150, ratio: 3.02, perRep: [3, 3.02, 3.1], cpuFloorMs: 700,
+            copyCpu: { serverCores: 1.6, benchCores: 0.1, machineCores: 1.9, iowaitPct: 0.2, serverCpuMsPerClone: 350 }, dumpCpu: { serverCores: 1.5, machineCores: 1.95, iowaitPct: 0 } },
+          cores: 2, durable: false, goal: 2, goalMet: true, cpuBound: true, repsDone: 3,
+        } },
+      },
+    }))
+    expect(md).toMatch(/^\| MariaDB clones, 4 at once .* \| own-mariadb \| .* \| 3\.02× faster .*; the goal: ≥ 2× faster, met \|$/m)
+    expect(md).toContain("MariaDB (the two rows on **own-mariadb**): workerdb's clone is 3.02× faster than `mysqldump | mysql` with 4 at once (the goal: ≥ 2×, met)")
+    expect(md).toContain('its data dir is in memory, so the syncs both ways make (2690 InnoDB fsyncs for workerdb\'s clone, 2695 for the dump\'s) wait for no disk')
+    expect(md).not.toContain('need the server\'s datadir')
+    expect(md).not.toContain('does not wait for the disk at each commit')
+    expect(md).not.toContain('one at a time both ways')
+    // MySQL's reading names its floor: the rows' CPU both ways pay.
+    const mysql = renderPerformance(record({
+      servers: { 'own-mysql': { label: 'MySQL 9.7.4 in a container as workerdb starts one', kind: 'mysql', product: 'MySQL', image: 'workerdb/mysql:sid-local', memory: true } },
+      rows: { mysql: { 'own-mysql': {
+        work: { schema, templateMb: 17.5, buildMs: 1400, planMs: 39, copy: 'table copy' },
+        one: { copyMs: 1005, dumpMs: 2248, dropMs: 100, copyFsyncs: 1824, dumpFsyncs: 1762, ratio: 2.24 },
+        four: { copyMs: 4217, dumpMs: 6809, dropMs: 418, ratio: 1.61 },
+        cores: 2, durable: false, goal: 2, goalMet: false, repsDone: 7,
+      } } },
+    }))
+    expect(mysql).toContain('MySQL (the two rows on **own-mysql**): workerdb\'s clone is 1.61× faster than `mysqldump | mysql` with 4 at once (the goal: ≥ 2×, not met)')
+    expect(mysql).toContain('MySQL puts each row into each of its indexes one at a time both ways')
+  })
+
   test('a partial or cut-short run says so, with what was skipped or failed', () => {
     const md = renderPerformance(record({ status: 'interrupted', full: false, skipped: [{ row: 'suite', server: 'url', why: 'over the 570 s budget' }] }))
     expect(md).toContain('**a interrupted run** (rows: cold, suite) — not a full `pnpm bench`')
