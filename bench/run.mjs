@@ -928,19 +928,16 @@ async function serverSettled(pid) {
 
 const shq = (s) => `'${String(s).replace(/'/g, "'\\''")}'`
 
-/**
- * The MariaDB or MySQL server at `url` and what the row needs of it; throws when nothing (or no MariaDB ≥ 10.5,
- * MySQL ≥ 8.0) answers. `container`: the MySQL container the bench started (mysqldump and mysql then run in it,
- * the server's own tools, over its socket; its mysqld's CPU is read through the pid this machine sees).
- */
 /** The mysql row's servers that answered, by key, in the order they are measured. */
 function mysqlServers() {
   return [['mysql', mysqlCtx], ['mysql-container', mysqlContainerCtx], ...Object.entries(ownMysqlCtx)].filter(([, ctx]) => ctx)
 }
 
 /**
- * A MariaDB or MySQL server for the mysql row. `container`: one the bench started (its tools run in it);
- * `own`: started as workerdb starts one, with these server settings and its data dir in memory or not.
+ * The MariaDB or MySQL server at `url` and what the row needs of it; throws when nothing (or no MariaDB ≥ 10.5,
+ * MySQL ≥ 8.0) answers. `container`: a container the bench started (mysqldump and mysql then run in it, the
+ * server's own tools, over its socket; its server's CPU is read through the pid this machine sees). `own`: it
+ * was started as workerdb starts one, with these server settings, its data dir in memory or not.
  */
 async function openMysql(url, { from, container, own } = {}) {
   const src = await coreSources()
