@@ -121,8 +121,8 @@ export interface TestcontainersOptions {
    */
   reuse?: boolean
   /**
-   * MariaDB and MySQL: keep the server's data dir in memory (a tmpfs), spared the syncs that bound clones
-   * and migrations on a disk. Default: true; false keeps it on the container's disk, for a template too
+   * MariaDB and MySQL: keep the server's data dir in memory (a tmpfs), spared the syncs that bound its
+   * clones on a disk. Default: true; false keeps it on the container's disk, for a template too
    * large for RAM. Not for PostgreSQL (containerMemory).
    */
   memory?: boolean
