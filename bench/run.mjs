@@ -1541,10 +1541,10 @@ try {
   // MariaDB and MySQL as a run with `dialect: 'mysql'` and no URL starts them (server/testcontainers.ts): its
   // fast settings, its data dir in memory (containerMemory), the tests' local images.
   if (ONLY.includes('mysql')) {
-    const { startMysqlContainer, mysqlAnswers, MYSQL_IMAGE } = await jiti.import('../test-support/mysql-server.ts')
+    const { startMysqlContainer, mysqlAnswers, MYSQL_IMAGE, MARIADB_IMAGE } = await jiti.import('../test-support/mysql-server.ts')
     const tc = await jiti.import('../packages/core/src/server/testcontainers.ts')
     const own = [
-      { key: 'own-mariadb', kind: 'mariadb', image: flag('mariadb-image', process.env.WORKERDB_TEST_MARIADB_IMAGE || 'workerdb/mariadb:10.11-local'), args: tc.MARIADB_FAST_ARGS },
+      { key: 'own-mariadb', kind: 'mariadb', image: flag('mariadb-image', MARIADB_IMAGE), args: tc.MARIADB_FAST_ARGS },
       { key: 'own-mysql', kind: 'mysql', image: flag('mysql-image', MYSQL_IMAGE), args: tc.MYSQL_FAST_ARGS },
     ]
     for (const { key, kind, image, args: serverArgs } of own) {

@@ -42,6 +42,33 @@ function removeOrphans(): void {
 /** The default MySQL image: `node scripts/db-image.mjs --kind mysql` builds it from Debian packages. */
 export const MYSQL_IMAGE = process.env.WORKERDB_TEST_MYSQL_IMAGE || 'workerdb/mysql:sid-local'
 
+/** Why no container of `image` can start here (no engine, or the image is not on it), or undefined when one can. */
+export function containerMissing(image: string): string | undefined {
+  const version = docker(['version', '--format', '{{.Server.Version}}'])
+  if (!version.ok) return `no Docker engine answers (\`docker version\`: ${version.out.split('\n').at(-1)})`
+  if (!docker(['image', 'inspect', image]).ok) return `the image ${image} is not on this engine: build it with \`node scripts/db-image.mjs --kind ${/mariadb/i.test(image) ? 'mariadb' : 'mysql'}\``
+  return undefined
+}
+
+/** The default MariaDB image: `node scripts/db-image.mjs --kind mariadb` builds it from Debian packages. */
+export const MARIADB_IMAGE = process.env.WORKERDB_TEST_MARIADB_IMAGE || 'workerdb/mariadb:10.11-local'
+
+/**
+ * A server of one test's own, MariaDB or MySQL, started now and answering, for a test that changes a
+ * server global: the servers other test files share must never see it. The caller removes it.
+ */
+export async function ownMysqlServer(product: 'MariaDB' | 'MySQL'): Promise<MysqlContainer> {
+  const started = startMysqlContainer(product === 'MariaDB' ? MARIADB_IMAGE : MYSQL_IMAGE, ['--skip-log-bin', '--innodb-flush-log-at-trx-commit=0'])
+  if (typeof started === 'string') throw new Error(`no ${product} server of this test's own: ${started}`)
+  try {
+    await mysqlAnswers(started.url)
+  } catch (err) {
+    started.remove()
+    throw err
+  }
+  return started
+}
+
 /** A MySQL container of this process: its root URL on 127.0.0.1, the host pid of its mysqld, and its removal. */
 export interface MysqlContainer {
   id: string
@@ -58,9 +85,8 @@ export interface MysqlContainer {
  * for the server: mysqlAnswers does.
  */
 export function startMysqlContainer(image: string, serverArgs: string[], dockerArgs: string[] = []): MysqlContainer | string {
-  const version = docker(['version', '--format', '{{.Server.Version}}'])
-  if (!version.ok) return `no Docker engine answers (\`docker version\`: ${version.out.split('\n').at(-1)})`
-  if (!docker(['image', 'inspect', image]).ok) return `the image ${image} is not on this engine: build it with \`node scripts/db-image.mjs --kind ${/mariadb/i.test(image) ? 'mariadb' : 'mysql'}\``
+  const missing = containerMissing(image)
+  if (missing) return missing
   removeOrphans()
   const started = docker(['run', '-d', '--rm', '--label', LABEL, '--label', `${PID_LABEL}=${process.pid}`,
     '-e', 'MYSQL_ALLOW_EMPTY_PASSWORD=1', '-p', '127.0.0.1::3306', ...dockerArgs, image, ...serverArgs])
