@@ -8,7 +8,8 @@
  * Without an engine or the image, WORKERDB_TEST_ORACLE_MYSQL_MISSING says why, and the files that need the
  * server skip (or fail, under WORKERDB_TEST_CONTAINERS=required). A test run killed before its teardown
  * leaves its container; the next run removes every one whose starting process is gone. `pnpm bench` starts
- * the MySQL of its mysql row the same way (startMysqlContainer).
+ * the MySQL of its mysql row the same way (startMysqlContainer), and a test that changes a server global
+ * starts a MariaDB or MySQL of its own (ownMysqlServer).
  */
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
