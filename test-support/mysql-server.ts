@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { lacks } from './skips.mjs'
+import { skipWithoutContainer } from './skips.mjs'
 
 const LABEL = 'org.workerdb.test=oracle-mysql'
 const PID_LABEL = 'org.workerdb.test.pid'
@@ -43,11 +43,14 @@ function removeOrphans(): void {
 /** The default MySQL image: `node scripts/db-image.mjs --kind mysql` builds it from Debian packages. */
 export const MYSQL_IMAGE = process.env.WORKERDB_TEST_MYSQL_IMAGE || 'workerdb/mysql:sid-local'
 
-/** Why no container of `image` can start here (no engine, or the image is not on it), or undefined when one can. */
-export function containerMissing(image: string): string | undefined {
+/**
+ * Why no container of `image` can start here (no engine, or the image is not on it), or undefined when one
+ * can. `kind`: what `scripts/db-image.mjs --kind` builds it (default: MariaDB's image when its name says so, else MySQL's).
+ */
+export function containerMissing(image: string, kind = /mariadb/i.test(image) ? 'mariadb' : 'mysql'): string | undefined {
   const version = docker(['version', '--format', '{{.Server.Version}}'])
   if (!version.ok) return `no Docker engine answers (\`docker version\`: ${version.out.split('\n').at(-1)})`
-  if (!docker(['image', 'inspect', image]).ok) return `the image ${image} is not on this engine: build it with \`node scripts/db-image.mjs --kind ${/mariadb/i.test(image) ? 'mariadb' : 'mysql'}\``
+  if (!docker(['image', 'inspect', image]).ok) return `the image ${image} is not on this engine: build it with \`node scripts/db-image.mjs --kind ${kind}\``
   return undefined
 }
 
@@ -150,8 +153,5 @@ export async function oracleMysqlUrl(timeoutMs = 90_000): Promise<string> {
  * not 'required'), recorded and said; under 'required' they run, and fail with the reason.
  */
 export function skipOracleMysql(file: string): boolean {
-  const missing = process.env.WORKERDB_TEST_ORACLE_MYSQL_MISSING
-  const skip = process.env.WORKERDB_TEST_CONTAINERS !== 'required' && lacks('container engine', file, missing !== undefined)
-  if (skip) console.log(`${file.split('/').at(-1)}: MySQL skipped: ${missing}`)
-  return skip
+  return skipWithoutContainer(file, process.env.WORKERDB_TEST_ORACLE_MYSQL_MISSING, 'MySQL')
 }

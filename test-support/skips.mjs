@@ -41,6 +41,20 @@ export function lacks(capability, file, missing = !DETECT[capability]()) {
 }
 
 /**
+ * In a test file: true when its tests that need a container are to be skipped (`missing` says why none can
+ * start; undefined when one can), recorded and said; under WORKERDB_TEST_CONTAINERS=required they run, and
+ * fail with the reason.
+ * @param {string} file the test file's `import.meta.url`
+ * @param {string | undefined} missing
+ * @param {string} what the tests, as the skip line names them
+ */
+export function skipWithoutContainer(file, missing, what) {
+  const skip = process.env.WORKERDB_TEST_CONTAINERS !== 'required' && lacks('container engine', file, missing !== undefined)
+  if (skip) console.log(`${file.split('/').at(-1)}: ${what} skipped: ${missing}`)
+  return skip
+}
+
+/**
  * @param {string} path
  * @returns {{ file: string, capability: string }[]}
  */

@@ -17,18 +17,16 @@ import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } fro
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, test } from 'vitest'
-import { lacks } from '../../test-support/skips.mjs'
+import { skipWithoutContainer } from '../../test-support/skips.mjs'
 import { procs } from '../../test-support/processes.js'
 import { kill, reapGroup, startVitest, victimLines, waitFor } from '../support/chaos.js'
 import { describeRun, expectIsolated, FIXTURES_DIR, isolationProblems, portRefuses, runVitest, useScenarios } from '../support/harness.js'
 import { dialectFiles } from '../support/dialect/scenario.js'
 import { describeRun as describeJestRun, expectIsolated as expectJestIsolated, runJest, useJestScenarios } from '../support/jest-harness.js'
-import { MYSQL_IMAGE } from '../../test-support/mysql-server.js'
+import { containerMissing, MARIADB_IMAGE, MYSQL_IMAGE } from '../../test-support/mysql-server.js'
 import { testIf } from '../support/tier.js'
 
 const IMAGE = process.env.WORKERDB_TEST_PG_IMAGE || 'workerdb/postgres:15-local'
-const MARIADB_IMAGE = process.env.WORKERDB_TEST_MARIADB_IMAGE || 'workerdb/mariadb:10.11-local'
-const REQUIRED = process.env.WORKERDB_TEST_CONTAINERS === 'required'
 // The reaper image cannot be pulled without a registry, and these tests prove workerdb needs none:
 // every run here goes without Ryuk (the variable reaches the runs through the environment).
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true'
@@ -38,19 +36,9 @@ function docker(args: string[]): { ok: boolean; out: string } {
   return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}`.trim() }
 }
 
-/** Why the live tests cannot run here, or undefined when they can. */
-function unavailable(): string | undefined {
-  const v = docker(['version', '--format', '{{.Server.Version}}'])
-  if (!v.ok) return `no Docker engine answers (\`docker version\`: ${v.out.split('\n').at(-1)})`
-  for (const [image, kind] of [[IMAGE, 'postgres'], [MARIADB_IMAGE, 'mariadb'], [MYSQL_IMAGE, 'mysql']]) {
-    if (!docker(['image', 'inspect', image!]).ok) return `the image ${image} is not on this engine: build it with \`node scripts/db-image.mjs --kind ${kind}\``
-  }
-  return undefined
-}
-
-const reason = unavailable()
-const skip = !REQUIRED && lacks('container engine', import.meta.url, reason !== undefined)
-if (skip) console.log(`containers.test.ts: skipped: ${reason}`)
+/** Why the live tests cannot run here (no engine, or one of the three images is not on it), or undefined when they can. */
+const reason = containerMissing(IMAGE, 'postgres') ?? containerMissing(MARIADB_IMAGE) ?? containerMissing(MYSQL_IMAGE)
+const skip = skipWithoutContainer(import.meta.url, reason, 'the live container tests')
 
 function requireEngine(): void {
   if (reason) throw new Error(`the container e2e cannot run: ${reason} (WORKERDB_TEST_CONTAINERS=required)`)

@@ -18,7 +18,7 @@ import { orderViews, rebind, recalculated } from '../src/catalog/mysql/template-
 import { createStatements, isMarkerRoutine, MARKER_ROUTINE, markStatement } from '../src/catalog/mysql/marks.js'
 import { ident } from '../src/catalog/mysql/session.js'
 import { containerMissing, MARIADB_IMAGE, MYSQL_IMAGE, ownMysqlServer } from '../../../test-support/mysql-server.js'
-import { lacks } from '../../../test-support/skips.mjs'
+import { skipWithoutContainer } from '../../../test-support/skips.mjs'
 import { eventually, rejectionError, uniquePrefix } from './helpers.js'
 
 type Mysql = typeof import('mysql2/promise')
@@ -36,9 +36,7 @@ export function mysqlDialectSuite(server: SuiteServer): void {
 const mariadb = server.product === 'MariaDB'
 // A server of a test's own (ownMysqlServer) needs a container engine and the kind's image: without them such
 // a test skips, recorded, unless containers are required (then it fails, saying why).
-const ownServerMissing = containerMissing(mariadb ? MARIADB_IMAGE : MYSQL_IMAGE)
-const skipOwnServer = process.env.WORKERDB_TEST_CONTAINERS !== 'required' && lacks('container engine', import.meta.url, ownServerMissing !== undefined)
-if (skipOwnServer) console.log(`mysql-dialect.suite.ts (${server.product}): the test on a server of its own skipped: ${ownServerMissing}`)
+const skipOwnServer = skipWithoutContainer(import.meta.url, containerMissing(mariadb ? MARIADB_IMAGE : MYSQL_IMAGE), `${server.product}: the test on a server of its own`)
 let URL_ = ''
 const prefix = uniquePrefix(mariadb ? 'my' : 'om')
 /** `n` rows of one column `seq`, 1 to n, as a table expression (MariaDB's sequence engine; a recursive CTE on MySQL). */
